@@ -1,0 +1,201 @@
+"""Every statement that moves an invitation counter, in one place.
+
+Counters only ever move inside SQL (``SET x = x + 1`` with a condition), never by
+reading a value into Python and writing it back, so concurrent requests cannot lose
+an update. Bulk operations are set-based: a constant number of statements, whatever
+the number of users.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
+
+from .models import UNLIMITED
+from .models import remaining
+
+# Some drivers report -1 as the rowcount of INSERT ... SELECT unless asked to keep it.
+_COUNTED = {"preserve_rowcount": True}
+
+
+class Counters:
+    """The counter statements for one stat table and one user table."""
+
+    def __init__(self, stat_model: type, user_model: type) -> None:
+        self.stat: sa.Table = stat_model.__table__  # type: ignore[attr-defined]
+        user_primary_key: t.Any = sa.inspect(user_model).mapper.primary_key
+        self.user_id: sa.ColumnElement[t.Any] = user_primary_key[0]
+
+    def remaining(self, session: Session, user_id: t.Any, default_allocation: int) -> int:
+        """Invitations ``user_id`` may still send (-1: unlimited)."""
+        row = session.execute(
+            sa.select(self.stat.c.invites_allocated, self.stat.c.invites_sent).where(
+                self.stat.c.user_id == user_id
+            )
+        ).first()
+        if row is None:
+            return default_allocation
+        return remaining(row.invites_allocated, row.invites_sent)
+
+    def spend(self, session: Session, user_id: t.Any, default_allocation: int) -> bool:
+        """Take one invitation from ``user_id``'s allocation; False when none is left.
+
+        The UPDATE's condition is the allocation check, so two racing requests can
+        never both take the last invitation. The row lock it takes also serialises one
+        user's concurrent invitations for the rest of the transaction.
+        """
+        if default_allocation != 0:
+            self.ensure_row(session, user_id, default_allocation)
+        stat = self.stat
+        result = session.execute(
+            sa.update(stat)
+            .where(
+                stat.c.user_id == user_id,
+                sa.or_(
+                    stat.c.invites_allocated == UNLIMITED,
+                    stat.c.invites_sent < stat.c.invites_allocated,
+                ),
+            )
+            .values(invites_sent=stat.c.invites_sent + 1)
+        )
+        return _rowcount(result) == 1
+
+    def give_back(self, session: Session, user_id: t.Any) -> None:
+        """Return one spent invitation (a revoked one) to ``user_id``'s allocation."""
+        stat = self.stat
+        session.execute(
+            sa.update(stat)
+            .where(stat.c.user_id == user_id, stat.c.invites_sent > 0)
+            .values(invites_sent=stat.c.invites_sent - 1)
+        )
+
+    def count_accepted(self, session: Session, user_id: t.Any, default_allocation: int) -> None:
+        self.ensure_row(session, user_id, default_allocation)
+        stat = self.stat
+        session.execute(
+            sa.update(stat)
+            .where(stat.c.user_id == user_id)
+            .values(invites_accepted=stat.c.invites_accepted + 1)
+        )
+
+    def ensure_row(self, session: Session, user_id: t.Any, default_allocation: int) -> None:
+        """Create ``user_id``'s stat row with the default allocation unless it exists."""
+        values = {
+            "user_id": user_id,
+            "invites_allocated": default_allocation,
+            "invites_sent": 0,
+            "invites_accepted": 0,
+        }
+        session.execute(self._insert_if_absent(session).values(values))
+
+    def add(
+        self,
+        session: Session,
+        amount: int,
+        default_allocation: int,
+        *,
+        everyone: bool = False,
+        user_id: t.Any = None,
+    ) -> int:
+        """Add ``amount`` to every finite allocation with nothing left (or to all of them).
+
+        Users without a stat row count as having the default allocation. Returns the
+        number of users whose allocation grew.
+        """
+        stat = self.stat
+        conditions = [stat.c.invites_allocated != UNLIMITED]
+        if not everyone:
+            conditions.append(stat.c.invites_allocated <= stat.c.invites_sent)
+        # Existing rows first: the rows inserted next already carry the amount.
+        updated = self._update_rows(
+            session, conditions, user_id, invites_allocated=stat.c.invites_allocated + amount
+        )
+        inserted = 0
+        if default_allocation != UNLIMITED and (everyone or default_allocation == 0):
+            inserted = self._insert_missing_rows(session, default_allocation + amount, user_id)
+        return updated + inserted
+
+    def top_off(
+        self, session: Session, amount: int, default_allocation: int, *, user_id: t.Any = None
+    ) -> int:
+        """Give every finite allocation at least ``amount`` left; returns the users raised."""
+        stat = self.stat
+        conditions = [
+            stat.c.invites_allocated != UNLIMITED,
+            stat.c.invites_allocated - stat.c.invites_sent < amount,
+        ]
+        updated = self._update_rows(
+            session, conditions, user_id, invites_allocated=stat.c.invites_sent + amount
+        )
+        inserted = 0
+        if default_allocation != UNLIMITED and default_allocation < amount:
+            inserted = self._insert_missing_rows(session, amount, user_id)
+        return updated + inserted
+
+    def make_unlimited(self, session: Session, *, user_id: t.Any = None) -> int:
+        """Give every user (or one) unlimited invitations; returns the users changed."""
+        stat = self.stat
+        updated = self._update_rows(
+            session,
+            [stat.c.invites_allocated != UNLIMITED],
+            user_id,
+            invites_allocated=UNLIMITED,
+        )
+        return updated + self._insert_missing_rows(session, UNLIMITED, user_id)
+
+    def _update_rows(
+        self,
+        session: Session,
+        conditions: list[sa.ColumnElement[bool]],
+        user_id: t.Any,
+        **values: t.Any,
+    ) -> int:
+        if user_id is not None:
+            conditions = [*conditions, self.stat.c.user_id == user_id]
+        result = session.execute(
+            sa.update(self.stat).where(*conditions).values(**values).execution_options(**_COUNTED)
+        )
+        return _rowcount(result)
+
+    def _insert_missing_rows(self, session: Session, allocated: int, user_id: t.Any) -> int:
+        """One INSERT ... SELECT of a stat row for every user who has none."""
+        stat = self.stat
+        users = (
+            sa.select(
+                self.user_id,
+                sa.literal(allocated, sa.Integer),
+                sa.literal(0, sa.Integer),
+                sa.literal(0, sa.Integer),
+            )
+            .select_from(self.user_id.table)
+            .where(~sa.exists().where(stat.c.user_id == self.user_id))
+        )
+        if user_id is not None:
+            users = users.where(self.user_id == user_id)
+        statement = self._insert_if_absent(session).from_select(
+            ["user_id", "invites_allocated", "invites_sent", "invites_accepted"], users
+        )
+        return _rowcount(session.execute(statement.execution_options(**_COUNTED)))
+
+    def _insert_if_absent(self, session: Session) -> t.Any:
+        """An INSERT that does nothing for a user who already has a row (a race's loser)."""
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            return postgresql.insert(self.stat).on_conflict_do_nothing(index_elements=["user_id"])
+        if dialect == "sqlite":
+            return sqlite.insert(self.stat).on_conflict_do_nothing(index_elements=["user_id"])
+        if dialect in ("mysql", "mariadb"):
+            # Unlike INSERT IGNORE this takes an exclusive lock on a duplicate, so two
+            # racing creators cannot deadlock upgrading shared locks.
+            statement = mysql.insert(self.stat)
+            return statement.on_duplicate_key_update(user_id=statement.inserted.user_id)
+        raise NotImplementedError(f"flask-kaleo does not support the {dialect} database yet")
+
+
+def _rowcount(result: t.Any) -> int:
+    return int(result.rowcount)

@@ -1,0 +1,74 @@
+"""``flask kaleo ...``: the seed's management commands, set-based."""
+
+from __future__ import annotations
+
+import typing as t
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from .extension import get_kaleo
+
+kaleo_cli = AppGroup("kaleo", help="Manage invitation allocations (flask-kaleo).")
+
+AMOUNT = click.argument("amount", metavar="N", type=click.IntRange(min=0))
+
+
+def _resolve_user(ctx: click.Context, param: click.Parameter, value: str | None) -> t.Any:
+    """``--user`` takes an email address or a primary key."""
+    if value is None:
+        return None
+    kaleo = get_kaleo()
+    user = kaleo.find_user(value) if "@" in value else None
+    if user is None and "@" not in value:
+        primary_key: t.Any = sa.inspect(kaleo.user_model).mapper.primary_key[0]
+        try:
+            key = primary_key.type.python_type(value)
+        except (TypeError, ValueError, NotImplementedError):
+            key = value
+        user = kaleo.db.session.get(kaleo.user_model, key)
+    if user is None:
+        raise click.BadParameter(f"no user with the email address or id {value!r}")
+    return user
+
+
+USER = click.option(
+    "--user",
+    metavar="EMAIL_OR_ID",
+    callback=_resolve_user,
+    expose_value=True,
+    help="Only this user (email address or primary key).",
+)
+
+
+def _users(count: int) -> str:
+    return f"{count:,} user" + ("" if count == 1 else "s")
+
+
+def _invitations(count: int) -> str:
+    return f"{count:,} invitation" + ("" if count == 1 else "s")
+
+
+@kaleo_cli.command("add-invites")
+@AMOUNT
+@USER
+@click.option(
+    "--all",
+    "everyone",
+    is_flag=True,
+    help="Add to every user with a finite allocation, not only those with none left.",
+)
+def add_invites(amount: int, user: t.Any, everyone: bool) -> None:
+    """Add N invitations to every user who has none left."""
+    changed = get_kaleo().add_invites(amount, everyone=everyone, user=user)
+    click.echo(f"Added {_invitations(amount)} to {_users(changed)}.")
+
+
+@kaleo_cli.command("topoff-invites")
+@AMOUNT
+@USER
+def topoff_invites(amount: int, user: t.Any) -> None:
+    """Make sure every user has at least N invitations left."""
+    changed = get_kaleo().topoff_invites(amount, user=user)
+    click.echo(f"Topped off {_users(changed)} to at least {_invitations(amount)} remaining.")

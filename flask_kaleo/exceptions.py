@@ -1,0 +1,70 @@
+"""The exception family of flask-kaleo.
+
+Every refusal the extension can give derives from :class:`KaleoError`; its ``str()``
+is a sentence that can be shown to the user as it is.
+"""
+
+from __future__ import annotations
+
+
+class KaleoError(Exception):
+    """Base class of every error raised by flask-kaleo."""
+
+    #: The form field the error is about, for the structured error list.
+    field = "__all__"
+
+
+class ConfigurationError(KaleoError, ValueError):
+    """The extension is set up wrongly; the message names the setting and the fix."""
+
+
+class InvitationRefused(KaleoError):
+    """An invitation could not be sent. Nothing was spent."""
+
+
+class InvalidEmail(InvitationRefused):
+    field = "email_address"
+
+
+class CannotInviteSelf(InvitationRefused):
+    field = "email_address"
+
+
+class AlreadyMember(InvitationRefused):
+    field = "email_address"
+
+
+class AlreadyInvited(InvitationRefused):
+    field = "email_address"
+
+
+class MessageTooLong(InvitationRefused):
+    field = "message"
+
+
+class NotEnoughInvitations(InvitationRefused):
+    pass
+
+
+class InvitingNotAllowed(InvitationRefused):
+    """The ``can_invite`` hook said no."""
+
+
+class DeliveryFailed(InvitationRefused):
+    """The email could not be handed to the mail server; the invitation was rolled back."""
+
+
+class InvitationNotPending(KaleoError):
+    """The invitation can no longer be accepted."""
+
+
+class InvitationExpired(InvitationNotPending):
+    pass
+
+
+class InvitationAlreadyUsed(InvitationNotPending):
+    pass
+
+
+class InvitationRevoked(InvitationNotPending):
+    pass

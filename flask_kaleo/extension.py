@@ -1,0 +1,508 @@
+"""The :class:`Kaleo` extension: settings, models, and the Python API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import typing as t
+
+import sqlalchemy as sa
+from flask import Flask
+from flask import current_app
+from flask import has_request_context
+from flask import render_template
+from flask import session as flask_session
+from sqlalchemy.exc import IntegrityError
+
+from . import signals
+from .allocation import Counters
+from .exceptions import AlreadyInvited
+from .exceptions import AlreadyMember
+from .exceptions import CannotInviteSelf
+from .exceptions import ConfigurationError
+from .exceptions import InvitationAlreadyUsed
+from .exceptions import InvitationExpired
+from .exceptions import InvitationNotPending
+from .exceptions import InvitationRevoked
+from .exceptions import InvitingNotAllowed
+from .exceptions import MessageTooLong
+from .exceptions import NotEnoughInvitations
+from .forms import InviteForm
+from .forms import clean_address
+from .mail import check_subject
+from .mail import send_invitation
+from .models import UNLIMITED
+from .models import InvitationStatMixin
+from .models import JoinInvitationMixin
+from .models import Status
+from .models import build_model
+from .models import new_token
+from .models import normalise_email
+from .models import token_digest
+from .models import utcnow
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+UserHook = t.Callable[[t.Any], bool]
+
+SESSION_KEY = "kaleo_invitation"
+"""Where the accept link remembers the invitation's token digest in the session."""
+
+DEFAULT_SETTINGS: dict[str, t.Any] = {
+    "KALEO_DEFAULT_EXPIRATION": 168,
+    "KALEO_DEFAULT_INVITE_ALLOCATION": 0,
+    "KALEO_SIGNUP_URL": "/",
+    "KALEO_INVITE_ONLY": False,
+    "KALEO_EMAIL_SUBJECT": "{inviter} has invited you to join {site}",
+    "KALEO_EMAIL_SENDER": None,
+    "KALEO_EMAIL_TEXT_TEMPLATE": "kaleo/email/invitation.txt",
+    "KALEO_EMAIL_HTML_TEMPLATE": "kaleo/email/invitation.html",
+    "KALEO_SITE_NAME": None,
+    "KALEO_USER_EMAIL_ATTRIBUTE": "email",
+    "KALEO_MESSAGE_MAX_LENGTH": 1000,
+    "KALEO_CLI_NAME": "kaleo",
+}
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_settings(config: t.Mapping[str, t.Any], user_model: type) -> None:
+    """Fail at start-up, naming the setting, rather than later inside a request."""
+    expiration = config["KALEO_DEFAULT_EXPIRATION"]
+    if not (_is_int(expiration) or isinstance(expiration, float)) or expiration <= 0:
+        raise ConfigurationError(
+            f"KALEO_DEFAULT_EXPIRATION must be a positive number of hours (default 168),"
+            f" not {expiration!r}"
+        )
+    allocation = config["KALEO_DEFAULT_INVITE_ALLOCATION"]
+    if not _is_int(allocation) or allocation < UNLIMITED:
+        raise ConfigurationError(
+            "KALEO_DEFAULT_INVITE_ALLOCATION must be an integer >= 0, or -1 for unlimited"
+            f" (default 0), not {allocation!r}"
+        )
+    signup = config["KALEO_SIGNUP_URL"]
+    if not isinstance(signup, str) or not signup:
+        raise ConfigurationError(
+            f"KALEO_SIGNUP_URL must be an endpoint name or a path (default '/'), not {signup!r}"
+        )
+    if not isinstance(config["KALEO_INVITE_ONLY"], bool):
+        raise ConfigurationError("KALEO_INVITE_ONLY must be True or False")
+    check_subject(config["KALEO_EMAIL_SUBJECT"])
+    limit = config["KALEO_MESSAGE_MAX_LENGTH"]
+    if not _is_int(limit) or limit < 1:
+        raise ConfigurationError(
+            f"KALEO_MESSAGE_MAX_LENGTH must be a positive integer (default 1000), not {limit!r}"
+        )
+    attribute = config["KALEO_USER_EMAIL_ATTRIBUTE"]
+    if not isinstance(attribute, str) or not isinstance(
+        getattr(user_model, attribute, None), sa.orm.QueryableAttribute
+    ):
+        raise ConfigurationError(
+            f"KALEO_USER_EMAIL_ATTRIBUTE is {attribute!r}, but {user_model.__name__} has no"
+            " such column: set it to the name of the user model's email column"
+        )
+
+
+def _flask_login_user() -> t.Any:
+    from flask_login import current_user
+
+    return current_user if current_user.is_authenticated else None
+
+
+class Kaleo:
+    """User-to-user join invitations for a Flask app.
+
+    :param app: the app, or None to call :meth:`init_app` later.
+    :param db: the app's ``flask_sqlalchemy.SQLAlchemy``; the two models are defined on it.
+    :param user_model: the app's user model; its table and primary-key type are used
+        for the foreign keys.
+    :param join_invitation_model: a subclass of
+        :class:`~flask_kaleo.models.JoinInvitationMixin` to use instead of the default.
+    :param invitation_stat_model: likewise, of
+        :class:`~flask_kaleo.models.InvitationStatMixin`.
+    :param current_user: a callable returning the signed-in user or None; by default
+        Flask-Login's ``current_user``.
+    :param can_invite: who may invite at all (besides having invitations left); by
+        default anyone signed in. See :meth:`invite_permission`.
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        db: t.Any = None,
+        user_model: type | None = None,
+        join_invitation_model: type | None = None,
+        invitation_stat_model: type | None = None,
+        current_user: t.Callable[[], t.Any] | None = None,
+        can_invite: UserHook | None = None,
+    ) -> None:
+        if db is None:
+            raise ConfigurationError(
+                "Kaleo needs the app's Flask-SQLAlchemy object: Kaleo(db=db, user_model=User)"
+            )
+        if user_model is None:
+            raise ConfigurationError(
+                "Kaleo needs the app's user model: Kaleo(db=db, user_model=User)"
+            )
+        self.db = db
+        self.user_model = user_model
+        self.JoinInvitation: t.Any = join_invitation_model or build_model(
+            JoinInvitationMixin, db.Model, user_model, "JoinInvitation"
+        )
+        self.InvitationStat: t.Any = invitation_stat_model or build_model(
+            InvitationStatMixin, db.Model, user_model, "InvitationStat"
+        )
+        for model, mixin in (
+            (self.JoinInvitation, JoinInvitationMixin),
+            (self.InvitationStat, InvitationStatMixin),
+        ):
+            if not issubclass(model, mixin):
+                raise ConfigurationError(f"{model.__name__} must subclass {mixin.__name__}")
+        self.counters = Counters(self.InvitationStat, user_model)
+        self._current_user = current_user or _flask_login_user
+        self._can_invite: UserHook = can_invite or (lambda user: True)
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Check the settings, then register the CLI and the template helpers."""
+        if "kaleo" in app.extensions:
+            raise RuntimeError("flask-kaleo is already set up on this app")
+        for key, value in DEFAULT_SETTINGS.items():
+            app.config.setdefault(key, value)
+        _check_settings(app.config, self.user_model)
+        app.extensions["kaleo"] = self
+        app.jinja_env.globals["kaleo_extension"] = self
+        cli_name = app.config["KALEO_CLI_NAME"]
+        if cli_name:
+            from .cli import kaleo_cli
+
+            app.cli.add_command(kaleo_cli, name=cli_name)
+
+    # -- hooks ---------------------------------------------------------------
+
+    def current_user(self) -> t.Any:
+        """The signed-in user, or None."""
+        return self._current_user()
+
+    def invite_permission(self, hook: UserHook) -> UserHook:
+        """Decorator that sets who may invite at all (besides having invitations left)."""
+        self._can_invite = hook
+        return hook
+
+    def can_invite(self, user: t.Any) -> bool:
+        """Whether ``user`` may send an invitation now: the hook agrees and some are left."""
+        if user is None or not self._can_invite(user):
+            return False
+        return self.invitations_remaining(user) != 0
+
+    def new_invite_form(self) -> InviteForm:
+        """An empty invite form (for the ``invite_form`` macro)."""
+        return InviteForm(formdata=None)
+
+    # -- reading -------------------------------------------------------------
+
+    def user_id(self, user: t.Any) -> t.Any:
+        return sa.inspect(user).identity[0]
+
+    def user_email(self, user: t.Any) -> str:
+        return str(getattr(user, current_app.config["KALEO_USER_EMAIL_ATTRIBUTE"]) or "")
+
+    def invitations_remaining(self, user: t.Any) -> int:
+        """How many invitations ``user`` may still send; -1 means unlimited."""
+        return self.counters.remaining(
+            self.db.session, self.user_id(user), self._default_allocation()
+        )
+
+    def stat_for(self, user: t.Any) -> t.Any:
+        """``user``'s stat row, or an unsaved one with the default allocation."""
+        stat = self.db.session.get(self.InvitationStat, self.user_id(user))
+        if stat is None:
+            stat = self.InvitationStat(
+                user_id=self.user_id(user),
+                invites_allocated=self._default_allocation(),
+                invites_sent=0,
+                invites_accepted=0,
+            )
+        return stat
+
+    def sent_invitations(self, user: t.Any) -> list[t.Any]:
+        """Everything ``user`` has sent, oldest first, in one query."""
+        model = self.JoinInvitation
+        statement = (
+            sa.select(model)
+            .where(model.from_user_id == self.user_id(user))
+            .order_by(model.sent_at, model.id)
+        )
+        return list(self.db.session.scalars(statement))
+
+    def find_user(self, email: str) -> t.Any:
+        """The member whose address is ``email`` (any case), or None."""
+        column = getattr(self.user_model, current_app.config["KALEO_USER_EMAIL_ATTRIBUTE"])
+        statement: t.Any = sa.select(self.user_model).where(
+            sa.func.lower(column) == normalise_email(email)
+        )
+        return self.db.session.scalars(statement.limit(1)).first()
+
+    def find_invitation(self, token: str) -> t.Any:
+        """The invitation behind an accept token, in any state, or None."""
+        model = self.JoinInvitation
+        statement = sa.select(model).where(model.token_digest == token_digest(token))
+        return self.db.session.scalars(statement).first()
+
+    # -- inviting ------------------------------------------------------------
+
+    def invite(self, from_user: t.Any, email: str, message: str | None = None) -> t.Any:
+        """Send an invitation from ``from_user`` to ``email`` and commit it.
+
+        The allocation is spent and the invitation written in one transaction; the
+        email is sent before it commits, and any failure (including the mail server's)
+        rolls everything back, so a refused or undelivered invitation costs nothing.
+        Raises an :class:`~flask_kaleo.exceptions.InvitationRefused` subclass.
+        """
+        address = clean_address(email)
+        key = normalise_email(address)
+        limit = current_app.config["KALEO_MESSAGE_MAX_LENGTH"]
+        message = (message or "").strip() or None
+        if message is not None and len(message) > limit:
+            raise MessageTooLong(f"Keep the message under {limit} characters.")
+        if not self._can_invite(from_user):
+            raise InvitingNotAllowed("You are not allowed to send invitations.")
+        if key == normalise_email(self.user_email(from_user)):
+            raise CannotInviteSelf("You cannot invite yourself.")
+        if self.find_user(address) is not None:
+            raise AlreadyMember(f"{address} is already a member.")
+
+        session = self.db.session
+        inviter_id = self.user_id(from_user)
+        already_invited = AlreadyInvited(f"You have already invited {address}.")
+        try:
+            self._release_expired_pending(inviter_id, key, already_invited)
+            if not self.counters.spend(session, inviter_id, self._default_allocation()):
+                raise NotEnoughInvitations("You have no invitations left.")
+            invitation = self._new_invitation(inviter_id, address, key, message)
+            session.add(invitation)
+            try:
+                session.flush()
+            except IntegrityError as error:
+                if "pending" in str(error.orig):  # the one-pending-invitation constraint
+                    raise already_invited from None
+                raise
+            send_invitation(invitation, inviter_name=self.user_email(from_user))
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        signals.invite_sent.send(
+            current_app._get_current_object(),  # type: ignore[attr-defined]
+            invitation=invitation,
+            inviter=from_user,
+        )
+        return invitation
+
+    def _release_expired_pending(
+        self, inviter_id: t.Any, key: str, already_invited: AlreadyInvited
+    ) -> None:
+        """Refuse a second pending invitation; free the slot of an expired one.
+
+        A plain read, then an UPDATE by primary key only when needed: no range locks,
+        so two inviters of one address cannot deadlock on MariaDB.
+        """
+        model = self.JoinInvitation
+        current = self.db.session.execute(
+            sa.select(model.id, model.expires_at).where(
+                model.from_user_id == inviter_id, model.pending_email_key == key
+            )
+        ).first()
+        if current is None:
+            return
+        if current.expires_at > utcnow():
+            raise already_invited
+        self.db.session.execute(
+            sa.update(model)
+            .where(model.id == current.id, model.pending_email_key.is_not(None))
+            .values(pending_email_key=None)
+        )
+
+    def _new_invitation(
+        self, inviter_id: t.Any, address: str, key: str, message: str | None
+    ) -> t.Any:
+        token, digest = new_token()
+        now = utcnow()
+        hours = current_app.config["KALEO_DEFAULT_EXPIRATION"]
+        invitation = self.JoinInvitation(
+            from_user_id=inviter_id,
+            email=address,
+            email_key=key,
+            pending_email_key=key,
+            message=message,
+            sent_at=now,
+            expires_at=now + dt.timedelta(hours=hours),
+            status=Status.SENT.value,
+            token_digest=digest,
+        )
+        invitation.token = token
+        return invitation
+
+    # -- accepting -----------------------------------------------------------
+
+    def remember(self, invitation: t.Any) -> None:
+        """Remember ``invitation`` in the visitor's session (the accept link does this)."""
+        flask_session[SESSION_KEY] = invitation.token_digest
+
+    def pending_invitation(self) -> t.Any:
+        """The invitation the accept link remembered in this session, while it is still
+        pending; otherwise None."""
+        if not has_request_context():
+            return None
+        digest = flask_session.get(SESSION_KEY)
+        if not isinstance(digest, str):
+            return None
+        model = self.JoinInvitation
+        invitation = self.db.session.scalars(
+            sa.select(model).where(model.token_digest == digest)
+        ).first()
+        if invitation is None or not invitation.is_pending:
+            return None
+        return invitation
+
+    def accept(self, invitation: t.Any, user: t.Any) -> t.Any:
+        """Mark ``invitation`` accepted by ``user``, in the caller's transaction.
+
+        Single-use: of two concurrent calls, one wins and the other raises an
+        :class:`~flask_kaleo.exceptions.InvitationNotPending`. Other inviters'
+        invitations to the same address become "joined independently".
+        """
+        model = self.JoinInvitation
+        session = self.db.session
+        user_id = self.user_id(user)
+        result = session.execute(
+            sa.update(model)
+            .where(
+                model.id == invitation.id,
+                model.status == Status.SENT.value,
+                model.expires_at > utcnow(),
+            )
+            .values(status=Status.ACCEPTED.value, to_user_id=user_id, pending_email_key=None)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            session.refresh(invitation)
+            raise self._why_not_pending(invitation)
+        session.refresh(invitation)
+        self.counters.count_accepted(session, invitation.from_user_id, self._default_allocation())
+        if has_request_context() and flask_session.get(SESSION_KEY) == invitation.token_digest:
+            flask_session.pop(SESSION_KEY)
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        inviter = session.get(self.user_model, invitation.from_user_id)
+        signals.invite_accepted.send(app, invitation=invitation, inviter=inviter, invitee=user)
+        self._mark_joined(user, invitation.email_key, exclude_id=invitation.id)
+        return invitation
+
+    @staticmethod
+    def _why_not_pending(invitation: t.Any) -> InvitationNotPending:
+        if invitation.status == Status.REVOKED.value:
+            return InvitationRevoked("This invitation has been withdrawn.")
+        if invitation.status == Status.SENT.value:
+            return InvitationExpired("This invitation has expired.")
+        return InvitationAlreadyUsed("This invitation has already been used.")
+
+    def check_pending(self, invitation: t.Any) -> None:
+        """Raise the reason ``invitation`` can no longer be accepted, if any."""
+        if not invitation.is_pending:
+            raise self._why_not_pending(invitation)
+
+    def process_independent_joins(self, user: t.Any, email: str) -> list[t.Any]:
+        """``user`` proved ``email`` is theirs (they confirmed it): every unaccepted,
+        unrevoked invitation to it, expired ones too, becomes "joined independently".
+
+        Runs in the caller's transaction; returns the invitations it changed.
+        """
+        return self._mark_joined(user, normalise_email(email), exclude_id=None)
+
+    def _mark_joined(self, user: t.Any, key: str, exclude_id: t.Any) -> list[t.Any]:
+        model = self.JoinInvitation
+        session = self.db.session
+        statement = sa.select(model).where(
+            model.email_key == key, model.status == Status.SENT.value
+        )
+        if exclude_id is not None:
+            statement = statement.where(model.id != exclude_id)
+        invitations = list(session.scalars(statement))
+        if not invitations:
+            return []
+        session.execute(
+            sa.update(model)
+            .where(model.id.in_([i.id for i in invitations]), model.status == Status.SENT.value)
+            .values(
+                status=Status.JOINED_INDEPENDENTLY.value,
+                to_user_id=self.user_id(user),
+                pending_email_key=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        for invitation in invitations:
+            session.refresh(invitation)
+            inviter = session.get(self.user_model, invitation.from_user_id)
+            signals.joined_independently.send(
+                app, invitation=invitation, inviter=inviter, invitee=user
+            )
+        return invitations
+
+    def invitation_required(self, view: F) -> F:
+        """Guard an app's signup view: with ``KALEO_INVITE_ONLY`` on, only visitors who
+        followed a valid invitation link get through; others see a 403 page."""
+
+        @functools.wraps(view)
+        def guarded(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            if current_app.config["KALEO_INVITE_ONLY"] and self.pending_invitation() is None:
+                return render_template("kaleo/invite_only.html"), 403
+            return view(*args, **kwargs)
+
+        return t.cast(F, guarded)
+
+    # -- staff operations (set-based; each commits) --------------------------
+
+    def add_invites(self, amount: int, *, everyone: bool = False, user: t.Any = None) -> int:
+        """Add ``amount`` invitations to each user with none left (with ``everyone``,
+        to every user with a finite allocation). Returns the number of users changed."""
+        return self._bulk(self.counters.add, amount, everyone=everyone, user=user)
+
+    def topoff_invites(self, amount: int, *, user: t.Any = None) -> int:
+        """Make sure every user (or one) has at least ``amount`` invitations left."""
+        return self._bulk(self.counters.top_off, amount, user=user)
+
+    def _bulk(self, operation: t.Callable[..., int], amount: int, **options: t.Any) -> int:
+        if not _is_int(amount) or amount < 0:
+            raise ValueError(f"amount must be a non-negative integer, not {amount!r}")
+        user = options.pop("user")
+        session = self.db.session
+        try:
+            changed = operation(
+                session,
+                amount,
+                self._default_allocation(),
+                user_id=None if user is None else self.user_id(user),
+                **options,
+            )
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        return changed
+
+    def _default_allocation(self) -> int:
+        return int(current_app.config["KALEO_DEFAULT_INVITE_ALLOCATION"])
+
+
+def get_kaleo() -> Kaleo:
+    """The :class:`Kaleo` set up on the current app."""
+    try:
+        return t.cast(Kaleo, current_app.extensions["kaleo"])
+    except KeyError:
+        raise RuntimeError(
+            "flask-kaleo is not set up on this app: did you forget kaleo.init_app(app)?"
+        ) from None

@@ -1,0 +1,248 @@
+"""Model mixins for the two kaleo tables, and the builder of the default models.
+
+The mixins hold every column except those that point at the application's user
+model: those are declared from ``__kaleo_user_model__``, which the concrete class
+sets, so the user table's name and primary-key type are read from the user model and
+never hard-coded. An application that wants extra columns subclasses a mixin::
+
+    class Invitation(JoinInvitationMixin, db.Model):
+        __kaleo_user_model__ = User
+        campaign = db.Column(db.String(40))
+
+    kaleo = Kaleo(db=db, user_model=User, join_invitation_model=Invitation)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import typing as t
+from enum import Enum
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import declared_attr
+from sqlalchemy.orm import mapped_column
+
+UNLIMITED = -1
+"""The allocation that means "no limit"."""
+
+TOKEN_BYTES = 32
+"""Random bytes in an accept token (256 bits)."""
+
+
+class Status(str, Enum):
+    """What became of an invitation. The value is stored, and used as the CSS class."""
+
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    JOINED_INDEPENDENTLY = "joined"
+    REVOKED = "revoked"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def normalise_email(address: str) -> str:
+    """The key under which two spellings of one address are the same person."""
+    return address.strip().lower()
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh accept token and the digest stored in its place."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    return token, token_digest(token)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    PostgreSQL keeps the zone; SQLite and MariaDB store naive values, so they are
+    stored as UTC and handed back with ``tzinfo=UTC``.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> t.Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("flask-kaleo stores timezone-aware datetimes only")
+        value = value.astimezone(dt.timezone.utc)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: t.Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return t.cast(dt.datetime, value.replace(tzinfo=dt.timezone.utc))
+        return t.cast(dt.datetime, value.astimezone(dt.timezone.utc))
+
+
+def _user_key(cls: type) -> tuple[str, sa.types.TypeEngine[t.Any]]:
+    """``"table.column"`` and the type of the user model's single-column primary key."""
+    user_model = getattr(cls, "__kaleo_user_model__", None)
+    if user_model is None:
+        raise TypeError(
+            f"{cls.__name__} must set __kaleo_user_model__ to the application's user model"
+        )
+    primary_key = sa.inspect(user_model).mapper.primary_key
+    if len(primary_key) != 1:
+        raise TypeError("flask-kaleo needs a user model with a single-column primary key")
+    column = primary_key[0]
+    return f"{column.table.name}.{column.name}", column.type
+
+
+def _user_column(cls: type, *, nullable: bool, primary_key: bool = False) -> t.Any:
+    target, type_ = _user_key(cls)
+    return mapped_column(
+        type_,
+        sa.ForeignKey(target, ondelete="CASCADE" if not nullable else "SET NULL"),
+        nullable=nullable,
+        primary_key=primary_key,
+        index=not primary_key,
+    )
+
+
+class JoinInvitationMixin:
+    """Columns of a join invitation.
+
+    ``pending_email_key`` equals ``email_key`` while the invitation may still be
+    accepted and is NULL afterwards; the unique constraint on it with the inviter is
+    the portable form of "one pending invitation per inviter and address" (MariaDB has
+    no partial indexes, and NULLs never collide in a unique index on any backend).
+    """
+
+    __kaleo_user_model__: t.ClassVar[type]
+    token: str | None = None
+    """The clear accept token; only set on an invitation just created or reissued."""
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), nullable=False)
+    email_key: Mapped[str] = mapped_column(sa.String(254), nullable=False, index=True)
+    pending_email_key: Mapped[str | None] = mapped_column(sa.String(254), nullable=True)
+    message: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default=Status.SENT.value)
+    token_digest: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+
+    @declared_attr.directive
+    def __tablename__(cls) -> str:
+        return "kaleo_join_invitation"
+
+    @declared_attr
+    def from_user_id(cls) -> Mapped[t.Any]:
+        return t.cast(Mapped[t.Any], _user_column(t.cast(type, cls), nullable=False))
+
+    @declared_attr
+    def to_user_id(cls) -> Mapped[t.Any]:
+        """The user who joined through this invitation, or independently."""
+        return t.cast(Mapped[t.Any], _user_column(t.cast(type, cls), nullable=True))
+
+    @declared_attr
+    def from_user(cls) -> Mapped[t.Any]:
+        return orm.relationship(cls.__kaleo_user_model__, foreign_keys=lambda: [cls.from_user_id])
+
+    @declared_attr
+    def to_user(cls) -> Mapped[t.Any]:
+        return orm.relationship(cls.__kaleo_user_model__, foreign_keys=lambda: [cls.to_user_id])
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[t.Any, ...]:
+        name = cls.__tablename__
+        statuses = ", ".join(f"'{s.value}'" for s in Status)
+        return (
+            sa.UniqueConstraint("from_user_id", "pending_email_key", name=f"uq_{name}_pending"),
+            sa.CheckConstraint(f"status IN ({statuses})", name=f"ck_{name}_status"),
+            sa.CheckConstraint(
+                "pending_email_key IS NULL OR (status = 'sent' AND pending_email_key = email_key)",
+                name=f"ck_{name}_pending",
+            ),
+            sa.Index(f"ix_{name}_from_user_sent", "from_user_id", "sent_at"),
+        )
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == Status.SENT.value and self.expires_at <= utcnow()
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == Status.SENT.value and not self.is_expired
+
+    @property
+    def display_status(self) -> str:
+        """``sent``, ``accepted``, ``joined``, ``revoked`` or ``expired``."""
+        return "expired" if self.is_expired else self.status
+
+    def __repr__(self) -> str:
+        return f"<JoinInvitation {self.id} to {self.email!r} {self.status}>"
+
+
+class InvitationStatMixin:
+    """A user's invitation counters: one row per user, created lazily.
+
+    ``invites_allocated`` is -1 for unlimited. The check constraints keep the
+    counters non-negative and never let ``invites_sent`` pass a finite allocation.
+    """
+
+    __kaleo_user_model__: t.ClassVar[type]
+
+    invites_allocated: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    invites_sent: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    invites_accepted: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+
+    @declared_attr.directive
+    def __tablename__(cls) -> str:
+        return "kaleo_invitation_stat"
+
+    @declared_attr
+    def user_id(cls) -> Mapped[t.Any]:
+        return t.cast(
+            Mapped[t.Any], _user_column(t.cast(type, cls), nullable=False, primary_key=True)
+        )
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[t.Any, ...]:
+        name = cls.__tablename__
+        return (
+            sa.CheckConstraint("invites_allocated >= -1", name=f"ck_{name}_allocated"),
+            sa.CheckConstraint("invites_sent >= 0", name=f"ck_{name}_sent"),
+            sa.CheckConstraint("invites_accepted >= 0", name=f"ck_{name}_accepted"),
+            sa.CheckConstraint(
+                "invites_allocated = -1 OR invites_sent <= invites_allocated",
+                name=f"ck_{name}_within_allocation",
+            ),
+        )
+
+    @property
+    def invites_remaining(self) -> int:
+        return remaining(self.invites_allocated, self.invites_sent)
+
+    def __repr__(self) -> str:
+        return (
+            f"<InvitationStat user={self.user_id} allocated={self.invites_allocated}"
+            f" sent={self.invites_sent} accepted={self.invites_accepted}>"
+        )
+
+
+def remaining(allocated: int, sent: int) -> int:
+    return UNLIMITED if allocated == UNLIMITED else max(allocated - sent, 0)
+
+
+def build_model(mixin: type, base: type, user_model: type, name: str) -> type:
+    """The concrete model ``name`` from ``mixin`` on the application's ``db.Model``."""
+    return type(
+        name,
+        (mixin, base),
+        {"__kaleo_user_model__": user_model, "__module__": __name__, "__qualname__": name},
+    )

@@ -1,0 +1,28 @@
+"""Signals sent by flask-kaleo (blinker, like Flask's own).
+
+Each is sent with the application as sender and the invitation as the
+``invitation`` keyword argument; ``inviter`` and ``invitee`` are given where known::
+
+    from flask_kaleo.signals import invite_accepted
+
+    @invite_accepted.connect
+    def welcome(app, invitation, inviter, invitee, **extra):
+        ...
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: Sent after an invitation was emailed and committed. Keywords: ``invitation``, ``inviter``.
+invite_sent = _signals.signal("invite-sent")
+
+#: Sent when an invitation is accepted, inside the caller's transaction.
+#: Keywords: ``invitation``, ``inviter``, ``invitee``.
+invite_accepted = _signals.signal("invite-accepted")
+
+#: Sent for each invitation that became "joined independently" because its address
+#: joined another way. Keywords: ``invitation``, ``inviter``, ``invitee``.
+joined_independently = _signals.signal("joined-independently")

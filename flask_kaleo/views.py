@@ -1,0 +1,187 @@
+"""The ``kaleo`` blueprint: the invite endpoint (JSON, the seed's AJAX contract) and
+the accept link."""
+
+from __future__ import annotations
+
+import typing as t
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import flash
+from flask import get_template_attribute
+from flask import jsonify
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.wrappers import Response as BaseResponse
+
+from .exceptions import InvitationNotPending
+from .exceptions import InvitationRefused
+from .extension import get_kaleo
+from .forms import InviteForm
+
+ErrorList = dict[str, list[str]]
+ViewResponse = BaseResponse | tuple[BaseResponse, int] | tuple[str, int]
+
+
+def _template_folder() -> str:
+    """The templates inside an installed wheel, or the top-level ``templates/`` of a
+    source checkout (an editable install)."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "templates"
+    return str(packaged if packaged.is_dir() else here.parent / "templates")
+
+
+blueprint = Blueprint(
+    "kaleo",
+    __name__,
+    template_folder=_template_folder(),
+    static_folder="static",
+    static_url_path="/static",
+)
+
+
+def wants_json() -> bool:
+    """AJAX and API callers get JSON; a browser posting the plain form gets HTML."""
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best != "text/html"
+
+
+def error_response(errors: ErrorList, status: int = 200) -> tuple[Response, int]:
+    """The contract's ERROR shape: ``errors`` is escaped HTML for the seed's ``.html()``,
+    ``error_list`` the same messages by field."""
+    items = "".join(
+        f"<li>{escape(message)}</li>" for messages in errors.values() for message in messages
+    )
+    body = {
+        "status": "ERROR",
+        "errors": f'<ul class="errorlist">{items}</ul>',
+        "error_list": errors,
+    }
+    return jsonify(body), status
+
+
+def _back() -> BaseResponse:
+    """Redirect a no-JavaScript form post back to the page it came from (same host only)."""
+    referrer = request.referrer
+    if referrer and urlsplit(referrer).netloc == request.host:
+        return redirect(referrer, code=303)
+    return redirect("/", code=303)
+
+
+def _refuse(errors: ErrorList, status: int = 200) -> ViewResponse:
+    if wants_json():
+        return error_response(errors, status)
+    for messages in errors.values():
+        for message in messages:
+            flash(message, "error")
+    return _back()
+
+
+@blueprint.route("/invite", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def invite() -> ViewResponse:
+    """Send an invitation from the signed-in user (DESIGN 4)."""
+    if request.method != "POST":
+        raise MethodNotAllowed(valid_methods=["POST"])
+    kaleo = get_kaleo()
+    user = kaleo.current_user()
+    if user is None:
+        login_manager = getattr(current_app, "login_manager", None)
+        if not wants_json() and login_manager is not None:
+            return t.cast(BaseResponse, login_manager.unauthorized())
+        return error_response({"__all__": ["Please sign in to send invitations."]}, 401)
+
+    form = InviteForm()
+    if not form.validate():
+        if "csrf_token" in form.errors:
+            return _refuse({"__all__": [_CSRF_MESSAGE]}, 400)
+        return _refuse({name: list(messages) for name, messages in form.errors.items()})
+    try:
+        invitation = kaleo.invite(user, form.email_address.data, form.cleaned_message)
+    except InvitationRefused as error:
+        return _refuse({error.field: [str(error)]})
+
+    remaining = kaleo.invitations_remaining(user)
+    if not wants_json():
+        flash(f"Invitation sent to {invitation.email}.", "success")
+        return _back()
+    item = get_template_attribute("kaleo/macros.html", "invitation_item")
+    return jsonify(
+        status="OK",
+        email=invitation.email,
+        invitations_remaining=remaining,
+        invitation={
+            "id": invitation.id,
+            "email": invitation.email,
+            "status": invitation.display_status,
+            "sent_at": invitation.sent_at.isoformat(),
+            "expires_at": invitation.expires_at.isoformat(),
+        },
+        html=str(item(invitation)),
+    )
+
+
+_CSRF_MESSAGE = (
+    "The form has expired or was not sent from this site. Reload the page and try again."
+)
+
+
+@blueprint.errorhandler(CSRFError)
+def csrf_failed(error: CSRFError) -> ViewResponse:
+    return _refuse({"__all__": [_CSRF_MESSAGE]}, 400)
+
+
+@blueprint.errorhandler(MethodNotAllowed)
+def method_not_allowed(error: MethodNotAllowed) -> t.Any:
+    if not wants_json():
+        return error
+    response, status = error_response({"__all__": ["Send invitations with POST."]}, 405)
+    response.headers["Allow"] = "POST"
+    return response, status
+
+
+@blueprint.route("/accept/<token>")
+def accept(token: str) -> ViewResponse:
+    """Remember a valid invitation in the session and send the visitor to sign up.
+
+    Never consumes the invitation (mail scanners follow links); signup does.
+    """
+    kaleo = get_kaleo()
+    invitation = kaleo.find_invitation(token) if len(token) <= 128 else None
+    if invitation is None:
+        return _private(render_template("kaleo/accept_unknown.html"), 404)
+    try:
+        kaleo.check_pending(invitation)
+    except InvitationNotPending as error:
+        page = render_template("kaleo/accept_invalid.html", reason=str(error))
+        return _private(page, 410)
+    kaleo.remember(invitation)
+    response = redirect(signup_url(), code=303)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _private(page: str, status: int) -> tuple[Response, int]:
+    """A page behind a token: never cached, and the token never leaks as a Referer."""
+    response = current_app.make_response(page)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response, status
+
+
+def signup_url() -> str:
+    """``KALEO_SIGNUP_URL`` as a URL: a path as it is, an endpoint name through url_for."""
+    target: str = current_app.config["KALEO_SIGNUP_URL"]
+    if "/" in target:
+        return target
+    return url_for(target)
