@@ -104,6 +104,11 @@ def _check_settings(config: t.Mapping[str, t.Any], user_model: type) -> None:
         )
 
 
+def _signed_in(user: t.Any) -> bool:
+    """False for None and for Flask-Login's anonymous user."""
+    return user is not None and getattr(user, "is_authenticated", True) is not False
+
+
 def _flask_login_user() -> t.Any:
     from flask_login import current_user
 
@@ -194,7 +199,7 @@ class Kaleo:
 
     def can_invite(self, user: t.Any) -> bool:
         """Whether ``user`` may send an invitation now: the hook agrees and some are left."""
-        if user is None or not self._can_invite(user):
+        if not _signed_in(user) or not self._can_invite(user):
             return False
         return self.invitations_remaining(user) != 0
 
@@ -212,6 +217,8 @@ class Kaleo:
 
     def invitations_remaining(self, user: t.Any) -> int:
         """How many invitations ``user`` may still send; -1 means unlimited."""
+        if not _signed_in(user):
+            return 0
         return self.counters.remaining(
             self.db.session, self.user_id(user), self._default_allocation()
         )
@@ -230,6 +237,8 @@ class Kaleo:
 
     def sent_invitations(self, user: t.Any) -> list[t.Any]:
         """Everything ``user`` has sent, oldest first, in one query."""
+        if not _signed_in(user):
+            return []
         model = self.JoinInvitation
         statement = (
             sa.select(model)

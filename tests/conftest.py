@@ -1,0 +1,178 @@
+"""Fixtures: the host app on each database, clients, users, mail and statement counting.
+
+The suite runs on SQLite always, and on PostgreSQL and MariaDB when their URLs are set:
+
+    KALEO_TEST_POSTGRESQL_URL=postgresql+psycopg://postgres@127.0.0.1/kaleo_test
+    KALEO_TEST_MARIADB_URL=mysql+pymysql://root@127.0.0.1/kaleo_test
+
+Without a URL those backends are skipped with a reason; with KALEO_TEST_REQUIRE_ALL=1
+(as .ci/run sets) a missing database or browser fails the run instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import typing as t
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.hostapp import User
+from tests.hostapp import create_app
+from tests.hostapp import db
+from tests.hostapp import kaleo
+from tests.hostapp import mail
+
+BACKEND_URL_VARIABLES = {
+    "postgresql": "KALEO_TEST_POSTGRESQL_URL",
+    "mariadb": "KALEO_TEST_MARIADB_URL",
+}
+REQUIRE_ALL = os.environ.get("KALEO_TEST_REQUIRE_ALL") == "1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "settings(**config): extra app config for the test")
+    config.addinivalue_line("markers", "backends(*names): run only on these databases")
+
+
+def skip_or_fail(reason: str) -> t.NoReturn:
+    """Skip outside CI; in CI (KALEO_TEST_REQUIRE_ALL=1) nothing that matters is skipped."""
+    if REQUIRE_ALL:
+        pytest.fail(f"{reason} (KALEO_TEST_REQUIRE_ALL=1 forbids skipping it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def database_url(request: pytest.FixtureRequest, tmp_path: t.Any) -> str:
+    backend = request.param
+    marker = request.node.get_closest_marker("backends")
+    if marker is not None and backend not in marker.args:
+        pytest.skip(f"this test is only for {', '.join(marker.args)}")
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'kaleo.sqlite'}"
+    variable = BACKEND_URL_VARIABLES[backend]
+    url = os.environ.get(variable)
+    if not url:
+        skip_or_fail(f"{backend}: set {variable} to run the suite on it")
+    return url
+
+
+@pytest.fixture
+def app(database_url: str, request: pytest.FixtureRequest) -> t.Iterator[Flask]:
+    settings: dict[str, t.Any] = {}
+    for marker in reversed(list(request.node.iter_markers("settings"))):
+        settings.update(marker.kwargs)
+    app = create_app(database_url, **settings)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        for engine in db.engines.values():
+            engine.dispose()
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> t.Iterator[None]:
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def outbox(app: Flask) -> t.Iterator[list[t.Any]]:
+    with mail.record_messages() as messages:
+        yield messages
+
+
+def make_user(email: str, allocation: int | None = None) -> User:
+    """A committed user; with ``allocation``, a stat row allocating that many."""
+    user = User(email=email)
+    db.session.add(user)
+    db.session.commit()
+    if allocation is not None:
+        db.session.add(
+            kaleo.InvitationStat(
+                user_id=user.id, invites_allocated=allocation, invites_sent=0, invites_accepted=0
+            )
+        )
+        db.session.commit()
+    db.session.refresh(user)  # loaded, so it can be used after the app context ends
+    return user
+
+
+def login(client: FlaskClient, user: User) -> None:
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+
+
+def csrf_token(client: FlaskClient) -> str:
+    """The CSRF token of the client's session, read from the invite form's markup."""
+    page = client.get("/").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    if match is None:
+        match = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert match is not None, "the page has no CSRF field"
+    return match.group(1)
+
+
+AJAX = {"X-Requested-With": "XMLHttpRequest", "Accept": "application/json, */*; q=0.01"}
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def post_invite(
+    client: FlaskClient,
+    email: str,
+    message: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    token: str | None = None,
+) -> t.Any:
+    """POST the invite form the way the seed's jQuery snippet does."""
+    data = {"email_address": email, "csrf_token": token or csrf_token(client)}
+    if message is not None:
+        data["message"] = message
+    return client.post("/invites/invite", data=data, headers=headers or AJAX)
+
+
+class StatementCounter:
+    """Counts the SQL statements an engine executes inside ``with counter:``."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def _record(self, conn: t.Any, cursor: t.Any, statement: str, *args: t.Any) -> None:
+        self.statements.append(statement)
+
+    def __enter__(self) -> StatementCounter:
+        self.statements.clear()
+        sa.event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._record)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_statements(app: Flask) -> t.Callable[[], contextlib.AbstractContextManager[StatementCounter]]:
+    def counter() -> StatementCounter:
+        with app.app_context():
+            return StatementCounter(db.engine)
+
+    return counter

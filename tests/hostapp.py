@@ -1,0 +1,76 @@
+"""A host application written the way DESIGN.md section 2 tells users to."""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import Flask
+from flask import render_template_string
+from flask_login import LoginManager
+from flask_login import UserMixin
+from flask_mail import Mail
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+
+from flask_kaleo import Kaleo
+from flask_kaleo import blueprint
+
+db = SQLAlchemy()
+mail = Mail()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+    # "user" is a reserved word on PostgreSQL: the kaleo tables must quote it right.
+    __tablename__ = "user"
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String(254), unique=True, nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+kaleo = Kaleo(db=db, user_model=User)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+PAGE = """<!doctype html>
+{% from "kaleo/macros.html" import invite_form, invites_sent, remaining_invites %}
+<div class="invites">
+  <span class="invitations_remaining">({{ remaining_invites(current_user) }})</span>
+  {{ invite_form(current_user) }}
+  <div class="sent"><h3>Invitations Sent</h3>{{ invites_sent(current_user) }}</div>
+</div>
+"""
+
+
+def create_app(database_url: str, **config: t.Any) -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="test secret",
+        SQLALCHEMY_DATABASE_URI=database_url,
+        MAIL_DEFAULT_SENDER="invites@example.org",
+        TESTING=True,
+    )
+    app.config.update(config)
+    db.init_app(app)
+    mail.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    kaleo.init_app(app)
+    app.register_blueprint(blueprint, url_prefix="/invites")
+
+    @app.route("/")
+    def home() -> str:
+        return render_template_string(PAGE)
+
+    @app.route("/signup")
+    def signup() -> str:
+        return "signup page"
+
+    return app

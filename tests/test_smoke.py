@@ -1,0 +1,10 @@
+from tests.conftest import AJAX, make_user, login, post_invite
+
+
+def test_invite_ok(app, client, outbox):
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=2)
+    login(client, alice)
+    response = post_invite(client, "carol@example.com")
+    assert response.json["status"] == "OK", response.json
+    assert len(outbox) == 1
