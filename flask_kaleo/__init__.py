@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from . import actions as _actions  # noqa: F401  (registers resend/revoke on the blueprint)
+from . import staff as _staff  # noqa: F401  (registers the staff endpoints)
 from .exceptions import AlreadyInvited
 from .exceptions import AlreadyMember
 from .exceptions import CannotInviteSelf
@@ -17,6 +19,7 @@ from .exceptions import InvitingNotAllowed
 from .exceptions import KaleoError
 from .exceptions import MessageTooLong
 from .exceptions import NotEnoughInvitations
+from .exceptions import ResendTooSoon
 from .extension import Kaleo
 from .extension import get_kaleo
 from .models import UNLIMITED
@@ -45,6 +48,7 @@ __all__ = [
     "KaleoError",
     "MessageTooLong",
     "NotEnoughInvitations",
+    "ResendTooSoon",
     "Status",
     "blueprint",
     "get_kaleo",

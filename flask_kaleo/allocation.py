@@ -65,6 +65,27 @@ class Counters:
         )
         return _rowcount(result) == 1
 
+    def spend_beyond(self, session: Session, user_id: t.Any, default_allocation: int) -> None:
+        """Record one sent invitation even when none is left (staff's ``--force``).
+
+        One statement raises a used-up finite allocation by one as it counts the
+        invitation, so ``invites_sent <= invites_allocated`` still holds. The
+        allocation is assigned first: MariaDB evaluates SET clauses left to right,
+        and it must see the old ``invites_sent`` (as PostgreSQL and SQLite always do).
+        """
+        self.ensure_row(session, user_id, default_allocation)
+        stat = self.stat
+        allocated = stat.c.invites_allocated
+        sent = stat.c.invites_sent
+        raised = sa.case(
+            (sa.and_(allocated != UNLIMITED, allocated <= sent), sent + 1), else_=allocated
+        )
+        session.execute(
+            sa.update(stat)
+            .where(stat.c.user_id == user_id)
+            .ordered_values((allocated, raised), (sent, sent + 1))
+        )
+
     def give_back(self, session: Session, user_id: t.Any) -> None:
         """Return one spent invitation (a revoked one) to ``user_id``'s allocation."""
         stat = self.stat

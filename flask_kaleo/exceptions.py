@@ -54,6 +54,10 @@ class DeliveryFailed(InvitationRefused):
     """The email could not be handed to the mail server; the invitation was rolled back."""
 
 
+class ResendTooSoon(InvitationRefused):
+    """The invitation was sent a moment ago; ``KALEO_RESEND_INTERVAL`` has not passed."""
+
+
 class InvitationNotPending(KaleoError):
     """The invitation can no longer be accepted."""
 

@@ -14,6 +14,7 @@ from flask import render_template
 from flask import session as flask_session
 from sqlalchemy.exc import IntegrityError
 
+from . import lifecycle
 from . import signals
 from .allocation import Counters
 from .exceptions import AlreadyInvited
@@ -60,6 +61,9 @@ DEFAULT_SETTINGS: dict[str, t.Any] = {
     "KALEO_USER_EMAIL_ATTRIBUTE": "email",
     "KALEO_MESSAGE_MAX_LENGTH": 1000,
     "KALEO_CLI_NAME": "kaleo",
+    "KALEO_MAX_BULK_AMOUNT": 1000,
+    "KALEO_RESEND_INTERVAL": 300,
+    "KALEO_RESEND_RESETS_EXPIRY": False,
 }
 
 
@@ -86,8 +90,21 @@ def _check_settings(config: t.Mapping[str, t.Any], user_model: type) -> None:
         raise ConfigurationError(
             f"KALEO_SIGNUP_URL must be an endpoint name or a path (default '/'), not {signup!r}"
         )
-    if not isinstance(config["KALEO_INVITE_ONLY"], bool):
-        raise ConfigurationError("KALEO_INVITE_ONLY must be True or False")
+    for flag in ("KALEO_INVITE_ONLY", "KALEO_RESEND_RESETS_EXPIRY"):
+        if not isinstance(config[flag], bool):
+            raise ConfigurationError(f"{flag} must be True or False")
+    bulk = config["KALEO_MAX_BULK_AMOUNT"]
+    if not _is_int(bulk) or bulk < 1:
+        raise ConfigurationError(
+            "KALEO_MAX_BULK_AMOUNT must be a positive integer: the largest amount the staff"
+            f" endpoints accept (default 1000), not {bulk!r}"
+        )
+    interval = config["KALEO_RESEND_INTERVAL"]
+    if not (_is_int(interval) or isinstance(interval, float)) or interval < 0:
+        raise ConfigurationError(
+            "KALEO_RESEND_INTERVAL must be a number of seconds >= 0 between two sendings"
+            f" of one invitation (default 300), not {interval!r}"
+        )
     check_subject(config["KALEO_EMAIL_SUBJECT"])
     limit = config["KALEO_MESSAGE_MAX_LENGTH"]
     if not _is_int(limit) or limit < 1:
@@ -130,6 +147,8 @@ class Kaleo:
         Flask-Login's ``current_user``.
     :param can_invite: who may invite at all (besides having invitations left); by
         default anyone signed in. See :meth:`invite_permission`.
+    :param can_manage: who may use the staff endpoints; by default nobody. See
+        :meth:`manage_permission`.
     """
 
     def __init__(
@@ -142,6 +161,7 @@ class Kaleo:
         invitation_stat_model: type | None = None,
         current_user: t.Callable[[], t.Any] | None = None,
         can_invite: UserHook | None = None,
+        can_manage: UserHook | None = None,
     ) -> None:
         if db is None:
             raise ConfigurationError(
@@ -168,6 +188,7 @@ class Kaleo:
         self.counters = Counters(self.InvitationStat, user_model)
         self._current_user = current_user or _flask_login_user
         self._can_invite: UserHook = can_invite or (lambda user: True)
+        self._can_manage: UserHook = can_manage or (lambda user: False)
         if app is not None:
             self.init_app(app)
 
@@ -197,11 +218,35 @@ class Kaleo:
         self._can_invite = hook
         return hook
 
+    def may_invite(self, user: t.Any) -> bool:
+        """Whether the invite permission hook lets ``user`` invite at all."""
+        return _signed_in(user) and bool(self._can_invite(user))
+
     def can_invite(self, user: t.Any) -> bool:
         """Whether ``user`` may send an invitation now: the hook agrees and some are left."""
-        if not _signed_in(user) or not self._can_invite(user):
+        if not self.may_invite(user):
             return False
         return self.invitations_remaining(user) != 0
+
+    def manage_permission(self, hook: UserHook) -> UserHook:
+        """Decorator that sets who may use the staff endpoints (by default nobody)::
+
+        @kaleo.manage_permission
+        def is_staff(user):
+            return user.is_staff
+        """
+        self._can_manage = hook
+        return hook
+
+    def can_manage(self, user: t.Any) -> bool:
+        """Whether ``user`` may use the staff endpoints."""
+        return _signed_in(user) and bool(self._can_manage(user))
+
+    def csrf_token(self) -> str:
+        """A CSRF token for the small resend/revoke forms of the sent list."""
+        from flask_wtf.csrf import generate_csrf
+
+        return t.cast(str, generate_csrf())
 
     def new_invite_form(self) -> InviteForm:
         """An empty invite form (for the ``invite_form`` macro)."""
@@ -255,6 +300,18 @@ class Kaleo:
         )
         return self.db.session.scalars(statement.limit(1)).first()
 
+    def lookup_user(self, value: str) -> t.Any:
+        """The user with this email address (any case) or primary key, or None."""
+        value = value.strip()
+        if "@" in value:
+            return self.find_user(value)
+        column: t.Any = sa.inspect(self.user_model).mapper.primary_key[0]
+        try:
+            key = column.type.python_type(value)
+        except (TypeError, ValueError, NotImplementedError):
+            return None
+        return self.db.session.get(self.user_model, key)
+
     def find_invitation(self, token: str) -> t.Any:
         """The invitation behind an accept token, in any state, or None."""
         model = self.JoinInvitation
@@ -263,13 +320,18 @@ class Kaleo:
 
     # -- inviting ------------------------------------------------------------
 
-    def invite(self, from_user: t.Any, email: str, message: str | None = None) -> t.Any:
+    def invite(
+        self, from_user: t.Any, email: str, message: str | None = None, *, force: bool = False
+    ) -> t.Any:
         """Send an invitation from ``from_user`` to ``email`` and commit it.
 
         The allocation is spent and the invitation written in one transaction; the
         email is sent before it commits, and any failure (including the mail server's)
         rolls everything back, so a refused or undelivered invitation costs nothing.
         Raises an :class:`~flask_kaleo.exceptions.InvitationRefused` subclass.
+
+        With ``force`` (staff sending on someone's behalf) it is sent even when no
+        invitation is left: the allocation grows by the one it records.
         """
         address = clean_address(email)
         key = normalise_email(address)
@@ -277,7 +339,7 @@ class Kaleo:
         message = (message or "").strip() or None
         if message is not None and len(message) > limit:
             raise MessageTooLong(f"Keep the message under {limit} characters.")
-        if not self._can_invite(from_user):
+        if not self.may_invite(from_user):
             raise InvitingNotAllowed("You are not allowed to send invitations.")
         if key == normalise_email(self.user_email(from_user)):
             raise CannotInviteSelf("You cannot invite yourself.")
@@ -289,7 +351,9 @@ class Kaleo:
         already_invited = AlreadyInvited(f"You have already invited {address}.")
         try:
             self._release_expired_pending(inviter_id, key, already_invited)
-            if not self.counters.spend(session, inviter_id, self._default_allocation()):
+            if force:
+                self.counters.spend_beyond(session, inviter_id, self._default_allocation())
+            elif not self.counters.spend(session, inviter_id, self._default_allocation()):
                 raise NotEnoughInvitations("You have no invitations left.")
             invitation = self._new_invitation(inviter_id, address, key, message)
             session.add(invitation)
@@ -473,6 +537,25 @@ class Kaleo:
 
         return t.cast(F, guarded)
 
+    # -- after sending (see flask_kaleo.lifecycle) ----------------------------
+
+    def resend(self, invitation: t.Any) -> t.Any:
+        """Email a pending invitation again under a new link; spends nothing."""
+        return lifecycle.resend(self, invitation)
+
+    def revoke(self, invitation: t.Any) -> t.Any:
+        """Withdraw an unaccepted invitation and give it back to the inviter."""
+        return lifecycle.revoke(self, invitation)
+
+    def stats(self, user: t.Any = None) -> lifecycle.InvitationStats:
+        """Sent, accepted, joined, pending, expired and revoked counts (all, or one
+        inviter's), in one aggregate query."""
+        return lifecycle.stats(self, None if user is None else self.user_id(user))
+
+    def purge_expired(self, older_than: dt.timedelta, *, dry_run: bool = False) -> int:
+        """Delete invitations that expired more than ``older_than`` ago."""
+        return lifecycle.purge_expired(self, older_than, dry_run=dry_run)
+
     # -- staff operations (set-based; each commits) --------------------------
 
     def add_invites(self, amount: int, *, everyone: bool = False, user: t.Any = None) -> int:
@@ -484,19 +567,21 @@ class Kaleo:
         """Make sure every user (or one) has at least ``amount`` invitations left."""
         return self._bulk(self.counters.top_off, amount, user=user)
 
-    def _bulk(self, operation: t.Callable[..., int], amount: int, **options: t.Any) -> int:
-        if not _is_int(amount) or amount < 0:
-            raise ValueError(f"amount must be a non-negative integer, not {amount!r}")
+    def make_unlimited(self, *, user: t.Any = None) -> int:
+        """Give every user (or one) unlimited invitations."""
+        return self._bulk(self.counters.make_unlimited, None, user=user)
+
+    def _bulk(self, operation: t.Callable[..., int], amount: int | None, **options: t.Any) -> int:
         user = options.pop("user")
+        options["user_id"] = None if user is None else self.user_id(user)
+        arguments: tuple[t.Any, ...] = ()
+        if amount is not None:
+            if not _is_int(amount) or amount < 0:
+                raise ValueError(f"amount must be a non-negative integer, not {amount!r}")
+            arguments = (amount, self._default_allocation())
         session = self.db.session
         try:
-            changed = operation(
-                session,
-                amount,
-                self._default_allocation(),
-                user_id=None if user is None else self.user_id(user),
-                **options,
-            )
+            changed = operation(session, *arguments, **options)
             session.commit()
         except BaseException:
             session.rollback()

@@ -61,3 +61,8 @@ class InviteForm(FlaskForm):  # type: ignore[misc]
     def cleaned_message(self) -> str | None:
         text = t.cast(str | None, self.message.data)
         return text.strip() or None if text else None
+
+
+class ActionForm(FlaskForm):  # type: ignore[misc]
+    """Only the CSRF token: the resend, revoke and staff posts carry nothing else it
+    needs to check (the amount is parsed by the staff view, with its own bound)."""

@@ -135,6 +135,12 @@ class JoinInvitationMixin:
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default=Status.SENT.value)
     token_digest: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    resent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """When the email was last sent again (NULL if never); resending is rate-limited."""
+    replaced_token_digest: Mapped[str | None] = mapped_column(
+        sa.String(64), nullable=True, index=True
+    )
+    """The digest of the token a resend replaced, so its dead link gets a clear page."""
 
     @declared_attr.directive
     def __tablename__(cls) -> str:

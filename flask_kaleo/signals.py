@@ -26,3 +26,11 @@ invite_accepted = _signals.signal("invite-accepted")
 #: Sent for each invitation that became "joined independently" because its address
 #: joined another way. Keywords: ``invitation``, ``inviter``, ``invitee``.
 joined_independently = _signals.signal("joined-independently")
+
+#: Sent after an invitation was emailed again with a new link and committed.
+#: Keywords: ``invitation``, ``inviter``.
+invite_resent = _signals.signal("invite-resent")
+
+#: Sent after the inviter withdrew a pending invitation (committed; the invitation
+#: went back to their allocation). Keywords: ``invitation``, ``inviter``.
+invite_revoked = _signals.signal("invite-revoked")

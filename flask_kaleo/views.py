@@ -22,6 +22,7 @@ from markupsafe import escape
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.wrappers import Response as BaseResponse
 
+from . import lifecycle
 from .exceptions import InvitationNotPending
 from .exceptions import InvitationRefused
 from .extension import get_kaleo
@@ -49,7 +50,11 @@ blueprint = Blueprint(
 
 
 def wants_json() -> bool:
-    """AJAX and API callers get JSON; a browser posting the plain form gets HTML."""
+    """AJAX and API callers get JSON; a browser posting the plain form gets HTML.
+
+    The staff endpoints answer in JSON only."""
+    if (request.endpoint or "").startswith("kaleo.staff_"):
+        return True
     if request.headers.get("X-Requested-With") == "XMLHttpRequest":
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
@@ -78,7 +83,7 @@ def _back() -> BaseResponse:
     return redirect("/", code=303)
 
 
-def _refuse(errors: ErrorList, status: int = 200) -> ViewResponse:
+def refuse(errors: ErrorList, status: int = 200) -> ViewResponse:
     if wants_json():
         return error_response(errors, status)
     for messages in errors.values():
@@ -95,25 +100,29 @@ def invite() -> ViewResponse:
     kaleo = get_kaleo()
     user = kaleo.current_user()
     if user is None:
-        login_manager = getattr(current_app, "login_manager", None)
-        if not wants_json() and login_manager is not None:
-            return t.cast(BaseResponse, login_manager.unauthorized())
-        return error_response({"__all__": ["Please sign in to send invitations."]}, 401)
+        return sign_in_required("Please sign in to send invitations.")
 
     form = InviteForm()
     if not form.validate():
         if "csrf_token" in form.errors:
-            return _refuse({"__all__": [_CSRF_MESSAGE]}, 400)
-        return _refuse({name: list(messages) for name, messages in form.errors.items()})
+            return refuse({"__all__": [CSRF_MESSAGE]}, 400)
+        return refuse({name: list(messages) for name, messages in form.errors.items()})
     try:
         invitation = kaleo.invite(user, form.email_address.data, form.cleaned_message)
     except InvitationRefused as error:
-        return _refuse({error.field: [str(error)]})
+        return refuse({error.field: [str(error)]})
 
-    remaining = kaleo.invitations_remaining(user)
+    return done(invitation, f"Invitation sent to {invitation.email}.")
+
+
+def done(invitation: t.Any, message: str) -> ViewResponse:
+    """The OK answer about ``invitation``: the contract's JSON, or a flash and a redirect
+    back for a browser."""
     if not wants_json():
-        flash(f"Invitation sent to {invitation.email}.", "success")
+        flash(message, "success")
         return _back()
+    kaleo = get_kaleo()
+    remaining = kaleo.invitations_remaining(kaleo.current_user())
     item = get_template_attribute("kaleo/macros.html", "invitation_item")
     return jsonify(
         status="OK",
@@ -130,22 +139,29 @@ def invite() -> ViewResponse:
     )
 
 
-_CSRF_MESSAGE = (
-    "The form has expired or was not sent from this site. Reload the page and try again."
-)
+def sign_in_required(message: str) -> ViewResponse:
+    """401 in the ERROR shape for JSON callers; a browser goes to the login page."""
+    login_manager = getattr(current_app, "login_manager", None)
+    if not wants_json() and login_manager is not None:
+        return t.cast(BaseResponse, login_manager.unauthorized())
+    return error_response({"__all__": [message]}, 401)
+
+
+CSRF_MESSAGE = "The form has expired or was not sent from this site. Reload the page and try again."
 
 
 @blueprint.errorhandler(CSRFError)
 def csrf_failed(error: CSRFError) -> ViewResponse:
-    return _refuse({"__all__": [_CSRF_MESSAGE]}, 400)
+    return refuse({"__all__": [CSRF_MESSAGE]}, 400)
 
 
 @blueprint.errorhandler(MethodNotAllowed)
 def method_not_allowed(error: MethodNotAllowed) -> t.Any:
     if not wants_json():
         return error
-    response, status = error_response({"__all__": ["Send invitations with POST."]}, 405)
-    response.headers["Allow"] = "POST"
+    allowed = ", ".join(error.valid_methods or ["POST"])
+    response, status = error_response({"__all__": [f"Use {allowed} here."]}, 405)
+    response.headers["Allow"] = allowed
     return response, status
 
 
@@ -156,19 +172,33 @@ def accept(token: str) -> ViewResponse:
     Never consumes the invitation (mail scanners follow links); signup does.
     """
     kaleo = get_kaleo()
-    invitation = kaleo.find_invitation(token) if len(token) <= 128 else None
+    plausible = len(token) <= 128
+    invitation = kaleo.find_invitation(token) if plausible else None
     if invitation is None:
+        if plausible and lifecycle.was_replaced(kaleo, token):
+            page = render_template(
+                "kaleo/accept_invalid.html", state="replaced", reason=_REPLACED_MESSAGE
+            )
+            return _private(page, 410)
         return _private(render_template("kaleo/accept_unknown.html"), 404)
     try:
         kaleo.check_pending(invitation)
     except InvitationNotPending as error:
-        page = render_template("kaleo/accept_invalid.html", reason=str(error))
+        page = render_template(
+            "kaleo/accept_invalid.html", state=invitation.display_status, reason=str(error)
+        )
         return _private(page, 410)
     kaleo.remember(invitation)
     response = redirect(signup_url(), code=303)
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+_REPLACED_MESSAGE = (
+    "This invitation was sent again with a new link, so this one no longer works."
+    " Use the link in the most recent invitation email."
+)
 
 
 def _private(page: str, status: int) -> tuple[Response, int]:
