@@ -1,13 +1,19 @@
-"""``flask kaleo ...``: the seed's management commands, set-based."""
+"""``flask kaleo ...``: the seed's management commands (set-based) and the staff's tools."""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import json
+import sys
 import typing as t
 
 import click
-import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from .exceptions import ConfigurationError
+from .exceptions import InvitationRefused
+from .exceptions import KaleoError
 from .extension import get_kaleo
 
 kaleo_cli = AppGroup("kaleo", help="Manage invitation allocations (flask-kaleo).")
@@ -16,18 +22,10 @@ AMOUNT = click.argument("amount", metavar="N", type=click.IntRange(min=0))
 
 
 def _resolve_user(ctx: click.Context, param: click.Parameter, value: str | None) -> t.Any:
-    """``--user`` takes an email address or a primary key."""
+    """``--user`` and ``FROM_USER`` take an email address or a primary key."""
     if value is None:
         return None
-    kaleo = get_kaleo()
-    user = kaleo.find_user(value) if "@" in value else None
-    if user is None and "@" not in value:
-        primary_key: t.Any = sa.inspect(kaleo.user_model).mapper.primary_key[0]
-        try:
-            key = primary_key.type.python_type(value)
-        except (TypeError, ValueError, NotImplementedError):
-            key = value
-        user = kaleo.db.session.get(kaleo.user_model, key)
+    user = get_kaleo().lookup_user(value)
     if user is None:
         raise click.BadParameter(f"no user with the email address or id {value!r}")
     return user
@@ -72,3 +70,141 @@ def topoff_invites(amount: int, user: t.Any) -> None:
     """Make sure every user has at least N invitations left."""
     changed = get_kaleo().topoff_invites(amount, user=user)
     click.echo(f"Topped off {_users(changed)} to at least {_invitations(amount)} remaining.")
+
+
+@kaleo_cli.command("infinite-invites")
+@USER
+def infinite_invites(user: t.Any) -> None:
+    """Give every user (or one) unlimited invitations."""
+    changed = get_kaleo().make_unlimited(user=user)
+    click.echo(f"Gave unlimited invitations to {_users(changed)}.")
+
+
+@kaleo_cli.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object, for machines.")
+def stats(as_json: bool) -> None:
+    """Show how many invitations were sent, accepted, joined independently, are
+    pending, expired or revoked, and the acceptance rate (accepted / sent)."""
+    figures = get_kaleo().stats()
+    if as_json:
+        click.echo(json.dumps(figures.as_dict(), sort_keys=True))
+        return
+    rate = figures.acceptance_rate
+    rows = [
+        ("Sent", f"{figures.sent:,}"),
+        ("Accepted", f"{figures.accepted:,}"),
+        ("Joined independently", f"{figures.joined_independently:,}"),
+        ("Pending", f"{figures.pending:,}"),
+        ("Expired", f"{figures.expired:,}"),
+        ("Revoked", f"{figures.revoked:,}"),
+        ("Acceptance rate", "n/a" if rate is None else f"{rate:.1%}"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        click.echo(f"{label + ':':<{width + 1}} {value}")
+
+
+@kaleo_cli.command("purge-expired")
+@click.option(
+    "--older-than",
+    "days",
+    metavar="DAYS",
+    type=click.FloatRange(min=0, max=36500),
+    default=30,
+    show_default=True,
+    help="Only invitations that expired more than DAYS days ago (0: every expired one).",
+)
+@click.option("--dry-run", is_flag=True, help="Only say how many would be deleted.")
+def purge_expired(days: float, dry_run: bool) -> None:
+    """Delete unanswered invitations that expired a while ago (in one statement).
+
+    Allocations are untouched: an expired invitation stays spent.
+    """
+    count = get_kaleo().purge_expired(dt.timedelta(days=days), dry_run=dry_run)
+    what = f"{_invitations(count)} that expired more than {days:g} days ago"
+    click.echo(f"Would delete {what}." if dry_run else f"Deleted {what}.")
+
+
+FROM_USER = click.argument("from_user", metavar="FROM_USER", callback=_resolve_user)
+
+
+@kaleo_cli.command("invite")
+@FROM_USER
+@click.argument("email")
+@click.option("--message", default=None, help="A personal note for the email.")
+@click.option("--force", is_flag=True, help="Send even if FROM_USER has no invitations left.")
+def invite(from_user: t.Any, email: str, message: str | None, force: bool) -> None:
+    """Send an invitation to EMAIL on behalf of FROM_USER (email address or id).
+
+    The link in the email is built from SERVER_NAME and PREFERRED_URL_SCHEME, which
+    must be set. Without --force it spends one of FROM_USER's invitations.
+    """
+    kaleo = get_kaleo()
+    try:
+        invitation = kaleo.invite(from_user, email, message, force=force)
+    except KaleoError as error:
+        raise click.ClickException(str(error)) from None
+    left = kaleo.invitations_remaining(from_user)
+    click.echo(
+        f"Sent an invitation to {invitation.email} from {kaleo.user_email(from_user)}"
+        f" ({'unlimited' if left == -1 else left} left)."
+    )
+
+
+@kaleo_cli.command("import-invites")
+@FROM_USER
+@click.argument("csv_file", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
+def import_invites(from_user: t.Any, csv_file: str) -> None:
+    """Send FROM_USER's invitations to every row of FILE.csv.
+
+    The file has a header with an ``email`` column and optionally ``message``. Each row
+    is its own transaction: it is spent, stored and mailed, or nothing happens. Exits
+    with status 1 when any row was refused.
+    """
+    rows = _read_rows(csv_file)
+    kaleo = get_kaleo()
+    report: list[str] = []
+    sent = refused = 0
+    bar = click.progressbar(rows, label="Sending invitations", show_pos=True, file=sys.stderr)
+    with bar as progress:
+        for number, row in progress:
+            address = (row.get("email") or "").strip()
+            try:
+                kaleo.invite(from_user, address, row.get("message"))
+            except InvitationRefused as error:
+                refused += 1
+                report.append(f"line {number}: refused {address or '(empty)'}: {error}")
+            except ConfigurationError as error:
+                # The setup is wrong for every row: stop here (earlier rows are committed).
+                report.append(f"line {number}: not sent {address}: {error}")
+                _print_report(report, sent, refused, len(rows))
+                raise click.ClickException(f"stopped at line {number}: {error}") from None
+            else:
+                sent += 1
+                report.append(f"line {number}: sent to {address}")
+    _print_report(report, sent, refused, len(rows))
+    if refused:
+        click.get_current_context().exit(1)
+
+
+def _read_rows(path: str) -> list[tuple[int, dict[str, str]]]:
+    """The rows of the CSV with their line numbers; a usage error if it is unreadable."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            fields = [name.strip().lower() for name in reader.fieldnames or []]
+            if "email" not in fields:
+                raise click.BadParameter(
+                    "the first line must be a header with an 'email' column",
+                    param_hint="FILE.csv",
+                )
+            reader.fieldnames = fields
+            return [(reader.line_num, row) for row in reader]
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise click.BadParameter(f"not a UTF-8 CSV file ({error})", param_hint="FILE.csv") from None
+
+
+def _print_report(report: list[str], sent: int, refused: int, total: int) -> None:
+    for line in report:
+        click.echo(line)
+    click.echo(f"Sent {_invitations(sent)}, refused {refused:,}, of {total:,} rows.")

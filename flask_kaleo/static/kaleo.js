@@ -80,7 +80,51 @@
     });
   }
 
-  function start() { each("form[data-kaleo-invite]", enhance); }
+  /* The sent list's resend/revoke forms, including items added later: one listener. */
+  function onAction(event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-kaleo-action]")) { return; }
+    if (!window.fetch || !window.FormData) { return; }  // let the browser post it
+    event.preventDefault();
+    var messages = document.getElementById("invitation-form-messages");
+    var button = form.querySelector("button");
+    var csrf = form.querySelector("input[name=csrf_token]");
+    var headers = { "Accept": "application/json", "X-Requested-With": "XMLHttpRequest" };
+    if (csrf) { headers["X-CSRFToken"] = csrf.value; }
+    if (button) { button.disabled = true; }
+    fetch(form.action, {
+      method: "POST", body: new FormData(form), headers: headers, credentials: "same-origin"
+    }).then(function (response) {
+      return response.json();
+    }).then(function (data) {
+      if (data.status === "OK") {
+        var item = form.closest("li");
+        if (item && data.html) { item.outerHTML = data.html; }
+        if (messages) {
+          messages.classList.remove("kaleo-error");
+          messages.textContent = form.getAttribute("data-kaleo-action") === "revoke" ?
+            "Invitation to " + data.email + " revoked." :
+            "Invitation sent again to " + data.email + ".";
+        }
+        showRemaining(data.invitations_remaining);
+        if (data.invitations_remaining !== 0) {
+          each(".invitation_form form", function (node) { node.hidden = false; });
+        }
+      } else if (messages) {
+        messages.innerHTML = data.errors || FAILED;
+        messages.classList.add("kaleo-error");
+      }
+    }).catch(function () {
+      if (messages) { messages.innerHTML = FAILED; }
+    }).then(function () {
+      if (button && document.body.contains(button)) { button.disabled = false; }
+    });
+  }
+
+  function start() {
+    each("form[data-kaleo-invite]", enhance);
+    document.addEventListener("submit", onAction);
+  }
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
