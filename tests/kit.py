@@ -1,0 +1,101 @@
+"""Helpers shared by the staff, lifecycle and CLI tests."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import typing as t
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_wtf.csrf import generate_csrf
+
+from tests.hostapp import db
+from tests.hostapp import kaleo
+
+
+@pytest.fixture
+def csrf(app: Flask) -> t.Callable[[FlaskClient], str]:
+    """A function giving a client's CSRF token, whatever its page shows (a staff member
+    with no invitations has no invite form to read it from)."""
+    app.add_url_rule("/_test_csrf", "test_csrf", lambda: generate_csrf())
+
+    def token(client: FlaskClient) -> str:
+        return client.get("/_test_csrf").get_data(as_text=True)
+
+    return token
+
+
+@pytest.fixture
+def manage_hook() -> t.Iterator[t.Callable[[t.Callable[[t.Any], bool]], None]]:
+    """Set the manage permission on the shared extension for one test only."""
+    saved = kaleo._can_manage
+
+    def use(hook: t.Callable[[t.Any], bool]) -> None:
+        kaleo.manage_permission(hook)
+
+    yield use
+    kaleo._can_manage = saved
+
+
+@pytest.fixture
+def invite_hook() -> t.Iterator[t.Callable[[t.Callable[[t.Any], bool]], None]]:
+    """Set the invite permission on the shared extension for one test only."""
+    saved = kaleo._can_invite
+
+    def use(hook: t.Callable[[t.Any], bool]) -> None:
+        kaleo.invite_permission(hook)
+
+    yield use
+    kaleo._can_invite = saved
+
+
+def expire(invitation_id: int, hours_ago: float = 1) -> None:
+    """Move an invitation's expiry into the past (and its sending before it)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    model = kaleo.JoinInvitation
+    db.session.execute(
+        sa.update(model)
+        .where(model.id == invitation_id)
+        .values(
+            expires_at=now - dt.timedelta(hours=hours_ago),
+            sent_at=now - dt.timedelta(hours=hours_ago + 168),
+        )
+    )
+    db.session.commit()
+    db.session.expire_all()
+
+
+def stat_row(user_id: int) -> tuple[int, int, int] | None:
+    """``(allocated, sent, accepted)`` as stored, read fresh."""
+    stat = kaleo.InvitationStat.__table__
+    row = db.session.execute(
+        sa.select(stat.c.invites_allocated, stat.c.invites_sent, stat.c.invites_accepted).where(
+            stat.c.user_id == user_id
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+@contextlib.contextmanager
+def received(signal: t.Any) -> t.Iterator[list[dict[str, t.Any]]]:
+    """The keyword arguments of every sending of ``signal`` inside the block."""
+    calls: list[dict[str, t.Any]] = []
+
+    def record(sender: t.Any, **kwargs: t.Any) -> None:
+        calls.append(kwargs)
+
+    signal.connect(record)
+    try:
+        yield calls
+    finally:
+        signal.disconnect(record)
+
+
+def fresh(*users: t.Any) -> None:
+    """Load users again after later commits expired them, so they can be used after
+    the app context ends (conftest's ``make_user`` only loads the one it made)."""
+    for user in users:
+        db.session.refresh(user)

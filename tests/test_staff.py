@@ -1,0 +1,341 @@
+"""The staff JSON endpoints, the manage permission and the invite permission."""
+
+from __future__ import annotations
+
+import pytest
+
+from flask_kaleo import ConfigurationError
+from flask_kaleo import InvitingNotAllowed
+from flask_kaleo import Kaleo
+from tests.conftest import AJAX
+from tests.conftest import BROWSER
+from tests.conftest import login
+from tests.conftest import make_user
+from tests.conftest import post_invite
+from tests.hostapp import User
+from tests.hostapp import create_app
+from tests.hostapp import db
+from tests.hostapp import kaleo
+from tests.kit import csrf  # noqa: F401
+from tests.kit import expire
+from tests.kit import fresh
+from tests.kit import invite_hook  # noqa: F401
+from tests.kit import manage_hook  # noqa: F401
+from tests.kit import stat_row
+
+
+def is_staff(user: User) -> bool:
+    return user.email.startswith("staff@")
+
+
+@pytest.fixture
+def staff(app, client, csrf, manage_hook):
+    """A signed-in staff member; returns a function posting to a staff endpoint."""
+    manage_hook(is_staff)
+    with app.app_context():
+        member = make_user("staff@example.com")
+    login(client, member)
+    token = csrf(client)
+
+    def post(action, headers=None, **form):
+        return client.post(
+            f"/invites/staff/{action}", data={"csrf_token": token, **form}, headers=headers or AJAX
+        )
+
+    return post
+
+
+def assert_error(response, status, text):
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.is_json
+    assert response.json["status"] == "ERROR"
+    assert response.json["errors"].startswith('<ul class="errorlist"><li>')
+    assert text in response.json["errors"]
+
+
+# -- the guard -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", ["topoff", "add"])
+def test_not_signed_in_gets_401_json(app, client, csrf, action):
+    token = csrf(client)
+    response = client.post(
+        f"/invites/staff/{action}", data={"csrf_token": token, "amount": "3"}, headers=BROWSER
+    )
+    assert_error(response, 401, "sign in")
+    assert_error(client.get("/invites/staff/stat/1", headers=BROWSER), 401, "sign in")
+
+
+def test_manage_permission_denies_by_default(app, client, csrf):
+    with app.app_context():
+        member = make_user("staff@example.com", allocation=5)
+        other = make_user("bob@example.com", allocation=0)
+        fresh(member, other)
+    login(client, member)
+    token = csrf(client)
+    for action in ("topoff", "add"):
+        response = client.post(
+            f"/invites/staff/{action}", data={"csrf_token": token, "amount": "7"}, headers=AJAX
+        )
+        assert_error(response, 403, "not allowed")
+    assert_error(client.get(f"/invites/staff/stat/{other.id}"), 403, "not allowed")
+    with app.app_context():
+        assert stat_row(other.id) == (0, 0, 0)
+        assert stat_row(member.id) == (5, 0, 0)
+
+
+def test_manage_permission_decorator_decides(app, client, csrf, manage_hook):
+    manage_hook(is_staff)
+    with app.app_context():
+        plain = make_user("plain@example.com")
+    login(client, plain)
+    response = client.post(
+        "/invites/staff/add", data={"csrf_token": csrf(client), "amount": "1"}, headers=AJAX
+    )
+    assert_error(response, 403, "not allowed")
+
+
+def test_can_manage_as_a_constructor_argument(app_ctx):
+    boss = make_user("boss@example.com")
+    worker = make_user("worker@example.com")
+    other = Kaleo(
+        db=db,
+        user_model=User,
+        join_invitation_model=kaleo.JoinInvitation,
+        invitation_stat_model=kaleo.InvitationStat,
+        can_manage=lambda user: user.email == "boss@example.com",
+    )
+    assert other.can_manage(boss) and not other.can_manage(worker)
+    assert not other.can_manage(None)
+    assert not kaleo.can_manage(boss)  # the shared extension still denies everyone
+
+
+def test_csrf_is_enforced(app, client, staff):
+    with app.app_context():
+        bob = make_user("bob@example.com", allocation=0)
+    for action in ("topoff", "add"):
+        response = client.post(f"/invites/staff/{action}", data={"amount": "3"}, headers=AJAX)
+        assert_error(response, 400, "Reload the page")
+        response = client.post(
+            f"/invites/staff/{action}",
+            data={"amount": "3", "csrf_token": "forged"},
+            headers=BROWSER,
+        )
+        assert_error(response, 400, "Reload the page")  # JSON even for a browser
+    with app.app_context():
+        assert stat_row(bob.id) == (0, 0, 0)
+
+
+@pytest.mark.settings(WTF_CSRF_CHECK_DEFAULT=False)
+def test_csrf_is_enforced_without_global_protection(app, client, staff):
+    response = client.post("/invites/staff/topoff", data={"amount": "3"}, headers=AJAX)
+    assert_error(response, 400, "Reload the page")
+    assert staff("topoff", amount="3").json["status"] == "OK"
+
+
+def test_wrong_method_is_a_json_405(app, client, staff):
+    response = client.get("/invites/staff/topoff")
+    assert_error(response, 405, "Use POST")
+    assert response.headers["Allow"] == "POST"
+    response = client.delete("/invites/staff/stat/1", headers=AJAX)
+    assert response.status_code in (400, 405)  # CSRF protection may answer first
+    assert response.json["status"] == "ERROR"
+
+
+# -- input ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "amount", [None, "", "abc", "-1", "1.5", "1e3", "0x10", "1001", "٣", "9" * 40, "+3"]
+)
+def test_bad_amounts_are_refused(app, staff, amount):
+    with app.app_context():
+        bob = make_user("bob@example.com", allocation=1)
+    form = {} if amount is None else {"amount": amount}
+    for action in ("topoff", "add"):
+        response = staff(action, **form)
+        assert_error(response, 400, "amount must be a whole number from 0 to 1000")
+        assert response.json["error_list"] == {
+            "amount": ["amount must be a whole number from 0 to 1000."]
+        }
+    with app.app_context():
+        assert stat_row(bob.id) == (1, 0, 0)
+
+
+@pytest.mark.settings(KALEO_MAX_BULK_AMOUNT=5)
+def test_the_bound_is_a_setting(app, staff):
+    assert_error(staff("add", amount="6"), 400, "from 0 to 5")
+    assert staff("add", amount="5").json["status"] == "OK"
+
+
+@pytest.mark.parametrize(
+    "value", [0, -3, "10", 2.5, True, None], ids=["zero", "neg", "str", "float", "bool", "none"]
+)
+def test_bulk_bound_is_checked_at_init_app(database_url, value):
+    with pytest.raises(ConfigurationError, match="KALEO_MAX_BULK_AMOUNT"):
+        create_app(database_url, KALEO_MAX_BULK_AMOUNT=value)
+
+
+def test_unknown_user_is_a_404_error(app, staff, client):
+    response = staff("topoff", amount="3", user="<b>nobody</b>@example.com")
+    assert_error(response, 404, "&lt;b&gt;nobody&lt;/b&gt;@example.com")
+    assert response.json["error_list"]["user"]
+    assert_error(staff("add", amount="3", user="999999"), 404, "no user")
+    assert_error(client.get("/invites/staff/stat/nobody@example.com"), 404, "no user")
+    assert_error(client.get("/invites/staff/stat/not-a-number"), 404, "no user")
+
+
+# -- what they do ----------------------------------------------------------------
+
+
+def test_topoff_everyone(app, staff):
+    with app.app_context():
+        low = make_user("low@example.com", allocation=1)
+        high = make_user("high@example.com", allocation=9)
+        unlimited = make_user("free@example.com", allocation=-1)
+        bare = make_user("bare@example.com")  # no stat row: the default allocation, 0
+        fresh(low, high, unlimited, bare)
+    response = staff("topoff", amount="4")
+    assert response.status_code == 200
+    # low, bare and the staff member (no row either) were raised
+    assert response.json == {"status": "OK", "action": "topoff", "amount": 4, "users_changed": 3}
+    with app.app_context():
+        assert stat_row(low.id) == (4, 0, 0)
+        assert stat_row(high.id) == (9, 0, 0)
+        assert stat_row(unlimited.id) == (-1, 0, 0)
+        assert stat_row(bare.id) == (4, 0, 0)
+
+
+def test_topoff_one_user_by_email_or_id(app, staff):
+    with app.app_context():
+        bob = make_user("bob@example.com", allocation=1)
+        eve = make_user("eve@example.com", allocation=1)
+        fresh(bob, eve)
+    response = staff("topoff", amount="3", user="BOB@example.com")
+    assert response.json["users_changed"] == 1
+    assert response.json["user"] == {
+        "id": bob.id,
+        "email": "bob@example.com",
+        "allocated": 3,
+        "sent": 0,
+        "accepted": 0,
+        "remaining": 3,
+        "pending": 0,
+        "expired": 0,
+    }
+    assert staff("topoff", amount="5", user=str(eve.id)).json["user"]["remaining"] == 5
+    with app.app_context():
+        assert stat_row(bob.id) == (3, 0, 0)
+        assert stat_row(eve.id) == (5, 0, 0)
+
+
+def test_add_to_everyone_and_to_one(app, staff):
+    with app.app_context():
+        bob = make_user("bob@example.com", allocation=2)
+        eve = make_user("eve@example.com", allocation=0)
+        unlimited = make_user("free@example.com", allocation=-1)
+        fresh(bob, eve, unlimited)
+    response = staff("add", amount="10")
+    assert response.json["users_changed"] == 3  # bob, eve and the staff member
+    response = staff("add", amount="1", user="eve@example.com")
+    assert response.json["users_changed"] == 1
+    assert response.json["user"]["allocated"] == 11
+    assert staff("add", amount="0").json["status"] == "OK"
+    with app.app_context():
+        assert stat_row(bob.id) == (12, 0, 0)
+        assert stat_row(eve.id) == (11, 0, 0)
+        assert stat_row(unlimited.id) == (-1, 0, 0)
+
+
+def test_stat_counts_pending_and_expired(app, client, staff, csrf):
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=5)
+    login(client, alice)
+    for address in ("one@example.com", "two@example.com", "three@example.com"):
+        assert post_invite(client, address).json["status"] == "OK"
+    with app.app_context():
+        expire(kaleo.JoinInvitation.query.filter_by(email="two@example.com").one().id)
+        member = User.query.filter_by(email="staff@example.com").one()
+    login(client, member)
+    response = client.get("/invites/staff/stat/alice@example.com")
+    assert response.json == {
+        "status": "OK",
+        "id": alice.id,
+        "email": "alice@example.com",
+        "allocated": 5,
+        "sent": 3,
+        "accepted": 0,
+        "remaining": 2,
+        "pending": 2,
+        "expired": 1,
+    }
+    assert client.get(f"/invites/staff/stat/{alice.id}").json["pending"] == 2
+
+
+def test_bulk_endpoint_is_set_based(app, staff, count_statements):
+    with app.app_context():
+        for number in range(30):
+            make_user(f"user{number}@example.com", allocation=number % 3)
+    counter = count_statements()
+    with counter:
+        assert staff("topoff", amount="2").json["users_changed"] == 21
+    writes = [s for s in counter.statements if s.lstrip().upper().startswith(("UPDATE", "INSERT"))]
+    assert len(writes) == 2
+
+
+# -- who may invite --------------------------------------------------------------
+
+
+def test_invite_permission_is_consulted_everywhere(app, client, invite_hook):
+    invite_hook(lambda user: not user.email.startswith("muted@"))
+    with app.app_context():
+        muted = make_user("muted@example.com", allocation=3)
+        alice = make_user("alice@example.com", allocation=3)
+        fresh(muted, alice)
+    login(client, muted)
+    page = client.get("/").get_data(as_text=True)
+    assert "kaleo-invite-form" not in page
+    assert "You cannot send invitations." in page
+    assert "(3)" in page  # the allocation is still shown
+    with app.test_request_context():
+        assert not kaleo.can_invite(muted) and not kaleo.may_invite(muted)
+        assert kaleo.can_invite(alice)
+        with pytest.raises(InvitingNotAllowed):
+            kaleo.invite(muted, "friend@example.com")
+        assert stat_row(muted.id) == (3, 0, 0)
+        assert kaleo.JoinInvitation.query.count() == 0
+    login(client, alice)
+    page = client.get("/").get_data(as_text=True)
+    assert "kaleo-invite-form" in page
+
+
+def test_invite_endpoint_refuses_someone_the_hook_denies(app, client, csrf, invite_hook):
+    with app.app_context():
+        muted = make_user("muted@example.com", allocation=3)
+    login(client, muted)
+    token = csrf(client)
+    invite_hook(lambda user: False)
+    response = post_invite(client, "friend@example.com", token=token)
+    assert_error(response, 200, "not allowed to send invitations")
+    with app.app_context():
+        assert stat_row(muted.id) == (3, 0, 0)
+
+
+def test_expired_invitation_does_not_count_as_pending_in_stat(app, client, staff):
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=1)
+        invitation = kaleo.JoinInvitation(
+            from_user_id=alice.id,
+            email="old@example.com",
+            email_key="old@example.com",
+            pending_email_key="old@example.com",
+            sent_at=db.func.now(),
+            expires_at=db.func.now(),
+            status="sent",
+            token_digest="0" * 64,
+        )
+        db.session.add(invitation)
+        db.session.commit()
+        expire(invitation.id)
+    figures = client.get("/invites/staff/stat/alice@example.com").json
+    assert (figures["pending"], figures["expired"]) == (0, 1)
