@@ -16,12 +16,11 @@ from tests.hostapp import User
 from tests.hostapp import create_app
 from tests.hostapp import db
 from tests.hostapp import kaleo
-from tests.kit import csrf  # noqa: F401
 from tests.kit import expire
 from tests.kit import fresh
-from tests.kit import invite_hook  # noqa: F401
-from tests.kit import manage_hook  # noqa: F401
 from tests.kit import stat_row
+
+pytest_plugins = ("tests.kit",)
 
 
 def is_staff(user: User) -> bool:
