@@ -6,50 +6,10 @@ import contextlib
 import datetime as dt
 import typing as t
 
-import pytest
 import sqlalchemy as sa
-from flask import Flask
-from flask.testing import FlaskClient
-from flask_wtf.csrf import generate_csrf
 
 from tests.hostapp import db
 from tests.hostapp import kaleo
-
-
-@pytest.fixture
-def csrf(app: Flask) -> t.Callable[[FlaskClient], str]:
-    """A function giving a client's CSRF token, whatever its page shows (a staff member
-    with no invitations has no invite form to read it from)."""
-    app.add_url_rule("/_test_csrf", "test_csrf", lambda: generate_csrf())
-
-    def token(client: FlaskClient) -> str:
-        return client.get("/_test_csrf").get_data(as_text=True)
-
-    return token
-
-
-@pytest.fixture
-def manage_hook() -> t.Iterator[t.Callable[[t.Callable[[t.Any], bool]], None]]:
-    """Set the manage permission on the shared extension for one test only."""
-    saved = kaleo._can_manage
-
-    def use(hook: t.Callable[[t.Any], bool]) -> None:
-        kaleo.manage_permission(hook)
-
-    yield use
-    kaleo._can_manage = saved
-
-
-@pytest.fixture
-def invite_hook() -> t.Iterator[t.Callable[[t.Callable[[t.Any], bool]], None]]:
-    """Set the invite permission on the shared extension for one test only."""
-    saved = kaleo._can_invite
-
-    def use(hook: t.Callable[[t.Any], bool]) -> None:
-        kaleo.invite_permission(hook)
-
-    yield use
-    kaleo._can_invite = saved
 
 
 def expire(invitation_id: int, hours_ago: float = 1) -> None:

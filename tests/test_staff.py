@@ -20,7 +20,7 @@ from tests.kit import expire
 from tests.kit import fresh
 from tests.kit import stat_row
 
-pytest_plugins = ("tests.kit",)
+pytest_plugins = ("tests.fixtures_staff",)
 
 
 def is_staff(user: User) -> bool:

@@ -1,5 +1,6 @@
-"""A real SMTP server on 127.0.0.1 (aiosmtpd) that can refuse chosen recipients, and a
-fixture that points the app's Flask-Mail at it."""
+"""Fixtures of the staff, lifecycle and CLI tests (loaded with ``pytest_plugins``):
+a CSRF token for any client, the permission hooks set for one test, and a real SMTP
+server on 127.0.0.1 (aiosmtpd) that can refuse chosen recipients."""
 
 from __future__ import annotations
 
@@ -9,6 +10,46 @@ import typing as t
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
+from flask.testing import FlaskClient
+from flask_wtf.csrf import generate_csrf
+
+from tests.hostapp import kaleo
+
+
+@pytest.fixture
+def csrf(app: Flask) -> t.Callable[[FlaskClient], str]:
+    """A function giving a client's CSRF token, whatever its page shows (a staff member
+    with no invitations has no invite form to read it from)."""
+    app.add_url_rule("/_test_csrf", "test_csrf", lambda: generate_csrf())
+
+    def token(client: FlaskClient) -> str:
+        return client.get("/_test_csrf").get_data(as_text=True)
+
+    return token
+
+
+@pytest.fixture
+def manage_hook() -> t.Iterator[t.Callable[[t.Callable[[t.Any], bool]], None]]:
+    """Set the manage permission on the shared extension for one test only."""
+    saved = kaleo._can_manage
+
+    def use(hook: t.Callable[[t.Any], bool]) -> None:
+        kaleo.manage_permission(hook)
+
+    yield use
+    kaleo._can_manage = saved
+
+
+@pytest.fixture
+def invite_hook() -> t.Iterator[t.Callable[[t.Callable[[t.Any], bool]], None]]:
+    """Set the invite permission on the shared extension for one test only."""
+    saved = kaleo._can_invite
+
+    def use(hook: t.Callable[[t.Any], bool]) -> None:
+        kaleo.invite_permission(hook)
+
+    yield use
+    kaleo._can_invite = saved
 
 
 class Recorder:
