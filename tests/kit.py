@@ -41,11 +41,12 @@ def stat_row(user_id: int) -> tuple[int, int, int] | None:
 
 @contextlib.contextmanager
 def received(signal: t.Any) -> t.Iterator[list[dict[str, t.Any]]]:
-    """The keyword arguments of every sending of ``signal`` inside the block."""
+    """The keyword arguments of every sending of ``signal`` inside the block, each
+    model instance replaced by its ``id`` (read while the session is still open)."""
     calls: list[dict[str, t.Any]] = []
 
     def record(sender: t.Any, **kwargs: t.Any) -> None:
-        calls.append(kwargs)
+        calls.append({name: getattr(value, "id", value) for name, value in kwargs.items()})
 
     signal.connect(record)
     try:
