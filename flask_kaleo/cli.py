@@ -21,21 +21,23 @@ kaleo_cli = AppGroup("kaleo", help="Manage invitation allocations (flask-kaleo).
 AMOUNT = click.argument("amount", metavar="N", type=click.IntRange(min=0))
 
 
-def _resolve_user(ctx: click.Context, param: click.Parameter, value: str | None) -> t.Any:
-    """``--user`` and ``FROM_USER`` take an email address or a primary key."""
+def _resolve_user(value: str | None, hint: str = "--user") -> t.Any:
+    """``--user`` and ``FROM_USER`` take an email address or a primary key.
+
+    Resolved in the command's body, not in a parameter callback: callbacks run while
+    the arguments are parsed, before Flask pushes the app context.
+    """
     if value is None:
         return None
     user = get_kaleo().lookup_user(value)
     if user is None:
-        raise click.BadParameter(f"no user with the email address or id {value!r}")
+        raise click.BadParameter(f"no user with the email address or id {value!r}", param_hint=hint)
     return user
 
 
 USER = click.option(
     "--user",
     metavar="EMAIL_OR_ID",
-    callback=_resolve_user,
-    expose_value=True,
     help="Only this user (email address or primary key).",
 )
 
@@ -57,26 +59,26 @@ def _invitations(count: int) -> str:
     is_flag=True,
     help="Add to every user with a finite allocation, not only those with none left.",
 )
-def add_invites(amount: int, user: t.Any, everyone: bool) -> None:
+def add_invites(amount: int, user: str | None, everyone: bool) -> None:
     """Add N invitations to every user who has none left."""
-    changed = get_kaleo().add_invites(amount, everyone=everyone, user=user)
+    changed = get_kaleo().add_invites(amount, everyone=everyone, user=_resolve_user(user))
     click.echo(f"Added {_invitations(amount)} to {_users(changed)}.")
 
 
 @kaleo_cli.command("topoff-invites")
 @AMOUNT
 @USER
-def topoff_invites(amount: int, user: t.Any) -> None:
+def topoff_invites(amount: int, user: str | None) -> None:
     """Make sure every user has at least N invitations left."""
-    changed = get_kaleo().topoff_invites(amount, user=user)
+    changed = get_kaleo().topoff_invites(amount, user=_resolve_user(user))
     click.echo(f"Topped off {_users(changed)} to at least {_invitations(amount)} remaining.")
 
 
 @kaleo_cli.command("infinite-invites")
 @USER
-def infinite_invites(user: t.Any) -> None:
+def infinite_invites(user: str | None) -> None:
     """Give every user (or one) unlimited invitations."""
-    changed = get_kaleo().make_unlimited(user=user)
+    changed = get_kaleo().make_unlimited(user=_resolve_user(user))
     click.echo(f"Gave unlimited invitations to {_users(changed)}.")
 
 
@@ -125,7 +127,7 @@ def purge_expired(days: float, dry_run: bool) -> None:
     click.echo(f"Would delete {what}." if dry_run else f"Deleted {what}.")
 
 
-FROM_USER = click.argument("from_user", metavar="FROM_USER", callback=_resolve_user)
+FROM_USER = click.argument("from_user", metavar="FROM_USER")
 
 
 @kaleo_cli.command("invite")
@@ -133,20 +135,21 @@ FROM_USER = click.argument("from_user", metavar="FROM_USER", callback=_resolve_u
 @click.argument("email")
 @click.option("--message", default=None, help="A personal note for the email.")
 @click.option("--force", is_flag=True, help="Send even if FROM_USER has no invitations left.")
-def invite(from_user: t.Any, email: str, message: str | None, force: bool) -> None:
+def invite(from_user: str, email: str, message: str | None, force: bool) -> None:
     """Send an invitation to EMAIL on behalf of FROM_USER (email address or id).
 
     The link in the email is built from SERVER_NAME and PREFERRED_URL_SCHEME, which
     must be set. Without --force it spends one of FROM_USER's invitations.
     """
     kaleo = get_kaleo()
+    inviter = _resolve_user(from_user, "FROM_USER")
     try:
-        invitation = kaleo.invite(from_user, email, message, force=force)
+        invitation = kaleo.invite(inviter, email, message, force=force)
     except KaleoError as error:
         raise click.ClickException(str(error)) from None
-    left = kaleo.invitations_remaining(from_user)
+    left = kaleo.invitations_remaining(inviter)
     click.echo(
-        f"Sent an invitation to {invitation.email} from {kaleo.user_email(from_user)}"
+        f"Sent an invitation to {invitation.email} from {kaleo.user_email(inviter)}"
         f" ({'unlimited' if left == -1 else left} left)."
     )
 
@@ -154,13 +157,14 @@ def invite(from_user: t.Any, email: str, message: str | None, force: bool) -> No
 @kaleo_cli.command("import-invites")
 @FROM_USER
 @click.argument("csv_file", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
-def import_invites(from_user: t.Any, csv_file: str) -> None:
+def import_invites(from_user: str, csv_file: str) -> None:
     """Send FROM_USER's invitations to every row of FILE.csv.
 
     The file has a header with an ``email`` column and optionally ``message``. Each row
     is its own transaction: it is spent, stored and mailed, or nothing happens. Exits
     with status 1 when any row was refused.
     """
+    inviter = _resolve_user(from_user, "FROM_USER")
     rows = _read_rows(csv_file)
     kaleo = get_kaleo()
     report: list[str] = []
@@ -170,7 +174,7 @@ def import_invites(from_user: t.Any, csv_file: str) -> None:
         for number, row in progress:
             address = (row.get("email") or "").strip()
             try:
-                kaleo.invite(from_user, address, row.get("message"))
+                kaleo.invite(inviter, address, row.get("message"))
             except InvitationRefused as error:
                 refused += 1
                 report.append(f"line {number}: refused {address or '(empty)'}: {error}")

@@ -144,19 +144,20 @@ def test_wrong_method_is_a_json_405(app, client, staff):
 # -- input ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "amount", [None, "", "abc", "-1", "1.5", "1e3", "0x10", "1001", "٣", "9" * 40, "+3"]
-)
-def test_bad_amounts_are_refused(app, staff, amount):
+BAD_AMOUNTS = [None, "", "abc", "-1", "1.5", "1e3", "0x10", "1001", "٣", "9" * 40, "+3"]
+
+
+def test_bad_amounts_are_refused(app, staff):
     with app.app_context():
         bob = make_user("bob@example.com", allocation=1)
-    form = {} if amount is None else {"amount": amount}
-    for action in ("topoff", "add"):
-        response = staff(action, **form)
-        assert_error(response, 400, "amount must be a whole number from 0 to 1000")
-        assert response.json["error_list"] == {
-            "amount": ["amount must be a whole number from 0 to 1000."]
-        }
+    for amount in BAD_AMOUNTS:
+        form = {} if amount is None else {"amount": amount}
+        for action in ("topoff", "add"):
+            response = staff(action, **form)
+            assert_error(response, 400, "amount must be a whole number from 0 to 1000")
+            assert response.json["error_list"] == {
+                "amount": ["amount must be a whole number from 0 to 1000."]
+            }
     with app.app_context():
         assert stat_row(bob.id) == (1, 0, 0)
 

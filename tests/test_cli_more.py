@@ -1,0 +1,345 @@
+"""``flask kaleo infinite-invites``, ``stats``, ``purge-expired``, ``invite`` and
+``import-invites``, run through Flask's CLI runner against each database."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import make_user
+from tests.hostapp import db
+from tests.hostapp import kaleo
+from tests.kit import expire
+from tests.kit import fresh
+from tests.kit import stat_row
+
+pytest_plugins = ("tests.fixtures_staff",)
+
+SERVER = pytest.mark.settings(SERVER_NAME="beta.example.org", PREFERRED_URL_SCHEME="https")
+
+
+@pytest.fixture
+def run(app):
+    runner = app.test_cli_runner()
+
+    def invoke(*args: str):
+        result = runner.invoke(args=["kaleo", *args])
+        with app.app_context():
+            db.session.expire_all()
+        return result
+
+    return invoke
+
+
+def invitations(app) -> list[tuple[str, str]]:
+    with app.app_context():
+        model = kaleo.JoinInvitation
+        rows = db.session.execute(sa.select(model.email, model.status).order_by(model.id))
+        return [(row.email, row.status) for row in rows]
+
+
+@pytest.mark.parametrize(
+    "command", ["infinite-invites", "stats", "purge-expired", "invite", "import-invites"]
+)
+def test_every_command_has_help(run, command):
+    result = run(command, "--help")
+    assert result.exit_code == 0
+    assert "Usage:" in result.output and "--help" in result.output
+
+
+# -- infinite-invites ------------------------------------------------------------
+
+
+def test_infinite_invites_for_everyone_and_one(app, run):
+    with app.app_context():
+        bob = make_user("bob@example.com", allocation=3)
+        eve = make_user("eve@example.com")
+        fresh(bob, eve)
+    result = run("infinite-invites", "--user", "bob@example.com")
+    assert result.exit_code == 0 and result.output == "Gave unlimited invitations to 1 user.\n"
+    with app.app_context():
+        assert stat_row(bob.id) == (-1, 0, 0) and stat_row(eve.id) is None
+    result = run("infinite-invites")
+    assert result.output == "Gave unlimited invitations to 1 user.\n"  # bob already was
+    with app.app_context():
+        assert stat_row(eve.id) == (-1, 0, 0)
+    result = run("infinite-invites", "--user", "nobody@example.com")
+    assert result.exit_code == 2 and "no user with the email address or id" in result.output
+
+
+# -- stats -----------------------------------------------------------------------
+
+
+@SERVER
+def test_stats_text_and_json(app, run, count_statements):
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=10)
+    for address in ("a@example.com", "b@example.com", "c@example.com", "d@example.com"):
+        assert run("invite", str(alice.id), address).exit_code == 0
+    with app.app_context():
+        model = kaleo.JoinInvitation
+        a = model.query.filter_by(email="a@example.com").one()
+        kaleo.accept(a, make_user("a@example.com"))
+        db.session.commit()
+        expire(model.query.filter_by(email="b@example.com").one().id)
+        kaleo.revoke(model.query.filter_by(email="c@example.com").one())
+        kaleo.process_independent_joins(make_user("d@example.com"), "d@example.com")
+        db.session.commit()
+    assert run("invite", "alice@example.com", "e@example.com").exit_code == 0
+
+    counter = count_statements()
+    with counter:
+        result = run("stats", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.output) == {
+        "sent": 5,
+        "accepted": 1,
+        "joined_independently": 1,
+        "pending": 1,
+        "expired": 1,
+        "revoked": 1,
+        "acceptance_rate": 0.2,
+    }
+    assert [s for s in counter.statements if "kaleo_join_invitation" in s].__len__() == 1
+
+    text = run("stats").output
+    assert "Sent:                 5\n" in text
+    assert "Joined independently: 1\n" in text
+    assert "Acceptance rate:      20.0%\n" in text
+
+
+def test_stats_on_an_empty_site(run):
+    result = run("stats", "--json")
+    assert json.loads(result.output)["acceptance_rate"] is None
+    assert "Acceptance rate:      n/a" in run("stats").output
+
+
+# -- purge-expired -----------------------------------------------------------------
+
+
+@SERVER
+def test_purge_expired_deletes_only_old_expired_ones(app, run):
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=10)
+    for address in ("old@example.com", "recent@example.com", "live@example.com"):
+        assert run("invite", "alice@example.com", address).exit_code == 0
+    assert run("invite", "alice@example.com", "gone@example.com").exit_code == 0
+    with app.app_context():
+        model = kaleo.JoinInvitation
+        expire(model.query.filter_by(email="old@example.com").one().id, hours_ago=24 * 40)
+        expire(model.query.filter_by(email="recent@example.com").one().id, hours_ago=24 * 2)
+        gone = model.query.filter_by(email="gone@example.com").one()
+        kaleo.revoke(gone)
+        expire(gone.id, hours_ago=24 * 40)  # revoked: never purged as "expired"
+
+    result = run("purge-expired", "--dry-run")
+    assert result.exit_code == 0
+    assert result.output == "Would delete 1 invitation that expired more than 30 days ago.\n"
+    assert len(invitations(app)) == 4
+
+    result = run("purge-expired")
+    assert result.output == "Deleted 1 invitation that expired more than 30 days ago.\n"
+    assert [e for e, _ in invitations(app)] == [
+        "recent@example.com",
+        "live@example.com",
+        "gone@example.com",
+    ]
+    assert run("purge-expired", "--older-than", "1").output.startswith("Deleted 1 invitation")
+    assert [e for e, _ in invitations(app)] == ["live@example.com", "gone@example.com"]
+    with app.app_context():
+        assert stat_row(alice.id) == (10, 3, 0)  # expired invitations stay spent
+
+
+@pytest.mark.parametrize("value", ["-1", "abc", "1e9"])
+def test_purge_expired_rejects_a_bad_cutoff(run, value):
+    result = run("purge-expired", "--older-than", value)
+    assert result.exit_code == 2 and "--older-than" in result.output
+
+
+# -- invite ------------------------------------------------------------------------
+
+
+def test_invite_needs_server_name(app, run, outbox):
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=2)
+    result = run("invite", "alice@example.com", "carol@example.com")
+    assert result.exit_code == 1
+    assert "SERVER_NAME" in result.output
+    assert outbox == [] and invitations(app) == []
+    with app.app_context():
+        assert stat_row(alice.id) == (2, 0, 0)
+
+
+@SERVER
+def test_invite_on_someones_behalf(app, run, outbox):
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=1)
+    result = run("invite", str(alice.id), "Carol@Example.com", "--message", "Come along")
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "Sent an invitation to Carol@Example.com from alice@example.com (0 left).\n"
+    )
+    assert "https://beta.example.org/invites/accept/" in outbox[0].body
+    assert "Come along" in outbox[0].body
+    result = run("invite", "alice@example.com", "dave@example.com")
+    assert result.exit_code == 1 and "no invitations left" in result.output
+    result = run("invite", "alice@example.com", "not an address")
+    assert result.exit_code == 1 and "valid email address" in result.output
+    result = run("invite", "nobody@example.com", "dave@example.com")
+    assert result.exit_code == 2 and "FROM_USER" in result.output
+    result = run("invite", "alice@example.com")
+    assert result.exit_code == 2 and "Missing argument 'EMAIL'" in result.output
+    assert len(outbox) == 1
+
+
+@SERVER
+def test_invite_force_goes_beyond_the_allocation(app, run, outbox):
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=1)
+        bob = make_user("bob@example.com")  # no stat row: default allocation 0
+        free = make_user("free@example.com", allocation=-1)
+        fresh(alice, bob, free)
+    for user, address in ((alice, "a@example.com"), (alice, "b@example.com")):
+        result = run("invite", "--force", user.email, address)
+        assert result.exit_code == 0, result.output
+    assert run("invite", "--force", "bob@example.com", "c@example.com").exit_code == 0
+    assert run("invite", "--force", "free@example.com", "d@example.com").exit_code == 0
+    # Forced twice to one address is still refused: the allocation is not the issue.
+    result = run("invite", "--force", "bob@example.com", "c@example.com")
+    assert result.exit_code == 1 and "already invited" in result.output
+    with app.app_context():
+        assert stat_row(alice.id) == (2, 2, 0)  # raised by one: sent <= allocated holds
+        assert stat_row(bob.id) == (1, 1, 0)
+        assert stat_row(free.id) == (-1, 1, 0)
+    assert len(outbox) == 4
+
+
+@SERVER
+@pytest.mark.settings(KALEO_DEFAULT_INVITE_ALLOCATION=2)
+def test_force_with_a_default_allocation_spends_the_default_first(app, run):
+    with app.app_context():
+        carl = make_user("carl@example.com")
+    for number in range(3):
+        assert run("invite", "--force", "carl@example.com", f"x{number}@example.com").exit_code == 0
+    with app.app_context():
+        assert stat_row(carl.id) == (3, 3, 0)
+
+
+# -- import-invites ------------------------------------------------------------------
+
+
+def write(tmp_path, text: str, name: str = "invites.csv", encoding: str = "utf-8") -> str:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return str(path)
+
+
+@SERVER
+def test_import_reports_every_row(app, run, tmp_path, outbox):
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=3)
+        fresh(alice, make_user("member@example.com"))
+    csv_file = write(
+        tmp_path,
+        "Email,Message\n"
+        "one@example.com,Hello one\n"
+        "not-an-address,\n"
+        "member@example.com,\n"
+        "ONE@example.com,again\n"
+        ",\n"
+        'two@example.com,"Hi, two"\n'
+        "three@example.com,\n"
+        "four@example.com,\n",
+    )
+    result = run("import-invites", "alice@example.com", csv_file)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == "line 2: sent to one@example.com"
+    assert lines[1].startswith("line 3: refused not-an-address: Enter a valid email address")
+    assert lines[2] == "line 4: refused member@example.com: member@example.com is already a member."
+    assert lines[3] == "line 5: refused ONE@example.com: You have already invited ONE@example.com."
+    assert lines[4] == "line 6: refused (empty): Enter an email address."
+    assert lines[5] == "line 7: sent to two@example.com"
+    assert lines[6] == "line 8: sent to three@example.com"
+    assert lines[7] == "line 9: refused four@example.com: You have no invitations left."
+    assert lines[-1] == "Sent 3 invitations, refused 5, of 8 rows."
+    assert "Sending invitations" in result.stderr  # the progress bar
+    assert [message.recipients[0] for message in outbox] == [
+        "one@example.com",
+        "two@example.com",
+        "three@example.com",
+    ]
+    assert "Hi, two" in outbox[1].body
+    with app.app_context():
+        assert stat_row(alice.id) == (3, 3, 0)
+    assert [email for email, _ in invitations(app)] == [
+        "one@example.com",
+        "two@example.com",
+        "three@example.com",
+    ]
+
+
+@SERVER
+def test_import_row_that_cannot_be_delivered_leaves_nothing(app, run, tmp_path, smtp):
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=5)
+    smtp.refuse.add("bounce@example.com")
+    csv_file = write(tmp_path, "email\nfirst@example.com\nbounce@example.com\nlast@example.com\n")
+    result = run("import-invites", "alice@example.com", csv_file)
+    assert result.exit_code == 1
+    assert "line 3: refused bounce@example.com: The invitation email could not be delivered" in (
+        result.stdout
+    )
+    assert result.stdout.splitlines()[-1] == "Sent 2 invitations, refused 1, of 3 rows."
+    assert smtp.recipients() == ["first@example.com", "last@example.com"]
+    assert [email for email, _ in invitations(app)] == ["first@example.com", "last@example.com"]
+    with app.app_context():
+        assert stat_row(alice.id) == (5, 2, 0)  # the bounced row spent nothing
+
+
+@SERVER
+def test_import_all_good_exits_zero(app, run, tmp_path):
+    with app.app_context():
+        make_user("alice@example.com", allocation=-1)
+    csv_file = write(tmp_path, "\ufeffemail\na@example.com\nb@example.com\n")  # a BOM too
+    result = run("import-invites", "alice@example.com", csv_file)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "Sent 2 invitations, refused 0, of 2 rows."
+
+
+def test_import_without_server_name_stops_at_the_first_row(app, run, tmp_path, outbox):
+    with app.app_context():
+        make_user("alice@example.com", allocation=5)
+    csv_file = write(tmp_path, "email\na@example.com\nb@example.com\n")
+    result = run("import-invites", "alice@example.com", csv_file)
+    assert result.exit_code == 1
+    assert "stopped at line 2" in result.output and "SERVER_NAME" in result.output
+    assert outbox == [] and invitations(app) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding", "message"),
+    [
+        ("address\na@example.com\n", "utf-8", "'email' column"),
+        ("", "utf-8", "'email' column"),
+        ("email\nnaïve@example.com\n", "latin-1", "not a UTF-8 CSV file"),
+    ],
+    ids=["no-email-column", "empty", "latin-1"],
+)
+def test_import_rejects_a_bad_file(app, run, tmp_path, content, encoding, message):
+    with app.app_context():
+        make_user("alice@example.com", allocation=5)
+    result = run("import-invites", "alice@example.com", write(tmp_path, content, encoding=encoding))
+    assert result.exit_code == 2 and message in result.output
+    assert invitations(app) == []
+
+
+def test_import_usage_errors(app, run, tmp_path):
+    with app.app_context():
+        make_user("alice@example.com", allocation=5)
+    result = run("import-invites", "alice@example.com", str(tmp_path / "missing.csv"))
+    assert result.exit_code == 2 and "does not exist" in result.output
+    result = run("import-invites", "ghost@example.com", write(tmp_path, "email\n"))
+    assert result.exit_code == 2 and "no user" in result.output
