@@ -38,3 +38,9 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
 
 # Defines kaleo.JoinInvitation and kaleo.InvitationStat on the app's own db.
 kaleo = Kaleo(db=db, user_model=User)
+
+
+@kaleo.manage_permission
+def is_staff(user: User) -> bool:
+    """Only staff may use the staff endpoints (they deny everyone by default)."""
+    return bool(user.is_staff)

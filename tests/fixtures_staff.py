@@ -95,3 +95,50 @@ def smtp(app: Flask) -> t.Iterator[Recorder]:
     finally:
         state.server, state.port, state.suppress = saved
         controller.stop()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> t.Iterator[str]:
+    """The app served over HTTP on 127.0.0.1 in a thread; yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+@pytest.fixture
+def chromium() -> t.Iterator[t.Any]:
+    """A headless Chromium page (the system's /usr/bin/chromium)."""
+    import os
+
+    if not os.path.exists("/usr/bin/chromium"):
+        from tests.conftest import skip_or_fail
+
+        skip_or_fail("Chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
