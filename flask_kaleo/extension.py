@@ -112,7 +112,9 @@ def _signed_in(user: t.Any) -> bool:
 def _flask_login_user() -> t.Any:
     from flask_login import current_user
 
-    return current_user if current_user.is_authenticated else None
+    # The user itself, not the proxy: signal receivers may keep it past the request.
+    user = current_user._get_current_object()
+    return user if user.is_authenticated else None
 
 
 class Kaleo:
