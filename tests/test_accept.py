@@ -209,8 +209,7 @@ def test_accept_with_the_new_user_in_one_commit(
         client.get("/signup")
         invitation = kaleo.pending_invitation()
         carol = User(email="carol@example.com")
-        db.session.add(carol)
-        db.session.flush()
+        db.session.add(carol)  # not flushed: accept learns its id
         assert kaleo.accept(invitation, carol) is invitation
         db.session.commit()
         assert kaleo.pending_invitation() is None  # forgotten by the session
