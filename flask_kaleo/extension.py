@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import typing as t
 
 import sqlalchemy as sa
@@ -70,7 +71,8 @@ def _is_int(value: object) -> bool:
 def _check_settings(config: t.Mapping[str, t.Any], user_model: type) -> None:
     """Fail at start-up, naming the setting, rather than later inside a request."""
     expiration = config["KALEO_DEFAULT_EXPIRATION"]
-    if not (_is_int(expiration) or isinstance(expiration, float)) or expiration <= 0:
+    is_number = _is_int(expiration) or (isinstance(expiration, float) and math.isfinite(expiration))
+    if not is_number or expiration <= 0:
         raise ConfigurationError(
             f"KALEO_DEFAULT_EXPIRATION must be a positive number of hours (default 168),"
             f" not {expiration!r}"
@@ -112,7 +114,9 @@ def _signed_in(user: t.Any) -> bool:
 def _flask_login_user() -> t.Any:
     from flask_login import current_user
 
-    return current_user if current_user.is_authenticated else None
+    # The user itself, not the proxy: signal receivers may keep it past the request.
+    user = current_user._get_current_object()
+    return user if user.is_authenticated else None
 
 
 class Kaleo:
@@ -210,7 +214,14 @@ class Kaleo:
     # -- reading -------------------------------------------------------------
 
     def user_id(self, user: t.Any) -> t.Any:
-        return sa.inspect(user).identity[0]
+        """``user``'s primary key; a user just added in this transaction (signup) is
+        flushed first, so an app can add the user and accept in one commit."""
+        state = sa.inspect(user)
+        if state.pending:
+            self.db.session.flush()
+        if state.identity is None:
+            raise ValueError(f"{user!r} is not saved: add it to the session first")
+        return state.identity[0]
 
     def user_email(self, user: t.Any) -> str:
         return str(getattr(user, current_app.config["KALEO_USER_EMAIL_ATTRIBUTE"]) or "")
@@ -263,8 +274,12 @@ class Kaleo:
 
     # -- inviting ------------------------------------------------------------
 
-    def invite(self, from_user: t.Any, email: str, message: str | None = None) -> t.Any:
+    def invite(
+        self, from_user: t.Any, email: str, message: str | None = None, **fields: t.Any
+    ) -> t.Any:
         """Send an invitation from ``from_user`` to ``email`` and commit it.
+
+        ``fields`` fill the extra columns of an app's own ``join_invitation_model``.
 
         The allocation is spent and the invitation written in one transaction; the
         email is sent before it commits, and any failure (including the mail server's)
@@ -291,7 +306,7 @@ class Kaleo:
             self._release_expired_pending(inviter_id, key, already_invited)
             if not self.counters.spend(session, inviter_id, self._default_allocation()):
                 raise NotEnoughInvitations("You have no invitations left.")
-            invitation = self._new_invitation(inviter_id, address, key, message)
+            invitation = self._new_invitation(inviter_id, address, key, message, fields)
             session.add(invitation)
             try:
                 session.flush()
@@ -336,12 +351,18 @@ class Kaleo:
         )
 
     def _new_invitation(
-        self, inviter_id: t.Any, address: str, key: str, message: str | None
+        self,
+        inviter_id: t.Any,
+        address: str,
+        key: str,
+        message: str | None,
+        fields: dict[str, t.Any],
     ) -> t.Any:
         token, digest = new_token()
         now = utcnow()
         hours = current_app.config["KALEO_DEFAULT_EXPIRATION"]
         invitation = self.JoinInvitation(
+            **fields,
             from_user_id=inviter_id,
             email=address,
             email_key=key,

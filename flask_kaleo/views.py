@@ -136,7 +136,10 @@ _CSRF_MESSAGE = (
 
 
 @blueprint.errorhandler(CSRFError)
-def csrf_failed(error: CSRFError) -> ViewResponse:
+def csrf_failed(error: CSRFError) -> t.Any:
+    if request.endpoint == "kaleo.invite" and request.method != "POST":
+        # CSRFProtect checks PUT/PATCH/DELETE before the view can say 405.
+        return method_not_allowed(MethodNotAllowed(valid_methods=["POST"]))
     return _refuse({"__all__": [_CSRF_MESSAGE]}, 400)
 
 
