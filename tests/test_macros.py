@@ -168,6 +168,17 @@ def test_remaining_invites_is_the_bare_number(app: Flask) -> None:
     assert page.one("span", cls="invitations_remaining").all_text() == "(5)"
 
 
+def test_remaining_invites_for_an_unlimited_user_is_minus_one(app: Flask) -> None:
+    """Like kaleo's tag and the JSON's invitations_remaining: -1 means unlimited."""
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=-1)
+    template = (
+        '{% from "kaleo/macros.html" import remaining_invites %}{{ remaining_invites(user) }}'
+    )
+    markup, _ = render(app, alice, template)
+    assert markup == "-1"
+
+
 def test_no_form_when_none_left(app: Flask) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", allocation=0)

@@ -12,7 +12,7 @@
 
   function showRemaining(count) {
     each(".invitations_remaining", function (node) {
-      node.textContent = "(" + (count === -1 ? "unlimited" : count) + ")";
+      node.textContent = "(" + count + ")";
     });
   }
 
