@@ -170,7 +170,9 @@ class StatementCounter:
 
 
 @pytest.fixture
-def count_statements(app: Flask) -> t.Callable[[], contextlib.AbstractContextManager[StatementCounter]]:
+def count_statements(
+    app: Flask,
+) -> t.Callable[[], contextlib.AbstractContextManager[StatementCounter]]:
     def counter() -> StatementCounter:
         with app.app_context():
             return StatementCounter(db.engine)

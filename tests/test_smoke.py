@@ -1,4 +1,6 @@
-from tests.conftest import AJAX, make_user, login, post_invite
+from tests.conftest import login
+from tests.conftest import make_user
+from tests.conftest import post_invite
 
 
 def test_invite_ok(app, client, outbox):
