@@ -50,8 +50,8 @@ def check_wheel(path: Path) -> list[str]:
 def check_sdist(path: Path) -> list[str]:
     with tarfile.open(path) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    expected = set(tracked("flask_kaleo", "templates", "tests", "docs"))
-    expected |= {"pyproject.toml", "README.md", "CHANGES.rst"}
+    expected = set(tracked("flask_kaleo", "templates", "tests", "docs", "constraints"))
+    expected |= {"pyproject.toml", "README.md", "CHANGES.rst", "CONTRIBUTING.md"}
     return [f"sdist lacks {name}" for name in sorted(expected - names)]
 
 

@@ -9,6 +9,7 @@ other than the quick start first run the quick start's blocks, which define
 from __future__ import annotations
 
 import re
+import textwrap
 import typing as t
 from pathlib import Path
 
@@ -109,6 +110,34 @@ def test_settings_page_documents_every_setting_with_its_default() -> None:
     for key, default in DEFAULT_SETTINGS.items():
         assert rows[key]["default"] == repr(default), key
         assert rows[key]["type"].strip(), key
+
+
+def literal_blocks(docstring: str) -> list[str]:
+    """The reST literal blocks (the indented text after ``::``) of a docstring."""
+    found: list[str] = []
+    lines = docstring.splitlines()
+    for number, line in enumerate(lines):
+        if not line.rstrip().endswith("::"):
+            continue
+        indent = len(line) - len(line.lstrip())
+        block: list[str] = []
+        for following in lines[number + 1 :]:
+            if following.strip() and len(following) - len(following.lstrip()) <= indent:
+                break
+            block.append(following)
+        found.append(textwrap.dedent("\n".join(block)).strip("\n"))
+    return found
+
+
+def test_docstring_examples_on_the_api_page_run() -> None:
+    """The API page renders the signals module's docstring, example included."""
+    import flask_kaleo.signals
+
+    [example] = literal_blocks(flask_kaleo.signals.__doc__ or "")
+    namespace: dict[str, t.Any] = {}
+    exec(compile(example, "flask_kaleo/signals.py docstring", "exec"), namespace)
+    assert namespace["welcome"] in flask_kaleo.signals.invite_accepted.receivers_for(object())
+    flask_kaleo.signals.invite_accepted.disconnect(namespace["welcome"])
 
 
 def test_api_page_documents_every_public_name() -> None:
