@@ -13,10 +13,16 @@ from .extension import get_kaleo
 kaleo_cli = AppGroup("kaleo", help="Manage invitation allocations (flask-kaleo).")
 
 AMOUNT = click.argument("amount", metavar="N", type=click.IntRange(min=0))
+# So that "-3" reaches N's check ("-3 is not in the range x>=0") instead of being
+# mistaken for an unknown option.
+NEGATIVE_NUMBERS_ARE_ARGUMENTS = {"ignore_unknown_options": True}
 
 
-def _resolve_user(ctx: click.Context, param: click.Parameter, value: str | None) -> t.Any:
-    """``--user`` takes an email address or a primary key."""
+def resolve_user(value: str | None) -> t.Any:
+    """The user named by ``--user``: an email address (any case) or a primary key.
+
+    Looked up inside the command, where the app context exists.
+    """
     if value is None:
         return None
     kaleo = get_kaleo()
@@ -29,16 +35,14 @@ def _resolve_user(ctx: click.Context, param: click.Parameter, value: str | None)
             key = value
         user = kaleo.db.session.get(kaleo.user_model, key)
     if user is None:
-        raise click.BadParameter(f"no user with the email address or id {value!r}")
+        raise click.BadParameter(
+            f"no user with the email address or id {value!r}", param_hint="'--user'"
+        )
     return user
 
 
 USER = click.option(
-    "--user",
-    metavar="EMAIL_OR_ID",
-    callback=_resolve_user,
-    expose_value=True,
-    help="Only this user (email address or primary key).",
+    "--user", metavar="EMAIL_OR_ID", help="Only this user (email address or primary key)."
 )
 
 
@@ -50,7 +54,7 @@ def _invitations(count: int) -> str:
     return f"{count:,} invitation" + ("" if count == 1 else "s")
 
 
-@kaleo_cli.command("add-invites")
+@kaleo_cli.command("add-invites", context_settings=NEGATIVE_NUMBERS_ARE_ARGUMENTS)
 @AMOUNT
 @USER
 @click.option(
@@ -59,16 +63,16 @@ def _invitations(count: int) -> str:
     is_flag=True,
     help="Add to every user with a finite allocation, not only those with none left.",
 )
-def add_invites(amount: int, user: t.Any, everyone: bool) -> None:
+def add_invites(amount: int, user: str | None, everyone: bool) -> None:
     """Add N invitations to every user who has none left."""
-    changed = get_kaleo().add_invites(amount, everyone=everyone, user=user)
+    changed = get_kaleo().add_invites(amount, everyone=everyone, user=resolve_user(user))
     click.echo(f"Added {_invitations(amount)} to {_users(changed)}.")
 
 
-@kaleo_cli.command("topoff-invites")
+@kaleo_cli.command("topoff-invites", context_settings=NEGATIVE_NUMBERS_ARE_ARGUMENTS)
 @AMOUNT
 @USER
-def topoff_invites(amount: int, user: t.Any) -> None:
+def topoff_invites(amount: int, user: str | None) -> None:
     """Make sure every user has at least N invitations left."""
-    changed = get_kaleo().topoff_invites(amount, user=user)
+    changed = get_kaleo().topoff_invites(amount, user=resolve_user(user))
     click.echo(f"Topped off {_users(changed)} to at least {_invitations(amount)} remaining.")
