@@ -125,7 +125,28 @@ def test_screenshots(open_page: PageFactory, live_server: LiveServer, width: int
     expect(page.locator("#invitation-form-messages")).to_contain_text("Invitation sent")
     send_invitation(page, "not an address")
     expect(page.locator("#invitation-form-messages .errorlist")).to_be_visible()
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"the page is {overflow}px wider than the {width}px window"
-    ARTIFACTS.mkdir(exist_ok=True)
+    assert_fits(page, width)
     page.screenshot(path=str(ARTIFACTS / f"invitations-{width}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_other_pages_fit(open_page: PageFactory, live_server: LiveServer, width: int) -> None:
+    """Home, staff and outbox pages at both widths: nothing sticks out sideways; the
+    staff page is saved for a human to look at."""
+    page = open_page(viewport={"width": width, "height": 900})
+    page.goto(live_server("/"))
+    expect(page.get_by_role("heading", name="Demo accounts")).to_be_visible()
+    assert_fits(page, width)
+    log_in(page, live_server, "staff@example.com", "staff-password")
+    for path in ("/staff", "/outbox"):
+        page.goto(live_server(path))
+        assert_fits(page, width)
+    page.goto(live_server("/staff"))
+    expect(page.locator("tr[data-email='alice@example.com'] .remaining")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / f"staff-{width}.png"), full_page=True)
+
+
+def assert_fits(page: Page, width: int) -> None:
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{page.url} is {overflow}px wider than the {width}px window"
+    ARTIFACTS.mkdir(exist_ok=True)
