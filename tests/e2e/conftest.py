@@ -8,19 +8,18 @@ A failing test leaves a screenshot of each of its pages in ``test-artifacts/``.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import threading
 import typing as t
-from pathlib import Path
 
 import pytest
-from flask import Flask
-from flask import request
 from werkzeug.serving import make_server
 
 from tests.conftest import skip_or_fail
+from tests.e2e.live import ARTIFACTS
+from tests.e2e.live import LiveServer
+from tests.e2e.live import PageFactory
 
 if t.TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -35,53 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
-GATE_TIMEOUT = 10.0
-
-
-@dataclasses.dataclass
-class LiveServer:
-    """The example app served on 127.0.0.1, with helpers that reach its database."""
-
-    app: Flask
-    url: str
-    gate: threading.Event | None = None
-
-    def __call__(self, path: str) -> str:
-        return self.url + path
-
-    def make_member(self, email: str, password: str, invitations: int) -> None:
-        from example_app.extensions import db
-        from example_app.models import User
-        from example_app.models import kaleo
-
-        with self.app.app_context():
-            user = User(email=email)
-            user.set_password(password)
-            db.session.add(user)
-            db.session.flush()
-            db.session.add(
-                kaleo.InvitationStat(
-                    user_id=user.id,
-                    invites_allocated=invitations,
-                    invites_sent=0,
-                    invites_accepted=0,
-                )
-            )
-            db.session.commit()
-
-    def hold_invites(self) -> threading.Event:
-        """Make the invite endpoint wait until the returned event is set: a barrier that
-        lets a test look at the page while a request is in flight."""
-        self.gate = threading.Event()
-        return self.gate
-
-    def _wait_at_gate(self) -> None:
-        gate = self.gate
-        if gate is not None and request.endpoint == "kaleo.invite":
-            self.gate = None
-            gate.wait(GATE_TIMEOUT)
 
 
 @pytest.fixture(scope="module")
@@ -131,9 +84,6 @@ def pytest_runtest_makereport(
     report = yield
     item.stash.setdefault(REPORTS, {})[report.when] = report
     return report
-
-
-PageFactory = t.Callable[..., "Page"]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from playwright.sync_api import Page
 from playwright.sync_api import expect
 
 if t.TYPE_CHECKING:
-    from tests.e2e.conftest import LiveServer
+    from tests.e2e.live import LiveServer
 
 ALICE = ("alice@example.com", "alice-password")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import LiveServer
-from tests.e2e.conftest import PageFactory
+from tests.e2e.live import LiveServer
+from tests.e2e.live import PageFactory
 from tests.e2e.story import ALICE
 from tests.e2e.story import finish_story
 from tests.e2e.story import log_in

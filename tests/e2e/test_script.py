@@ -7,9 +7,9 @@ from playwright.sync_api import Locator
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.conftest import LiveServer
-from tests.e2e.conftest import PageFactory
+from tests.e2e.live import ARTIFACTS
+from tests.e2e.live import LiveServer
+from tests.e2e.live import PageFactory
 from tests.e2e.story import ALICE
 from tests.e2e.story import finish_story
 from tests.e2e.story import log_in

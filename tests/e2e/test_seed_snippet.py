@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import LiveServer
+from tests.e2e.live import LiveServer
 from tests.e2e.story import ALICE
 from tests.e2e.story import finish_story
 from tests.e2e.story import log_in
