@@ -39,6 +39,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "backends(*names): run only on these databases")
 
 
+def pytest_terminal_summary(terminalreporter: t.Any) -> None:
+    """Say in one line which databases this run left out, and how to include them."""
+    missing = [
+        f"{backend} (set {variable})"
+        for backend, variable in BACKEND_URL_VARIABLES.items()
+        if not os.environ.get(variable)
+    ]
+    if missing and terminalreporter.stats.get("skipped"):
+        terminalreporter.write_line(
+            "databases left out of this run: " + ", ".join(missing), yellow=True
+        )
+
+
 def skip_or_fail(reason: str) -> t.NoReturn:
     """Skip outside CI; in CI (KALEO_TEST_REQUIRE_ALL=1) nothing that matters is skipped."""
     if REQUIRE_ALL:
