@@ -132,10 +132,12 @@ def login(client: FlaskClient, user: User) -> None:
 
 def csrf_token(client: FlaskClient) -> str:
     """The CSRF token of the client's session, read from the invite form's markup."""
-    page = client.get("/").get_data(as_text=True)
+    return find_csrf_token(client.get("/").get_data(as_text=True))
+
+
+def find_csrf_token(page: str) -> str:
+    """The value of the CSRF field in a page's invite form."""
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    if match is None:
-        match = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page)
     assert match is not None, "the page has no CSRF field"
     return match.group(1)
 
@@ -183,7 +185,9 @@ class StatementCounter:
 
 
 @pytest.fixture
-def count_statements(app: Flask) -> t.Callable[[], contextlib.AbstractContextManager[StatementCounter]]:
+def count_statements(
+    app: Flask,
+) -> t.Callable[[], contextlib.AbstractContextManager[StatementCounter]]:
     def counter() -> StatementCounter:
         with app.app_context():
             return StatementCounter(db.engine)
