@@ -80,9 +80,9 @@ def run(url: str, sizes: list[int]) -> list[tuple[str, int, str, float, int]]:
                 ("add-invites 5", lambda: kaleo.add_invites(5)),
                 ("topoff-invites 10", lambda: kaleo.topoff_invites(10)),
             ):
-                statements = []
+                statements: list[str] = []
 
-                def count(*args: t.Any) -> None:
+                def count(*args: t.Any, statements: list[str] = statements) -> None:
                     statements.append(args[2])
 
                 sa.event.listen(db.engine, "before_cursor_execute", count)

@@ -21,8 +21,12 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.conftest import AJAX, csrf_token, make_user  # noqa: E402
-from tests.hostapp import create_app, db, kaleo  # noqa: E402
+from tests.conftest import AJAX  # noqa: E402
+from tests.conftest import csrf_token  # noqa: E402
+from tests.conftest import make_user  # noqa: E402
+from tests.hostapp import create_app  # noqa: E402
+from tests.hostapp import db  # noqa: E402
+from tests.hostapp import kaleo  # noqa: E402
 
 
 def history(user_id: int, count: int) -> None:
@@ -79,7 +83,7 @@ def measure(url: str, sent: int, repeat: int) -> list[tuple[str, int, str, float
         for i in range(repeat):
             statements: list[str] = []
 
-            def count(*args: t.Any) -> None:
+            def count(*args: t.Any, statements: list[str] = statements) -> None:
                 statements.append(args[2])
 
             sa.event.listen(engine, "before_cursor_execute", count)
