@@ -419,7 +419,9 @@ class Kaleo:
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:
-            session.refresh(invitation)
+            # A locking read sees the winner's committed row; a plain one would see this
+            # transaction's snapshot on MariaDB (REPEATABLE READ) and call it expired.
+            session.refresh(invitation, with_for_update={"read": True})
             raise self._why_not_pending(invitation)
         session.refresh(invitation)
         self.counters.count_accepted(session, invitation.from_user_id, self._default_allocation())
