@@ -1,17 +1,23 @@
 """flask-kaleo's example app: a private-beta site where members invite friends.
 
-Run it with ``flask --app example_app run`` (see the README).
+Run it with ``flask --app example_app run`` (see the README). On first start it creates
+its SQLite database in the instance folder and seeds demo accounts (printed on the
+console).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import typing as t
+from pathlib import Path
 
 from flask import Flask
 
 from flask_kaleo import blueprint as kaleo_blueprint
 
+from . import demo
+from . import outbox
 from .extensions import csrf
 from .extensions import db
 from .extensions import login_manager
@@ -22,40 +28,57 @@ from .models import kaleo
 
 
 def create_app(config: dict[str, t.Any] | None = None) -> Flask:
+    """Build the app; ``config`` overrides the defaults (tests pass their own database)."""
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(
-        SECRET_KEY=os.environ.get("SECRET_KEY", "dev: change me in production"),
         SQLALCHEMY_DATABASE_URI=os.environ.get(
             "DATABASE_URL", f"sqlite:///{os.path.join(app.instance_path, 'example.sqlite')}"
         ),
-        MAIL_DEFAULT_SENDER="invitations@example.test",
-        MAIL_SUPPRESS_SEND=True,  # development: mail is recorded, never sent
+        MAIL_DEFAULT_SENDER="invitations@example.com",
+        MAIL_SUPPRESS_SEND=True,  # development: mail is recorded on /outbox, never sent
         KALEO_INVITE_ONLY=True,
         KALEO_SIGNUP_URL="example.signup",
         KALEO_SITE_NAME="Kaleo Example",
+        EXAMPLE_SEED_DEMO=True,
     )
     if config:
         app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _instance_secret(app)
 
     db.init_app(app)
     mail.init_app(app)
     migrate.init_app(app, db)
     login_manager.init_app(app)
-    login_manager.login_view = "login"
+    login_manager.login_view = "example.login"
+    login_manager.login_message = "Please log in to see your invitations."
     csrf.init_app(app)
     kaleo.init_app(app)
     app.register_blueprint(kaleo_blueprint, url_prefix="/invites")
+    outbox.init_app(app)
 
     from . import views
 
     app.register_blueprint(views.bp)
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
-
     with app.app_context():
         db.create_all()
-
+        if app.config["EXAMPLE_SEED_DEMO"]:
+            demo.seed_once()
     return app
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+def _instance_secret(app: Flask) -> str:
+    """A random secret kept in the instance folder, so sessions survive restarts and no
+    two installs share a key."""
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,31 +1,193 @@
-"""The example app's pages (a first, minimal version)."""
+"""The example app's pages: the story of a private beta, from login to an accepted
+invitation, plus a staff page and a development outbox."""
 
 from __future__ import annotations
 
+import typing as t
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
 from flask import Blueprint
-from flask import render_template_string
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask_login import current_user
+from flask_login import login_required
+from flask_login import login_user
+from flask_login import logout_user
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from flask_kaleo.exceptions import InvitationNotPending
+
+from . import demo
+from . import outbox
+from .extensions import db
+from .forms import AllocationForm
+from .forms import LoginForm
+from .forms import SignupForm
+from .models import User
+from .models import kaleo
 
 bp = Blueprint("example", __name__)
-
-PAGE = """<!doctype html>
-{% from "kaleo/macros.html" import invite_form, invites_sent, remaining_invites %}
-<title>Kaleo Example</title>
-{% if current_user.is_authenticated %}
-<div class="invites">
-  <span class="invitations_remaining">({{ remaining_invites(current_user) }})</span>
-  {{ invite_form(current_user) }}
-  {{ invites_sent(current_user) }}
-</div>
-{% else %}<p>Welcome to the Kaleo example.</p>{% endif %}
-"""
 
 
 @bp.route("/")
 def home() -> str:
-    return render_template_string(PAGE, user=current_user)
+    accounts = demo.DEMO_ACCOUNTS if current_app.config["EXAMPLE_SEED_DEMO"] else ()
+    return render_template("home.html", demo_accounts=accounts)
 
 
-@bp.route("/signup")
-def signup() -> str:
-    return "Sign up (coming soon)"
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = kaleo.find_user(form.email.data)
+        if user is not None and user.check_password(form.password.data):
+            login_user(user)
+            flash(f"Logged in as {user.email}.", "success")
+            return redirect(_safe_next() or url_for("example.invitations"), code=303)
+        form.password.errors.append("That email and password do not match an account.")
+    return render_template("login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    logout_user()
+    flash("Logged out.", "success")
+    return redirect(url_for("example.home"), code=303)
+
+
+@bp.route("/invitations")
+@login_required
+def invitations() -> str:
+    """The three macros, enhanced by flask-kaleo's own script."""
+    return render_template("invitations.html")
+
+
+@bp.route("/invitations/jquery")
+@login_required
+def invitations_jquery() -> str:
+    """The same macros, enhanced by kaleo's original jQuery snippet instead."""
+    return render_template("invitations_jquery.html")
+
+
+@bp.route("/outbox")
+def mail_outbox() -> str:
+    """Development only: the mail the app would have sent."""
+    return render_template("outbox.html", messages=outbox.messages())
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@kaleo.invitation_required
+def signup() -> str | Response:
+    """Invite-only signup: create the user and accept the invitation in one commit."""
+    invitation = kaleo.pending_invitation()
+    form = SignupForm(email=invitation.email if invitation is not None else None)
+    if form.validate_on_submit():
+        address = form.email.data.strip()
+        if kaleo.find_user(address) is not None:
+            form.email.errors.append("An account with this email already exists: log in.")
+        else:
+            user = _create_user(address, form.password.data, invitation)
+            if user is not None:
+                login_user(user)
+                flash(f"Welcome, {user.email}! Your account is ready.", "success")
+                return redirect(url_for("example.invitations"), code=303)
+    return render_template("signup.html", form=form, invitation=invitation)
+
+
+def _create_user(address: str, password: str, invitation: t.Any) -> User | None:
+    user = User(email=address)
+    user.set_password(password)
+    db.session.add(user)
+    try:
+        db.session.flush()
+        if invitation is not None:
+            kaleo.accept(invitation, user)
+        db.session.commit()
+    except InvitationNotPending as error:
+        db.session.rollback()
+        flash(f"{error} Your account was not created.", "error")
+        return None
+    except IntegrityError:
+        db.session.rollback()
+        flash("An account with this email already exists: log in.", "error")
+        return None
+    return user
+
+
+@bp.route("/staff", methods=["GET", "POST"])
+@login_required
+def staff() -> str | Response:
+    """Invitation stats per member, and top-ups for everyone or one member."""
+    if not current_user.is_staff:
+        abort(403)
+    members = list(db.session.scalars(sa.select(User).order_by(User.email)))
+    form = AllocationForm()
+    form.member.choices = [form.EVERYONE] + [member.email for member in members]
+    if form.validate_on_submit():
+        flash(_allocate(form, members), "success")
+        return redirect(url_for("example.staff"), code=303)
+    return render_template("staff.html", form=form, rows=_stats(members))
+
+
+def _allocate(form: AllocationForm, members: list[User]) -> str:
+    amount = form.amount.data
+    chosen = form.member.data
+    member = next((m for m in members if m.email == chosen), None)
+    if form.add.data:
+        # For one member "add" means add; for everyone it is the seed's add_invites:
+        # only those with none left.
+        changed = kaleo.add_invites(amount, everyone=member is not None, user=member)
+        verb = f"Added {amount} invitations to"
+    else:
+        changed = kaleo.topoff_invites(amount, user=member)
+        verb = f"Topped off to at least {amount} invitations:"
+    who = member.email if member is not None else f"{changed} member(s)"
+    if member is not None and not changed:
+        return f"{member.email} needed no change (already enough, or unlimited)."
+    return f"{verb} {who}."
+
+
+def _stats(members: list[User]) -> list[dict[str, t.Any]]:
+    """One row per member; the stats come from one query."""
+    stat = kaleo.InvitationStat
+    by_user = {row.user_id: row for row in db.session.scalars(sa.select(stat))}
+    default = current_app.config["KALEO_DEFAULT_INVITE_ALLOCATION"]
+    rows = []
+    for member in members:
+        row = by_user.get(member.id) or stat(
+            user_id=member.id, invites_allocated=default, invites_sent=0, invites_accepted=0
+        )
+        rows.append(
+            {
+                "email": member.email,
+                "is_staff": member.is_staff,
+                "allocated": row.invites_allocated,
+                "sent": row.invites_sent,
+                "accepted": row.invites_accepted,
+                "remaining": row.invites_remaining,
+            }
+        )
+    return rows
+
+
+def _safe_next() -> str | None:
+    """Flask-Login's ``next``, only when it stays on this site."""
+    target = request.args.get("next", "")
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
+        return target
+    return None
+
+
+@bp.app_errorhandler(403)
+@bp.app_errorhandler(404)
+def error_page(error: HTTPException) -> tuple[str, int]:
+    return render_template("error.html", error=error), error.code or 500

@@ -19,13 +19,16 @@ from .extension import get_kaleo
 kaleo_cli = AppGroup("kaleo", help="Manage invitation allocations (flask-kaleo).")
 
 AMOUNT = click.argument("amount", metavar="N", type=click.IntRange(min=0))
+# So that "-3" reaches N's check ("-3 is not in the range x>=0") instead of being
+# mistaken for an unknown option.
+NEGATIVE_NUMBERS_ARE_ARGUMENTS = {"ignore_unknown_options": True}
 
 
-def _resolve_user(value: str | None, hint: str = "--user") -> t.Any:
-    """``--user`` and ``FROM_USER`` take an email address or a primary key.
+def resolve_user(value: str | None, hint: str = "'--user'") -> t.Any:
+    """The user named by ``--user`` or ``FROM_USER``: an email address (any case) or a
+    primary key.
 
-    Resolved in the command's body, not in a parameter callback: callbacks run while
-    the arguments are parsed, before Flask pushes the app context.
+    Looked up inside the command, where the app context exists.
     """
     if value is None:
         return None
@@ -36,9 +39,7 @@ def _resolve_user(value: str | None, hint: str = "--user") -> t.Any:
 
 
 USER = click.option(
-    "--user",
-    metavar="EMAIL_OR_ID",
-    help="Only this user (email address or primary key).",
+    "--user", metavar="EMAIL_OR_ID", help="Only this user (email address or primary key)."
 )
 
 
@@ -50,7 +51,7 @@ def _invitations(count: int) -> str:
     return f"{count:,} invitation" + ("" if count == 1 else "s")
 
 
-@kaleo_cli.command("add-invites")
+@kaleo_cli.command("add-invites", context_settings=NEGATIVE_NUMBERS_ARE_ARGUMENTS)
 @AMOUNT
 @USER
 @click.option(
@@ -61,16 +62,16 @@ def _invitations(count: int) -> str:
 )
 def add_invites(amount: int, user: str | None, everyone: bool) -> None:
     """Add N invitations to every user who has none left."""
-    changed = get_kaleo().add_invites(amount, everyone=everyone, user=_resolve_user(user))
+    changed = get_kaleo().add_invites(amount, everyone=everyone, user=resolve_user(user))
     click.echo(f"Added {_invitations(amount)} to {_users(changed)}.")
 
 
-@kaleo_cli.command("topoff-invites")
+@kaleo_cli.command("topoff-invites", context_settings=NEGATIVE_NUMBERS_ARE_ARGUMENTS)
 @AMOUNT
 @USER
 def topoff_invites(amount: int, user: str | None) -> None:
     """Make sure every user has at least N invitations left."""
-    changed = get_kaleo().topoff_invites(amount, user=_resolve_user(user))
+    changed = get_kaleo().topoff_invites(amount, user=resolve_user(user))
     click.echo(f"Topped off {_users(changed)} to at least {_invitations(amount)} remaining.")
 
 
@@ -78,7 +79,7 @@ def topoff_invites(amount: int, user: str | None) -> None:
 @USER
 def infinite_invites(user: str | None) -> None:
     """Give every user (or one) unlimited invitations."""
-    changed = get_kaleo().make_unlimited(user=_resolve_user(user))
+    changed = get_kaleo().make_unlimited(user=resolve_user(user))
     click.echo(f"Gave unlimited invitations to {_users(changed)}.")
 
 
@@ -142,7 +143,7 @@ def invite(from_user: str, email: str, message: str | None, force: bool) -> None
     must be set. Without --force it spends one of FROM_USER's invitations.
     """
     kaleo = get_kaleo()
-    inviter = _resolve_user(from_user, "FROM_USER")
+    inviter = resolve_user(from_user, "FROM_USER")
     try:
         invitation = kaleo.invite(inviter, email, message, force=force)
     except KaleoError as error:
@@ -164,7 +165,7 @@ def import_invites(from_user: str, csv_file: str) -> None:
     is its own transaction: it is spent, stored and mailed, or nothing happens. Exits
     with status 1 when any row was refused.
     """
-    inviter = _resolve_user(from_user, "FROM_USER")
+    inviter = resolve_user(from_user, "FROM_USER")
     rows = _read_rows(csv_file)
     kaleo = get_kaleo()
     report: list[str] = []

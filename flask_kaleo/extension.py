@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import typing as t
 
 import sqlalchemy as sa
@@ -74,7 +75,8 @@ def _is_int(value: object) -> bool:
 def _check_settings(config: t.Mapping[str, t.Any], user_model: type) -> None:
     """Fail at start-up, naming the setting, rather than later inside a request."""
     expiration = config["KALEO_DEFAULT_EXPIRATION"]
-    if not (_is_int(expiration) or isinstance(expiration, float)) or expiration <= 0:
+    is_number = _is_int(expiration) or (isinstance(expiration, float) and math.isfinite(expiration))
+    if not is_number or expiration <= 0:
         raise ConfigurationError(
             f"KALEO_DEFAULT_EXPIRATION must be a positive number of hours (default 168),"
             f" not {expiration!r}"
@@ -129,7 +131,9 @@ def _signed_in(user: t.Any) -> bool:
 def _flask_login_user() -> t.Any:
     from flask_login import current_user
 
-    return current_user if current_user.is_authenticated else None
+    # The user itself, not the proxy: signal receivers may keep it past the request.
+    user = current_user._get_current_object()
+    return user if user.is_authenticated else None
 
 
 class Kaleo:
@@ -229,11 +233,10 @@ class Kaleo:
         return self.invitations_remaining(user) != 0
 
     def manage_permission(self, hook: UserHook) -> UserHook:
-        """Decorator that sets who may use the staff endpoints (by default nobody)::
+        """Decorator that sets who may use the staff endpoints (by default nobody).
 
-        @kaleo.manage_permission
-        def is_staff(user):
-            return user.is_staff
+        Put ``@kaleo.manage_permission`` on a function that takes the user and returns
+        True for those who may manage invitations.
         """
         self._can_manage = hook
         return hook
@@ -255,7 +258,14 @@ class Kaleo:
     # -- reading -------------------------------------------------------------
 
     def user_id(self, user: t.Any) -> t.Any:
-        return sa.inspect(user).identity[0]
+        """``user``'s primary key; a user just added in this transaction (signup) is
+        flushed first, so an app can add the user and accept in one commit."""
+        state = sa.inspect(user)
+        if state.pending:
+            self.db.session.flush()
+        if state.identity is None:
+            raise ValueError(f"{user!r} is not saved: add it to the session first")
+        return state.identity[0]
 
     def user_email(self, user: t.Any) -> str:
         return str(getattr(user, current_app.config["KALEO_USER_EMAIL_ATTRIBUTE"]) or "")
@@ -321,9 +331,17 @@ class Kaleo:
     # -- inviting ------------------------------------------------------------
 
     def invite(
-        self, from_user: t.Any, email: str, message: str | None = None, *, force: bool = False
+        self,
+        from_user: t.Any,
+        email: str,
+        message: str | None = None,
+        *,
+        force: bool = False,
+        **fields: t.Any,
     ) -> t.Any:
         """Send an invitation from ``from_user`` to ``email`` and commit it.
+
+        ``fields`` fill the extra columns of an app's own ``join_invitation_model``.
 
         The allocation is spent and the invitation written in one transaction; the
         email is sent before it commits, and any failure (including the mail server's)
@@ -355,7 +373,7 @@ class Kaleo:
                 self.counters.spend_beyond(session, inviter_id, self._default_allocation())
             elif not self.counters.spend(session, inviter_id, self._default_allocation()):
                 raise NotEnoughInvitations("You have no invitations left.")
-            invitation = self._new_invitation(inviter_id, address, key, message)
+            invitation = self._new_invitation(inviter_id, address, key, message, fields)
             session.add(invitation)
             try:
                 session.flush()
@@ -400,12 +418,18 @@ class Kaleo:
         )
 
     def _new_invitation(
-        self, inviter_id: t.Any, address: str, key: str, message: str | None
+        self,
+        inviter_id: t.Any,
+        address: str,
+        key: str,
+        message: str | None,
+        fields: dict[str, t.Any],
     ) -> t.Any:
         token, digest = new_token()
         now = utcnow()
         hours = current_app.config["KALEO_DEFAULT_EXPIRATION"]
         invitation = self.JoinInvitation(
+            **fields,
             from_user_id=inviter_id,
             email=address,
             email_key=key,
@@ -462,7 +486,9 @@ class Kaleo:
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:
-            session.refresh(invitation)
+            # A locking read sees the winner's committed row; a plain one would see this
+            # transaction's snapshot on MariaDB (REPEATABLE READ) and call it expired.
+            session.refresh(invitation, with_for_update={"read": True})
             raise self._why_not_pending(invitation)
         session.refresh(invitation)
         self.counters.count_accepted(session, invitation.from_user_id, self._default_allocation())

@@ -151,8 +151,16 @@ CSRF_MESSAGE = "The form has expired or was not sent from this site. Reload the 
 
 
 @blueprint.errorhandler(CSRFError)
-def csrf_failed(error: CSRFError) -> ViewResponse:
+def csrf_failed(error: CSRFError) -> t.Any:
+    # CSRFProtect checks PUT/PATCH/DELETE before the view can say 405.
+    allowed = _METHODS.get(request.endpoint or "", ["POST"])
+    if request.method not in allowed:
+        return method_not_allowed(MethodNotAllowed(valid_methods=allowed))
     return refuse({"__all__": [CSRF_MESSAGE]}, 400)
+
+
+_METHODS = {"kaleo.accept": ["GET"], "kaleo.staff_stat": ["GET"]}
+"""The kaleo endpoints that take something other than POST only."""
 
 
 @blueprint.errorhandler(MethodNotAllowed)

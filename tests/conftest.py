@@ -39,6 +39,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "backends(*names): run only on these databases")
 
 
+def pytest_terminal_summary(terminalreporter: t.Any) -> None:
+    """Say in one line which databases this run left out, and how to include them."""
+    missing = [
+        f"{backend} (set {variable})"
+        for backend, variable in BACKEND_URL_VARIABLES.items()
+        if not os.environ.get(variable)
+    ]
+    if missing and terminalreporter.stats.get("skipped"):
+        terminalreporter.write_line(
+            "databases left out of this run: " + ", ".join(missing), yellow=True
+        )
+
+
 def skip_or_fail(reason: str) -> t.NoReturn:
     """Skip outside CI; in CI (KALEO_TEST_REQUIRE_ALL=1) nothing that matters is skipped."""
     if REQUIRE_ALL:
@@ -119,10 +132,12 @@ def login(client: FlaskClient, user: User) -> None:
 
 def csrf_token(client: FlaskClient) -> str:
     """The CSRF token of the client's session, read from the invite form's markup."""
-    page = client.get("/").get_data(as_text=True)
+    return find_csrf_token(client.get("/").get_data(as_text=True))
+
+
+def find_csrf_token(page: str) -> str:
+    """The value of the CSRF field in a page's invite form."""
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    if match is None:
-        match = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page)
     assert match is not None, "the page has no CSRF field"
     return match.group(1)
 
@@ -170,7 +185,9 @@ class StatementCounter:
 
 
 @pytest.fixture
-def count_statements(app: Flask) -> t.Callable[[], contextlib.AbstractContextManager[StatementCounter]]:
+def count_statements(
+    app: Flask,
+) -> t.Callable[[], contextlib.AbstractContextManager[StatementCounter]]:
     def counter() -> StatementCounter:
         with app.app_context():
             return StatementCounter(db.engine)

@@ -1,10 +1,13 @@
 /* flask-kaleo: sends the invite form with fetch, the way kaleo's jQuery snippet did.
-   No dependencies. Without JavaScript the form still posts and the page reloads. */
+   No dependencies. Without JavaScript (or without fetch) the form still posts and the
+   server redirects back with a flashed message. Results are announced in the
+   #invitation-form-messages live region. */
 (function () {
   "use strict";
 
   var FAILED = "<ul class=\"errorlist\"><li>Something went wrong and nothing was sent. " +
     "Please try again.</li></ul>";
+  var NONE_LEFT = "You have no invitations left to send.";
 
   function each(selector, fn) {
     Array.prototype.forEach.call(document.querySelectorAll(selector), fn);
@@ -12,7 +15,7 @@
 
   function showRemaining(count) {
     each(".invitations_remaining", function (node) {
-      node.textContent = "(" + (count === -1 ? "unlimited" : count) + ")";
+      node.textContent = "(" + count + ")";
     });
   }
 
@@ -30,21 +33,63 @@
     });
   }
 
+  function noneLeft() {
+    each(".invitation_form", function (box) {
+      var form = box.querySelector("form");
+      if (form) { form.hidden = true; }
+      if (!box.querySelector(".kaleo-no-invitations")) {
+        var note = document.createElement("p");
+        note.className = "kaleo-no-invitations";
+        note.textContent = NONE_LEFT;
+        box.appendChild(note);
+      }
+    });
+  }
+
   function enhance(form) {
     var messages = document.getElementById("invitation-form-messages");
     var button = form.querySelector("button[type=submit], input[type=submit]");
+    var address = form.querySelector("[name=email_address]");
     var csrf = form.querySelector("input[name=csrf_token]");
+    var sending = false;
 
+    // Announce through the live region: screen readers read what changes inside it.
     function say(html, isError) {
       if (!messages) { return; }
       messages.innerHTML = html;
       messages.classList.toggle("kaleo-error", !!isError);
     }
 
+    function busy(on) {
+      sending = on;
+      if (!button) { return; }
+      button.disabled = on;
+      if (on) { button.setAttribute("aria-busy", "true"); } else { button.removeAttribute("aria-busy"); }
+    }
+
+    function succeeded(data) {
+      var note = document.createElement("p");
+      note.textContent = "Invitation sent to " + data.email;
+      say("", false);
+      if (messages) { messages.appendChild(note); }
+      addToList(data);
+      each(".invites form input[type=text], [data-kaleo-invite] input[type=text]",
+           function (input) { input.value = ""; });
+      var message = form.querySelector("textarea");
+      if (message) { message.value = ""; }
+      showRemaining(data.invitations_remaining);
+      if (data.invitations_remaining === 0) {
+        noneLeft();
+      } else if (address) {
+        address.focus();  // ready for the next address
+      }
+    }
+
     form.addEventListener("submit", function (event) {
       if (!window.fetch || !window.FormData) { return; }  // let the browser post it
       event.preventDefault();
-      if (button) { button.disabled = true; button.setAttribute("aria-busy", "true"); }
+      if (sending) { return; }
+      busy(true);
       var headers = { "Accept": "application/json", "X-Requested-With": "XMLHttpRequest" };
       if (csrf) { headers["X-CSRFToken"] = csrf.value; }
       fetch(form.action, {
@@ -56,26 +101,15 @@
         return response.json();
       }).then(function (data) {
         if (data.status === "OK") {
-          var note = document.createElement("p");
-          note.textContent = "Invitation sent to " + data.email;
-          say("", false);
-          messages && messages.appendChild(note);
-          addToList(data);
-          each(".invites form input[type=text], [data-kaleo-invite] input[type=text]",
-               function (input) { input.value = ""; });
-          var message = form.querySelector("textarea");
-          if (message) { message.value = ""; }
-          showRemaining(data.invitations_remaining);
-          if (data.invitations_remaining === 0) {
-            each(".invitation_form form", function (node) { node.hidden = true; });
-          }
+          succeeded(data);
         } else {
           say(data.errors || FAILED, true);
+          if (address) { address.focus(); }
         }
       }).catch(function () {
         say(FAILED, true);
       }).then(function () {
-        if (button) { button.disabled = false; button.removeAttribute("aria-busy"); }
+        busy(false);
       });
     });
   }

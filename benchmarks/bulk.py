@@ -1,0 +1,124 @@
+"""Time ``add-invites`` and ``topoff-invites`` on many users (DESIGN 8 and 10).
+
+    python benchmarks/bulk.py                                  # SQLite, 10k/100k/1M
+    python benchmarks/bulk.py --postgresql postgresql+psycopg://postgres@127.0.0.1/kaleo_bench
+    python benchmarks/bulk.py --sizes 10000 100000
+
+Each size starts from a fresh schema: N users made with one set-based INSERT, half of
+them with a stat row (a quarter with nothing left), the other half without one (they
+count with the default allocation). Then ``kaleo.add_invites(5)`` and
+``kaleo.topoff_invites(10)`` run once each, timed, with their SQL statements counted.
+The database is dropped clean afterwards; point it at a throwaway database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import typing as t
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+from flask_mail import Mail
+from flask_sqlalchemy import SQLAlchemy
+
+from flask_kaleo import Kaleo
+
+db = SQLAlchemy()
+
+
+class User(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "user"
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String(254), unique=True, nullable=False)
+
+
+kaleo = Kaleo(db=db, user_model=User, current_user=lambda: None)
+
+FILL = {
+    "postgresql": """
+        INSERT INTO "user" (id, email)
+        SELECT g, 'user' || g || '@example.com' FROM generate_series(1, :n) AS g
+    """,
+    "sqlite": """
+        WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < :n)
+        INSERT INTO "user" (id, email) SELECT i, 'user' || i || '@example.com' FROM g
+    """,
+}
+# Even ids get a stat row: one in two of those has spent its whole allocation.
+STATS = """
+    INSERT INTO kaleo_invitation_stat (user_id, invites_allocated, invites_sent, invites_accepted)
+    SELECT id, 2, CASE WHEN id % 4 = 0 THEN 2 ELSE 1 END, 0 FROM "user" WHERE id % 2 = 0
+"""
+
+
+def make_app(url: str) -> Flask:
+    app = Flask(__name__)
+    app.config.update(SQLALCHEMY_DATABASE_URI=url, MAIL_DEFAULT_SENDER="bench@example.org")
+    db.init_app(app)
+    Mail(app)
+    kaleo.init_app(app)
+    return app
+
+
+def run(url: str, sizes: list[int]) -> list[tuple[str, int, str, float, int]]:
+    app = make_app(url)
+    rows = []
+    with app.app_context():
+        backend = db.engine.dialect.name
+        for n in sizes:
+            db.drop_all()
+            db.create_all()
+            with db.engine.begin() as connection:
+                connection.execute(sa.text(FILL[backend]), {"n": n})
+                connection.execute(sa.text(STATS))
+                if backend == "postgresql":
+                    connection.exec_driver_sql("ANALYZE")
+            for command, call in (
+                ("add-invites 5", lambda: kaleo.add_invites(5)),
+                ("topoff-invites 10", lambda: kaleo.topoff_invites(10)),
+            ):
+                statements: list[str] = []
+
+                def count(*args: t.Any, statements: list[str] = statements) -> None:
+                    statements.append(args[2])
+
+                sa.event.listen(db.engine, "before_cursor_execute", count)
+                start = time.perf_counter()
+                changed = call()
+                seconds = time.perf_counter() - start
+                sa.event.remove(db.engine, "before_cursor_execute", count)
+                rows.append((backend, n, command, seconds, len(statements)))
+                print(
+                    f"  {backend} {n:>9,} {command:<18} {seconds:7.3f} s"
+                    f" {len(statements)} statements, {changed:,} users changed",
+                    flush=True,
+                )
+        db.drop_all()
+        db.session.remove()
+        db.engine.dispose()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgresql", metavar="URL", help="also run on this PostgreSQL database")
+    parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    options = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as directory:
+        if not options.no_sqlite:
+            rows += run(f"sqlite:///{Path(directory) / 'bench.sqlite'}", options.sizes)
+        if options.postgresql:
+            rows += run(options.postgresql, options.sizes)
+    print("\n| backend | users | command | seconds | SQL statements |")
+    print("| --- | ---: | --- | ---: | ---: |")
+    for backend, n, command, seconds, statements in rows:
+        print(f"| {backend} | {n:,} | `{command}` | {seconds:.3f} | {statements} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""Time the invite request and the page that renders the three macros (DESIGN 10).
+
+    python benchmarks/requests.py [--postgresql URL] [--repeat 50]
+
+In-process with Flask's test client, for a user who has already sent 0, 100 and 1,000
+invitations: median and 95th-percentile milliseconds, and SQL statements per request.
+Uses the test suite's host app; point --postgresql at a throwaway database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import tempfile
+import time
+import typing as t
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.conftest import AJAX  # noqa: E402
+from tests.conftest import csrf_token  # noqa: E402
+from tests.conftest import make_user  # noqa: E402
+from tests.hostapp import create_app  # noqa: E402
+from tests.hostapp import db  # noqa: E402
+from tests.hostapp import kaleo  # noqa: E402
+
+
+def history(user_id: int, count: int) -> None:
+    """``count`` invitations already sent by ``user_id``, inserted in one statement."""
+    if not count:
+        return
+    now = dt.datetime.now(dt.timezone.utc)
+    rows = [
+        {
+            "from_user_id": user_id,
+            "email": f"old{i}@example.com",
+            "email_key": f"old{i}@example.com",
+            "pending_email_key": f"old{i}@example.com",
+            "sent_at": now,
+            "expires_at": now + dt.timedelta(days=7),
+            "status": "sent",
+            "token_digest": f"{i:064x}",
+        }
+        for i in range(count)
+    ]
+    db.session.execute(sa.insert(kaleo.JoinInvitation), rows)
+    db.session.commit()
+
+
+def measure(url: str, sent: int, repeat: int) -> list[tuple[str, int, str, float, float, float]]:
+    app = create_app(url, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        user = make_user("alice@example.com", allocation=sent + repeat + 10)
+        user_id = user.id
+        history(user_id, sent)
+        db.session.execute(sa.update(kaleo.InvitationStat).values(invites_sent=sent))
+        db.session.commit()
+        backend = db.engine.dialect.name
+        engine = db.engine
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+    token = csrf_token(client)
+    results = []
+    for name, call in (
+        (
+            "invite",
+            lambda i: client.post(
+                "/invites/invite",
+                headers=AJAX,
+                data={"email_address": f"new{i}@example.com", "csrf_token": token},
+            ),
+        ),
+        ("page", lambda i: client.get("/")),
+    ):
+        times, counts = [], []
+        for i in range(repeat):
+            statements: list[str] = []
+
+            def count(*args: t.Any, statements: list[str] = statements) -> None:
+                statements.append(args[2])
+
+            sa.event.listen(engine, "before_cursor_execute", count)
+            start = time.perf_counter()
+            response = call(i)
+            times.append((time.perf_counter() - start) * 1000)
+            sa.event.remove(engine, "before_cursor_execute", count)
+            assert response.status_code == 200, response.get_data(as_text=True)[:200]
+            counts.append(len(statements))
+        p95 = statistics.quantiles(times, n=20)[-1]
+        results.append((backend, sent, name, statistics.median(times), p95, max(counts)))
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--postgresql", metavar="URL")
+    parser.add_argument("--repeat", type=int, default=50)
+    options = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as directory:
+        urls = [f"sqlite:///{Path(directory) / 'bench.sqlite'}"]
+        if options.postgresql:
+            urls.append(options.postgresql)
+        for url in urls:
+            for sent in (0, 100, 1000):
+                rows += measure(url, sent, options.repeat)
+    print("| backend | already sent | request | median ms | p95 ms | SQL statements |")
+    print("| --- | ---: | --- | ---: | ---: | ---: |")
+    for backend, sent, name, median, p95, count in rows:
+        print(f"| {backend} | {sent:,} | {name} | {median:.1f} | {p95:.1f} | {count} |")
+
+
+if __name__ == "__main__":
+    main()

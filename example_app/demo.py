@@ -1,0 +1,51 @@
+"""Demo accounts, created once on an empty database and printed on the console."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+
+from .extensions import db
+from .models import User
+from .models import kaleo
+
+#: (email, password, is_staff, invitations): the staff user has unlimited invitations.
+DEMO_ACCOUNTS = (
+    ("staff@example.com", "staff-password", True, -1),
+    ("alice@example.com", "alice-password", False, 3),
+    ("bob@example.com", "bob-password", False, 1),
+)
+
+
+def seed_once() -> bool:
+    """Create the demo accounts unless the site already has users; True if it did."""
+    if db.session.scalar(sa.select(sa.func.count()).select_from(User)):
+        return False
+    users = []
+    for email, password, is_staff, _ in DEMO_ACCOUNTS:
+        user = User(email=email, is_staff=is_staff)
+        user.set_password(password)
+        db.session.add(user)
+        users.append(user)
+    db.session.flush()
+    for user, (*_, invitations) in zip(users, DEMO_ACCOUNTS, strict=True):
+        db.session.add(
+            kaleo.InvitationStat(
+                user_id=user.id,
+                invites_allocated=invitations,
+                invites_sent=0,
+                invites_accepted=0,
+            )
+        )
+    db.session.commit()
+    print_accounts()
+    return True
+
+
+def print_accounts() -> None:
+    click.echo("\nflask-kaleo example: demo accounts created (email / password):")
+    for email, password, is_staff, invitations in DEMO_ACCOUNTS:
+        plural = "" if invitations == 1 else "s"
+        role = "staff, unlimited invitations" if is_staff else f"{invitations} invitation{plural}"
+        click.echo(f"  {email:<22} {password:<16} ({role})")
+    click.echo("Invitation emails are not sent: read them at /outbox.\n")

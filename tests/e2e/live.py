@@ -1,0 +1,64 @@
+"""The example app on a live server, as the e2e tests see it."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import typing as t
+from pathlib import Path
+
+from flask import Flask
+from flask import request
+
+if t.TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+"""Screenshots: those the tests take on purpose, and those of failed tests."""
+
+PageFactory = t.Callable[..., "Page"]
+GATE_TIMEOUT = 10.0
+
+
+@dataclasses.dataclass
+class LiveServer:
+    """The example app served on 127.0.0.1, with helpers that reach its database."""
+
+    app: Flask
+    url: str
+    gate: threading.Event | None = None
+
+    def __call__(self, path: str) -> str:
+        return self.url + path
+
+    def make_member(self, email: str, password: str, invitations: int) -> None:
+        from example_app.extensions import db
+        from example_app.models import User
+        from example_app.models import kaleo
+
+        with self.app.app_context():
+            user = User(email=email)
+            user.set_password(password)
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(
+                kaleo.InvitationStat(
+                    user_id=user.id,
+                    invites_allocated=invitations,
+                    invites_sent=0,
+                    invites_accepted=0,
+                )
+            )
+            db.session.commit()
+
+    def hold_invites(self) -> threading.Event:
+        """Make the invite endpoint wait until the returned event is set: a barrier that
+        lets a test look at the page while a request is in flight."""
+        self.gate = threading.Event()
+        return self.gate
+
+    def _wait_at_gate(self) -> None:
+        gate = self.gate
+        if gate is not None and request.endpoint == "kaleo.invite":
+            self.gate = None
+            gate.wait(GATE_TIMEOUT)

@@ -1,0 +1,455 @@
+"""Accepting an invitation (DESIGN 6): the accept link, the Python API, the signals,
+joined-independently, the invite-only guard, and the tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import typing as t
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from flask_kaleo import signals
+from flask_kaleo.exceptions import InvitationAlreadyUsed
+from flask_kaleo.exceptions import InvitationExpired
+from flask_kaleo.exceptions import InvitationNotPending
+from flask_kaleo.exceptions import InvitationRevoked
+from flask_kaleo.exceptions import NotEnoughInvitations
+from flask_kaleo.models import Status
+from flask_kaleo.models import utcnow
+from tests.conftest import login
+from tests.conftest import make_user
+from tests.conftest import post_invite
+from tests.hostapp import User
+from tests.hostapp import db
+from tests.hostapp import kaleo
+
+LINK = re.compile(r"http://localhost/invites/accept/([A-Za-z0-9_-]+)")
+
+
+def send(app: Flask, outbox: list[t.Any], inviter: str, to: str, message: str = "") -> str:
+    """Invite ``to`` from a (new or existing) member ``inviter`` through the endpoint;
+    return the token read from the email's link."""
+    client = app.test_client()
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == inviter))
+        if user is None:
+            user = make_user(inviter, allocation=5)
+    login(client, user)
+    body = post_invite(client, to, message or None).json
+    assert body["status"] == "OK", body
+    match = LINK.search(outbox[-1].body)
+    assert match is not None, outbox[-1].body
+    assert match.group(0) in outbox[-1].html
+    return match.group(1)
+
+
+def invitation_for(token: str) -> t.Any:
+    invitation = kaleo.find_invitation(token)
+    assert invitation is not None
+    return invitation
+
+
+def set_columns(token: str, **values: t.Any) -> None:
+    invitation = invitation_for(token)
+    db.session.execute(
+        sa.update(kaleo.JoinInvitation)
+        .where(kaleo.JoinInvitation.id == invitation.id)
+        .values(**values)
+    )
+    db.session.commit()
+
+
+# -- GET /invites/accept/<token> ---------------------------------------------------
+
+
+@pytest.mark.parametrize("signup", ["/signup", "signup"])
+def test_valid_link_remembers_and_redirects(
+    app: Flask, client: FlaskClient, outbox: list[t.Any], signup: str
+) -> None:
+    app.config["KALEO_SIGNUP_URL"] = signup  # a path, then an endpoint name
+    token = send(app, outbox, "alice@example.com", "carol@example.com")
+    response = client.get(f"/invites/accept/{token}")
+    assert response.status_code == 303
+    assert response.headers["Location"] in ("/signup", "http://localhost/signup")
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    with client:
+        client.get("/signup")
+        pending = kaleo.pending_invitation()
+        assert pending is not None
+        assert pending.email == "carol@example.com"
+        assert pending.status == Status.SENT.value
+
+
+@pytest.mark.settings(KALEO_SIGNUP_URL="signup")
+def test_signup_endpoint_name_from_settings_marker(
+    app: Flask, client: FlaskClient, outbox: list[t.Any]
+) -> None:
+    token = send(app, outbox, "alice@example.com", "carol@example.com")
+    response = client.get(f"/invites/accept/{token}")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/signup")
+
+
+def test_get_never_consumes(app: Flask, client: FlaskClient, outbox: list[t.Any]) -> None:
+    token = send(app, outbox, "alice@example.com", "carol@example.com")
+    scanner = app.test_client()  # a mail scanner pre-clicking the link
+    assert scanner.get(f"/invites/accept/{token}").status_code == 303
+    assert client.get(f"/invites/accept/{token}").status_code == 303
+    assert client.get(f"/invites/accept/{token}").status_code == 303
+    with app.app_context():
+        assert invitation_for(token).status == Status.SENT.value
+        assert kaleo.stat_for(invitation_for(token).from_user).invites_accepted == 0
+    with client:
+        client.get("/signup")
+        assert kaleo.pending_invitation() is not None
+
+
+def test_fresh_visitor_has_no_pending_invitation(app: Flask, client: FlaskClient) -> None:
+    with client:
+        client.get("/signup")
+        assert kaleo.pending_invitation() is None
+
+
+def test_unknown_token_is_404_and_says_nothing(
+    app: Flask, client: FlaskClient, outbox: list[t.Any]
+) -> None:
+    token = send(app, outbox, "alice@example.com", "carol@example.com", "Secret plans")
+    near = token[:-1] + ("A" if token[-1] != "A" else "B")
+    pages = []
+    for wrong in (near, "x" * 43, "x" * 500):
+        response = client.get(f"/invites/accept/{wrong}")
+        assert response.status_code == 404
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        page = response.get_data(as_text=True)
+        assert "Invitation not found" in page
+        for secret in ("carol", "alice", "Secret plans", token):
+            assert secret not in page
+        pages.append(page)
+    assert len(set(pages)) == 1  # the same page whatever the wrong token
+    with client:
+        client.get("/signup")
+        assert kaleo.pending_invitation() is None
+
+
+def _expire(token: str) -> None:
+    set_columns(token, expires_at=utcnow() - dt.timedelta(minutes=1))
+
+
+def _accept(token: str) -> None:
+    kaleo.accept(invitation_for(token), make_user("carol@example.com"))
+    db.session.commit()
+
+
+def _join(token: str) -> None:
+    kaleo.process_independent_joins(make_user("carol@example.com"), "carol@example.com")
+    db.session.commit()
+
+
+def _revoke(token: str) -> None:
+    set_columns(token, status=Status.REVOKED.value, pending_email_key=None)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "reason"),
+    [
+        (_expire, "has expired"),
+        (_accept, "already been used"),
+        (_join, "already been used"),
+        (_revoke, "withdrawn"),
+    ],
+    ids=["expired", "accepted", "joined", "revoked"],
+)
+def test_spent_link_is_410(
+    app: Flask,
+    client: FlaskClient,
+    outbox: list[t.Any],
+    spoil: t.Callable[[str], None],
+    reason: str,
+) -> None:
+    token = send(app, outbox, "alice@example.com", "carol@example.com")
+    with app.app_context():
+        spoil(token)
+    response = client.get(f"/invites/accept/{token}")
+    assert response.status_code == 410
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    page = response.get_data(as_text=True)
+    assert "Invitation no longer valid" in page
+    assert reason in page
+    with client:
+        client.get("/signup")
+        assert kaleo.pending_invitation() is None
+
+
+def test_link_remembered_then_expired_is_no_longer_pending(
+    app: Flask, client: FlaskClient, outbox: list[t.Any]
+) -> None:
+    token = send(app, outbox, "alice@example.com", "carol@example.com")
+    client.get(f"/invites/accept/{token}")
+    with app.app_context():
+        _expire(token)
+    with client:
+        client.get("/signup")
+        assert kaleo.pending_invitation() is None
+
+
+# -- kaleo.accept(): in the caller's transaction ---------------------------------------
+
+
+def test_accept_with_the_new_user_in_one_commit(
+    app: Flask, client: FlaskClient, outbox: list[t.Any]
+) -> None:
+    token = send(app, outbox, "alice@example.com", "carol@example.com")
+    client.get(f"/invites/accept/{token}")
+    with client:
+        client.get("/signup")
+        invitation = kaleo.pending_invitation()
+        carol = User(email="carol@example.com")
+        db.session.add(carol)  # not flushed: accept learns its id
+        assert kaleo.accept(invitation, carol) is invitation
+        db.session.commit()
+        assert kaleo.pending_invitation() is None  # forgotten by the session
+    with app.app_context():
+        invitation = invitation_for(token)
+        assert invitation.status == Status.ACCEPTED.value
+        assert invitation.to_user.email == "carol@example.com"
+        assert kaleo.stat_for(invitation.from_user).invites_accepted == 1
+        assert kaleo.stat_for(invitation.from_user).invites_sent == 1
+
+
+def test_accept_rolled_back_leaves_nothing(app: Flask, outbox: list[t.Any]) -> None:
+    token = send(app, outbox, "alice@example.com", "carol@example.com")
+    with app.app_context():
+        carol = User(email="carol@example.com")
+        db.session.add(carol)
+        db.session.flush()
+        kaleo.accept(invitation_for(token), carol)
+        db.session.rollback()
+    with app.app_context():
+        assert db.session.scalar(sa.select(User).where(User.email == "carol@example.com")) is None
+        invitation = invitation_for(token)
+        assert invitation.status == Status.SENT.value
+        assert invitation.to_user_id is None
+        assert kaleo.stat_for(invitation.from_user).invites_accepted == 0
+
+
+def test_accept_is_single_use(app: Flask, outbox: list[t.Any]) -> None:
+    token = send(app, outbox, "alice@example.com", "carol@example.com")
+    with app.app_context():
+        carol = make_user("carol@example.com")
+        kaleo.accept(invitation_for(token), carol)
+        db.session.commit()
+        with pytest.raises(InvitationAlreadyUsed):
+            kaleo.accept(invitation_for(token), carol)
+        db.session.rollback()
+        assert kaleo.stat_for(invitation_for(token).from_user).invites_accepted == 1
+
+
+def test_accept_expired_raises(app: Flask, outbox: list[t.Any]) -> None:
+    token = send(app, outbox, "alice@example.com", "carol@example.com")
+    with app.app_context():
+        _expire(token)
+        with pytest.raises(InvitationExpired) as raised:
+            kaleo.accept(invitation_for(token), make_user("carol@example.com"))
+        assert isinstance(raised.value, InvitationNotPending)
+        db.session.rollback()
+        assert invitation_for(token).status == Status.SENT.value
+
+
+def test_accept_revoked_raises(app: Flask, outbox: list[t.Any]) -> None:
+    token = send(app, outbox, "alice@example.com", "carol@example.com")
+    with app.app_context():
+        _revoke(token)
+        with pytest.raises(InvitationRevoked):
+            kaleo.accept(invitation_for(token), make_user("carol@example.com"))
+
+
+# -- signals and joined independently ------------------------------------------------
+
+
+def test_signals_on_send_and_accept(app: Flask, outbox: list[t.Any]) -> None:
+    received: list[tuple[str, t.Any, dict[str, tuple[str, str | None]]]] = []
+
+    def recorder(name: str) -> t.Callable[..., None]:
+        def record(sender: t.Any, **kwargs: t.Any) -> None:
+            # read while the receiver runs, inside the request or the app context
+            snapshot = {
+                key: (value.email, getattr(value, "status", None)) for key, value in kwargs.items()
+            }
+            received.append((name, sender, snapshot))
+
+        return record
+
+    on_sent, on_accepted = recorder("sent"), recorder("accepted")
+    with (
+        signals.invite_sent.connected_to(on_sent),
+        signals.invite_accepted.connected_to(on_accepted),
+    ):
+        token = send(app, outbox, "alice@example.com", "carol@example.com")
+        with app.app_context():
+            carol = make_user("carol@example.com")
+            kaleo.accept(invitation_for(token), carol)
+            db.session.commit()
+    assert [(name, sender) for name, sender, _ in received] == [("sent", app), ("accepted", app)]
+    sent_kwargs, accepted_kwargs = received[0][2], received[1][2]
+    assert sent_kwargs == {
+        "invitation": ("carol@example.com", Status.SENT.value),
+        "inviter": ("alice@example.com", None),
+    }
+    assert accepted_kwargs == {
+        "invitation": ("carol@example.com", Status.ACCEPTED.value),
+        "inviter": ("alice@example.com", None),
+        "invitee": ("carol@example.com", None),
+    }
+
+
+def test_no_signal_on_refusal(app: Flask) -> None:
+    received: list[t.Any] = []
+    with signals.invite_sent.connected_to(lambda sender, **kw: received.append(kw)):
+        with app.test_request_context():
+            alice = make_user("alice@example.com", allocation=0)
+            with pytest.raises(NotEnoughInvitations):
+                kaleo.invite(alice, "carol@example.com")
+    assert received == []
+
+
+def _three_inviters(app: Flask, outbox: list[t.Any]) -> dict[str, str]:
+    """alice, bob and dan invite Carol (three spellings); erin invites someone else."""
+    tokens = {
+        "alice": send(app, outbox, "alice@example.com", "carol@example.com"),
+        "bob": send(app, outbox, "bob@example.com", "Carol@Example.COM"),
+        "dan": send(app, outbox, "dan@example.com", "CAROL@example.com"),
+        "erin": send(app, outbox, "erin@example.com", "zoe@example.com"),
+    }
+    with app.app_context():
+        _expire(tokens["dan"])  # expired ones join too
+    return tokens
+
+
+def _joined_record() -> tuple[list[dict[str, t.Any]], t.Callable[..., None]]:
+    received: list[dict[str, t.Any]] = []
+
+    def record(sender: t.Any, **kwargs: t.Any) -> None:
+        received.append(kwargs)
+
+    return received, record
+
+
+def _assert_joined(tokens: dict[str, str], carol: t.Any, joined: set[str]) -> None:
+    for name in joined:
+        invitation = invitation_for(tokens[name])
+        assert invitation.status == Status.JOINED_INDEPENDENTLY.value == "joined", name
+        assert invitation.to_user_id == carol.id
+        assert invitation.pending_email_key is None
+    other = invitation_for(tokens["erin"])  # to another address: untouched
+    assert (other.status, other.to_user_id) == (Status.SENT.value, None)
+
+
+def test_accept_joins_the_other_inviters(app: Flask, outbox: list[t.Any]) -> None:
+    tokens = _three_inviters(app, outbox)
+    received, record = _joined_record()
+    with signals.joined_independently.connected_to(record), app.app_context():
+        carol = make_user("carol@example.com")
+        kaleo.accept(invitation_for(tokens["alice"]), carol)
+        db.session.commit()
+        assert invitation_for(tokens["alice"]).status == Status.ACCEPTED.value
+        _assert_joined(tokens, carol, {"bob", "dan"})
+        bob = invitation_for(tokens["bob"]).from_user
+        assert kaleo.stat_for(bob).invites_accepted == 0  # not accepted through bob's
+        inviters = sorted(kw["inviter"].email for kw in received)
+        assert inviters == ["bob@example.com", "dan@example.com"]
+        assert all(kw["invitee"].email == "carol@example.com" for kw in received)
+        assert all(kw["invitation"].status == "joined" for kw in received)
+
+
+def test_process_independent_joins(app: Flask, outbox: list[t.Any]) -> None:
+    tokens = _three_inviters(app, outbox)
+    with app.app_context():
+        _revoke(tokens["bob"])  # a revoked invitation stays revoked
+    received, record = _joined_record()
+    with signals.joined_independently.connected_to(record), app.app_context():
+        carol = make_user("carol@example.com")
+        changed = kaleo.process_independent_joins(carol, "Carol@EXAMPLE.com")
+        db.session.commit()
+        assert sorted(i.from_user.email for i in changed) == [
+            "alice@example.com",
+            "dan@example.com",
+        ]
+        _assert_joined(tokens, carol, {"alice", "dan"})
+        bob = invitation_for(tokens["bob"])
+        assert (bob.status, bob.to_user_id) == (Status.REVOKED.value, None)
+        assert kaleo.process_independent_joins(carol, "carol@example.com") == []
+        assert sorted(kw["invitation"].id for kw in received) == sorted(i.id for i in changed)
+
+
+# -- invite-only ----------------------------------------------------------------------
+
+
+def add_guarded_signup(app: Flask) -> None:
+    def beta_signup() -> str:
+        return "welcome to the beta"
+
+    app.add_url_rule("/beta-signup", "beta_signup", kaleo.invitation_required(beta_signup))
+
+
+@pytest.mark.settings(KALEO_INVITE_ONLY=True)
+def test_invite_only_lets_invited_visitors_through(
+    app: Flask, client: FlaskClient, outbox: list[t.Any]
+) -> None:
+    add_guarded_signup(app)
+    response = client.get("/beta-signup")
+    assert response.status_code == 403
+    assert "by invitation only" in response.get_data(as_text=True)
+    token = send(app, outbox, "alice@example.com", "carol@example.com")
+    client.get(f"/invites/accept/{token}")
+    response = client.get("/beta-signup")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "welcome to the beta"
+    with app.app_context():
+        _expire(token)
+    assert client.get("/beta-signup").status_code == 403
+
+
+def test_invitation_required_does_nothing_when_not_invite_only(
+    app: Flask, client: FlaskClient
+) -> None:
+    add_guarded_signup(app)
+    assert app.config["KALEO_INVITE_ONLY"] is False
+    response = client.get("/beta-signup")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "welcome to the beta"
+
+
+# -- tokens -------------------------------------------------------------------------------
+
+
+def test_only_the_digest_is_stored(app: Flask, outbox: list[t.Any]) -> None:
+    tokens = [
+        send(app, outbox, "alice@example.com", f"friend{number}@example.com") for number in range(3)
+    ]
+    assert len(set(tokens)) == 3
+    for token in tokens:
+        # >= 128 bits: URL-safe base64 carries 6 bits a character
+        assert re.fullmatch(r"[A-Za-z0-9_-]+", token)
+        assert len(token) * 6 >= 128
+        assert len(set(token)) >= 16  # not a padded or repeated value
+    with app.app_context():
+        table = kaleo.JoinInvitation.__table__
+        rows = db.session.execute(sa.select(table)).mappings().all()
+    for token, row in zip(tokens, sorted(rows, key=lambda r: r["id"]), strict=True):
+        assert re.fullmatch(r"[0-9a-f]{64}", row["token_digest"])
+        assert row["token_digest"] == hashlib.sha256(token.encode()).hexdigest()
+        for value in row.values():
+            assert token not in str(value)
+
+
+def test_digest_is_not_a_token(app: Flask, client: FlaskClient, outbox: list[t.Any]) -> None:
+    """A leaked database does not let anyone accept: the digest is not a working link."""
+    token = send(app, outbox, "alice@example.com", "carol@example.com")
+    with app.app_context():
+        digest = invitation_for(token).token_digest
+    assert client.get(f"/invites/accept/{digest}").status_code == 404

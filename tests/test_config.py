@@ -1,0 +1,292 @@
+"""Setting the extension up (DESIGN 2, 3, 7): settings checked at init_app, models
+built from the app's own user model, custom models, and apps without Flask-Login.
+
+The checks of ``init_app`` read no database, so those tests use a bare Flask app;
+the tests that build their own models use their own ``SQLAlchemy()`` (the shared
+metadata of tests.hostapp is never touched).
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask import g
+from flask import render_template_string
+from flask_mail import Mail
+from flask_sqlalchemy import SQLAlchemy
+
+from flask_kaleo import Kaleo
+from flask_kaleo import blueprint
+from flask_kaleo.exceptions import ConfigurationError
+from flask_kaleo.models import JoinInvitationMixin
+from tests.conftest import AJAX
+from tests.conftest import csrf_token
+from tests.hostapp import User
+from tests.hostapp import db
+from tests.hostapp import kaleo
+
+
+def bare_app(**config: t.Any) -> Flask:
+    app = Flask(__name__)
+    app.config.update(config)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("KALEO_DEFAULT_EXPIRATION", -1),
+        ("KALEO_DEFAULT_EXPIRATION", 0),
+        ("KALEO_DEFAULT_EXPIRATION", True),
+        ("KALEO_DEFAULT_EXPIRATION", "168"),
+        ("KALEO_DEFAULT_EXPIRATION", None),
+        ("KALEO_DEFAULT_EXPIRATION", float("nan")),
+        ("KALEO_DEFAULT_EXPIRATION", float("inf")),
+        ("KALEO_DEFAULT_INVITE_ALLOCATION", 2.5),
+        ("KALEO_DEFAULT_INVITE_ALLOCATION", "5"),
+        ("KALEO_DEFAULT_INVITE_ALLOCATION", True),
+        ("KALEO_DEFAULT_INVITE_ALLOCATION", None),
+        ("KALEO_DEFAULT_INVITE_ALLOCATION", -2),
+        ("KALEO_SIGNUP_URL", ""),
+        ("KALEO_SIGNUP_URL", None),
+        ("KALEO_SIGNUP_URL", 42),
+        ("KALEO_INVITE_ONLY", "yes"),
+        ("KALEO_INVITE_ONLY", 1),
+        ("KALEO_INVITE_ONLY", None),
+        ("KALEO_EMAIL_SUBJECT", "{inviter} invites you to {app}"),
+        ("KALEO_EMAIL_SUBJECT", "{0} invites you"),
+        ("KALEO_EMAIL_SUBJECT", "{inviter.__class__} invites you"),
+        ("KALEO_EMAIL_SUBJECT", "{inviter invites you"),
+        ("KALEO_EMAIL_SUBJECT", ""),
+        ("KALEO_MESSAGE_MAX_LENGTH", 0),
+        ("KALEO_MESSAGE_MAX_LENGTH", "500"),
+        ("KALEO_USER_EMAIL_ATTRIBUTE", "mail"),
+        ("KALEO_USER_EMAIL_ATTRIBUTE", "is_authenticated"),  # a property, not a column
+        ("KALEO_USER_EMAIL_ATTRIBUTE", None),
+    ],
+)
+def test_bad_setting_fails_at_init_app_naming_it(setting: str, value: t.Any) -> None:
+    app = bare_app(**{setting: value})
+    with pytest.raises(ConfigurationError, match=setting):
+        kaleo.init_app(app)
+    assert "kaleo" not in app.extensions
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("KALEO_DEFAULT_EXPIRATION", 1),
+        ("KALEO_DEFAULT_EXPIRATION", 0.5),
+        ("KALEO_DEFAULT_INVITE_ALLOCATION", -1),
+        ("KALEO_DEFAULT_INVITE_ALLOCATION", 5),
+        ("KALEO_SIGNUP_URL", "auth.register"),
+        ("KALEO_SIGNUP_URL", "/join"),
+        ("KALEO_INVITE_ONLY", True),
+        ("KALEO_EMAIL_SUBJECT", "Join {site}: {inviter} asked us to write"),
+    ],
+)
+def test_good_setting_is_accepted(setting: str, value: t.Any) -> None:
+    app = bare_app(**{setting: value})
+    kaleo.init_app(app)
+    assert app.config[setting] == value
+    assert app.extensions["kaleo"] is kaleo
+
+
+def test_defaults_are_visible_in_config() -> None:
+    app = bare_app()
+    kaleo.init_app(app)
+    assert app.config["KALEO_DEFAULT_EXPIRATION"] == 168
+    assert app.config["KALEO_DEFAULT_INVITE_ALLOCATION"] == 0
+    assert app.config["KALEO_SIGNUP_URL"] == "/"
+    assert app.config["KALEO_INVITE_ONLY"] is False
+    assert app.config["KALEO_USER_EMAIL_ATTRIBUTE"] == "email"
+    assert app.jinja_env.globals["kaleo_extension"] is kaleo
+
+
+def test_second_init_app_on_one_app_raises() -> None:
+    app = bare_app()
+    kaleo.init_app(app)
+    with pytest.raises(RuntimeError, match="already"):
+        kaleo.init_app(app)
+
+
+def test_kaleo_needs_db_and_user_model() -> None:
+    with pytest.raises(ConfigurationError, match="db"):
+        Kaleo(user_model=User)
+    with pytest.raises(ConfigurationError, match="user model"):
+        Kaleo(db=db)
+    with pytest.raises(ConfigurationError, match="user model"):
+        Kaleo(db=db, user_model=None)
+
+
+# -- models built from the app's own user model -----------------------------------------
+
+
+def accounts_kaleo(**options: t.Any) -> tuple[SQLAlchemy, type, Kaleo]:
+    """An app's own db, a user model on table "accounts" with a String key, and Kaleo."""
+    own_db = SQLAlchemy()
+
+    class Account(own_db.Model):  # type: ignore[name-defined,misc]
+        __tablename__ = "accounts"
+        uid = own_db.Column(own_db.String(36), primary_key=True)
+        address = own_db.Column(own_db.String(254), nullable=False)
+
+    if "join_invitation_model" in options:
+        options["join_invitation_model"] = options["join_invitation_model"](own_db, Account)
+    return own_db, Account, Kaleo(db=own_db, user_model=Account, **options)
+
+
+def accounts_app(own_db: SQLAlchemy, own_kaleo: Kaleo, database_url: str) -> Flask:
+    app = bare_app(
+        SQLALCHEMY_DATABASE_URI=database_url,
+        SECRET_KEY="accounts secret",
+        MAIL_DEFAULT_SENDER="invites@example.org",
+        TESTING=True,
+        KALEO_USER_EMAIL_ATTRIBUTE="address",
+        KALEO_DEFAULT_INVITE_ALLOCATION=3,
+    )
+    own_db.init_app(app)
+    Mail(app)
+    own_kaleo.init_app(app)
+    app.register_blueprint(blueprint, url_prefix="/invites")
+    with app.app_context():
+        own_db.create_all()
+    return app
+
+
+@pytest.mark.backends("sqlite")
+def test_models_follow_the_user_models_table_and_key(database_url: str) -> None:
+    own_db, account, own_kaleo = accounts_kaleo()
+    columns = [
+        own_kaleo.JoinInvitation.__table__.c.from_user_id,
+        own_kaleo.JoinInvitation.__table__.c.to_user_id,
+        own_kaleo.InvitationStat.__table__.c.user_id,
+    ]
+    for column in columns:
+        [foreign_key] = column.foreign_keys
+        assert foreign_key.target_fullname == "accounts.uid"
+        assert isinstance(column.type, sa.String) and column.type.length == 36
+    assert own_kaleo.JoinInvitation.metadata is own_db.metadata
+
+    app = accounts_app(own_db, own_kaleo, database_url)
+    with app.test_request_context():
+        alice = account(uid="a-1", address="alice@example.com")
+        own_db.session.add(alice)
+        own_db.session.commit()
+        invitation = own_kaleo.invite(alice, "carol@example.com")
+        assert invitation.from_user_id == "a-1"
+        carol = account(uid="c-2", address="carol@example.com")
+        own_db.session.add(carol)
+        own_kaleo.accept(invitation, carol)
+        own_db.session.commit()
+        assert own_kaleo.stat_for(alice).invites_accepted == 1
+        assert own_kaleo.invitations_remaining(alice) == 2
+        inspector = sa.inspect(own_db.engine)
+        targets = {
+            fk["referred_table"] for fk in inspector.get_foreign_keys("kaleo_join_invitation")
+        }
+        assert targets == {"accounts"}
+
+
+@pytest.mark.backends("sqlite")
+def test_custom_join_invitation_model(database_url: str) -> None:
+    def invitation_model(own_db: SQLAlchemy, account: type) -> type:
+        class CampaignInvitation(JoinInvitationMixin, own_db.Model):  # type: ignore[name-defined,misc]
+            __kaleo_user_model__ = account
+            campaign = own_db.Column(own_db.String(40), nullable=True)
+
+        return CampaignInvitation
+
+    own_db, account, own_kaleo = accounts_kaleo(join_invitation_model=invitation_model)
+    assert own_kaleo.JoinInvitation.__name__ == "CampaignInvitation"
+    app = accounts_app(own_db, own_kaleo, database_url)
+    with app.test_request_context():
+        alice = account(uid="a-1", address="alice@example.com")
+        own_db.session.add(alice)
+        own_db.session.commit()
+        sent_id = own_kaleo.invite(alice, "carol@example.com", campaign="spring").id
+        own_db.session.expunge_all()
+        alice = own_db.session.get(account, "a-1")
+        stored = own_db.session.get(own_kaleo.JoinInvitation, sent_id)
+        assert stored.campaign == "spring"
+        assert stored.email == "carol@example.com"
+        assert [i.campaign for i in own_kaleo.sent_invitations(alice)] == ["spring"]
+        with pytest.raises(TypeError):
+            own_kaleo.invite(alice, "dave@example.com", no_such_column="x")
+        assert own_kaleo.stat_for(alice).invites_sent == 1  # the bad call spent nothing
+
+
+def test_non_mixin_model_is_refused() -> None:
+    class NotAnInvitation:
+        pass
+
+    with pytest.raises(ConfigurationError, match="JoinInvitationMixin"):
+        accounts_kaleo(join_invitation_model=lambda own_db, account: NotAnInvitation)
+
+
+# -- an app without Flask-Login -------------------------------------------------------------
+
+
+PAGE = '{% from "kaleo/macros.html" import invite_form %}{{ invite_form(user) }}'
+
+
+@pytest.mark.backends("sqlite")
+def test_current_user_callable_without_flask_login(database_url: str) -> None:
+    own_db = SQLAlchemy()
+
+    class Member(own_db.Model):  # type: ignore[name-defined,misc]
+        id = own_db.Column(own_db.Integer, primary_key=True)
+        email = own_db.Column(own_db.String(254), nullable=False)
+
+    def signed_in_member() -> Member | None:
+        return t.cast("Member | None", g.get("member"))
+
+    own_kaleo = Kaleo(db=own_db, user_model=Member, current_user=signed_in_member)
+    app = bare_app(
+        SQLALCHEMY_DATABASE_URI=database_url,
+        SECRET_KEY="members secret",
+        MAIL_DEFAULT_SENDER="invites@example.org",
+        TESTING=True,
+        KALEO_DEFAULT_INVITE_ALLOCATION=2,
+    )
+    own_db.init_app(app)
+    Mail(app)
+    own_kaleo.init_app(app)
+    app.register_blueprint(blueprint, url_prefix="/invites")
+    assert not hasattr(app, "login_manager")
+
+    @app.before_request
+    def load_member() -> None:
+        from flask import request
+
+        member_id = request.headers.get("X-Member")
+        g.member = own_db.session.get(Member, int(member_id)) if member_id else None
+
+    @app.route("/")
+    def home() -> str:
+        return render_template_string(PAGE, user=own_kaleo.current_user())
+
+    with app.app_context():
+        own_db.create_all()
+        own_db.session.add(Member(id=7, email="alice@example.com"))
+        own_db.session.commit()
+
+    client = app.test_client()
+    client.environ_base["HTTP_X_MEMBER"] = "7"
+    token = csrf_token(client)
+    data = {"email_address": "carol@example.com", "csrf_token": token}
+    body = client.post("/invites/invite", data=data, headers=AJAX).json
+    assert body == {**body, "status": "OK", "invitations_remaining": 1}
+    with app.app_context():
+        invitation = own_db.session.scalars(sa.select(own_kaleo.JoinInvitation)).one()
+        assert invitation.from_user_id == 7
+
+    client.environ_base.pop("HTTP_X_MEMBER")
+    data["email_address"] = "dave@example.com"
+    for headers in (AJAX, {"Accept": "text/html"}):
+        response = client.post("/invites/invite", data=data, headers=headers)
+        assert response.status_code == 401
+        assert response.json["status"] == "ERROR"

@@ -1,0 +1,123 @@
+"""The example app without a browser: first start, the outbox, the guards on its pages.
+(The whole story in a real browser is in tests/e2e/.)"""
+
+from __future__ import annotations
+
+import re
+import typing as t
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from example_app import create_app
+from example_app.demo import DEMO_ACCOUNTS
+from example_app.extensions import db
+from example_app.models import User
+from example_app.models import kaleo
+
+
+def start(database: Path) -> Flask:
+    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "t"})
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> t.Iterator[Flask]:
+    app = start(tmp_path / "example.sqlite")
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def token(client: FlaskClient, path: str) -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert match is not None, f"{path} has no CSRF field"
+    return match.group(1)
+
+
+def log_in(client: FlaskClient, email: str, password: str) -> None:
+    data = {"email": email, "password": password, "csrf_token": token(client, "/login")}
+    response = client.post("/login", data=data)
+    assert response.status_code == 303, response.get_data(as_text=True)
+
+
+def test_first_start_seeds_demo_accounts_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "example.sqlite"
+    first = start(database)
+    printed = capsys.readouterr().out
+    for email, password, _, _ in DEMO_ACCOUNTS:
+        assert email in printed and password in printed
+    second = start(database)
+    assert "demo accounts" not in capsys.readouterr().out
+    with second.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 3
+        alice = kaleo.find_user("alice@example.com")
+        assert alice.check_password("alice-password")
+        assert kaleo.invitations_remaining(alice) == 3
+        staff = kaleo.find_user("staff@example.com")
+        assert staff.is_staff and kaleo.invitations_remaining(staff) == -1
+    for app in (first, second):
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_outbox_shows_the_accept_link(example: Flask, capsys: pytest.CaptureFixture[str]) -> None:
+    client = example.test_client()
+    log_in(client, "alice@example.com", "alice-password")
+    data = {"email_address": "zoe@example.com", "csrf_token": token(client, "/invitations")}
+    response = client.post("/invites/invite", data=data, headers={"Accept": "application/json"})
+    assert response.json is not None and response.json["status"] == "OK"
+
+    printed = capsys.readouterr().err
+    links = re.findall(r"http://localhost/invites/accept/\S+", printed)
+    assert len(links) == 1, printed
+    page = client.get("/outbox").get_data(as_text=True)
+    assert "zoe@example.com" in page
+    assert f'href="{links[0]}"' in page
+
+    visitor = example.test_client()
+    response = visitor.get(links[0])
+    assert response.status_code == 303 and response.location == "/signup"
+    assert visitor.get("/signup").status_code == 200
+
+
+def test_signup_with_a_taken_address_keeps_the_invitation(example: Flask) -> None:
+    client = example.test_client()
+    log_in(client, "alice@example.com", "alice-password")
+    data = {"email_address": "yann@example.com", "csrf_token": token(client, "/invitations")}
+    client.post("/invites/invite", data=data, headers={"Accept": "application/json"})
+    link = re.search(r'href="(http://localhost/invites/accept/[^"]+)"', client.get("/outbox").text)
+    assert link is not None
+
+    visitor = example.test_client()
+    visitor.get(link.group(1))
+    form = {
+        "email": "bob@example.com",
+        "password": "long enough",
+        "confirm": "long enough",
+        "csrf_token": token(visitor, "/signup"),
+    }
+    response = visitor.post("/signup", data=form)
+    assert response.status_code == 200
+    assert "An account with this email already exists" in response.text
+    with example.app_context():
+        invitation = db.session.scalars(sa.select(kaleo.JoinInvitation)).one()
+        assert invitation.status == "sent"
+
+
+def test_pages_need_the_right_user(example: Flask) -> None:
+    client = example.test_client()
+    for path in ("/invitations", "/invitations/jquery", "/staff"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.location.startswith("/login?next=")
+    assert client.get("/signup").status_code == 403
+    log_in(client, "bob@example.com", "bob-password")
+    assert client.get("/staff").status_code == 403
+    assert client.get("/invitations").status_code == 200
+    assert client.post("/logout").status_code == 400  # no CSRF token

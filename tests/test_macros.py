@@ -1,0 +1,262 @@
+"""The Jinja macros (DESIGN 5): the markup the seed's jQuery snippet works with,
+imported without context, escaped, and the sent list in one query."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+from dataclasses import dataclass
+from dataclasses import field
+from html.parser import HTMLParser
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask import render_template_string
+from flask_wtf.csrf import validate_csrf
+
+from flask_kaleo.models import Status
+from flask_kaleo.models import token_digest
+from flask_kaleo.models import utcnow
+from tests.conftest import StatementCounter
+from tests.conftest import make_user
+from tests.hostapp import User
+from tests.hostapp import db
+from tests.hostapp import kaleo
+
+PAGE = """{% from "kaleo/macros.html" import invite_form, invites_sent, remaining_invites %}
+<div class="invites">
+<span class="invitations_remaining">({{ remaining_invites(user) }})</span>
+{{ invite_form(user) }}
+<div class="sent">{{ invites_sent(user) }}</div>
+</div>"""
+
+VOID = {"input", "br", "meta", "link", "img", "hr"}
+
+
+@dataclass
+class Node:
+    tag: str
+    attrs: dict[str, str]
+    parent: Node | None = None
+    children: list[Node] = field(default_factory=list)
+    text: str = ""
+
+    @property
+    def classes(self) -> set[str]:
+        return set(self.attrs.get("class", "").split())
+
+    def walk(self) -> t.Iterator[Node]:
+        for child in self.children:
+            yield child
+            yield from child.walk()
+
+    def find(self, tag: str = "", cls: str = "", **attrs: str) -> list[Node]:
+        return [
+            node
+            for node in self.walk()
+            if (not tag or node.tag == tag)
+            and (not cls or cls in node.classes)
+            and all(node.attrs.get(name) == value for name, value in attrs.items())
+        ]
+
+    def one(self, tag: str = "", cls: str = "", **attrs: str) -> Node:
+        found = self.find(tag, cls, **attrs)
+        assert len(found) == 1, (tag, cls, attrs, found)
+        return found[0]
+
+    def all_text(self) -> str:
+        return self.text + "".join(child.all_text() for child in self.children)
+
+
+class TreeBuilder(HTMLParser):
+    """A small DOM from html.parser, strict about nesting (mismatched tags fail)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#root", {})
+        self.current = self.root
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = Node(tag, {name: value or "" for name, value in attrs}, self.current)
+        self.current.children.append(node)
+        if tag not in VOID:
+            self.current = node
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.current.tag == tag, f"</{tag}> closes <{self.current.tag}>"
+        assert self.current.parent is not None
+        self.current = self.current.parent
+
+    def handle_data(self, data: str) -> None:
+        self.current.text += data
+
+
+def parse(markup: str) -> Node:
+    builder = TreeBuilder()
+    builder.feed(markup)
+    builder.close()
+    assert builder.current is builder.root, "unclosed elements"
+    return builder.root
+
+
+def render(app: Flask, user: User, template: str = PAGE) -> tuple[str, Node]:
+    """Render ``template`` for ``user`` in a request, and check the CSRF token it shows."""
+    with app.test_request_context("/"):
+        user = db.session.merge(user)
+        markup = render_template_string(template, user=user)
+        for hidden in parse(markup).find("input", name="csrf_token"):
+            validate_csrf(hidden.attrs["value"])  # raises if it is not this session's
+    return markup, parse(markup)
+
+
+def add_invitations(user: User, emails: list[str], status: str = Status.SENT.value) -> None:
+    now = utcnow()
+    rows = [
+        {
+            "from_user_id": user.id,
+            "email": email,
+            "email_key": email.lower(),
+            "pending_email_key": email.lower() if status == Status.SENT.value else None,
+            "message": "<script>alert('hi')</script>",
+            "sent_at": now + dt.timedelta(seconds=number),
+            "expires_at": now + dt.timedelta(days=7),
+            "status": status,
+            "token_digest": token_digest(f"{user.id}-{email}-{status}"),
+        }
+        for number, email in enumerate(emails)
+    ]
+    db.session.execute(sa.insert(kaleo.JoinInvitation), rows)
+    db.session.commit()
+
+
+def test_form_markup_for_the_seed_snippet(app: Flask) -> None:
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=3)
+    markup, page = render(app, alice)
+    assert page.one("div", id="invitation-form-messages")
+    container = page.one("div", cls="invitation_form")
+    form = container.one("form")
+    assert form.attrs["method"] == "post"
+    assert form.attrs["action"] == "/invites/invite"
+    address = form.one("input", name="email_address")
+    assert address.attrs["type"] == "text"  # `.invites form input[type=text]` clears it
+    assert address.attrs["inputmode"] == "email"
+    assert address.attrs["autocomplete"] == "email"
+    assert len(form.find("input", type="text")) == 1  # clearing never hits another field
+    assert form.one("textarea", name="message")
+    hidden = form.one("input", name="csrf_token")
+    assert hidden.attrs["type"] == "hidden" and hidden.attrs["value"]
+    assert form.find("button", type="submit")
+    # the whole page nests: .invites holds the form the snippet binds to
+    assert page.one("div", cls="invites").find("form") == [form]
+
+
+def test_remaining_invites_is_the_bare_number(app: Flask) -> None:
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=7)
+        add_invitations(alice, ["a@example.com", "b@example.com"])
+        stat = kaleo.InvitationStat.__table__
+        db.session.execute(sa.update(stat).values(invites_sent=2))
+        db.session.commit()
+    template = (
+        '{% from "kaleo/macros.html" import remaining_invites %}{{ remaining_invites(user) }}'
+    )
+    markup, _ = render(app, alice, template)
+    assert markup == "5"
+    _, page = render(app, alice)
+    assert page.one("span", cls="invitations_remaining").all_text() == "(5)"
+
+
+def test_remaining_invites_for_an_unlimited_user_is_minus_one(app: Flask) -> None:
+    """Like kaleo's tag and the JSON's invitations_remaining: -1 means unlimited."""
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=-1)
+    template = (
+        '{% from "kaleo/macros.html" import remaining_invites %}{{ remaining_invites(user) }}'
+    )
+    markup, _ = render(app, alice, template)
+    assert markup == "-1"
+
+
+def test_no_form_when_none_left(app: Flask) -> None:
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=0)
+    _, page = render(app, alice)
+    assert page.one("div", id="invitation-form-messages")
+    container = page.one("div", cls="invitation_form")
+    assert container.find("form") == []
+    assert page.find("input") == []
+    assert "no invitations" in container.all_text()
+    assert page.one("span", cls="invitations_remaining").all_text() == "(0)"
+
+
+def test_empty_list_has_exactly_one_empty_item(app: Flask) -> None:
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=1)
+    _, page = render(app, alice)
+    invite_list = page.one("ul", cls="invite-list")
+    assert [(li.tag, li.classes) for li in invite_list.children] == [("li", {"empty-invites"})]
+
+
+def test_list_item_per_invitation_with_its_status(app: Flask) -> None:
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=10)
+        add_invitations(alice, ["s1@example.com", "s2@example.com"])
+        add_invitations(alice, ["acc@example.com"], Status.ACCEPTED.value)
+        add_invitations(alice, ["join@example.com"], Status.JOINED_INDEPENDENTLY.value)
+        make_user("bob@example.com", allocation=10)  # bob's list is not alice's
+    _, page = render(app, alice)
+    items = page.one("ul", cls="invite-list").children
+    assert all(item.tag == "li" for item in items)
+    assert page.find("li", cls="empty-invites") == []
+    by_email = {item.one("span", cls="kaleo-email").all_text(): item.classes for item in items}
+    assert by_email == {
+        "s1@example.com": {"sent"},
+        "s2@example.com": {"sent"},
+        "acc@example.com": {"accepted"},
+        "join@example.com": {"joined"},
+    }
+
+
+def test_user_input_is_escaped(app: Flask) -> None:
+    address = "o'brien&co+<x>@example.com"  # stored as-is by a bulk insert
+    valid = "tom&jerry'@example.com"  # one that email-validator accepts, sent for real
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=5)
+        add_invitations(alice, [address])
+    with app.test_request_context("/"):
+        kaleo.invite(db.session.merge(alice), valid, "<script>alert(1)</script> & more")
+    markup, page = render(app, alice)
+    assert "<script" not in markup and "<x>" not in markup
+    assert "o'brien" not in markup and "tom&jerry" not in markup
+    assert "o&#39;brien&amp;co+&lt;x&gt;@example.com" in markup
+    emails = [span.all_text() for span in page.find("span", cls="kaleo-email")]
+    assert emails == [address, valid]
+
+
+def test_sent_list_is_one_query(app: Flask) -> None:
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=500)
+        alice_id = alice.id
+        add_invitations(alice, [f"friend{number}@example.com" for number in range(300)])
+        engine = db.engine
+    template = '{% from "kaleo/macros.html" import invites_sent %}{{ invites_sent(user) }}'
+    with app.test_request_context("/"):
+        user = db.session.get(User, alice_id)
+        with StatementCounter(engine) as counter:
+            markup = render_template_string(template, user=user)
+    assert counter.count == 1, counter.statements
+    assert len(parse(markup).one("ul", cls="invite-list").children) == 300
+
+
+@pytest.mark.parametrize("macro", ["invite_form", "invites_sent", "remaining_invites"])
+def test_macros_work_imported_without_context(app: Flask, macro: str) -> None:
+    """``{% from ... import %}`` passes no context: only globals reach the macros."""
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=2)
+    template = (
+        f'{{% from "kaleo/macros.html" import {macro} without context %}}{{{{ {macro}(user) }}}}'
+    )
+    markup, _ = render(app, alice, template)
+    assert markup.strip()

@@ -1,0 +1,99 @@
+"""The example app's Flask-Migrate scripts build exactly the schema its models declare,
+on every database (DESIGN 2: the kaleo tables live in the app's own migrations)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask import Flask
+from flask_migrate import downgrade
+from flask_migrate import upgrade
+
+from example_app import create_app
+from example_app.extensions import db
+
+MIGRATIONS = str(Path(__file__).resolve().parent.parent / "example_app" / "migrations")
+KALEO_TABLES = {"kaleo_invitation_stat", "kaleo_join_invitation"}
+
+
+def drop_everything(engine: sa.Engine) -> None:
+    """Leave the database empty: every table, whoever made it, and alembic_version."""
+    metadata = sa.MetaData()
+    metadata.reflect(engine)
+    metadata.drop_all(engine)
+
+
+@pytest.fixture
+def example_app(database_url: str) -> t.Iterator[Flask]:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True})
+    with app.app_context():
+        drop_everything(db.engine)
+        yield app
+        db.session.remove()
+        drop_everything(db.engine)
+        db.engine.dispose()
+
+
+def test_upgrade_builds_what_the_models_declare(example_app: Flask) -> None:
+    upgrade(directory=MIGRATIONS)
+
+    tables = set(sa.inspect(db.engine).get_table_names())
+    assert {"user", "alembic_version"} | KALEO_TABLES <= tables
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []
+
+
+def test_the_upgraded_schema_enforces_one_pending_invitation(example_app: Flask) -> None:
+    """The one-pending-invitation rule comes from the migration too, not only from
+    create_all: a second pending invitation to one address fails on every backend."""
+    upgrade(directory=MIGRATIONS)
+    when = dt.datetime(2030, 1, 1, 12, 0)
+    user = sa.table(
+        "user", *(sa.column(c) for c in ("id", "email", "password_hash", "is_staff", "joined_at"))
+    )
+    invitation = sa.table(
+        "kaleo_join_invitation",
+        *(sa.column(c) for c in ("email", "email_key", "pending_email_key", "status")),
+        *(sa.column(c) for c in ("token_digest", "from_user_id", "sent_at", "expires_at")),
+    )
+    row = {
+        "email": "B@example.com",
+        "email_key": "b@example.com",
+        "pending_email_key": "b@example.com",
+        "status": "sent",
+        "from_user_id": 1,
+        "sent_at": when,
+        "expires_at": when,
+    }
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.insert(user),
+            {
+                "id": 1,
+                "email": "a@example.com",
+                "password_hash": "x",
+                "is_staff": False,
+                "joined_at": when,
+            },
+        )
+        connection.execute(sa.insert(invitation), {**row, "token_digest": "1" * 64})
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as connection:
+        connection.execute(sa.insert(invitation), {**row, "token_digest": "2" * 64})
+    # Once it is no longer pending, the address may be invited again.
+    with db.engine.begin() as connection:
+        connection.execute(sa.update(invitation).values(pending_email_key=None, status="accepted"))
+        connection.execute(sa.insert(invitation), {**row, "token_digest": "3" * 64})
+
+
+def test_downgrade_removes_the_tables(example_app: Flask) -> None:
+    upgrade(directory=MIGRATIONS)
+    downgrade(directory=MIGRATIONS, revision="base")
+    assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}

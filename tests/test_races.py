@@ -1,0 +1,353 @@
+"""Real concurrency on PostgreSQL and MariaDB (DESIGN 4 and 9).
+
+Every racer is a thread with its own app context, so its own session and database
+connection; a ``threading.Barrier`` releases them together. The invite races go through
+HTTP: a threaded werkzeug server on 127.0.0.1 serves the host app, and each racer is a
+real HTTP client with its own cookies and the CSRF token read from the page.
+"""
+
+from __future__ import annotations
+
+import http.client
+import http.cookies
+import json
+import threading
+import typing as t
+from urllib.parse import urlencode
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from werkzeug.serving import make_server
+
+from flask_kaleo.exceptions import InvitationAlreadyUsed
+from flask_kaleo.exceptions import InvitationNotPending
+from flask_kaleo.exceptions import InvitationRefused
+from tests.conftest import AJAX
+from tests.conftest import find_csrf_token
+from tests.conftest import login
+from tests.conftest import make_user
+from tests.hostapp import User
+from tests.hostapp import db
+from tests.hostapp import kaleo
+
+# Racers wait for a pooled connection rather than fail; the pool stays well under the
+# servers' connection limits, which other test runs share.
+POOL = {"pool_size": 5, "max_overflow": 20, "pool_timeout": 120}
+
+pytestmark = [
+    pytest.mark.backends("postgresql", "mariadb"),
+    pytest.mark.settings(SQLALCHEMY_ENGINE_OPTIONS=POOL),
+]
+
+WAIT = 120  # seconds: a deadline for a hung racer, never a stand-in for synchronisation
+
+
+def race(count: int, work: t.Callable[[int, threading.Barrier], t.Any]) -> list[t.Any]:
+    """Run ``work(i, barrier)`` in ``count`` threads; return each result or exception.
+
+    ``work`` calls ``barrier.wait()`` at the moment the racers should be lined up.
+    """
+    barrier = threading.Barrier(count, timeout=WAIT)
+    results: list[t.Any] = [None] * count
+
+    def run(i: int) -> None:
+        try:
+            results[i] = work(i, barrier)
+        except BaseException as error:  # noqa: B036 - reported to the test below
+            results[i] = error
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT)
+    assert not any(thread.is_alive() for thread in threads), "a racer hung"
+    return results
+
+
+# -- a real server and real HTTP clients --------------------------------------------
+
+
+class Browser:
+    """An HTTP client with its own cookies, talking to the live server."""
+
+    def __init__(self, port: int, cookies: dict[str, str]) -> None:
+        self.port = port
+        self.cookies = dict(cookies)
+        self.csrf_token = ""
+
+    def request(
+        self, method: str, path: str, form: dict[str, str] | None = None
+    ) -> tuple[int, str, str]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers.update(AJAX)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            for header in response.headers.get_all("Set-Cookie") or []:
+                jar = http.cookies.SimpleCookie(header)
+                self.cookies.update({name: morsel.value for name, morsel in jar.items()})
+            return (
+                response.status,
+                response.headers.get_content_type(),
+                response.read().decode(),
+            )
+        finally:
+            connection.close()
+
+    def open_page(self) -> None:
+        status, _, page = self.request("GET", "/")
+        assert status == 200
+        self.csrf_token = find_csrf_token(page)
+
+    def invite(self, email: str) -> tuple[int, str, str]:
+        form = {"email_address": email, "csrf_token": self.csrf_token}
+        return self.request("POST", "/invites/invite", form)
+
+
+@pytest.fixture
+def live_port(app: Flask) -> t.Iterator[int]:
+    """The host app served by a threaded werkzeug server on 127.0.0.1."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.port
+    finally:
+        server.shutdown()
+        thread.join(WAIT)
+        server.server_close()
+
+
+def session_cookies(app: Flask, user: User) -> dict[str, str]:
+    """The cookies of a browser signed in as ``user``."""
+    client = app.test_client()
+    login(client, user)
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return {"session": cookie.value}
+
+
+def invite_all(
+    port: int, cookies: list[dict[str, str]], addresses: list[str]
+) -> list[tuple[int, t.Any]]:
+    """One browser per address opens the page, then all post their invitation at once."""
+
+    def work(i: int, barrier: threading.Barrier) -> tuple[int, t.Any]:
+        browser = Browser(port, cookies[i])
+        browser.open_page()
+        barrier.wait()
+        status, content_type, body = browser.invite(addresses[i])
+        assert content_type == "application/json", (status, body[:300])
+        return status, json.loads(body)
+
+    results = race(len(addresses), work)
+    for result in results:
+        assert not isinstance(result, BaseException), repr(result)
+    return results
+
+
+def assert_refused(result: tuple[int, t.Any], words: str) -> None:
+    """The contract's ERROR response (DESIGN 4): HTTP 200 and an escaped HTML list."""
+    status, body = result
+    assert status == 200, body
+    assert body["status"] == "ERROR", body
+    assert body["errors"].startswith('<ul class="errorlist"><li>'), body
+    assert words in body["errors"], body
+
+
+def new_user(app: Flask, email: str, allocation: int | None = None) -> User:
+    """A committed user, loaded, usable after its app context ends."""
+    with app.app_context():
+        return make_user(email, allocation)
+
+
+def stat_of(app: Flask, user: User) -> t.Any:
+    with app.app_context():
+        return kaleo.stat_for(db.session.get(User, user.id))
+
+
+def invitations_from(app: Flask, user: User) -> list[t.Any]:
+    with app.app_context():
+        return kaleo.sent_invitations(db.session.get(User, user.id))
+
+
+# -- the invite races, through HTTP ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "stat_row",
+    [
+        "existing",
+        pytest.param("lazy", marks=pytest.mark.settings(KALEO_DEFAULT_INVITE_ALLOCATION=5)),
+    ],
+)
+def test_forty_invites_with_five_left(
+    app: Flask, live_port: int, outbox: list[t.Any], stat_row: str
+) -> None:
+    """40 requests at once from a user with 5 left: exactly 5 go out, whether the
+    stat row exists or is created by the racing requests themselves."""
+    alice = new_user(app, "alice@example.com", 5 if stat_row == "existing" else None)
+    cookies = session_cookies(app, alice)
+    addresses = [f"friend{i}@example.com" for i in range(40)]
+
+    results = invite_all(live_port, [cookies] * 40, addresses)
+
+    accepted = [body for status, body in results if body["status"] == "OK"]
+    assert len(accepted) == 5
+    assert all(status == 200 for status, _ in results)
+    for result in results:
+        if result[1]["status"] != "OK":
+            assert_refused(result, "no invitations left")
+    stat = stat_of(app, alice)
+    assert (stat.invites_allocated, stat.invites_sent) == (5, 5)
+    sent = invitations_from(app, alice)
+    assert sorted(i.email for i in sent) == sorted(body["email"] for body in accepted)
+    assert len(outbox) == 5
+
+
+def test_same_address_at_once(app: Flask, live_port: int, outbox: list[t.Any]) -> None:
+    """Two users each send six requests for one address at once: each gets exactly one
+    invitation out (several inviters may invite one person, DESIGN 3); every other
+    request is refused with the ERROR shape and spends nothing."""
+    alice = new_user(app, "alice@example.com", 10)
+    bob = new_user(app, "bob@example.com", 10)
+    cookies = [session_cookies(app, alice)] * 6 + [session_cookies(app, bob)] * 6
+    addresses = ["Carol@example.com", "carol@example.com", "CAROL@example.com"] * 4
+
+    results = invite_all(live_port, cookies, addresses)
+
+    for inviter, mine in ((alice, results[:6]), (bob, results[6:])):
+        assert [body["status"] for _, body in mine].count("OK") == 1
+        for result in mine:
+            if result[1]["status"] != "OK":
+                assert_refused(result, "already invited")
+        assert stat_of(app, inviter).invites_sent == 1
+        sent = invitations_from(app, inviter)
+        assert [(i.email_key, i.pending_email_key) for i in sent] == [
+            ("carol@example.com", "carol@example.com")
+        ]
+    assert len(outbox) == 2
+
+
+# -- accepting, through the Python API ------------------------------------------------
+
+
+def test_twelve_accepts_of_one_invitation(app: Flask) -> None:
+    """12 new users accept one invitation at once, each in its own transaction that
+    also creates the user: one wins; the others are told it was already used."""
+    alice = new_user(app, "alice@example.com", 1)
+    with app.test_request_context():
+        invitation_id = kaleo.invite(alice, "carol@example.com").id
+
+    def work(i: int, barrier: threading.Barrier) -> int:
+        with app.app_context():
+            user = User(email=f"carol{i}@example.com")
+            db.session.add(user)
+            db.session.flush()
+            invitation = db.session.get(kaleo.JoinInvitation, invitation_id)
+            barrier.wait()
+            try:
+                kaleo.accept(invitation, user)
+                db.session.commit()
+            except BaseException:
+                db.session.rollback()
+                raise
+            return int(user.id)
+
+    results = race(12, work)
+
+    winners = [r for r in results if isinstance(r, int)]
+    losers = [r for r in results if not isinstance(r, int)]
+    assert len(winners) == 1
+    for loser in losers:
+        assert isinstance(loser, InvitationNotPending), repr(loser)
+        assert isinstance(loser, InvitationAlreadyUsed), f"wrong reason: {loser!r}"
+    stat = stat_of(app, alice)
+    assert (stat.invites_sent, stat.invites_accepted) == (1, 1)
+    with app.app_context():
+        invitation = db.session.get(kaleo.JoinInvitation, invitation_id)
+        assert (invitation.status, invitation.to_user_id) == ("accepted", winners[0])
+        assert invitation.pending_email_key is None
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 2
+
+
+# -- bulk commands while invitations go out ------------------------------------------
+
+INVITERS = 4
+ATTEMPTS = 12
+ROUNDS = 8
+
+
+def invite_while(
+    app: Flask, inviters: list[User], bulk: t.Callable[[], t.Any]
+) -> tuple[list[int], list[t.Any]]:
+    """Each inviter sends ATTEMPTS invitations in a loop while ``bulk`` runs ROUNDS
+    times; returns the invitations each inviter got out, and the bulk results."""
+
+    def work(i: int, barrier: threading.Barrier) -> t.Any:
+        if i == len(inviters):
+            with app.app_context():
+                barrier.wait()
+                return [bulk() for _ in range(ROUNDS)]
+        sent = 0
+        with app.test_request_context():
+            user = db.session.get(User, inviters[i].id)
+            barrier.wait()
+            for attempt in range(ATTEMPTS):
+                try:
+                    kaleo.invite(user, f"friend{i}-{attempt}@example.com")
+                    sent += 1
+                except InvitationRefused:
+                    pass
+        return sent
+
+    results = race(len(inviters) + 1, work)
+    for result in results:
+        assert not isinstance(result, BaseException), repr(result)
+    return results[:-1], results[-1]
+
+
+def make_inviters(app: Flask, allocation: int | None) -> list[User]:
+    return [new_user(app, f"inviter{i}@example.com", allocation) for i in range(INVITERS)]
+
+
+def test_add_invites_while_inviting(app: Flask, outbox: list[t.Any]) -> None:
+    """``add_invites(2, everyone=True)`` eight times while four users send: every
+    allocation ends exactly 16 higher, and every invitation that went out is counted.
+    Half the inviters start without a stat row, so the set-based INSERT ... SELECT
+    races the invitations too."""
+    with_rows = make_inviters(app, allocation=3)[:2]
+    without_rows = [new_user(app, f"newcomer{i}@example.com") for i in range(2)]
+    inviters = with_rows + without_rows
+
+    sent, _ = invite_while(app, inviters, lambda: kaleo.add_invites(2, everyone=True))
+
+    for inviter, count, start in zip(inviters, sent, [3, 3, 0, 0], strict=True):
+        stat = stat_of(app, inviter)
+        assert stat.invites_allocated == start + 2 * ROUNDS
+        assert stat.invites_sent == count == len(invitations_from(app, inviter))
+        assert stat.invites_sent <= stat.invites_allocated
+    assert len(outbox) == sum(sent)
+
+
+def test_topoff_invites_while_inviting(app: Flask, outbox: list[t.Any]) -> None:
+    """``topoff_invites(3)`` eight times while four users with 3 left send: no spend is
+    lost, and nobody ever holds more than 3 unspent (each top-off counts from the
+    committed number sent)."""
+    inviters = make_inviters(app, allocation=3)
+
+    sent, _ = invite_while(app, inviters, lambda: kaleo.topoff_invites(3))
+
+    for inviter, count in zip(inviters, sent, strict=True):
+        stat = stat_of(app, inviter)
+        assert stat.invites_sent == count == len(invitations_from(app, inviter))
+        assert 0 <= stat.invites_allocated - stat.invites_sent <= 3
+        assert count >= 3
+    assert len(outbox) == sum(sent)
