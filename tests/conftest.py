@@ -37,6 +37,7 @@ REQUIRE_ALL = os.environ.get("KALEO_TEST_REQUIRE_ALL") == "1"
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "settings(**config): extra app config for the test")
     config.addinivalue_line("markers", "backends(*names): run only on these databases")
+    config.addinivalue_line("markers", "browser: drives headless Chromium (tests/e2e)")
 
 
 def pytest_terminal_summary(terminalreporter: t.Any) -> None:
@@ -59,12 +60,22 @@ def skip_or_fail(reason: str) -> t.NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+BACKENDS = ("sqlite", "postgresql", "mariadb")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each database test on every backend, or on those its ``backends`` marker
+    names (so a PostgreSQL-only test is never collected, rather than skipped, for the
+    others)."""
+    if "database_url" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("backends")
+        backends = [b for b in BACKENDS if marker is None or b in marker.args]
+        metafunc.parametrize("database_url", backends, indirect=True)
+
+
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: t.Any) -> str:
     backend = request.param
-    marker = request.node.get_closest_marker("backends")
-    if marker is not None and backend not in marker.args:
-        pytest.skip(f"this test is only for {', '.join(marker.args)}")
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'kaleo.sqlite'}"
     variable = BACKEND_URL_VARIABLES[backend]
