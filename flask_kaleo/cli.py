@@ -15,8 +15,13 @@ kaleo_cli = AppGroup("kaleo", help="Manage invitation allocations (flask-kaleo).
 AMOUNT = click.argument("amount", metavar="N", type=click.IntRange(min=0))
 
 
-def _resolve_user(ctx: click.Context, param: click.Parameter, value: str | None) -> t.Any:
-    """``--user`` takes an email address or a primary key."""
+def _resolve_user(value: str | None) -> t.Any:
+    """``--user`` takes an email address or a primary key.
+
+    Resolved in the command's body, not in an option callback: option callbacks run
+    before Flask pushes the app context when the group is invoked through ``app.cli``
+    (as ``app.test_cli_runner()`` and embedding apps do).
+    """
     if value is None:
         return None
     kaleo = get_kaleo()
@@ -25,19 +30,22 @@ def _resolve_user(ctx: click.Context, param: click.Parameter, value: str | None)
         primary_key: t.Any = sa.inspect(kaleo.user_model).mapper.primary_key[0]
         try:
             key = primary_key.type.python_type(value)
-        except (TypeError, ValueError, NotImplementedError):
+        except NotImplementedError:  # a custom type: let the database compare
             key = value
-        user = kaleo.db.session.get(kaleo.user_model, key)
+        except (TypeError, ValueError):  # "abc" is nobody's integer id
+            key = None
+        if key is not None:
+            user = kaleo.db.session.get(kaleo.user_model, key)
     if user is None:
-        raise click.BadParameter(f"no user with the email address or id {value!r}")
+        raise click.BadParameter(
+            f"no user with the email address or id {value!r}", param_hint="'--user'"
+        )
     return user
 
 
 USER = click.option(
     "--user",
     metavar="EMAIL_OR_ID",
-    callback=_resolve_user,
-    expose_value=True,
     help="Only this user (email address or primary key).",
 )
 
@@ -59,16 +67,18 @@ def _invitations(count: int) -> str:
     is_flag=True,
     help="Add to every user with a finite allocation, not only those with none left.",
 )
-def add_invites(amount: int, user: t.Any, everyone: bool) -> None:
+def add_invites(amount: int, user: str | None, everyone: bool) -> None:
     """Add N invitations to every user who has none left."""
-    changed = get_kaleo().add_invites(amount, everyone=everyone, user=user)
+    target = _resolve_user(user)
+    changed = get_kaleo().add_invites(amount, everyone=everyone, user=target)
     click.echo(f"Added {_invitations(amount)} to {_users(changed)}.")
 
 
 @kaleo_cli.command("topoff-invites")
 @AMOUNT
 @USER
-def topoff_invites(amount: int, user: t.Any) -> None:
+def topoff_invites(amount: int, user: str | None) -> None:
     """Make sure every user has at least N invitations left."""
-    changed = get_kaleo().topoff_invites(amount, user=user)
+    target = _resolve_user(user)
+    changed = get_kaleo().topoff_invites(amount, user=target)
     click.echo(f"Topped off {_users(changed)} to at least {_invitations(amount)} remaining.")
