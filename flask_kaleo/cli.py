@@ -18,10 +18,12 @@ AMOUNT = click.argument("amount", metavar="N", type=click.IntRange(min=0))
 NEGATIVE_NUMBERS_ARE_ARGUMENTS = {"ignore_unknown_options": True}
 
 
-def resolve_user(value: str | None) -> t.Any:
-    """The user named by ``--user``: an email address (any case) or a primary key.
+def _resolve_user(value: str | None) -> t.Any:
+    """``--user`` takes an email address or a primary key.
 
-    Looked up inside the command, where the app context exists.
+    Resolved in the command's body, not in an option callback: option callbacks run
+    before Flask pushes the app context when the group is invoked through ``app.cli``
+    (as ``app.test_cli_runner()`` and embedding apps do).
     """
     if value is None:
         return None
@@ -31,9 +33,12 @@ def resolve_user(value: str | None) -> t.Any:
         primary_key: t.Any = sa.inspect(kaleo.user_model).mapper.primary_key[0]
         try:
             key = primary_key.type.python_type(value)
-        except (TypeError, ValueError, NotImplementedError):
+        except NotImplementedError:  # a custom type: let the database compare
             key = value
-        user = kaleo.db.session.get(kaleo.user_model, key)
+        except (TypeError, ValueError):  # "abc" is nobody's integer id
+            key = None
+        if key is not None:
+            user = kaleo.db.session.get(kaleo.user_model, key)
     if user is None:
         raise click.BadParameter(
             f"no user with the email address or id {value!r}", param_hint="'--user'"
@@ -42,7 +47,9 @@ def resolve_user(value: str | None) -> t.Any:
 
 
 USER = click.option(
-    "--user", metavar="EMAIL_OR_ID", help="Only this user (email address or primary key)."
+    "--user",
+    metavar="EMAIL_OR_ID",
+    help="Only this user (email address or primary key).",
 )
 
 
@@ -65,7 +72,8 @@ def _invitations(count: int) -> str:
 )
 def add_invites(amount: int, user: str | None, everyone: bool) -> None:
     """Add N invitations to every user who has none left."""
-    changed = get_kaleo().add_invites(amount, everyone=everyone, user=resolve_user(user))
+    target = _resolve_user(user)
+    changed = get_kaleo().add_invites(amount, everyone=everyone, user=target)
     click.echo(f"Added {_invitations(amount)} to {_users(changed)}.")
 
 
@@ -74,5 +82,6 @@ def add_invites(amount: int, user: str | None, everyone: bool) -> None:
 @USER
 def topoff_invites(amount: int, user: str | None) -> None:
     """Make sure every user has at least N invitations left."""
-    changed = get_kaleo().topoff_invites(amount, user=resolve_user(user))
+    target = _resolve_user(user)
+    changed = get_kaleo().topoff_invites(amount, user=target)
     click.echo(f"Topped off {_users(changed)} to at least {_invitations(amount)} remaining.")
