@@ -1,8 +1,8 @@
 """flask-kaleo's example app: a private-beta site where members invite friends.
 
 Run it with ``flask --app example_app run`` (see the README). On first start it creates
-its SQLite database in the instance folder and seeds demo accounts (printed on the
-console).
+its SQLite database in the instance folder with its migrations (``flask db upgrade``)
+and seeds demo accounts (printed on the console).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import typing as t
 from pathlib import Path
 
 from flask import Flask
+from flask_migrate import upgrade
 
 from flask_kaleo import blueprint as kaleo_blueprint
 
@@ -25,6 +26,8 @@ from .extensions import mail
 from .extensions import migrate
 from .models import User
 from .models import kaleo
+
+MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
 
 
 def create_app(config: dict[str, t.Any] | None = None) -> Flask:
@@ -49,7 +52,7 @@ def create_app(config: dict[str, t.Any] | None = None) -> Flask:
 
     db.init_app(app)
     mail.init_app(app)
-    migrate.init_app(app, db)
+    migrate.init_app(app, db, directory=MIGRATIONS)
     login_manager.init_app(app)
     login_manager.login_view = "example.login"
     login_manager.login_message = "Please log in to see your invitations."
@@ -63,7 +66,9 @@ def create_app(config: dict[str, t.Any] | None = None) -> Flask:
     app.register_blueprint(views.bp)
 
     with app.app_context():
-        db.create_all()
+        # The schema comes from example_app/migrations (Flask-Migrate), as it would in
+        # a real app; upgrading an up-to-date database does nothing.
+        upgrade(directory=MIGRATIONS)
         if app.config["EXAMPLE_SEED_DEMO"]:
             demo.seed_once()
     return app

@@ -24,11 +24,12 @@ AMOUNT = click.argument("amount", metavar="N", type=click.IntRange(min=0))
 NEGATIVE_NUMBERS_ARE_ARGUMENTS = {"ignore_unknown_options": True}
 
 
-def resolve_user(value: str | None, hint: str = "'--user'") -> t.Any:
-    """The user named by ``--user`` or ``FROM_USER``: an email address (any case) or a
-    primary key.
+def _resolve_user(value: str | None, hint: str = "'--user'") -> t.Any:
+    """``--user`` and ``FROM_USER`` take an email address or a primary key.
 
-    Looked up inside the command, where the app context exists.
+    Resolved in the command's body, not in an option callback: option callbacks run
+    before Flask pushes the app context when the group is invoked through ``app.cli``
+    (as ``app.test_cli_runner()`` and embedding apps do).
     """
     if value is None:
         return None
@@ -39,7 +40,9 @@ def resolve_user(value: str | None, hint: str = "'--user'") -> t.Any:
 
 
 USER = click.option(
-    "--user", metavar="EMAIL_OR_ID", help="Only this user (email address or primary key)."
+    "--user",
+    metavar="EMAIL_OR_ID",
+    help="Only this user (email address or primary key).",
 )
 
 
@@ -62,7 +65,8 @@ def _invitations(count: int) -> str:
 )
 def add_invites(amount: int, user: str | None, everyone: bool) -> None:
     """Add N invitations to every user who has none left."""
-    changed = get_kaleo().add_invites(amount, everyone=everyone, user=resolve_user(user))
+    target = _resolve_user(user)
+    changed = get_kaleo().add_invites(amount, everyone=everyone, user=target)
     click.echo(f"Added {_invitations(amount)} to {_users(changed)}.")
 
 
@@ -71,7 +75,8 @@ def add_invites(amount: int, user: str | None, everyone: bool) -> None:
 @USER
 def topoff_invites(amount: int, user: str | None) -> None:
     """Make sure every user has at least N invitations left."""
-    changed = get_kaleo().topoff_invites(amount, user=resolve_user(user))
+    target = _resolve_user(user)
+    changed = get_kaleo().topoff_invites(amount, user=target)
     click.echo(f"Topped off {_users(changed)} to at least {_invitations(amount)} remaining.")
 
 
@@ -79,7 +84,7 @@ def topoff_invites(amount: int, user: str | None) -> None:
 @USER
 def infinite_invites(user: str | None) -> None:
     """Give every user (or one) unlimited invitations."""
-    changed = get_kaleo().make_unlimited(user=resolve_user(user))
+    changed = get_kaleo().make_unlimited(user=_resolve_user(user))
     click.echo(f"Gave unlimited invitations to {_users(changed)}.")
 
 
@@ -143,7 +148,7 @@ def invite(from_user: str, email: str, message: str | None, force: bool) -> None
     must be set. Without --force it spends one of FROM_USER's invitations.
     """
     kaleo = get_kaleo()
-    inviter = resolve_user(from_user, "FROM_USER")
+    inviter = _resolve_user(from_user, "FROM_USER")
     try:
         invitation = kaleo.invite(inviter, email, message, force=force)
     except KaleoError as error:
@@ -165,7 +170,7 @@ def import_invites(from_user: str, csv_file: str) -> None:
     is its own transaction: it is spent, stored and mailed, or nothing happens. Exits
     with status 1 when any row was refused.
     """
-    inviter = resolve_user(from_user, "FROM_USER")
+    inviter = _resolve_user(from_user, "FROM_USER")
     rows = _read_rows(csv_file)
     kaleo = get_kaleo()
     report: list[str] = []

@@ -318,7 +318,9 @@ class Kaleo:
         column: t.Any = sa.inspect(self.user_model).mapper.primary_key[0]
         try:
             key = column.type.python_type(value)
-        except (TypeError, ValueError, NotImplementedError):
+        except NotImplementedError:  # a custom type: let the database compare
+            key = value
+        except (TypeError, ValueError):  # "abc" is nobody's integer id
             return None
         return self.db.session.get(self.user_model, key)
 

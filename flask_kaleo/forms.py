@@ -33,7 +33,8 @@ def clean_address(address: str) -> str:
     try:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError as error:
-        raise InvalidEmail(f"Enter a valid email address ({error}).") from None
+        reason = str(error).rstrip(".")
+        raise InvalidEmail(f"Enter a valid email address ({reason}).") from None
     return address
 
 

@@ -22,6 +22,7 @@ from enum import Enum
 
 import sqlalchemy as sa
 from sqlalchemy import orm
+from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import declared_attr
@@ -66,11 +67,18 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
     """A timezone-aware UTC datetime on every backend.
 
     PostgreSQL keeps the zone; SQLite and MariaDB store naive values, so they are
-    stored as UTC and handed back with ``tzinfo=UTC``.
+    stored as UTC and handed back with ``tzinfo=UTC``. MariaDB/MySQL ``DATETIME``
+    drops fractions of a second unless asked for them, so it gets ``DATETIME(6)``
+    and keeps the same instant as the other backends.
     """
 
     impl = sa.DateTime(timezone=True)
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[t.Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(self.impl)
 
     def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> t.Any:
         if value is None:

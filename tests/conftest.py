@@ -12,8 +12,11 @@ Without a URL those backends are skipped with a reason; with KALEO_TEST_REQUIRE_
 from __future__ import annotations
 
 import contextlib
+import email
+import email.message
 import os
 import re
+import socket
 import typing as t
 
 import pytest
@@ -37,6 +40,7 @@ REQUIRE_ALL = os.environ.get("KALEO_TEST_REQUIRE_ALL") == "1"
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "settings(**config): extra app config for the test")
     config.addinivalue_line("markers", "backends(*names): run only on these databases")
+    config.addinivalue_line("markers", "browser: drives headless Chromium (tests/e2e)")
 
 
 def pytest_terminal_summary(terminalreporter: t.Any) -> None:
@@ -59,12 +63,22 @@ def skip_or_fail(reason: str) -> t.NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+BACKENDS = ("sqlite", "postgresql", "mariadb")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each database test on every backend, or on those its ``backends`` marker
+    names (so a PostgreSQL-only test is never collected, rather than skipped, for the
+    others)."""
+    if "database_url" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("backends")
+        backends = [b for b in BACKENDS if marker is None or b in marker.args]
+        metafunc.parametrize("database_url", backends, indirect=True)
+
+
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: t.Any) -> str:
     backend = request.param
-    marker = request.node.get_closest_marker("backends")
-    if marker is not None and backend not in marker.args:
-        pytest.skip(f"this test is only for {', '.join(marker.args)}")
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'kaleo.sqlite'}"
     variable = BACKEND_URL_VARIABLES[backend]
@@ -75,8 +89,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: t.Any) -> str:
 
 
 @pytest.fixture
-def app(database_url: str, request: pytest.FixtureRequest) -> t.Iterator[Flask]:
-    settings: dict[str, t.Any] = {}
+def app_settings() -> dict[str, t.Any]:
+    """Extra app config from a fixture (a test class can override it, e.g. with the port
+    of an SMTP server started for it); ``settings`` markers apply on top."""
+    return {}
+
+
+@pytest.fixture
+def app(
+    database_url: str, request: pytest.FixtureRequest, app_settings: dict[str, t.Any]
+) -> t.Iterator[Flask]:
+    settings: dict[str, t.Any] = dict(app_settings)
     for marker in reversed(list(request.node.iter_markers("settings"))):
         settings.update(marker.kwargs)
     app = create_app(database_url, **settings)
@@ -193,3 +216,65 @@ def count_statements(
             return StatementCounter(db.engine)
 
     return counter
+
+
+# -- a real SMTP server on loopback ------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class SMTPHandler:
+    """An aiosmtpd handler that keeps what it accepts, or refuses at one stage.
+
+    ``refuse_at`` is None (accept), ``"RCPT"`` or ``"DATA"``; a test flips it to see a
+    retry succeed once the server accepts again.
+    """
+
+    def __init__(self) -> None:
+        self.port = 0
+        self.refuse_at: str | None = None
+        self.messages: list[email.message.Message] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+
+    async def handle_RCPT(
+        self, server: t.Any, session: t.Any, envelope: t.Any, address: str, options: t.Any
+    ) -> str:
+        if self.refuse_at == "RCPT":
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: t.Any, session: t.Any, envelope: t.Any) -> str:
+        if self.refuse_at == "DATA":
+            return "550 5.7.1 Message rejected"
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.messages.append(email.message_from_bytes(envelope.original_content))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_handler() -> t.Iterator[SMTPHandler]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd); yields its handler."""
+    from aiosmtpd.controller import Controller
+
+    handler = SMTPHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.port = controller.port
+    yield handler
+    controller.stop()
+
+
+def message_text(message: email.message.Message, subtype: str) -> str:
+    """The decoded ``text/<subtype>`` part of a received email."""
+    for part in message.walk():
+        if part.get_content_type() == f"text/{subtype}":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8")
+    raise AssertionError(f"the email has no text/{subtype} part")

@@ -107,6 +107,7 @@ def test_refused_invalid_address(app: Flask, client: FlaskClient) -> None:
     alice = signed_in(app, client)
     errors = assert_error_shape(post_invite(client, "not an address"))
     assert "valid email address" in errors
+    assert ".)." not in errors  # the validator's own full stop is not doubled
     assert counters(app, alice) == (0, 0)
 
 

@@ -35,6 +35,14 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+HERE = os.path.dirname(__file__)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder drives Chromium: mark it ``browser``."""
+    for item in items:
+        if str(item.path).startswith(HERE):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="module")
