@@ -27,6 +27,7 @@ from .exceptions import ResendTooSoon
 from .mail import send_invitation
 from .models import Status
 from .models import new_token
+from .models import token_digest
 from .models import utcnow
 
 if t.TYPE_CHECKING:
@@ -203,8 +204,6 @@ def was_replaced(kaleo: Kaleo, token: str) -> bool:
 
     Only the link the latest resend replaced is remembered; an older one is unknown.
     """
-    from .models import token_digest
-
     model = kaleo.JoinInvitation
     statement = sa.select(model.id).where(model.replaced_token_digest == token_digest(token))
     return kaleo.db.session.execute(statement.limit(1)).first() is not None
