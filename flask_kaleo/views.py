@@ -136,6 +136,8 @@ def done(invitation: t.Any, message: str) -> ViewResponse:
             "expires_at": invitation.expires_at.isoformat(),
         },
         html=str(item(invitation)),
+        # For a list rendered with invites_sent(user, actions=True).
+        html_with_actions=str(item(invitation, actions=True)),
     )
 
 

@@ -74,6 +74,13 @@ def create_app(database_url: str, **config: t.Any) -> Flask:
     def home() -> str:
         return render_template_string(PAGE)
 
+    @app.route("/manage")
+    def manage() -> str:
+        """The same page with the sent list's Resend/Revoke forms."""
+        return render_template_string(
+            PAGE.replace("invites_sent(current_user)", "invites_sent(current_user, actions=True)")
+        )
+
     @app.route("/signup")
     def signup() -> str:
         return "signup page"

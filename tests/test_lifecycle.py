@@ -97,7 +97,8 @@ def test_resend_issues_a_new_link_and_kills_the_old(app, client, alice, outbox, 
         "carol@example.com",
         2,
     )
-    assert 'class="kaleo-resend"' in body["html"]
+    assert 'class="kaleo-resend"' in body["html_with_actions"]
+    assert "<form" not in body["html"]  # the seed's snippet binds every form in .invites
     assert len(outbox) == 2 and outbox[1].recipients == ["carol@example.com"]
     new_link = link_of(outbox[1])
     assert new_link != old_link
@@ -227,7 +228,7 @@ def test_revoke_gives_the_invitation_back_and_kills_the_link(app, client, alice,
         3,
     )
     assert body["invitation"]["status"] == "revoked"
-    assert "kaleo-revoke" not in body["html"]
+    assert "kaleo-revoke" not in body["html_with_actions"]
     assert [call["invitation"] for call in calls] == [invitation.id]
     with app.app_context():
         revoked = invitation_of("carol@example.com")
@@ -335,6 +336,16 @@ def test_browser_posts_redirect_back_with_a_flash(app, client, alice, csrf):
 # -- the sent list and expiry everywhere ---------------------------------------------
 
 
+def test_sent_list_has_no_forms_by_default(app, client, alice, csrf):
+    """The seed's snippet runs $('.invites form').ajaxForm(...): a form in the default
+    sent list would be sent as if it were the invite form."""
+    assert post_invite(client, "dave@example.com").json["status"] == "OK"
+    page = client.get("/").get_data(as_text=True)
+    sent_list = page[page.index('<ul class="invite-list"') :]
+    assert "<form" not in sent_list
+    assert "data-kaleo-actions" not in sent_list
+
+
 def test_sent_list_offers_actions_by_state(app, client, alice, csrf):
     for address in ("dave@example.com", "erin@example.com"):
         assert post_invite(client, address).json["status"] == "OK"
@@ -343,7 +354,7 @@ def test_sent_list_offers_actions_by_state(app, client, alice, csrf):
         erin = make_user("erin@example.com")
         kaleo.accept(invitation_of("erin@example.com"), erin)
         db.session.commit()
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/manage").get_data(as_text=True)
     items = dict(re.findall(r'<li class="([^"]+)" data-invitation-id="\d+">(.*?)</li>', page, re.S))
     assert set(items) == {"sent", "sent expired", "accepted"}
     assert "kaleo-resend" in items["sent"] and "kaleo-revoke" in items["sent"]

@@ -22,8 +22,9 @@
   function addToList(data) {
     each(".empty-invites", function (node) { node.remove(); });
     each(".invite-list", function (list) {
-      if (data.html) {
-        list.insertAdjacentHTML("beforeend", data.html);  // rendered and escaped by the server
+      var html = list.hasAttribute("data-kaleo-actions") ? data.html_with_actions : data.html;
+      if (html) {
+        list.insertAdjacentHTML("beforeend", html);  // rendered and escaped by the server
       } else {
         var item = document.createElement("li");
         item.className = "sent";
@@ -133,7 +134,7 @@
     }).then(function (data) {
       if (data.status === "OK") {
         var item = form.closest("li");
-        if (item && data.html) { item.outerHTML = data.html; }
+        if (item && data.html_with_actions) { item.outerHTML = data.html_with_actions; }
         if (messages) {
           messages.classList.remove("kaleo-error");
           messages.textContent = form.getAttribute("data-kaleo-action") === "revoke" ?
