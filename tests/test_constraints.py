@@ -71,7 +71,7 @@ def refused(table: sa.Table, constraint: str, **row: t.Any) -> None:
 
 
 def count(table: sa.Table) -> int:
-    return int(db.session.scalar(sa.select(sa.func.count()).select_from(table)))
+    return db.session.scalars(sa.select(sa.func.count()).select_from(table)).one()
 
 
 # -- join invitations ----------------------------------------------------------------

@@ -32,13 +32,13 @@ LINK = re.compile(r"(https?://[^/\s\"]+)/invites/accept/([A-Za-z0-9_\-]+)")
 
 def accept_link(text: str) -> tuple[str, str]:
     """The (scheme://host, token) of the one accept link in ``text``."""
-    links = set(LINK.findall(text))
+    links: set[tuple[str, str]] = set(LINK.findall(text))
     assert len(links) == 1, f"expected one accept link, found {links}"
     return links.pop()
 
 
 def invitation_count() -> int:
-    return int(db.session.scalar(sa.select(sa.func.count()).select_from(kaleo.JoinInvitation)))
+    return db.session.scalars(sa.select(sa.func.count()).select_from(kaleo.JoinInvitation)).one()
 
 
 def sent_count(user: User) -> int:
