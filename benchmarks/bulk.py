@@ -4,10 +4,12 @@
     python benchmarks/bulk.py --postgresql postgresql+psycopg://postgres@127.0.0.1/kaleo_bench
     python benchmarks/bulk.py --sizes 10000 100000
 
-Each size starts from a fresh schema: N users made with one set-based INSERT, half of
-them with a stat row (a quarter with nothing left), the other half without one (they
-count with the default allocation). Then ``kaleo.add_invites(5)`` and
-``kaleo.topoff_invites(10)`` run once each, timed, with their SQL statements counted.
+Each size starts from a fresh schema: N users made with one set-based INSERT. In the
+"mixed" scenario half of them have a stat row (a quarter with nothing left) and the
+other half none (they count with the default allocation); in the "first-day" scenario
+nobody has a row yet, so ``add-invites`` writes one for every user. Then
+``kaleo.add_invites(5)`` and ``kaleo.topoff_invites(10)`` run once each, timed, with
+their SQL statements counted.
 The database is dropped clean afterwards; point it at a throwaway database.
 """
 
@@ -63,17 +65,21 @@ def make_app(url: str) -> Flask:
     return app
 
 
-def run(url: str, sizes: list[int]) -> list[tuple[str, int, str, float, int]]:
+Row = tuple[str, str, int, str, float, int]
+
+
+def run(url: str, sizes: list[int], scenarios: list[str]) -> list[Row]:
     app = make_app(url)
     rows = []
     with app.app_context():
         backend = db.engine.dialect.name
-        for n in sizes:
+        for scenario, n in ((scenario, n) for scenario in scenarios for n in sizes):
             db.drop_all()
             db.create_all()
             with db.engine.begin() as connection:
                 connection.execute(sa.text(FILL[backend]), {"n": n})
-                connection.execute(sa.text(STATS))
+                if scenario == "mixed":
+                    connection.execute(sa.text(STATS))
                 if backend == "postgresql":
                     connection.exec_driver_sql("ANALYZE")
             for command, call in (
@@ -90,9 +96,9 @@ def run(url: str, sizes: list[int]) -> list[tuple[str, int, str, float, int]]:
                 changed = call()
                 seconds = time.perf_counter() - start
                 sa.event.remove(db.engine, "before_cursor_execute", count)
-                rows.append((backend, n, command, seconds, len(statements)))
+                rows.append((backend, scenario, n, command, seconds, len(statements)))
                 print(
-                    f"  {backend} {n:>9,} {command:<18} {seconds:7.3f} s"
+                    f"  {backend} {scenario:<9} {n:>9,} {command:<18} {seconds:7.3f} s"
                     f" {len(statements)} statements, {changed:,} users changed",
                     flush=True,
                 )
@@ -107,17 +113,21 @@ def main() -> None:
     parser.add_argument("--postgresql", metavar="URL", help="also run on this PostgreSQL database")
     parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument(
+        "--scenarios", nargs="+", choices=["mixed", "first-day"], default=["mixed", "first-day"]
+    )
     options = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as directory:
         if not options.no_sqlite:
-            rows += run(f"sqlite:///{Path(directory) / 'bench.sqlite'}", options.sizes)
+            sqlite_url = f"sqlite:///{Path(directory) / 'bench.sqlite'}"
+            rows += run(sqlite_url, options.sizes, options.scenarios)
         if options.postgresql:
-            rows += run(options.postgresql, options.sizes)
-    print("\n| backend | users | command | seconds | SQL statements |")
-    print("| --- | ---: | --- | ---: | ---: |")
-    for backend, n, command, seconds, statements in rows:
-        print(f"| {backend} | {n:,} | `{command}` | {seconds:.3f} | {statements} |")
+            rows += run(options.postgresql, options.sizes, options.scenarios)
+    print("\n| backend | scenario | users | command | seconds | SQL statements |")
+    print("| --- | --- | ---: | --- | ---: | ---: |")
+    for backend, scenario, n, command, seconds, statements in rows:
+        print(f"| {backend} | {scenario} | {n:,} | `{command}` | {seconds:.3f} | {statements} |")
 
 
 if __name__ == "__main__":

@@ -110,14 +110,16 @@ def _user_key(cls: type) -> tuple[str, sa.types.TypeEngine[t.Any]]:
     return f"{column.table.name}.{column.name}", column.type
 
 
-def _user_column(cls: type, *, nullable: bool, primary_key: bool = False) -> t.Any:
+def _user_column(
+    cls: type, *, nullable: bool, primary_key: bool = False, index: bool = True
+) -> t.Any:
     target, type_ = _user_key(cls)
     return mapped_column(
         type_,
         sa.ForeignKey(target, ondelete="CASCADE" if not nullable else "SET NULL"),
         nullable=nullable,
         primary_key=primary_key,
-        index=not primary_key,
+        index=index and not primary_key,
     )
 
 
@@ -156,7 +158,11 @@ class JoinInvitationMixin:
 
     @declared_attr
     def from_user_id(cls) -> Mapped[t.Any]:
-        return t.cast(Mapped[t.Any], _user_column(t.cast(type, cls), nullable=False))
+        # Indexed by ix_<table>_from_user_sent (from_user_id, sent_at): the sent list's
+        # index serves lookups by inviter too, so a second index would only cost writes.
+        return t.cast(
+            Mapped[t.Any], _user_column(t.cast(type, cls), nullable=False, index=False)
+        )
 
     @declared_attr
     def to_user_id(cls) -> Mapped[t.Any]:
@@ -236,6 +242,10 @@ class InvitationStatMixin:
                 "invites_allocated = -1 OR invites_sent <= invites_allocated",
                 name=f"ck_{name}_within_allocation",
             ),
+            # Counters are updated in place, often all at once (topoff-invites): free
+            # room in each page lets PostgreSQL keep the new row version on the same
+            # page without touching the index (a HOT update), about twice as fast.
+            {"postgresql_with": {"fillfactor": 60}},
         )
 
     @property

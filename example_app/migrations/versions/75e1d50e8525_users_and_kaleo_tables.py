@@ -1,8 +1,9 @@
 """users and kaleo tables
 
 The example app's user table and flask-kaleo 0.1.0's two tables. The invitation
-times are stored as ``DateTime(timezone=True)``: flask-kaleo's ``UTCDateTime`` only
-converts values in Python, so the migration does not import it.
+times are ``DateTime(timezone=True)``, as ``DATETIME(6)`` on MariaDB/MySQL so they keep
+fractions of a second: that is what flask-kaleo's ``UTCDateTime`` stores (it only
+converts values in Python), so the migration does not import it.
 
 Revision ID: 75e1d50e8525
 Revises:
@@ -12,6 +13,10 @@ Create Date: 2026-11-25 10:17:20.526974
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
+
+# flask-kaleo's UTCDateTime, as stored on each backend.
+UTC_DATETIME = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 # revision identifiers, used by Alembic.
 revision = "75e1d50e8525"
@@ -47,6 +52,7 @@ def upgrade():
         sa.CheckConstraint("invites_sent >= 0", name="ck_kaleo_invitation_stat_sent"),
         sa.ForeignKeyConstraint(["user_id"], ["user.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("user_id"),
+        postgresql_with={"fillfactor": 60},
     )
     op.create_table(
         "kaleo_join_invitation",
@@ -55,10 +61,12 @@ def upgrade():
         sa.Column("email_key", sa.String(length=254), nullable=False),
         sa.Column("pending_email_key", sa.String(length=254), nullable=True),
         sa.Column("message", sa.Text(), nullable=True),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", UTC_DATETIME, nullable=False),
+        sa.Column("expires_at", UTC_DATETIME, nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("token_digest", sa.String(length=64), nullable=False),
+        sa.Column("resent_at", UTC_DATETIME, nullable=True),
+        sa.Column("replaced_token_digest", sa.String(length=64), nullable=True),
         sa.Column("from_user_id", sa.Integer(), nullable=False),
         sa.Column("to_user_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
@@ -82,13 +90,15 @@ def upgrade():
             batch_op.f("ix_kaleo_join_invitation_email_key"), ["email_key"], unique=False
         )
         batch_op.create_index(
-            batch_op.f("ix_kaleo_join_invitation_from_user_id"), ["from_user_id"], unique=False
-        )
-        batch_op.create_index(
             "ix_kaleo_join_invitation_from_user_sent", ["from_user_id", "sent_at"], unique=False
         )
         batch_op.create_index(
             batch_op.f("ix_kaleo_join_invitation_to_user_id"), ["to_user_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_kaleo_join_invitation_replaced_token_digest"),
+            ["replaced_token_digest"],
+            unique=False,
         )
 
     # ### end Alembic commands ###
