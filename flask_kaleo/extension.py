@@ -153,6 +153,10 @@ class Kaleo:
         default anyone signed in. See :meth:`invite_permission`.
     :param can_manage: who may use the staff endpoints; by default nobody. See
         :meth:`manage_permission`.
+    :param find_user: a callable ``(email) -> user or None`` finding a member by address
+        in any case; by default ``lower(<email column>) = :address``. An app whose email
+        column compares without case (a MariaDB ``_ci`` collation) can give a plain
+        indexed equality instead.
     """
 
     def __init__(
@@ -166,6 +170,7 @@ class Kaleo:
         current_user: t.Callable[[], t.Any] | None = None,
         can_invite: UserHook | None = None,
         can_manage: UserHook | None = None,
+        find_user: t.Callable[[str], t.Any] | None = None,
     ) -> None:
         if db is None:
             raise ConfigurationError(
@@ -193,6 +198,7 @@ class Kaleo:
         self._current_user = current_user or _flask_login_user
         self._can_invite: UserHook = can_invite or (lambda user: True)
         self._can_manage: UserHook = can_manage or (lambda user: False)
+        self._find_user = find_user or self._find_user_by_lower_email
         if app is not None:
             self.init_app(app)
 
@@ -304,6 +310,9 @@ class Kaleo:
 
     def find_user(self, email: str) -> t.Any:
         """The member whose address is ``email`` (any case), or None."""
+        return self._find_user(email)
+
+    def _find_user_by_lower_email(self, email: str) -> t.Any:
         column = getattr(self.user_model, current_app.config["KALEO_USER_EMAIL_ATTRIBUTE"])
         statement: t.Any = sa.select(self.user_model).where(
             sa.func.lower(column) == normalise_email(email)

@@ -18,6 +18,7 @@ from flask import render_template_string
 from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 
+from flask_kaleo import AlreadyMember
 from flask_kaleo import Kaleo
 from flask_kaleo import blueprint
 from flask_kaleo.exceptions import ConfigurationError
@@ -290,3 +291,28 @@ def test_current_user_callable_without_flask_login(database_url: str) -> None:
         response = client.post("/invites/invite", data=data, headers=headers)
         assert response.status_code == 401
         assert response.json["status"] == "ERROR"
+
+
+@pytest.mark.backends("sqlite")
+def test_find_user_hook_replaces_the_member_lookup(database_url: str) -> None:
+    """An app can give its own member lookup (e.g. an indexed equality on a column that
+    compares without case); invite() and the CLI's --user use it."""
+    asked: list[str] = []
+
+    def find_account(email: str) -> t.Any:
+        asked.append(email)
+        return own_db.session.scalars(
+            sa.select(account).where(account.address == email.lower())  # type: ignore[attr-defined]
+        ).first()
+
+    own_db, account, own_kaleo = accounts_kaleo(find_user=find_account)
+    app = accounts_app(own_db, own_kaleo, database_url)
+    with app.test_request_context():
+        alice = account(uid="a-1", address="alice@example.com")
+        bob = account(uid="b-2", address="bob@example.com")
+        own_db.session.add_all([alice, bob])
+        own_db.session.commit()
+        with pytest.raises(AlreadyMember):
+            own_kaleo.invite(alice, "BOB@example.com")
+        assert own_kaleo.lookup_user("Bob@Example.com") is bob
+    assert asked == ["BOB@example.com", "Bob@Example.com"]
