@@ -186,16 +186,22 @@ class Counters:
     def _insert_missing_rows(self, session: Session, allocated: int, user_id: t.Any) -> int:
         """One INSERT ... SELECT of a stat row for every user who has none."""
         stat = self.stat
-        users = (
-            sa.select(
-                self.user_id,
-                sa.literal(allocated, sa.Integer),
-                sa.literal(0, sa.Integer),
-                sa.literal(0, sa.Integer),
-            )
-            .select_from(self.user_id.table)
-            .where(~sa.exists().where(stat.c.user_id == self.user_id))
-        )
+        users = sa.select(
+            self.user_id,
+            sa.literal(allocated, sa.Integer),
+            sa.literal(0, sa.Integer),
+            sa.literal(0, sa.Integer),
+        ).select_from(self.user_id.table)
+        if session.get_bind().dialect.name in ("postgresql", "sqlite"):
+            # ON CONFLICT DO NOTHING skips the users who have a row, and counts only the
+            # rows inserted. No NOT EXISTS: with an empty (freshly analysed) stat table
+            # PostgreSQL plans it as a nested loop over a sequential scan of the very
+            # table being filled, which turns a first add-invites quadratic. The WHERE
+            # lets SQLite parse an upsert after a SELECT.
+            users = users.where(sa.true())
+        else:
+            # MySQL's upsert counts duplicates too: leave them out of the SELECT.
+            users = users.where(~sa.exists().where(stat.c.user_id == self.user_id))
         if user_id is not None:
             users = users.where(self.user_id == user_id)
         statement = self._insert_if_absent(session).from_select(
