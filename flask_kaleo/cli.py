@@ -166,7 +166,7 @@ def invite(from_user: str, email: str, message: str | None, force: bool) -> None
 def import_invites(from_user: str, csv_file: str) -> None:
     """Send FROM_USER's invitations to every row of FILE.csv.
 
-    The file has a header with an ``email`` column and optionally ``message``. Each row
+    The file has a header with an "email" column and optionally "message". Each row
     is its own transaction: it is spent, stored and mailed, or nothing happens. Exits
     with status 1 when any row was refused.
     """

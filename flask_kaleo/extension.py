@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
 import typing as t
 
 import sqlalchemy as sa
@@ -31,9 +30,7 @@ from .exceptions import MessageTooLong
 from .exceptions import NotEnoughInvitations
 from .forms import InviteForm
 from .forms import clean_address
-from .mail import check_subject
 from .mail import send_invitation
-from .models import UNLIMITED
 from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
 from .models import Status
@@ -42,85 +39,15 @@ from .models import new_token
 from .models import normalise_email
 from .models import token_digest
 from .models import utcnow
+from .settings import DEFAULT_SETTINGS
+from .settings import check_settings
+from .settings import is_whole_number
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 UserHook = t.Callable[[t.Any], bool]
 
 SESSION_KEY = "kaleo_invitation"
 """Where the accept link remembers the invitation's token digest in the session."""
-
-DEFAULT_SETTINGS: dict[str, t.Any] = {
-    "KALEO_DEFAULT_EXPIRATION": 168,
-    "KALEO_DEFAULT_INVITE_ALLOCATION": 0,
-    "KALEO_SIGNUP_URL": "/",
-    "KALEO_INVITE_ONLY": False,
-    "KALEO_EMAIL_SUBJECT": "{inviter} has invited you to join {site}",
-    "KALEO_EMAIL_SENDER": None,
-    "KALEO_EMAIL_TEXT_TEMPLATE": "kaleo/email/invitation.txt",
-    "KALEO_EMAIL_HTML_TEMPLATE": "kaleo/email/invitation.html",
-    "KALEO_SITE_NAME": None,
-    "KALEO_USER_EMAIL_ATTRIBUTE": "email",
-    "KALEO_MESSAGE_MAX_LENGTH": 1000,
-    "KALEO_CLI_NAME": "kaleo",
-    "KALEO_MAX_BULK_AMOUNT": 1000,
-    "KALEO_RESEND_INTERVAL": 300,
-    "KALEO_RESEND_RESETS_EXPIRY": False,
-}
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _check_settings(config: t.Mapping[str, t.Any], user_model: type) -> None:
-    """Fail at start-up, naming the setting, rather than later inside a request."""
-    expiration = config["KALEO_DEFAULT_EXPIRATION"]
-    is_number = _is_int(expiration) or (isinstance(expiration, float) and math.isfinite(expiration))
-    if not is_number or expiration <= 0:
-        raise ConfigurationError(
-            f"KALEO_DEFAULT_EXPIRATION must be a positive number of hours (default 168),"
-            f" not {expiration!r}"
-        )
-    allocation = config["KALEO_DEFAULT_INVITE_ALLOCATION"]
-    if not _is_int(allocation) or allocation < UNLIMITED:
-        raise ConfigurationError(
-            "KALEO_DEFAULT_INVITE_ALLOCATION must be an integer >= 0, or -1 for unlimited"
-            f" (default 0), not {allocation!r}"
-        )
-    signup = config["KALEO_SIGNUP_URL"]
-    if not isinstance(signup, str) or not signup:
-        raise ConfigurationError(
-            f"KALEO_SIGNUP_URL must be an endpoint name or a path (default '/'), not {signup!r}"
-        )
-    for flag in ("KALEO_INVITE_ONLY", "KALEO_RESEND_RESETS_EXPIRY"):
-        if not isinstance(config[flag], bool):
-            raise ConfigurationError(f"{flag} must be True or False")
-    bulk = config["KALEO_MAX_BULK_AMOUNT"]
-    if not _is_int(bulk) or bulk < 1:
-        raise ConfigurationError(
-            "KALEO_MAX_BULK_AMOUNT must be a positive integer: the largest amount the staff"
-            f" endpoints accept (default 1000), not {bulk!r}"
-        )
-    interval = config["KALEO_RESEND_INTERVAL"]
-    if not (_is_int(interval) or isinstance(interval, float)) or interval < 0:
-        raise ConfigurationError(
-            "KALEO_RESEND_INTERVAL must be a number of seconds >= 0 between two sendings"
-            f" of one invitation (default 300), not {interval!r}"
-        )
-    check_subject(config["KALEO_EMAIL_SUBJECT"])
-    limit = config["KALEO_MESSAGE_MAX_LENGTH"]
-    if not _is_int(limit) or limit < 1:
-        raise ConfigurationError(
-            f"KALEO_MESSAGE_MAX_LENGTH must be a positive integer (default 1000), not {limit!r}"
-        )
-    attribute = config["KALEO_USER_EMAIL_ATTRIBUTE"]
-    if not isinstance(attribute, str) or not isinstance(
-        getattr(user_model, attribute, None), sa.orm.QueryableAttribute
-    ):
-        raise ConfigurationError(
-            f"KALEO_USER_EMAIL_ATTRIBUTE is {attribute!r}, but {user_model.__name__} has no"
-            " such column: set it to the name of the user model's email column"
-        )
 
 
 def _signed_in(user: t.Any) -> bool:
@@ -208,7 +135,7 @@ class Kaleo:
             raise RuntimeError("flask-kaleo is already set up on this app")
         for key, value in DEFAULT_SETTINGS.items():
             app.config.setdefault(key, value)
-        _check_settings(app.config, self.user_model)
+        check_settings(app.config, self.user_model)
         app.extensions["kaleo"] = self
         app.jinja_env.globals["kaleo_extension"] = self
         cli_name = app.config["KALEO_CLI_NAME"]
@@ -613,7 +540,7 @@ class Kaleo:
         options["user_id"] = None if user is None else self.user_id(user)
         arguments: tuple[t.Any, ...] = ()
         if amount is not None:
-            if not _is_int(amount) or amount < 0:
+            if not is_whole_number(amount) or amount < 0:
                 raise ValueError(f"amount must be a non-negative integer, not {amount!r}")
             arguments = (amount, self._default_allocation())
         session = self.db.session

@@ -160,9 +160,7 @@ class JoinInvitationMixin:
     def from_user_id(cls) -> Mapped[t.Any]:
         # Indexed by ix_<table>_from_user_sent (from_user_id, sent_at): the sent list's
         # index serves lookups by inviter too, so a second index would only cost writes.
-        return t.cast(
-            Mapped[t.Any], _user_column(t.cast(type, cls), nullable=False, index=False)
-        )
+        return t.cast(Mapped[t.Any], _user_column(t.cast(type, cls), nullable=False, index=False))
 
     @declared_attr
     def to_user_id(cls) -> Mapped[t.Any]:

@@ -17,7 +17,7 @@ import pytest
 from jinja2 import StrictUndefined
 
 import flask_kaleo
-from flask_kaleo.extension import DEFAULT_SETTINGS
+from flask_kaleo.settings import DEFAULT_SETTINGS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 QUICKSTART = DOCS / "quickstart.md"

@@ -1,0 +1,89 @@
+"""flask-kaleo's settings: their defaults and the start-up check of their values."""
+
+from __future__ import annotations
+
+import math
+import typing as t
+
+import sqlalchemy as sa
+
+from .exceptions import ConfigurationError
+from .mail import check_subject
+from .models import UNLIMITED
+
+DEFAULT_SETTINGS: dict[str, t.Any] = {
+    "KALEO_DEFAULT_EXPIRATION": 168,
+    "KALEO_DEFAULT_INVITE_ALLOCATION": 0,
+    "KALEO_SIGNUP_URL": "/",
+    "KALEO_INVITE_ONLY": False,
+    "KALEO_EMAIL_SUBJECT": "{inviter} has invited you to join {site}",
+    "KALEO_EMAIL_SENDER": None,
+    "KALEO_EMAIL_TEXT_TEMPLATE": "kaleo/email/invitation.txt",
+    "KALEO_EMAIL_HTML_TEMPLATE": "kaleo/email/invitation.html",
+    "KALEO_SITE_NAME": None,
+    "KALEO_USER_EMAIL_ATTRIBUTE": "email",
+    "KALEO_MESSAGE_MAX_LENGTH": 1000,
+    "KALEO_CLI_NAME": "kaleo",
+    "KALEO_MAX_BULK_AMOUNT": 1000,
+    "KALEO_RESEND_INTERVAL": 300,
+    "KALEO_RESEND_RESETS_EXPIRY": False,
+}
+
+
+def is_whole_number(value: object) -> bool:
+    """An int, and not a bool (True is an int to Python, never a count to a user)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_finite_number(value: object) -> bool:
+    return is_whole_number(value) or (isinstance(value, float) and math.isfinite(value))
+
+
+def check_settings(config: t.Mapping[str, t.Any], user_model: type) -> None:
+    """Fail at start-up, naming the setting, rather than later inside a request."""
+    expiration = config["KALEO_DEFAULT_EXPIRATION"]
+    if not _is_finite_number(expiration) or expiration <= 0:
+        raise ConfigurationError(
+            f"KALEO_DEFAULT_EXPIRATION must be a positive number of hours (default 168),"
+            f" not {expiration!r}"
+        )
+    allocation = config["KALEO_DEFAULT_INVITE_ALLOCATION"]
+    if not is_whole_number(allocation) or allocation < UNLIMITED:
+        raise ConfigurationError(
+            "KALEO_DEFAULT_INVITE_ALLOCATION must be an integer >= 0, or -1 for unlimited"
+            f" (default 0), not {allocation!r}"
+        )
+    signup = config["KALEO_SIGNUP_URL"]
+    if not isinstance(signup, str) or not signup:
+        raise ConfigurationError(
+            f"KALEO_SIGNUP_URL must be an endpoint name or a path (default '/'), not {signup!r}"
+        )
+    for flag in ("KALEO_INVITE_ONLY", "KALEO_RESEND_RESETS_EXPIRY"):
+        if not isinstance(config[flag], bool):
+            raise ConfigurationError(f"{flag} must be True or False")
+    bulk = config["KALEO_MAX_BULK_AMOUNT"]
+    if not is_whole_number(bulk) or bulk < 1:
+        raise ConfigurationError(
+            "KALEO_MAX_BULK_AMOUNT must be a positive integer: the largest amount the staff"
+            f" endpoints accept (default 1000), not {bulk!r}"
+        )
+    interval = config["KALEO_RESEND_INTERVAL"]
+    if not _is_finite_number(interval) or interval < 0:
+        raise ConfigurationError(
+            "KALEO_RESEND_INTERVAL must be a number of seconds >= 0 between two sendings"
+            f" of one invitation (default 300), not {interval!r}"
+        )
+    check_subject(config["KALEO_EMAIL_SUBJECT"])
+    limit = config["KALEO_MESSAGE_MAX_LENGTH"]
+    if not is_whole_number(limit) or limit < 1:
+        raise ConfigurationError(
+            f"KALEO_MESSAGE_MAX_LENGTH must be a positive integer (default 1000), not {limit!r}"
+        )
+    attribute = config["KALEO_USER_EMAIL_ATTRIBUTE"]
+    if not isinstance(attribute, str) or not isinstance(
+        getattr(user_model, attribute, None), sa.orm.QueryableAttribute
+    ):
+        raise ConfigurationError(
+            f"KALEO_USER_EMAIL_ATTRIBUTE is {attribute!r}, but {user_model.__name__} has no"
+            " such column: set it to the name of the user model's email column"
+        )
