@@ -35,6 +35,7 @@ from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
 from .models import Status
 from .models import build_model
+from .models import leave_room_for_hot_updates
 from .models import new_token
 from .models import normalise_email
 from .models import token_digest
@@ -115,6 +116,7 @@ class Kaleo:
         self.InvitationStat: t.Any = invitation_stat_model or build_model(
             InvitationStatMixin, db.Model, user_model, "InvitationStat"
         )
+        leave_room_for_hot_updates(t.cast(t.Any, self.InvitationStat).__table__)
         for model, mixin in (
             (self.JoinInvitation, JoinInvitationMixin),
             (self.InvitationStat, InvitationStatMixin),
