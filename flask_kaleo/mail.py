@@ -63,6 +63,13 @@ def site_name() -> str:
     return str(current_app.config.get("SERVER_NAME") or "our site")
 
 
+def default_sender() -> str:
+    """``noreply@<host>`` for an app that configured no sender at all: the request's
+    host, else ``SERVER_NAME``, without a port."""
+    host = request.host if has_request_context() else current_app.config.get("SERVER_NAME")
+    return f"noreply@{(host or 'localhost').split(':')[0]}"
+
+
 def send_invitation(invitation: t.Any, *, inviter_name: str) -> Message:
     """Render and send the email for ``invitation``; raise DeliveryFailed when the
     mail server cannot be reached or refuses it."""
@@ -73,11 +80,7 @@ def send_invitation(invitation: t.Any, *, inviter_name: str) -> Message:
             " invitations"
         )
     config = current_app.config
-    sender = config["KALEO_EMAIL_SENDER"] or mail.default_sender
-    if not sender:
-        raise ConfigurationError(
-            "Invitation emails need a sender: set MAIL_DEFAULT_SENDER or KALEO_EMAIL_SENDER"
-        )
+    sender = config["KALEO_EMAIL_SENDER"] or mail.default_sender or default_sender()
     assert invitation.token, "only a freshly issued invitation carries its token"
     site = site_name()
     context = {

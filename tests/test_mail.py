@@ -180,17 +180,22 @@ def test_invite_outside_a_request_without_server_name_names_it_and_spends_nothin
 
 
 @pytest.mark.settings(MAIL_DEFAULT_SENDER=None)
-def test_missing_sender_names_mail_default_sender_and_stores_nothing(
+def test_without_any_sender_mail_comes_from_noreply_at_the_host(
     app: Flask, outbox: list[t.Any]
 ) -> None:
+    """Neither MAIL_DEFAULT_SENDER nor KALEO_EMAIL_SENDER: a sane sender, not a crash."""
+    with app.test_request_context("/", base_url="https://invite.example.net:8443"):
+        alice = make_user("alice@example.com", allocation=1)
+        kaleo.invite(alice, "carol@example.com")
+    assert [message.sender for message in outbox] == ["noreply@invite.example.net"]
+
+
+@pytest.mark.settings(MAIL_DEFAULT_SENDER=None, KALEO_EMAIL_SENDER="Invites <hi@example.org>")
+def test_kaleo_email_sender_wins(app: Flask, outbox: list[t.Any]) -> None:
     with app.test_request_context("/"):
         alice = make_user("alice@example.com", allocation=1)
-        with pytest.raises(ConfigurationError, match="MAIL_DEFAULT_SENDER"):
-            kaleo.invite(alice, "carol@example.com")
-
-        assert outbox == []
-        assert invitation_count() == 0
-        assert sent_count(alice) == 0
+        kaleo.invite(alice, "carol@example.com")
+    assert [message.sender for message in outbox] == ["Invites <hi@example.org>"]
 
 
 # -- real SMTP -------------------------------------------------------------------------
