@@ -21,25 +21,25 @@ def seed_once() -> bool:
     """Create the demo accounts unless the site already has users; True if it did."""
     if db.session.scalar(sa.select(sa.func.count()).select_from(User)):
         return False
-    users = []
-    for email, password, is_staff, _ in DEMO_ACCOUNTS:
-        user = User(email=email, is_staff=is_staff)
-        user.set_password(password)
-        db.session.add(user)
-        users.append(user)
-    db.session.flush()
-    for user, (*_, invitations) in zip(users, DEMO_ACCOUNTS, strict=True):
-        db.session.add(
-            kaleo.InvitationStat(
-                user_id=user.id,
-                invites_allocated=invitations,
-                invites_sent=0,
-                invites_accepted=0,
-            )
-        )
+    for email, password, is_staff, invitations in DEMO_ACCOUNTS:
+        add_member(email, password, invitations, is_staff=is_staff)
     db.session.commit()
     print_accounts()
     return True
+
+
+def add_member(email: str, password: str, invitations: int, *, is_staff: bool = False) -> User:
+    """A user with ``invitations`` to send (-1: unlimited), in the current transaction."""
+    user = User(email=email, is_staff=is_staff)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    db.session.add(
+        kaleo.InvitationStat(
+            user_id=user.id, invites_allocated=invitations, invites_sent=0, invites_accepted=0
+        )
+    )
+    return user
 
 
 def print_accounts() -> None:

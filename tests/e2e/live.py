@@ -32,23 +32,11 @@ class LiveServer:
         return self.url + path
 
     def make_member(self, email: str, password: str, invitations: int) -> None:
+        from example_app.demo import add_member
         from example_app.extensions import db
-        from example_app.models import User
-        from example_app.models import kaleo
 
         with self.app.app_context():
-            user = User(email=email)
-            user.set_password(password)
-            db.session.add(user)
-            db.session.flush()
-            db.session.add(
-                kaleo.InvitationStat(
-                    user_id=user.id,
-                    invites_allocated=invitations,
-                    invites_sent=0,
-                    invites_accepted=0,
-                )
-            )
+            add_member(email, password, invitations)
             db.session.commit()
 
     def hold_invites(self) -> threading.Event:
