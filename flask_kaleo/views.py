@@ -199,10 +199,7 @@ def accept(token: str) -> ViewResponse:
         )
         return _private(page, 410)
     kaleo.remember(invitation)
-    response = redirect(signup_url(), code=303)
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _keep_token_private(redirect(signup_url(), code=303))
 
 
 _REPLACED_MESSAGE = (
@@ -211,12 +208,16 @@ _REPLACED_MESSAGE = (
 )
 
 
-def _private(page: str, status: int) -> tuple[Response, int]:
-    """A page behind a token: never cached, and the token never leaks as a Referer."""
-    response = current_app.make_response(page)
+def _private(page: str, status: int) -> tuple[BaseResponse, int]:
+    return _keep_token_private(current_app.make_response(page)), status
+
+
+def _keep_token_private(response: BaseResponse) -> BaseResponse:
+    """A response to a URL holding a token: never cached, and the token never leaks as
+    a Referer."""
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
-    return response, status
+    return response
 
 
 def signup_url() -> str:
