@@ -19,6 +19,10 @@ from sqlalchemy.orm import Session
 from .models import UNLIMITED
 from .models import remaining
 
+MAX_AMOUNT = 1_000_000
+"""The most invitations one bulk operation adds or tops off to: far beyond any real
+allocation, and far from the 32-bit limit of the counter columns."""
+
 # Some drivers report -1 as the rowcount of INSERT ... SELECT unless asked to keep it.
 _COUNTED = {"preserve_rowcount": True}
 

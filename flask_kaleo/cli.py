@@ -11,6 +11,7 @@ import typing as t
 import click
 from flask.cli import AppGroup
 
+from .allocation import MAX_AMOUNT
 from .exceptions import ConfigurationError
 from .exceptions import InvitationRefused
 from .exceptions import KaleoError
@@ -18,7 +19,7 @@ from .extension import get_kaleo
 
 kaleo_cli = AppGroup("kaleo", help="Manage invitation allocations (flask-kaleo).")
 
-AMOUNT = click.argument("amount", metavar="N", type=click.IntRange(min=0))
+AMOUNT = click.argument("amount", metavar="N", type=click.IntRange(min=0, max=MAX_AMOUNT))
 # So that "-3" reaches N's check ("-3 is not in the range x>=0") instead of being
 # mistaken for an unknown option.
 NEGATIVE_NUMBERS_ARE_ARGUMENTS = {"ignore_unknown_options": True}

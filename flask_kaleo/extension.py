@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import lifecycle
 from . import signals
+from .allocation import MAX_AMOUNT
 from .allocation import Counters
 from .exceptions import AlreadyInvited
 from .exceptions import AlreadyMember
@@ -542,8 +543,10 @@ class Kaleo:
         options["user_id"] = None if user is None else self.user_id(user)
         arguments: tuple[t.Any, ...] = ()
         if amount is not None:
-            if not is_whole_number(amount) or amount < 0:
-                raise ValueError(f"amount must be a non-negative integer, not {amount!r}")
+            if not is_whole_number(amount) or not 0 <= amount <= MAX_AMOUNT:
+                raise ValueError(
+                    f"amount must be an integer from 0 to {MAX_AMOUNT:,}, not {amount!r}"
+                )
             arguments = (amount, self._default_allocation())
         session = self.db.session
         try:

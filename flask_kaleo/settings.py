@@ -7,6 +7,7 @@ import typing as t
 
 import sqlalchemy as sa
 
+from .allocation import MAX_AMOUNT
 from .exceptions import ConfigurationError
 from .mail import check_subject
 from .models import UNLIMITED
@@ -62,10 +63,10 @@ def check_settings(config: t.Mapping[str, t.Any], user_model: type) -> None:
         if not isinstance(config[flag], bool):
             raise ConfigurationError(f"{flag} must be True or False")
     bulk = config["KALEO_MAX_BULK_AMOUNT"]
-    if not is_whole_number(bulk) or bulk < 1:
+    if not is_whole_number(bulk) or not 1 <= bulk <= MAX_AMOUNT:
         raise ConfigurationError(
-            "KALEO_MAX_BULK_AMOUNT must be a positive integer: the largest amount the staff"
-            f" endpoints accept (default 1000), not {bulk!r}"
+            f"KALEO_MAX_BULK_AMOUNT must be an integer from 1 to {MAX_AMOUNT:,}: the largest"
+            f" amount the staff endpoints accept (default 1000), not {bulk!r}"
         )
     interval = config["KALEO_RESEND_INTERVAL"]
     if not _is_finite_number(interval) or interval < 0:

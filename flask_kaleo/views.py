@@ -19,10 +19,13 @@ from flask import request
 from flask import url_for
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from werkzeug.exceptions import InternalServerError
 from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response as BaseResponse
 
 from . import lifecycle
+from .exceptions import ConfigurationError
 from .exceptions import InvitationNotPending
 from .exceptions import InvitationRefused
 from .extension import get_kaleo
@@ -175,12 +178,24 @@ def method_not_allowed(error: MethodNotAllowed) -> t.Any:
     return response, status
 
 
-@blueprint.route("/accept/<token>")
+@blueprint.errorhandler(InternalServerError)
+def server_error(error: InternalServerError) -> t.Any:
+    """An unexpected failure (logged by Flask): still the ERROR shape for JSON callers."""
+    if not wants_json():
+        return error
+    message = "Something went wrong on our side, and nothing was sent. Please try again later."
+    return error_response({"__all__": [message]}, 500)
+
+
+@blueprint.route("/accept/<token>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def accept(token: str) -> ViewResponse:
     """Remember a valid invitation in the session and send the visitor to sign up.
 
-    Never consumes the invitation (mail scanners follow links); signup does.
+    Never consumes the invitation (mail scanners follow links); signup does. Other
+    methods are routed here too, so that they get the JSON 405 when JSON is asked for.
     """
+    if request.method != "GET":
+        raise MethodNotAllowed(valid_methods=["GET"])
     kaleo = get_kaleo()
     plausible = len(token) <= 128
     invitation = kaleo.find_invitation(token) if plausible else None
@@ -225,4 +240,10 @@ def signup_url() -> str:
     target: str = current_app.config["KALEO_SIGNUP_URL"]
     if "/" in target:
         return target
-    return url_for(target)
+    try:
+        return url_for(target)
+    except BuildError:
+        raise ConfigurationError(
+            f"KALEO_SIGNUP_URL is {target!r}, which is neither a path (starting with '/')"
+            " nor an endpoint of this app: name the signup view's endpoint, or its path"
+        ) from None

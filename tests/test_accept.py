@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from flask_kaleo import signals
+from flask_kaleo.exceptions import ConfigurationError
 from flask_kaleo.exceptions import InvitationAlreadyUsed
 from flask_kaleo.exceptions import InvitationExpired
 from flask_kaleo.exceptions import InvitationNotPending
@@ -93,6 +94,30 @@ def test_signup_endpoint_name_from_settings_marker(
     response = client.get(f"/invites/accept/{token}")
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/signup")
+
+
+@pytest.mark.settings(KALEO_SIGNUP_URL="no_such_view")
+def test_signup_endpoint_that_does_not_exist_names_the_setting(
+    app: Flask, client: FlaskClient, outbox: list[t.Any]
+) -> None:
+    token = send(app, outbox, "alice@example.com", "carol@example.com")
+    with pytest.raises(ConfigurationError, match="KALEO_SIGNUP_URL is 'no_such_view'"):
+        client.get(f"/invites/accept/{token}")
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_other_methods_on_the_link_are_405_json(
+    app: Flask, client: FlaskClient, outbox: list[t.Any], method: str
+) -> None:
+    token = send(app, outbox, "alice@example.com", "carol@example.com")
+    response = client.open(
+        f"/invites/accept/{token}", method=method, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET"
+    assert response.json["status"] == "ERROR"
+    with app.app_context():
+        assert invitation_for(token).status == Status.SENT.value
 
 
 def test_get_never_consumes(app: Flask, client: FlaskClient, outbox: list[t.Any]) -> None:

@@ -233,6 +233,8 @@ def test_user_option_on_a_user_who_needs_nothing_reports_zero(app: Flask, people
         ["add-invites", "--all", "-3"],
         ["topoff-invites", "many"],
         ["topoff-invites", "--", "-5"],
+        ["add-invites", "1000001"],
+        ["topoff-invites", "100000000000000000000"],
         ["add-invites"],
         ["add-invites", "3", "--user", "nobody@example.com"],
         ["add-invites", "3", "--user", "99999"],

@@ -49,6 +49,8 @@ def bare_app(**config: t.Any) -> Flask:
         ("KALEO_RESEND_INTERVAL", float("nan")),
         ("KALEO_RESEND_INTERVAL", float("inf")),
         ("KALEO_RESEND_INTERVAL", True),
+        ("KALEO_MAX_BULK_AMOUNT", 0),
+        ("KALEO_MAX_BULK_AMOUNT", 1_000_001),
         ("KALEO_DEFAULT_INVITE_ALLOCATION", 2.5),
         ("KALEO_DEFAULT_INVITE_ALLOCATION", "5"),
         ("KALEO_DEFAULT_INVITE_ALLOCATION", True),

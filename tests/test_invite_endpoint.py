@@ -275,6 +275,18 @@ def test_wrong_method_is_405_json(app: Flask, client: FlaskClient, method: str) 
     assert response.headers["Allow"] == "POST"
 
 
+@pytest.mark.settings(PROPAGATE_EXCEPTIONS=False)
+def test_unexpected_failure_is_a_json_500_for_json_callers(app: Flask, client: FlaskClient) -> None:
+    """Not a Flask HTML error page: the seed's snippet and our script read JSON."""
+    alice = signed_in(app, client)
+    token = csrf_token(client)
+    del app.extensions["mail"]  # Flask-Mail forgotten: a server-side failure
+    response = post_invite(client, "carol@example.com", token=token)
+    assert_error_shape(response, 500)
+    assert "nothing was sent" in response.json["errors"]
+    assert counters(app, alice) == (0, 0)
+
+
 @pytest.mark.parametrize("method", ["GET", "PUT"])
 def test_wrong_method_for_a_browser_is_405_with_allow(
     app: Flask, client: FlaskClient, method: str
