@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from . import actions as _actions  # noqa: F401  (registers resend/revoke on the blueprint)
-from . import staff as _staff  # noqa: F401  (registers the staff endpoints)
+from .blueprint import blueprint
 from .exceptions import AlreadyInvited
 from .exceptions import AlreadyMember
 from .exceptions import CannotInviteSelf
@@ -21,12 +20,12 @@ from .exceptions import MessageTooLong
 from .exceptions import NotEnoughInvitations
 from .exceptions import ResendTooSoon
 from .extension import Kaleo
-from .extension import get_kaleo
-from .models import UNLIMITED
+from .lifecycle import InvitationReport
 from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
 from .models import Status
-from .views import blueprint
+from .settings import UNLIMITED
+from .state import get_kaleo
 
 __all__ = [
     "UNLIMITED",
@@ -40,6 +39,7 @@ __all__ = [
     "InvitationExpired",
     "InvitationNotPending",
     "InvitationRefused",
+    "InvitationReport",
     "InvitationRevoked",
     "InvitationStatMixin",
     "InvitingNotAllowed",

@@ -16,12 +16,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from .models import UNLIMITED
-from .models import remaining
-
-MAX_AMOUNT = 1_000_000
-"""The most invitations one bulk operation adds or tops off to: far beyond any real
-allocation, and far from the 32-bit limit of the counter columns."""
+from .models import invitations_remaining
+from .settings import UNLIMITED
 
 # Some drivers report -1 as the rowcount of INSERT ... SELECT unless asked to keep it.
 _COUNTED = {"preserve_rowcount": True}
@@ -44,19 +40,21 @@ class Counters:
         ).first()
         if row is None:
             return default_allocation
-        return remaining(row.invites_allocated, row.invites_sent)
+        return invitations_remaining(row.invites_allocated, row.invites_sent)
 
-    def spend(self, session: Session, user_id: t.Any, default_allocation: int) -> bool:
-        """Take one invitation from ``user_id``'s allocation; False when none is left.
+    def spend(self, session: Session, user_id: t.Any, default_allocation: int) -> int | None:
+        """Take one invitation from ``user_id``'s allocation and return how many are
+        left then (-1: unlimited); None, spending nothing, when none was left.
 
         The UPDATE's condition is the allocation check, so two racing requests can
         never both take the last invitation. The row lock it takes also serialises one
-        user's concurrent invitations for the rest of the transaction.
+        user's concurrent invitations for the rest of the transaction. Where the
+        database can, the UPDATE returns the new counters (one round trip, not two).
         """
         if default_allocation != 0:
             self.ensure_row(session, user_id, default_allocation)
         stat = self.stat
-        result = session.execute(
+        statement = (
             sa.update(stat)
             .where(
                 stat.c.user_id == user_id,
@@ -67,7 +65,32 @@ class Counters:
             )
             .values(invites_sent=stat.c.invites_sent + 1)
         )
-        return _rowcount(result) == 1
+        if not session.get_bind().dialect.update_returning:  # MariaDB/MySQL
+            if _rowcount(session.execute(statement)) != 1:
+                return None
+            return self.remaining(session, user_id, default_allocation)
+        returning = statement.returning(stat.c.invites_allocated, stat.c.invites_sent)
+        row = session.execute(returning).first()
+        return None if row is None else invitations_remaining(*row)
+
+    def set_allocation(
+        self, session: Session, user_id: t.Any, allocated: int, default_allocation: int
+    ) -> None:
+        """Make ``user_id``'s allocation ``allocated`` (-1: unlimited).
+
+        Raises ValueError, changing nothing, when a finite ``allocated`` is below what
+        the user already sent (the database would refuse it too).
+        """
+        self.ensure_row(session, user_id, default_allocation)
+        stat = self.stat
+        statement = sa.update(stat).where(stat.c.user_id == user_id)
+        if allocated != UNLIMITED:
+            statement = statement.where(stat.c.invites_sent <= allocated)
+        result = session.execute(statement.values(invites_allocated=allocated))
+        if _rowcount(result) != 1:
+            raise ValueError(
+                f"cannot allocate {allocated} invitations: the user has already sent more"
+            )
 
     def spend_beyond(self, session: Session, user_id: t.Any, default_allocation: int) -> None:
         """Record one sent invitation even when none is left (staff's ``--force``).

@@ -1,4 +1,4 @@
-"""``flask kaleo ...``: the seed's management commands (set-based) and the staff's tools."""
+"""``flask kaleo ...``: kaleo's two management commands (set-based) and the staff's tools."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ import typing as t
 import click
 from flask.cli import AppGroup
 
-from .allocation import MAX_AMOUNT
 from .exceptions import ConfigurationError
 from .exceptions import InvitationRefused
 from .exceptions import KaleoError
-from .extension import get_kaleo
+from .settings import MAX_AMOUNT
+from .settings import UNLIMITED
+from .state import get_kaleo
 
 kaleo_cli = AppGroup("kaleo", help="Manage invitation allocations (flask-kaleo).")
 
@@ -34,7 +35,7 @@ def _resolve_user(value: str | None, hint: str = "'--user'") -> t.Any:
     """
     if value is None:
         return None
-    user = get_kaleo().lookup_user(value)
+    user = get_kaleo().user_by_email_or_id(value)
     if user is None:
         raise click.BadParameter(f"no user with the email address or id {value!r}", param_hint=hint)
     return user
@@ -60,6 +61,7 @@ def _invitations(count: int) -> str:
 @USER
 @click.option(
     "--all",
+    "--everyone",
     "everyone",
     is_flag=True,
     help="Add to every user with a finite allocation, not only those with none left.",
@@ -85,16 +87,16 @@ def topoff_invites(amount: int, user: str | None) -> None:
 @USER
 def infinite_invites(user: str | None) -> None:
     """Give every user (or one) unlimited invitations."""
-    changed = get_kaleo().make_unlimited(user=_resolve_user(user))
+    changed = get_kaleo().infinite_invites(user=_resolve_user(user))
     click.echo(f"Gave unlimited invitations to {_users(changed)}.")
 
 
-@kaleo_cli.command("stats")
+@kaleo_cli.command("report")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, for machines.")
-def stats(as_json: bool) -> None:
+def report(as_json: bool) -> None:
     """Show how many invitations were sent, accepted, joined independently, are
     pending, expired or revoked, and the acceptance rate (accepted / sent)."""
-    figures = get_kaleo().stats()
+    figures = get_kaleo().report()
     if as_json:
         click.echo(json.dumps(figures.as_dict(), sort_keys=True))
         return
@@ -156,8 +158,8 @@ def invite(from_user: str, email: str, message: str | None, force: bool) -> None
         raise click.ClickException(str(error)) from None
     left = kaleo.invitations_remaining(inviter)
     click.echo(
-        f"Sent an invitation to {invitation.email} from {kaleo.user_email(inviter)}"
-        f" ({'unlimited' if left == -1 else left} left)."
+        f"Sent an invitation to {invitation.email} from {kaleo.store.user_email(inviter)}"
+        f" ({'unlimited' if left == UNLIMITED else left} left)."
     )
 
 

@@ -1,10 +1,10 @@
-"""What happens to an invitation after it was sent: resend, revoke, expiry, statistics
-and purging. :class:`~flask_kaleo.Kaleo` exposes each as a method.
+"""What happens to an invitation after it was sent: resend, revoke, the report of
+invitations by state, and purging.
 
 Expiry rules, in one place:
 
 - an expired invitation cannot be accepted, is not the session's pending invitation,
-  shows as ``expired`` in the lists and counts as ``expired`` in the statistics;
+  shows as ``expired`` in the lists and counts as ``expired`` in the report;
 - it cannot be resent (its link is dead; resending would mail another dead link or,
   with ``KALEO_RESEND_RESETS_EXPIRY``, bring back an invitation whose address may
   already hold a newer one): the inviter invites the address again instead;
@@ -22,21 +22,24 @@ import sqlalchemy as sa
 from flask import current_app
 
 from . import signals
+from .accepting import check_pending
+from .accepting import why_not_pending
 from .exceptions import InvitingNotAllowed
 from .exceptions import ResendTooSoon
 from .mail import send_invitation
+from .models import JoinInvitationMixin
 from .models import Status
-from .models import new_token
-from .models import token_digest
 from .models import utcnow
+from .permissions import Permissions
+from .store import Store
+from .tokens import new_token
 
-if t.TYPE_CHECKING:
-    from .extension import Kaleo
+U = t.TypeVar("U")
 
 
 @dataclasses.dataclass(frozen=True)
-class InvitationStats:
-    """Site-wide figures over every stored invitation (``flask kaleo stats``)."""
+class InvitationReport:
+    """How many invitations are in each state (site-wide, or one inviter's)."""
 
     sent: int
     accepted: int
@@ -58,7 +61,13 @@ def _app() -> t.Any:
     return current_app._get_current_object()  # type: ignore[attr-defined]
 
 
-def resend(kaleo: Kaleo, invitation: t.Any) -> t.Any:
+def _rowcount(result: t.Any) -> int:
+    return int(result.rowcount)
+
+
+def resend(
+    store: Store[U], permissions: Permissions[U], invitation: JoinInvitationMixin
+) -> JoinInvitationMixin:
     """Mail ``invitation`` again under a new token and commit; the old link dies.
 
     Spends nothing. Keeps the expiry unless ``KALEO_RESEND_RESETS_EXPIRY``; refused
@@ -67,10 +76,9 @@ def resend(kaleo: Kaleo, invitation: t.Any) -> t.Any:
     before the commit, and a delivery failure rolls back (the old link keeps working).
     """
     config = current_app.config
-    session = kaleo.db.session
-    model = kaleo.JoinInvitation
-    inviter = session.get(kaleo.user_model, invitation.from_user_id)
-    if inviter is None or not kaleo.may_invite(inviter):
+    model = store.Invitation
+    inviter = store.get_user(invitation.from_user_id)
+    if inviter is None or not permissions.has_invite_permission(inviter):
         raise InvitingNotAllowed("You are not allowed to send invitations.")
     now = utcnow()
     interval = dt.timedelta(seconds=config["KALEO_RESEND_INTERVAL"])
@@ -83,7 +91,7 @@ def resend(kaleo: Kaleo, invitation: t.Any) -> t.Any:
     }
     if config["KALEO_RESEND_RESETS_EXPIRY"]:
         values["expires_at"] = now + dt.timedelta(hours=config["KALEO_DEFAULT_EXPIRATION"])
-    try:
+    with store.transaction() as session:
         result = session.execute(
             sa.update(model)
             .where(
@@ -97,20 +105,18 @@ def resend(kaleo: Kaleo, invitation: t.Any) -> t.Any:
             .execution_options(synchronize_session=False)
         )
         session.refresh(invitation)
-        if result.rowcount != 1:
-            kaleo.check_pending(invitation)
+        if _rowcount(result) != 1:
+            check_pending(invitation)
             raise _too_soon(invitation, interval, now)
         invitation.token = token
-        send_invitation(invitation, inviter_name=kaleo.user_email(inviter))
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        send_invitation(invitation, inviter_label=store.user_email(inviter))
     signals.invite_resent.send(_app(), invitation=invitation, inviter=inviter)
     return invitation
 
 
-def _too_soon(invitation: t.Any, interval: dt.timedelta, now: dt.datetime) -> ResendTooSoon:
+def _too_soon(
+    invitation: JoinInvitationMixin, interval: dt.timedelta, now: dt.datetime
+) -> ResendTooSoon:
     last = invitation.resent_at or invitation.sent_at
     wait = max(int((last + interval - now).total_seconds()), 1)
     minutes, seconds = divmod(wait, 60)
@@ -118,7 +124,7 @@ def _too_soon(invitation: t.Any, interval: dt.timedelta, now: dt.datetime) -> Re
     return ResendTooSoon(f"This invitation was sent a moment ago. Try again in {when}.")
 
 
-def revoke(kaleo: Kaleo, invitation: t.Any) -> t.Any:
+def revoke(store: Store[t.Any], invitation: JoinInvitationMixin) -> JoinInvitationMixin:
     """Withdraw an unaccepted invitation (pending or expired) and commit.
 
     The invitation goes back to the inviter's allocation in the same transaction, and
@@ -126,25 +132,20 @@ def revoke(kaleo: Kaleo, invitation: t.Any) -> t.Any:
     :class:`~flask_kaleo.exceptions.InvitationNotPending` when it was already accepted,
     joined or revoked.
     """
-    session = kaleo.db.session
-    model = kaleo.JoinInvitation
-    try:
+    model = store.Invitation
+    with store.transaction() as session:
         result = session.execute(
             sa.update(model)
             .where(model.id == invitation.id, model.status == Status.SENT.value)
             .values(status=Status.REVOKED.value, pending_email_key=None)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
+        if _rowcount(result) != 1:
             session.refresh(invitation)
-            raise kaleo._why_not_pending(invitation)
-        kaleo.counters.give_back(session, invitation.from_user_id)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    session.refresh(invitation)
-    inviter = session.get(kaleo.user_model, invitation.from_user_id)
+            raise why_not_pending(invitation)
+        store.counters.give_back(session, invitation.from_user_id)
+    store.session.refresh(invitation)
+    inviter = store.get_user(invitation.from_user_id)
     signals.invite_revoked.send(_app(), invitation=invitation, inviter=inviter)
     return invitation
 
@@ -153,9 +154,9 @@ def _count(condition: sa.ColumnElement[bool]) -> t.Any:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
-def stats(kaleo: Kaleo, user_id: t.Any = None) -> InvitationStats:
-    """The figures over every invitation (or one inviter's), in one aggregate query."""
-    model = kaleo.JoinInvitation
+def report(store: Store[t.Any], inviter_id: t.Any = None) -> InvitationReport:
+    """The invitations by state, all or one inviter's, in one aggregate query."""
+    model = store.Invitation
     now = utcnow()
     unanswered = model.status == Status.SENT.value
     statement = sa.select(
@@ -166,44 +167,27 @@ def stats(kaleo: Kaleo, user_id: t.Any = None) -> InvitationStats:
         _count(sa.and_(unanswered, model.expires_at <= now)),
         _count(model.status == Status.REVOKED.value),
     )
-    if user_id is not None:
-        statement = statement.where(model.from_user_id == user_id)
-    row = kaleo.db.session.execute(statement).one()
-    return InvitationStats(*(int(value) for value in row))
+    if inviter_id is not None:
+        statement = statement.where(model.from_user_id == inviter_id)
+    row = store.session.execute(statement).one()
+    return InvitationReport(*(int(value) for value in row))
 
 
-def expired_before(kaleo: Kaleo, cutoff: dt.datetime) -> sa.ColumnElement[bool]:
-    model = kaleo.JoinInvitation
-    return sa.and_(model.status == Status.SENT.value, model.expires_at <= cutoff)
-
-
-def purge_expired(kaleo: Kaleo, older_than: dt.timedelta, *, dry_run: bool = False) -> int:
+def purge_expired(store: Store[t.Any], older_than: dt.timedelta, *, dry_run: bool = False) -> int:
     """Delete unanswered invitations that expired more than ``older_than`` ago, in one
     statement; with ``dry_run``, only count them. Returns how many.
 
     Counters are untouched: an expired invitation stays spent (revoke gives one back).
     """
-    model = kaleo.JoinInvitation
-    session = kaleo.db.session
-    condition = expired_before(kaleo, utcnow() - older_than)
+    model = store.Invitation
+    condition = sa.and_(
+        model.status == Status.SENT.value, model.expires_at <= utcnow() - older_than
+    )
     if dry_run:
-        return int(session.scalar(sa.select(sa.func.count(model.id)).where(condition)) or 0)
-    try:
+        count = store.session.scalar(sa.select(sa.func.count(model.id)).where(condition))
+        return int(count or 0)
+    with store.transaction() as session:
         result = session.execute(
             sa.delete(model).where(condition).execution_options(synchronize_session=False)
         )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return int(result.rowcount)
-
-
-def was_replaced(kaleo: Kaleo, token: str) -> bool:
-    """Whether ``token`` is the old link of an invitation that was resent.
-
-    Only the link the latest resend replaced is remembered; an older one is unknown.
-    """
-    model = kaleo.JoinInvitation
-    statement = sa.select(model.id).where(model.replaced_token_digest == token_digest(token))
-    return kaleo.db.session.execute(statement.limit(1)).first() is not None
+    return _rowcount(result)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import smtplib
-import string
-import typing as t
 
 from flask import current_app
 from flask import has_request_context
@@ -16,26 +14,7 @@ from werkzeug.routing import BuildError
 
 from .exceptions import ConfigurationError
 from .exceptions import DeliveryFailed
-
-SUBJECT_FIELDS = frozenset({"inviter", "site"})
-
-
-def check_subject(subject: object) -> None:
-    """Refuse a ``KALEO_EMAIL_SUBJECT`` that ``str.format`` could not fill."""
-    if not isinstance(subject, str) or not subject.strip():
-        raise ConfigurationError("KALEO_EMAIL_SUBJECT must be a non-empty string")
-    try:
-        fields = {name for _, name, _, _ in string.Formatter().parse(subject) if name is not None}
-    except ValueError as error:
-        raise ConfigurationError(
-            f"KALEO_EMAIL_SUBJECT is not a valid format string: {error}"
-        ) from None
-    unknown = fields - SUBJECT_FIELDS
-    if unknown:
-        raise ConfigurationError(
-            f"KALEO_EMAIL_SUBJECT uses unknown placeholders {sorted(unknown)};"
-            " only {inviter} and {site} are available"
-        )
+from .models import JoinInvitationMixin
 
 
 def accept_url(token: str) -> str:
@@ -70,9 +49,12 @@ def default_sender() -> str:
     return f"noreply@{(host or 'localhost').split(':')[0]}"
 
 
-def send_invitation(invitation: t.Any, *, inviter_name: str) -> Message:
+def send_invitation(invitation: JoinInvitationMixin, *, inviter_label: str) -> Message:
     """Render and send the email for ``invitation``; raise DeliveryFailed when the
-    mail server cannot be reached or refuses it."""
+    mail server cannot be reached or refuses it.
+
+    ``inviter_label`` is how the inviter appears in the subject and the body.
+    """
     mail = current_app.extensions.get("mail")
     if mail is None:
         raise ConfigurationError(
@@ -85,11 +67,11 @@ def send_invitation(invitation: t.Any, *, inviter_name: str) -> Message:
     site = site_name()
     context = {
         "invitation": invitation,
-        "inviter_name": inviter_name,
+        "inviter_label": inviter_label,
         "site_name": site,
         "accept_url": accept_url(invitation.token),
     }
-    subject = config["KALEO_EMAIL_SUBJECT"].format(inviter=inviter_name, site=site)
+    subject = config["KALEO_EMAIL_SUBJECT"].format(inviter=inviter_label, site=site)
     message = Message(
         subject=" ".join(subject.split()),  # no header injection through a display name
         recipients=[invitation.email],

@@ -15,8 +15,6 @@ never hard-coded. An application that wants extra columns subclasses a mixin::
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 import typing as t
 from enum import Enum
 
@@ -28,11 +26,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import mapped_column
 
-UNLIMITED = -1
-"""The allocation that means "no limit"."""
-
-TOKEN_BYTES = 32
-"""Random bytes in an accept token (256 bits)."""
+from .settings import UNLIMITED
 
 
 class Status(str, Enum):
@@ -46,21 +40,6 @@ class Status(str, Enum):
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-def normalise_email(address: str) -> str:
-    """The key under which two spellings of one address are the same person."""
-    return address.strip().lower()
-
-
-def new_token() -> tuple[str, str]:
-    """A fresh accept token and the digest stored in its place."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    return token, token_digest(token)
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):
@@ -135,6 +114,9 @@ class JoinInvitationMixin:
     __kaleo_user_model__: t.ClassVar[type]
     token: str | None = None
     """The clear accept token; only set on an invitation just created or reissued."""
+    inviter_remaining: int | None = None
+    """Invitations the inviter had left once this one was spent (-1: unlimited); only
+    set on an invitation just created, so the answer needs no second query."""
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), nullable=False)
@@ -244,7 +226,7 @@ class InvitationStatMixin:
 
     @property
     def invites_remaining(self) -> int:
-        return remaining(self.invites_allocated, self.invites_sent)
+        return invitations_remaining(self.invites_allocated, self.invites_sent)
 
     def __repr__(self) -> str:
         return (
@@ -272,7 +254,8 @@ def leave_room_for_hot_updates(table: sa.Table) -> None:
     sa.event.listen(table, "after_create", ddl.execute_if(dialect="postgresql"))
 
 
-def remaining(allocated: int, sent: int) -> int:
+def invitations_remaining(allocated: int, sent: int) -> int:
+    """What an allocation leaves to send: -1 when unlimited, never below 0."""
     return UNLIMITED if allocated == UNLIMITED else max(allocated - sent, 0)
 
 

@@ -1,16 +1,27 @@
-"""flask-kaleo's settings: their defaults and the start-up check of their values."""
+"""flask-kaleo's settings: their defaults and the start-up check of their values.
+
+A leaf module: it imports nothing from flask-kaleo but its exceptions, so every other
+module may read the constants it defines.
+"""
 
 from __future__ import annotations
 
 import math
+import string
 import typing as t
 
 import sqlalchemy as sa
 
-from .allocation import MAX_AMOUNT
 from .exceptions import ConfigurationError
-from .mail import check_subject
-from .models import UNLIMITED
+
+UNLIMITED = -1
+"""The allocation that means "no limit"."""
+
+MAX_AMOUNT = 1_000_000
+"""The most invitations one bulk operation adds or tops off to: far beyond any real
+allocation, and far from the 32-bit limit of the counter columns."""
+
+SUBJECT_FIELDS = frozenset({"inviter", "site"})
 
 DEFAULT_SETTINGS: dict[str, t.Any] = {
     "KALEO_DEFAULT_EXPIRATION": 168,
@@ -38,6 +49,13 @@ def is_whole_number(value: object) -> bool:
 
 def _is_finite_number(value: object) -> bool:
     return is_whole_number(value) or (isinstance(value, float) and math.isfinite(value))
+
+
+def check_amount(amount: object) -> int:
+    """A bulk operation's amount: a whole number from 0 to :data:`MAX_AMOUNT`."""
+    if not is_whole_number(amount) or not 0 <= t.cast(int, amount) <= MAX_AMOUNT:
+        raise ValueError(f"amount must be an integer from 0 to {MAX_AMOUNT:,}, not {amount!r}")
+    return t.cast(int, amount)
 
 
 def check_settings(config: t.Mapping[str, t.Any], user_model: type) -> None:
@@ -74,7 +92,7 @@ def check_settings(config: t.Mapping[str, t.Any], user_model: type) -> None:
             "KALEO_RESEND_INTERVAL must be a number of seconds >= 0 between two sendings"
             f" of one invitation (default 300), not {interval!r}"
         )
-    check_subject(config["KALEO_EMAIL_SUBJECT"])
+    _check_subject(config["KALEO_EMAIL_SUBJECT"])
     limit = config["KALEO_MESSAGE_MAX_LENGTH"]
     if not is_whole_number(limit) or limit < 1:
         raise ConfigurationError(
@@ -87,4 +105,22 @@ def check_settings(config: t.Mapping[str, t.Any], user_model: type) -> None:
         raise ConfigurationError(
             f"KALEO_USER_EMAIL_ATTRIBUTE is {attribute!r}, but {user_model.__name__} has no"
             " such column: set it to the name of the user model's email column"
+        )
+
+
+def _check_subject(subject: object) -> None:
+    """Refuse a ``KALEO_EMAIL_SUBJECT`` that ``str.format`` could not fill."""
+    if not isinstance(subject, str) or not subject.strip():
+        raise ConfigurationError("KALEO_EMAIL_SUBJECT must be a non-empty string")
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(subject) if name is not None}
+    except ValueError as error:
+        raise ConfigurationError(
+            f"KALEO_EMAIL_SUBJECT is not a valid format string: {error}"
+        ) from None
+    unknown = fields - SUBJECT_FIELDS
+    if unknown:
+        raise ConfigurationError(
+            f"KALEO_EMAIL_SUBJECT uses unknown placeholders {sorted(unknown)};"
+            " only {inviter} and {site} are available"
         )

@@ -31,25 +31,25 @@ def csrf(app: Flask) -> t.Callable[[FlaskClient], str]:
 @pytest.fixture
 def manage_hook() -> t.Iterator[t.Callable[[t.Callable[[t.Any], bool]], None]]:
     """Set the manage permission on the shared extension for one test only."""
-    saved = kaleo._can_manage
+    saved = kaleo.permissions.manage_hook
 
     def use(hook: t.Callable[[t.Any], bool]) -> None:
         kaleo.manage_permission(hook)
 
     yield use
-    kaleo._can_manage = saved
+    kaleo.permissions.manage_hook = saved
 
 
 @pytest.fixture
 def invite_hook() -> t.Iterator[t.Callable[[t.Callable[[t.Any], bool]], None]]:
     """Set the invite permission on the shared extension for one test only."""
-    saved = kaleo._can_invite
+    saved = kaleo.permissions.invite_hook
 
     def use(hook: t.Callable[[t.Any], bool]) -> None:
         kaleo.invite_permission(hook)
 
     yield use
-    kaleo._can_invite = saved
+    kaleo.permissions.invite_hook = saved
 
 
 class Recorder:

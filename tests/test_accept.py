@@ -50,7 +50,7 @@ def send(app: Flask, outbox: list[t.Any], inviter: str, to: str, message: str = 
 
 
 def invitation_for(token: str) -> t.Any:
-    invitation = kaleo.find_invitation(token)
+    invitation = kaleo.store.invitation_by_token(token)
     assert invitation is not None
     return invitation
 
@@ -233,6 +233,7 @@ def test_accept_with_the_new_user_in_one_commit(
     with client:
         client.get("/signup")
         invitation = kaleo.pending_invitation()
+        assert invitation is not None
         carol = User(email="carol@example.com")
         db.session.add(carol)  # not flushed: accept learns its id
         assert kaleo.accept(invitation, carol) is invitation

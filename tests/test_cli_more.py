@@ -41,7 +41,7 @@ def invitations(app) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(
-    "command", ["infinite-invites", "stats", "purge-expired", "invite", "import-invites"]
+    "command", ["infinite-invites", "report", "purge-expired", "invite", "import-invites"]
 )
 def test_every_command_has_help(run, command):
     result = run(command, "--help")
@@ -73,7 +73,7 @@ def test_infinite_invites_for_everyone_and_one(app, run):
 
 
 @SERVER
-def test_stats_text_and_json(app, run, count_statements):
+def test_report_text_and_json(app, run, count_statements):
     with app.app_context():
         alice = make_user("alice@example.com", allocation=10)
     for address in ("a@example.com", "b@example.com", "c@example.com", "d@example.com"):
@@ -91,7 +91,7 @@ def test_stats_text_and_json(app, run, count_statements):
 
     counter = count_statements()
     with counter:
-        result = run("stats", "--json")
+        result = run("report", "--json")
     assert result.exit_code == 0
     assert json.loads(result.output) == {
         "sent": 5,
@@ -104,16 +104,16 @@ def test_stats_text_and_json(app, run, count_statements):
     }
     assert [s for s in counter.statements if "kaleo_join_invitation" in s].__len__() == 1
 
-    text = run("stats").output
+    text = run("report").output
     assert "Sent:                 5\n" in text
     assert "Joined independently: 1\n" in text
     assert "Acceptance rate:      20.0%\n" in text
 
 
-def test_stats_on_an_empty_site(run):
-    result = run("stats", "--json")
+def test_report_on_an_empty_site(run):
+    result = run("report", "--json")
     assert json.loads(result.output)["acceptance_rate"] is None
-    assert "Acceptance rate:      n/a" in run("stats").output
+    assert "Acceptance rate:      n/a" in run("report").output
 
 
 # -- purge-expired -----------------------------------------------------------------

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from flask_kaleo import AlreadyInvited
-from flask_kaleo.models import new_token
 from flask_kaleo.models import utcnow
+from flask_kaleo.tokens import new_token
 from tests.conftest import make_user
 from tests.hostapp import db
 from tests.hostapp import kaleo

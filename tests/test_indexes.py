@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from flask_kaleo.models import token_digest
+from flask_kaleo.tokens import token_digest
 from tests.conftest import csrf_token
 from tests.conftest import login
 from tests.conftest import make_user
@@ -93,10 +93,11 @@ def test_sent_list_and_token_lookup_use_indexes(app: Flask) -> None:
         alice = make_user("alice@example.com", allocation=3)
         invitation = kaleo.invite(alice, "carol@example.com")
         token = invitation.token
+        assert token is not None
         recorder = Recorder(db.engine)
         with recorder:
             assert len(kaleo.sent_invitations(alice)) == 1
-            assert kaleo.find_invitation(token) is not None
+            assert kaleo.store.invitation_by_token(token) is not None
         assert len(recorder.statements) == 2
         for statement, parameters in recorder.statements:
             assert_indexed(statement, parameters)

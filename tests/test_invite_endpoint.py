@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 
 from flask_kaleo.models import Status
-from flask_kaleo.models import token_digest
 from flask_kaleo.models import utcnow
+from flask_kaleo.tokens import token_digest
 from tests.conftest import AJAX
 from tests.conftest import BROWSER
 from tests.conftest import StatementCounter

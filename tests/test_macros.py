@@ -16,8 +16,8 @@ from flask import render_template_string
 from flask_wtf.csrf import validate_csrf
 
 from flask_kaleo.models import Status
-from flask_kaleo.models import token_digest
 from flask_kaleo.models import utcnow
+from flask_kaleo.tokens import token_digest
 from tests.conftest import StatementCounter
 from tests.conftest import make_user
 from tests.hostapp import User

@@ -131,7 +131,7 @@ def test_app_templates_override_the_email(
     folder = tmp_path / "templates" / "kaleo" / "email"
     folder.mkdir(parents=True)
     (folder / "invitation.txt").write_text(
-        "Our own words from {{ inviter_name }}: {{ accept_url }}", encoding="utf-8"
+        "Our own words from {{ inviter_label }}: {{ accept_url }}", encoding="utf-8"
     )
     app.template_folder = str(tmp_path / "templates")
     with app.app_context():

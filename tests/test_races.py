@@ -170,7 +170,7 @@ def new_user(app: Flask, email: str, allocation: int | None = None) -> User:
 
 def stat_of(app: Flask, user: User) -> t.Any:
     with app.app_context():
-        return kaleo.stat_for(db.session.get(User, user.id))
+        return kaleo.stat_for(db.session.get_one(User, user.id))
 
 
 def invitations_from(app: Flask, user: User) -> list[t.Any]:
@@ -251,7 +251,7 @@ def test_twelve_accepts_of_one_invitation(app: Flask) -> None:
             user = User(email=f"carol{i}@example.com")
             db.session.add(user)
             db.session.flush()
-            invitation = db.session.get(kaleo.JoinInvitation, invitation_id)
+            invitation = db.session.get_one(kaleo.JoinInvitation, invitation_id)
             barrier.wait()
             try:
                 kaleo.accept(invitation, user)
@@ -298,7 +298,7 @@ def invite_while(
                 return [bulk() for _ in range(ROUNDS)]
         sent = 0
         with app.test_request_context():
-            user = db.session.get(User, inviters[i].id)
+            user = db.session.get_one(User, inviters[i].id)
             barrier.wait()
             for attempt in range(ATTEMPTS):
                 try:

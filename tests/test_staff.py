@@ -104,11 +104,11 @@ def test_can_manage_as_a_constructor_argument(app_ctx):
         user_model=User,
         join_invitation_model=kaleo.JoinInvitation,
         invitation_stat_model=kaleo.InvitationStat,
-        can_manage=lambda user: user.email == "boss@example.com",
+        manage_permission=lambda user: user.email == "boss@example.com",
     )
-    assert other.can_manage(boss) and not other.can_manage(worker)
-    assert not other.can_manage(None)
-    assert not kaleo.can_manage(boss)  # the shared extension still denies everyone
+    assert other.has_manage_permission(boss) and not other.has_manage_permission(worker)
+    assert not other.has_manage_permission(None)
+    assert not kaleo.has_manage_permission(boss)  # the shared extension still denies everyone
 
 
 def test_csrf_is_enforced(app, client, staff):
@@ -218,34 +218,38 @@ def test_topoff_one_user_by_email_or_id(app, staff):
     assert response.json["user"] == {
         "id": bob.id,
         "email": "bob@example.com",
-        "allocated": 3,
-        "sent": 0,
-        "accepted": 0,
-        "remaining": 3,
+        "invites_allocated": 3,
+        "invites_sent": 0,
+        "invites_accepted": 0,
+        "invitations_remaining": 3,
         "pending": 0,
         "expired": 0,
     }
-    assert staff("topoff", amount="5", user=str(eve.id)).json["user"]["remaining"] == 5
+    assert staff("topoff", amount="5", user=str(eve.id)).json["user"]["invitations_remaining"] == 5
     with app.app_context():
         assert stat_row(bob.id) == (3, 0, 0)
         assert stat_row(eve.id) == (5, 0, 0)
 
 
-def test_add_to_everyone_and_to_one(app, staff):
+def test_add_means_add_invites_and_everyone_means_every_finite_allocation(app, staff):
     with app.app_context():
         bob = make_user("bob@example.com", allocation=2)
         eve = make_user("eve@example.com", allocation=0)
         unlimited = make_user("free@example.com", allocation=-1)
         fresh(bob, eve, unlimited)
-    response = staff("add", amount="10")
-    assert response.json["users_changed"] == 3  # bob, eve and the staff member
-    response = staff("add", amount="1", user="eve@example.com")
+    # Like `flask kaleo add-invites`: only those with none left (eve and the staff member).
+    assert staff("add", amount="10").json["users_changed"] == 2
+    # Like `--all`: every finite allocation (bob, eve and the staff member).
+    assert staff("add", amount="1", everyone="1").json["users_changed"] == 3
+    # One user: eve has some left now, so only `everyone` adds to hers.
+    assert staff("add", amount="1", user="eve@example.com").json["users_changed"] == 0
+    response = staff("add", amount="1", user="eve@example.com", everyone="true")
     assert response.json["users_changed"] == 1
-    assert response.json["user"]["allocated"] == 11
+    assert response.json["user"]["invites_allocated"] == 12
     assert staff("add", amount="0").json["status"] == "OK"
     with app.app_context():
-        assert stat_row(bob.id) == (12, 0, 0)
-        assert stat_row(eve.id) == (11, 0, 0)
+        assert stat_row(bob.id) == (3, 0, 0)
+        assert stat_row(eve.id) == (12, 0, 0)
         assert stat_row(unlimited.id) == (-1, 0, 0)
 
 
@@ -264,10 +268,10 @@ def test_stat_counts_pending_and_expired(app, client, staff, csrf):
         "status": "OK",
         "id": alice.id,
         "email": "alice@example.com",
-        "allocated": 5,
-        "sent": 3,
-        "accepted": 0,
-        "remaining": 2,
+        "invites_allocated": 5,
+        "invites_sent": 3,
+        "invites_accepted": 0,
+        "invitations_remaining": 2,
         "pending": 2,
         "expired": 1,
     }
@@ -300,8 +304,8 @@ def test_invite_permission_is_consulted_everywhere(app, client, invite_hook):
     assert "You cannot send invitations." in page
     assert "(3)" in page  # the allocation is still shown
     with app.test_request_context():
-        assert not kaleo.can_invite(muted) and not kaleo.may_invite(muted)
-        assert kaleo.can_invite(alice)
+        assert not kaleo.can_invite_now(muted) and not kaleo.has_invite_permission(muted)
+        assert kaleo.can_invite_now(alice)
         with pytest.raises(InvitingNotAllowed):
             kaleo.invite(muted, "friend@example.com")
         assert stat_row(muted.id) == (3, 0, 0)

@@ -36,7 +36,7 @@ def test_invite_accept_story(page: Page, live_server: LiveServer) -> None:
 
     messages = page.locator("#invitation-form-messages")
     expect(messages).to_have_attribute("aria-live", "polite")
-    expect(messages).to_have_text("Invitation sent to carol@example.com")
+    expect(messages).to_have_text("Invitation sent to carol@example.com.")
     remaining(page).to_have_text("(2)")
     expect(page.locator(".invite-list li")).to_have_count(1)
     expect(page.locator(".invite-list li.sent")).to_contain_text("carol@example.com")
@@ -97,9 +97,11 @@ def test_staff_tops_up_everyone_and_one_member(
     expect(row("staff@example.com").locator(".remaining")).to_have_text("unlimited")
 
     page.get_by_label("Who").select_option(label="grace@example.com")
-    page.get_by_label("How many").fill("2")
-    page.get_by_role("button", name="Add").click()
-    expect(page.locator(".flash-success")).to_have_text("Added 2 invitations to grace@example.com.")
+    page.get_by_label("How many").fill("6")
+    page.get_by_role("button", name="Set allocation to").click()
+    expect(page.locator(".flash-success")).to_have_text(
+        "grace@example.com now has 6 invitations in all."
+    )
     expect(row("grace@example.com").locator(".allocated")).to_have_text("6")
     expect(row("grace@example.com").locator(".remaining")).to_have_text("6")
     expect(row("frank@example.com").locator(".remaining")).to_have_text("4")

@@ -1,0 +1,155 @@
+"""Accepting an invitation: the session's pending invitation, the single-use accept,
+"joined independently", and the guard of an invite-only signup view."""
+
+from __future__ import annotations
+
+import functools
+import typing as t
+
+import sqlalchemy as sa
+from flask import current_app
+from flask import has_request_context
+from flask import render_template
+from flask import session as flask_session
+
+from . import signals
+from .addresses import address_key
+from .exceptions import InvitationAlreadyUsed
+from .exceptions import InvitationExpired
+from .exceptions import InvitationNotPending
+from .exceptions import InvitationRevoked
+from .models import JoinInvitationMixin
+from .models import Status
+from .models import utcnow
+from .store import Store
+
+U = t.TypeVar("U")
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+SESSION_KEY = "kaleo_invitation"
+"""Where the accept link remembers the invitation's token digest in the session."""
+
+
+def _app() -> t.Any:
+    return current_app._get_current_object()  # type: ignore[attr-defined]
+
+
+def why_not_pending(invitation: JoinInvitationMixin) -> InvitationNotPending:
+    """The exception that says why ``invitation`` can no longer be accepted."""
+    if invitation.status == Status.REVOKED.value:
+        return InvitationRevoked("This invitation has been withdrawn.")
+    if invitation.status == Status.SENT.value:
+        return InvitationExpired("This invitation has expired.")
+    return InvitationAlreadyUsed("This invitation has already been used.")
+
+
+def check_pending(invitation: JoinInvitationMixin) -> None:
+    """Raise the reason ``invitation`` can no longer be accepted, if any."""
+    if not invitation.is_pending:
+        raise why_not_pending(invitation)
+
+
+def remember(invitation: JoinInvitationMixin) -> None:
+    """Remember ``invitation`` in the visitor's session (the accept link does this)."""
+    flask_session[SESSION_KEY] = invitation.token_digest
+
+
+def pending_invitation(store: Store[t.Any]) -> JoinInvitationMixin | None:
+    """The invitation the accept link remembered in this session, while it is still
+    pending; otherwise None."""
+    if not has_request_context():
+        return None
+    digest = flask_session.get(SESSION_KEY)
+    if not isinstance(digest, str):
+        return None
+    invitation = store.invitation_by_digest(digest)
+    if invitation is None or not invitation.is_pending:
+        return None
+    return invitation
+
+
+def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInvitationMixin:
+    """Mark ``invitation`` accepted by ``user``, in the caller's transaction.
+
+    Single-use: of two concurrent calls, one wins and the other raises an
+    :class:`~flask_kaleo.exceptions.InvitationNotPending`. Other inviters'
+    invitations to the same address become "joined independently".
+    """
+    model = store.Invitation
+    session = store.session
+    user_id = store.user_id(user)
+    result = session.execute(
+        sa.update(model)
+        .where(
+            model.id == invitation.id,
+            model.status == Status.SENT.value,
+            model.expires_at > utcnow(),
+        )
+        .values(status=Status.ACCEPTED.value, to_user_id=user_id, pending_email_key=None)
+        .execution_options(synchronize_session=False)
+    )
+    if t.cast(sa.CursorResult[t.Any], result).rowcount != 1:
+        # A locking read sees the winner's committed row; a plain one would see this
+        # transaction's snapshot on MariaDB (REPEATABLE READ) and call it expired.
+        session.refresh(invitation, with_for_update={"read": True})
+        raise why_not_pending(invitation)
+    session.refresh(invitation)
+    store.counters.count_accepted(session, invitation.from_user_id, store.default_allocation())
+    if has_request_context() and flask_session.get(SESSION_KEY) == invitation.token_digest:
+        flask_session.pop(SESSION_KEY)
+    inviter = store.get_user(invitation.from_user_id)
+    signals.invite_accepted.send(_app(), invitation=invitation, inviter=inviter, invitee=user)
+    _mark_joined(store, user, invitation.email_key, exclude_id=invitation.id)
+    return invitation
+
+
+def process_independent_joins(store: Store[U], user: U, email: str) -> list[JoinInvitationMixin]:
+    """``user`` proved ``email`` is theirs (they confirmed it): every unaccepted,
+    unrevoked invitation to it, expired ones too, becomes "joined independently".
+
+    Runs in the caller's transaction; returns the invitations it changed.
+    """
+    return _mark_joined(store, user, address_key(email), exclude_id=None)
+
+
+def _mark_joined(
+    store: Store[U], user: U, key: str, exclude_id: int | None
+) -> list[JoinInvitationMixin]:
+    model = store.Invitation
+    session = store.session
+    statement = sa.select(model).where(model.email_key == key, model.status == Status.SENT.value)
+    if exclude_id is not None:
+        statement = statement.where(model.id != exclude_id)
+    invitations: list[JoinInvitationMixin] = list(session.scalars(statement))
+    if not invitations:
+        return []
+    session.execute(
+        sa.update(model)
+        .where(model.id.in_([i.id for i in invitations]), model.status == Status.SENT.value)
+        .values(
+            status=Status.JOINED_INDEPENDENTLY.value,
+            to_user_id=store.user_id(user),
+            pending_email_key=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    for invitation in invitations:
+        session.refresh(invitation)
+        inviter = store.get_user(invitation.from_user_id)
+        signals.joined_independently.send(
+            _app(), invitation=invitation, inviter=inviter, invitee=user
+        )
+    return invitations
+
+
+def invitation_required(store: Store[t.Any], view: F) -> F:
+    """``view`` guarded: with ``KALEO_INVITE_ONLY`` on, only visitors who followed a
+    valid invitation link get through; others see a 403 page."""
+
+    @functools.wraps(view)
+    def guarded(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        if current_app.config["KALEO_INVITE_ONLY"] and pending_invitation(store) is None:
+            return render_template("kaleo/invite_only.html"), 403
+        return view(*args, **kwargs)
+
+    return t.cast(F, guarded)

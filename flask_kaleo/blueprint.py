@@ -1,0 +1,42 @@
+"""The ``kaleo`` blueprint: every route, registered here and nowhere else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint
+
+from . import staff
+from . import views
+from .web import ROUTED_METHODS
+from .web import register_error_handlers
+
+
+def _template_folder() -> str:
+    """The templates inside an installed wheel, or the top-level ``templates/`` of a
+    source checkout (an editable install)."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "templates"
+    return str(packaged if packaged.is_dir() else here.parent / "templates")
+
+
+blueprint = Blueprint(
+    "kaleo",
+    __name__,
+    template_folder=_template_folder(),
+    static_folder="static",
+    static_url_path="/static",
+)
+
+ROUTES = (
+    ("/invite", views.invite),
+    ("/accept/<token>", views.accept),
+    ("/resend/<invitation_id>", views.resend),
+    ("/revoke/<invitation_id>", views.revoke),
+    ("/staff/topoff", staff.staff_topoff),
+    ("/staff/add", staff.staff_add),
+    ("/staff/stat/<user>", staff.staff_stat),
+)
+for rule, view in ROUTES:
+    blueprint.add_url_rule(rule, view_func=view, methods=ROUTED_METHODS)
+register_error_handlers(blueprint)

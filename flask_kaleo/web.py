@@ -1,0 +1,245 @@
+"""The web layer every kaleo endpoint shares.
+
+An endpoint declares what it needs with :func:`endpoint`: its methods, whether it needs
+a signed-in user and a CSRF token, and whether it answers JSON only. The declaration
+answers 405 (with ``Allow``), 401 and 400 before the view runs, and tells the error
+handlers how to answer: JSON callers always get the ERROR shape (whatever went wrong:
+a malformed or oversized body, an unexpected error), browsers a page or a flash.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import typing as t
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import jsonify
+from flask import redirect
+from flask import request
+from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import validate_csrf
+from markupsafe import escape
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms.validators import ValidationError
+
+from .settings import is_whole_number
+from .state import get_kaleo
+
+ErrorList = dict[str, list[str]]
+ViewResponse = BaseResponse | tuple[BaseResponse, int] | tuple[str, int]
+V = t.TypeVar("V", bound=t.Callable[..., ViewResponse])
+
+ROUTED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+"""Every endpoint is routed for all of these, so that a wrong method reaches the
+declaration and gets its 405 in the shape the caller asked for."""
+
+CSRF_MESSAGE = "The form has expired or was not sent from this site. Reload the page and try again."
+SERVER_ERROR_MESSAGE = (
+    "Something went wrong on our side, and nothing was sent. Please try again later."
+)
+_HTTP_MESSAGES = {
+    400: "The request could not be understood.",
+    404: "There is nothing here.",
+    413: "The request is too large.",
+    500: SERVER_ERROR_MESSAGE,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Declaration:
+    methods: tuple[str, ...]
+    sign_in: str | None
+    """The message for a caller who is not signed in; None: no sign-in needed."""
+    csrf: bool
+    json_only: bool
+
+
+class Refusal(Exception):
+    """A request answered with the ERROR shape (or a flash, for a browser)."""
+
+    def __init__(self, message: str, status: int = 200, field: str = "__all__") -> None:
+        super().__init__(message)
+        self.errors: ErrorList = {field: [message]}
+        self.status = status
+
+
+def endpoint(
+    *,
+    methods: tuple[str, ...] = ("POST",),
+    sign_in: str | None = None,
+    csrf: bool = True,
+    json_only: bool = False,
+) -> t.Callable[[V], V]:
+    """Declare a view's methods, sign-in and CSRF needs, and whether it answers JSON
+    only; the checks run before the view, and a :class:`Refusal` it raises is answered."""
+    declaration = Declaration(methods, sign_in, csrf, json_only)
+
+    def decorate(view: V) -> V:
+        @functools.wraps(view)
+        def checked(**kwargs: t.Any) -> ViewResponse:
+            allowed = declaration.methods + (("HEAD",) if "GET" in declaration.methods else ())
+            if request.method not in allowed:
+                raise MethodNotAllowed(valid_methods=list(declaration.methods))
+            try:
+                if declaration.sign_in is not None and signed_in_user() is None:
+                    return sign_in_required(declaration.sign_in)
+                if declaration.csrf:
+                    check_csrf()
+                return view(**kwargs)
+            except Refusal as refusal:
+                return refuse(refusal.errors, refusal.status)
+
+        checked.kaleo_declaration = declaration  # type: ignore[attr-defined]
+        return t.cast(V, checked)
+
+    return decorate
+
+
+def _declaration() -> Declaration | None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "kaleo_declaration", None)
+
+
+def signed_in_user() -> t.Any:
+    """The signed-in user, asked of the app's hook once per request."""
+    if "kaleo_user" not in g:
+        g.kaleo_user = get_kaleo().current_user()
+    return g.kaleo_user
+
+
+def wants_json() -> bool:
+    """AJAX and API callers get JSON; a browser posting a plain form gets HTML."""
+    declaration = _declaration()
+    if declaration is not None and declaration.json_only:
+        return True
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best != "text/html"
+
+
+def fields() -> MultiDict[str, str]:
+    """The request's fields, as text: a form body, or a JSON object of strings (and
+    whole numbers). Any other body is a :class:`Refusal`, never a crash."""
+    if "kaleo_fields" not in g:
+        g.kaleo_fields = _read_fields()
+    return t.cast(MultiDict[str, str], g.kaleo_fields)
+
+
+def _read_fields() -> MultiDict[str, str]:
+    if not request.is_json:
+        return request.form
+    try:
+        body = json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):
+        raise Refusal("The request body is not valid JSON.", 400) from None
+    if not isinstance(body, dict):
+        raise Refusal("Send the fields as one JSON object.", 400)
+    items: list[tuple[str, str]] = []
+    for name, value in body.items():
+        if is_whole_number(value):
+            value = str(value)
+        if not isinstance(value, str):
+            raise Refusal(f"The field {name!r} must be a string.", 400)
+        items.append((name, value))
+    return MultiDict(items)
+
+
+def check_csrf() -> None:
+    """The CSRF token of a form field or header, unless CSRFProtect checked it already."""
+    config = current_app.config
+    if not config.get("WTF_CSRF_ENABLED", True) or g.get("csrf_valid", False):
+        return
+    token = fields().get(config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    for header in config.get("WTF_CSRF_HEADERS", ["X-CSRFToken", "X-CSRF-Token"]):
+        token = token or request.headers.get(header)
+    try:
+        validate_csrf(token)
+    except ValidationError:
+        raise Refusal(CSRF_MESSAGE, 400) from None
+
+
+def error_response(errors: ErrorList, status: int = 200) -> tuple[Response, int]:
+    """The ERROR shape: ``errors`` is escaped HTML for jQuery's ``.html()``,
+    ``error_list`` the same messages by field."""
+    items = "".join(
+        f"<li>{escape(message)}</li>" for messages in errors.values() for message in messages
+    )
+    body = {
+        "status": "ERROR",
+        "errors": f'<ul class="errorlist">{items}</ul>',
+        "error_list": errors,
+    }
+    return jsonify(body), status
+
+
+def back() -> BaseResponse:
+    """Redirect a no-JavaScript form post back to the page it came from (same host only)."""
+    referrer = request.referrer
+    if referrer and urlsplit(referrer).netloc == request.host:
+        return redirect(referrer, code=303)
+    return redirect("/", code=303)
+
+
+def refuse(errors: ErrorList, status: int = 200) -> ViewResponse:
+    """The ERROR shape for JSON callers; a flash and a redirect back for a browser."""
+    if wants_json():
+        return error_response(errors, status)
+    for messages in errors.values():
+        for message in messages:
+            flash(message, "error")
+    return back()
+
+
+def succeed(message: str, body: dict[str, t.Any]) -> ViewResponse:
+    """``{"status": "OK", "message": ..., **body}`` for JSON callers; a flash and a
+    redirect back for a browser."""
+    if not wants_json():
+        flash(message, "success")
+        return back()
+    return jsonify({"status": "OK", "message": message, **body})
+
+
+def sign_in_required(message: str) -> ViewResponse:
+    """401 in the ERROR shape for JSON callers; a browser goes to the login page."""
+    login_manager = getattr(current_app, "login_manager", None)
+    if not wants_json() and login_manager is not None:
+        return t.cast(BaseResponse, login_manager.unauthorized())
+    return error_response({"__all__": [message]}, 401)
+
+
+def _csrf_failed(error: CSRFError) -> ViewResponse | HTTPException:
+    """CSRFProtect checks PUT/PATCH/DELETE before the view can say 405: say it here."""
+    declaration = _declaration()
+    if declaration is not None and request.method not in declaration.methods:
+        return _http_error(MethodNotAllowed(valid_methods=list(declaration.methods)))
+    return refuse({"__all__": [CSRF_MESSAGE]}, 400)
+
+
+def _http_error(error: HTTPException) -> ViewResponse | HTTPException:
+    """Any HTTP error, 500 included, as the ERROR shape for a JSON caller."""
+    if not wants_json():
+        return error
+    status = error.code or 500
+    if isinstance(error, MethodNotAllowed):
+        allowed = ", ".join(error.valid_methods or ["POST"])
+        response, status = error_response({"__all__": [f"Use {allowed} here."]}, 405)
+        response.headers["Allow"] = allowed
+        return response, status
+    message = _HTTP_MESSAGES.get(status, _HTTP_MESSAGES[400 if status < 500 else 500])
+    return error_response({"__all__": [message]}, status)
+
+
+def register_error_handlers(blueprint: Blueprint) -> None:
+    blueprint.register_error_handler(CSRFError, _csrf_failed)
+    blueprint.register_error_handler(HTTPException, _http_error)
