@@ -23,22 +23,16 @@ def seed_once() -> bool:
         return False
     for email, password, is_staff, invitations in DEMO_ACCOUNTS:
         add_member(email, password, invitations, is_staff=is_staff)
-    db.session.commit()
     print_accounts()
     return True
 
 
 def add_member(email: str, password: str, invitations: int, *, is_staff: bool = False) -> User:
-    """A user with ``invitations`` to send (-1: unlimited), in the current transaction."""
+    """A committed user with ``invitations`` to send (-1: unlimited)."""
     user = User(email=email, is_staff=is_staff)
     user.set_password(password)
     db.session.add(user)
-    db.session.flush()
-    db.session.add(
-        kaleo.InvitationStat(
-            user_id=user.id, invites_allocated=invitations, invites_sent=0, invites_accepted=0
-        )
-    )
+    kaleo.set_allocation(user, invitations)  # flushes the user, then commits both
     return user
 
 

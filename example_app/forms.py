@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms import IntegerField
@@ -12,7 +13,7 @@ from wtforms.validators import DataRequired
 from wtforms.validators import EqualTo
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
-from wtforms.validators import NumberRange
+from wtforms.validators import ValidationError
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -41,17 +42,22 @@ class SignupForm(FlaskForm):  # type: ignore[misc]
 
 
 class AllocationForm(FlaskForm):  # type: ignore[misc]
-    """Staff: top off or add invitations, for everyone or one member."""
+    """Staff: top off or add invitations for everyone or one member, or set one
+    member's allocation."""
 
     EVERYONE = "Everyone"
 
     # Plain strings (value = label = the email): portable across WTForms 3 versions.
     member = SelectField("Who", choices=[EVERYONE], default=EVERYONE)
     amount = IntegerField(
-        "How many",
-        default=3,
-        validators=[InputRequired(), NumberRange(min=0, max=1000)],
-        render_kw={"min": 0, "max": 1000, "inputmode": "numeric"},
+        "How many", default=3, validators=[InputRequired()], render_kw={"inputmode": "numeric"}
     )
     topoff = SubmitField("Top off to")
     add = SubmitField("Add")
+    set_to = SubmitField("Set allocation to")
+
+    def validate_amount(self, field: IntegerField) -> None:
+        """The staff endpoints' own bound, ``KALEO_MAX_BULK_AMOUNT``."""
+        limit = current_app.config["KALEO_MAX_BULK_AMOUNT"]
+        if field.data is not None and not 0 <= field.data <= limit:
+            raise ValidationError(f"Enter a number from 0 to {limit}.")

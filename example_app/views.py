@@ -126,33 +126,49 @@ def _create_user(address: str, password: str, invitation: t.Any) -> User | None:
 @login_required
 def staff() -> str | Response:
     """Invitation stats per member, and top-ups for everyone or one member."""
-    if not current_user.is_staff:
+    if not kaleo.has_manage_permission(current_user):
         abort(403)
     members = list(db.session.scalars(sa.select(User).order_by(User.email)))
     form = AllocationForm()
     form.member.choices = [form.EVERYONE] + [member.email for member in members]
     if form.validate_on_submit():
-        flash(_allocate(form, members), "success")
+        flash(*_allocate(form, members))
         return redirect(url_for("example.staff"), code=303)
     return render_template("staff.html", form=form, rows=_stats(members))
 
 
-def _allocate(form: AllocationForm, members: list[User]) -> str:
+def _allocate(form: AllocationForm, members: list[User]) -> tuple[str, str]:
+    """Do what the staff form asked; the flash message and its category."""
     amount = form.amount.data
-    chosen = form.member.data
-    member = next((m for m in members if m.email == chosen), None)
-    if form.add.data:
-        # For one member "add" means add; for everyone it is the seed's add_invites:
-        # only those with none left.
-        changed = kaleo.add_invites(amount, everyone=member is not None, user=member)
-        verb = f"Added {amount} invitations to"
-    else:
-        changed = kaleo.topoff_invites(amount, user=member)
-        verb = f"Topped off to at least {amount} invitations:"
-    who = member.email if member is not None else f"{changed} member(s)"
+    member = next((m for m in members if m.email == form.member.data), None)
+    if form.set_to.data:
+        if member is None:
+            return "Choose one member to set an allocation.", "error"
+        try:
+            kaleo.set_allocation(member, amount)
+        except ValueError:
+            return f"{member.email} has already sent more than {amount}.", "error"
+        return f"{member.email} now has {_invitations(amount)} in all.", "success"
+    if form.add.data:  # as `flask kaleo add-invites`: only those with none left
+        changed = kaleo.add_invites(amount, user=member)
+        if member is None:
+            return f"Added {_invitations(amount)} to {_members(changed)} with none left.", "success"
+        if not changed:
+            return f"{member.email} still has invitations left: nothing added.", "success"
+        return f"Added {_invitations(amount)} to {member.email}.", "success"
+    changed = kaleo.topoff_invites(amount, user=member)
     if member is not None and not changed:
-        return f"{member.email} needed no change (already enough, or unlimited)."
-    return f"{verb} {who}."
+        return f"{member.email} needed no change (already enough, or unlimited).", "success"
+    who = member.email if member is not None else _members(changed)
+    return f"Topped off to at least {_invitations(amount)}: {who}.", "success"
+
+
+def _invitations(count: int) -> str:
+    return f"{count} invitation" + ("" if count == 1 else "s")
+
+
+def _members(count: int) -> str:
+    return f"{count} member" + ("" if count == 1 else "s")
 
 
 def _stats(members: list[User]) -> list[dict[str, t.Any]]:
