@@ -4,6 +4,9 @@ Every ```python block of a page runs, in order, in one namespace per page. Pages
 other than the quick start first run the quick start's blocks, which define
 ``create_app``, ``db``, ``User``, ``kaleo`` and ``mail``: the pages say so. Every
 ```jinja block renders (with StrictUndefined) for a signed-in user of that app.
+
+The README's quick start is the docs' quick start, word for word; it runs as printed
+(CSRF on, mail suppressed, a file database) and then sends an invitation.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ from jinja2 import StrictUndefined
 import flask_kaleo
 from flask_kaleo.settings import DEFAULT_SETTINGS
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
 QUICKSTART = DOCS / "quickstart.md"
+README = ROOT / "README.md"
 FENCE = re.compile(r"^```(?P<lang>[\w+-]*)[^\n]*\n(?P<code>.*?)^```\s*$", re.M | re.S)
 
 
@@ -40,7 +45,7 @@ def blocks(page: Path, language: str) -> list[Block]:
 
 
 def run(block: Block, namespace: dict[str, t.Any]) -> None:
-    where = f"docs/{block.page.name} (code block at line {block.line})"
+    where = f"{block.page.relative_to(ROOT)} (code block at line {block.line})"
     exec(compile(block.code, where, "exec"), namespace)
 
 
@@ -102,6 +107,56 @@ def test_template_examples_render(block: Block) -> None:
 ROW = re.compile(
     r"^\| `(?P<key>KALEO_\w+)` \| (?P<type>[^|]+) \| `(?P<default>[^`]*)` \| .+\|$", re.M
 )
+
+
+def test_readme_quick_start_is_the_docs_quick_start() -> None:
+    readme = [block.code for block in blocks(README, "python")]
+    docs = [block.code for block in blocks(QUICKSTART, "python")]
+    assert readme, "README.md has no python block"
+    assert readme == docs[: len(readme)], "README.md and docs/quickstart.md differ"
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_readme_quick_start_runs_as_printed_and_invites() -> None:
+    namespace: dict[str, t.Any] = {"__name__": "readme_example"}
+    for block in blocks(README, "python"):
+        run(block, namespace)
+    app, db, mail, user_model = (namespace[n] for n in ("app", "db", "mail", "User"))
+    assert Path(app.instance_path, "site.db").is_file()  # db.create_all() ran
+
+    with app.app_context():
+        alice = user_model(email="alice@example.com")
+        db.session.add(alice)
+        db.session.commit()
+        alice_id = alice.id
+
+    client = app.test_client()
+    assert client.get("/").status_code == 401  # members only
+    with client.session_transaction() as session:  # what login_user(alice) does
+        session["_user_id"] = str(alice_id)
+    page = client.get("/").get_data(as_text=True)  # load_user finds her
+    assert "(5)" in page  # KALEO_DEFAULT_INVITE_ALLOCATION
+    token = CSRF_FIELD.search(page)
+    assert token, "the invite form carries no CSRF token"
+
+    with mail.record_messages() as outbox:  # MAIL_SUPPRESS_SEND: recorded, not sent
+        response = client.post(
+            "/invites/invite",
+            data={"email_address": "bob@example.com", "csrf_token": token[1]},
+            headers={"Accept": "application/json"},
+        )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["status"] == "OK", body
+    assert body["email"] == "bob@example.com"
+    assert body["invitations_remaining"] == 4
+    assert body["message"] == "Invitation sent to bob@example.com."
+    assert "bob@example.com" in body["html"]
+    assert [message.recipients for message in outbox] == [["bob@example.com"]]
+    assert "(4)" in client.get("/").get_data(as_text=True)
 
 
 def test_settings_page_documents_every_setting_with_its_default() -> None:
