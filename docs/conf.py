@@ -45,5 +45,6 @@ html_static_path = ["_static"]
 nitpicky = True
 nitpick_ignore_regex = [
     ("py:class", r"(t|typing|datetime|dt|flask|enum|sqlalchemy)\..*"),
-    ("py:class", r"Flask|UserHook|flask_kaleo\.extension\.F"),
+    ("py:class", r"Flask|UserHook|flask_kaleo\.extension\.[FU]|U"),
+    ("py:obj", r"flask_kaleo\.extension\.U"),  # Kaleo's base, Generic[U]
 ]
