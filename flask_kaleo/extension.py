@@ -101,9 +101,7 @@ class Kaleo(t.Generic[U]):
         self.db = db
         self.user_model = user_model
         self.JoinInvitation: t.Any = invitation_model
-        """The invitation model (query it like any of the app's models)."""
         self.InvitationStat: t.Any = stat_model
-        """The per-user allocation model."""
         self.store: Store[U] = Store(db, user_model, invitation_model, stat_model, find_user)
         self.permissions: Permissions[U] = Permissions(
             current_user, invite_permission, manage_permission

@@ -19,7 +19,6 @@ from .accepting import check_pending
 from .accepting import remember
 from .exceptions import ConfigurationError
 from .exceptions import InvitationNotPending
-from .exceptions import InvitationRefused
 from .models import JoinInvitationMixin
 from .state import get_kaleo
 from .tokens import MAX_TOKEN_LENGTH
@@ -42,12 +41,9 @@ def invite() -> ViewResponse:
     """Send an invitation from the signed-in user (the address and message are checked
     once, by :meth:`Kaleo.invite <flask_kaleo.Kaleo.invite>`)."""
     data = fields()
-    try:
-        invitation = get_kaleo().invite(
-            signed_in_user(), data.get("email_address", ""), data.get("message")
-        )
-    except InvitationRefused as error:
-        raise Refusal(str(error), field=error.field) from None
+    invitation = get_kaleo().invite(
+        signed_in_user(), data.get("email_address", ""), data.get("message")
+    )
     actions = request.headers.get("X-Kaleo-Actions") == "1"
     return _answer(invitation, f"Invitation sent to {invitation.email}.", actions=actions)
 
@@ -56,10 +52,7 @@ def invite() -> ViewResponse:
 def resend(invitation_id: str) -> ViewResponse:
     """Email one of your pending invitations again, under a new link."""
     invitation = _own_invitation(invitation_id)
-    try:
-        get_kaleo().resend(invitation)
-    except (InvitationRefused, InvitationNotPending) as error:
-        raise Refusal(str(error)) from None
+    get_kaleo().resend(invitation)
     return _answer(invitation, f"Invitation sent again to {invitation.email}.", actions=True)
 
 
@@ -67,10 +60,7 @@ def resend(invitation_id: str) -> ViewResponse:
 def revoke(invitation_id: str) -> ViewResponse:
     """Withdraw one of your unaccepted invitations; it goes back to your allocation."""
     invitation = _own_invitation(invitation_id)
-    try:
-        get_kaleo().revoke(invitation)
-    except InvitationNotPending as error:
-        raise Refusal(str(error)) from None
+    get_kaleo().revoke(invitation)
     return _answer(invitation, f"Invitation to {invitation.email} revoked.", actions=True)
 
 

@@ -32,6 +32,8 @@ from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.validators import ValidationError
 
+from .exceptions import InvitationNotPending
+from .exceptions import InvitationRefused
 from .settings import is_whole_number
 from .state import get_kaleo
 
@@ -81,7 +83,8 @@ def endpoint(
     json_only: bool = False,
 ) -> t.Callable[[V], V]:
     """Declare a view's methods, sign-in and CSRF needs, and whether it answers JSON
-    only; the checks run before the view, and a :class:`Refusal` it raises is answered."""
+    only. The checks run before the view; a :class:`Refusal` it raises is answered, and
+    so is a refused invitation or one no longer pending (200, as kaleo's contract says)."""
     declaration = Declaration(methods, sign_in, csrf, json_only)
 
     def decorate(view: V) -> V:
@@ -98,6 +101,8 @@ def endpoint(
                 return view(**kwargs)
             except Refusal as refusal:
                 return refuse(refusal.errors, refusal.status)
+            except (InvitationRefused, InvitationNotPending) as error:
+                return refuse({error.field: [str(error)]})
 
         checked.kaleo_declaration = declaration  # type: ignore[attr-defined]
         return t.cast(V, checked)
