@@ -67,14 +67,14 @@ def logout() -> Response:
 @login_required
 def invitations() -> str:
     """The three macros, enhanced by flask-kaleo's own script."""
-    return render_template("invitations.html", seed_snippet=False)
+    return render_template("invitations.html", jquery_snippet=False)
 
 
 @bp.route("/invitations/jquery")
 @login_required
 def invitations_jquery() -> str:
     """The same macros, enhanced by kaleo's original jQuery snippet instead."""
-    return render_template("invitations_jquery.html", seed_snippet=True)
+    return render_template("invitations_jquery.html", jquery_snippet=True)
 
 
 @bp.route("/outbox")

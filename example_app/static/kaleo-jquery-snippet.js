@@ -1,4 +1,4 @@
-// kaleo's jQuery snippet, copied verbatim from its announcement (the seed).
+// kaleo's original jQuery snippet, verbatim from kaleo's announcement (see the docs' JavaScript page).
 $(function () {
     $('.invites form').ajaxForm(function(data) {
         if (data.status == "OK") {
