@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
+from flask import Flask
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchmarks.support import AJAX  # noqa: E402
@@ -229,10 +231,9 @@ def invite_action(port: int, email: str, run: str) -> t.Callable[[int], str | No
     return invite
 
 
-def statements_per_invite(url: str) -> int:
+def statements_per_invite(app: Flask) -> int:
     """The SQL statements of one invite request, counted in process (the most of three,
     after one uncounted request)."""
-    app = create_app(url)
     with app.app_context():
         make_user("probe@example.com", allocation=10)
         client = app.test_client()
@@ -266,7 +267,7 @@ def main() -> None:
         db.drop_all()
         db.create_all()
         try:
-            statements = statements_per_invite(options.postgresql)
+            statements = statements_per_invite(app)
             members = [f"member{i}@example.com" for i in range(options.members)]
             for email in members:
                 make_user(email, allocation=ALLOCATION)
