@@ -1,4 +1,4 @@
-"""Time ``add-invites`` and ``topoff-invites`` on many users (DESIGN 8 and 10).
+"""Time ``add-invites`` and ``topoff-invites`` on many users.
 
     python benchmarks/bulk.py                                  # SQLite, 10k/100k/1M
     python benchmarks/bulk.py --postgresql postgresql+psycopg://postgres@127.0.0.1/kaleo_bench
@@ -10,34 +10,25 @@ other half none (they count with the default allocation); in the "first-day" sce
 nobody has a row yet, so ``add-invites`` writes one for every user. Then
 ``kaleo.add_invites(5)`` and ``kaleo.topoff_invites(10)`` run once each, timed, with
 their SQL statements counted.
-The database is dropped clean afterwards; point it at a throwaway database.
+Uses the benchmarks' own host app (benchmarks/support.py). The database is dropped clean
+afterwards; point it at a throwaway database.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
-import typing as t
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask
-from flask_mail import Mail
-from flask_sqlalchemy import SQLAlchemy
 
-from flask_kaleo import Kaleo
-
-db = SQLAlchemy()
-
-
-class User(db.Model):  # type: ignore[name-defined,misc]
-    __tablename__ = "user"
-    id = db.Column(db.Integer, primary_key=True)
-    email = db.Column(db.String(254), unique=True, nullable=False)
-
-
-kaleo = Kaleo(db=db, user_model=User, current_user=lambda: None)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.support import StatementCounter  # noqa: E402
+from benchmarks.support import create_app  # noqa: E402
+from benchmarks.support import db  # noqa: E402
+from benchmarks.support import kaleo  # noqa: E402
 
 FILL = {
     "postgresql": """
@@ -56,20 +47,11 @@ STATS = """
 """
 
 
-def make_app(url: str) -> Flask:
-    app = Flask(__name__)
-    app.config.update(SQLALCHEMY_DATABASE_URI=url, MAIL_DEFAULT_SENDER="bench@example.org")
-    db.init_app(app)
-    Mail(app)
-    kaleo.init_app(app)
-    return app
-
-
 Row = tuple[str, str, int, str, float, int]
 
 
 def run(url: str, sizes: list[int], scenarios: list[str]) -> list[Row]:
-    app = make_app(url)
+    app = create_app(url)
     rows = []
     with app.app_context():
         backend = db.engine.dialect.name
@@ -86,20 +68,14 @@ def run(url: str, sizes: list[int], scenarios: list[str]) -> list[Row]:
                 ("add-invites 5", lambda: kaleo.add_invites(5)),
                 ("topoff-invites 10", lambda: kaleo.topoff_invites(10)),
             ):
-                statements: list[str] = []
-
-                def count(*args: t.Any, statements: list[str] = statements) -> None:
-                    statements.append(args[2])
-
-                sa.event.listen(db.engine, "before_cursor_execute", count)
-                start = time.perf_counter()
-                changed = call()
-                seconds = time.perf_counter() - start
-                sa.event.remove(db.engine, "before_cursor_execute", count)
-                rows.append((backend, scenario, n, command, seconds, len(statements)))
+                with StatementCounter(db.engine) as counter:
+                    start = time.perf_counter()
+                    changed = call()
+                    seconds = time.perf_counter() - start
+                rows.append((backend, scenario, n, command, seconds, counter.count))
                 print(
                     f"  {backend} {scenario:<9} {n:>9,} {command:<18} {seconds:7.3f} s"
-                    f" {len(statements)} statements, {changed:,} users changed",
+                    f" {counter.count} statements, {changed:,} users changed",
                     flush=True,
                 )
         db.drop_all()

@@ -1,10 +1,11 @@
-"""Time the invite request and the page that renders the three macros (DESIGN 10).
+"""Time the invite request and the page that renders the three macros.
 
     python benchmarks/requests.py [--postgresql URL] [--repeat 50]
 
 In-process with Flask's test client, for a user who has already sent 0, 100 and 1,000
 invitations: median and 95th-percentile milliseconds, and SQL statements per request.
-Uses the test suite's host app; point --postgresql at a throwaway database.
+Uses the benchmarks' own host app (benchmarks/support.py); point --postgresql at a
+throwaway database.
 """
 
 from __future__ import annotations
@@ -15,18 +16,18 @@ import statistics
 import sys
 import tempfile
 import time
-import typing as t
 from pathlib import Path
 
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.conftest import AJAX  # noqa: E402
-from tests.conftest import csrf_token  # noqa: E402
-from tests.conftest import make_user  # noqa: E402
-from tests.hostapp import create_app  # noqa: E402
-from tests.hostapp import db  # noqa: E402
-from tests.hostapp import kaleo  # noqa: E402
+from benchmarks.support import AJAX  # noqa: E402
+from benchmarks.support import StatementCounter  # noqa: E402
+from benchmarks.support import create_app  # noqa: E402
+from benchmarks.support import db  # noqa: E402
+from benchmarks.support import find_csrf_token  # noqa: E402
+from benchmarks.support import kaleo  # noqa: E402
+from benchmarks.support import make_user  # noqa: E402
 
 
 def history(user_id: int, count: int) -> None:
@@ -66,7 +67,7 @@ def measure(url: str, sent: int, repeat: int) -> list[tuple[str, int, str, float
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = str(user_id)
-    token = csrf_token(client)
+    token = find_csrf_token(client.get("/").get_data(as_text=True))
     results = []
     for name, call in (
         (
@@ -80,19 +81,14 @@ def measure(url: str, sent: int, repeat: int) -> list[tuple[str, int, str, float
         ("page", lambda i: client.get("/")),
     ):
         times, counts = [], []
+        counter = StatementCounter(engine)
         for i in range(repeat):
-            statements: list[str] = []
-
-            def count(*args: t.Any, statements: list[str] = statements) -> None:
-                statements.append(args[2])
-
-            sa.event.listen(engine, "before_cursor_execute", count)
-            start = time.perf_counter()
-            response = call(i)
-            times.append((time.perf_counter() - start) * 1000)
-            sa.event.remove(engine, "before_cursor_execute", count)
+            with counter:
+                start = time.perf_counter()
+                response = call(i)
+                times.append((time.perf_counter() - start) * 1000)
             assert response.status_code == 200, response.get_data(as_text=True)[:200]
-            counts.append(len(statements))
+            counts.append(counter.count)
         p95 = statistics.quantiles(times, n=20)[-1]
         results.append((backend, sent, name, statistics.median(times), p95, max(counts)))
     with app.app_context():
