@@ -113,15 +113,8 @@ def create_app(database_url: str | None = None, **config: t.Any) -> Flask:
 
 
 def give_invitations(user: User, n: int) -> None:
-    """Let ``user`` send ``n`` invitations (-1: unlimited), and commit.
-
-    To become ``kaleo.set_allocation(user, n)`` once the library has it."""
-    db.session.add(
-        kaleo.InvitationStat(
-            user_id=user.id, invites_allocated=n, invites_sent=0, invites_accepted=0
-        )
-    )
-    db.session.commit()
+    """Let ``user`` send ``n`` invitations (-1: unlimited), and commit."""
+    kaleo.set_allocation(user, n)
 
 
 def make_user(email: str, allocation: int | None = None) -> User:

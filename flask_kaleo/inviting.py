@@ -4,6 +4,7 @@ transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import typing as t
 
 import sqlalchemy as sa
@@ -60,8 +61,56 @@ def invite(
 
     inviter_id = store.user_id(from_user)
     already_invited = AlreadyInvited(f"You have already invited {address}.")
+    attempt = functools.partial(
+        _spend_and_send, store, from_user, inviter_id, address, key, message, force, fields
+    )
+    try:
+        invitation = attempt(already_invited=None)
+    except IntegrityError as error:
+        if not _pending_slot_taken(error):
+            raise
+        # Rarely, the address holds a pending invitation of ours: refuse, or free the
+        # slot if that one has expired, and try once more.
+        try:
+            invitation = attempt(already_invited=already_invited)
+        except IntegrityError as error:
+            if _pending_slot_taken(error):
+                raise already_invited from None
+            raise
+    signals.invite_sent.send(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        invitation=invitation,
+        inviter=from_user,
+    )
+    return invitation
+
+
+def _pending_slot_taken(error: IntegrityError) -> bool:
+    """Whether the one-pending-invitation-per-inviter-and-address constraint refused."""
+    return "pending" in str(error.orig)
+
+
+def _spend_and_send(
+    store: Store[U],
+    from_user: U,
+    inviter_id: t.Any,
+    address: str,
+    key: str,
+    message: str | None,
+    force: bool,
+    fields: dict[str, t.Any],
+    *,
+    already_invited: AlreadyInvited | None,
+) -> JoinInvitationMixin:
+    """One transaction: spend, store, mail, commit. With ``already_invited``, first
+    free the address's expired pending slot (or raise it if the slot is still pending).
+
+    The common path costs two statements (the spend, returning what is left, and the
+    insert): the pending slot is looked at only when the insert says it is taken.
+    """
     with store.transaction(keep_loaded=True) as session:
-        _free_expired_slot(store, inviter_id, key, already_invited)
+        if already_invited is not None:
+            _free_expired_slot(store, inviter_id, key, already_invited)
         default = store.default_allocation()
         if force:
             store.counters.spend_beyond(session, inviter_id, default)
@@ -73,18 +122,8 @@ def invite(
         invitation = _new_invitation(store, inviter_id, address, key, message, fields)
         invitation.inviter_remaining = remaining
         session.add(invitation)
-        try:
-            session.flush()
-        except IntegrityError as error:
-            if "pending" in str(error.orig):  # the one-pending-invitation constraint
-                raise already_invited from None
-            raise
+        session.flush()
         send_invitation(invitation, inviter_label=store.user_email(from_user))
-    signals.invite_sent.send(
-        current_app._get_current_object(),  # type: ignore[attr-defined]
-        invitation=invitation,
-        inviter=from_user,
-    )
     return invitation
 
 
