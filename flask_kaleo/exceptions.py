@@ -51,7 +51,19 @@ class InvitingNotAllowed(InvitationRefused):
 
 
 class DeliveryFailed(InvitationRefused):
-    """The email could not be handed to the mail server; the invitation was rolled back."""
+    """The email could not be handed to the mail relay; the invitation was given back."""
+
+
+class DeliveryError(KaleoError):
+    """A transport could not deliver an email.
+
+    ``permanent`` says that trying again cannot help (the relay refused with a 5xx);
+    otherwise (a timeout, a refused connection, a 4xx) a queued delivery tries again.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class ResendTooSoon(InvitationRefused):

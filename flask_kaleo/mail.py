@@ -1,90 +1,106 @@
-"""The invitation email: its link, its templates and its delivery through Flask-Mail."""
+"""The invitation email: its link, its sender, its subject and its two bodies.
+
+Links, the site's name and the default sender come from ``KALEO_SITE_URL`` or
+``SERVER_NAME``; the request's ``Host`` header, which anyone can forge, is used only
+where the app trusts it (debug or testing mode, or Flask's ``TRUSTED_HOSTS``).
+"""
 
 from __future__ import annotations
 
-import smtplib
+from urllib.parse import urlsplit
 
 from flask import current_app
 from flask import has_request_context
 from flask import render_template
 from flask import request
 from flask import url_for
-from flask_mail import Message
 from werkzeug.routing import BuildError
+from werkzeug.routing import MapAdapter
 
 from .exceptions import ConfigurationError
-from .exceptions import DeliveryFailed
 from .models import JoinInvitationMixin
+from .transport import OutgoingEmail
+
+
+def _site_adapter() -> MapAdapter | None:
+    """URLs bound to the configured site, or None when only a request can tell."""
+    config = current_app.config
+    if config["KALEO_SITE_URL"]:
+        parts = urlsplit(config["KALEO_SITE_URL"])
+        return current_app.url_map.bind(
+            parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme
+        )
+    if config.get("SERVER_NAME"):
+        return current_app.url_map.bind(
+            config["SERVER_NAME"],
+            script_name=config["APPLICATION_ROOT"],
+            url_scheme=config["PREFERRED_URL_SCHEME"],
+        )
+    return None
 
 
 def accept_url(token: str) -> str:
-    """The absolute accept link, from the request's host or from ``SERVER_NAME``."""
+    """The absolute accept link."""
+    adapter = _site_adapter()
     try:
-        return url_for("kaleo.accept", token=token, _external=True)
+        if adapter is not None:
+            return adapter.build("kaleo.accept", {"token": token}, force_external=True)
+        if has_request_context():
+            return url_for("kaleo.accept", token=token, _external=True)
     except BuildError as error:
         raise ConfigurationError(
             "The 'kaleo' blueprint is not registered: call"
             " app.register_blueprint(flask_kaleo.blueprint, url_prefix='/invites')"
         ) from error
-    except RuntimeError as error:
-        raise ConfigurationError(
-            "Cannot build the invitation link outside a request: set SERVER_NAME"
-            " (and PREFERRED_URL_SCHEME) in the app's config"
-        ) from error
+    raise ConfigurationError(
+        "Cannot build the invitation link outside a request: set KALEO_SITE_URL (or"
+        " SERVER_NAME and PREFERRED_URL_SCHEME) in the app's config"
+    )
+
+
+def site_host() -> str:
+    """The site's host (and port), as configured, else as the trusted request says."""
+    adapter = _site_adapter()
+    if adapter is not None:
+        return adapter.server_name
+    return request.host if has_request_context() else "localhost"
 
 
 def site_name() -> str:
-    configured = current_app.config["KALEO_SITE_NAME"]
-    if configured:
-        return str(configured)
-    if has_request_context():
-        return request.host
-    return str(current_app.config.get("SERVER_NAME") or "our site")
+    return str(current_app.config["KALEO_SITE_NAME"] or site_host())
 
 
 def default_sender() -> str:
-    """``noreply@<host>`` for an app that configured no sender at all: the request's
-    host, else ``SERVER_NAME``, without a port."""
-    host = request.host if has_request_context() else current_app.config.get("SERVER_NAME")
-    return f"noreply@{(host or 'localhost').split(':')[0]}"
+    """``noreply@<host>`` for an app that configured no sender at all."""
+    return f"noreply@{site_host().split(':')[0]}"
 
 
-def send_invitation(invitation: JoinInvitationMixin, *, inviter_label: str) -> Message:
-    """Render and send the email for ``invitation``; raise DeliveryFailed when the
-    mail server cannot be reached or refuses it.
+def render_invitation(
+    invitation: JoinInvitationMixin, token: str, *, inviter_label: str
+) -> OutgoingEmail:
+    """The email for ``invitation``, carrying the link of ``token``.
 
     ``inviter_label`` is how the inviter appears in the subject and the body.
     """
-    mail = current_app.extensions.get("mail")
-    if mail is None:
-        raise ConfigurationError(
-            "Flask-Mail is not set up on this app: call mail.init_app(app) before sending"
-            " invitations"
-        )
     config = current_app.config
-    sender = config["KALEO_EMAIL_SENDER"] or mail.default_sender or default_sender()
-    assert invitation.token, "only a freshly issued invitation carries its token"
+    mail = current_app.extensions.get("mail")
+    sender = (
+        config["KALEO_EMAIL_SENDER"]
+        or (mail.default_sender if mail is not None else None)
+        or default_sender()
+    )
     site = site_name()
     context = {
         "invitation": invitation,
         "inviter_label": inviter_label,
         "site_name": site,
-        "accept_url": accept_url(invitation.token),
+        "accept_url": accept_url(token),
     }
     subject = config["KALEO_EMAIL_SUBJECT"].format(inviter=inviter_label, site=site)
-    message = Message(
+    return OutgoingEmail(
         subject=" ".join(subject.split()),  # no header injection through a display name
-        recipients=[invitation.email],
-        sender=sender,
-        body=render_template(config["KALEO_EMAIL_TEXT_TEMPLATE"], **context),
+        text=render_template(config["KALEO_EMAIL_TEXT_TEMPLATE"], **context),
         html=render_template(config["KALEO_EMAIL_HTML_TEMPLATE"], **context),
+        recipient=invitation.email,
+        sender=sender if isinstance(sender, str) else f"{sender[0]} <{sender[1]}>",
     )
-    try:
-        mail.send(message)
-    except (smtplib.SMTPException, OSError) as error:
-        current_app.logger.warning("flask-kaleo could not deliver an invitation: %s", error)
-        raise DeliveryFailed(
-            "The invitation email could not be delivered, so nothing was spent."
-            " Please try again in a moment."
-        ) from error
-    return message

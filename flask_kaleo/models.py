@@ -36,6 +36,8 @@ class Status(str, Enum):
     ACCEPTED = "accepted"
     JOINED_INDEPENDENTLY = "joined"
     REVOKED = "revoked"
+    UNDELIVERABLE = "undeliverable"
+    """The email could not be delivered; the invitation went back to the allocation."""
 
 
 def utcnow() -> dt.datetime:
@@ -133,6 +135,10 @@ class JoinInvitationMixin:
         sa.String(64), nullable=True, index=True
     )
     """The digest of the token a resend replaced, so its dead link gets a clear page."""
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """When the mail relay took the latest email (NULL while it is on its way)."""
+    delivery_attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    """How many times its latest email was handed to a transport."""
 
     @declared_attr.directive
     def __tablename__(cls) -> str:
@@ -181,8 +187,13 @@ class JoinInvitationMixin:
 
     @property
     def display_status(self) -> str:
-        """``sent``, ``accepted``, ``joined``, ``revoked`` or ``expired``."""
-        return "expired" if self.is_expired else self.status
+        """``sent``, ``sending`` (its email is on its way), ``accepted``, ``joined``,
+        ``revoked``, ``undeliverable`` or ``expired``."""
+        if self.is_expired:
+            return "expired"
+        if self.status == Status.SENT.value and self.delivered_at is None:
+            return "sending"
+        return self.status
 
     def __repr__(self) -> str:
         return f"<JoinInvitation {self.id} to {self.email!r} {self.status}>"

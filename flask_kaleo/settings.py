@@ -6,9 +6,11 @@ module may read the constants it defines.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import string
 import typing as t
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -39,7 +41,17 @@ DEFAULT_SETTINGS: dict[str, t.Any] = {
     "KALEO_MAX_BULK_AMOUNT": 1000,
     "KALEO_RESEND_INTERVAL": 300,
     "KALEO_RESEND_RESETS_EXPIRY": False,
+    "KALEO_SITE_URL": None,
+    "KALEO_DELIVERY": "inline",
+    "KALEO_MAIL_TIMEOUT": 10,
+    "KALEO_REDIS_URL": "redis://127.0.0.1:6379/0",
+    "KALEO_RQ_QUEUE": "kaleo",
+    "KALEO_DELIVERY_ATTEMPTS": 4,
+    "KALEO_DELIVERY_BACKOFF": 60,
+    "KALEO_DELIVERY_STUCK_AFTER": 3600,
 }
+
+DELIVERY_MODES = ("inline", "rq", "queue")
 
 
 def is_whole_number(value: object) -> bool:
@@ -58,8 +70,14 @@ def check_amount(amount: object) -> int:
     return t.cast(int, amount)
 
 
-def check_settings(config: t.Mapping[str, t.Any], user_model: type) -> None:
-    """Fail at start-up, naming the setting, rather than later inside a request."""
+def check_settings(
+    config: t.Mapping[str, t.Any], user_model: type, *, trusts_request_host: bool = False
+) -> None:
+    """Fail at start-up, naming the setting, rather than later inside a request.
+
+    ``trusts_request_host``: the app runs in debug or testing mode, where links may be
+    built from the request's host when no site URL is configured.
+    """
     expiration = config["KALEO_DEFAULT_EXPIRATION"]
     if not _is_finite_number(expiration) or expiration <= 0:
         raise ConfigurationError(
@@ -93,6 +111,8 @@ def check_settings(config: t.Mapping[str, t.Any], user_model: type) -> None:
             f" of one invitation (default 300), not {interval!r}"
         )
     _check_subject(config["KALEO_EMAIL_SUBJECT"])
+    _check_site_url(config, trusts_request_host)
+    _check_delivery(config)
     limit = config["KALEO_MESSAGE_MAX_LENGTH"]
     if not is_whole_number(limit) or limit < 1:
         raise ConfigurationError(
@@ -123,4 +143,60 @@ def _check_subject(subject: object) -> None:
         raise ConfigurationError(
             f"KALEO_EMAIL_SUBJECT uses unknown placeholders {sorted(unknown)};"
             " only {inviter} and {site} are available"
+        )
+
+
+def _check_site_url(config: t.Mapping[str, t.Any], trusts_request_host: bool) -> None:
+    """Links, subjects and senders must never come from a forged ``Host`` header."""
+    site_url = config["KALEO_SITE_URL"]
+    if site_url is not None:
+        parts = urlsplit(site_url) if isinstance(site_url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigurationError(
+                "KALEO_SITE_URL must be the site's public address, such as"
+                f" 'https://example.com', not {site_url!r}"
+            )
+        return
+    if trusts_request_host or config.get("SERVER_NAME") or config.get("TRUSTED_HOSTS"):
+        return
+    raise ConfigurationError(
+        "Set KALEO_SITE_URL to the site's public address (such as 'https://example.com'):"
+        " invitation links are never built from a request's Host header, which anyone"
+        " can forge (Flask's SERVER_NAME or TRUSTED_HOSTS also do)"
+    )
+
+
+def _check_delivery(config: t.Mapping[str, t.Any]) -> None:
+    mode = config["KALEO_DELIVERY"]
+    if mode not in DELIVERY_MODES:
+        raise ConfigurationError(
+            f"KALEO_DELIVERY must be one of {', '.join(map(repr, DELIVERY_MODES))}"
+            f" (default 'inline'), not {mode!r}"
+        )
+    for name, low in (
+        ("KALEO_MAIL_TIMEOUT", 0),
+        ("KALEO_DELIVERY_BACKOFF", -1),
+        ("KALEO_DELIVERY_STUCK_AFTER", 0),
+    ):
+        value = config[name]
+        if not _is_finite_number(value) or value <= low:
+            bound = "positive" if low == 0 else "non-negative"
+            raise ConfigurationError(
+                f"{name} must be a {bound} number of seconds"
+                f" (default {DEFAULT_SETTINGS[name]}), not {value!r}"
+            )
+    attempts = config["KALEO_DELIVERY_ATTEMPTS"]
+    if not is_whole_number(attempts) or not 1 <= attempts <= 100:
+        raise ConfigurationError(
+            "KALEO_DELIVERY_ATTEMPTS must be an integer from 1 to 100 (default 4),"
+            f" not {attempts!r}"
+        )
+    for name in ("KALEO_REDIS_URL", "KALEO_RQ_QUEUE"):
+        if not isinstance(config[name], str) or not config[name]:
+            raise ConfigurationError(f"{name} must be a non-empty string")
+    if mode == "rq" and (
+        importlib.util.find_spec("rq") is None or importlib.util.find_spec("redis") is None
+    ):
+        raise ConfigurationError(
+            "KALEO_DELIVERY = 'rq' needs RQ and redis: pip install 'flask-kaleo[rq]'"
         )

@@ -34,3 +34,7 @@ invite_resent = _signals.signal("invite-resent")
 #: Sent after the inviter withdrew a pending invitation (committed; the invitation
 #: went back to their allocation). Keywords: ``invitation``, ``inviter``.
 invite_revoked = _signals.signal("invite-revoked")
+
+#: Sent when an invitation's email could not be delivered and the invitation went back
+#: to the inviter's allocation (committed). Keywords: ``invitation``, ``inviter``.
+invite_undeliverable = _signals.signal("invite-undeliverable")

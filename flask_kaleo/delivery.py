@@ -1,0 +1,268 @@
+"""Delivering invitation emails, never while a database transaction is open.
+
+An invitation is spent and stored first (committed, with ``delivered_at`` NULL: its
+email is on its way); then its email is handed to the transport; then a second short
+transaction records the outcome. Where the email goes next depends on
+``KALEO_DELIVERY``:
+
+- ``"inline"`` (the default): the request sends it at once and answers with the
+  outcome; an email the relay refuses, or cannot take within ``KALEO_MAIL_TIMEOUT``,
+  gives the invitation back (it becomes ``undeliverable``) and the request answers
+  "nothing was spent".
+- ``"rq"`` or ``"queue"``: the request answers at once; a worker mints the token,
+  sends, and retries a passing failure up to ``KALEO_DELIVERY_ATTEMPTS`` times before
+  giving the invitation back.
+
+An invitation whose delivery never finished (a process killed between the two
+transactions, a lost job) is found by :meth:`Delivery.sweep`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import typing as t
+
+import sqlalchemy as sa
+from flask import current_app
+
+from . import signals
+from .exceptions import ConfigurationError
+from .exceptions import DeliveryError
+from .exceptions import DeliveryFailed
+from .mail import render_invitation
+from .models import JoinInvitationMixin
+from .models import Status
+from .models import utcnow
+from .store import Store
+from .tokens import new_token
+from .transport import OutgoingEmail
+from .transport import Transport
+from .transport import flask_mail_transport
+
+UNDELIVERED = "The invitation email could not be delivered, so nothing was spent."
+Enqueue = t.Callable[[int], None]
+
+
+def _app() -> t.Any:
+    return current_app._get_current_object()  # type: ignore[attr-defined]
+
+
+@dataclasses.dataclass
+class SweepReport:
+    """What :meth:`Delivery.sweep` did with the invitations it found stuck."""
+
+    delivered: int = 0
+    queued: int = 0
+    given_back: int = 0
+    failed: int = 0
+    """Passing failures, left for a later sweep."""
+
+
+class Delivery:
+    """The transport and the queue, and the steps of one invitation's delivery."""
+
+    def __init__(
+        self, store: Store[t.Any], transport: Transport | None, enqueue: Enqueue | None
+    ) -> None:
+        self.store = store
+        self.transport: Transport = transport or flask_mail_transport
+        self.enqueue_hook = enqueue
+
+    @staticmethod
+    def queued() -> bool:
+        return bool(current_app.config["KALEO_DELIVERY"] != "inline")
+
+    def send(self, email: OutgoingEmail) -> None:
+        """Hand ``email`` to the transport, each network step bounded by the timeout."""
+        self.transport(email, float(current_app.config["KALEO_MAIL_TIMEOUT"]))
+
+    # -- after the commit ---------------------------------------------------
+
+    def start(self, invitation: JoinInvitationMixin, email: OutgoingEmail | None) -> None:
+        """Deliver a just-committed invitation: now (``email``, inline) or through the
+        queue. Raises :class:`DeliveryFailed` once the invitation is given back."""
+        if email is None:
+            self.enqueue(invitation.id)
+            return
+        try:
+            self.send(email)
+        except DeliveryError as error:
+            current_app.logger.warning("flask-kaleo could not deliver an invitation: %s", error)
+            self.give_back(invitation.id)
+            raise DeliveryFailed(f"{UNDELIVERED} Please try again in a moment.") from error
+        self.mark_delivered(invitation.id, invitation.token_digest)
+
+    def enqueue(self, invitation_id: int) -> None:
+        """Queue the invitation's delivery; if the queue cannot take it, give it back."""
+        mode = current_app.config["KALEO_DELIVERY"]
+        try:
+            if mode == "rq":
+                from .rq import enqueue
+
+                enqueue(invitation_id)
+            elif self.enqueue_hook is not None:
+                self.enqueue_hook(invitation_id)
+            else:
+                raise ConfigurationError(
+                    "KALEO_DELIVERY is 'queue' but no queue is set: decorate a function"
+                    " with @kaleo.delivery_queue"
+                )
+        except ConfigurationError:
+            raise
+        except Exception as error:  # the queue's own failure (a Redis outage, ...)
+            current_app.logger.warning("flask-kaleo could not queue an invitation: %s", error)
+            self.give_back(invitation_id)
+            raise DeliveryFailed(f"{UNDELIVERED} Please try again in a moment.") from error
+
+    def mark_delivered(self, invitation_id: int, digest: str) -> None:
+        """Record that the relay took the email carrying ``digest``'s link."""
+        model = self.store.Invitation
+        with self.store.transaction() as session:
+            session.execute(
+                sa.update(model)
+                .where(model.id == invitation_id, model.token_digest == digest)
+                .values(delivered_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+
+    def give_back(self, invitation_id: int) -> bool:
+        """Mark an undelivered invitation ``undeliverable`` and return it to the
+        inviter's allocation, as a revoke does. False when it was no longer waiting for
+        its email (delivered, accepted or withdrawn meanwhile)."""
+        model = self.store.Invitation
+        with self.store.transaction() as session:
+            result = session.execute(
+                sa.update(model)
+                .where(
+                    model.id == invitation_id,
+                    model.status == Status.SENT.value,
+                    model.delivered_at.is_(None),
+                )
+                .values(status=Status.UNDELIVERABLE.value, pending_email_key=None)
+                .execution_options(synchronize_session=False)
+            )
+            if t.cast(t.Any, result).rowcount != 1:
+                return False
+            inviter_id = session.scalar(
+                sa.select(model.from_user_id).where(model.id == invitation_id)
+            )
+            self.store.counters.give_back(session, inviter_id)
+        invitation = self.store.invitation(invitation_id)
+        inviter = self.store.get_user(inviter_id)
+        signals.invite_undeliverable.send(_app(), invitation=invitation, inviter=inviter)
+        return True
+
+    # -- the worker's job -----------------------------------------------------
+
+    def deliver(self, invitation_id: int) -> str:
+        """Deliver a queued invitation (a worker's job): mint its token, send, record.
+
+        Returns ``"delivered"``, ``"given back"`` or ``"nothing to do"``; raises
+        :class:`DeliveryError` for a passing failure that deserves another attempt.
+        """
+        claimed = self._claim(invitation_id)
+        if claimed is None:
+            return "nothing to do"
+        invitation, digest, email = claimed
+        try:
+            self.send(email)
+        except DeliveryError as error:
+            attempts = invitation.delivery_attempts
+            last = attempts >= current_app.config["KALEO_DELIVERY_ATTEMPTS"]
+            current_app.logger.warning(
+                "flask-kaleo: delivery attempt %d of invitation %d failed: %s",
+                attempts,
+                invitation_id,
+                error,
+            )
+            if error.permanent or last:
+                self.give_back(invitation_id)
+                return "given back"
+            raise
+        self.mark_delivered(invitation_id, digest)
+        return "delivered"
+
+    def _claim(self, invitation_id: int) -> tuple[JoinInvitationMixin, str, OutgoingEmail] | None:
+        """In one short transaction: a new token for an invitation still waiting for its
+        email, one more attempt counted, and the email rendered. None if it is not
+        waiting (or has expired waiting, when it is given back instead)."""
+        model = self.store.Invitation
+        with self.store.transaction(keep_loaded=True) as session:
+            invitation = session.scalars(
+                sa.select(model).where(
+                    model.id == invitation_id,
+                    model.status == Status.SENT.value,
+                    model.delivered_at.is_(None),
+                )
+            ).first()
+            if invitation is None:
+                return None
+            if invitation.is_expired:
+                expired = True
+            else:
+                expired = False
+                token, digest = new_token()
+                result = session.execute(
+                    sa.update(model)
+                    .where(
+                        model.id == invitation_id,
+                        model.token_digest == invitation.token_digest,
+                        model.delivered_at.is_(None),
+                    )
+                    .values(
+                        token_digest=digest,
+                        replaced_token_digest=invitation.token_digest,
+                        delivery_attempts=model.delivery_attempts + 1,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                if t.cast(t.Any, result).rowcount != 1:
+                    return None  # another worker claimed it
+                session.refresh(invitation)
+                inviter = self.store.get_user(invitation.from_user_id)
+                label = self.store.user_email(inviter) if inviter is not None else ""
+                email = render_invitation(invitation, token, inviter_label=label)
+        if expired:
+            self.give_back(invitation_id)
+            return None
+        return invitation, digest, email
+
+    # -- nothing stuck forever ------------------------------------------------
+
+    def sweep(self, older_than: dt.timedelta | None = None) -> SweepReport:
+        """Finish every delivery that has waited longer than ``older_than`` (default
+        ``KALEO_DELIVERY_STUCK_AFTER`` seconds): deliver it now (inline mode) or queue it
+        again; one that expired waiting is given back."""
+        if older_than is None:
+            older_than = dt.timedelta(seconds=current_app.config["KALEO_DELIVERY_STUCK_AFTER"])
+        model = self.store.Invitation
+        cutoff = utcnow() - older_than
+        stuck = list(
+            self.store.session.scalars(
+                sa.select(model.id)
+                .where(
+                    model.status == Status.SENT.value,
+                    model.delivered_at.is_(None),
+                    sa.func.coalesce(model.resent_at, model.sent_at) <= cutoff,
+                )
+                .order_by(model.id)
+            )
+        )
+        self.store.session.commit()  # end the read before any network I/O
+        report = SweepReport()
+        for invitation_id in stuck:
+            if self.queued():
+                self.enqueue(invitation_id)
+                report.queued += 1
+                continue
+            try:
+                outcome = self.deliver(invitation_id)
+            except DeliveryError:
+                report.failed += 1
+                continue
+            if outcome == "delivered":
+                report.delivered += 1
+            elif outcome == "given back":
+                report.given_back += 1
+        return report

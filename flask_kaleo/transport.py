@@ -1,0 +1,104 @@
+"""Handing a rendered email to a mail relay, within a time limit.
+
+The default transport sends through SMTP with Flask-Mail's settings (``MAIL_SERVER``,
+``MAIL_PORT``, ``MAIL_USE_TLS``, ``MAIL_USE_SSL``, ``MAIL_USERNAME``,
+``MAIL_PASSWORD``), honours ``MAIL_SUPPRESS_SEND`` and ``mail.record_messages()``, and
+bounds every SMTP operation by the timeout, which Flask-Mail itself cannot. An app can
+give any other transport (an HTTP mail API, Flask-Mailman, ...) with the same contract:
+see :meth:`Kaleo.transport <flask_kaleo.Kaleo.transport>`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import smtplib
+import typing as t
+
+from flask import current_app
+
+from .exceptions import ConfigurationError
+from .exceptions import DeliveryError
+
+
+@dataclasses.dataclass(frozen=True)
+class OutgoingEmail:
+    """One rendered invitation email."""
+
+    subject: str
+    text: str
+    html: str
+    recipient: str
+    sender: str
+
+
+Transport = t.Callable[[OutgoingEmail, float], None]
+"""``transport(email, timeout)``: deliver ``email`` within ``timeout`` seconds per
+network operation, or raise :class:`~flask_kaleo.DeliveryError`."""
+
+
+def flask_mail_transport(email: OutgoingEmail, timeout: float) -> None:
+    """Send ``email`` over SMTP with Flask-Mail's settings, each operation bounded by
+    ``timeout`` seconds.
+
+    Once the relay has accepted the message (its answer to DATA), the email counts as
+    delivered: a connection that fails while saying goodbye changes nothing.
+    """
+    from flask_mail import Message
+    from flask_mail import email_dispatched
+
+    mail = current_app.extensions.get("mail")
+    if mail is None:
+        raise ConfigurationError(
+            "Flask-Mail is not set up on this app: call mail.init_app(app) before sending"
+            " invitations, or give flask-kaleo a transport of your own"
+        )
+    message = Message(
+        subject=email.subject,
+        recipients=[email.recipient],
+        sender=email.sender,
+        body=email.text,
+        html=email.html,
+    )
+    if not mail.suppress:
+        _send_smtp(mail, message, timeout)
+    email_dispatched.send(message, app=current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+def _send_smtp(mail: t.Any, message: t.Any, timeout: float) -> None:
+    try:
+        smtp_class = smtplib.SMTP_SSL if mail.use_ssl else smtplib.SMTP
+        relay = smtp_class(mail.server, mail.port, timeout=timeout)
+    except (smtplib.SMTPException, OSError) as error:
+        raise DeliveryError(f"could not reach the mail relay: {error}") from error
+    try:
+        if mail.use_tls:
+            relay.starttls()
+        if mail.username and mail.password:
+            relay.login(mail.username, mail.password)
+        relay.sendmail(
+            message.sender,
+            message.send_to,
+            message.as_bytes(),
+            message.mail_options,
+            message.rcpt_options,
+        )
+    except (smtplib.SMTPException, OSError) as error:
+        raise DeliveryError(
+            f"the mail relay did not take the email: {error}", permanent=_is_permanent(error)
+        ) from error
+    except UnicodeError as error:  # an address the relay cannot be told without SMTPUTF8
+        raise DeliveryError(f"the email cannot be encoded: {error}", permanent=True) from error
+    finally:
+        try:
+            relay.quit()
+        except (smtplib.SMTPException, OSError):
+            relay.close()
+
+
+def _is_permanent(error: Exception) -> bool:
+    """A 5xx answer is final; anything else (4xx, a timeout, a dropped line) may pass."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    code = getattr(error, "smtp_code", None)
+    return isinstance(code, int) and 500 <= code < 600
