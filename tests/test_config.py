@@ -1,4 +1,4 @@
-"""Setting the extension up (DESIGN 2, 3, 7): settings checked at init_app, models
+"""Setting the extension up: settings checked at init_app, models
 built from the app's own user model, custom models, and apps without Flask-Login.
 
 The checks of ``init_app`` read no database, so those tests use a bare Flask app;
@@ -9,6 +9,7 @@ metadata of tests.hostapp is never touched).
 from __future__ import annotations
 
 import typing as t
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -23,8 +24,8 @@ from flask_kaleo import Kaleo
 from flask_kaleo import blueprint
 from flask_kaleo.exceptions import ConfigurationError
 from flask_kaleo.models import JoinInvitationMixin
-from tests.conftest import AJAX
-from tests.conftest import csrf_token
+from tests.helpers import AJAX
+from tests.helpers import csrf_token
 from tests.hostapp import User
 from tests.hostapp import db
 from tests.hostapp import kaleo
@@ -49,7 +50,14 @@ def bare_app(**config: t.Any) -> Flask:
         ("KALEO_RESEND_INTERVAL", float("nan")),
         ("KALEO_RESEND_INTERVAL", float("inf")),
         ("KALEO_RESEND_INTERVAL", True),
+        ("KALEO_RESEND_INTERVAL", -1),
+        ("KALEO_RESEND_RESETS_EXPIRY", "yes"),
         ("KALEO_MAX_BULK_AMOUNT", 0),
+        ("KALEO_MAX_BULK_AMOUNT", -3),
+        ("KALEO_MAX_BULK_AMOUNT", "10"),
+        ("KALEO_MAX_BULK_AMOUNT", 2.5),
+        ("KALEO_MAX_BULK_AMOUNT", True),
+        ("KALEO_MAX_BULK_AMOUNT", None),
         ("KALEO_MAX_BULK_AMOUNT", 1_000_001),
         ("KALEO_DEFAULT_INVITE_ALLOCATION", 2.5),
         ("KALEO_DEFAULT_INVITE_ALLOCATION", "5"),
@@ -145,9 +153,11 @@ def accounts_kaleo(**options: t.Any) -> tuple[SQLAlchemy, type, Kaleo]:
     return own_db, Account, Kaleo(db=own_db, user_model=Account, **options)
 
 
-def accounts_app(own_db: SQLAlchemy, own_kaleo: Kaleo, database_url: str) -> Flask:
+def accounts_app(own_db: SQLAlchemy, own_kaleo: Kaleo, folder: Path) -> Flask:
+    """An app on its own SQLite file in ``folder`` (its kaleo tables are not the host
+    app's)."""
     app = bare_app(
-        SQLALCHEMY_DATABASE_URI=database_url,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'accounts.sqlite'}",
         SECRET_KEY="accounts secret",
         MAIL_DEFAULT_SENDER="invites@example.org",
         TESTING=True,
@@ -163,8 +173,7 @@ def accounts_app(own_db: SQLAlchemy, own_kaleo: Kaleo, database_url: str) -> Fla
     return app
 
 
-@pytest.mark.backends("sqlite")
-def test_models_follow_the_user_models_table_and_key(database_url: str) -> None:
+def test_models_follow_the_user_models_table_and_key(tmp_path: Path) -> None:
     own_db, account, own_kaleo = accounts_kaleo()
     columns = [
         own_kaleo.JoinInvitation.__table__.c.from_user_id,
@@ -177,7 +186,7 @@ def test_models_follow_the_user_models_table_and_key(database_url: str) -> None:
         assert isinstance(column.type, sa.String) and column.type.length == 36
     assert own_kaleo.JoinInvitation.metadata is own_db.metadata
 
-    app = accounts_app(own_db, own_kaleo, database_url)
+    app = accounts_app(own_db, own_kaleo, tmp_path)
     with app.test_request_context():
         alice = account(uid="a-1", address="alice@example.com")
         own_db.session.add(alice)
@@ -197,8 +206,7 @@ def test_models_follow_the_user_models_table_and_key(database_url: str) -> None:
         assert targets == {"accounts"}
 
 
-@pytest.mark.backends("sqlite")
-def test_custom_join_invitation_model(database_url: str) -> None:
+def test_custom_join_invitation_model(tmp_path: Path) -> None:
     def invitation_model(own_db: SQLAlchemy, account: type) -> type:
         class CampaignInvitation(JoinInvitationMixin, own_db.Model):  # type: ignore[name-defined,misc]
             __kaleo_user_model__ = account
@@ -208,7 +216,7 @@ def test_custom_join_invitation_model(database_url: str) -> None:
 
     own_db, account, own_kaleo = accounts_kaleo(join_invitation_model=invitation_model)
     assert own_kaleo.JoinInvitation.__name__ == "CampaignInvitation"
-    app = accounts_app(own_db, own_kaleo, database_url)
+    app = accounts_app(own_db, own_kaleo, tmp_path)
     with app.test_request_context():
         alice = account(uid="a-1", address="alice@example.com")
         own_db.session.add(alice)
@@ -239,8 +247,7 @@ def test_non_mixin_model_is_refused() -> None:
 PAGE = '{% from "kaleo/macros.html" import invite_form %}{{ invite_form(user) }}'
 
 
-@pytest.mark.backends("sqlite")
-def test_current_user_callable_without_flask_login(database_url: str) -> None:
+def test_current_user_callable_without_flask_login(tmp_path: Path) -> None:
     own_db = SQLAlchemy()
 
     class Member(own_db.Model):  # type: ignore[name-defined,misc]
@@ -252,7 +259,7 @@ def test_current_user_callable_without_flask_login(database_url: str) -> None:
 
     own_kaleo = Kaleo(db=own_db, user_model=Member, current_user=signed_in_member)
     app = bare_app(
-        SQLALCHEMY_DATABASE_URI=database_url,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'members.sqlite'}",
         SECRET_KEY="members secret",
         MAIL_DEFAULT_SENDER="invites@example.org",
         TESTING=True,
@@ -298,8 +305,7 @@ def test_current_user_callable_without_flask_login(database_url: str) -> None:
         assert response.json["status"] == "ERROR"
 
 
-@pytest.mark.backends("sqlite")
-def test_find_user_hook_replaces_the_member_lookup(database_url: str) -> None:
+def test_find_user_hook_replaces_the_member_lookup(tmp_path: Path) -> None:
     """An app can give its own member lookup (e.g. an indexed equality on a column that
     compares without case); invite() and the CLI's --user use it."""
     asked: list[str] = []
@@ -311,7 +317,7 @@ def test_find_user_hook_replaces_the_member_lookup(database_url: str) -> None:
         ).first()
 
     own_db, account, own_kaleo = accounts_kaleo(find_user=find_account)
-    app = accounts_app(own_db, own_kaleo, database_url)
+    app = accounts_app(own_db, own_kaleo, tmp_path)
     with app.test_request_context():
         alice = account(uid="a-1", address="alice@example.com")
         bob = account(uid="b-2", address="bob@example.com")

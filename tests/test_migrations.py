@@ -1,5 +1,5 @@
 """The example app's Flask-Migrate scripts build exactly the schema its models declare,
-on every database (DESIGN 2: the kaleo tables live in the app's own migrations)."""
+on every database (the kaleo tables live in the app's own migrations)."""
 
 from __future__ import annotations
 
@@ -17,23 +17,19 @@ from flask_migrate import upgrade
 
 from example_app import create_app
 from example_app.extensions import db
+from tests.helpers import drop_everything
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "example_app" / "migrations")
 KALEO_TABLES = {"kaleo_invitation_stat", "kaleo_join_invitation"}
 
-
-def drop_everything(engine: sa.Engine) -> None:
-    """Leave the database empty: every table, whoever made it, and alembic_version."""
-    metadata = sa.MetaData()
-    metadata.reflect(engine)
-    metadata.drop_all(engine)
+pytestmark = pytest.mark.all_backends
 
 
 @pytest.fixture
-def example_app(database_url: str) -> t.Iterator[Flask]:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True})
+def example_app(empty_database: str) -> t.Iterator[Flask]:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True})
     with app.app_context():
-        drop_everything(db.engine)
+        drop_everything(db.engine)  # the tables the app's first start made
         yield app
         db.session.remove()
         drop_everything(db.engine)
