@@ -275,7 +275,9 @@ class Statements:
         self.engine = engine
         self.executed: list[tuple[str, t.Any]] = []
 
-    def _record(self, conn: t.Any, cursor: t.Any, statement: str, parameters: t.Any, *_: t.Any):
+    def _record(
+        self, conn: t.Any, cursor: t.Any, statement: str, parameters: t.Any, *_: t.Any
+    ) -> None:
         self.executed.append((statement, parameters))
 
     def __enter__(self) -> Statements:

@@ -197,18 +197,6 @@ def test_spent_link_is_410(
         assert kaleo.pending_invitation() is None
 
 
-def test_link_remembered_then_expired_is_no_longer_pending(
-    app: Flask, client: FlaskClient, outbox: list[t.Any]
-) -> None:
-    token = send(app, outbox, "alice@example.com", "carol@example.com")
-    client.get(f"/invites/accept/{token}")
-    with app.app_context():
-        _expire(token)
-    with client:
-        client.get("/signup")
-        assert kaleo.pending_invitation() is None
-
-
 # -- kaleo.accept(): in the caller's transaction ---------------------------------------
 
 

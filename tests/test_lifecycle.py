@@ -52,6 +52,13 @@ def alice(client: FlaskClient, outbox: list[t.Any]) -> User:
     return user
 
 
+@pytest.fixture
+def invitation(app: Flask, alice: User) -> t.Any:
+    """Alice's invitation to carol@example.com as it was sent, detached."""
+    with app.app_context():
+        return snapshot("carol@example.com")
+
+
 def snapshot(email: str) -> t.Any:
     """The invitation to ``email`` as it is now, detached: usable after the context."""
     invitation = invitation_to(email)
@@ -97,7 +104,9 @@ def test_resend_issues_a_new_link_and_kills_the_old(
         2,
     )
     assert 'class="kaleo-resend"' in body["html_with_actions"]
-    assert "<form" not in body["html"]  # the seed's snippet binds every form in .invites
+    assert (
+        "<form" not in body["html"]
+    )  # kaleo's original jQuery snippet binds every form in .invites
     assert len(outbox) == 2 and outbox[1].recipients == ["carol@example.com"]
     new_link = link_of(outbox[1])
     assert new_link != old_link
@@ -122,9 +131,10 @@ def test_resend_issues_a_new_link_and_kills_the_old(
 
 @NO_WAIT
 @pytest.mark.settings(KALEO_RESEND_RESETS_EXPIRY=True, KALEO_DEFAULT_EXPIRATION=24)
-def test_resend_can_reset_the_expiry(app: Flask, client: FlaskClient, alice: User) -> None:
+def test_resend_can_reset_the_expiry(
+    app: Flask, client: FlaskClient, alice: User, invitation: t.Any
+) -> None:
     with app.app_context():
-        invitation = snapshot("carol@example.com")
         expire(invitation.id, hours_ago=-4)  # it expires in four hours
     assert act(client, "resend", invitation.id).json["status"] == "OK"
     with app.app_context():
@@ -133,10 +143,8 @@ def test_resend_can_reset_the_expiry(app: Flask, client: FlaskClient, alice: Use
 
 
 def test_resend_is_rate_limited(
-    app: Flask, client: FlaskClient, alice: User, outbox: list[t.Any]
+    app: Flask, client: FlaskClient, alice: User, invitation: t.Any, outbox: list[t.Any]
 ) -> None:
-    with app.app_context():
-        invitation = snapshot("carol@example.com")
     response = act(client, "resend", invitation.id)
     assert response.json["status"] == "ERROR"
     assert (
@@ -183,10 +191,9 @@ def test_resend_delivery_failure_keeps_the_old_link(
 
 @NO_WAIT
 def test_an_expired_invitation_cannot_be_resent(
-    app: Flask, client: FlaskClient, alice: User, outbox: list[t.Any]
+    app: Flask, client: FlaskClient, alice: User, invitation: t.Any, outbox: list[t.Any]
 ) -> None:
     with app.app_context():
-        invitation = snapshot("carol@example.com")
         expire(invitation.id)
     response = act(client, "resend", invitation.id)
     assert response.json["status"] == "ERROR"
@@ -201,13 +208,11 @@ def test_an_expired_invitation_cannot_be_resent(
 
 
 def test_revoke_gives_the_invitation_back_and_kills_the_link(
-    app: Flask, client: FlaskClient, alice: User, outbox: list[t.Any]
+    app: Flask, client: FlaskClient, alice: User, invitation: t.Any, outbox: list[t.Any]
 ) -> None:
     link = link_of(outbox[0])
     visitor = app.test_client()
     assert visitor.get(link).status_code == 303  # remembered in the visitor's session
-    with app.app_context():
-        invitation = snapshot("carol@example.com")
     with received(signals.invite_revoked) as calls:
         response = act(client, "revoke", invitation.id)
     body = response.json
@@ -234,10 +239,8 @@ def test_revoke_gives_the_invitation_back_and_kills_the_link(
 
 
 def test_revoke_twice_or_after_acceptance_is_refused(
-    app: Flask, client: FlaskClient, alice: User
+    app: Flask, client: FlaskClient, alice: User, invitation: t.Any
 ) -> None:
-    with app.app_context():
-        invitation = snapshot("carol@example.com")
     assert act(client, "revoke", invitation.id).json["status"] == "OK"
     response = act(client, "revoke", invitation.id)
     assert response.json["status"] == "ERROR" and "withdrawn" in response.json["errors"]
@@ -257,9 +260,10 @@ def test_revoke_twice_or_after_acceptance_is_refused(
             kaleo.revoke(invitation_to("carol@example.com"))
 
 
-def test_an_expired_invitation_can_be_revoked(app: Flask, client: FlaskClient, alice: User) -> None:
+def test_an_expired_invitation_can_be_revoked(
+    app: Flask, client: FlaskClient, alice: User, invitation: t.Any
+) -> None:
     with app.app_context():
-        invitation = snapshot("carol@example.com")
         expire(invitation.id)
     response = act(client, "revoke", invitation.id)
     assert response.json["status"] == "OK" and response.json["invitations_remaining"] == 3
@@ -270,10 +274,9 @@ def test_an_expired_invitation_can_be_revoked(app: Flask, client: FlaskClient, a
 
 @pytest.mark.parametrize("action", ["resend", "revoke"])
 def test_someone_elses_invitation_is_a_404(
-    app: Flask, client: FlaskClient, alice: User, action: str
+    app: Flask, client: FlaskClient, alice: User, invitation: t.Any, action: str
 ) -> None:
     with app.app_context():
-        invitation = snapshot("carol@example.com")
         mallory = make_user("mallory@example.com", allocation=3)
     login(client, mallory)
     for target in (invitation.id, 999999, "abc", "1e3"):
@@ -287,10 +290,8 @@ def test_someone_elses_invitation_is_a_404(
 
 @pytest.mark.parametrize("action", ["resend", "revoke"])
 def test_login_csrf_and_method_are_enforced(
-    app: Flask, client: FlaskClient, alice: User, action: str
+    app: Flask, client: FlaskClient, alice: User, invitation: t.Any, action: str
 ) -> None:
-    with app.app_context():
-        invitation = snapshot("carol@example.com")
     token = csrf_token(client)
     response = act(client, action, invitation.id, csrf=False)
     assert response.status_code == 400 and response.json["status"] == "ERROR"
@@ -308,10 +309,8 @@ def test_login_csrf_and_method_are_enforced(
 @NO_WAIT
 @pytest.mark.settings(WTF_CSRF_CHECK_DEFAULT=False)
 def test_csrf_is_checked_without_global_protection(
-    app: Flask, client: FlaskClient, alice: User
+    app: Flask, client: FlaskClient, alice: User, invitation: t.Any
 ) -> None:
-    with app.app_context():
-        invitation = snapshot("carol@example.com")
     response = act(client, "revoke", invitation.id, csrf=False)
     assert response.status_code == 400
     assert act(client, "revoke", invitation.id).json["status"] == "OK"
@@ -319,10 +318,8 @@ def test_csrf_is_checked_without_global_protection(
 
 @NO_WAIT
 def test_browser_posts_redirect_back_with_a_flash(
-    app: Flask, client: FlaskClient, alice: User
+    app: Flask, client: FlaskClient, alice: User, invitation: t.Any
 ) -> None:
-    with app.app_context():
-        invitation = snapshot("carol@example.com")
     headers = {**BROWSER, "Referer": "http://localhost/"}
     for action, said in (("resend", "sent again"), ("revoke", "revoked"), ("revoke", "withdrawn")):
         response = act(client, action, invitation.id, headers=headers)
@@ -336,7 +333,7 @@ def test_browser_posts_redirect_back_with_a_flash(
 
 
 def test_sent_list_has_no_forms_by_default(app: Flask, client: FlaskClient, alice: User) -> None:
-    """The seed's snippet runs $('.invites form').ajaxForm(...): a form in the default
+    """Kaleo's original jQuery snippet runs $('.invites form').ajaxForm(...): a form in the default
     sent list would be sent as if it were the invite form."""
     assert post_invite(client, "dave@example.com").json["status"] == "OK"
     page = client.get("/").get_data(as_text=True)
@@ -371,13 +368,12 @@ def test_sent_list_offers_actions_by_state(app: Flask, client: FlaskClient, alic
 
 @pytest.mark.all_backends  # "expired" is a comparison of times in SQL
 def test_expiry_on_accept_and_pending_invitation(
-    app: Flask, client: FlaskClient, alice: User, outbox: list[t.Any]
+    app: Flask, client: FlaskClient, alice: User, invitation: t.Any, outbox: list[t.Any]
 ) -> None:
     link = link_of(outbox[0])
     visitor = app.test_client()
     assert visitor.get(link).status_code == 303
     with app.app_context():
-        invitation = snapshot("carol@example.com")
         expire(invitation.id)
         carol = make_user("carol@example.com")
         with pytest.raises(InvitationExpired):
@@ -420,7 +416,7 @@ def test_stats_count_every_state_in_one_query(
     }
 
 
-def invitation_of_id(app, email: str) -> int:
+def invitation_of_id(app: Flask, email: str) -> int:
     with app.app_context():
         return int(invitation_to(email).id)
 
@@ -449,10 +445,8 @@ def test_resend_too_soon_from_the_api(app: Flask, alice: User) -> None:
 
 @NO_WAIT
 def test_resend_respects_the_invite_permission(
-    app: Flask, client: FlaskClient, alice: User, invite_hook: SetHook
+    app: Flask, client: FlaskClient, alice: User, invitation: t.Any, invite_hook: SetHook
 ) -> None:
-    with app.app_context():
-        invitation = snapshot("carol@example.com")
     invite_hook(lambda user: False)
     response = act(client, "resend", invitation.id)
     assert response.json["status"] == "ERROR" and "not allowed" in response.json["errors"]

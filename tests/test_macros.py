@@ -133,9 +133,13 @@ def test_form_markup_for_the_original_jquery_snippet(app: Flask) -> None:
     assert page.one("div", cls="invites").find("form") == [form]
 
 
-def test_remaining_invites_is_the_bare_number(app: Flask) -> None:
+@pytest.mark.parametrize(
+    ("allocation", "shown"), [(7, "5"), (-1, "-1")], ids=["finite", "unlimited"]
+)
+def test_remaining_invites_is_the_bare_number(app: Flask, allocation: int, shown: str) -> None:
+    """Like kaleo's tag and the JSON's invitations_remaining: -1 means unlimited."""
     with app.app_context():
-        alice = make_user("alice@example.com", allocation=7)
+        alice = make_user("alice@example.com", allocation=allocation)
         add_invitations(alice, ["a@example.com", "b@example.com"])
         stat = kaleo.InvitationStat.__table__
         db.session.execute(sa.update(stat).values(invites_sent=2))
@@ -144,20 +148,9 @@ def test_remaining_invites_is_the_bare_number(app: Flask) -> None:
         '{% from "kaleo/macros.html" import remaining_invites %}{{ remaining_invites(user) }}'
     )
     markup, _ = render(app, alice, template)
-    assert markup == "5"
+    assert markup == shown
     _, page = render(app, alice)
-    assert page.one("span", cls="invitations_remaining").all_text() == "(5)"
-
-
-def test_remaining_invites_for_an_unlimited_user_is_minus_one(app: Flask) -> None:
-    """Like kaleo's tag and the JSON's invitations_remaining: -1 means unlimited."""
-    with app.app_context():
-        alice = make_user("alice@example.com", allocation=-1)
-    template = (
-        '{% from "kaleo/macros.html" import remaining_invites %}{{ remaining_invites(user) }}'
-    )
-    markup, _ = render(app, alice, template)
-    assert markup == "-1"
+    assert page.one("span", cls="invitations_remaining").all_text() == f"({shown})"
 
 
 def test_no_form_when_none_left(app: Flask) -> None:
