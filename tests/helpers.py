@@ -93,8 +93,11 @@ def logout(client: FlaskClient) -> None:
         del session["_user_id"]
 
 
-def signed_in(client: FlaskClient, email: str = "alice@example.com", allocation: int = 3) -> User:
-    """A new member with ``allocation`` invitations, signed in on ``client``."""
+def signed_in(
+    client: FlaskClient, email: str = "alice@example.com", allocation: int | None = 3
+) -> User:
+    """A new member with ``allocation`` invitations (None: no stat row), signed in on
+    ``client``: the logged-in client of most tests."""
     with client.application.app_context():
         user = make_user(email, allocation)
     login(client, user)

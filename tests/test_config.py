@@ -153,27 +153,43 @@ def accounts_kaleo(**options: t.Any) -> tuple[SQLAlchemy, type, Kaleo]:
     return own_db, Account, Kaleo(db=own_db, user_model=Account, **options)
 
 
-def accounts_app(own_db: SQLAlchemy, own_kaleo: Kaleo, folder: Path) -> Flask:
-    """An app on its own SQLite file in ``folder`` (its kaleo tables are not the host
-    app's)."""
-    app = bare_app(
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'accounts.sqlite'}",
-        SECRET_KEY="accounts secret",
-        MAIL_DEFAULT_SENDER="invites@example.org",
-        TESTING=True,
-        KALEO_USER_EMAIL_ATTRIBUTE="address",
-        KALEO_DEFAULT_INVITE_ALLOCATION=3,
-    )
-    own_db.init_app(app)
-    Mail(app)
-    own_kaleo.init_app(app)
-    app.register_blueprint(blueprint, url_prefix="/invites")
-    with app.app_context():
-        own_db.create_all()
-    return app
+OwnApp = t.Callable[..., Flask]
 
 
-def test_models_follow_the_user_models_table_and_key(tmp_path: Path) -> None:
+@pytest.fixture
+def own_app(tmp_path: Path) -> t.Iterator[OwnApp]:
+    """Builds an app around its own db and Kaleo, on its own SQLite file (its kaleo
+    tables are not the host app's); its engine is disposed after the test."""
+    made: list[tuple[Flask, SQLAlchemy]] = []
+
+    def build(own_db: SQLAlchemy, own_kaleo: Kaleo, **config: t.Any) -> Flask:
+        app = bare_app(
+            SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / f'own{len(made)}.sqlite'}",
+            SECRET_KEY="own secret",
+            MAIL_DEFAULT_SENDER="invites@example.org",
+            TESTING=True,
+            **config,
+        )
+        own_db.init_app(app)
+        Mail(app)
+        own_kaleo.init_app(app)
+        app.register_blueprint(blueprint, url_prefix="/invites")
+        with app.app_context():
+            own_db.create_all()
+        made.append((app, own_db))
+        return app
+
+    yield build
+    for app, own_db in made:
+        with app.app_context():
+            own_db.session.remove()
+            own_db.engine.dispose()
+
+
+ACCOUNTS = {"KALEO_USER_EMAIL_ATTRIBUTE": "address", "KALEO_DEFAULT_INVITE_ALLOCATION": 3}
+
+
+def test_models_follow_the_user_models_table_and_key(own_app: OwnApp) -> None:
     own_db, account, own_kaleo = accounts_kaleo()
     columns = [
         own_kaleo.JoinInvitation.__table__.c.from_user_id,
@@ -186,7 +202,7 @@ def test_models_follow_the_user_models_table_and_key(tmp_path: Path) -> None:
         assert isinstance(column.type, sa.String) and column.type.length == 36
     assert own_kaleo.JoinInvitation.metadata is own_db.metadata
 
-    app = accounts_app(own_db, own_kaleo, tmp_path)
+    app = own_app(own_db, own_kaleo, **ACCOUNTS)
     with app.test_request_context():
         alice = account(uid="a-1", address="alice@example.com")
         own_db.session.add(alice)
@@ -206,7 +222,7 @@ def test_models_follow_the_user_models_table_and_key(tmp_path: Path) -> None:
         assert targets == {"accounts"}
 
 
-def test_custom_join_invitation_model(tmp_path: Path) -> None:
+def test_custom_join_invitation_model(own_app: OwnApp) -> None:
     def invitation_model(own_db: SQLAlchemy, account: type) -> type:
         class CampaignInvitation(JoinInvitationMixin, own_db.Model):  # type: ignore[name-defined,misc]
             __kaleo_user_model__ = account
@@ -216,7 +232,7 @@ def test_custom_join_invitation_model(tmp_path: Path) -> None:
 
     own_db, account, own_kaleo = accounts_kaleo(join_invitation_model=invitation_model)
     assert own_kaleo.JoinInvitation.__name__ == "CampaignInvitation"
-    app = accounts_app(own_db, own_kaleo, tmp_path)
+    app = own_app(own_db, own_kaleo, **ACCOUNTS)
     with app.test_request_context():
         alice = account(uid="a-1", address="alice@example.com")
         own_db.session.add(alice)
@@ -247,7 +263,7 @@ def test_non_mixin_model_is_refused() -> None:
 PAGE = '{% from "kaleo/macros.html" import invite_form %}{{ invite_form(user) }}'
 
 
-def test_current_user_callable_without_flask_login(tmp_path: Path) -> None:
+def test_current_user_callable_without_flask_login(own_app: OwnApp) -> None:
     own_db = SQLAlchemy()
 
     class Member(own_db.Model):  # type: ignore[name-defined,misc]
@@ -258,17 +274,7 @@ def test_current_user_callable_without_flask_login(tmp_path: Path) -> None:
         return t.cast("Member | None", g.get("member"))
 
     own_kaleo = Kaleo(db=own_db, user_model=Member, current_user=signed_in_member)
-    app = bare_app(
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'members.sqlite'}",
-        SECRET_KEY="members secret",
-        MAIL_DEFAULT_SENDER="invites@example.org",
-        TESTING=True,
-        KALEO_DEFAULT_INVITE_ALLOCATION=2,
-    )
-    own_db.init_app(app)
-    Mail(app)
-    own_kaleo.init_app(app)
-    app.register_blueprint(blueprint, url_prefix="/invites")
+    app = own_app(own_db, own_kaleo, KALEO_DEFAULT_INVITE_ALLOCATION=2)
     assert not hasattr(app, "login_manager")
 
     @app.before_request
@@ -283,7 +289,6 @@ def test_current_user_callable_without_flask_login(tmp_path: Path) -> None:
         return render_template_string(PAGE, user=own_kaleo.current_user())
 
     with app.app_context():
-        own_db.create_all()
         own_db.session.add(Member(id=7, email="alice@example.com"))
         own_db.session.commit()
 
@@ -305,7 +310,7 @@ def test_current_user_callable_without_flask_login(tmp_path: Path) -> None:
         assert response.json["status"] == "ERROR"
 
 
-def test_find_user_hook_replaces_the_member_lookup(tmp_path: Path) -> None:
+def test_find_user_hook_replaces_the_member_lookup(own_app: OwnApp) -> None:
     """An app can give its own member lookup (e.g. an indexed equality on a column that
     compares without case); invite() and the CLI's --user use it."""
     asked: list[str] = []
@@ -317,7 +322,7 @@ def test_find_user_hook_replaces_the_member_lookup(tmp_path: Path) -> None:
         ).first()
 
     own_db, account, own_kaleo = accounts_kaleo(find_user=find_account)
-    app = accounts_app(own_db, own_kaleo, tmp_path)
+    app = own_app(own_db, own_kaleo, **ACCOUNTS)
     with app.test_request_context():
         alice = account(uid="a-1", address="alice@example.com")
         bob = account(uid="b-2", address="bob@example.com")

@@ -21,7 +21,6 @@ from tests.helpers import csrf_token
 from tests.helpers import expire
 from tests.helpers import invitation_count
 from tests.helpers import invitation_to
-from tests.helpers import login
 from tests.helpers import logout
 from tests.helpers import make_invitations
 from tests.helpers import make_user
@@ -132,9 +131,7 @@ def test_refused_no_invitations_left(app: Flask, client: FlaskClient) -> None:
 def test_refused_without_stat_row_and_default_allocation_zero(
     app: Flask, client: FlaskClient
 ) -> None:
-    with app.app_context():
-        alice = make_user("alice@example.com")  # no stat row: the default allocation, 0
-    login(client, alice)
+    alice = signed_in(client, allocation=None)  # no stat row: the default allocation, 0
     token = csrf_token(client)  # the page shows no form to read it from
     response = post_invite(client, "carol@example.com", token=token)
     assert "no invitations left" in assert_error(response)

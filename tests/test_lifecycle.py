@@ -25,7 +25,6 @@ from tests.helpers import accept_link
 from tests.helpers import csrf_token
 from tests.helpers import expire
 from tests.helpers import invitation_to
-from tests.helpers import login
 from tests.helpers import logout
 from tests.helpers import make_user
 from tests.helpers import post_invite
@@ -276,9 +275,7 @@ def test_an_expired_invitation_can_be_revoked(
 def test_someone_elses_invitation_is_a_404(
     app: Flask, client: FlaskClient, alice: User, invitation: t.Any, action: str
 ) -> None:
-    with app.app_context():
-        mallory = make_user("mallory@example.com", allocation=3)
-    login(client, mallory)
+    signed_in(client, "mallory@example.com")
     for target in (invitation.id, 999999, "abc", "1e3"):
         response = act(client, action, target)
         assert response.status_code == 404 and response.json["status"] == "ERROR"

@@ -24,6 +24,7 @@ from tests.helpers import invitation_to
 from tests.helpers import login
 from tests.helpers import make_user
 from tests.helpers import post_invite
+from tests.helpers import signed_in
 from tests.helpers import stat_row
 from tests.hostapp import User
 from tests.hostapp import db
@@ -40,9 +41,7 @@ def is_staff(user: User) -> bool:
 def staff(app: Flask, client: FlaskClient, manage_hook: SetHook) -> StaffPost:
     """A signed-in staff member; returns a function posting to a staff endpoint."""
     manage_hook(is_staff)
-    with app.app_context():
-        member = make_user("staff@example.com")
-    login(client, member)
+    signed_in(client, "staff@example.com", allocation=None)
     token = csrf_token(client)
 
     def post(action: str, headers: dict[str, str] | None = None, **form: str) -> t.Any:
@@ -88,9 +87,7 @@ def test_manage_permission_decorator_decides(
     app: Flask, client: FlaskClient, manage_hook: SetHook
 ) -> None:
     manage_hook(is_staff)
-    with app.app_context():
-        plain = make_user("plain@example.com")
-    login(client, plain)
+    signed_in(client, "plain@example.com", allocation=None)
     response = client.post(
         "/invites/staff/add", data={"csrf_token": csrf_token(client), "amount": "1"}, headers=AJAX
     )
@@ -245,9 +242,7 @@ def test_add_to_everyone_and_to_one(app: Flask, staff: StaffPost) -> None:
 
 
 def test_stat_counts_pending_and_expired(app: Flask, client: FlaskClient, staff: StaffPost) -> None:
-    with app.app_context():
-        alice = make_user("alice@example.com", allocation=5)
-    login(client, alice)
+    alice = signed_in(client, allocation=5)
     for address in ("one@example.com", "two@example.com", "three@example.com"):
         assert post_invite(client, address).json["status"] == "OK"
     with app.app_context():
@@ -310,9 +305,7 @@ def test_invite_permission_is_consulted_everywhere(
 def test_invite_endpoint_refuses_someone_the_hook_denies(
     app: Flask, client: FlaskClient, invite_hook: SetHook
 ) -> None:
-    with app.app_context():
-        muted = make_user("muted@example.com", allocation=3)
-    login(client, muted)
+    muted = signed_in(client, "muted@example.com")
     token = csrf_token(client)
     invite_hook(lambda user: False)
     response = post_invite(client, "friend@example.com", token=token)
