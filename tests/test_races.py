@@ -23,6 +23,7 @@ from werkzeug.serving import make_server
 from flask_kaleo.exceptions import InvitationAlreadyUsed
 from flask_kaleo.exceptions import InvitationNotPending
 from flask_kaleo.exceptions import InvitationRefused
+from flask_kaleo.exceptions import ResendTooSoon
 from tests.helpers import AJAX
 from tests.helpers import assert_error
 from tests.helpers import csrf_token
@@ -278,6 +279,75 @@ def test_twelve_accepts_of_one_invitation(app: Flask) -> None:
         assert (invitation.status, invitation.to_user_id) == ("accepted", winners[0])
         assert invitation.pending_email_key is None
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 2
+
+
+def test_accepts_and_revokes_of_one_invitation_at_once(app: Flask) -> None:
+    """Six new users accept one invitation while its inviter revokes it six times at
+    once: exactly one of the twelve wins, and the counters match the winner."""
+    alice = new_user(app, "alice@example.com", 1)
+    with app.test_request_context():
+        invitation_id = kaleo.invite(alice, "carol@example.com").id
+
+    def work(i: int, barrier: threading.Barrier) -> str:
+        with app.app_context():
+            invitation = db.session.get(kaleo.JoinInvitation, invitation_id)
+            if i % 2:
+                barrier.wait()
+                kaleo.revoke(invitation)
+                return "revoked"
+            user = User(email=f"carol{i}@example.com")
+            db.session.add(user)
+            db.session.flush()
+            barrier.wait()
+            try:
+                kaleo.accept(invitation, user)
+                db.session.commit()
+            except BaseException:
+                db.session.rollback()
+                raise
+            return "accepted"
+
+    results = race(12, work)
+
+    [winner] = [r for r in results if isinstance(r, str)]
+    for loser in results:
+        if not isinstance(loser, str):
+            assert isinstance(loser, InvitationNotPending), repr(loser)
+    stat = stat_of(app, alice)
+    expected = {"accepted": (1, 1, 2), "revoked": (0, 0, 1)}[winner]
+    with app.app_context():
+        invitation = db.session.get(kaleo.JoinInvitation, invitation_id)
+        users = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+        assert invitation.status == winner and invitation.pending_email_key is None
+    assert (stat.invites_sent, stat.invites_accepted, users) == expected
+
+
+@pytest.mark.settings(KALEO_RESEND_INTERVAL=0)
+def test_eight_resends_of_one_invitation_at_once(app: Flask, outbox: list[t.Any]) -> None:
+    """Eight resends at once, with no interval to wait: one swaps the token and mails
+    it; the others find the token already replaced and send nothing."""
+    alice = new_user(app, "alice@example.com", 1)
+    with app.test_request_context():
+        invitation_id = kaleo.invite(alice, "carol@example.com").id
+
+    def work(i: int, barrier: threading.Barrier) -> str:
+        with app.test_request_context():
+            invitation = db.session.get(kaleo.JoinInvitation, invitation_id)
+            barrier.wait()
+            kaleo.resend(invitation)
+            return str(invitation.token)
+
+    results = race(8, work)
+
+    [token] = [r for r in results if isinstance(r, str)]
+    for loser in results:
+        if not isinstance(loser, str):
+            assert isinstance(loser, ResendTooSoon), repr(loser)
+    assert len(outbox) == 2  # the invitation, then the one resend
+    with app.app_context():
+        invitation = kaleo.find_invitation(token)
+        assert invitation is not None and invitation.id == invitation_id
+    assert stat_of(app, alice).invites_sent == 1
 
 
 # -- bulk commands while invitations go out ------------------------------------------
