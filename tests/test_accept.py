@@ -25,6 +25,7 @@ from tests.helpers import expire
 from tests.helpers import login
 from tests.helpers import make_user
 from tests.helpers import post_invite
+from tests.helpers import received
 from tests.hostapp import User
 from tests.hostapp import db
 from tests.hostapp import kaleo
@@ -272,7 +273,7 @@ def test_accept_revoked_raises(app: Flask, outbox: list[t.Any]) -> None:
 
 
 def test_signals_on_send_and_accept(app: Flask, outbox: list[t.Any]) -> None:
-    received: list[tuple[str, t.Any, dict[str, tuple[str, str | None]]]] = []
+    log: list[tuple[str, t.Any, dict[str, tuple[str, str | None]]]] = []
 
     def recorder(name: str) -> t.Callable[..., None]:
         def record(sender: t.Any, **kwargs: t.Any) -> None:
@@ -280,7 +281,7 @@ def test_signals_on_send_and_accept(app: Flask, outbox: list[t.Any]) -> None:
             snapshot = {
                 key: (value.email, getattr(value, "status", None)) for key, value in kwargs.items()
             }
-            received.append((name, sender, snapshot))
+            log.append((name, sender, snapshot))
 
         return record
 
@@ -294,8 +295,8 @@ def test_signals_on_send_and_accept(app: Flask, outbox: list[t.Any]) -> None:
             carol = make_user("carol@example.com")
             kaleo.accept(invitation_for(token), carol)
             db.session.commit()
-    assert [(name, sender) for name, sender, _ in received] == [("sent", app), ("accepted", app)]
-    sent_kwargs, accepted_kwargs = received[0][2], received[1][2]
+    assert [(name, sender) for name, sender, _ in log] == [("sent", app), ("accepted", app)]
+    sent_kwargs, accepted_kwargs = log[0][2], log[1][2]
     assert sent_kwargs == {
         "invitation": ("carol@example.com", Status.SENT.value),
         "inviter": ("alice@example.com", None),
@@ -308,13 +309,11 @@ def test_signals_on_send_and_accept(app: Flask, outbox: list[t.Any]) -> None:
 
 
 def test_no_signal_on_refusal(app: Flask) -> None:
-    received: list[t.Any] = []
-    with signals.invite_sent.connected_to(lambda sender, **kw: received.append(kw)):
-        with app.test_request_context():
-            alice = make_user("alice@example.com", allocation=0)
-            with pytest.raises(NotEnoughInvitations):
-                kaleo.invite(alice, "carol@example.com")
-    assert received == []
+    with received(signals.invite_sent) as calls, app.test_request_context():
+        alice = make_user("alice@example.com", allocation=0)
+        with pytest.raises(NotEnoughInvitations):
+            kaleo.invite(alice, "carol@example.com")
+    assert calls == []
 
 
 def _three_inviters(app: Flask, outbox: list[t.Any]) -> dict[str, str]:
@@ -330,15 +329,6 @@ def _three_inviters(app: Flask, outbox: list[t.Any]) -> dict[str, str]:
     return tokens
 
 
-def _joined_record() -> tuple[list[dict[str, t.Any]], t.Callable[..., None]]:
-    received: list[dict[str, t.Any]] = []
-
-    def record(sender: t.Any, **kwargs: t.Any) -> None:
-        received.append(kwargs)
-
-    return received, record
-
-
 def _assert_joined(tokens: dict[str, str], carol: t.Any, joined: set[str]) -> None:
     for name in joined:
         invitation = invitation_for(tokens[name])
@@ -352,8 +342,7 @@ def _assert_joined(tokens: dict[str, str], carol: t.Any, joined: set[str]) -> No
 @pytest.mark.all_backends  # one set-based UPDATE over every inviter's row
 def test_accept_joins_the_other_inviters(app: Flask, outbox: list[t.Any]) -> None:
     tokens = _three_inviters(app, outbox)
-    received, record = _joined_record()
-    with signals.joined_independently.connected_to(record), app.app_context():
+    with received(signals.joined_independently) as calls, app.app_context():
         carol = make_user("carol@example.com")
         kaleo.accept(invitation_for(tokens["alice"]), carol)
         db.session.commit()
@@ -361,10 +350,11 @@ def test_accept_joins_the_other_inviters(app: Flask, outbox: list[t.Any]) -> Non
         _assert_joined(tokens, carol, {"bob", "dan"})
         bob = invitation_for(tokens["bob"]).from_user
         assert kaleo.stat_for(bob).invites_accepted == 0  # not accepted through bob's
-        inviters = sorted(kw["inviter"].email for kw in received)
-        assert inviters == ["bob@example.com", "dan@example.com"]
-        assert all(kw["invitee"].email == "carol@example.com" for kw in received)
-        assert all(kw["invitation"].status == "joined" for kw in received)
+        joined = [invitation_for(tokens[name]) for name in ("bob", "dan")]
+        assert sorted((call["invitation"], call["inviter"]) for call in calls) == sorted(
+            (invitation.id, invitation.from_user_id) for invitation in joined
+        )
+        assert all(call["invitee"] == carol.id for call in calls)
 
 
 @pytest.mark.all_backends
@@ -372,8 +362,7 @@ def test_process_independent_joins(app: Flask, outbox: list[t.Any]) -> None:
     tokens = _three_inviters(app, outbox)
     with app.app_context():
         _revoke(tokens["bob"])  # a revoked invitation stays revoked
-    received, record = _joined_record()
-    with signals.joined_independently.connected_to(record), app.app_context():
+    with received(signals.joined_independently) as calls, app.app_context():
         carol = make_user("carol@example.com")
         changed = kaleo.process_independent_joins(carol, "Carol@EXAMPLE.com")
         db.session.commit()
@@ -385,7 +374,7 @@ def test_process_independent_joins(app: Flask, outbox: list[t.Any]) -> None:
         bob = invitation_for(tokens["bob"])
         assert (bob.status, bob.to_user_id) == (Status.REVOKED.value, None)
         assert kaleo.process_independent_joins(carol, "carol@example.com") == []
-        assert sorted(kw["invitation"].id for kw in received) == sorted(i.id for i in changed)
+        assert sorted(call["invitation"] for call in calls) == sorted(i.id for i in changed)
 
 
 # -- invite-only ----------------------------------------------------------------------
