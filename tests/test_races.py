@@ -239,30 +239,46 @@ def test_same_address_at_once(app: Flask, live_port: int, outbox: list[t.Any]) -
     assert len(outbox) == 2
 
 
-# -- accepting, through the Python API ------------------------------------------------
+# -- accepting, revoking and resending, through the Python API ------------------------
+
+
+def one_invitation(app: Flask) -> tuple[User, int]:
+    """alice (one invitation) has invited carol@example.com; the invitation's id."""
+    alice = new_user(app, "alice@example.com", 1)
+    with app.test_request_context():
+        return alice, int(kaleo.invite(alice, "carol@example.com").id)
+
+
+def accept_as_new_user(i: int, invitation_id: int, barrier: threading.Barrier) -> int:
+    """Create user ``carol<i>`` and accept with it in one transaction (inside an app
+    context), once the racers are lined up; the new user's id."""
+    user = User(email=f"carol{i}@example.com")
+    db.session.add(user)
+    db.session.flush()
+    invitation = db.session.get(kaleo.JoinInvitation, invitation_id)
+    barrier.wait()
+    try:
+        kaleo.accept(invitation, user)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return int(user.id)
+
+
+def users(app: Flask) -> int:
+    with app.app_context():
+        return int(db.session.scalar(sa.select(sa.func.count()).select_from(User)) or 0)
 
 
 def test_twelve_accepts_of_one_invitation(app: Flask) -> None:
     """12 new users accept one invitation at once, each in its own transaction that
     also creates the user: one wins; the others are told it was already used."""
-    alice = new_user(app, "alice@example.com", 1)
-    with app.test_request_context():
-        invitation_id = kaleo.invite(alice, "carol@example.com").id
+    alice, invitation_id = one_invitation(app)
 
     def work(i: int, barrier: threading.Barrier) -> int:
         with app.app_context():
-            user = User(email=f"carol{i}@example.com")
-            db.session.add(user)
-            db.session.flush()
-            invitation = db.session.get(kaleo.JoinInvitation, invitation_id)
-            barrier.wait()
-            try:
-                kaleo.accept(invitation, user)
-                db.session.commit()
-            except BaseException:
-                db.session.rollback()
-                raise
-            return int(user.id)
+            return accept_as_new_user(i, invitation_id, barrier)
 
     results = race(12, work)
 
@@ -278,33 +294,22 @@ def test_twelve_accepts_of_one_invitation(app: Flask) -> None:
         invitation = db.session.get(kaleo.JoinInvitation, invitation_id)
         assert (invitation.status, invitation.to_user_id) == ("accepted", winners[0])
         assert invitation.pending_email_key is None
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 2
+    assert users(app) == 2
 
 
 def test_accepts_and_revokes_of_one_invitation_at_once(app: Flask) -> None:
     """Six new users accept one invitation while its inviter revokes it six times at
     once: exactly one of the twelve wins, and the counters match the winner."""
-    alice = new_user(app, "alice@example.com", 1)
-    with app.test_request_context():
-        invitation_id = kaleo.invite(alice, "carol@example.com").id
+    alice, invitation_id = one_invitation(app)
 
     def work(i: int, barrier: threading.Barrier) -> str:
         with app.app_context():
-            invitation = db.session.get(kaleo.JoinInvitation, invitation_id)
             if i % 2:
+                invitation = db.session.get(kaleo.JoinInvitation, invitation_id)
                 barrier.wait()
                 kaleo.revoke(invitation)
                 return "revoked"
-            user = User(email=f"carol{i}@example.com")
-            db.session.add(user)
-            db.session.flush()
-            barrier.wait()
-            try:
-                kaleo.accept(invitation, user)
-                db.session.commit()
-            except BaseException:
-                db.session.rollback()
-                raise
+            accept_as_new_user(i, invitation_id, barrier)
             return "accepted"
 
     results = race(12, work)
@@ -317,18 +322,15 @@ def test_accepts_and_revokes_of_one_invitation_at_once(app: Flask) -> None:
     expected = {"accepted": (1, 1, 2), "revoked": (0, 0, 1)}[winner]
     with app.app_context():
         invitation = db.session.get(kaleo.JoinInvitation, invitation_id)
-        users = db.session.scalar(sa.select(sa.func.count()).select_from(User))
         assert invitation.status == winner and invitation.pending_email_key is None
-    assert (stat.invites_sent, stat.invites_accepted, users) == expected
+    assert (stat.invites_sent, stat.invites_accepted, users(app)) == expected
 
 
 @pytest.mark.settings(KALEO_RESEND_INTERVAL=0)
 def test_eight_resends_of_one_invitation_at_once(app: Flask, outbox: list[t.Any]) -> None:
     """Eight resends at once, with no interval to wait: one swaps the token and mails
     it; the others find the token already replaced and send nothing."""
-    alice = new_user(app, "alice@example.com", 1)
-    with app.test_request_context():
-        invitation_id = kaleo.invite(alice, "carol@example.com").id
+    alice, invitation_id = one_invitation(app)
 
     def work(i: int, barrier: threading.Barrier) -> str:
         with app.test_request_context():
