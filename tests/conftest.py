@@ -30,6 +30,8 @@ from flask.testing import FlaskClient
 from tests.helpers import SetHook
 from tests.helpers import SMTPServer
 from tests.helpers import Statements
+from tests.helpers import build_schema
+from tests.helpers import clear_rows
 from tests.helpers import drop_everything
 from tests.helpers import skip_or_fail
 from tests.hostapp import create_app
@@ -100,15 +102,6 @@ def database_url(
     engine.dispose()
 
 
-def build_schema(url: str) -> None:
-    engine = sa.create_engine(url)
-    try:
-        drop_everything(engine)
-        db.metadata.create_all(engine)
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture
 def empty_database(database_url: str) -> t.Iterator[str]:
     """The database with no tables at all (for tests that build their own schema);
@@ -131,9 +124,7 @@ def app(database_url: str, request: pytest.FixtureRequest) -> t.Iterator[Flask]:
     yield app
     with app.app_context():
         db.session.remove()
-        with db.engine.begin() as connection:
-            for table in reversed(db.metadata.sorted_tables):
-                connection.execute(table.delete())
+        clear_rows(db.engine)
         db.engine.dispose()
 
 

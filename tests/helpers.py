@@ -54,6 +54,33 @@ def drop_everything(engine: sa.Engine) -> None:
     metadata.drop_all(engine)
 
 
+def build_schema(url: str) -> None:
+    """The host app's tables, and nothing else, in the database at ``url``."""
+    engine = sa.create_engine(url)
+    try:
+        drop_everything(engine)
+        db.metadata.create_all(engine)
+    finally:
+        engine.dispose()
+
+
+def clear_rows(engine: sa.Engine) -> None:
+    """Delete every row of the host app's tables, children first. MariaDB truncates:
+    a deleted row lingers in a unique index until purged, and a racer inserting the
+    same address again would take a gap lock on it that blocks the other racers."""
+    tables = list(reversed(db.metadata.sorted_tables))
+    with engine.begin() as connection:
+        if connection.dialect.name in ("mysql", "mariadb"):
+            quote = connection.dialect.identifier_preparer.quote
+            connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 0")
+            for table in tables:
+                connection.exec_driver_sql(f"TRUNCATE TABLE {quote(table.name)}")
+            connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
 # -- users and sessions ----------------------------------------------------------------
 
 
