@@ -172,8 +172,7 @@ def test_the_bound_is_a_setting(app: Flask, staff: StaffPost) -> None:
 
 def test_unknown_user_is_a_404_error(app: Flask, staff: StaffPost, client: FlaskClient) -> None:
     response = staff("topoff", amount="3", user="<b>nobody</b>@example.com")
-    assert_error(response, 404, text="&lt;b&gt;nobody&lt;/b&gt;@example.com")
-    assert response.json["error_list"]["user"]
+    assert_error(response, 404, field="user", text="&lt;b&gt;nobody&lt;/b&gt;@example.com")
     assert_error(staff("add", amount="3", user="999999"), 404, text="no user")
     assert_error(client.get("/invites/staff/stat/nobody@example.com"), 404, text="no user")
     assert_error(client.get("/invites/staff/stat/not-a-number"), 404, text="no user")
