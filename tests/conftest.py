@@ -174,7 +174,7 @@ def restore_kaleo() -> t.Iterator[None]:
     parts = (kaleo, kaleo.permissions)
     saved = [dict(vars(part)) for part in parts]
     yield
-    for part, state in zip(parts, saved):
+    for part, state in zip(parts, saved, strict=True):
         vars(part).clear()
         vars(part).update(state)
 
