@@ -1,22 +1,25 @@
-"""Fixtures: the host app on each database, clients, users, mail and statement counting.
+"""Fixtures and hooks: the host app on a database, clients, mail, statements, hooks.
 
-The suite runs on SQLite always, and on PostgreSQL and MariaDB when their URLs are set:
+A test runs on SQLite unless its meaning depends on the database. Those say so:
+
+    pytestmark = pytest.mark.all_backends          # SQLite, PostgreSQL and MariaDB
+    @pytest.mark.backends("postgresql")            # only the databases named
+
+and run on PostgreSQL and MariaDB when their URLs are set:
 
     KALEO_TEST_POSTGRESQL_URL=postgresql+psycopg://postgres@127.0.0.1/kaleo_test
     KALEO_TEST_MARIADB_URL=mysql+pymysql://root@127.0.0.1/kaleo_test
 
 Without a URL those backends are skipped with a reason; with KALEO_TEST_REQUIRE_ALL=1
 (as .ci/run sets) a missing database or browser fails the run instead.
+
+The schema is built once per database per session; each test gets a new app on it and
+its rows are deleted afterwards.
 """
 
 from __future__ import annotations
 
-import contextlib
-import email
-import email.message
 import os
-import re
-import socket
 import typing as t
 
 import pytest
@@ -24,21 +27,28 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.hostapp import User
+from tests.helpers import SetHook
+from tests.helpers import SMTPServer
+from tests.helpers import Statements
+from tests.helpers import build_schema
+from tests.helpers import clear_rows
+from tests.helpers import drop_everything
+from tests.helpers import skip_or_fail
 from tests.hostapp import create_app
 from tests.hostapp import db
 from tests.hostapp import kaleo
 from tests.hostapp import mail
 
+BACKENDS = ("sqlite", "postgresql", "mariadb")
 BACKEND_URL_VARIABLES = {
     "postgresql": "KALEO_TEST_POSTGRESQL_URL",
     "mariadb": "KALEO_TEST_MARIADB_URL",
 }
-REQUIRE_ALL = os.environ.get("KALEO_TEST_REQUIRE_ALL") == "1"
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "settings(**config): extra app config for the test")
+    config.addinivalue_line("markers", "all_backends: run on SQLite, PostgreSQL and MariaDB")
     config.addinivalue_line("markers", "backends(*names): run only on these databases")
     config.addinivalue_line("markers", "browser: drives headless Chromium (tests/e2e)")
 
@@ -56,62 +66,66 @@ def pytest_terminal_summary(terminalreporter: t.Any) -> None:
         )
 
 
-def skip_or_fail(reason: str) -> t.NoReturn:
-    """Skip outside CI; in CI (KALEO_TEST_REQUIRE_ALL=1) nothing that matters is skipped."""
-    if REQUIRE_ALL:
-        pytest.fail(f"{reason} (KALEO_TEST_REQUIRE_ALL=1 forbids skipping it)")
-    pytest.skip(reason)
-
-
-BACKENDS = ("sqlite", "postgresql", "mariadb")
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run each database test on every backend, or on those its ``backends`` marker
-    names (so a PostgreSQL-only test is never collected, rather than skipped, for the
-    others)."""
-    if "database_url" in metafunc.fixturenames:
-        marker = metafunc.definition.get_closest_marker("backends")
-        backends = [b for b in BACKENDS if marker is None or b in marker.args]
-        metafunc.parametrize("database_url", backends, indirect=True)
+    """Give each database test its backends: those its ``backends`` marker names, all
+    three with ``all_backends``, else SQLite alone. A backend a test does not name is
+    never collected for it, rather than skipped."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    named = metafunc.definition.get_closest_marker("backends")
+    if named is not None:
+        backends = [backend for backend in BACKENDS if backend in named.args]
+    elif metafunc.definition.get_closest_marker("all_backends") is not None:
+        backends = list(BACKENDS)
+    else:
+        backends = ["sqlite"]
+    metafunc.parametrize("database_url", backends, indirect=True, scope="session")
 
 
-@pytest.fixture
-def database_url(request: pytest.FixtureRequest, tmp_path: t.Any) -> str:
+@pytest.fixture(scope="session")
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> t.Iterator[str]:
+    """A database with the host app's schema, built once for the session."""
     backend = request.param
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'kaleo.sqlite'}"
-    variable = BACKEND_URL_VARIABLES[backend]
-    url = os.environ.get(variable)
-    if not url:
-        skip_or_fail(f"{backend}: set {variable} to run the suite on it")
-    return url
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'kaleo.sqlite'}"
+    else:
+        variable = BACKEND_URL_VARIABLES[backend]
+        url = os.environ.get(variable, "")
+        if not url:
+            skip_or_fail(f"{backend}: set {variable} to run the suite on it")
+    build_schema(url)
+    yield url
+    engine = sa.create_engine(url)
+    drop_everything(engine)
+    engine.dispose()
 
 
 @pytest.fixture
-def app_settings() -> dict[str, t.Any]:
-    """Extra app config from a fixture (a test class can override it, e.g. with the port
-    of an SMTP server started for it); ``settings`` markers apply on top."""
-    return {}
+def empty_database(database_url: str) -> t.Iterator[str]:
+    """The database with no tables at all (for tests that build their own schema);
+    the host app's schema is built again afterwards."""
+    engine = sa.create_engine(database_url)
+    drop_everything(engine)
+    engine.dispose()
+    yield database_url
+    build_schema(database_url)
 
 
 @pytest.fixture
-def app(
-    database_url: str, request: pytest.FixtureRequest, app_settings: dict[str, t.Any]
-) -> t.Iterator[Flask]:
-    settings: dict[str, t.Any] = dict(app_settings)
+def app(database_url: str, request: pytest.FixtureRequest) -> t.Iterator[Flask]:
+    """The host app on the test's database, with the config of its ``settings``
+    markers (the closest wins); its rows are deleted after the test."""
+    settings: dict[str, t.Any] = {}
     for marker in reversed(list(request.node.iter_markers("settings"))):
         settings.update(marker.kwargs)
     app = create_app(database_url, **settings)
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
     yield app
     with app.app_context():
         db.session.remove()
-        db.drop_all()
-        for engine in db.engines.values():
-            engine.dispose()
+        clear_rows(db.engine)
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -127,154 +141,51 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def outbox(app: Flask) -> t.Iterator[list[t.Any]]:
+    """What Flask-Mail sends (suppressed: nothing leaves the process)."""
     with mail.record_messages() as messages:
         yield messages
 
 
-def make_user(email: str, allocation: int | None = None) -> User:
-    """A committed user; with ``allocation``, a stat row allocating that many."""
-    user = User(email=email)
-    db.session.add(user)
-    db.session.commit()
-    if allocation is not None:
-        db.session.add(
-            kaleo.InvitationStat(
-                user_id=user.id, invites_allocated=allocation, invites_sent=0, invites_accepted=0
-            )
-        )
-        db.session.commit()
-    db.session.refresh(user)  # loaded, so it can be used after the app context ends
-    return user
-
-
-def login(client: FlaskClient, user: User) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
-
-
-def csrf_token(client: FlaskClient) -> str:
-    """The CSRF token of the client's session, read from the invite form's markup."""
-    return find_csrf_token(client.get("/").get_data(as_text=True))
-
-
-def find_csrf_token(page: str) -> str:
-    """The value of the CSRF field in a page's invite form."""
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert match is not None, "the page has no CSRF field"
-    return match.group(1)
-
-
-AJAX = {"X-Requested-With": "XMLHttpRequest", "Accept": "application/json, */*; q=0.01"}
-BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
-
-
-def post_invite(
-    client: FlaskClient,
-    email: str,
-    message: str | None = None,
-    *,
-    headers: dict[str, str] | None = None,
-    token: str | None = None,
-) -> t.Any:
-    """POST the invite form the way the seed's jQuery snippet does."""
-    data = {"email_address": email, "csrf_token": token or csrf_token(client)}
-    if message is not None:
-        data["message"] = message
-    return client.post("/invites/invite", data=data, headers=headers or AJAX)
-
-
-class StatementCounter:
-    """Counts the SQL statements an engine executes inside ``with counter:``."""
-
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
-        self.statements: list[str] = []
-
-    def _record(self, conn: t.Any, cursor: t.Any, statement: str, *args: t.Any) -> None:
-        self.statements.append(statement)
-
-    def __enter__(self) -> StatementCounter:
-        self.statements.clear()
-        sa.event.listen(self.engine, "before_cursor_execute", self._record)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        sa.event.remove(self.engine, "before_cursor_execute", self._record)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
+@pytest.fixture
+def smtp(app: Flask) -> t.Iterator[SMTPServer]:
+    """Real delivery for this test, to an SMTP server on 127.0.0.1."""
+    server = SMTPServer()
+    server.start()
+    state = app.extensions["mail"]
+    saved = (state.server, state.port, state.suppress)
+    state.server, state.port, state.suppress = "127.0.0.1", server.port, False
+    try:
+        yield server
+    finally:
+        state.server, state.port, state.suppress = saved
+        server.stop()
 
 
 @pytest.fixture
-def count_statements(
-    app: Flask,
-) -> t.Callable[[], contextlib.AbstractContextManager[StatementCounter]]:
-    def counter() -> StatementCounter:
-        with app.app_context():
-            return StatementCounter(db.engine)
-
-    return counter
+def statements(app: Flask) -> Statements:
+    """A recorder of the statements the app's engine runs inside ``with statements:``."""
+    with app.app_context():
+        return Statements(db.engine)
 
 
-# -- a real SMTP server on loopback ------------------------------------------------
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class SMTPHandler:
-    """An aiosmtpd handler that keeps what it accepts, or refuses at one stage.
-
-    ``refuse_at`` is None (accept), ``"RCPT"`` or ``"DATA"``; a test flips it to see a
-    retry succeed once the server accepts again.
-    """
-
-    def __init__(self) -> None:
-        self.port = 0
-        self.refuse_at: str | None = None
-        self.messages: list[email.message.Message] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-
-    async def handle_RCPT(
-        self, server: t.Any, session: t.Any, envelope: t.Any, address: str, options: t.Any
-    ) -> str:
-        if self.refuse_at == "RCPT":
-            return "550 5.1.1 Mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: t.Any, session: t.Any, envelope: t.Any) -> str:
-        if self.refuse_at == "DATA":
-            return "550 5.7.1 Message rejected"
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.messages.append(email.message_from_bytes(envelope.original_content))
-        return "250 Message accepted for delivery"
+@pytest.fixture(autouse=True)
+def restore_kaleo() -> t.Iterator[None]:
+    """Whatever a test sets on the shared extension (a permission hook) is undone."""
+    parts = (kaleo, kaleo.permissions)
+    saved = [dict(vars(part)) for part in parts]
+    yield
+    for part, state in zip(parts, saved, strict=True):
+        vars(part).clear()
+        vars(part).update(state)
 
 
 @pytest.fixture
-def smtp_handler() -> t.Iterator[SMTPHandler]:
-    """A real SMTP server on 127.0.0.1 (aiosmtpd); yields its handler."""
-    from aiosmtpd.controller import Controller
-
-    handler = SMTPHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.port = controller.port
-    yield handler
-    controller.stop()
+def invite_hook() -> SetHook:
+    """Sets the invite permission of the shared extension, for this test only."""
+    return kaleo.invite_permission
 
 
-def message_text(message: email.message.Message, subtype: str) -> str:
-    """The decoded ``text/<subtype>`` part of a received email."""
-    for part in message.walk():
-        if part.get_content_type() == f"text/{subtype}":
-            payload = part.get_payload(decode=True)
-            assert isinstance(payload, bytes)
-            return payload.decode(part.get_content_charset() or "utf-8")
-    raise AssertionError(f"the email has no text/{subtype} part")
+@pytest.fixture
+def manage_hook() -> SetHook:
+    """Sets the manage permission of the shared extension, for this test only."""
+    return kaleo.manage_permission

@@ -1,4 +1,4 @@
-"""A host application written the way DESIGN.md section 2 tells users to."""
+"""A host application written the way docs/quickstart.md tells users to: the app under test."""
 
 from __future__ import annotations
 

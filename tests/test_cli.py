@@ -1,4 +1,5 @@
-"""``flask kaleo add-invites`` and ``topoff-invites`` (DESIGN 8), through Flask's CLI runner.
+"""``flask kaleo add-invites`` and ``topoff-invites``, through Flask's CLI runner. Their
+set-based statements run on every database; usage errors and the group's name on SQLite.
 
 Each test builds users of every kind: none left, some left, plenty left, unlimited, and
 no stat row at all (which counts with ``KALEO_DEFAULT_INVITE_ALLOCATION``).
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from click.testing import Result
 from flask import Flask
 
-from tests.conftest import StatementCounter
+from tests.helpers import Statements
 from tests.hostapp import User
 from tests.hostapp import db
 from tests.hostapp import kaleo
@@ -82,6 +83,7 @@ def changed(before: Stats, after: Stats) -> dict[str, tuple[int, int] | None]:
 # -- add-invites ---------------------------------------------------------------------
 
 
+@pytest.mark.all_backends
 def test_add_invites_adds_to_users_with_none_left_and_counts_rowless_users_as_empty(
     app: Flask, people: Stats
 ) -> None:
@@ -96,6 +98,7 @@ def test_add_invites_adds_to_users_with_none_left_and_counts_rowless_users_as_em
         }
 
 
+@pytest.mark.all_backends
 @pytest.mark.settings(KALEO_DEFAULT_INVITE_ALLOCATION=3)
 def test_add_invites_leaves_rowless_users_alone_when_the_default_leaves_them_some(
     app: Flask, people: Stats
@@ -109,6 +112,7 @@ def test_add_invites_leaves_rowless_users_alone_when_the_default_leaves_them_som
         assert kaleo.invitations_remaining(norow) == 3
 
 
+@pytest.mark.all_backends
 @pytest.mark.parametrize(
     "default", [0, pytest.param(3, marks=pytest.mark.settings(KALEO_DEFAULT_INVITE_ALLOCATION=3))]
 )
@@ -131,6 +135,7 @@ def test_add_invites_all_adds_to_every_finite_allocation(
 # -- topoff-invites ------------------------------------------------------------------
 
 
+@pytest.mark.all_backends
 @pytest.mark.parametrize(
     "default", [0, pytest.param(3, marks=pytest.mark.settings(KALEO_DEFAULT_INVITE_ALLOCATION=3))]
 )
@@ -152,6 +157,7 @@ def test_topoff_gives_everyone_at_least_n_and_leaves_richer_and_unlimited_users(
             assert remaining == -1 or remaining >= 4, user
 
 
+@pytest.mark.all_backends
 @pytest.mark.settings(KALEO_DEFAULT_INVITE_ALLOCATION=3)
 def test_topoff_below_the_default_needs_no_rows_for_rowless_users(
     app: Flask, people: Stats
@@ -166,6 +172,7 @@ def test_topoff_below_the_default_needs_no_rows_for_rowless_users(
 # -- one user ------------------------------------------------------------------------
 
 
+@pytest.mark.all_backends
 @pytest.mark.parametrize("how", ["email", "EMAIL", "id"])
 @pytest.mark.parametrize(
     ("command", "target", "expected", "output"),
@@ -211,6 +218,7 @@ def test_user_option_targets_one_user_by_email_in_any_case_or_by_id(
         assert changed(people, stats()) == {target: expected}
 
 
+@pytest.mark.all_backends
 def test_user_option_on_a_user_who_needs_nothing_reports_zero(app: Flask, people: Stats) -> None:
     result = run(app, "kaleo", "add-invites", "10", "--user", "plenty2@example.com")
 
@@ -255,6 +263,7 @@ def test_bad_input_is_a_usage_error_that_changes_nothing(
 # -- set-based: the same statements for 10 users as for 300 --------------------------
 
 
+@pytest.mark.all_backends
 @pytest.mark.parametrize(
     "command",
     [
@@ -273,12 +282,12 @@ def test_statement_count_does_not_grow_with_the_number_of_users(
             db.session.execute(sa.delete(User))
             db.session.commit()
             add_users(count)
-            engine = db.engine
-        with StatementCounter(engine) as counter:
+            recorder = Statements(db.engine)
+        with recorder:
             result = run(app, "kaleo", *command)
         assert result.exit_code == 0, result.output
         with app.app_context():
-            return counter.count, stats()
+            return recorder.count, stats()
 
     small, small_stats = statements_for(10)
     large, large_stats = statements_for(300)

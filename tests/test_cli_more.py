@@ -1,30 +1,38 @@
 """``flask kaleo infinite-invites``, ``stats``, ``purge-expired``, ``invite`` and
-``import-invites``, run through Flask's CLI runner against each database."""
+``import-invites``, run through Flask's CLI runner. The set-based ones (infinite-invites,
+stats, purge-expired) run on every database."""
 
 from __future__ import annotations
 
 import json
+import typing as t
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from click.testing import Result
+from flask import Flask
 
-from tests.conftest import make_user
+from tests.helpers import SMTPServer
+from tests.helpers import Statements
+from tests.helpers import expire
+from tests.helpers import fresh
+from tests.helpers import invitation_to
+from tests.helpers import make_user
+from tests.helpers import stat_row
 from tests.hostapp import db
 from tests.hostapp import kaleo
-from tests.kit import expire
-from tests.kit import fresh
-from tests.kit import stat_row
 
-pytest_plugins = ("tests.fixtures_staff",)
+Run = t.Callable[..., Result]
 
 SERVER = pytest.mark.settings(SERVER_NAME="beta.example.org", PREFERRED_URL_SCHEME="https")
 
 
 @pytest.fixture
-def run(app):
+def run(app: Flask) -> Run:
     runner = app.test_cli_runner()
 
-    def invoke(*args: str):
+    def invoke(*args: str) -> Result:
         result = runner.invoke(args=["kaleo", *args])
         with app.app_context():
             db.session.expire_all()
@@ -33,7 +41,7 @@ def run(app):
     return invoke
 
 
-def invitations(app) -> list[tuple[str, str]]:
+def invitations(app: Flask) -> list[tuple[str, str]]:
     with app.app_context():
         model = kaleo.JoinInvitation
         rows = db.session.execute(sa.select(model.email, model.status).order_by(model.id))
@@ -43,7 +51,7 @@ def invitations(app) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(
     "command", ["infinite-invites", "report", "purge-expired", "invite", "import-invites"]
 )
-def test_every_command_has_help(run, command):
+def test_every_command_has_help(run: Run, command: str) -> None:
     result = run(command, "--help")
     assert result.exit_code == 0
     assert "Usage:" in result.output and "--help" in result.output
@@ -52,7 +60,8 @@ def test_every_command_has_help(run, command):
 # -- infinite-invites ------------------------------------------------------------
 
 
-def test_infinite_invites_for_everyone_and_one(app, run):
+@pytest.mark.all_backends
+def test_infinite_invites_for_everyone_and_one(app: Flask, run: Run) -> None:
     with app.app_context():
         bob = make_user("bob@example.com", allocation=3)
         eve = make_user("eve@example.com")
@@ -73,24 +82,22 @@ def test_infinite_invites_for_everyone_and_one(app, run):
 
 
 @SERVER
-def test_report_text_and_json(app, run, count_statements):
+@pytest.mark.all_backends
+def test_report_text_and_json(app: Flask, run: Run, statements: Statements) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", allocation=10)
     for address in ("a@example.com", "b@example.com", "c@example.com", "d@example.com"):
         assert run("invite", str(alice.id), address).exit_code == 0
     with app.app_context():
-        model = kaleo.JoinInvitation
-        a = model.query.filter_by(email="a@example.com").one()
-        kaleo.accept(a, make_user("a@example.com"))
+        kaleo.accept(invitation_to("a@example.com"), make_user("a@example.com"))
         db.session.commit()
-        expire(model.query.filter_by(email="b@example.com").one().id)
-        kaleo.revoke(model.query.filter_by(email="c@example.com").one())
+        expire(invitation_to("b@example.com").id)
+        kaleo.revoke(invitation_to("c@example.com"))
         kaleo.process_independent_joins(make_user("d@example.com"), "d@example.com")
         db.session.commit()
     assert run("invite", "alice@example.com", "e@example.com").exit_code == 0
 
-    counter = count_statements()
-    with counter:
+    with statements:
         result = run("report", "--json")
     assert result.exit_code == 0
     assert json.loads(result.output) == {
@@ -102,7 +109,7 @@ def test_report_text_and_json(app, run, count_statements):
         "revoked": 1,
         "acceptance_rate": 0.2,
     }
-    assert [s for s in counter.statements if "kaleo_join_invitation" in s].__len__() == 1
+    assert len([s for s in statements.statements if "kaleo_join_invitation" in s]) == 1
 
     text = run("report").output
     assert "Sent:                 5\n" in text
@@ -110,7 +117,7 @@ def test_report_text_and_json(app, run, count_statements):
     assert "Acceptance rate:      20.0%\n" in text
 
 
-def test_report_on_an_empty_site(run):
+def test_report_on_an_empty_site(run: Run) -> None:
     result = run("report", "--json")
     assert json.loads(result.output)["acceptance_rate"] is None
     assert "Acceptance rate:      n/a" in run("report").output
@@ -120,17 +127,17 @@ def test_report_on_an_empty_site(run):
 
 
 @SERVER
-def test_purge_expired_deletes_only_old_expired_ones(app, run):
+@pytest.mark.all_backends
+def test_purge_expired_deletes_only_old_expired_ones(app: Flask, run: Run) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", allocation=10)
     for address in ("old@example.com", "recent@example.com", "live@example.com"):
         assert run("invite", "alice@example.com", address).exit_code == 0
     assert run("invite", "alice@example.com", "gone@example.com").exit_code == 0
     with app.app_context():
-        model = kaleo.JoinInvitation
-        expire(model.query.filter_by(email="old@example.com").one().id, hours_ago=24 * 40)
-        expire(model.query.filter_by(email="recent@example.com").one().id, hours_ago=24 * 2)
-        gone = model.query.filter_by(email="gone@example.com").one()
+        expire(invitation_to("old@example.com").id, hours_ago=24 * 40)
+        expire(invitation_to("recent@example.com").id, hours_ago=24 * 2)
+        gone = invitation_to("gone@example.com")
         kaleo.revoke(gone)
         expire(gone.id, hours_ago=24 * 40)  # revoked: never purged as "expired"
 
@@ -153,7 +160,7 @@ def test_purge_expired_deletes_only_old_expired_ones(app, run):
 
 
 @pytest.mark.parametrize("value", ["-1", "abc", "1e9"])
-def test_purge_expired_rejects_a_bad_cutoff(run, value):
+def test_purge_expired_rejects_a_bad_cutoff(run: Run, value: t.Any) -> None:
     result = run("purge-expired", "--older-than", value)
     assert result.exit_code == 2 and "--older-than" in result.output
 
@@ -161,7 +168,7 @@ def test_purge_expired_rejects_a_bad_cutoff(run, value):
 # -- invite ------------------------------------------------------------------------
 
 
-def test_invite_needs_server_name(app, run, outbox):
+def test_invite_needs_server_name(app: Flask, run: Run, outbox: list[t.Any]) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", allocation=2)
     result = run("invite", "alice@example.com", "carol@example.com")
@@ -173,7 +180,7 @@ def test_invite_needs_server_name(app, run, outbox):
 
 
 @SERVER
-def test_invite_on_someones_behalf(app, run, outbox):
+def test_invite_on_someones_behalf(app: Flask, run: Run, outbox: list[t.Any]) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", allocation=1)
     result = run("invite", str(alice.id), "Carol@Example.com", "--message", "Come along")
@@ -195,7 +202,7 @@ def test_invite_on_someones_behalf(app, run, outbox):
 
 
 @SERVER
-def test_invite_force_goes_beyond_the_allocation(app, run, outbox):
+def test_invite_force_goes_beyond_the_allocation(app: Flask, run: Run, outbox: list[t.Any]) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", allocation=1)
         bob = make_user("bob@example.com")  # no stat row: default allocation 0
@@ -218,7 +225,7 @@ def test_invite_force_goes_beyond_the_allocation(app, run, outbox):
 
 @SERVER
 @pytest.mark.settings(KALEO_DEFAULT_INVITE_ALLOCATION=2)
-def test_force_with_a_default_allocation_spends_the_default_first(app, run):
+def test_force_with_a_default_allocation_spends_the_default_first(app: Flask, run: Run) -> None:
     with app.app_context():
         carl = make_user("carl@example.com")
     for number in range(3):
@@ -230,14 +237,16 @@ def test_force_with_a_default_allocation_spends_the_default_first(app, run):
 # -- import-invites ------------------------------------------------------------------
 
 
-def write(tmp_path, text: str, name: str = "invites.csv", encoding: str = "utf-8") -> str:
+def write(tmp_path: Path, text: str, name: str = "invites.csv", encoding: str = "utf-8") -> str:
     path = tmp_path / name
     path.write_bytes(text.encode(encoding))
     return str(path)
 
 
 @SERVER
-def test_import_reports_every_row(app, run, tmp_path, outbox):
+def test_import_reports_every_row(
+    app: Flask, run: Run, tmp_path: Path, outbox: list[t.Any]
+) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", allocation=3)
         fresh(alice, make_user("member@example.com"))
@@ -282,7 +291,9 @@ def test_import_reports_every_row(app, run, tmp_path, outbox):
 
 
 @SERVER
-def test_import_row_that_cannot_be_delivered_leaves_nothing(app, run, tmp_path, smtp):
+def test_import_row_that_cannot_be_delivered_leaves_nothing(
+    app: Flask, run: Run, tmp_path: Path, smtp: SMTPServer
+) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", allocation=5)
     smtp.refuse.add("bounce@example.com")
@@ -300,7 +311,7 @@ def test_import_row_that_cannot_be_delivered_leaves_nothing(app, run, tmp_path, 
 
 
 @SERVER
-def test_import_all_good_exits_zero(app, run, tmp_path):
+def test_import_all_good_exits_zero(app: Flask, run: Run, tmp_path: Path) -> None:
     with app.app_context():
         make_user("alice@example.com", allocation=-1)
     csv_file = write(tmp_path, "\ufeffemail\na@example.com\nb@example.com\n")  # a BOM too
@@ -309,7 +320,9 @@ def test_import_all_good_exits_zero(app, run, tmp_path):
     assert result.stdout.splitlines()[-1] == "Sent 2 invitations, refused 0, of 2 rows."
 
 
-def test_import_without_server_name_stops_at_the_first_row(app, run, tmp_path, outbox):
+def test_import_without_server_name_stops_at_the_first_row(
+    app: Flask, run: Run, tmp_path: Path, outbox: list[t.Any]
+) -> None:
     with app.app_context():
         make_user("alice@example.com", allocation=5)
     csv_file = write(tmp_path, "email\na@example.com\nb@example.com\n")
@@ -328,7 +341,9 @@ def test_import_without_server_name_stops_at_the_first_row(app, run, tmp_path, o
     ],
     ids=["no-email-column", "empty", "latin-1"],
 )
-def test_import_rejects_a_bad_file(app, run, tmp_path, content, encoding, message):
+def test_import_rejects_a_bad_file(
+    app: Flask, run: Run, tmp_path: Path, content: str, encoding: str, message: str
+) -> None:
     with app.app_context():
         make_user("alice@example.com", allocation=5)
     result = run("import-invites", "alice@example.com", write(tmp_path, content, encoding=encoding))
@@ -336,7 +351,7 @@ def test_import_rejects_a_bad_file(app, run, tmp_path, content, encoding, messag
     assert invitations(app) == []
 
 
-def test_import_usage_errors(app, run, tmp_path):
+def test_import_usage_errors(app: Flask, run: Run, tmp_path: Path) -> None:
     with app.app_context():
         make_user("alice@example.com", allocation=5)
     result = run("import-invites", "alice@example.com", str(tmp_path / "missing.csv"))

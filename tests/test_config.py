@@ -1,4 +1,4 @@
-"""Setting the extension up (DESIGN 2, 3, 7): settings checked at init_app, models
+"""Setting the extension up: settings checked at init_app, models
 built from the app's own user model, custom models, and apps without Flask-Login.
 
 The checks of ``init_app`` read no database, so those tests use a bare Flask app;
@@ -9,6 +9,7 @@ metadata of tests.hostapp is never touched).
 from __future__ import annotations
 
 import typing as t
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -23,8 +24,8 @@ from flask_kaleo import Kaleo
 from flask_kaleo import blueprint
 from flask_kaleo.exceptions import ConfigurationError
 from flask_kaleo.models import JoinInvitationMixin
-from tests.conftest import AJAX
-from tests.conftest import csrf_token
+from tests.helpers import AJAX
+from tests.helpers import csrf_token
 from tests.hostapp import User
 from tests.hostapp import db
 from tests.hostapp import kaleo
@@ -49,7 +50,14 @@ def bare_app(**config: t.Any) -> Flask:
         ("KALEO_RESEND_INTERVAL", float("nan")),
         ("KALEO_RESEND_INTERVAL", float("inf")),
         ("KALEO_RESEND_INTERVAL", True),
+        ("KALEO_RESEND_INTERVAL", -1),
+        ("KALEO_RESEND_RESETS_EXPIRY", "yes"),
         ("KALEO_MAX_BULK_AMOUNT", 0),
+        ("KALEO_MAX_BULK_AMOUNT", -3),
+        ("KALEO_MAX_BULK_AMOUNT", "10"),
+        ("KALEO_MAX_BULK_AMOUNT", 2.5),
+        ("KALEO_MAX_BULK_AMOUNT", True),
+        ("KALEO_MAX_BULK_AMOUNT", None),
         ("KALEO_MAX_BULK_AMOUNT", 1_000_001),
         ("KALEO_DEFAULT_INVITE_ALLOCATION", 2.5),
         ("KALEO_DEFAULT_INVITE_ALLOCATION", "5"),
@@ -145,26 +153,43 @@ def accounts_kaleo(**options: t.Any) -> tuple[SQLAlchemy, type, Kaleo[t.Any]]:
     return own_db, Account, Kaleo(db=own_db, user_model=Account, **options)
 
 
-def accounts_app(own_db: SQLAlchemy, own_kaleo: Kaleo[t.Any], database_url: str) -> Flask:
-    app = bare_app(
-        SQLALCHEMY_DATABASE_URI=database_url,
-        SECRET_KEY="accounts secret",
-        MAIL_DEFAULT_SENDER="invites@example.org",
-        TESTING=True,
-        KALEO_USER_EMAIL_ATTRIBUTE="address",
-        KALEO_DEFAULT_INVITE_ALLOCATION=3,
-    )
-    own_db.init_app(app)
-    Mail(app)
-    own_kaleo.init_app(app)
-    app.register_blueprint(blueprint, url_prefix="/invites")
-    with app.app_context():
-        own_db.create_all()
-    return app
+OwnApp = t.Callable[..., Flask]
 
 
-@pytest.mark.backends("sqlite")
-def test_models_follow_the_user_models_table_and_key(database_url: str) -> None:
+@pytest.fixture
+def own_app(tmp_path: Path) -> t.Iterator[OwnApp]:
+    """Builds an app around its own db and Kaleo, on its own SQLite file (its kaleo
+    tables are not the host app's); its engine is disposed after the test."""
+    made: list[tuple[Flask, SQLAlchemy]] = []
+
+    def build(own_db: SQLAlchemy, own_kaleo: Kaleo[t.Any], **config: t.Any) -> Flask:
+        app = bare_app(
+            SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / f'own{len(made)}.sqlite'}",
+            SECRET_KEY="own secret",
+            MAIL_DEFAULT_SENDER="invites@example.org",
+            TESTING=True,
+            **config,
+        )
+        own_db.init_app(app)
+        Mail(app)
+        own_kaleo.init_app(app)
+        app.register_blueprint(blueprint, url_prefix="/invites")
+        with app.app_context():
+            own_db.create_all()
+        made.append((app, own_db))
+        return app
+
+    yield build
+    for app, own_db in made:
+        with app.app_context():
+            own_db.session.remove()
+            own_db.engine.dispose()
+
+
+ACCOUNTS = {"KALEO_USER_EMAIL_ATTRIBUTE": "address", "KALEO_DEFAULT_INVITE_ALLOCATION": 3}
+
+
+def test_models_follow_the_user_models_table_and_key(own_app: OwnApp) -> None:
     own_db, account, own_kaleo = accounts_kaleo()
     columns = [
         own_kaleo.JoinInvitation.__table__.c.from_user_id,
@@ -177,7 +202,7 @@ def test_models_follow_the_user_models_table_and_key(database_url: str) -> None:
         assert isinstance(column.type, sa.String) and column.type.length == 36
     assert own_kaleo.JoinInvitation.metadata is own_db.metadata
 
-    app = accounts_app(own_db, own_kaleo, database_url)
+    app = own_app(own_db, own_kaleo, **ACCOUNTS)
     with app.test_request_context():
         alice = account(uid="a-1", address="alice@example.com")
         own_db.session.add(alice)
@@ -197,8 +222,7 @@ def test_models_follow_the_user_models_table_and_key(database_url: str) -> None:
         assert targets == {"accounts"}
 
 
-@pytest.mark.backends("sqlite")
-def test_custom_join_invitation_model(database_url: str) -> None:
+def test_custom_join_invitation_model(own_app: OwnApp) -> None:
     def invitation_model(own_db: SQLAlchemy, account: type) -> type:
         class CampaignInvitation(JoinInvitationMixin, own_db.Model):  # type: ignore[name-defined,misc]
             __kaleo_user_model__ = account
@@ -208,7 +232,7 @@ def test_custom_join_invitation_model(database_url: str) -> None:
 
     own_db, account, own_kaleo = accounts_kaleo(join_invitation_model=invitation_model)
     assert own_kaleo.JoinInvitation.__name__ == "CampaignInvitation"
-    app = accounts_app(own_db, own_kaleo, database_url)
+    app = own_app(own_db, own_kaleo, **ACCOUNTS)
     with app.test_request_context():
         alice = account(uid="a-1", address="alice@example.com")
         own_db.session.add(alice)
@@ -239,8 +263,7 @@ def test_non_mixin_model_is_refused() -> None:
 PAGE = '{% from "kaleo/macros.html" import invite_form %}{{ invite_form(user) }}'
 
 
-@pytest.mark.backends("sqlite")
-def test_current_user_callable_without_flask_login(database_url: str) -> None:
+def test_current_user_callable_without_flask_login(own_app: OwnApp) -> None:
     own_db = SQLAlchemy()
 
     class Member(own_db.Model):  # type: ignore[name-defined,misc]
@@ -251,17 +274,7 @@ def test_current_user_callable_without_flask_login(database_url: str) -> None:
         return t.cast("Member | None", g.get("member"))
 
     own_kaleo = Kaleo(db=own_db, user_model=Member, current_user=signed_in_member)
-    app = bare_app(
-        SQLALCHEMY_DATABASE_URI=database_url,
-        SECRET_KEY="members secret",
-        MAIL_DEFAULT_SENDER="invites@example.org",
-        TESTING=True,
-        KALEO_DEFAULT_INVITE_ALLOCATION=2,
-    )
-    own_db.init_app(app)
-    Mail(app)
-    own_kaleo.init_app(app)
-    app.register_blueprint(blueprint, url_prefix="/invites")
+    app = own_app(own_db, own_kaleo, KALEO_DEFAULT_INVITE_ALLOCATION=2)
     assert not hasattr(app, "login_manager")
 
     @app.before_request
@@ -276,7 +289,6 @@ def test_current_user_callable_without_flask_login(database_url: str) -> None:
         return render_template_string(PAGE, user=own_kaleo.current_user())
 
     with app.app_context():
-        own_db.create_all()
         own_db.session.add(Member(id=7, email="alice@example.com"))
         own_db.session.commit()
 
@@ -298,8 +310,7 @@ def test_current_user_callable_without_flask_login(database_url: str) -> None:
         assert response.json["status"] == "ERROR"
 
 
-@pytest.mark.backends("sqlite")
-def test_find_user_hook_replaces_the_member_lookup(database_url: str) -> None:
+def test_find_user_hook_replaces_the_member_lookup(own_app: OwnApp) -> None:
     """An app can give its own member lookup (e.g. an indexed equality on a column that
     compares without case); invite() and the CLI's --user use it."""
     asked: list[str] = []
@@ -311,7 +322,7 @@ def test_find_user_hook_replaces_the_member_lookup(database_url: str) -> None:
         ).first()
 
     own_db, account, own_kaleo = accounts_kaleo(find_user=find_account)
-    app = accounts_app(own_db, own_kaleo, database_url)
+    app = own_app(own_db, own_kaleo, **ACCOUNTS)
     with app.test_request_context():
         alice = account(uid="a-1", address="alice@example.com")
         bob = account(uid="b-2", address="bob@example.com")

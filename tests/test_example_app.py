@@ -17,6 +17,7 @@ from example_app.demo import DEMO_ACCOUNTS
 from example_app.extensions import db
 from example_app.models import User
 from example_app.models import kaleo
+from tests.helpers import csrf_token
 
 
 def start(database: Path) -> Flask:
@@ -32,15 +33,8 @@ def example(tmp_path: Path) -> t.Iterator[Flask]:
         db.engine.dispose()
 
 
-def token(client: FlaskClient, path: str) -> str:
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert match is not None, f"{path} has no CSRF field"
-    return match.group(1)
-
-
 def log_in(client: FlaskClient, email: str, password: str) -> None:
-    data = {"email": email, "password": password, "csrf_token": token(client, "/login")}
+    data = {"email": email, "password": password, "csrf_token": csrf_token(client)}
     response = client.post("/login", data=data)
     assert response.status_code == 303, response.get_data(as_text=True)
 
@@ -70,7 +64,7 @@ def test_first_start_seeds_demo_accounts_once(
 def test_outbox_shows_the_accept_link(example: Flask, capsys: pytest.CaptureFixture[str]) -> None:
     client = example.test_client()
     log_in(client, "alice@example.com", "alice-password")
-    data = {"email_address": "zoe@example.com", "csrf_token": token(client, "/invitations")}
+    data = {"email_address": "zoe@example.com", "csrf_token": csrf_token(client)}
     response = client.post("/invites/invite", data=data, headers={"Accept": "application/json"})
     assert response.json is not None and response.json["status"] == "OK"
 
@@ -90,7 +84,7 @@ def test_outbox_shows_the_accept_link(example: Flask, capsys: pytest.CaptureFixt
 def test_signup_with_a_taken_address_keeps_the_invitation(example: Flask) -> None:
     client = example.test_client()
     log_in(client, "alice@example.com", "alice-password")
-    data = {"email_address": "yann@example.com", "csrf_token": token(client, "/invitations")}
+    data = {"email_address": "yann@example.com", "csrf_token": csrf_token(client)}
     client.post("/invites/invite", data=data, headers={"Accept": "application/json"})
     link = re.search(r'href="(http://localhost/invites/accept/[^"]+)"', client.get("/outbox").text)
     assert link is not None
@@ -101,7 +95,7 @@ def test_signup_with_a_taken_address_keeps_the_invitation(example: Flask) -> Non
         "email": "bob@example.com",
         "password": "long enough",
         "confirm": "long enough",
-        "csrf_token": token(visitor, "/signup"),
+        "csrf_token": csrf_token(visitor),
     }
     response = visitor.post("/signup", data=form)
     assert response.status_code == 200

@@ -23,14 +23,14 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from tests.conftest import login
-from tests.conftest import make_user
-from tests.conftest import post_invite
+from tests.helpers import SetHook
+from tests.helpers import csrf_token
+from tests.helpers import fresh
+from tests.helpers import login
+from tests.helpers import make_user
+from tests.helpers import post_invite
 from tests.hostapp import db
 from tests.hostapp import kaleo
-from tests.kit import fresh
-
-pytest_plugins = ["tests.fixtures_staff"]
 
 FIELDS = ["email_address", "message", "csrf_token", "amount", "user", "everyone"]
 EXAMPLES = 120
@@ -72,7 +72,7 @@ class Target(t.NamedTuple):
 
 
 @pytest.fixture
-def target(app: Flask, client: FlaskClient, csrf: t.Callable[[FlaskClient], str]) -> Target:
+def target(app: Flask, client: FlaskClient) -> Target:
     """A member with nothing left and a pending invitation; someone else's invitation;
     the manage permission for the member (the staff endpoints then parse their body)."""
     with app.app_context():
@@ -93,12 +93,12 @@ def target(app: Flask, client: FlaskClient, csrf: t.Callable[[FlaskClient], str]
         "staff/topoff": "/invites/staff/topoff",
         "staff/add": "/invites/staff/add",
     }
-    headers = {"Accept": "application/json", "X-CSRFToken": csrf(client)}
+    headers = {"Accept": "application/json", "X-CSRFToken": csrf_token(client)}
     return Target(client, urls, headers)
 
 
 @pytest.fixture
-def staff_hook(manage_hook: t.Callable[[t.Callable[[t.Any], bool]], None]) -> None:
+def staff_hook(manage_hook: SetHook) -> None:
     manage_hook(lambda user: True)
 
 

@@ -1,9 +1,8 @@
-"""The Jinja macros (DESIGN 5): the markup the seed's jQuery snippet works with,
+"""The Jinja macros: the markup kaleo's original jQuery snippet works with,
 imported without context, escaped, and the sent list in one query."""
 
 from __future__ import annotations
 
-import datetime as dt
 import typing as t
 from dataclasses import dataclass
 from dataclasses import field
@@ -15,11 +14,9 @@ from flask import Flask
 from flask import render_template_string
 from flask_wtf.csrf import validate_csrf
 
-from flask_kaleo.models import Status
-from flask_kaleo.models import utcnow
-from flask_kaleo.tokens import token_digest
-from tests.conftest import StatementCounter
-from tests.conftest import make_user
+from tests.helpers import Statements
+from tests.helpers import make_invitations
+from tests.helpers import make_user
 from tests.hostapp import User
 from tests.hostapp import db
 from tests.hostapp import kaleo
@@ -110,27 +107,11 @@ def render(app: Flask, user: User, template: str = PAGE) -> tuple[str, Node]:
     return markup, parse(markup)
 
 
-def add_invitations(user: User, emails: list[str], status: str = Status.SENT.value) -> None:
-    now = utcnow()
-    rows = [
-        {
-            "from_user_id": user.id,
-            "email": email,
-            "email_key": email.lower(),
-            "pending_email_key": email.lower() if status == Status.SENT.value else None,
-            "message": "<script>alert('hi')</script>",
-            "sent_at": now + dt.timedelta(seconds=number),
-            "expires_at": now + dt.timedelta(days=7),
-            "status": status,
-            "token_digest": token_digest(f"{user.id}-{email}-{status}"),
-        }
-        for number, email in enumerate(emails)
-    ]
-    db.session.execute(sa.insert(kaleo.JoinInvitation), rows)
-    db.session.commit()
+def add_invitations(user: User, emails: list[str], state: str = "sent") -> None:
+    make_invitations(user, emails, state, message="<script>alert('hi')</script>")
 
 
-def test_form_markup_for_the_seed_snippet(app: Flask) -> None:
+def test_form_markup_for_the_original_jquery_snippet(app: Flask) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", allocation=3)
     markup, page = render(app, alice)
@@ -152,9 +133,13 @@ def test_form_markup_for_the_seed_snippet(app: Flask) -> None:
     assert page.one("div", cls="invites").find("form") == [form]
 
 
-def test_remaining_invites_is_the_bare_number(app: Flask) -> None:
+@pytest.mark.parametrize(
+    ("allocation", "shown"), [(7, "5"), (-1, "-1")], ids=["finite", "unlimited"]
+)
+def test_remaining_invites_is_the_bare_number(app: Flask, allocation: int, shown: str) -> None:
+    """Like kaleo's tag and the JSON's invitations_remaining: -1 means unlimited."""
     with app.app_context():
-        alice = make_user("alice@example.com", allocation=7)
+        alice = make_user("alice@example.com", allocation=allocation)
         add_invitations(alice, ["a@example.com", "b@example.com"])
         stat = kaleo.InvitationStat.__table__
         db.session.execute(sa.update(stat).values(invites_sent=2))
@@ -163,20 +148,9 @@ def test_remaining_invites_is_the_bare_number(app: Flask) -> None:
         '{% from "kaleo/macros.html" import remaining_invites %}{{ remaining_invites(user) }}'
     )
     markup, _ = render(app, alice, template)
-    assert markup == "5"
+    assert markup == shown
     _, page = render(app, alice)
-    assert page.one("span", cls="invitations_remaining").all_text() == "(5)"
-
-
-def test_remaining_invites_for_an_unlimited_user_is_minus_one(app: Flask) -> None:
-    """Like kaleo's tag and the JSON's invitations_remaining: -1 means unlimited."""
-    with app.app_context():
-        alice = make_user("alice@example.com", allocation=-1)
-    template = (
-        '{% from "kaleo/macros.html" import remaining_invites %}{{ remaining_invites(user) }}'
-    )
-    markup, _ = render(app, alice, template)
-    assert markup == "-1"
+    assert page.one("span", cls="invitations_remaining").all_text() == f"({shown})"
 
 
 def test_no_form_when_none_left(app: Flask) -> None:
@@ -203,8 +177,8 @@ def test_list_item_per_invitation_with_its_status(app: Flask) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", allocation=10)
         add_invitations(alice, ["s1@example.com", "s2@example.com"])
-        add_invitations(alice, ["acc@example.com"], Status.ACCEPTED.value)
-        add_invitations(alice, ["join@example.com"], Status.JOINED_INDEPENDENTLY.value)
+        add_invitations(alice, ["acc@example.com"], "accepted")
+        add_invitations(alice, ["join@example.com"], "joined")
         make_user("bob@example.com", allocation=10)  # bob's list is not alice's
     _, page = render(app, alice)
     items = page.one("ul", cls="invite-list").children
@@ -244,7 +218,7 @@ def test_sent_list_is_one_query(app: Flask) -> None:
     template = '{% from "kaleo/macros.html" import invites_sent %}{{ invites_sent(user) }}'
     with app.test_request_context("/"):
         user = db.session.get(User, alice_id)
-        with StatementCounter(engine) as counter:
+        with Statements(engine) as counter:
             markup = render_template_string(template, user=user)
     assert counter.count == 1, counter.statements
     assert len(parse(markup).one("ul", cls="invite-list").children) == 300

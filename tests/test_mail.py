@@ -1,4 +1,4 @@
-"""The invitation email (DESIGN 6): its content, its link, and real delivery over SMTP.
+"""The invitation email: its content, its link, and real delivery over SMTP.
 
 Flask-Mail's recording checks what is sent; an aiosmtpd server on 127.0.0.1 checks that
 it really goes out, and that a refusing or absent server costs the user nothing.
@@ -6,7 +6,6 @@ it really goes out, and that a refusing or absent server costs the user nothing.
 
 from __future__ import annotations
 
-import re
 import typing as t
 
 import pytest
@@ -15,46 +14,27 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from flask_kaleo import ConfigurationError
-from tests.conftest import AJAX
-from tests.conftest import SMTPHandler
-from tests.conftest import csrf_token
-from tests.conftest import free_port
-from tests.conftest import login
-from tests.conftest import make_user
-from tests.conftest import message_text
-from tests.conftest import post_invite
+from tests.helpers import AJAX
+from tests.helpers import SMTPServer
+from tests.helpers import accept_link
+from tests.helpers import assert_error
+from tests.helpers import csrf_token
+from tests.helpers import invitation_count
+from tests.helpers import make_user
+from tests.helpers import message_text
+from tests.helpers import post_invite
+from tests.helpers import signed_in
+from tests.helpers import stat_row
 from tests.hostapp import User
 from tests.hostapp import db
 from tests.hostapp import kaleo
-
-LINK = re.compile(r"(https?://[^/\s\"]+)/invites/accept/([A-Za-z0-9_\-]+)")
-
-
-def accept_link(text: str) -> tuple[str, str]:
-    """The (scheme://host, token) of the one accept link in ``text``."""
-    links: set[tuple[str, str]] = set(LINK.findall(text))
-    assert len(links) == 1, f"expected one accept link, found {links}"
-    return links.pop()
-
-
-def invitation_count() -> int:
-    return db.session.scalars(sa.select(sa.func.count()).select_from(kaleo.JoinInvitation)).one()
-
-
-def sent_count(user: User) -> int:
-    """``invites_sent`` as stored (0 when the user has no stat row)."""
-    table = kaleo.InvitationStat.__table__
-    value = db.session.scalar(sa.select(table.c.invites_sent).where(table.c.user_id == user.id))
-    return int(value or 0)
 
 
 @pytest.mark.settings(KALEO_EMAIL_SUBJECT="[{site}] {inviter} sent you an invitation")
 def test_email_carries_subject_addresses_link_inviter_message_and_expiry(
     app: Flask, client: FlaskClient, outbox: list[t.Any]
 ) -> None:
-    with app.app_context():
-        alice = make_user("alice@example.com", allocation=2)
-    login(client, alice)
+    signed_in(client, allocation=2)
 
     response = post_invite(client, "Carol@Example.COM", "Come and see our garden.")
 
@@ -89,13 +69,11 @@ def test_link_uses_the_host_the_request_came_to(
         alice = make_user("alice@example.com", allocation=1)
     with client.session_transaction(base_url=base) as session:
         session["_user_id"] = str(alice.id)
-    page = client.get("/", base_url=base).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert token is not None
+    token = csrf_token(client, base_url=base)
 
     response = client.post(
         "/invites/invite",
-        data={"email_address": "carol@example.com", "csrf_token": token.group(1)},
+        data={"email_address": "carol@example.com", "csrf_token": token},
         headers={**AJAX, "Referer": f"{base}/"},  # Flask-WTF checks it over HTTPS
         base_url=base,
     )
@@ -111,9 +89,7 @@ def test_link_uses_the_host_the_request_came_to(
 def test_html_body_escapes_the_message_and_text_body_keeps_it(
     app: Flask, client: FlaskClient, outbox: list[t.Any]
 ) -> None:
-    with app.app_context():
-        alice = make_user("alice@example.com", allocation=1)
-    login(client, alice)
+    signed_in(client, allocation=1)
     message = '<script>alert("hi")</script> & <b>Tom</b>\'s'
 
     response = post_invite(client, "carol@example.com", message)
@@ -134,9 +110,7 @@ def test_app_templates_override_the_email(
         "Our own words from {{ inviter_label }}: {{ accept_url }}", encoding="utf-8"
     )
     app.template_folder = str(tmp_path / "templates")
-    with app.app_context():
-        alice = make_user("alice@example.com", allocation=1)
-    login(client, alice)
+    signed_in(client, allocation=1)
 
     response = post_invite(client, "carol@example.com")
 
@@ -175,8 +149,7 @@ def test_invite_outside_a_request_without_server_name_names_it_and_spends_nothin
 
         assert outbox == []
         assert invitation_count() == 0
-        assert sent_count(alice) == 0
-        assert kaleo.invitations_remaining(alice) == 1
+        assert stat_row(alice.id) == (1, 0, 0)
 
 
 @pytest.mark.settings(MAIL_DEFAULT_SENDER=None)
@@ -203,93 +176,59 @@ def test_kaleo_email_sender_wins(app: Flask, outbox: list[t.Any]) -> None:
 
 def assert_nothing_spent(response: t.Any, app: Flask, user: User) -> None:
     """The contract's ERROR for an undeliverable email, and no trace in the database."""
-    assert response.status_code == 200
-    assert response.json["status"] == "ERROR", response.json
-    errors = response.json["errors"].lower()
-    assert errors.startswith('<ul class="errorlist"><li>')
+    errors = assert_error(response, 200).lower()
     assert "nothing was spent" in errors and "try again" in errors
     with app.app_context():
         assert invitation_count() == 0
-        assert sent_count(user) == 0
-        assert kaleo.invitations_remaining(user) == 1
+        assert stat_row(user.id) == (1, 0, 0)
 
 
-class TestRealSMTP:
-    """Delivery through an aiosmtpd server on 127.0.0.1."""
+def test_accepting_server_receives_one_message_whose_link_works(
+    client: FlaskClient, smtp: SMTPServer
+) -> None:
+    signed_in(client, allocation=1)
 
-    @pytest.fixture
-    def app_settings(self, smtp_handler: SMTPHandler) -> dict[str, t.Any]:
-        return {
-            "MAIL_SERVER": "127.0.0.1",
-            "MAIL_PORT": smtp_handler.port,
-            "MAIL_SUPPRESS_SEND": False,
-        }
+    response = post_invite(client, "carol@example.com", "See you there")
 
-    def test_accepting_server_receives_one_message_whose_link_works(
-        self, app: Flask, client: FlaskClient, smtp_handler: SMTPHandler
-    ) -> None:
-        with app.app_context():
-            alice = make_user("alice@example.com", allocation=1)
-        login(client, alice)
-
-        response = post_invite(client, "carol@example.com", "See you there")
-
-        assert response.json["status"] == "OK", response.json
-        assert len(smtp_handler.messages) == 1
-        assert smtp_handler.envelopes == [("invites@example.org", ["carol@example.com"])]
-        received = smtp_handler.messages[0]
-        assert received["To"] == "carol@example.com"
-        text = message_text(received, "plain")
-        assert "See you there" in text
-        host, token = accept_link(text)
-        assert accept_link(message_text(received, "html")) == (host, token)
-        assert host == "http://localhost"
-        assert client.get(f"/invites/accept/{token}").status_code == 303
-
-    @pytest.mark.parametrize("stage", ["RCPT", "DATA"])
-    def test_refusing_server_spends_nothing_and_a_retry_succeeds(
-        self, app: Flask, client: FlaskClient, smtp_handler: SMTPHandler, stage: str
-    ) -> None:
-        with app.app_context():
-            alice = make_user("alice@example.com", allocation=1)
-        login(client, alice)
-        smtp_handler.refuse_at = stage
-
-        assert_nothing_spent(post_invite(client, "carol@example.com"), app, alice)
-        assert smtp_handler.messages == []
-
-        smtp_handler.refuse_at = None
-        retry = post_invite(client, "carol@example.com")
-        assert retry.json["status"] == "OK", retry.json
-        assert retry.json["invitations_remaining"] == 0
-        assert len(smtp_handler.messages) == 1
+    assert response.json["status"] == "OK", response.json
+    assert smtp.envelopes == [("invites@example.org", ["carol@example.com"])]
+    [received] = smtp.messages
+    assert received["To"] == "carol@example.com"
+    text = message_text(received, "plain")
+    assert "See you there" in text
+    host, token = accept_link(text)
+    assert accept_link(message_text(received, "html")) == (host, token)
+    assert host == "http://localhost"
+    assert client.get(f"/invites/accept/{token}").status_code == 303
 
 
-class TestNoSMTPServer:
-    """Nothing listens on the configured port: the connection is refused."""
+@pytest.mark.parametrize("stage", ["RCPT", "DATA"])
+def test_refusing_server_spends_nothing_and_a_retry_succeeds(
+    app: Flask, client: FlaskClient, smtp: SMTPServer, stage: t.Literal["RCPT", "DATA"]
+) -> None:
+    alice = signed_in(client, allocation=1)
+    smtp.refuse_at = stage
 
-    @pytest.fixture
-    def app_settings(self) -> dict[str, t.Any]:
-        return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": free_port(), "MAIL_SUPPRESS_SEND": False}
+    assert_nothing_spent(post_invite(client, "carol@example.com"), app, alice)
+    assert smtp.messages == []
 
-    def test_closed_port_spends_nothing_and_a_retry_succeeds_once_a_server_listens(
-        self, app: Flask, client: FlaskClient
-    ) -> None:
-        from aiosmtpd.controller import Controller
+    smtp.refuse_at = None
+    retry = post_invite(client, "carol@example.com")
+    assert retry.json["status"] == "OK", retry.json
+    assert retry.json["invitations_remaining"] == 0
+    assert len(smtp.messages) == 1
 
-        with app.app_context():
-            alice = make_user("alice@example.com", allocation=1)
-        login(client, alice)
-        token = csrf_token(client)
 
-        assert_nothing_spent(post_invite(client, "carol@example.com", token=token), app, alice)
+def test_closed_port_spends_nothing_and_a_retry_succeeds_once_a_server_listens(
+    app: Flask, client: FlaskClient, smtp: SMTPServer
+) -> None:
+    alice = signed_in(client, allocation=1)
+    token = csrf_token(client)
+    smtp.stop()  # nothing listens on the configured port: the connection is refused
 
-        handler = SMTPHandler()
-        controller = Controller(handler, hostname="127.0.0.1", port=app.config["MAIL_PORT"])
-        controller.start()
-        try:
-            retry = post_invite(client, "carol@example.com", token=token)
-        finally:
-            controller.stop()
-        assert retry.json["status"] == "OK", retry.json
-        assert len(handler.messages) == 1
+    assert_nothing_spent(post_invite(client, "carol@example.com", token=token), app, alice)
+
+    smtp.start()
+    retry = post_invite(client, "carol@example.com", token=token)
+    assert retry.json["status"] == "OK", retry.json
+    assert len(smtp.messages) == 1

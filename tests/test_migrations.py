@@ -1,5 +1,5 @@
 """The example app's Flask-Migrate scripts build exactly the schema its models declare,
-on every database (DESIGN 2: the kaleo tables live in the app's own migrations)."""
+on every database (the kaleo tables live in the app's own migrations)."""
 
 from __future__ import annotations
 
@@ -17,23 +17,20 @@ from flask_migrate import upgrade
 
 from example_app import create_app
 from example_app.extensions import db
+from tests.helpers import drop_everything
+from tests.helpers import invitation_columns
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "example_app" / "migrations")
 KALEO_TABLES = {"kaleo_invitation_stat", "kaleo_join_invitation"}
 
-
-def drop_everything(engine: sa.Engine) -> None:
-    """Leave the database empty: every table, whoever made it, and alembic_version."""
-    metadata = sa.MetaData()
-    metadata.reflect(engine)
-    metadata.drop_all(engine)
+pytestmark = pytest.mark.all_backends
 
 
 @pytest.fixture
-def example_app(database_url: str) -> t.Iterator[Flask]:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True})
+def example_app(empty_database: str) -> t.Iterator[Flask]:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True})
     with app.app_context():
-        drop_everything(db.engine)
+        drop_everything(db.engine)  # the tables the app's first start made
         yield app
         db.session.remove()
         drop_everything(db.engine)
@@ -71,20 +68,12 @@ def test_the_upgraded_schema_enforces_one_pending_invitation(example_app: Flask)
     user = sa.table(
         "user", *(sa.column(c) for c in ("id", "email", "password_hash", "is_staff", "joined_at"))
     )
-    invitation = sa.table(
-        "kaleo_join_invitation",
-        *(sa.column(c) for c in ("email", "email_key", "pending_email_key", "status")),
-        *(sa.column(c) for c in ("token_digest", "from_user_id", "sent_at", "expires_at")),
-    )
-    row = {
-        "email": "B@example.com",
-        "email_key": "b@example.com",
-        "pending_email_key": "b@example.com",
-        "status": "sent",
-        "from_user_id": 1,
-        "sent_at": when,
-        "expires_at": when,
-    }
+    invitation = sa.Table("kaleo_join_invitation", sa.MetaData(), autoload_with=db.engine)
+
+    def row() -> dict[str, t.Any]:
+        """A pending invitation from user 1 (naive times: these are raw columns)."""
+        return invitation_columns(1, "B@example.com", sent_at=when, expires_at=when)
+
     with db.engine.begin() as connection:
         connection.execute(
             sa.insert(user),
@@ -96,13 +85,13 @@ def test_the_upgraded_schema_enforces_one_pending_invitation(example_app: Flask)
                 "joined_at": when,
             },
         )
-        connection.execute(sa.insert(invitation), {**row, "token_digest": "1" * 64})
+        connection.execute(sa.insert(invitation), row())
     with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as connection:
-        connection.execute(sa.insert(invitation), {**row, "token_digest": "2" * 64})
+        connection.execute(sa.insert(invitation), row())
     # Once it is no longer pending, the address may be invited again.
     with db.engine.begin() as connection:
         connection.execute(sa.update(invitation).values(pending_email_key=None, status="accepted"))
-        connection.execute(sa.insert(invitation), {**row, "token_digest": "3" * 64})
+        connection.execute(sa.insert(invitation), row())
 
 
 def test_downgrade_removes_the_tables(example_app: Flask) -> None:

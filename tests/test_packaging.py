@@ -1,4 +1,4 @@
-"""The built wheel works on its own (DESIGN 1): the top-level ``templates/`` is mapped into
+"""The built wheel works on its own: the top-level ``templates/`` is mapped into
 the package, and a plain, non-editable install renders every macro and the email.
 
 The wheel is built from this source tree and installed with ``--no-deps`` into a fresh

@@ -1,9 +1,9 @@
-"""Real concurrency on PostgreSQL and MariaDB (DESIGN 4 and 9).
+"""Real concurrency on PostgreSQL and MariaDB.
 
 Every racer is a thread with its own app context, so its own session and database
 connection; a ``threading.Barrier`` releases them together. The invite races go through
 HTTP: a threaded werkzeug server on 127.0.0.1 serves the host app, and each racer is a
-real HTTP client with its own cookies and the CSRF token read from the page.
+real HTTP client with its own cookies and CSRF token.
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ from werkzeug.serving import make_server
 from flask_kaleo.exceptions import InvitationAlreadyUsed
 from flask_kaleo.exceptions import InvitationNotPending
 from flask_kaleo.exceptions import InvitationRefused
-from tests.conftest import AJAX
-from tests.conftest import find_csrf_token
-from tests.conftest import login
-from tests.conftest import make_user
+from flask_kaleo.exceptions import ResendTooSoon
+from tests.helpers import AJAX
+from tests.helpers import assert_error
+from tests.helpers import csrf_token
+from tests.helpers import login
+from tests.helpers import make_user
 from tests.hostapp import User
 from tests.hostapp import db
 from tests.hostapp import kaleo
@@ -69,17 +71,30 @@ def race(count: int, work: t.Callable[[int, threading.Barrier], t.Any]) -> list[
 # -- a real server and real HTTP clients --------------------------------------------
 
 
+class Reply(t.NamedTuple):
+    """What ``assert_error`` reads of a response, from a real HTTP answer."""
+
+    status_code: int
+    mimetype: str
+    text: str
+
+    @property
+    def json(self) -> t.Any:
+        return json.loads(self.text)
+
+    def get_data(self, as_text: bool = False) -> str:
+        return self.text
+
+
 class Browser:
-    """An HTTP client with its own cookies, talking to the live server."""
+    """An HTTP client with its own cookies and CSRF token, talking to the live server."""
 
-    def __init__(self, port: int, cookies: dict[str, str]) -> None:
+    def __init__(self, port: int, session: tuple[dict[str, str], str]) -> None:
         self.port = port
-        self.cookies = dict(cookies)
-        self.csrf_token = ""
+        self.cookies = dict(session[0])
+        self.csrf_token = session[1]
 
-    def request(
-        self, method: str, path: str, form: dict[str, str] | None = None
-    ) -> tuple[int, str, str]:
+    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> Reply:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         body = None
@@ -93,20 +108,16 @@ class Browser:
             for header in response.headers.get_all("Set-Cookie") or []:
                 jar = http.cookies.SimpleCookie(header)
                 self.cookies.update({name: morsel.value for name, morsel in jar.items()})
-            return (
-                response.status,
-                response.headers.get_content_type(),
-                response.read().decode(),
+            return Reply(
+                response.status, response.headers.get_content_type(), response.read().decode()
             )
         finally:
             connection.close()
 
     def open_page(self) -> None:
-        status, _, page = self.request("GET", "/")
-        assert status == 200
-        self.csrf_token = find_csrf_token(page)
+        assert self.request("GET", "/").status_code == 200
 
-    def invite(self, email: str) -> tuple[int, str, str]:
+    def invite(self, email: str) -> Reply:
         form = {"email_address": email, "csrf_token": self.csrf_token}
         return self.request("POST", "/invites/invite", form)
 
@@ -125,41 +136,33 @@ def live_port(app: Flask) -> t.Iterator[int]:
         server.server_close()
 
 
-def session_cookies(app: Flask, user: User) -> dict[str, str]:
-    """The cookies of a browser signed in as ``user``."""
+def signed_in_session(app: Flask, user: User) -> tuple[dict[str, str], str]:
+    """The cookies and CSRF token of a browser signed in as ``user``."""
     client = app.test_client()
     login(client, user)
+    token = csrf_token(client)
     cookie = client.get_cookie("session")
     assert cookie is not None
-    return {"session": cookie.value}
+    return {"session": cookie.value}, token
 
 
 def invite_all(
-    port: int, cookies: list[dict[str, str]], addresses: list[str]
-) -> list[tuple[int, t.Any]]:
+    port: int, sessions: list[tuple[dict[str, str], str]], addresses: list[str]
+) -> list[Reply]:
     """One browser per address opens the page, then all post their invitation at once."""
 
-    def work(i: int, barrier: threading.Barrier) -> tuple[int, t.Any]:
-        browser = Browser(port, cookies[i])
+    def work(i: int, barrier: threading.Barrier) -> Reply:
+        browser = Browser(port, sessions[i])
         browser.open_page()
         barrier.wait()
-        status, content_type, body = browser.invite(addresses[i])
-        assert content_type == "application/json", (status, body[:300])
-        return status, json.loads(body)
+        reply = browser.invite(addresses[i])
+        assert reply.mimetype == "application/json", reply
+        return reply
 
     results = race(len(addresses), work)
     for result in results:
         assert not isinstance(result, BaseException), repr(result)
     return results
-
-
-def assert_refused(result: tuple[int, t.Any], words: str) -> None:
-    """The contract's ERROR response (DESIGN 4): HTTP 200 and an escaped HTML list."""
-    status, body = result
-    assert status == 200, body
-    assert body["status"] == "ERROR", body
-    assert body["errors"].startswith('<ul class="errorlist"><li>'), body
-    assert words in body["errors"], body
 
 
 def new_user(app: Flask, email: str, allocation: int | None = None) -> User:
@@ -194,17 +197,17 @@ def test_forty_invites_with_five_left(
     """40 requests at once from a user with 5 left: exactly 5 go out, whether the
     stat row exists or is created by the racing requests themselves."""
     alice = new_user(app, "alice@example.com", 5 if stat_row == "existing" else None)
-    cookies = session_cookies(app, alice)
+    session = signed_in_session(app, alice)
     addresses = [f"friend{i}@example.com" for i in range(40)]
 
-    results = invite_all(live_port, [cookies] * 40, addresses)
+    results = invite_all(live_port, [session] * 40, addresses)
 
-    accepted = [body for status, body in results if body["status"] == "OK"]
+    accepted = [reply.json for reply in results if reply.json["status"] == "OK"]
     assert len(accepted) == 5
-    assert all(status == 200 for status, _ in results)
-    for result in results:
-        if result[1]["status"] != "OK":
-            assert_refused(result, "no invitations left")
+    assert all(reply.status_code == 200 for reply in results)
+    for reply in results:
+        if reply.json["status"] != "OK":
+            assert_error(reply, 200, text="no invitations left")
     stat = stat_of(app, alice)
     assert (stat.invites_allocated, stat.invites_sent) == (5, 5)
     sent = invitations_from(app, alice)
@@ -214,20 +217,20 @@ def test_forty_invites_with_five_left(
 
 def test_same_address_at_once(app: Flask, live_port: int, outbox: list[t.Any]) -> None:
     """Two users each send six requests for one address at once: each gets exactly one
-    invitation out (several inviters may invite one person, DESIGN 3); every other
+    invitation out (several inviters may invite one person); every other
     request is refused with the ERROR shape and spends nothing."""
     alice = new_user(app, "alice@example.com", 10)
     bob = new_user(app, "bob@example.com", 10)
-    cookies = [session_cookies(app, alice)] * 6 + [session_cookies(app, bob)] * 6
+    sessions = [signed_in_session(app, alice)] * 6 + [signed_in_session(app, bob)] * 6
     addresses = ["Carol@example.com", "carol@example.com", "CAROL@example.com"] * 4
 
-    results = invite_all(live_port, cookies, addresses)
+    results = invite_all(live_port, sessions, addresses)
 
     for inviter, mine in ((alice, results[:6]), (bob, results[6:])):
-        assert [body["status"] for _, body in mine].count("OK") == 1
-        for result in mine:
-            if result[1]["status"] != "OK":
-                assert_refused(result, "already invited")
+        assert [reply.json["status"] for reply in mine].count("OK") == 1
+        for reply in mine:
+            if reply.json["status"] != "OK":
+                assert_error(reply, 200, text="already invited")
         assert stat_of(app, inviter).invites_sent == 1
         sent = invitations_from(app, inviter)
         assert [(i.email_key, i.pending_email_key) for i in sent] == [
@@ -236,30 +239,46 @@ def test_same_address_at_once(app: Flask, live_port: int, outbox: list[t.Any]) -
     assert len(outbox) == 2
 
 
-# -- accepting, through the Python API ------------------------------------------------
+# -- accepting, revoking and resending, through the Python API ------------------------
+
+
+def one_invitation(app: Flask) -> tuple[User, int]:
+    """alice (one invitation) has invited carol@example.com; the invitation's id."""
+    alice = new_user(app, "alice@example.com", 1)
+    with app.test_request_context():
+        return alice, int(kaleo.invite(alice, "carol@example.com").id)
+
+
+def accept_as_new_user(i: int, invitation_id: int, barrier: threading.Barrier) -> int:
+    """Create user ``carol<i>`` and accept with it in one transaction (inside an app
+    context), once the racers are lined up; the new user's id."""
+    user = User(email=f"carol{i}@example.com")
+    db.session.add(user)
+    db.session.flush()
+    invitation = db.session.get_one(kaleo.JoinInvitation, invitation_id)
+    barrier.wait()
+    try:
+        kaleo.accept(invitation, user)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return int(user.id)
+
+
+def users(app: Flask) -> int:
+    with app.app_context():
+        return int(db.session.scalar(sa.select(sa.func.count()).select_from(User)) or 0)
 
 
 def test_twelve_accepts_of_one_invitation(app: Flask) -> None:
     """12 new users accept one invitation at once, each in its own transaction that
     also creates the user: one wins; the others are told it was already used."""
-    alice = new_user(app, "alice@example.com", 1)
-    with app.test_request_context():
-        invitation_id = kaleo.invite(alice, "carol@example.com").id
+    alice, invitation_id = one_invitation(app)
 
     def work(i: int, barrier: threading.Barrier) -> int:
         with app.app_context():
-            user = User(email=f"carol{i}@example.com")
-            db.session.add(user)
-            db.session.flush()
-            invitation = db.session.get_one(kaleo.JoinInvitation, invitation_id)
-            barrier.wait()
-            try:
-                kaleo.accept(invitation, user)
-                db.session.commit()
-            except BaseException:
-                db.session.rollback()
-                raise
-            return int(user.id)
+            return accept_as_new_user(i, invitation_id, barrier)
 
     results = race(12, work)
 
@@ -272,10 +291,67 @@ def test_twelve_accepts_of_one_invitation(app: Flask) -> None:
     stat = stat_of(app, alice)
     assert (stat.invites_sent, stat.invites_accepted) == (1, 1)
     with app.app_context():
-        invitation = db.session.get(kaleo.JoinInvitation, invitation_id)
+        invitation = db.session.get_one(kaleo.JoinInvitation, invitation_id)
         assert (invitation.status, invitation.to_user_id) == ("accepted", winners[0])
         assert invitation.pending_email_key is None
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 2
+    assert users(app) == 2
+
+
+def test_accepts_and_revokes_of_one_invitation_at_once(app: Flask) -> None:
+    """Six new users accept one invitation while its inviter revokes it six times at
+    once: exactly one of the twelve wins, and the counters match the winner."""
+    alice, invitation_id = one_invitation(app)
+
+    def work(i: int, barrier: threading.Barrier) -> str:
+        with app.app_context():
+            if i % 2:
+                invitation = db.session.get_one(kaleo.JoinInvitation, invitation_id)
+                barrier.wait()
+                kaleo.revoke(invitation)
+                return "revoked"
+            accept_as_new_user(i, invitation_id, barrier)
+            return "accepted"
+
+    results = race(12, work)
+
+    winners = [r for r in results if isinstance(r, str)]
+    assert len(winners) == 1, results
+    winner = winners[0]
+    for loser in results:
+        if not isinstance(loser, str):
+            assert isinstance(loser, InvitationNotPending), repr(loser)
+    stat = stat_of(app, alice)
+    expected = {"accepted": (1, 1, 2), "revoked": (0, 0, 1)}[winner]
+    with app.app_context():
+        invitation = db.session.get_one(kaleo.JoinInvitation, invitation_id)
+        assert invitation.status == winner and invitation.pending_email_key is None
+    assert (stat.invites_sent, stat.invites_accepted, users(app)) == expected
+
+
+@pytest.mark.settings(KALEO_RESEND_INTERVAL=0)
+def test_eight_resends_of_one_invitation_at_once(app: Flask, outbox: list[t.Any]) -> None:
+    """Eight resends at once, with no interval to wait: one swaps the token and mails
+    it; the others find the token already replaced and send nothing."""
+    alice, invitation_id = one_invitation(app)
+
+    def work(i: int, barrier: threading.Barrier) -> str:
+        with app.test_request_context():
+            invitation = db.session.get_one(kaleo.JoinInvitation, invitation_id)
+            barrier.wait()
+            kaleo.resend(invitation)
+            return str(invitation.token)
+
+    results = race(8, work)
+
+    [token] = [r for r in results if isinstance(r, str)]
+    for loser in results:
+        if not isinstance(loser, str):
+            assert isinstance(loser, ResendTooSoon), repr(loser)
+    assert len(outbox) == 2  # the invitation, then the one resend
+    with app.app_context():
+        invitation = kaleo.store.invitation_by_token(token)
+        assert invitation is not None and invitation.id == invitation_id
+    assert stat_of(app, alice).invites_sent == 1
 
 
 # -- bulk commands while invitations go out ------------------------------------------

@@ -16,10 +16,10 @@ import typing as t
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import skip_or_fail
 from tests.e2e.live import ARTIFACTS
 from tests.e2e.live import LiveServer
 from tests.e2e.live import PageFactory
+from tests.helpers import skip_or_fail
 
 if t.TYPE_CHECKING:
     from playwright.sync_api import Browser

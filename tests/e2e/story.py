@@ -1,5 +1,5 @@
-"""Steps of the example app's story, shared by the e2e tests (our script, the seed's
-jQuery snippet, JavaScript off)."""
+"""Steps of the example app's story, shared by the e2e tests (our script, kaleo's
+original jQuery snippet, JavaScript off)."""
 
 from __future__ import annotations
 

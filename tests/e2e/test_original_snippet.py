@@ -1,5 +1,5 @@
 """The same story on the page that runs kaleo's original jQuery snippet, verbatim, with
-jQuery 3 and the jQuery Form plugin: the JSON contract is the seed's."""
+jQuery 3 and the jQuery Form plugin: the JSON contract is the one that snippet reads."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from tests.e2e.story import send_invitation
 PATH = "/invitations/jquery"
 
 
-def test_seed_snippet_story(page: Page, live_server: LiveServer) -> None:
+def test_original_snippet_story(page: Page, live_server: LiveServer) -> None:
     log_in(page, live_server, *ALICE)
     page.goto(live_server(PATH))
     assert page.evaluate("typeof jQuery.fn.ajaxForm") == "function"
@@ -47,7 +47,7 @@ def test_seed_snippet_story(page: Page, live_server: LiveServer) -> None:
     finish_story(page, live_server, "heidi@example.com", PATH)
 
 
-def test_seed_snippet_hides_the_form_at_zero(page: Page, live_server: LiveServer) -> None:
+def test_original_snippet_hides_the_form_at_zero(page: Page, live_server: LiveServer) -> None:
     log_in(page, live_server, "bob@example.com", "bob-password")
     page.goto(live_server(PATH))
     send_invitation(page, "ivan@example.com")
