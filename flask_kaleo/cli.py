@@ -9,6 +9,7 @@ import sys
 import typing as t
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from .exceptions import ConfigurationError
@@ -221,3 +222,37 @@ def _print_report(report: list[str], sent: int, refused: int, total: int) -> Non
     for line in report:
         click.echo(line)
     click.echo(f"Sent {_invitations(sent)}, refused {refused:,}, of {total:,} rows.")
+
+
+@kaleo_cli.command("deliver")
+@click.option(
+    "--older-than",
+    "seconds",
+    metavar="SECONDS",
+    type=click.FloatRange(min=0, max=10**8),
+    default=None,
+    help="Only deliveries waiting longer than this (default KALEO_DELIVERY_STUCK_AFTER).",
+)
+def deliver(seconds: float | None) -> None:
+    """Finish invitations whose email never went out (a killed process, a lost job).
+
+    Inline, they are delivered now; queued, they are queued again; those that expired
+    waiting go back to their inviters. Safe to run from cron.
+    """
+    older_than = None if seconds is None else dt.timedelta(seconds=seconds)
+    report = get_kaleo().deliver_stuck(older_than)
+    click.echo(
+        f"Delivered {report.delivered:,}, queued {report.queued:,}, gave back"
+        f" {report.given_back:,}, left {report.failed:,} for a later try."
+    )
+
+
+@kaleo_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Deliver what is queued, then exit.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker that delivers invitations (KALEO_DELIVERY = 'rq')."""
+    if current_app.config["KALEO_DELIVERY"] != "rq":
+        raise click.UsageError("the worker delivers for KALEO_DELIVERY = 'rq' only")
+    from .rq import work
+
+    work(burst=burst)

@@ -17,6 +17,9 @@ from . import accepting
 from . import inviting
 from . import lifecycle
 from .cli import kaleo_cli
+from .delivery import Delivery
+from .delivery import Enqueue
+from .delivery import SweepReport
 from .exceptions import ConfigurationError
 from .forms import csrf_token
 from .forms import new_invite_form
@@ -32,6 +35,7 @@ from .settings import UNLIMITED
 from .settings import check_amount
 from .settings import check_settings
 from .store import Store
+from .transport import Transport
 
 U = t.TypeVar("U")
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
@@ -62,6 +66,9 @@ class Kaleo(t.Generic[U]):
         in any case; by default ``lower(<email column>) = :address``. An app whose email
         column compares without case (a MariaDB ``_ci`` collation) can give a plain
         indexed equality instead.
+    :param transport: how emails leave; see :meth:`transport`.
+    :param delivery_queue: how deliveries are queued with ``KALEO_DELIVERY = "queue"``;
+        see :meth:`delivery_queue`.
     """
 
     def __init__(
@@ -76,6 +83,8 @@ class Kaleo(t.Generic[U]):
         invite_permission: UserHook[U] | None = None,
         manage_permission: UserHook[U] | None = None,
         find_user: t.Callable[[str], U | None] | None = None,
+        transport: Transport | None = None,
+        delivery_queue: Enqueue | None = None,
     ) -> None:
         if db is None:
             raise ConfigurationError(
@@ -106,6 +115,7 @@ class Kaleo(t.Generic[U]):
         self.permissions: Permissions[U] = Permissions(
             current_user, invite_permission, manage_permission
         )
+        self.delivery = Delivery(self.store, transport, delivery_queue)
         if app is not None:
             self.init_app(app)
 
@@ -115,7 +125,7 @@ class Kaleo(t.Generic[U]):
             raise RuntimeError("flask-kaleo is already set up on this app")
         for key, value in DEFAULT_SETTINGS.items():
             app.config.setdefault(key, value)
-        check_settings(app.config, self.user_model)
+        check_settings(app.config, self.user_model, trusts_request_host=app.debug or app.testing)
         app.extensions["kaleo"] = self
         app.jinja_env.globals.update(
             kaleo_extension=self, kaleo_invite_form=new_invite_form, kaleo_csrf_token=csrf_token
@@ -139,6 +149,22 @@ class Kaleo(t.Generic[U]):
         """Decorator that sets who may use the staff endpoints (by default nobody)."""
         self.permissions.manage_hook = hook
         return hook
+
+    def transport(self, transport: Transport) -> Transport:
+        """Decorator that sets how emails leave: ``transport(email, timeout)`` gets an
+        :class:`~flask_kaleo.transport.OutgoingEmail` and must deliver it within
+        ``timeout`` seconds per network operation, or raise
+        :class:`~flask_kaleo.DeliveryError` (``permanent=True`` when retrying cannot
+        help). By default Flask-Mail's SMTP settings, with that timeout."""
+        self.delivery.transport = transport
+        return transport
+
+    def delivery_queue(self, enqueue: Enqueue) -> Enqueue:
+        """Decorator that sets how ``KALEO_DELIVERY = "queue"`` queues a delivery:
+        ``enqueue(invitation_id)`` hands the id to any queue, whose worker calls
+        :meth:`deliver` with it (and retries while that raises)."""
+        self.delivery.enqueue_hook = enqueue
+        return enqueue
 
     def has_invite_permission(self, user: U | None) -> bool:
         """Whether the invite permission lets ``user`` invite at all."""
@@ -198,7 +224,14 @@ class Kaleo(t.Generic[U]):
         (staff sending on someone's behalf) it is sent even when none is left.
         """
         return inviting.invite(
-            self.store, self.permissions, from_user, email, message, force=force, fields=fields
+            self.store,
+            self.permissions,
+            self.delivery,
+            from_user,
+            email,
+            message,
+            force=force,
+            fields=fields,
         )
 
     def pending_invitation(self) -> JoinInvitationMixin | None:
@@ -225,11 +258,19 @@ class Kaleo(t.Generic[U]):
 
     def resend(self, invitation: JoinInvitationMixin) -> JoinInvitationMixin:
         """Email a pending invitation again under a new link; spends nothing."""
-        return lifecycle.resend(self.store, self.permissions, invitation)
+        return lifecycle.resend(self.store, self.permissions, self.delivery, invitation)
 
     def revoke(self, invitation: JoinInvitationMixin) -> JoinInvitationMixin:
         """Withdraw an unaccepted invitation and give it back to the inviter."""
         return lifecycle.revoke(self.store, invitation)
+
+    def deliver(self, invitation_id: int) -> str:
+        """Deliver a queued invitation (a queue worker's job); see :mod:`.delivery`."""
+        return self.delivery.deliver(invitation_id)
+
+    def deliver_stuck(self, older_than: dt.timedelta | None = None) -> SweepReport:
+        """Finish deliveries that never finished (a killed process, a lost job)."""
+        return self.delivery.sweep(older_than)
 
     def purge_expired(self, older_than: dt.timedelta, *, dry_run: bool = False) -> int:
         """Delete invitations that expired more than ``older_than`` ago."""

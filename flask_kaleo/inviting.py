@@ -15,18 +15,20 @@ from . import signals
 from .addresses import address_key
 from .addresses import clean_address
 from .addresses import clean_message
+from .delivery import Delivery
 from .exceptions import AlreadyInvited
 from .exceptions import AlreadyMember
 from .exceptions import CannotInviteSelf
 from .exceptions import InvitingNotAllowed
 from .exceptions import NotEnoughInvitations
-from .mail import send_invitation
+from .mail import render_invitation
 from .models import JoinInvitationMixin
 from .models import Status
 from .models import utcnow
 from .permissions import Permissions
 from .store import Store
 from .tokens import new_token
+from .transport import OutgoingEmail
 
 U = t.TypeVar("U")
 
@@ -34,6 +36,7 @@ U = t.TypeVar("U")
 def invite(
     store: Store[U],
     permissions: Permissions[U],
+    delivery: Delivery,
     from_user: U,
     email: str,
     message: str | None,
@@ -41,13 +44,12 @@ def invite(
     force: bool,
     fields: dict[str, t.Any],
 ) -> JoinInvitationMixin:
-    """Send an invitation from ``from_user`` to ``email`` and commit it.
+    """Spend one of ``from_user``'s invitations on ``email``, commit, then deliver it.
 
-    The allocation is spent and the invitation written in one transaction; the email
-    is sent before it commits, and any failure (including the mail server's) rolls
-    everything back, so a refused or undelivered invitation costs nothing. With
-    ``force`` the invitation is sent even when none is left: the allocation grows by
-    the one it records.
+    The spend and the new row commit together; the email goes out after the commit
+    (inline, or through the queue), and an email that cannot be delivered gives the
+    invitation back (see :mod:`flask_kaleo.delivery`). With ``force`` the invitation
+    is sent even when none is left: the allocation grows by the one it records.
     """
     address = clean_address(email)
     key = address_key(address)
@@ -62,21 +64,22 @@ def invite(
     inviter_id = store.user_id(from_user)
     already_invited = AlreadyInvited(f"You have already invited {address}.")
     attempt = functools.partial(
-        _spend_and_send, store, from_user, inviter_id, address, key, message, force, fields
+        _record, store, delivery, from_user, inviter_id, address, key, message, force, fields
     )
     try:
-        invitation = attempt(already_invited=None)
+        invitation, outgoing = attempt(already_invited=None)
     except IntegrityError as error:
         if not _pending_slot_taken(error):
             raise
         # Rarely, the address holds a pending invitation of ours: refuse, or free the
         # slot if that one has expired, and try once more.
         try:
-            invitation = attempt(already_invited=already_invited)
+            invitation, outgoing = attempt(already_invited=already_invited)
         except IntegrityError as error:
             if _pending_slot_taken(error):
                 raise already_invited from None
             raise
+    delivery.start(invitation, outgoing)
     signals.invite_sent.send(
         current_app._get_current_object(),  # type: ignore[attr-defined]
         invitation=invitation,
@@ -90,8 +93,9 @@ def _pending_slot_taken(error: IntegrityError) -> bool:
     return "pending" in str(error.orig)
 
 
-def _spend_and_send(
+def _record(
     store: Store[U],
+    delivery: Delivery,
     from_user: U,
     inviter_id: t.Any,
     address: str,
@@ -101,9 +105,10 @@ def _spend_and_send(
     fields: dict[str, t.Any],
     *,
     already_invited: AlreadyInvited | None,
-) -> JoinInvitationMixin:
-    """One transaction: spend, store, mail, commit. With ``already_invited``, first
-    free the address's expired pending slot (or raise it if the slot is still pending).
+) -> tuple[JoinInvitationMixin, OutgoingEmail | None]:
+    """One transaction: spend, store, and (for inline delivery) render the email. With
+    ``already_invited``, first free the address's expired pending slot (or raise it if
+    the slot is still pending).
 
     The common path costs two statements (the spend, returning what is left, and the
     insert): the pending slot is looked at only when the insert says it is taken.
@@ -119,12 +124,17 @@ def _spend_and_send(
             remaining = store.counters.spend(session, inviter_id, default)
             if remaining is None:
                 raise NotEnoughInvitations("You have no invitations left.")
-        invitation = _new_invitation(store, inviter_id, address, key, message, fields)
+        token, digest = new_token()
+        invitation = _new_invitation(store, inviter_id, address, key, message, fields, digest)
         invitation.inviter_remaining = remaining
+        email = None
+        if not delivery.queued():  # a queued email gets its token from the worker
+            invitation.delivery_attempts = 1
+            invitation.token = token
+            email = render_invitation(invitation, token, inviter_label=store.user_email(from_user))
         session.add(invitation)
         session.flush()
-        send_invitation(invitation, inviter_label=store.user_email(from_user))
-    return invitation
+    return invitation, email
 
 
 def _free_expired_slot(
@@ -159,8 +169,8 @@ def _new_invitation(
     key: str,
     message: str | None,
     fields: dict[str, t.Any],
+    digest: str,
 ) -> JoinInvitationMixin:
-    token, digest = new_token()
     now = utcnow()
     hours = current_app.config["KALEO_DEFAULT_EXPIRATION"]
     invitation: JoinInvitationMixin = store.Invitation(
@@ -175,5 +185,4 @@ def _new_invitation(
         status=Status.SENT.value,
         token_digest=digest,
     )
-    invitation.token = token
     return invitation

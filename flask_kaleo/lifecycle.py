@@ -24,9 +24,12 @@ from flask import current_app
 from . import signals
 from .accepting import check_pending
 from .accepting import why_not_pending
+from .delivery import Delivery
+from .exceptions import DeliveryError
+from .exceptions import DeliveryFailed
 from .exceptions import InvitingNotAllowed
 from .exceptions import ResendTooSoon
-from .mail import send_invitation
+from .mail import render_invitation
 from .models import JoinInvitationMixin
 from .models import Status
 from .models import utcnow
@@ -66,14 +69,19 @@ def _rowcount(result: t.Any) -> int:
 
 
 def resend(
-    store: Store[U], permissions: Permissions[U], invitation: JoinInvitationMixin
+    store: Store[U],
+    permissions: Permissions[U],
+    delivery: Delivery,
+    invitation: JoinInvitationMixin,
 ) -> JoinInvitationMixin:
-    """Mail ``invitation`` again under a new token and commit; the old link dies.
+    """Mail ``invitation`` again under a new link; the old link then dies.
 
     Spends nothing. Keeps the expiry unless ``KALEO_RESEND_RESETS_EXPIRY``; refused
     within ``KALEO_RESEND_INTERVAL`` seconds of the last sending. One conditional
-    UPDATE swaps the token, so two racing resends make one winner; the email goes out
-    before the commit, and a delivery failure rolls back (the old link keeps working).
+    UPDATE swaps the token and commits, so two racing resends make one winner; the
+    email goes out after the commit. Inline, a delivery failure puts the old link
+    back (it keeps working) and raises :class:`~flask_kaleo.DeliveryFailed`; queued,
+    the worker mints the new link.
     """
     config = current_app.config
     model = store.Invitation
@@ -82,23 +90,29 @@ def resend(
         raise InvitingNotAllowed("You are not allowed to send invitations.")
     now = utcnow()
     interval = dt.timedelta(seconds=config["KALEO_RESEND_INTERVAL"])
-    old_digest = invitation.token_digest
-    token, digest = new_token()
-    values: dict[str, t.Any] = {
-        "token_digest": digest,
-        "replaced_token_digest": old_digest,
-        "resent_at": now,
+    before = {
+        "token_digest": invitation.token_digest,
+        "replaced_token_digest": invitation.replaced_token_digest,
+        "resent_at": invitation.resent_at,
+        "expires_at": invitation.expires_at,
+        "delivered_at": invitation.delivered_at,
+        "delivery_attempts": invitation.delivery_attempts,
     }
+    token, digest = new_token()
+    values: dict[str, t.Any] = {"resent_at": now, "delivered_at": None}
+    if not delivery.queued():
+        values.update(token_digest=digest, replaced_token_digest=invitation.token_digest)
+        values["delivery_attempts"] = 1
     if config["KALEO_RESEND_RESETS_EXPIRY"]:
         values["expires_at"] = now + dt.timedelta(hours=config["KALEO_DEFAULT_EXPIRATION"])
-    with store.transaction() as session:
+    with store.transaction(keep_loaded=True) as session:
         result = session.execute(
             sa.update(model)
             .where(
                 model.id == invitation.id,
                 model.status == Status.SENT.value,
                 model.expires_at > now,
-                model.token_digest == old_digest,
+                model.token_digest == before["token_digest"],
                 sa.func.coalesce(model.resent_at, model.sent_at) <= now - interval,
             )
             .values(**values)
@@ -108,10 +122,40 @@ def resend(
         if _rowcount(result) != 1:
             check_pending(invitation)
             raise _too_soon(invitation, interval, now)
-        invitation.token = token
-        send_invitation(invitation, inviter_label=store.user_email(inviter))
+        email = None
+        if not delivery.queued():
+            invitation.token = token
+            email = render_invitation(invitation, token, inviter_label=store.user_email(inviter))
+    if email is None:
+        delivery.enqueue(invitation.id)
+    else:
+        try:
+            delivery.send(email)
+        except DeliveryError as error:
+            current_app.logger.warning("flask-kaleo could not deliver a resend: %s", error)
+            _put_back(store, invitation, digest, before)
+            raise DeliveryFailed(
+                "The invitation email could not be delivered; its earlier link still works."
+                " Please try again in a moment."
+            ) from error
+        delivery.mark_delivered(invitation.id, digest)
     signals.invite_resent.send(_app(), invitation=invitation, inviter=inviter)
     return invitation
+
+
+def _put_back(
+    store: Store[t.Any], invitation: JoinInvitationMixin, digest: str, before: dict[str, t.Any]
+) -> None:
+    """Undo a resend whose email could not go out: the earlier link works again."""
+    model = store.Invitation
+    with store.transaction() as session:
+        session.execute(
+            sa.update(model)
+            .where(model.id == invitation.id, model.token_digest == digest)
+            .values(**before)
+            .execution_options(synchronize_session=False)
+        )
+        session.refresh(invitation)
 
 
 def _too_soon(

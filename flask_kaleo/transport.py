@@ -61,7 +61,8 @@ def flask_mail_transport(email: OutgoingEmail, timeout: float) -> None:
     )
     if not mail.suppress:
         _send_smtp(mail, message, timeout)
-    email_dispatched.send(message, app=current_app._get_current_object())  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    email_dispatched.send(app, message=message)  # what mail.record_messages() listens to
 
 
 def _send_smtp(mail: t.Any, message: t.Any, timeout: float) -> None:

@@ -1,0 +1,86 @@
+"""Queued delivery on RQ (``KALEO_DELIVERY = "rq"``; ``pip install 'flask-kaleo[rq]'``).
+
+A job carries only the invitation's id: the worker mints the token when it builds the
+email, so no link ever rests in Redis. ``flask kaleo worker`` runs a worker inside the
+app; a plain ``rq worker`` finds the app through ``FLASK_APP``.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import Flask
+from flask import current_app
+from flask import has_app_context
+
+from .state import get_kaleo
+
+if t.TYPE_CHECKING:
+    from redis import Redis
+    from rq import Queue
+
+JOB = "flask_kaleo.rq.deliver_job"
+_loaded_app: Flask | None = None
+
+
+def connection() -> Redis:
+    """The app's Redis connection (``KALEO_REDIS_URL``), with timeouts."""
+    from redis import Redis
+
+    extensions = current_app.extensions
+    if "kaleo.redis" not in extensions:
+        timeout = float(current_app.config["KALEO_MAIL_TIMEOUT"])
+        extensions["kaleo.redis"] = Redis.from_url(
+            current_app.config["KALEO_REDIS_URL"],
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+        )
+    return t.cast("Redis", extensions["kaleo.redis"])
+
+
+def queue() -> Queue:
+    from rq import Queue
+
+    return Queue(current_app.config["KALEO_RQ_QUEUE"], connection=connection())
+
+
+def retry_delays() -> list[int]:
+    """Seconds before each retry: the backoff, doubling (``KALEO_DELIVERY_BACKOFF``)."""
+    config = current_app.config
+    backoff = float(config["KALEO_DELIVERY_BACKOFF"])
+    return [round(backoff * 2**n) for n in range(config["KALEO_DELIVERY_ATTEMPTS"] - 1)]
+
+
+def enqueue(invitation_id: int) -> None:
+    from rq import Retry
+
+    delays = retry_delays()
+    retry = Retry(max=len(delays), interval=delays) if delays else None
+    queue().enqueue_call(
+        JOB, args=(invitation_id,), retry=retry, description=f"kaleo invitation {invitation_id}"
+    )
+
+
+def deliver_job(invitation_id: int) -> str:
+    """The job: deliver one invitation, in a fresh app context of its own."""
+    app = current_app._get_current_object() if has_app_context() else _app()  # type: ignore[attr-defined]
+    with app.app_context():
+        return get_kaleo().deliver(invitation_id)
+
+
+def _app() -> Flask:
+    """The app of a plain ``rq worker`` process, loaded once from ``FLASK_APP``."""
+    global _loaded_app
+    if _loaded_app is None:
+        from flask.cli import ScriptInfo
+
+        _loaded_app = ScriptInfo().load_app()
+    return _loaded_app
+
+
+def work(*, burst: bool) -> None:
+    """Run a worker for the app's queue in this process (``flask kaleo worker``)."""
+    from rq import SimpleWorker
+
+    worker = SimpleWorker([queue()], connection=connection())
+    worker.work(burst=burst, with_scheduler=True)
