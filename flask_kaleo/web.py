@@ -117,9 +117,7 @@ def _declaration() -> Declaration | None:
 
 def signed_in_user() -> t.Any:
     """The signed-in user, asked of the app's hook once per request."""
-    if "kaleo_user" not in g:
-        g.kaleo_user = get_kaleo().current_user()
-    return g.kaleo_user
+    return _once_per_request("kaleo.user", get_kaleo().current_user)
 
 
 def wants_json() -> bool:
@@ -136,9 +134,15 @@ def wants_json() -> bool:
 def fields() -> MultiDict[str, str]:
     """The request's fields, as text: a form body, or a JSON object of strings (and
     whole numbers). Any other body is a :class:`Refusal`, never a crash."""
-    if "kaleo_fields" not in g:
-        g.kaleo_fields = _read_fields()
-    return t.cast(MultiDict[str, str], g.kaleo_fields)
+    return t.cast(MultiDict[str, str], _once_per_request("kaleo.fields", _read_fields))
+
+
+def _once_per_request(key: str, compute: t.Callable[[], t.Any]) -> t.Any:
+    """``compute()``, kept in the request's environ: ``g`` lives as long as the app
+    context, which may span several requests (a test client inside ``app_context()``)."""
+    if key not in request.environ:
+        request.environ[key] = compute()
+    return request.environ[key]
 
 
 def _read_fields() -> MultiDict[str, str]:

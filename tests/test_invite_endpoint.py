@@ -38,6 +38,19 @@ def counters(app: Flask, user: User) -> tuple[int, int]:
 # -- success -------------------------------------------------------------------
 
 
+def test_requests_inside_one_app_context_each_read_their_own_body(
+    app: Flask, client: FlaskClient
+) -> None:
+    """An app context pushed around several requests (a test, a script) shares ``g``:
+    nothing of one request's body or user may stick to the next."""
+    signed_in(client, allocation=3)
+    token = csrf_token(client)
+    with app.app_context():
+        for address in ("one@example.com", "two@example.com"):
+            response = post_invite(client, address, token=token)
+            assert (response.json["status"], response.json["email"]) == ("OK", address)
+
+
 def test_ok_shape(app: Flask, client: FlaskClient, outbox: list[t.Any]) -> None:
     signed_in(client, allocation=2)
     response = post_invite(client, "Carol@Example.COM", "Come and see")
