@@ -43,6 +43,8 @@ def create_app(config: dict[str, t.Any] | None = None) -> Flask:
         KALEO_INVITE_ONLY=True,
         KALEO_SIGNUP_URL="example.signup",
         KALEO_SITE_NAME="Kaleo Example",
+        # Invitation links point here, never at whatever Host a request claims.
+        KALEO_SITE_URL=os.environ.get("KALEO_SITE_URL", "http://127.0.0.1:5000"),
         EXAMPLE_SEED_DEMO=True,
     )
     if config:

@@ -91,6 +91,9 @@ class Delivery:
             current_app.logger.warning("flask-kaleo could not deliver an invitation: %s", error)
             self.give_back(invitation.id)
             raise DeliveryFailed(f"{UNDELIVERED} Please try again in a moment.") from error
+        except Exception:  # a broken transport or setup: no spent invitation left behind
+            self.give_back(invitation.id)
+            raise
         self.mark_delivered(invitation.id, invitation.token_digest)
 
     def enqueue(self, invitation_id: int) -> None:

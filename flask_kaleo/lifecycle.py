@@ -138,6 +138,9 @@ def resend(
                 "The invitation email could not be delivered; its earlier link still works."
                 " Please try again in a moment."
             ) from error
+        except Exception:
+            _put_back(store, invitation, digest, before)
+            raise
         delivery.mark_delivered(invitation.id, digest)
     signals.invite_resent.send(_app(), invitation=invitation, inviter=inviter)
     return invitation

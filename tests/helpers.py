@@ -196,7 +196,7 @@ def assert_error(
 
 # -- invitations -----------------------------------------------------------------------
 
-STATES = ("sent", "expired", "accepted", "joined", "revoked")
+STATES = ("sent", "sending", "expired", "accepted", "joined", "revoked", "undeliverable")
 
 
 def invitation_columns(
@@ -216,7 +216,7 @@ def invitation_columns(
         expires_at = expires_at or now - dt.timedelta(hours=1)
     sent_at = sent_at or (expires_at - dt.timedelta(days=7) if expires_at else now)
     key = email.lower()
-    status = "sent" if state == "expired" else state
+    status = "sent" if state in ("expired", "sending") else state
     row = {
         "from_user_id": inviter_id,
         "email": email,
@@ -227,6 +227,8 @@ def invitation_columns(
         "expires_at": expires_at or sent_at + dt.timedelta(days=7),
         "status": status,
         "token_digest": token_digest(secrets.token_urlsafe(16)),
+        "delivered_at": None if state == "sending" else sent_at,
+        "delivery_attempts": 1,
     }
     row.update(columns)
     return row

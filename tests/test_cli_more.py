@@ -291,7 +291,7 @@ def test_import_reports_every_row(
 
 
 @SERVER
-def test_import_row_that_cannot_be_delivered_leaves_nothing(
+def test_import_row_that_cannot_be_delivered_is_given_back(
     app: Flask, run: Run, tmp_path: Path, smtp: SMTPServer
 ) -> None:
     with app.app_context():
@@ -305,9 +305,13 @@ def test_import_row_that_cannot_be_delivered_leaves_nothing(
     )
     assert result.stdout.splitlines()[-1] == "Sent 2 invitations, refused 1, of 3 rows."
     assert smtp.recipients() == ["first@example.com", "last@example.com"]
-    assert [email for email, _ in invitations(app)] == ["first@example.com", "last@example.com"]
+    assert invitations(app) == [
+        ("first@example.com", "sent"),
+        ("bounce@example.com", "undeliverable"),
+        ("last@example.com", "sent"),
+    ]
     with app.app_context():
-        assert stat_row(alice.id) == (5, 2, 0)  # the bounced row spent nothing
+        assert stat_row(alice.id) == (5, 2, 0)  # the bounced row was given back
 
 
 @SERVER

@@ -32,7 +32,9 @@ from tests.hostapp import kaleo
 
 
 def bare_app(**config: t.Any) -> Flask:
+    """An app of its own, in testing mode (links may use the request's host)."""
     app = Flask(__name__)
+    app.config.update(TESTING=True)
     app.config.update(config)
     return app
 
@@ -80,6 +82,26 @@ def bare_app(**config: t.Any) -> Flask:
         ("KALEO_USER_EMAIL_ATTRIBUTE", "mail"),
         ("KALEO_USER_EMAIL_ATTRIBUTE", "is_authenticated"),  # a property, not a column
         ("KALEO_USER_EMAIL_ATTRIBUTE", None),
+        ("KALEO_SITE_URL", "example.com"),
+        ("KALEO_SITE_URL", "ftp://example.com"),
+        ("KALEO_SITE_URL", "https://"),
+        ("KALEO_SITE_URL", 42),
+        ("KALEO_DELIVERY", "smtp"),
+        ("KALEO_DELIVERY", None),
+        ("KALEO_MAIL_TIMEOUT", 0),
+        ("KALEO_MAIL_TIMEOUT", -1),
+        ("KALEO_MAIL_TIMEOUT", float("nan")),
+        ("KALEO_MAIL_TIMEOUT", float("inf")),
+        ("KALEO_MAIL_TIMEOUT", "10"),
+        ("KALEO_MAIL_TIMEOUT", True),
+        ("KALEO_DELIVERY_ATTEMPTS", 0),
+        ("KALEO_DELIVERY_ATTEMPTS", 101),
+        ("KALEO_DELIVERY_ATTEMPTS", 2.0),
+        ("KALEO_DELIVERY_BACKOFF", -1),
+        ("KALEO_DELIVERY_BACKOFF", float("nan")),
+        ("KALEO_DELIVERY_STUCK_AFTER", 0),
+        ("KALEO_REDIS_URL", ""),
+        ("KALEO_RQ_QUEUE", None),
     ],
 )
 def test_bad_setting_fails_at_init_app_naming_it(setting: str, value: t.Any) -> None:
@@ -100,6 +122,10 @@ def test_bad_setting_fails_at_init_app_naming_it(setting: str, value: t.Any) -> 
         ("KALEO_SIGNUP_URL", "/join"),
         ("KALEO_INVITE_ONLY", True),
         ("KALEO_EMAIL_SUBJECT", "Join {site}: {inviter} asked us to write"),
+        ("KALEO_SITE_URL", "https://example.com/community"),
+        ("KALEO_DELIVERY", "queue"),
+        ("KALEO_MAIL_TIMEOUT", 0.5),
+        ("KALEO_DELIVERY_BACKOFF", 0),
     ],
 )
 def test_good_setting_is_accepted(setting: str, value: t.Any) -> None:
@@ -107,6 +133,21 @@ def test_good_setting_is_accepted(setting: str, value: t.Any) -> None:
     kaleo.init_app(app)
     assert app.config[setting] == value
     assert app.extensions["kaleo"] is kaleo
+
+
+def test_production_app_must_say_where_links_point() -> None:
+    """Links never come from the request's Host header, which anyone can forge: out of
+    debug and testing mode, the app names its address (or trusts its hosts)."""
+    app = bare_app(TESTING=False)
+    with pytest.raises(ConfigurationError, match="KALEO_SITE_URL"):
+        kaleo.init_app(app)
+    for safe in (
+        {"KALEO_SITE_URL": "https://example.com"},
+        {"SERVER_NAME": "example.com"},
+        {"TRUSTED_HOSTS": ["example.com"]},
+        {"DEBUG": True},
+    ):
+        kaleo.init_app(bare_app(TESTING=False, **safe))
 
 
 def test_defaults_are_visible_in_config() -> None:

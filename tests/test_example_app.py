@@ -21,7 +21,13 @@ from tests.helpers import csrf_token
 
 
 def start(database: Path) -> Flask:
-    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "t"})
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "SECRET_KEY": "t",
+            "KALEO_SITE_URL": "http://localhost",  # the test client's host
+        }
+    )
 
 
 @pytest.fixture

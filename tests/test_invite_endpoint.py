@@ -248,7 +248,9 @@ def test_unexpected_failure_is_a_json_500_for_json_callers(app: Flask, client: F
     response = post_invite(client, "carol@example.com", token=token)
     assert_error(response, 500)
     assert "nothing was sent" in response.json["errors"]
-    assert counters(app, alice) == (0, 0)
+    assert counters(app, alice) == (0, 1)  # spent, then given back
+    with app.app_context():
+        assert kaleo.sent_invitations(alice)[0].status == "undeliverable"
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT"])

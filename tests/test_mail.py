@@ -175,11 +175,14 @@ def test_kaleo_email_sender_wins(app: Flask, outbox: list[t.Any]) -> None:
 
 
 def assert_nothing_spent(response: t.Any, app: Flask, user: User) -> None:
-    """The contract's ERROR for an undeliverable email, and no trace in the database."""
+    """The contract's ERROR for an undeliverable email: the invitation is kept as
+    ``undeliverable`` (not pending, so it blocks nothing) and given back."""
     errors = assert_error(response, 200).lower()
     assert "nothing was spent" in errors and "try again" in errors
     with app.app_context():
-        assert invitation_count() == 0
+        model = kaleo.JoinInvitation
+        states = db.session.execute(sa.select(model.status, model.pending_email_key)).all()
+        assert [tuple(row) for row in states] == [("undeliverable", None)]
         assert stat_row(user.id) == (1, 0, 0)
 
 

@@ -56,6 +56,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[LiveServ
     )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     live = LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
+    app.config["KALEO_SITE_URL"] = live.url  # the emailed links point at this server
     app.before_request(live._wait_at_gate)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()

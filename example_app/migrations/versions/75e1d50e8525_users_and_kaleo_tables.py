@@ -69,6 +69,8 @@ def upgrade():
         sa.Column("token_digest", sa.String(length=64), nullable=False),
         sa.Column("resent_at", UTC_DATETIME, nullable=True),
         sa.Column("replaced_token_digest", sa.String(length=64), nullable=True),
+        sa.Column("delivered_at", UTC_DATETIME, nullable=True),
+        sa.Column("delivery_attempts", sa.Integer(), nullable=False),
         sa.Column("from_user_id", sa.Integer(), nullable=False),
         sa.Column("to_user_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
@@ -76,7 +78,7 @@ def upgrade():
             name="ck_kaleo_join_invitation_pending",
         ),
         sa.CheckConstraint(
-            "status IN ('sent', 'accepted', 'joined', 'revoked')",
+            "status IN ('sent', 'accepted', 'joined', 'revoked', 'undeliverable')",
             name="ck_kaleo_join_invitation_status",
         ),
         sa.ForeignKeyConstraint(["from_user_id"], ["user.id"], ondelete="CASCADE"),
