@@ -111,11 +111,11 @@ class Delivery:
                     "KALEO_DELIVERY is 'queue' but no queue is set: decorate a function"
                     " with @kaleo.delivery_queue"
                 )
-        except ConfigurationError:
-            raise
         except Exception as error:  # the queue's own failure (a Redis outage, ...)
             current_app.logger.warning("flask-kaleo could not queue an invitation: %s", error)
             self.give_back(invitation_id)
+            if isinstance(error, ConfigurationError):
+                raise
             raise DeliveryFailed(f"{UNDELIVERED} Please try again in a moment.") from error
 
     def mark_delivered(self, invitation_id: int, digest: str) -> None:
@@ -241,18 +241,18 @@ class Delivery:
             older_than = dt.timedelta(seconds=current_app.config["KALEO_DELIVERY_STUCK_AFTER"])
         model = self.store.Invitation
         cutoff = utcnow() - older_than
-        stuck = list(
-            self.store.session.scalars(
-                sa.select(model.id)
-                .where(
-                    model.status == Status.SENT.value,
-                    model.delivered_at.is_(None),
-                    sa.func.coalesce(model.resent_at, model.sent_at) <= cutoff,
+        with self.store.transaction() as session:  # ended before any network I/O
+            stuck = list(
+                session.scalars(
+                    sa.select(model.id)
+                    .where(
+                        model.status == Status.SENT.value,
+                        model.delivered_at.is_(None),
+                        sa.func.coalesce(model.resent_at, model.sent_at) <= cutoff,
+                    )
+                    .order_by(model.id)
                 )
-                .order_by(model.id)
             )
-        )
-        self.store.session.commit()  # end the read before any network I/O
         report = SweepReport()
         for invitation_id in stuck:
             if self.queued():

@@ -99,8 +99,8 @@ def resend(
         "delivery_attempts": invitation.delivery_attempts,
     }
     token, digest = new_token()
-    values: dict[str, t.Any] = {"resent_at": now, "delivered_at": None}
-    if not delivery.queued():
+    values: dict[str, t.Any] = {"resent_at": now, "delivered_at": None, "delivery_attempts": 0}
+    if not delivery.queued():  # queued, the worker mints the new link
         values.update(token_digest=digest, replaced_token_digest=invitation.token_digest)
         values["delivery_attempts"] = 1
     if config["KALEO_RESEND_RESETS_EXPIRY"]:
