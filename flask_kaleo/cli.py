@@ -96,7 +96,8 @@ def infinite_invites(user: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, for machines.")
 def report(as_json: bool) -> None:
     """Show how many invitations were sent, accepted, joined independently, are
-    pending, expired or revoked, and the acceptance rate (accepted / sent)."""
+    pending, expired, revoked or undeliverable, and the acceptance rate (accepted /
+    sent)."""
     figures = get_kaleo().report()
     if as_json:
         click.echo(json.dumps(figures.as_dict(), sort_keys=True))
@@ -109,6 +110,7 @@ def report(as_json: bool) -> None:
         ("Pending", f"{figures.pending:,}"),
         ("Expired", f"{figures.expired:,}"),
         ("Revoked", f"{figures.revoked:,}"),
+        ("Undeliverable", f"{figures.undeliverable:,}"),
         ("Acceptance rate", "n/a" if rate is None else f"{rate:.1%}"),
     ]
     width = max(len(label) for label, _ in rows)

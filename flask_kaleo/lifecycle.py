@@ -50,6 +50,7 @@ class InvitationReport:
     pending: int
     expired: int
     revoked: int
+    undeliverable: int
 
     @property
     def acceptance_rate(self) -> float | None:
@@ -213,6 +214,7 @@ def report(store: Store[t.Any], inviter_id: t.Any = None) -> InvitationReport:
         _count(sa.and_(unanswered, model.expires_at > now)),
         _count(sa.and_(unanswered, model.expires_at <= now)),
         _count(model.status == Status.REVOKED.value),
+        _count(model.status == Status.UNDELIVERABLE.value),
     )
     if inviter_id is not None:
         statement = statement.where(model.from_user_id == inviter_id)

@@ -107,6 +107,7 @@ def test_report_text_and_json(app: Flask, run: Run, statements: Statements) -> N
         "pending": 1,
         "expired": 1,
         "revoked": 1,
+        "undeliverable": 0,
         "acceptance_rate": 0.2,
     }
     assert len([s for s in statements.statements if "kaleo_join_invitation" in s]) == 1

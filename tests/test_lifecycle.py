@@ -410,6 +410,7 @@ def test_stats_count_every_state_in_one_query(
         "pending": 0,
         "expired": 1,
         "revoked": 1,
+        "undeliverable": 0,
         "acceptance_rate": pytest.approx(1 / 3),
     }
 
