@@ -171,7 +171,7 @@ def statements(app: Flask) -> Statements:
 @pytest.fixture(autouse=True)
 def restore_kaleo() -> t.Iterator[None]:
     """Whatever a test sets on the shared extension (a permission hook) is undone."""
-    parts = (kaleo, kaleo.permissions)
+    parts = (kaleo, kaleo.permissions, kaleo.delivery)
     saved = [dict(vars(part)) for part in parts]
     yield
     for part, state in zip(parts, saved, strict=True):

@@ -8,6 +8,7 @@ metadata of tests.hostapp is never touched).
 
 from __future__ import annotations
 
+import importlib.util
 import typing as t
 from pathlib import Path
 
@@ -133,6 +134,17 @@ def test_good_setting_is_accepted(setting: str, value: t.Any) -> None:
     kaleo.init_app(app)
     assert app.config[setting] == value
     assert app.extensions["kaleo"] is kaleo
+
+
+def test_rq_delivery_without_rq_installed_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "rq" else real(name, *a)
+    )
+    with pytest.raises(ConfigurationError, match=r"flask-kaleo\[rq\]"):
+        kaleo.init_app(bare_app(KALEO_DELIVERY="rq"))
 
 
 def test_production_app_must_say_where_links_point() -> None:

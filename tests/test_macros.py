@@ -179,6 +179,8 @@ def test_list_item_per_invitation_with_its_status(app: Flask) -> None:
         add_invitations(alice, ["s1@example.com", "s2@example.com"])
         add_invitations(alice, ["acc@example.com"], "accepted")
         add_invitations(alice, ["join@example.com"], "joined")
+        add_invitations(alice, ["wait@example.com"], "sending")
+        add_invitations(alice, ["bounce@example.com"], "undeliverable")
         make_user("bob@example.com", allocation=10)  # bob's list is not alice's
     _, page = render(app, alice)
     items = page.one("ul", cls="invite-list").children
@@ -190,7 +192,14 @@ def test_list_item_per_invitation_with_its_status(app: Flask) -> None:
         "s2@example.com": {"sent"},
         "acc@example.com": {"accepted"},
         "join@example.com": {"joined"},
+        "wait@example.com": {"sent", "sending"},  # its email is on its way
+        "bounce@example.com": {"undeliverable"},
     }
+    labels = {item.one("span", cls="kaleo-email").all_text(): item for item in items}
+    assert labels["wait@example.com"].one("span", cls="kaleo-status").all_text() == "sending"
+    assert labels["bounce@example.com"].one("span", cls="kaleo-status").all_text() == (
+        "undeliverable"
+    )
 
 
 def test_user_input_is_escaped(app: Flask) -> None:

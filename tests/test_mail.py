@@ -6,6 +6,7 @@ it really goes out, and that a refusing or absent server costs the user nothing.
 
 from __future__ import annotations
 
+import re
 import typing as t
 
 import pytest
@@ -14,6 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from flask_kaleo import ConfigurationError
+from flask_kaleo import signals
+from flask_kaleo.exceptions import DeliveryError
+from flask_kaleo.transport import OutgoingEmail
 from tests.helpers import AJAX
 from tests.helpers import SMTPServer
 from tests.helpers import accept_link
@@ -23,6 +27,7 @@ from tests.helpers import invitation_count
 from tests.helpers import make_user
 from tests.helpers import message_text
 from tests.helpers import post_invite
+from tests.helpers import received
 from tests.helpers import signed_in
 from tests.helpers import stat_row
 from tests.hostapp import User
@@ -235,3 +240,39 @@ def test_closed_port_spends_nothing_and_a_retry_succeeds_once_a_server_listens(
     retry = post_invite(client, "carol@example.com", token=token)
     assert retry.json["status"] == "OK", retry.json
     assert len(smtp.messages) == 1
+
+
+@pytest.mark.settings(KALEO_MAIL_TIMEOUT=2.5)
+def test_a_transport_of_the_apps_own_gets_the_rendered_email_and_the_timeout(
+    app: Flask, client: FlaskClient
+) -> None:
+    sent: list[tuple[OutgoingEmail, float]] = []
+
+    @kaleo.transport
+    def http_api(email: OutgoingEmail, timeout: float) -> None:
+        sent.append((email, timeout))
+
+    signed_in(client, allocation=1)
+    assert post_invite(client, "carol@example.com", "Hi <b>").json["status"] == "OK"
+    [(email, timeout)] = sent
+    assert timeout == 2.5
+    assert (email.recipient, email.sender) == ("carol@example.com", "invites@example.org")
+    assert email.subject == "alice@example.com has invited you to join localhost"
+    assert "Hi <b>" in email.text and "Hi &lt;b&gt;" in email.html
+    link = re.search(r"http://localhost/invites/accept/\S+", email.text)
+    assert link is not None
+    assert client.get(link.group()).status_code == 303
+
+
+def test_a_transport_that_gives_up_gives_the_invitation_back(
+    app: Flask, client: FlaskClient
+) -> None:
+    @kaleo.transport
+    def refuse(email: OutgoingEmail, timeout: float) -> None:
+        raise DeliveryError("the mail API said no", permanent=True)
+
+    alice = signed_in(client, allocation=1)
+    with received(signals.invite_undeliverable) as calls:
+        response = post_invite(client, "carol@example.com")
+    assert_nothing_spent(response, app, alice)
+    assert [call["inviter"] for call in calls] == [alice.id]
