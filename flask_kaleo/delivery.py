@@ -94,10 +94,22 @@ class Delivery:
         except Exception:  # a broken transport or setup: no spent invitation left behind
             self.give_back(invitation.id)
             raise
-        self.mark_delivered(invitation.id, invitation.token_digest)
+        self.mark_delivered_or_log(invitation.id, invitation.token_digest)
 
-    def enqueue(self, invitation_id: int) -> None:
-        """Queue the invitation's delivery; if the queue cannot take it, give it back."""
+    def mark_delivered_or_log(self, invitation_id: int, digest: str) -> None:
+        """:meth:`mark_delivered`, but the email is out whatever the database says now:
+        if it cannot be told (the connection dropped), the invitation stays "sending"
+        and the sweep sends it again under a new link (the first one then explains)."""
+        try:
+            self.mark_delivered(invitation_id, digest)
+        except Exception:
+            current_app.logger.exception(
+                "flask-kaleo delivered invitation %d but could not record it", invitation_id
+            )
+
+    def enqueue(self, invitation_id: int, *, undo: t.Callable[[], None] | None = None) -> None:
+        """Queue the invitation's delivery. If the queue cannot take it, give the
+        invitation back (or ``undo`` what the caller did, for a resend)."""
         mode = current_app.config["KALEO_DELIVERY"]
         try:
             if mode == "rq":
@@ -113,7 +125,10 @@ class Delivery:
                 )
         except Exception as error:  # the queue's own failure (a Redis outage, ...)
             current_app.logger.warning("flask-kaleo could not queue an invitation: %s", error)
-            self.give_back(invitation_id)
+            if undo is not None:
+                undo()
+            else:
+                self.give_back(invitation_id)
             if isinstance(error, ConfigurationError):
                 raise
             raise DeliveryFailed(f"{UNDELIVERED} Please try again in a moment.") from error
@@ -183,7 +198,7 @@ class Delivery:
                 self.give_back(invitation_id)
                 return "given back"
             raise
-        self.mark_delivered(invitation_id, digest)
+        self.mark_delivered_or_log(invitation_id, digest)
         return "delivered"
 
     def _claim(self, invitation_id: int) -> tuple[JoinInvitationMixin, str, OutgoingEmail] | None:

@@ -128,7 +128,10 @@ def resend(
             invitation.token = token
             email = render_invitation(invitation, token, inviter_label=store.user_email(inviter))
     if email is None:
-        delivery.enqueue(invitation.id)
+        unchanged = before["token_digest"]  # queued, the worker mints the new link
+        delivery.enqueue(
+            invitation.id, undo=lambda: _put_back(store, invitation, unchanged, before)
+        )
     else:
         try:
             delivery.send(email)
@@ -142,7 +145,7 @@ def resend(
         except Exception:
             _put_back(store, invitation, digest, before)
             raise
-        delivery.mark_delivered(invitation.id, digest)
+        delivery.mark_delivered_or_log(invitation.id, digest)
     signals.invite_resent.send(_app(), invitation=invitation, inviter=inviter)
     return invitation
 
@@ -150,7 +153,8 @@ def resend(
 def _put_back(
     store: Store[t.Any], invitation: JoinInvitationMixin, digest: str, before: dict[str, t.Any]
 ) -> None:
-    """Undo a resend whose email could not go out: the earlier link works again."""
+    """Undo a resend whose email could not go out (``digest`` is the link it set): the
+    earlier link works again."""
     model = store.Invitation
     with store.transaction() as session:
         session.execute(
