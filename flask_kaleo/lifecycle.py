@@ -128,7 +128,7 @@ def resend(
             invitation.token = token
             email = render_invitation(invitation, token, inviter_label=store.user_email(inviter))
     if email is None:
-        unchanged = before["token_digest"]  # queued, the worker mints the new link
+        unchanged = invitation.token_digest  # queued, the worker mints the new link
         delivery.enqueue(
             invitation.id, undo=lambda: _put_back(store, invitation, unchanged, before)
         )
