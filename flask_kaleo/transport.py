@@ -83,17 +83,17 @@ def _send_smtp(mail: t.Any, message: t.Any, timeout: float) -> None:
             message.mail_options,
             message.rcpt_options,
         )
-    except (smtplib.SMTPException, OSError) as error:
+    except (smtplib.SMTPException, OSError, UnicodeError) as error:
+        relay.close()  # no polite QUIT to a relay that just failed: it could stall again
+        if isinstance(error, UnicodeError):  # an address that needs SMTPUTF8
+            raise DeliveryError(f"the email cannot be encoded: {error}", permanent=True) from error
         raise DeliveryError(
             f"the mail relay did not take the email: {error}", permanent=_is_permanent(error)
         ) from error
-    except UnicodeError as error:  # an address the relay cannot be told without SMTPUTF8
-        raise DeliveryError(f"the email cannot be encoded: {error}", permanent=True) from error
-    finally:
-        try:
-            relay.quit()
-        except (smtplib.SMTPException, OSError):
-            relay.close()
+    try:
+        relay.quit()
+    except (smtplib.SMTPException, OSError):  # the email is out: a dropped goodbye is fine
+        relay.close()
 
 
 def _is_permanent(error: Exception) -> bool:
