@@ -25,6 +25,7 @@ import typing as t
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import signals
 from .exceptions import ConfigurationError
@@ -94,17 +95,17 @@ class Delivery:
         except Exception:  # a broken transport or setup: no spent invitation left behind
             self.give_back(invitation.id)
             raise
-        self.mark_delivered_or_log(invitation.id, invitation.token_digest)
+        self.mark_delivered_or_log(invitation, invitation.token_digest)
 
-    def mark_delivered_or_log(self, invitation_id: int, digest: str) -> None:
+    def mark_delivered_or_log(self, invitation: JoinInvitationMixin, digest: str) -> None:
         """:meth:`mark_delivered`, but the email is out whatever the database says now:
         if it cannot be told (the connection dropped), the invitation stays "sending"
         and the sweep sends it again under a new link (the first one then explains)."""
         try:
-            self.mark_delivered(invitation_id, digest)
+            self.mark_delivered(invitation, digest)
         except Exception:
             current_app.logger.exception(
-                "flask-kaleo delivered invitation %d but could not record it", invitation_id
+                "flask-kaleo delivered invitation %d but could not record it", invitation.id
             )
 
     def enqueue(self, invitation_id: int, *, undo: t.Callable[[], None] | None = None) -> None:
@@ -133,16 +134,19 @@ class Delivery:
                 raise
             raise DeliveryFailed(f"{UNDELIVERED} Please try again in a moment.") from error
 
-    def mark_delivered(self, invitation_id: int, digest: str) -> None:
-        """Record that the relay took the email carrying ``digest``'s link."""
+    def mark_delivered(self, invitation: JoinInvitationMixin, digest: str) -> None:
+        """Record that the relay took the email carrying ``digest``'s link (and keep
+        ``invitation`` loaded as it now is, so answering costs no query)."""
         model = self.store.Invitation
-        with self.store.transaction() as session:
+        now = utcnow()
+        with self.store.transaction(keep_loaded=True) as session:
             session.execute(
                 sa.update(model)
-                .where(model.id == invitation_id, model.token_digest == digest)
-                .values(delivered_at=utcnow())
+                .where(model.id == invitation.id, model.token_digest == digest)
+                .values(delivered_at=now)
                 .execution_options(synchronize_session=False)
             )
+        set_committed_value(invitation, "delivered_at", now)
 
     def give_back(self, invitation_id: int) -> bool:
         """Mark an undelivered invitation ``undeliverable`` and return it to the
@@ -198,7 +202,7 @@ class Delivery:
                 self.give_back(invitation_id)
                 return "given back"
             raise
-        self.mark_delivered_or_log(invitation_id, digest)
+        self.mark_delivered_or_log(invitation, digest)
         return "delivered"
 
     def _claim(self, invitation_id: int) -> tuple[JoinInvitationMixin, str, OutgoingEmail] | None:

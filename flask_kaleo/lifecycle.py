@@ -145,7 +145,7 @@ def resend(
         except Exception:
             _put_back(store, invitation, digest, before)
             raise
-        delivery.mark_delivered_or_log(invitation.id, digest)
+        delivery.mark_delivered_or_log(invitation, digest)
     signals.invite_resent.send(_app(), invitation=invitation, inviter=inviter)
     return invitation
 
