@@ -97,7 +97,10 @@ def _send_smtp(mail: t.Any, message: t.Any, timeout: float) -> None:
 
 
 def _is_permanent(error: Exception) -> bool:
-    """A 5xx answer is final; anything else (4xx, a timeout, a dropped line) may pass."""
+    """A 5xx answer is final, and so is a relay without SMTPUTF8 for a non-ASCII
+    address; anything else (4xx, a timeout, a dropped line) may pass."""
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return True
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
         return bool(codes) and all(500 <= code < 600 for code in codes)
