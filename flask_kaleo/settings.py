@@ -194,6 +194,11 @@ def _check_delivery(config: t.Mapping[str, t.Any]) -> None:
     for name in ("KALEO_REDIS_URL", "KALEO_RQ_QUEUE"):
         if not isinstance(config[name], str) or not config[name]:
             raise ConfigurationError(f"{name} must be a non-empty string")
+    if mode != "inline" and not (config["KALEO_SITE_URL"] or config.get("SERVER_NAME")):
+        raise ConfigurationError(
+            f"KALEO_DELIVERY = {mode!r} needs KALEO_SITE_URL (or SERVER_NAME): a worker"
+            " builds the invitation links outside any request"
+        )
     if mode == "rq" and (
         importlib.util.find_spec("rq") is None or importlib.util.find_spec("redis") is None
     ):

@@ -124,7 +124,6 @@ def test_bad_setting_fails_at_init_app_naming_it(setting: str, value: t.Any) -> 
         ("KALEO_INVITE_ONLY", True),
         ("KALEO_EMAIL_SUBJECT", "Join {site}: {inviter} asked us to write"),
         ("KALEO_SITE_URL", "https://example.com/community"),
-        ("KALEO_DELIVERY", "queue"),
         ("KALEO_MAIL_TIMEOUT", 0.5),
         ("KALEO_DELIVERY_BACKOFF", 0),
     ],
@@ -144,7 +143,13 @@ def test_rq_delivery_without_rq_installed_names_the_extra(
         importlib.util, "find_spec", lambda name, *a: None if name == "rq" else real(name, *a)
     )
     with pytest.raises(ConfigurationError, match=r"flask-kaleo\[rq\]"):
-        kaleo.init_app(bare_app(KALEO_DELIVERY="rq"))
+        kaleo.init_app(bare_app(KALEO_DELIVERY="rq", SERVER_NAME="example.com"))
+
+
+def test_queued_delivery_needs_the_sites_address_even_in_testing() -> None:
+    with pytest.raises(ConfigurationError, match="KALEO_SITE_URL"):
+        kaleo.init_app(bare_app(KALEO_DELIVERY="queue"))
+    kaleo.init_app(bare_app(KALEO_DELIVERY="queue", KALEO_SITE_URL="https://example.com"))
 
 
 def test_production_app_must_say_where_links_point() -> None:
