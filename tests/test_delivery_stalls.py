@@ -161,8 +161,8 @@ def test_a_stalled_delivery_holds_up_nobody_else(
         for future in [stalled, *burst]:
             given_back(future.result(timeout=WAIT))
     finally:
-        silent_relay.close()
-        pool.shutdown(wait=False, cancel_futures=True)
+        silent_relay.close()  # ends every stalled request (each HTTP wait is bounded too)
+        pool.shutdown(wait=True, cancel_futures=True)
 
     with app.app_context():
         assert assert_counters_match_rows(alice.id) == (30, 1, 1)  # dora's, accepted
