@@ -43,6 +43,7 @@ from .transport import flask_mail_transport
 
 UNDELIVERED = "The invitation email could not be delivered, so nothing was spent."
 Enqueue = t.Callable[[int], None]
+GIVEN_BACK: t.Final = "given back"
 
 
 def _app() -> t.Any:
@@ -186,6 +187,8 @@ class Delivery:
         claimed = self._claim(invitation_id)
         if claimed is None:
             return "nothing to do"
+        if claimed == GIVEN_BACK:
+            return GIVEN_BACK
         invitation, digest, email = claimed
         try:
             self.send(email)
@@ -205,10 +208,12 @@ class Delivery:
         self.mark_delivered_or_log(invitation, digest)
         return "delivered"
 
-    def _claim(self, invitation_id: int) -> tuple[JoinInvitationMixin, str, OutgoingEmail] | None:
+    def _claim(
+        self, invitation_id: int
+    ) -> tuple[JoinInvitationMixin, str, OutgoingEmail] | t.Literal["given back"] | None:
         """In one short transaction: a new token for an invitation still waiting for its
         email, one more attempt counted, and the email rendered. None if it is not
-        waiting (or has expired waiting, when it is given back instead)."""
+        waiting; ``"given back"`` if it expired waiting and was given back."""
         model = self.store.Invitation
         with self.store.transaction(keep_loaded=True) as session:
             invitation = session.scalars(
@@ -246,8 +251,7 @@ class Delivery:
                 label = self.store.user_email(inviter) if inviter is not None else ""
                 email = render_invitation(invitation, token, inviter_label=label)
         if expired:
-            self.give_back(invitation_id)
-            return None
+            return GIVEN_BACK if self.give_back(invitation_id) else None
         return invitation, digest, email
 
     # -- nothing stuck forever ------------------------------------------------

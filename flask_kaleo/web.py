@@ -29,6 +29,7 @@ from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import SecurityError
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.validators import ValidationError
 
@@ -249,6 +250,20 @@ def _http_error(error: HTTPException) -> ViewResponse | HTTPException:
     return error_response({"__all__": [message]}, status)
 
 
+def _untrusted_host(error: SecurityError) -> ViewResponse | HTTPException:
+    """A Host outside Flask's ``TRUSTED_HOSTS`` is refused before routing, so the
+    blueprint's handlers never see it: answer it here for kaleo's endpoints (in the
+    ERROR shape for a JSON caller), and leave any other page's answer as it was."""
+    try:
+        endpoint, _ = current_app.url_map.bind("localhost").match(request.path)
+    except HTTPException:
+        return error
+    if not hasattr(current_app.view_functions.get(endpoint), "kaleo_declaration"):
+        return error
+    return _http_error(error)
+
+
 def register_error_handlers(blueprint: Blueprint) -> None:
     blueprint.register_error_handler(CSRFError, _csrf_failed)
     blueprint.register_error_handler(HTTPException, _http_error)
+    blueprint.app_errorhandler(SecurityError)(_untrusted_host)

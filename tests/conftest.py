@@ -20,19 +20,24 @@ its rows are deleted afterwards.
 from __future__ import annotations
 
 import os
+import threading
 import typing as t
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
+from tests.helpers import WAIT
 from tests.helpers import SetHook
+from tests.helpers import SilentRelay
 from tests.helpers import SMTPServer
 from tests.helpers import Statements
 from tests.helpers import build_schema
 from tests.helpers import clear_rows
 from tests.helpers import drop_everything
+from tests.helpers import mail_relay
 from tests.helpers import skip_or_fail
 from tests.hostapp import create_app
 from tests.hostapp import db
@@ -151,14 +156,37 @@ def smtp(app: Flask) -> t.Iterator[SMTPServer]:
     """Real delivery for this test, to an SMTP server on 127.0.0.1."""
     server = SMTPServer()
     server.start()
-    state = app.extensions["mail"]
-    saved = (state.server, state.port, state.suppress)
-    state.server, state.port, state.suppress = "127.0.0.1", server.port, False
     try:
-        yield server
+        with mail_relay(app, server.port):
+            yield server
     finally:
-        state.server, state.port, state.suppress = saved
         server.stop()
+
+
+@pytest.fixture
+def silent_relay() -> t.Iterator[SilentRelay]:
+    """A relay on 127.0.0.1 that accepts connections and never answers; closed (which
+    ends every wait in it) when the test ends. Point mail at it with ``mail_relay``."""
+    relay = SilentRelay()
+    relay.start()
+    try:
+        yield relay
+    finally:
+        relay.close()
+
+
+@pytest.fixture
+def live_port(app: Flask) -> t.Iterator[int]:
+    """The host app served by a threaded werkzeug server on 127.0.0.1."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.port
+    finally:
+        server.shutdown()
+        thread.join(WAIT)
+        server.server_close()
 
 
 @pytest.fixture
@@ -170,7 +198,8 @@ def statements(app: Flask) -> Statements:
 
 @pytest.fixture(autouse=True)
 def restore_kaleo() -> t.Iterator[None]:
-    """Whatever a test sets on the shared extension (a permission hook) is undone."""
+    """Whatever a test sets on the shared extension (a permission hook, a transport)
+    is undone."""
     parts = (kaleo, kaleo.permissions, kaleo.delivery)
     saved = [dict(vars(part)) for part in parts]
     yield

@@ -1,22 +1,32 @@
 """The test suite's helpers, one of each: users and sign-in, the CSRF token, posting the
-invite form, the ERROR assertion, invitations in any state, a statement recorder and a
-real SMTP server. Fixtures and hooks live in conftest.py; the host app in hostapp.py."""
+invite form, the ERROR assertion, invitations in any state, counters checked against
+the rows, a statement recorder, real HTTP clients of a live server, a real SMTP server
+and a relay that never answers. Fixtures and hooks live in conftest.py; the host app in
+hostapp.py."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import email
 import email.message
+import http.client
+import http.cookies
+import json
 import os
 import re
 import secrets
+import selectors
 import socket
+import threading
 import typing as t
 import warnings
+from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from flask import session as flask_session
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
@@ -142,6 +152,32 @@ def stat_row(user_id: int) -> tuple[int, int, int] | None:
     return None if row is None else (row[0], row[1], row[2])
 
 
+SPENT = ("sent", "accepted", "joined")
+"""The states an invitation stays spent in; revoked and undeliverable ones were given
+back (an expired one is "sent" and stays spent)."""
+
+
+def assert_counters_match_rows(user_id: int) -> tuple[int, int, int]:
+    """``user_id``'s stored counters agree with their invitation rows: ``invites_sent``
+    counts the rows still spent, ``invites_accepted`` the accepted ones, and nothing is
+    sent beyond the allocation. Returns the stat row."""
+    model = kaleo.JoinInvitation
+    db.session.expire_all()
+    rows = db.session.execute(
+        sa.select(model.status, sa.func.count())
+        .where(model.from_user_id == user_id)
+        .group_by(model.status)
+    ).all()
+    by_status = {status: count for status, count in rows}
+    stat = stat_row(user_id)
+    assert stat is not None, f"user {user_id} has no stat row"
+    allocated, sent, accepted = stat
+    assert sent == sum(by_status.get(status, 0) for status in SPENT), (stat, by_status)
+    assert accepted == by_status.get("accepted", 0), (stat, by_status)
+    assert allocated == -1 or sent <= allocated, stat
+    return stat
+
+
 # -- requests --------------------------------------------------------------------------
 
 
@@ -192,6 +228,102 @@ def assert_error(
     if field is not None:
         assert body["error_list"][field], body
     return str(body["errors"])
+
+
+WAIT = 120
+"""Seconds: the deadline for anything a test waits on (a thread, a reply, a relay),
+never a stand-in for synchronisation."""
+
+
+def returns(call: t.Callable[[], t.Any], within: float = WAIT) -> t.Any:
+    """``call()``'s result (or its exception, raised again), from a thread that must
+    finish within ``within`` seconds: a call that hangs fails the test instead of
+    hanging it."""
+    outcome: list[t.Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as error:  # noqa: B036 - raised again below
+            outcome.append((False, error))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(within)
+    assert not thread.is_alive(), f"{call!r} did not return within {within} s"
+    finished, value = outcome[0]
+    if not finished:
+        raise value
+    return value
+
+
+# -- real HTTP clients of a live server ------------------------------------------------
+
+
+class Reply(t.NamedTuple):
+    """What ``assert_error`` reads of a response, from a real HTTP answer."""
+
+    status_code: int
+    mimetype: str
+    text: str
+
+    @property
+    def json(self) -> t.Any:
+        return json.loads(self.text)
+
+    def get_data(self, as_text: bool = False) -> str:
+        return self.text
+
+
+class Browser:
+    """An HTTP client with its own cookies and CSRF token, talking to a live server."""
+
+    def __init__(self, port: int, session: tuple[dict[str, str], str]) -> None:
+        self.port = port
+        self.cookies = dict(session[0])
+        self.csrf_token = session[1]
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> Reply:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers.update(AJAX)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            for header in response.headers.get_all("Set-Cookie") or []:
+                jar = http.cookies.SimpleCookie(header)
+                self.cookies.update({name: morsel.value for name, morsel in jar.items()})
+            return Reply(
+                response.status, response.headers.get_content_type(), response.read().decode()
+            )
+        finally:
+            connection.close()
+
+    def open_page(self) -> None:
+        assert self.request("GET", "/").status_code == 200
+
+    def invite(self, email: str) -> Reply:
+        form = {"email_address": email, "csrf_token": self.csrf_token}
+        return self.request("POST", "/invites/invite", form)
+
+    def act(self, action: str, invitation_id: int) -> Reply:
+        """Resend or revoke one of the signed-in member's invitations."""
+        form = {"csrf_token": self.csrf_token}
+        return self.request("POST", f"/invites/{action}/{invitation_id}", form)
+
+
+def signed_in_session(app: Flask, user: User) -> tuple[dict[str, str], str]:
+    """The cookies and CSRF token of a browser signed in as ``user``."""
+    client = app.test_client()
+    login(client, user)
+    token = csrf_token(client)
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return {"session": cookie.value}, token
 
 
 # -- invitations -----------------------------------------------------------------------
@@ -366,11 +498,26 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@contextlib.contextmanager
+def mail_relay(app: Flask, port: int) -> t.Iterator[None]:
+    """Flask-Mail sends for real (not suppressed) to the relay on 127.0.0.1:``port``
+    inside the block; flask-kaleo's default transport follows its settings."""
+    state = app.extensions["mail"]
+    saved = (state.server, state.port, state.suppress)
+    state.server, state.port, state.suppress = "127.0.0.1", port, False
+    try:
+        yield
+    finally:
+        state.server, state.port, state.suppress = saved
+
+
 class SMTPServer:
     """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it accepts.
 
     It refuses (550) at RCPT TO the addresses in ``refuse``, and every recipient while
-    ``refuse_at`` is "RCPT", or the message while it is "DATA". ``stop()`` closes the
+    ``refuse_at`` is "RCPT", or the message while it is "DATA" (keeping the refused
+    message in ``refused``). With ``drop_at_quit`` it accepts the message, then drops
+    the connection when the client says QUIT, without answering. ``stop()`` closes the
     port and ``start()`` listens on it again.
     """
 
@@ -378,8 +525,12 @@ class SMTPServer:
         self.port = free_port()
         self.refuse: set[str] = set()
         self.refuse_at: t.Literal["RCPT", "DATA"] | None = None
+        self.drop_at_quit = False
         self.envelopes: list[tuple[str, list[str]]] = []
         self.messages: list[email.message.Message] = []
+        self.refused: list[email.message.Message] = []
+        self.dropped = 0
+        """Connections dropped at QUIT."""
         self._controller: t.Any = None
 
     def start(self) -> None:
@@ -405,8 +556,71 @@ class SMTPServer:
         return "250 OK"
 
     async def handle_DATA(self, server: t.Any, session: t.Any, envelope: t.Any) -> str:
+        received = email.message_from_bytes(envelope.original_content)
         if self.refuse_at == "DATA":
+            self.refused.append(received)
             return "550 5.7.1 Message rejected"
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.messages.append(email.message_from_bytes(envelope.original_content))
+        self.messages.append(received)
         return "250 Message accepted for delivery"
+
+    async def handle_QUIT(self, server: t.Any, session: t.Any, envelope: t.Any) -> str:
+        if not self.drop_at_quit:
+            return "221 Bye"
+        self.dropped += 1
+        server.transport.abort()  # the line drops: the client never hears 221
+        raise asyncio.CancelledError  # ends this session's handler, as a lost line does
+
+
+class SilentRelay:
+    """A "mail relay" on 127.0.0.1 that accepts TCP connections and never says a word:
+    no greeting, no answer, ever. A plain socket server on a thread.
+
+    ``wait_for(n)`` returns once ``n`` clients have connected (proof that they are
+    stalled in it); ``close()`` closes the port and every connection, which ends each
+    client's wait at once (it reads the end of the stream).
+    """
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._connections: list[socket.socket] = []
+        self._changed = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, name="silent-relay", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _accept(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._listener, selectors.EVENT_READ)
+            while not self._stop.is_set():
+                if not selector.select(timeout=0.05):
+                    continue
+                connection, _ = self._listener.accept()
+                with self._changed:
+                    self._connections.append(connection)
+                    self._changed.notify_all()
+
+    @property
+    def connections(self) -> int:
+        with self._changed:
+            return len(self._connections)
+
+    def wait_for(self, count: int, timeout: float = WAIT) -> None:
+        """Return once ``count`` clients have connected; fail after ``timeout`` s."""
+        with self._changed:
+            arrived = self._changed.wait_for(lambda: len(self._connections) >= count, timeout)
+        assert arrived, f"{self.connections} of {count} clients reached the silent relay"
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(WAIT)
+        self._listener.close()
+        with self._changed:
+            for connection in self._connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+                connection.close()

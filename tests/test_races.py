@@ -8,27 +8,23 @@ real HTTP client with its own cookies and CSRF token.
 
 from __future__ import annotations
 
-import http.client
-import http.cookies
-import json
 import threading
 import typing as t
-from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.serving import make_server
 
 from flask_kaleo.exceptions import InvitationAlreadyUsed
 from flask_kaleo.exceptions import InvitationNotPending
 from flask_kaleo.exceptions import InvitationRefused
 from flask_kaleo.exceptions import ResendTooSoon
-from tests.helpers import AJAX
+from tests.helpers import WAIT
+from tests.helpers import Browser
+from tests.helpers import Reply
 from tests.helpers import assert_error
-from tests.helpers import csrf_token
-from tests.helpers import login
 from tests.helpers import make_user
+from tests.helpers import signed_in_session
 from tests.hostapp import User
 from tests.hostapp import db
 from tests.hostapp import kaleo
@@ -41,8 +37,6 @@ pytestmark = [
     pytest.mark.backends("postgresql", "mariadb"),
     pytest.mark.settings(SQLALCHEMY_ENGINE_OPTIONS=POOL),
 ]
-
-WAIT = 120  # seconds: a deadline for a hung racer, never a stand-in for synchronisation
 
 
 def race(count: int, work: t.Callable[[int, threading.Barrier], t.Any]) -> list[t.Any]:
@@ -68,82 +62,7 @@ def race(count: int, work: t.Callable[[int, threading.Barrier], t.Any]) -> list[
     return results
 
 
-# -- a real server and real HTTP clients --------------------------------------------
-
-
-class Reply(t.NamedTuple):
-    """What ``assert_error`` reads of a response, from a real HTTP answer."""
-
-    status_code: int
-    mimetype: str
-    text: str
-
-    @property
-    def json(self) -> t.Any:
-        return json.loads(self.text)
-
-    def get_data(self, as_text: bool = False) -> str:
-        return self.text
-
-
-class Browser:
-    """An HTTP client with its own cookies and CSRF token, talking to the live server."""
-
-    def __init__(self, port: int, session: tuple[dict[str, str], str]) -> None:
-        self.port = port
-        self.cookies = dict(session[0])
-        self.csrf_token = session[1]
-
-    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> Reply:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers.update(AJAX)
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            for header in response.headers.get_all("Set-Cookie") or []:
-                jar = http.cookies.SimpleCookie(header)
-                self.cookies.update({name: morsel.value for name, morsel in jar.items()})
-            return Reply(
-                response.status, response.headers.get_content_type(), response.read().decode()
-            )
-        finally:
-            connection.close()
-
-    def open_page(self) -> None:
-        assert self.request("GET", "/").status_code == 200
-
-    def invite(self, email: str) -> Reply:
-        form = {"email_address": email, "csrf_token": self.csrf_token}
-        return self.request("POST", "/invites/invite", form)
-
-
-@pytest.fixture
-def live_port(app: Flask) -> t.Iterator[int]:
-    """The host app served by a threaded werkzeug server on 127.0.0.1."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.port
-    finally:
-        server.shutdown()
-        thread.join(WAIT)
-        server.server_close()
-
-
-def signed_in_session(app: Flask, user: User) -> tuple[dict[str, str], str]:
-    """The cookies and CSRF token of a browser signed in as ``user``."""
-    client = app.test_client()
-    login(client, user)
-    token = csrf_token(client)
-    cookie = client.get_cookie("session")
-    assert cookie is not None
-    return {"session": cookie.value}, token
+# -- real HTTP clients of the live server (the ``live_port`` fixture) ----------------
 
 
 def invite_all(
