@@ -54,6 +54,13 @@ def remember(invitation: JoinInvitationMixin) -> None:
     flask_session[SESSION_KEY] = invitation.token_digest
 
 
+def forget(*args: t.Any, **kwargs: t.Any) -> None:
+    """Forget the remembered invitation (connected to Flask-Login's ``user_logged_out``:
+    the next person at a shared computer must not sign up with it)."""
+    if has_request_context():
+        flask_session.pop(SESSION_KEY, None)
+
+
 def pending_invitation(store: Store[t.Any]) -> JoinInvitationMixin | None:
     """The invitation the accept link remembered in this session, while it is still
     pending; otherwise None."""

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_login import logout_user
 
 from flask_kaleo import signals
 from flask_kaleo.exceptions import ConfigurationError
@@ -72,6 +73,22 @@ def test_valid_link_remembers_and_redirects(
         assert pending is not None
         assert pending.email == "carol@example.com"
         assert pending.status == Status.SENT.value
+
+
+def test_logging_out_forgets_the_remembered_invitation(
+    app: Flask, client: FlaskClient, outbox: list[t.Any]
+) -> None:
+    """At a shared computer the next person must not sign up with someone's link."""
+    app.add_url_rule("/logout", "logout", lambda: str(logout_user()))
+    token = send(app, outbox, "alice@example.com", "carol@example.com")
+    client.get(f"/invites/accept/{token}")
+    with client.session_transaction() as session:
+        assert "kaleo_invitation" in session
+    with app.app_context():
+        login(client, make_user("carol@example.com"))
+    client.get("/logout")
+    with client.session_transaction() as session:
+        assert "kaleo_invitation" not in session and "_user_id" not in session
 
 
 @pytest.mark.settings(KALEO_SIGNUP_URL="signup")
