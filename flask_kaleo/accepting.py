@@ -115,7 +115,8 @@ def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInv
         reread(store, invitation)
         raise why_not_pending(invitation)
     session.refresh(invitation)
-    store.counters.count_accepted(session, invitation.from_user_id, store.default_allocation())
+    if invitation.from_user_id is not None:  # NULL once the inviter's account is gone
+        store.counters.count_accepted(session, invitation.from_user_id, store.default_allocation())
     if has_request_context() and flask_session.get(SESSION_KEY) == invitation.token_digest:
         flask_session.pop(SESSION_KEY)
     inviter = store.get_user(invitation.from_user_id)

@@ -129,12 +129,13 @@ def _record(
             raise AlreadyMember(f"{address} is already a member.")
         token, digest = new_token()
         invitation = _new_invitation(store, inviter_id, address, key, message, fields, digest)
+        invitation.inviter_label = store.user_email(from_user)
         invitation.inviter_remaining = remaining
         email = None
         if not delivery.queued():  # a queued email gets its token from the worker
             invitation.delivery_attempts = 1
             invitation.token = token
-            email = render_invitation(invitation, token, inviter_label=store.user_email(from_user))
+            email = render_invitation(invitation, token, inviter_label=invitation.inviter_label)
         session.add(invitation)
         session.flush()
     return invitation, email
