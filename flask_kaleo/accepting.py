@@ -43,6 +43,22 @@ def why_not_pending(invitation: JoinInvitationMixin) -> InvitationNotPending:
     return InvitationAlreadyUsed("This invitation has already been used.")
 
 
+def reread(store: Store[t.Any], invitation: JoinInvitationMixin) -> None:
+    """Read ``invitation`` again after a conditional UPDATE missed it, as the winner
+    of a race left it: a locking read, since a plain one would see this transaction's
+    snapshot on MariaDB (REPEATABLE READ) and give a stale reason. A row that is gone
+    (purged, its inviter deleted) is an :class:`InvitationNotPending` too."""
+    model = store.Invitation
+    found = store.session.scalars(
+        sa.select(model)
+        .where(model.id == invitation.id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)  # the loaded instance is refreshed
+    ).first()
+    if found is None:
+        raise InvitationNotPending("This invitation no longer exists.")
+
+
 def check_pending(invitation: JoinInvitationMixin) -> None:
     """Raise the reason ``invitation`` can no longer be accepted, if any."""
     if not invitation.is_pending:
@@ -52,6 +68,13 @@ def check_pending(invitation: JoinInvitationMixin) -> None:
 def remember(invitation: JoinInvitationMixin) -> None:
     """Remember ``invitation`` in the visitor's session (the accept link does this)."""
     flask_session[SESSION_KEY] = invitation.token_digest
+
+
+def forget(*args: t.Any, **kwargs: t.Any) -> None:
+    """Forget the remembered invitation (connected to Flask-Login's ``user_logged_out``:
+    the next person at a shared computer must not sign up with it)."""
+    if has_request_context():
+        flask_session.pop(SESSION_KEY, None)
 
 
 def pending_invitation(store: Store[t.Any]) -> JoinInvitationMixin | None:
@@ -89,12 +112,11 @@ def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInv
         .execution_options(synchronize_session=False)
     )
     if t.cast(sa.CursorResult[t.Any], result).rowcount != 1:
-        # A locking read sees the winner's committed row; a plain one would see this
-        # transaction's snapshot on MariaDB (REPEATABLE READ) and call it expired.
-        session.refresh(invitation, with_for_update={"read": True})
+        reread(store, invitation)
         raise why_not_pending(invitation)
     session.refresh(invitation)
-    store.counters.count_accepted(session, invitation.from_user_id, store.default_allocation())
+    if invitation.from_user_id is not None:  # NULL once the inviter's account is gone
+        store.counters.count_accepted(session, invitation.from_user_id, store.default_allocation())
     if has_request_context() and flask_session.get(SESSION_KEY) == invitation.token_digest:
         flask_session.pop(SESSION_KEY)
     inviter = store.get_user(invitation.from_user_id)

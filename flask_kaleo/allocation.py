@@ -115,6 +115,8 @@ class Counters:
 
     def give_back(self, session: Session, user_id: t.Any) -> None:
         """Return one spent invitation (a revoked one) to ``user_id``'s allocation."""
+        if user_id is None:  # the inviter's account is gone: nothing to give back to
+            return
         stat = self.stat
         session.execute(
             sa.update(stat)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import math
 import sys
 import typing as t
 
@@ -22,6 +23,21 @@ from .state import get_kaleo
 kaleo_cli = AppGroup("kaleo", help="Manage invitation allocations (flask-kaleo).")
 
 AMOUNT = click.argument("amount", metavar="N", type=click.IntRange(min=0, max=MAX_AMOUNT))
+
+
+class FiniteRange(click.FloatRange):
+    """A float range that also refuses ``nan`` (which compares false with both bounds,
+    so click's own range lets it through)."""
+
+    def convert(
+        self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> t.Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return number
+
+
 # So that "-3" reaches N's check ("-3 is not in the range x>=0") instead of being
 # mistaken for an unknown option.
 NEGATIVE_NUMBERS_ARE_ARGUMENTS = {"ignore_unknown_options": True}
@@ -123,7 +139,7 @@ def report(as_json: bool) -> None:
     "--older-than",
     "days",
     metavar="DAYS",
-    type=click.FloatRange(min=0, max=36500),
+    type=FiniteRange(min=0, max=36500),
     default=30,
     show_default=True,
     help="Only invitations that expired more than DAYS days ago (0: every expired one).",
@@ -185,26 +201,41 @@ def import_invites(from_user: str, csv_file: str) -> None:
     with bar as progress:
         for number, row in progress:
             address = (row.get("email") or "").strip()
+            shown = (
+                address
+                if len(address) <= 100
+                else f"{address[:100]}… ({len(address):,} characters)"
+            )
             try:
                 kaleo.invite(inviter, address, row.get("message"))
             except InvitationRefused as error:
                 refused += 1
-                report.append(f"line {number}: refused {address or '(empty)'}: {error}")
+                report.append(f"line {number}: refused {shown or '(empty)'}: {error}")
             except ConfigurationError as error:
                 # The setup is wrong for every row: stop here (earlier rows are committed).
-                report.append(f"line {number}: not sent {address}: {error}")
+                report.append(f"line {number}: not sent {shown}: {error}")
                 _print_report(report, sent, refused, len(rows))
                 raise click.ClickException(f"stopped at line {number}: {error}") from None
+            except Exception as error:  # one bad row never costs the others their report
+                current_app.logger.exception("flask-kaleo: line %d of %s", number, csv_file)
+                refused += 1
+                report.append(f"line {number}: not sent {shown}: unexpected error ({error})")
             else:
                 sent += 1
-                report.append(f"line {number}: sent to {address}")
+                report.append(f"line {number}: sent to {shown}")
     _print_report(report, sent, refused, len(rows))
     if refused:
         click.get_current_context().exit(1)
 
 
+CSV_FIELD_LIMIT = 16 * 1024 * 1024
+"""The longest field read (Python's csv stops at 128 KiB): a longer address or message is
+refused row by row, with the reason, instead of failing the whole file."""
+
+
 def _read_rows(path: str) -> list[tuple[int, dict[str, str]]]:
     """The rows of the CSV with their line numbers; a usage error if it is unreadable."""
+    previous_limit = csv.field_size_limit(CSV_FIELD_LIMIT)
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
@@ -216,8 +247,14 @@ def _read_rows(path: str) -> list[tuple[int, dict[str, str]]]:
                 )
             reader.fieldnames = fields
             return [(reader.line_num, row) for row in reader]
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise click.BadParameter(f"not a UTF-8 CSV file ({error})", param_hint="FILE.csv") from None
+    except UnicodeDecodeError as error:
+        raise click.BadParameter(f"not a UTF-8 file ({error})", param_hint="FILE.csv") from None
+    except csv.Error as error:
+        raise click.BadParameter(
+            f"not a readable CSV file ({error}); nothing was sent", param_hint="FILE.csv"
+        ) from None
+    finally:
+        csv.field_size_limit(previous_limit)
 
 
 def _print_report(report: list[str], sent: int, refused: int, total: int) -> None:
@@ -231,7 +268,7 @@ def _print_report(report: list[str], sent: int, refused: int, total: int) -> Non
     "--older-than",
     "seconds",
     metavar="SECONDS",
-    type=click.FloatRange(min=0, max=10**8),
+    type=FiniteRange(min=0, max=10**8),
     default=None,
     help="Only deliveries waiting longer than this (default KALEO_DELIVERY_STUCK_AFTER).",
 )

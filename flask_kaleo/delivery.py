@@ -247,8 +247,7 @@ class Delivery:
                 if t.cast(t.Any, result).rowcount != 1:
                     return None  # another worker claimed it
                 session.refresh(invitation)
-                inviter = self.store.get_user(invitation.from_user_id)
-                label = self.store.user_email(inviter) if inviter is not None else ""
+                label = invitation.inviter_label
                 email = render_invitation(invitation, token, inviter_label=label)
         if expired:
             return GIVEN_BACK if self.give_back(invitation_id) else None

@@ -9,6 +9,7 @@ them imports this module.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import typing as t
 
 from flask import Flask
@@ -130,6 +131,10 @@ class Kaleo(t.Generic[U]):
         app.jinja_env.globals.update(
             kaleo_extension=self, kaleo_invite_form=new_invite_form, kaleo_csrf_token=csrf_token
         )
+        if importlib.util.find_spec("flask_login") is not None:
+            from flask_login import user_logged_out
+
+            user_logged_out.connect(accepting.forget, app)
         cli_name = app.config["KALEO_CLI_NAME"]
         if cli_name:
             app.cli.add_command(kaleo_cli, name=cli_name)

@@ -58,8 +58,6 @@ def invite(
         raise InvitingNotAllowed("You are not allowed to send invitations.")
     if key == address_key(store.user_email(from_user)):
         raise CannotInviteSelf("You cannot invite yourself.")
-    if store.find_user(address) is not None:
-        raise AlreadyMember(f"{address} is already a member.")
 
     inviter_id = store.user_id(from_user)
     already_invited = AlreadyInvited(f"You have already invited {address}.")
@@ -110,8 +108,9 @@ def _record(
     ``already_invited``, first free the address's expired pending slot (or raise it if
     the slot is still pending).
 
-    The common path costs two statements (the spend, returning what is left, and the
-    insert): the pending slot is looked at only when the insert says it is taken.
+    The common path costs three statements (the spend returning what is left, the
+    member check and the insert): the pending slot is looked at only when the insert
+    says it is taken.
     """
     with store.transaction(keep_loaded=True) as session:
         if already_invited is not None:
@@ -124,14 +123,19 @@ def _record(
             remaining = store.counters.spend(session, inviter_id, default)
             if remaining is None:
                 raise NotEnoughInvitations("You have no invitations left.")
+        # Only once an invitation is spent (rolled back if refused): a member with none
+        # left learns nothing about who is a member.
+        if store.find_user(address) is not None:
+            raise AlreadyMember(f"{address} is already a member.")
         token, digest = new_token()
         invitation = _new_invitation(store, inviter_id, address, key, message, fields, digest)
+        invitation.inviter_label = store.user_email(from_user)
         invitation.inviter_remaining = remaining
         email = None
         if not delivery.queued():  # a queued email gets its token from the worker
             invitation.delivery_attempts = 1
             invitation.token = token
-            email = render_invitation(invitation, token, inviter_label=store.user_email(from_user))
+            email = render_invitation(invitation, token, inviter_label=invitation.inviter_label)
         session.add(invitation)
         session.flush()
     return invitation, email

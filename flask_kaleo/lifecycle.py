@@ -23,6 +23,7 @@ from flask import current_app
 
 from . import signals
 from .accepting import check_pending
+from .accepting import reread
 from .accepting import why_not_pending
 from .delivery import Delivery
 from .exceptions import DeliveryError
@@ -119,10 +120,11 @@ def resend(
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        session.refresh(invitation)
         if _rowcount(result) != 1:
+            reread(store, invitation)
             check_pending(invitation)
             raise _too_soon(invitation, interval, now)
+        session.refresh(invitation)
         email = None
         if not delivery.queued():
             invitation.token = token
@@ -193,7 +195,7 @@ def revoke(store: Store[t.Any], invitation: JoinInvitationMixin) -> JoinInvitati
             .execution_options(synchronize_session=False)
         )
         if _rowcount(result) != 1:
-            session.refresh(invitation)
+            reread(store, invitation)
             raise why_not_pending(invitation)
         store.counters.give_back(session, invitation.from_user_id)
     store.session.refresh(invitation)

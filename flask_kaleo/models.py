@@ -135,6 +135,8 @@ class JoinInvitationMixin:
         sa.String(64), nullable=True, index=True
     )
     """The digest of the token a resend replaced, so its dead link gets a clear page."""
+    inviter_label: Mapped[str] = mapped_column(sa.String(254), nullable=False, default="")
+    """Who sent it (the inviter's address when it was sent): kept when the account goes."""
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     """When the mail relay took the latest email (NULL while it is on its way)."""
     delivery_attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
@@ -146,9 +148,11 @@ class JoinInvitationMixin:
 
     @declared_attr
     def from_user_id(cls) -> Mapped[t.Any]:
+        """The inviter; NULL once the inviter's account is deleted (the invitation and
+        ``inviter_label`` stay, the trail a moderator needs)."""
         # Indexed by ix_<table>_from_user_sent (from_user_id, sent_at): the sent list's
         # index serves lookups by inviter too, so a second index would only cost writes.
-        return t.cast(Mapped[t.Any], _user_column(t.cast(type, cls), nullable=False, index=False))
+        return t.cast(Mapped[t.Any], _user_column(t.cast(type, cls), nullable=True, index=False))
 
     @declared_attr
     def to_user_id(cls) -> Mapped[t.Any]:

@@ -95,7 +95,8 @@ class Store(t.Generic[U]):
         return str(getattr(user, current_app.config["KALEO_USER_EMAIL_ATTRIBUTE"]) or "")
 
     def get_user(self, user_id: t.Any) -> U | None:
-        return self.session.get(self.user_model, user_id)
+        """The user with this primary key; None for None (an inviter since deleted)."""
+        return None if user_id is None else self.session.get(self.user_model, user_id)
 
     def find_user(self, email: str) -> U | None:
         """The member whose address is ``email`` (any case), or None."""

@@ -359,6 +359,7 @@ def invitation_columns(
         "expires_at": expires_at or sent_at + dt.timedelta(days=7),
         "status": status,
         "token_digest": token_digest(secrets.token_urlsafe(16)),
+        "inviter_label": f"user {inviter_id}",
         "delivered_at": None if state == "sending" else sent_at,
         "delivery_attempts": 1,
     }

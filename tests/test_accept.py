@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_login import logout_user
 
 from flask_kaleo import signals
 from flask_kaleo.exceptions import ConfigurationError
@@ -72,6 +73,22 @@ def test_valid_link_remembers_and_redirects(
         assert pending is not None
         assert pending.email == "carol@example.com"
         assert pending.status == Status.SENT.value
+
+
+def test_logging_out_forgets_the_remembered_invitation(
+    app: Flask, client: FlaskClient, outbox: list[t.Any]
+) -> None:
+    """At a shared computer the next person must not sign up with someone's link."""
+    app.add_url_rule("/logout", "logout", lambda: str(logout_user()))
+    token = send(app, outbox, "alice@example.com", "carol@example.com")
+    client.get(f"/invites/accept/{token}")
+    with client.session_transaction() as session:
+        assert "kaleo_invitation" in session
+    with app.app_context():
+        login(client, make_user("carol@example.com"))
+    client.get("/logout")
+    with client.session_transaction() as session:
+        assert "kaleo_invitation" not in session and "_user_id" not in session
 
 
 @pytest.mark.settings(KALEO_SIGNUP_URL="signup")
@@ -444,3 +461,28 @@ def test_digest_is_not_a_token(app: Flask, client: FlaskClient, outbox: list[t.A
     with app.app_context():
         digest = invitation_for(token).token_digest
     assert client.get(f"/invites/accept/{digest}").status_code == 404
+
+
+@pytest.mark.backends("postgresql", "mariadb")  # SQLite enforces no foreign keys here
+def test_deleting_an_inviter_keeps_the_invitations_they_sent(
+    app: Flask, outbox: list[t.Any]
+) -> None:
+    """The trail a moderator needs when an inviter turns out to be a spammer."""
+    send(app, outbox, "alice@example.com", "carol@example.com")
+    dave_token = send(app, outbox, "alice@example.com", "dave@example.com")
+    with app.app_context():
+        alice = db.session.scalars(sa.select(User).where(User.email == "alice@example.com")).one()
+        db.session.delete(alice)
+        db.session.commit()
+        kept = {i.email: i for i in db.session.scalars(sa.select(kaleo.JoinInvitation))}
+        assert {(i.from_user_id, i.inviter_label) for i in kept.values()} == {
+            (None, "alice@example.com")
+        }
+        assert kaleo.report().sent == 2
+    with app.test_request_context():
+        invitation = invitation_for(dave_token)
+        dave = User(email="dave@example.com")
+        db.session.add(dave)
+        kaleo.accept(invitation, dave)  # still accepted: nobody's counter to move
+        db.session.commit()
+        assert invitation_for(dave_token).status == Status.ACCEPTED.value

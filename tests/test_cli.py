@@ -247,6 +247,8 @@ def test_user_option_on_a_user_who_needs_nothing_reports_zero(app: Flask, people
         ["add-invites", "3", "--user", "nobody@example.com"],
         ["add-invites", "3", "--user", "99999"],
         ["topoff-invites", "3", "--user", "not-an-id"],
+        ["topoff-invites", "3", "--user", "9" * 30],  # beyond any database integer
+        ["add-invites", "3", "--user", "-" + "9" * 30],
     ],
 )
 def test_bad_input_is_a_usage_error_that_changes_nothing(

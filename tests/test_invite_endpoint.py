@@ -109,6 +109,19 @@ def test_refused_already_member(app: Flask, client: FlaskClient, spelling: str) 
     assert counters(app, alice) == (0, 0)
 
 
+@pytest.mark.parametrize("allocation", [0, None])
+def test_a_member_with_nothing_left_learns_nothing_about_addresses(
+    app: Flask, client: FlaskClient, allocation: int | None
+) -> None:
+    """No invitations left: a member and a stranger get the same answer, so the invite
+    form is no oracle of who is a member."""
+    signed_in(client, allocation=allocation)
+    with app.app_context():
+        make_user("bob@example.com")
+    answers = [assert_error(post_invite(client, a)) for a in ("bob@example.com", "x@example.com")]
+    assert answers[0] == answers[1] and "no invitations left" in answers[0]
+
+
 @pytest.mark.parametrize(
     ("first", "second"),
     [("dave@example.com", "dave@example.com"), ("alice2@example.com", "Alice2@Example.COM")],

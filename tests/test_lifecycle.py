@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from flask_kaleo import InvitationExpired
+from flask_kaleo import InvitationNotPending
 from flask_kaleo import InvitationRevoked
 from flask_kaleo import ResendTooSoon
 from flask_kaleo import signals
@@ -26,6 +27,7 @@ from tests.helpers import csrf_token
 from tests.helpers import expire
 from tests.helpers import invitation_to
 from tests.helpers import logout
+from tests.helpers import make_invitation
 from tests.helpers import make_user
 from tests.helpers import post_invite
 from tests.helpers import received
@@ -450,3 +452,26 @@ def test_resend_respects_the_invite_permission(
     response = act(client, "resend", invitation.id)
     assert response.json["status"] == "ERROR" and "not allowed" in response.json["errors"]
     assert act(client, "revoke", invitation.id).json["status"] == "OK"
+
+
+@pytest.mark.all_backends
+@pytest.mark.settings(KALEO_RESEND_INTERVAL=0)
+@pytest.mark.parametrize("action", ["accept", "revoke", "resend"])
+def test_a_row_that_vanished_is_no_longer_pending_not_a_crash(app: Flask, action: str) -> None:
+    """Purged, or gone with its inviter, between being read and being acted on."""
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=2)
+        invitation_id = make_invitation(alice, "dave@example.com").id
+        alice_id, carol_id = alice.id, make_user("carol@example.com").id
+    with app.test_request_context():
+        invitation = db.session.get_one(kaleo.JoinInvitation, invitation_id)
+        with db.engine.begin() as connection:  # someone else deletes it meanwhile
+            model = kaleo.JoinInvitation
+            connection.execute(sa.delete(model).where(model.id == invitation_id))
+        with pytest.raises(InvitationNotPending, match="no longer exists"):
+            if action == "accept":
+                kaleo.accept(invitation, db.session.get_one(User, carol_id))
+            else:
+                getattr(kaleo, action)(invitation)
+        db.session.rollback()
+        assert stat_row(alice_id) == (2, 0, 0)

@@ -71,7 +71,8 @@ def upgrade():
         sa.Column("replaced_token_digest", sa.String(length=64), nullable=True),
         sa.Column("delivered_at", UTC_DATETIME, nullable=True),
         sa.Column("delivery_attempts", sa.Integer(), nullable=False),
-        sa.Column("from_user_id", sa.Integer(), nullable=False),
+        sa.Column("inviter_label", sa.String(length=254), nullable=False),
+        sa.Column("from_user_id", sa.Integer(), nullable=True),
         sa.Column("to_user_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "pending_email_key IS NULL OR (status = 'sent' AND pending_email_key = email_key)",
@@ -81,7 +82,7 @@ def upgrade():
             "status IN ('sent', 'accepted', 'joined', 'revoked', 'undeliverable')",
             name="ck_kaleo_join_invitation_status",
         ),
-        sa.ForeignKeyConstraint(["from_user_id"], ["user.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["from_user_id"], ["user.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["to_user_id"], ["user.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint(
