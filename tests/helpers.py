@@ -440,11 +440,12 @@ def empty_redis(url: str) -> t.Iterator[t.Any]:
     emptied again after it); fails in CI, skips elsewhere, when Redis is not running."""
     from redis import Redis
     from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
 
     connection = Redis.from_url(url, socket_timeout=10, socket_connect_timeout=2)
     try:
         connection.ping()
-    except RedisConnectionError as error:
+    except (RedisConnectionError, RedisTimeoutError) as error:
         skip_or_fail(
             f"Redis is not running on 127.0.0.1:6379 ({error}): redis-server --daemonize yes"
         )
