@@ -9,12 +9,14 @@ the RQ queue lives in Redis database 7 (Celery's broker in 8), emptied around ea
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
 import time
 import typing as t
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from flask import Flask
@@ -177,8 +179,9 @@ def test_redis_never_holds_the_token(
     tmp_path: Path,
 ) -> None:
     """Every key of the queue's Redis database, and every value by its type, decoded
-    where RQ encodes (compressed pickles, base64 results), is searched for the link, once
-    while the job waits and once after the worker ran: the job carries only the id."""
+    where RQ encodes (compressed pickles, base64 results), is searched for the token
+    (its text and its bytes) and the link, once while the job waits and once after the
+    worker ran: the job carries only the invitation's id."""
     from rq import Queue
 
     invite_and_see_it_queued(app, client, smtp)
@@ -197,7 +200,8 @@ def test_redis_never_holds_the_token(
     done = redis_contents(rq_redis)
     assert any(b"'delivered'" in blob for blob in done)  # it reads the job's result too
     url = f"{SITE}/invites/accept/{token}"
-    secrets = {form.encode() for form in (token, token.rstrip("="), url)}
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))  # its 32 random bytes
+    secrets = {raw, *(form.encode() for form in (token, url, quote(url, safe="")))}
     leaks = [blob for blob in waiting + done for secret in secrets if secret in blob]
     assert leaks == []
 
