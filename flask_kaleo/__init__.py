@@ -7,6 +7,7 @@ from .exceptions import AlreadyInvited
 from .exceptions import AlreadyMember
 from .exceptions import CannotInviteSelf
 from .exceptions import ConfigurationError
+from .exceptions import DeliveryError
 from .exceptions import DeliveryFailed
 from .exceptions import InvalidEmail
 from .exceptions import InvitationAlreadyUsed
@@ -33,6 +34,7 @@ __all__ = [
     "AlreadyMember",
     "CannotInviteSelf",
     "ConfigurationError",
+    "DeliveryError",
     "DeliveryFailed",
     "InvalidEmail",
     "InvitationAlreadyUsed",

@@ -7,6 +7,7 @@ app; a plain ``rq worker`` finds the app through ``FLASK_APP``.
 
 from __future__ import annotations
 
+import os
 import typing as t
 
 from flask import Flask
@@ -74,7 +75,8 @@ def _app() -> Flask:
     if _loaded_app is None:
         from flask.cli import ScriptInfo
 
-        _loaded_app = ScriptInfo().load_app()
+        # ScriptInfo does not read FLASK_APP itself (the flask command's --app does).
+        _loaded_app = ScriptInfo(app_import_path=os.environ.get("FLASK_APP")).load_app()
     return _loaded_app
 
 

@@ -173,14 +173,14 @@ def _check_delivery(config: t.Mapping[str, t.Any]) -> None:
             f"KALEO_DELIVERY must be one of {', '.join(map(repr, DELIVERY_MODES))}"
             f" (default 'inline'), not {mode!r}"
         )
-    for name, low in (
-        ("KALEO_MAIL_TIMEOUT", 0),
-        ("KALEO_DELIVERY_BACKOFF", -1),
-        ("KALEO_DELIVERY_STUCK_AFTER", 0),
+    for name, zero_allowed in (
+        ("KALEO_MAIL_TIMEOUT", False),
+        ("KALEO_DELIVERY_BACKOFF", True),
+        ("KALEO_DELIVERY_STUCK_AFTER", False),
     ):
         value = config[name]
-        if not _is_finite_number(value) or value <= low:
-            bound = "positive" if low == 0 else "non-negative"
+        if not _is_finite_number(value) or value < 0 or (value == 0 and not zero_allowed):
+            bound = "non-negative" if zero_allowed else "positive"
             raise ConfigurationError(
                 f"{name} must be a {bound} number of seconds"
                 f" (default {DEFAULT_SETTINGS[name]}), not {value!r}"

@@ -29,6 +29,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
+from tests.helpers import CELERY_REDIS_URL
+from tests.helpers import RQ_REDIS_URL
 from tests.helpers import WAIT
 from tests.helpers import SetHook
 from tests.helpers import SilentRelay
@@ -37,6 +39,7 @@ from tests.helpers import Statements
 from tests.helpers import build_schema
 from tests.helpers import clear_rows
 from tests.helpers import drop_everything
+from tests.helpers import empty_redis
 from tests.helpers import mail_relay
 from tests.helpers import skip_or_fail
 from tests.hostapp import create_app
@@ -190,6 +193,20 @@ def live_port(app: Flask) -> t.Iterator[int]:
 
 
 @pytest.fixture
+def rq_redis() -> t.Iterator[t.Any]:
+    """Redis database 7 (``RQ_REDIS_URL``), empty, for RQ's queue."""
+    with empty_redis(RQ_REDIS_URL) as connection:
+        yield connection
+
+
+@pytest.fixture
+def celery_redis() -> t.Iterator[t.Any]:
+    """Redis database 8 (``CELERY_REDIS_URL``), empty, for Celery's broker."""
+    with empty_redis(CELERY_REDIS_URL) as connection:
+        yield connection
+
+
+@pytest.fixture
 def statements(app: Flask) -> Statements:
     """A recorder of the statements the app's engine runs inside ``with statements:``."""
     with app.app_context():
@@ -198,8 +215,8 @@ def statements(app: Flask) -> Statements:
 
 @pytest.fixture(autouse=True)
 def restore_kaleo() -> t.Iterator[None]:
-    """Whatever a test sets on the shared extension (a permission hook, a transport)
-    is undone."""
+    """Whatever a test sets on the shared extension (a permission hook, a transport, a
+    delivery queue) is undone."""
     parts = (kaleo, kaleo.permissions, kaleo.delivery)
     saved = [dict(vars(part)) for part in parts]
     yield

@@ -15,13 +15,19 @@ import http.client
 import http.cookies
 import json
 import os
+import pickle
 import re
 import secrets
 import selectors
 import socket
+import subprocess
+import sys
 import threading
 import typing as t
 import warnings
+import zlib
+from base64 import b64decode
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -517,9 +523,11 @@ class SMTPServer:
 
     It refuses (550) at RCPT TO the addresses in ``refuse``, and every recipient while
     ``refuse_at`` is "RCPT", or the message while it is "DATA" (keeping the refused
-    message in ``refused``). With ``drop_at_quit`` it accepts the message, then drops
-    the connection when the client says QUIT, without answering. ``stop()`` closes the
-    port and ``start()`` listens on it again.
+    message in ``refused``); ``rcpt_refusal`` is its answer at RCPT (a "450 ..."
+    refuses for now, as a busy relay does). ``rcpt_count`` counts the RCPT commands:
+    one per attempt to deliver. With ``drop_at_quit`` it accepts the message, then
+    drops the connection when the client says QUIT, without answering. ``stop()``
+    closes the port and ``start()`` listens on it again.
     """
 
     def __init__(self) -> None:
@@ -527,6 +535,8 @@ class SMTPServer:
         self.refuse: set[str] = set()
         self.refuse_at: t.Literal["RCPT", "DATA"] | None = None
         self.drop_at_quit = False
+        self.rcpt_refusal = "550 5.1.1 Mailbox unavailable"
+        self.rcpt_count = 0
         self.envelopes: list[tuple[str, list[str]]] = []
         self.messages: list[email.message.Message] = []
         self.refused: list[email.message.Message] = []
@@ -551,8 +561,9 @@ class SMTPServer:
     async def handle_RCPT(
         self, server: t.Any, session: t.Any, envelope: t.Any, address: str, options: t.Any
     ) -> str:
+        self.rcpt_count += 1
         if self.refuse_at == "RCPT" or address.lower() in self.refuse:
-            return "550 5.1.1 Mailbox unavailable"
+            return self.rcpt_refusal
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -625,3 +636,102 @@ class SilentRelay:
                 with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)
                 connection.close()
+
+
+# -- queues and worker processes -------------------------------------------------------
+
+RQ_REDIS_URL = "redis://127.0.0.1:6379/7"
+"""The RQ tests' Redis database, emptied before and after each of them."""
+CELERY_REDIS_URL = "redis://127.0.0.1:6379/8"
+"""The Celery recipe's broker."""
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+"""Where this virtual environment's ``flask``, ``rq`` and ``celery`` commands are."""
+
+
+@contextlib.contextmanager
+def empty_redis(url: str) -> t.Iterator[t.Any]:
+    """A connection to the Redis database at ``url``, empty inside the block (and
+    emptied again after it); fails in CI, skips elsewhere, when Redis is not running."""
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    connection = Redis.from_url(url, socket_timeout=10, socket_connect_timeout=2)
+    try:
+        connection.ping()
+    except (RedisConnectionError, RedisTimeoutError) as error:
+        skip_or_fail(
+            f"Redis is not running on 127.0.0.1:6379 ({error}): redis-server --daemonize yes"
+        )
+    connection.flushdb()
+    try:
+        yield connection
+    finally:
+        connection.flushdb()
+        connection.close()
+
+
+def redis_contents(connection: t.Any) -> list[bytes]:
+    """Everything the Redis database holds: each key (found with SCAN) and its value(s)
+    read by type, and whatever those decode to (zlib, base64, pickle; RQ keeps a job's
+    call zlib-compressed and pickled in the ``data`` field of its ``rq:job:<id>`` hash,
+    and results base64-encoded in streams), to search for what must never be there."""
+    blobs: list[bytes] = []
+    for key in connection.scan_iter(count=500):
+        kind = connection.type(key).decode()
+        values: list[bytes]
+        if kind == "string":
+            values = [connection.get(key)]
+        elif kind == "hash":
+            values = [item for pair in connection.hgetall(key).items() for item in pair]
+        elif kind == "list":
+            values = connection.lrange(key, 0, -1)
+        elif kind == "set":
+            values = list(connection.smembers(key))
+        elif kind == "zset":
+            values = [member for member, _ in connection.zrange(key, 0, -1, withscores=True)]
+        elif kind == "stream":
+            values = [
+                item
+                for _, fields in connection.xrange(key)
+                for pair in fields.items()
+                for item in pair
+            ]
+        else:
+            raise AssertionError(f"Redis key {key!r} has a type this scan cannot read: {kind}")
+        for value in [key, *values]:
+            blobs.extend(_decodings(value))
+    return blobs
+
+
+def _decodings(blob: bytes, depth: int = 0) -> list[bytes]:
+    """``blob`` and what it decodes to, layer under layer."""
+    found = [blob]
+    if depth == 3:
+        return found
+    layers: list[t.Callable[[bytes], bytes]] = [
+        zlib.decompress,
+        lambda data: b64decode(data, validate=True),
+        lambda data: repr(pickle.loads(data)).encode(),  # our own Redis database
+    ]
+    for decode in layers:
+        try:
+            decoded = decode(blob)
+        except Exception:  # not this encoding
+            continue
+        if decoded and decoded != blob:
+            found.extend(_decodings(decoded, depth + 1))
+    return found
+
+
+def run_command(command: list[str], env: dict[str, str], log: Path, timeout: float = 120) -> str:
+    """Run a worker command to its end (killed after ``timeout`` seconds) from the
+    project's root, and return its output; it must succeed."""
+    with log.open("w") as output:
+        result = subprocess.run(
+            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, timeout=timeout
+        )
+    text = log.read_text()
+    assert result.returncode == 0, f"{command} exited with {result.returncode}:\n{text}"
+    return text

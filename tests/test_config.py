@@ -99,6 +99,7 @@ def bare_app(**config: t.Any) -> Flask:
         ("KALEO_DELIVERY_ATTEMPTS", 101),
         ("KALEO_DELIVERY_ATTEMPTS", 2.0),
         ("KALEO_DELIVERY_BACKOFF", -1),
+        ("KALEO_DELIVERY_BACKOFF", -0.5),  # RQ would refuse the retry of every invite
         ("KALEO_DELIVERY_BACKOFF", float("nan")),
         ("KALEO_DELIVERY_STUCK_AFTER", 0),
         ("KALEO_REDIS_URL", ""),
