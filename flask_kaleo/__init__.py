@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from .blueprint import blueprint
+from .delivery import SweepReport
 from .exceptions import AlreadyInvited
 from .exceptions import AlreadyMember
 from .exceptions import CannotInviteSelf
 from .exceptions import ConfigurationError
+from .exceptions import DeliveryError
 from .exceptions import DeliveryFailed
 from .exceptions import InvalidEmail
 from .exceptions import InvitationAlreadyUsed
@@ -26,6 +28,7 @@ from .models import JoinInvitationMixin
 from .models import Status
 from .settings import UNLIMITED
 from .state import get_kaleo
+from .transport import OutgoingEmail
 
 __all__ = [
     "UNLIMITED",
@@ -33,6 +36,7 @@ __all__ = [
     "AlreadyMember",
     "CannotInviteSelf",
     "ConfigurationError",
+    "DeliveryError",
     "DeliveryFailed",
     "InvalidEmail",
     "InvitationAlreadyUsed",
@@ -48,8 +52,10 @@ __all__ = [
     "KaleoError",
     "MessageTooLong",
     "NotEnoughInvitations",
+    "OutgoingEmail",
     "ResendTooSoon",
     "Status",
+    "SweepReport",
     "blueprint",
     "get_kaleo",
 ]
