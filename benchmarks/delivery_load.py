@@ -214,12 +214,17 @@ def rq_workers(count: int, env: dict[str, str]) -> t.Iterator[None]:
 
 
 def remove_queue(redis_url: str, name: str) -> None:
-    """Delete the queue ``name``, its jobs and its registries from Redis."""
+    """Delete the queue ``name``, its workers (killed ones included), its jobs, their
+    executions and its registries from Redis."""
     from redis import Redis
     from rq import Queue
+    from rq import Worker
 
     connection = Redis.from_url(redis_url)
     queue = Queue(name, connection=connection)
+    for worker in Worker.all(queue=queue):
+        worker.register_death()
+        connection.delete(worker.key)
     registries = [
         queue.started_job_registry,
         queue.finished_job_registry,
@@ -231,9 +236,13 @@ def remove_queue(redis_url: str, name: str) -> None:
     for registry in registries:
         jobs.update(registry.get_job_ids())
     for job_id in jobs:
-        connection.delete(f"rq:job:{job_id}", f"rq:results:{job_id}")
+        connection.delete(f"rq:job:{job_id}", f"rq:results:{job_id}", f"rq:executions:{job_id}")
+    for key in list(connection.scan_iter(match="rq:execution:*")):
+        if key.decode().split(":")[2] in jobs:
+            connection.delete(key)
     for key in list(connection.scan_iter(match=f"*{name}*")):
         connection.delete(key)
+    connection.srem("rq:queues", queue.key)
 
 
 def run_scenario(
@@ -314,7 +323,12 @@ def main() -> None:
         help="threads per gunicorn worker (default: members + 2; 1: sync workers)",
     )
     parser.add_argument("--members", type=int, default=8, help="inviting clients, one each")
-    parser.add_argument("--rq-workers", type=int, default=2, help="flask kaleo worker processes")
+    parser.add_argument(
+        "--rq-workers",
+        type=int,
+        default=2,
+        help="flask kaleo worker processes draining during the run (0: none)",
+    )
     parser.add_argument("--relay-delay", type=float, default=0.3, help="seconds per message")
     parser.add_argument("--stall-timeout", type=float, default=10.0, help="KALEO_MAIL_TIMEOUT")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds counted")
@@ -364,16 +378,24 @@ def report(options: argparse.Namespace, results: list[Result]) -> None:
     )
     print(
         "| scenario | invites/s | invite p50 ms | invite p99 ms | given back | errors"
-        " | page p50 ms | page p99 ms | emails relayed |"
+        " | page loads | page p50 ms | page p99 ms | emails relayed |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         print(
             f"| {r.scenario} | {r.invites.per_second:.1f}"
-            f" | {r.invites.percentile(50):.1f} | {r.invites.percentile(99):.1f}"
+            f" | {percentile(r.invites, 50)} | {percentile(r.invites, 99)}"
             f" | {r.given_back} | {r.invites.errors + r.page.errors}"
-            f" | {r.page.percentile(50):.1f} | {r.page.percentile(99):.1f} | {r.relayed} |"
+            f" | {len(r.page.latencies_ms)} | {percentile(r.page, 50)}"
+            f" | {percentile(r.page, 99)} | {r.relayed} |"
         )
+
+
+def percentile(outcome: Outcome, p: int) -> str:
+    """The percentile in ms; with one answer, that answer; with none, a dash."""
+    if len(outcome.latencies_ms) == 1:
+        return f"{outcome.latencies_ms[0]:.1f}"
+    return "-" if not outcome.latencies_ms else f"{outcome.percentile(p):.1f}"
 
 
 if __name__ == "__main__":
