@@ -219,8 +219,11 @@ class Kaleo(t.Generic[U]):
         """Send an invitation from ``from_user`` to ``email`` and commit it.
 
         ``fields`` fill the extra columns of an app's own ``join_invitation_model``.
-        Spending, storing and mailing succeed together or not at all; raises an
-        :class:`~flask_kaleo.exceptions.InvitationRefused` subclass. With ``force``
+        The spend and the invitation commit together; the email is then delivered as
+        ``KALEO_DELIVERY`` says (see :doc:`delivery`). Raises an
+        :class:`~flask_kaleo.exceptions.InvitationRefused` subclass, nothing spent:
+        :class:`~flask_kaleo.DeliveryFailed` when, inline, the email could not be
+        delivered and the invitation was given back. With ``force``
         (staff sending on someone's behalf) it is sent even when none is left.
         """
         return inviting.invite(
