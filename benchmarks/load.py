@@ -203,8 +203,9 @@ def serve(
             print(f"the server exited with {server.returncode}:\n{output()}", file=sys.stderr)
 
 
-def invite_action(port: int, email: str, run: str) -> t.Callable[[int], str | None]:
-    """Sign ``email`` in through the login route and return its invite action."""
+def sign_in(port: int, email: str) -> tuple[Browser, str]:
+    """A browser signed in as ``email`` through the login route, and the CSRF token of
+    its invite form."""
     browser = Browser(port)
     status, page = browser.request("GET", "/login")
     assert status == 200, page[:300]
@@ -214,7 +215,12 @@ def invite_action(port: int, email: str, run: str) -> t.Callable[[int], str | No
     assert status == 200, page[:300]
     status, page = browser.request("GET", "/")
     assert status == 200, page[:300]
-    token = find_csrf_token(page)
+    return browser, find_csrf_token(page)
+
+
+def invite_action(port: int, email: str, run: str) -> t.Callable[[int], str | None]:
+    """Sign ``email`` in through the login route and return its invite action."""
+    browser, token = sign_in(port, email)
     name = email.split("@")[0]
 
     def invite(n: int) -> str | None:

@@ -3,15 +3,21 @@
 The host app is written the way the docs tell a site to write one (Flask-SQLAlchemy,
 Flask-Login, Flask-Mail, CSRFProtect, Kaleo and its blueprint, a page with the three
 macros), plus a plain login route so that a real HTTP client can sign in. Mail is
-suppressed. gunicorn imports it from here:
+suppressed unless the configuration says otherwise. gunicorn (and ``flask --app``)
+import it from here:
 
     KALEO_BENCH_DATABASE_URL=postgresql+psycopg://... gunicorn 'benchmarks.support:create_app()'
+
+``$KALEO_BENCH_CONFIG`` may hold a JSON object of settings that override the defaults,
+so that a server and its queue workers, started as separate processes, share one
+configuration: ``{"KALEO_DELIVERY": "rq", "MAIL_SUPPRESS_SEND": false, ...}``.
 
 The benchmarks use this module only, never the test suite's helpers.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import typing as t
@@ -31,6 +37,7 @@ from flask_kaleo import Kaleo
 from flask_kaleo import blueprint
 
 DATABASE_URL_VARIABLE = "KALEO_BENCH_DATABASE_URL"
+CONFIG_VARIABLE = "KALEO_BENCH_CONFIG"
 
 db = SQLAlchemy()
 mail = Mail()
@@ -64,6 +71,13 @@ PAGE = """<!doctype html>
 </div>
 """
 
+MEMBER_PAGE = """<!doctype html>
+{% from "kaleo/macros.html" import invites_sent, remaining_invites %}
+<h1>{{ member.email }}</h1>
+<p>Invitations left: {{ remaining_invites(member) }}</p>
+{{ invites_sent(member) }}
+"""
+
 LOGIN_PAGE = """<!doctype html>
 <form method="post" action="/login">
   <input name="csrf_token" type="hidden" value="{{ csrf_token() }}">
@@ -81,7 +95,10 @@ def create_app(database_url: str | None = None, **config: t.Any) -> Flask:
         SQLALCHEMY_DATABASE_URI=database_url or os.environ[DATABASE_URL_VARIABLE],
         MAIL_DEFAULT_SENDER="invites@example.org",
         MAIL_SUPPRESS_SEND=True,
+        # Links come from here, never from the Host header; required outside debug.
+        KALEO_SITE_URL="http://127.0.0.1",
     )
+    app.config.update(json.loads(os.environ.get(CONFIG_VARIABLE) or "{}"))
     app.config.update(config)
     db.init_app(app)
     mail.init_app(app)
@@ -108,6 +125,13 @@ def create_app(database_url: str | None = None, **config: t.Any) -> Flask:
     @app.route("/signup")
     def signup() -> str:
         return "signup page"
+
+    @app.route("/members/<int:user_id>")
+    def member(user_id: int) -> str:
+        """Another member's page, for anyone: a plain page of the site that reads the
+        database (the member, their stat and their sent list) and sends no email."""
+        user = db.get_or_404(User, user_id)
+        return render_template_string(MEMBER_PAGE, member=user)
 
     return app
 

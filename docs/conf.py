@@ -34,6 +34,11 @@ myst_heading_anchors = 3
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
+# The hooks' callable types, documented on the API page under these names.
+autodoc_type_aliases = {
+    "Transport": "flask_kaleo.transport.Transport",
+    "Enqueue": "flask_kaleo.delivery.Enqueue",
+}
 autodoc_default_options = {"members": True, "show-inheritance": True}
 
 html_theme = "furo"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .blueprint import blueprint
+from .delivery import SweepReport
 from .exceptions import AlreadyInvited
 from .exceptions import AlreadyMember
 from .exceptions import CannotInviteSelf
@@ -27,6 +28,7 @@ from .models import JoinInvitationMixin
 from .models import Status
 from .settings import UNLIMITED
 from .state import get_kaleo
+from .transport import OutgoingEmail
 
 __all__ = [
     "UNLIMITED",
@@ -50,8 +52,10 @@ __all__ = [
     "KaleoError",
     "MessageTooLong",
     "NotEnoughInvitations",
+    "OutgoingEmail",
     "ResendTooSoon",
     "Status",
+    "SweepReport",
     "blueprint",
     "get_kaleo",
 ]

@@ -166,8 +166,9 @@ FROM_USER = click.argument("from_user", metavar="FROM_USER")
 def invite(from_user: str, email: str, message: str | None, force: bool) -> None:
     """Send an invitation to EMAIL on behalf of FROM_USER (email address or id).
 
-    The link in the email is built from SERVER_NAME and PREFERRED_URL_SCHEME, which
-    must be set. Without --force it spends one of FROM_USER's invitations.
+    The link in the email is built from KALEO_SITE_URL (or SERVER_NAME and
+    PREFERRED_URL_SCHEME), which must be set. Without --force it spends one of
+    FROM_USER's invitations.
     """
     kaleo = get_kaleo()
     inviter = _resolve_user(from_user, "FROM_USER")
@@ -189,8 +190,9 @@ def import_invites(from_user: str, csv_file: str) -> None:
     """Send FROM_USER's invitations to every row of FILE.csv.
 
     The file has a header with an "email" column and optionally "message". Each row
-    is its own transaction: it is spent, stored and mailed, or nothing happens. Exits
-    with status 1 when any row was refused.
+    is its own invitation, spent and stored in one transaction and then delivered; a
+    row whose email cannot be delivered is given back. Exits with status 1 when any
+    row was refused.
     """
     inviter = _resolve_user(from_user, "FROM_USER")
     rows = _read_rows(csv_file)

@@ -52,7 +52,8 @@ def _app() -> t.Any:
 
 @dataclasses.dataclass
 class SweepReport:
-    """What :meth:`Delivery.sweep` did with the invitations it found stuck."""
+    """What :meth:`Kaleo.deliver_stuck <flask_kaleo.Kaleo.deliver_stuck>` (``flask kaleo
+    deliver``) did with the invitations it found stuck."""
 
     delivered: int = 0
     queued: int = 0

@@ -224,8 +224,11 @@ class Kaleo(t.Generic[U]):
         """Send an invitation from ``from_user`` to ``email`` and commit it.
 
         ``fields`` fill the extra columns of an app's own ``join_invitation_model``.
-        Spending, storing and mailing succeed together or not at all; raises an
-        :class:`~flask_kaleo.exceptions.InvitationRefused` subclass. With ``force``
+        The spend and the invitation commit together; the email is then delivered as
+        ``KALEO_DELIVERY`` says (see :doc:`delivery`). Raises an
+        :class:`~flask_kaleo.exceptions.InvitationRefused` subclass, nothing spent:
+        :class:`~flask_kaleo.DeliveryFailed` when, inline, the email could not be
+        delivered and the invitation was given back. With ``force``
         (staff sending on someone's behalf) it is sent even when none is left.
         """
         return inviting.invite(
@@ -270,11 +273,21 @@ class Kaleo(t.Generic[U]):
         return lifecycle.revoke(self.store, invitation)
 
     def deliver(self, invitation_id: int) -> str:
-        """Deliver a queued invitation (a queue worker's job); see :mod:`.delivery`."""
+        """Deliver a queued invitation: what a queue's worker calls, in an app context.
+
+        Mints a new link, sends the email and records the delivery. Returns
+        ``"delivered"``, ``"given back"`` (a permanent failure, or the last of
+        ``KALEO_DELIVERY_ATTEMPTS``: the invitation went back to the inviter) or
+        ``"nothing to do"`` (no longer waiting for its email); raises
+        :class:`~flask_kaleo.DeliveryError` for a passing failure, which the queue
+        should retry later. See :doc:`delivery`."""
         return self.delivery.deliver(invitation_id)
 
     def deliver_stuck(self, older_than: dt.timedelta | None = None) -> SweepReport:
-        """Finish deliveries that never finished (a killed process, a lost job)."""
+        """Finish deliveries that never finished (a killed process, a lost job): those
+        waiting longer than ``older_than`` (default ``KALEO_DELIVERY_STUCK_AFTER``
+        seconds) are delivered now (inline) or queued again; those that expired waiting
+        are given back. ``flask kaleo deliver`` runs it."""
         return self.delivery.sweep(older_than)
 
     def purge_expired(self, older_than: dt.timedelta, *, dry_run: bool = False) -> int:

@@ -1,5 +1,5 @@
-"""Sending an invitation: the checks, the spend, the row and the email, in one
-transaction."""
+"""Sending an invitation: the checks, then the spend and the row in one transaction,
+then the email's delivery after the commit."""
 
 from __future__ import annotations
 

@@ -16,7 +16,8 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-#: Sent after an invitation was emailed and committed. Keywords: ``invitation``, ``inviter``.
+#: Sent after an invitation was committed and its email delivered (inline) or queued.
+#: Keywords: ``invitation``, ``inviter``.
 invite_sent = _signals.signal("invite-sent")
 
 #: Sent when an invitation is accepted, inside the caller's transaction.
