@@ -61,6 +61,7 @@ from benchmarks.load import Browser  # noqa: E402
 from benchmarks.load import Outcome  # noqa: E402
 from benchmarks.load import closed_loop  # noqa: E402
 from benchmarks.load import free_port  # noqa: E402
+from benchmarks.load import gunicorn  # noqa: E402
 from benchmarks.load import serve  # noqa: E402
 from benchmarks.load import sign_in  # noqa: E402
 from benchmarks.support import AJAX  # noqa: E402
@@ -264,22 +265,10 @@ def run_scenario(
     }
     env = {DATABASE_URL_VARIABLE: options.postgresql, CONFIG_VARIABLE: json.dumps(config)}
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers",
-        str(options.workers),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-        "--timeout",
-        "120",
-    ]
-    if options.threads > 1:
-        command += ["--worker-class", "gthread", "--threads", str(options.threads)]
-    command.append("benchmarks.support:create_app()")
+    threaded = ["--worker-class", "gthread", "--threads", str(options.threads)]
+    command = gunicorn(
+        port, options.workers, "--timeout", "120", *(threaded if options.threads > 1 else [])
+    )
     duration = options.stall_duration if stalled else options.duration
     given_back: list[int] = []
     workers = rq_workers(options.rq_workers, env) if mode == "rq" else contextlib.nullcontext()

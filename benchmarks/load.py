@@ -160,6 +160,24 @@ def closed_loop(
     return outcome
 
 
+def gunicorn(port: int, workers: int, *options: str) -> list[str]:
+    """The command serving the benchmarks' host app with ``workers`` gunicorn workers
+    (sync unless ``options`` say otherwise) on 127.0.0.1:``port``."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        *options,
+        "benchmarks.support:create_app()",
+    ]
+
+
 @contextlib.contextmanager
 def serve(
     command: list[str], port: int, ready_path: str, env: dict[str, str] | None = None
@@ -285,18 +303,7 @@ def main() -> None:
             db.engine.dispose()  # the workers open their own connections
 
             port = free_port()
-            command = [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                str(options.workers),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-                "benchmarks.support:create_app()",
-            ]
+            command = gunicorn(port, options.workers)
             env = {DATABASE_URL_VARIABLE: options.postgresql}
             with serve(command, port, "/login", env):
                 run = f"{int(time.time())}"
