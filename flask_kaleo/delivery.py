@@ -43,7 +43,10 @@ from .transport import flask_mail_transport
 
 UNDELIVERED = "The invitation email could not be delivered, so nothing was spent."
 Enqueue = t.Callable[[int], None]
+DELIVERED: t.Final = "delivered"
 GIVEN_BACK: t.Final = "given back"
+NOTHING_TO_DO: t.Final = "nothing to do"
+"""What :meth:`Delivery.deliver` did."""
 
 
 def _app() -> t.Any:
@@ -187,7 +190,7 @@ class Delivery:
         """
         claimed = self._claim(invitation_id)
         if claimed is None:
-            return "nothing to do"
+            return NOTHING_TO_DO
         if claimed == GIVEN_BACK:
             return GIVEN_BACK
         invitation, digest, email = claimed
@@ -204,10 +207,10 @@ class Delivery:
             )
             if error.permanent or last:
                 self.give_back(invitation_id)
-                return "given back"
+                return GIVEN_BACK
             raise
         self.mark_delivered_or_log(invitation, digest)
-        return "delivered"
+        return DELIVERED
 
     def _claim(
         self, invitation_id: int
@@ -279,16 +282,20 @@ class Delivery:
         report = SweepReport()
         for invitation_id in stuck:
             if self.queued():
-                self.enqueue(invitation_id)
-                report.queued += 1
+                try:
+                    self.enqueue(invitation_id)
+                except DeliveryFailed:  # the queue is down: it was given back
+                    report.given_back += 1
+                else:
+                    report.queued += 1
                 continue
             try:
                 outcome = self.deliver(invitation_id)
             except DeliveryError:
                 report.failed += 1
                 continue
-            if outcome == "delivered":
+            if outcome == DELIVERED:
                 report.delivered += 1
-            elif outcome == "given back":
+            elif outcome == GIVEN_BACK:
                 report.given_back += 1
         return report
