@@ -1,8 +1,27 @@
-"""Email addresses: what may be invited, and the key under which two spellings of one
-address are the same person."""
+"""Email addresses: what may be invited, the one spelling that is stored and mailed,
+and the key under which two spellings of one mailbox are the same person.
+
+:func:`canonical_address` is the one place that turns what was typed into the address:
+
+- the domain goes through IDNA (UTS 46, nontransitional, as email-validator applies
+  it), so ``BÜCHER.de``, ``bücher.de``, ``xn--bcher-kva.de`` and the fullwidth
+  ``ｂüｃｈｅｒ.de`` are one domain, stored and mailed as its ASCII (punycode, lower-case)
+  form: ``straße.de`` is mailed to ``xn--strae-oqa.de``, the domain that was validated,
+  never to ``strasse.de``;
+- the local part is kept as typed, in Unicode NFC (so NFC and NFD spellings are one
+  address); one that is not plain ASCII is refused unless ``KALEO_SMTPUTF8`` says the
+  mail relay can deliver it;
+- the comparison key is the NFKC form of the local part, lower-cased (so fullwidth and
+  compatibility forms and ``Élodie``/``élodie`` are one person), ``@``, and the ASCII
+  domain. It is compared byte for byte by the database (a binary collation on
+  MariaDB), so ``rene``/``rené``, ``noel``/``noël`` and ``strasse``/``straße`` stay
+  different people. Lower-casing rather than full case folding is deliberate: case
+  folding maps ``ß`` to ``ss`` and would merge ``straße`` with ``strasse``.
+"""
 
 from __future__ import annotations
 
+import typing as t
 import unicodedata
 
 from email_validator import EmailNotValidError
@@ -13,12 +32,29 @@ from .exceptions import MessageTooLong
 
 MAX_EMAIL_LENGTH = 254
 
+NON_ASCII_LOCAL_PART = (
+    "Use an address whose part before the @ is plain ASCII: this site's mail relay"
+    " cannot deliver to it."
+)
 
-def clean_address(address: object) -> str:
-    """The address as entered (trimmed), once it is a valid, deliverable-looking one.
+
+class Address(t.NamedTuple):
+    """One invitable address."""
+
+    email: str
+    """What is stored and mailed: the local part as typed (NFC), ``@``, the ASCII domain."""
+    key: str
+    """What is compared: :func:`local_part_key` of the local part, ``@``, the ASCII domain."""
+    domain: str
+    """The domain in Unicode (``bücher.de``), for finding members stored that way."""
+
+
+def canonical_address(address: object, *, smtputf8: bool = False) -> Address:
+    """The canonical form of the address typed, once it is a valid, deliverable one.
 
     Syntax only: there are no DNS look-ups, so this works offline and fast. Line breaks
-    and other header tricks are not valid addresses, so they never reach a header.
+    and other header tricks are not valid addresses, so they never reach a header. A
+    local part that is not plain ASCII is refused unless ``smtputf8``.
     """
     address = address.strip() if isinstance(address, str) else ""
     if not address:
@@ -26,16 +62,55 @@ def clean_address(address: object) -> str:
     if len(address) > MAX_EMAIL_LENGTH:
         raise InvalidEmail("That email address is too long.")
     try:
-        validate_email(address, check_deliverability=False)
+        valid = validate_email(address, check_deliverability=False)
     except EmailNotValidError as error:
         reason = str(error).rstrip(".")
         raise InvalidEmail(f"Enter a valid email address ({reason}).") from None
-    return address
+    local = unicodedata.normalize("NFC", valid.local_part)
+    if not local.isascii() and not smtputf8:
+        raise InvalidEmail(NON_ASCII_LOCAL_PART)
+    domain = valid.ascii_domain.lower()
+    email = f"{local}@{domain}"
+    if len(email) > MAX_EMAIL_LENGTH:  # IDNA can make the domain longer
+        raise InvalidEmail("That email address is too long.")
+    return Address(email, f"{local_part_key(local)}@{domain}", valid.domain.lower())
+
+
+def clean_address(address: object, *, smtputf8: bool = False) -> str:
+    """The address to store and mail (see :func:`canonical_address`)."""
+    return canonical_address(address, smtputf8=smtputf8).email
+
+
+def local_part_key(local: str) -> str:
+    """The comparison form of a local part: NFKC, lower-cased, NFKC again."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", local).lower())
 
 
 def address_key(address: str) -> str:
-    """The key under which two spellings of one address are the same person."""
-    return address.strip().lower()
+    """The key under which two spellings of one address are the same person.
+
+    For any string (a user's stored address may not be a valid one): a valid address
+    gets its canonical key, whatever its local part; anything else is compared as
+    :func:`local_part_key` of the whole, trimmed.
+    """
+    try:
+        return canonical_address(address, smtputf8=True).key
+    except InvalidEmail:
+        return local_part_key(address.strip())
+
+
+def member_spellings(address: str) -> list[str]:
+    """The lower-case spellings under which a user table may hold ``address``: its key
+    and the address itself lower-cased, each with the ASCII and the Unicode domain. The
+    default member check compares ``lower(<email column>)`` with these."""
+    try:
+        canonical = canonical_address(address, smtputf8=True)
+    except InvalidEmail:
+        return [address.strip().lower()]
+    local, domain = canonical.email.rsplit("@", 1)
+    locals_ = dict.fromkeys([canonical.key.rsplit("@", 1)[0], local.lower()])
+    domains = dict.fromkeys([domain, canonical.domain])
+    return [f"{part}@{name}" for part in locals_ for name in domains]
 
 
 def clean_message(message: object, limit: int) -> str | None:

@@ -63,10 +63,14 @@ class Kaleo(t.Generic[U]):
         :meth:`invite_permission`.
     :param manage_permission: who may use the staff endpoints; by default nobody. Same
         as decorating with :meth:`manage_permission`.
-    :param find_user: a callable ``(email) -> user or None`` finding a member by address
-        in any case; by default ``lower(<email column>) = :address``. An app whose email
-        column compares without case (a MariaDB ``_ci`` collation) can give a plain
-        indexed equality instead.
+    :param find_user: a callable ``(email) -> user or None`` finding a member by
+        address; it gets the canonical address (see :mod:`flask_kaleo.addresses`). By
+        default ``lower(<email column>)`` is compared, byte for byte, with the address's
+        :func:`~flask_kaleo.addresses.member_spellings` (its key, and the address
+        lower-cased, each with the ASCII and the Unicode domain). An app whose user
+        table holds addresses in other spellings (NFD, fullwidth, mixed-case Unicode
+        on SQLite) gives its own, for example comparing a column of
+        :func:`~flask_kaleo.addresses.address_key` values.
     :param transport: how emails leave; see :meth:`transport`.
     :param delivery_queue: how deliveries are queued with ``KALEO_DELIVERY = "queue"``;
         see :meth:`delivery_queue`.

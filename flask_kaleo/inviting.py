@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import signals
 from .addresses import address_key
-from .addresses import clean_address
+from .addresses import canonical_address
 from .addresses import clean_message
 from .delivery import Delivery
 from .exceptions import AlreadyInvited
@@ -51,8 +51,7 @@ def invite(
     invitation back (see :mod:`flask_kaleo.delivery`). With ``force`` the invitation
     is sent even when none is left: the allocation grows by the one it records.
     """
-    address = clean_address(email)
-    key = address_key(address)
+    address, key, _ = canonical_address(email, smtputf8=current_app.config["KALEO_SMTPUTF8"])
     message = clean_message(message, current_app.config["KALEO_MESSAGE_MAX_LENGTH"])
     if not permissions.has_invite_permission(from_user):
         raise InvitingNotAllowed("You are not allowed to send invitations.")

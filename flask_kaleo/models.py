@@ -77,6 +77,14 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
         return t.cast(dt.datetime, value.astimezone(dt.timezone.utc))
 
 
+ADDRESS_KEY = sa.String(254).with_variant(
+    mysql.VARCHAR(254, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+)
+"""The type of the comparison keys: compared byte for byte on every backend (SQLite and
+PostgreSQL compare text that way; MariaDB/MySQL need a binary collation, or ``rene``
+and ``rené`` would be one key). See :func:`flask_kaleo.addresses.address_key`."""
+
+
 def _user_key(cls: type) -> tuple[str, sa.types.TypeEngine[t.Any]]:
     """``"table.column"`` and the type of the user model's single-column primary key."""
     user_model = getattr(cls, "__kaleo_user_model__", None)
@@ -122,8 +130,8 @@ class JoinInvitationMixin:
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), nullable=False)
-    email_key: Mapped[str] = mapped_column(sa.String(254), nullable=False, index=True)
-    pending_email_key: Mapped[str | None] = mapped_column(sa.String(254), nullable=True)
+    email_key: Mapped[str] = mapped_column(ADDRESS_KEY, nullable=False, index=True)
+    pending_email_key: Mapped[str | None] = mapped_column(ADDRESS_KEY, nullable=True)
     message: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)

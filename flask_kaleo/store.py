@@ -11,9 +11,11 @@ import typing as t
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import FunctionElement
 
-from .addresses import address_key
+from .addresses import member_spellings
 from .allocation import Counters
 from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
@@ -28,6 +30,27 @@ _MAX_INTEGER_ID = 2**63 - 1
 def signed_in(user: object) -> bool:
     """False for None and for Flask-Login's anonymous user."""
     return user is not None and getattr(user, "is_authenticated", True) is not False
+
+
+class exact(FunctionElement[str]):
+    """A string expression compared byte for byte: as is on SQLite and PostgreSQL
+    (their ``=`` on text already is), in a binary collation on MariaDB/MySQL, whose
+    default collations treat ``rene`` and ``rené`` as equal."""
+
+    type = sa.String()
+    inherit_cache = True
+    name = "exact"
+
+
+@compiles(exact)
+def _exact(element: exact, compiler: t.Any, **kw: t.Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(exact, "mysql")
+@compiles(exact, "mariadb")
+def _exact_mysql(element: exact, compiler: t.Any, **kw: t.Any) -> str:
+    return f"CONVERT({compiler.process(element.clauses, **kw)} USING utf8mb4) COLLATE utf8mb4_bin"
 
 
 class Store(t.Generic[U]):
@@ -99,11 +122,16 @@ class Store(t.Generic[U]):
         return None if user_id is None else self.session.get(self.user_model, user_id)
 
     def find_user(self, email: str) -> U | None:
-        """The member whose address is ``email`` (any case), or None."""
+        """The member whose address is ``email`` (any case, either form of its domain),
+        or None: ``lower(<email column>)`` is compared with the address's
+        :func:`~flask_kaleo.addresses.member_spellings`."""
         if self._find_user is not None:
             return self._find_user(email)
         column = getattr(self.user_model, current_app.config["KALEO_USER_EMAIL_ATTRIBUTE"])
-        statement = sa.select(self.user_model).where(sa.func.lower(column) == address_key(email))
+        spellings = member_spellings(email)
+        lowered = exact(sa.func.lower(column))
+        condition = lowered == spellings[0] if len(spellings) == 1 else lowered.in_(spellings)
+        statement = sa.select(self.user_model).where(condition)
         return self.session.scalars(statement.limit(1)).first()
 
     def user_by_email_or_id(self, value: str) -> U | None:

@@ -13,6 +13,11 @@ from __future__ import annotations
 import dataclasses
 import smtplib
 import typing as t
+from email import policy
+from email.message import EmailMessage
+from email.utils import formatdate
+from email.utils import make_msgid
+from email.utils import parseaddr
 
 from flask import current_app
 
@@ -42,6 +47,11 @@ def flask_mail_transport(email: OutgoingEmail, timeout: float) -> None:
 
     Once the relay has accepted the message (its answer to DATA), the email counts as
     delivered: a connection that fails while saying goodbye changes nothing.
+
+    An address (recipient or sender) that is not plain ASCII (only with
+    ``KALEO_SMTPUTF8``) is sent with the SMTPUTF8 extension: ``MAIL FROM ... SMTPUTF8``
+    and UTF-8 headers, which Flask-Mail cannot build, so the message is built here. A
+    relay without SMTPUTF8 refuses it for good (:class:`~flask_kaleo.DeliveryError`, permanent).
     """
     from flask_mail import Message
     from flask_mail import email_dispatched
@@ -60,12 +70,39 @@ def flask_mail_transport(email: OutgoingEmail, timeout: float) -> None:
         html=email.html,
     )
     if not mail.suppress:
-        _send_smtp(mail, message, timeout)
+        try:
+            if (email.recipient + parseaddr(email.sender)[1]).isascii():
+                data, options = message.as_bytes(), message.mail_options
+            else:
+                data, options = _smtputf8_message(email), ["SMTPUTF8"]
+        except UnicodeError as error:
+            raise DeliveryError(f"the email cannot be encoded: {error}", permanent=True) from error
+        _send_smtp(mail, email.sender, [email.recipient], data, options, timeout)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     email_dispatched.send(app, message=message)  # what mail.record_messages() listens to
 
 
-def _send_smtp(mail: t.Any, message: t.Any, timeout: float) -> None:
+def _smtputf8_message(email: OutgoingEmail) -> bytes:
+    """``email`` as an RFC 6532 message: UTF-8 headers, addresses as they are."""
+    message = EmailMessage(policy=policy.SMTPUTF8)
+    message["Subject"] = email.subject
+    message["From"] = email.sender
+    message["To"] = email.recipient
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid()
+    message.set_content(email.text)
+    message.add_alternative(email.html, subtype="html")
+    return message.as_bytes()
+
+
+def _send_smtp(
+    mail: t.Any,
+    sender: str,
+    recipients: list[str],
+    data: bytes,
+    mail_options: list[str],
+    timeout: float,
+) -> None:
     try:
         smtp_class = smtplib.SMTP_SSL if mail.use_ssl else smtplib.SMTP
         relay = smtp_class(mail.server, mail.port, timeout=timeout)
@@ -76,13 +113,7 @@ def _send_smtp(mail: t.Any, message: t.Any, timeout: float) -> None:
             relay.starttls()
         if mail.username and mail.password:
             relay.login(mail.username, mail.password)
-        relay.sendmail(
-            message.sender,
-            message.send_to,
-            message.as_bytes(),
-            message.mail_options,
-            message.rcpt_options,
-        )
+        relay.sendmail(sender, recipients, data, mail_options)
     except (smtplib.SMTPException, OSError, UnicodeError) as error:
         relay.close()  # no polite QUIT to a relay that just failed: it could stall again
         if isinstance(error, UnicodeError):  # an address that needs SMTPUTF8

@@ -156,8 +156,9 @@ def outbox(app: Flask) -> t.Iterator[list[t.Any]]:
 
 @pytest.fixture
 def smtp(app: Flask) -> t.Iterator[SMTPServer]:
-    """Real delivery for this test, to an SMTP server on 127.0.0.1."""
-    server = SMTPServer()
+    """Real delivery for this test, to an SMTP server on 127.0.0.1 (offering SMTPUTF8
+    when the app's ``KALEO_SMTPUTF8`` says its relay does)."""
+    server = SMTPServer(smtputf8=app.config["KALEO_SMTPUTF8"])
     server.start()
     try:
         with mail_relay(app, server.port):

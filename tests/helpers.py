@@ -37,6 +37,7 @@ from flask import session as flask_session
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 
+from flask_kaleo.addresses import address_key
 from flask_kaleo.models import utcnow
 from flask_kaleo.tokens import token_digest
 from tests.hostapp import User
@@ -353,7 +354,7 @@ def invitation_columns(
     if state == "expired":
         expires_at = expires_at or now - dt.timedelta(hours=1)
     sent_at = sent_at or (expires_at - dt.timedelta(days=7) if expires_at else now)
-    key = email.lower()
+    key = address_key(email)
     status = "sent" if state in ("expired", "sending") else state
     row = {
         "from_user_id": inviter_id,
@@ -527,10 +528,14 @@ class SMTPServer:
     refuses for now, as a busy relay does). ``rcpt_count`` counts the RCPT commands:
     one per attempt to deliver. With ``drop_at_quit`` it accepts the message, then
     drops the connection when the client says QUIT, without answering. ``stop()``
-    closes the port and ``start()`` listens on it again.
+    closes the port and ``start()`` listens on it again. With ``smtputf8`` it offers
+    the SMTPUTF8 extension (RFC 6531), so it takes non-ASCII addresses.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, smtputf8: bool = False) -> None:
+        self.smtputf8 = smtputf8
+        self.mail_options: list[list[str]] = []
+        """The options of each accepted message's MAIL FROM."""
         self.port = free_port()
         self.refuse: set[str] = set()
         self.refuse_at: t.Literal["RCPT", "DATA"] | None = None
@@ -547,7 +552,9 @@ class SMTPServer:
     def start(self) -> None:
         from aiosmtpd.controller import Controller
 
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            self, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=self.smtputf8
+        )
         self._controller.start()
 
     def stop(self) -> None:
@@ -573,6 +580,7 @@ class SMTPServer:
             self.refused.append(received)
             return "550 5.7.1 Message rejected"
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.mail_options.append(list(envelope.mail_options))
         self.messages.append(received)
         return "250 Message accepted for delivery"
 

@@ -189,7 +189,8 @@ def test_invite_on_someones_behalf(app: Flask, run: Run, outbox: list[t.Any]) ->
     result = run("invite", str(alice.id), "Carol@Example.com", "--message", "Come along")
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "Sent an invitation to Carol@Example.com from alice@example.com (0 left).\n"
+        # The canonical address: the local part as typed, the domain in lower case.
+        "Sent an invitation to Carol@example.com from alice@example.com (0 left).\n"
     )
     assert "https://beta.example.org/invites/accept/" in outbox[0].body
     assert "Come along" in outbox[0].body

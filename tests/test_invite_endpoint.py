@@ -58,14 +58,16 @@ def test_ok_shape(app: Flask, client: FlaskClient, outbox: list[t.Any]) -> None:
     assert response.mimetype == "application/json"
     body = response.json
     assert body["status"] == "OK"
-    assert body["email"] == "Carol@Example.COM"  # as entered, not normalised
+    # The canonical address, stored and mailed: the local part as entered (not
+    # lower-cased), the domain as validated (IDNA: lower case).
+    assert body["email"] == "Carol@example.com"
     assert type(body["invitations_remaining"]) is int
     assert body["invitations_remaining"] == 1
-    assert body["invitation"]["email"] == "Carol@Example.COM"
+    assert body["invitation"]["email"] == "Carol@example.com"
     assert body["invitation"]["status"] == "sent"
     assert re.search(r'<li class="sent"[^>]*>', body["html"])
-    assert "Carol@Example.COM" in body["html"]
-    assert [m.recipients for m in outbox] == [["Carol@Example.COM"]]
+    assert "Carol@example.com" in body["html"]
+    assert [m.recipients for m in outbox] == [["Carol@example.com"]]
 
 
 def test_ok_unlimited_reports_minus_one(app: Flask, client: FlaskClient) -> None:

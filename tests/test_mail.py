@@ -47,7 +47,7 @@ def test_email_carries_subject_addresses_link_inviter_message_and_expiry(
     assert len(outbox) == 1
     sent = outbox[0]
     assert sent.subject == "[localhost] alice@example.com sent you an invitation"
-    assert sent.recipients == ["Carol@Example.COM"]
+    assert sent.recipients == ["Carol@example.com"]  # the domain validated, in lower case
     assert sent.sender == "invites@example.org"
     with app.app_context():
         invitation = db.session.scalars(sa.select(kaleo.JoinInvitation)).one()

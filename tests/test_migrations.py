@@ -51,6 +51,9 @@ def test_upgrade_builds_what_the_models_declare(example_app: Flask) -> None:
         columns = sa.inspect(db.engine).get_columns("kaleo_join_invitation")
         precision = {c["name"]: getattr(c["type"], "fsp", None) for c in columns}
         assert precision["sent_at"] == precision["expires_at"] == precision["resent_at"] == 6
+        # Nor collations: the address keys are compared byte for byte.
+        collation = {c["name"]: getattr(c["type"], "collation", None) for c in columns}
+        assert collation["email_key"] == collation["pending_email_key"] == "utf8mb4_bin"
     if db.engine.dialect.name == "postgresql":
         # Nor storage parameters: the stat table leaves room for HOT updates.
         with db.engine.connect() as connection:

@@ -17,6 +17,10 @@ from sqlalchemy.dialects import mysql
 
 # flask-kaleo's UTCDateTime, as stored on each backend.
 UTC_DATETIME = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+# flask-kaleo's address keys, compared byte for byte (a binary collation on MariaDB/MySQL).
+ADDRESS_KEY = sa.String(length=254).with_variant(
+    mysql.VARCHAR(254, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+)
 
 # revision identifiers, used by Alembic.
 revision = "75e1d50e8525"
@@ -60,8 +64,8 @@ def upgrade():
         "kaleo_join_invitation",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=False),
-        sa.Column("email_key", sa.String(length=254), nullable=False),
-        sa.Column("pending_email_key", sa.String(length=254), nullable=True),
+        sa.Column("email_key", ADDRESS_KEY, nullable=False),
+        sa.Column("pending_email_key", ADDRESS_KEY, nullable=True),
         sa.Column("message", sa.Text(), nullable=True),
         sa.Column("sent_at", UTC_DATETIME, nullable=False),
         sa.Column("expires_at", UTC_DATETIME, nullable=False),
