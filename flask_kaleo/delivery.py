@@ -168,10 +168,10 @@ class Delivery:
             )
             if t.cast(t.Any, result).rowcount != 1:
                 return False
-            inviter_id = session.scalar(
-                sa.select(model.from_user_id).where(model.id == invitation_id)
-            )
-            self.store.counters.give_back(session, inviter_id)
+            inviter_id, forced = session.execute(
+                sa.select(model.from_user_id, model.forced).where(model.id == invitation_id)
+            ).one()
+            self.store.counters.give_back(session, inviter_id, forced=forced)
         invitation = self.store.invitation(invitation_id)
         inviter = self.store.get_user(inviter_id)
         signals.invite_undeliverable.send(_app(), invitation=invitation, inviter=inviter)

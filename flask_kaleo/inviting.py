@@ -49,7 +49,8 @@ def invite(
     The spend and the new row commit together; the email goes out after the commit
     (inline, or through the queue), and an email that cannot be delivered gives the
     invitation back (see :mod:`flask_kaleo.delivery`). With ``force`` the invitation
-    is sent even when none is left: the allocation grows by the one it records.
+    is sent even when none is left: the allocation grows by the one it records, and
+    shrinks again if that invitation is revoked or given back.
     """
     address = clean_address(email)
     key = address_key(address)
@@ -116,8 +117,9 @@ def _record(
         if already_invited is not None:
             _free_expired_slot(store, inviter_id, key, already_invited)
         default = store.default_allocation()
+        forced = False
         if force:
-            store.counters.spend_beyond(session, inviter_id, default)
+            forced = store.counters.spend_beyond(session, inviter_id, default)
             remaining = None
         else:
             remaining = store.counters.spend(session, inviter_id, default)
@@ -130,6 +132,7 @@ def _record(
         token, digest = new_token()
         invitation = _new_invitation(store, inviter_id, address, key, message, fields, digest)
         invitation.inviter_label = store.user_email(from_user)
+        invitation.forced = forced
         invitation.inviter_remaining = remaining
         email = None
         if not delivery.queued():  # a queued email gets its token from the worker

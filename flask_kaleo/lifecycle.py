@@ -181,7 +181,8 @@ def _too_soon(
 def revoke(store: Store[t.Any], invitation: JoinInvitationMixin) -> JoinInvitationMixin:
     """Withdraw an unaccepted invitation (pending or expired) and commit.
 
-    The invitation goes back to the inviter's allocation in the same transaction, and
+    The invitation goes back to the inviter's allocation in the same transaction (a
+    forced one lowers the allocation it raised instead), and
     its link then shows a "revoked" page. Raises
     :class:`~flask_kaleo.exceptions.InvitationNotPending` when it was already accepted,
     joined or revoked.
@@ -197,7 +198,7 @@ def revoke(store: Store[t.Any], invitation: JoinInvitationMixin) -> JoinInvitati
         if _rowcount(result) != 1:
             reread(store, invitation)
             raise why_not_pending(invitation)
-        store.counters.give_back(session, invitation.from_user_id)
+        store.counters.give_back(session, invitation.from_user_id, forced=invitation.forced)
     store.session.refresh(invitation)
     inviter = store.get_user(invitation.from_user_id)
     signals.invite_revoked.send(_app(), invitation=invitation, inviter=inviter)
