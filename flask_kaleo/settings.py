@@ -49,6 +49,7 @@ DEFAULT_SETTINGS: dict[str, t.Any] = {
     "KALEO_DELIVERY_ATTEMPTS": 4,
     "KALEO_DELIVERY_BACKOFF": 60,
     "KALEO_DELIVERY_STUCK_AFTER": 3600,
+    "KALEO_REQUIRE_INVITED_EMAIL": False,
 }
 
 DELIVERY_MODES = ("inline", "rq", "queue")
@@ -95,7 +96,7 @@ def check_settings(
         raise ConfigurationError(
             f"KALEO_SIGNUP_URL must be an endpoint name or a path (default '/'), not {signup!r}"
         )
-    for flag in ("KALEO_INVITE_ONLY", "KALEO_RESEND_RESETS_EXPIRY"):
+    for flag in ("KALEO_INVITE_ONLY", "KALEO_RESEND_RESETS_EXPIRY", "KALEO_REQUIRE_INVITED_EMAIL"):
         if not isinstance(config[flag], bool):
             raise ConfigurationError(f"{flag} must be True or False")
     bulk = config["KALEO_MAX_BULK_AMOUNT"]
