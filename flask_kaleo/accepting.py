@@ -38,6 +38,8 @@ def _app() -> t.Any:
 
 def why_not_pending(invitation: JoinInvitationMixin) -> InvitationNotPending:
     """The exception that says why ``invitation`` can no longer be accepted."""
+    if invitation.to_member and invitation.is_pending:  # to a member: never acceptable
+        return InvitationNotPending("This invitation can no longer be accepted.")
     if invitation.status == Status.REVOKED.value:
         return InvitationRevoked("This invitation has been withdrawn.")
     if invitation.status == Status.SENT.value:
@@ -160,6 +162,7 @@ def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInv
             model.id == invitation.id,
             model.status == Status.SENT.value,
             model.expires_at > utcnow(),
+            model.to_member == sa.false(),
         )
         .values(status=Status.ACCEPTED.value, to_user_id=user_id, pending_email_key=None)
         .execution_options(synchronize_session=False)
@@ -193,7 +196,11 @@ def _mark_joined(
 ) -> list[JoinInvitationMixin]:
     model = store.Invitation
     session = store.session
-    statement = sa.select(model).where(model.email_key == key, model.status == Status.SENT.value)
+    statement = sa.select(model).where(
+        model.email_key == key,
+        model.status == Status.SENT.value,
+        model.to_member == sa.false(),  # stays pending: "joined" would tell it was a member
+    )
     if exclude_id is not None:
         statement = statement.where(model.id != exclude_id)
     invitations: list[JoinInvitationMixin] = list(session.scalars(statement))

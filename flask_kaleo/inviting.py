@@ -21,7 +21,6 @@ from .exceptions import AlreadyMember
 from .exceptions import CannotInviteSelf
 from .exceptions import InvitingNotAllowed
 from .exceptions import NotEnoughInvitations
-from .mail import render_invitation
 from .models import JoinInvitationMixin
 from .models import Status
 from .models import utcnow
@@ -127,18 +126,23 @@ def _record(
                 raise NotEnoughInvitations("You have no invitations left.")
         # Only once an invitation is spent (rolled back if refused): a member with none
         # left learns nothing about who is a member.
-        if store.find_user(address) is not None:
+        to_member = store.find_user(address) is not None
+        if to_member and not current_app.config["KALEO_PRIVATE_REFUSALS"]:
             raise AlreadyMember(f"{address} is already a member.")
         token, digest = new_token()
         invitation = _new_invitation(store, inviter_id, address, key, message, fields, digest)
         invitation.inviter_label = store.user_email(from_user)
         invitation.forced = forced
         invitation.inviter_remaining = remaining
+        # A member's address, with KALEO_PRIVATE_REFUSALS: stored, spent and answered
+        # like any other, but never mailed an invitation and never acceptable.
+        invitation.to_member = to_member
         email = None
         if not delivery.queued():  # a queued email gets its token from the worker
             invitation.delivery_attempts = 1
             invitation.token = token
-            email = render_invitation(invitation, token, inviter_label=invitation.inviter_label)
+            label = invitation.inviter_label
+            email = delivery.render(invitation, token, inviter_label=label, first=True)
         session.add(invitation)
         session.flush()
     return invitation, email

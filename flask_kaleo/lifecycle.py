@@ -30,7 +30,6 @@ from .exceptions import DeliveryError
 from .exceptions import DeliveryFailed
 from .exceptions import InvitingNotAllowed
 from .exceptions import ResendTooSoon
-from .mail import render_invitation
 from .models import JoinInvitationMixin
 from .models import Status
 from .models import utcnow
@@ -128,15 +127,17 @@ def resend(
         email = None
         if not delivery.queued():
             invitation.token = token
-            email = render_invitation(invitation, token, inviter_label=store.user_email(inviter))
-    if email is None:
+            label = store.user_email(inviter)
+            email = delivery.render(invitation, token, inviter_label=label, first=False)
+    if delivery.queued():
         unchanged = invitation.token_digest  # queued, the worker mints the new link
         delivery.enqueue(
             invitation.id, undo=lambda: _put_back(store, invitation, unchanged, before)
         )
     else:
         try:
-            delivery.send(email)
+            if email is not None:  # None: an invitation to a member is never mailed
+                delivery.send(email)
         except DeliveryError as error:
             current_app.logger.warning("flask-kaleo could not deliver a resend: %s", error)
             _put_back(store, invitation, digest, before)
