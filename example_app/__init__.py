@@ -41,6 +41,9 @@ def create_app(config: dict[str, t.Any] | None = None) -> Flask:
         MAIL_DEFAULT_SENDER="invitations@example.com",
         MAIL_SUPPRESS_SEND=True,  # development: mail is recorded on /outbox, never sent
         KALEO_INVITE_ONLY=True,
+        # The account created through an invitation uses the invited address: the
+        # signup form is prefilled with it, read-only, and another one is refused.
+        KALEO_REQUIRE_INVITED_EMAIL=True,
         KALEO_SIGNUP_URL="example.signup",
         KALEO_SITE_NAME="Kaleo Example",
         # Invitation links point here, never at whatever Host a request claims.

@@ -88,9 +88,15 @@ def mail_outbox() -> str:
 def signup() -> str | Response:
     """Invite-only signup: create the user and accept the invitation in one commit."""
     invitation = kaleo.pending_invitation()
-    form = SignupForm(email=invitation.email if invitation is not None else None)
+    form = SignupForm(email=kaleo.signup_email())  # the invited address, if any
+    if invitation is not None and current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]:
+        form.email.render_kw = {**(form.email.render_kw or {}), "readonly": True}
     if form.validate_on_submit():
-        address = form.email.data.strip()
+        try:  # refuses another address than the invited one
+            address = kaleo.signup_email(form.email.data)
+        except InvitationNotPending as error:
+            form.email.errors.append(str(error))
+            return render_template("signup.html", form=form, invitation=invitation)
         if kaleo.find_user(address) is not None:
             form.email.errors.append("An account with this email already exists: log in.")
         else:

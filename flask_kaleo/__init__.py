@@ -13,6 +13,7 @@ from .exceptions import DeliveryFailed
 from .exceptions import InvalidEmail
 from .exceptions import InvitationAlreadyUsed
 from .exceptions import InvitationExpired
+from .exceptions import InvitationForAnotherAddress
 from .exceptions import InvitationNotPending
 from .exceptions import InvitationRefused
 from .exceptions import InvitationRevoked
@@ -41,6 +42,7 @@ __all__ = [
     "InvalidEmail",
     "InvitationAlreadyUsed",
     "InvitationExpired",
+    "InvitationForAnotherAddress",
     "InvitationNotPending",
     "InvitationRefused",
     "InvitationReport",

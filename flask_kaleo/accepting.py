@@ -16,8 +16,10 @@ from . import signals
 from .addresses import address_key
 from .exceptions import InvitationAlreadyUsed
 from .exceptions import InvitationExpired
+from .exceptions import InvitationForAnotherAddress
 from .exceptions import InvitationNotPending
 from .exceptions import InvitationRevoked
+from .exceptions import KaleoError
 from .models import JoinInvitationMixin
 from .models import Status
 from .models import utcnow
@@ -36,6 +38,8 @@ def _app() -> t.Any:
 
 def why_not_pending(invitation: JoinInvitationMixin) -> InvitationNotPending:
     """The exception that says why ``invitation`` can no longer be accepted."""
+    if invitation.to_member and invitation.is_pending:  # to a member: never acceptable
+        return InvitationNotPending("This invitation can no longer be accepted.")
     if invitation.status == Status.REVOKED.value:
         return InvitationRevoked("This invitation has been withdrawn.")
     if invitation.status == Status.SENT.value:
@@ -91,15 +95,66 @@ def pending_invitation(store: Store[t.Any]) -> JoinInvitationMixin | None:
     return invitation
 
 
+def _same_address(address: object, invitation: JoinInvitationMixin) -> bool:
+    """Whether ``address`` (what the new account uses) is the invited address, by the
+    key under which two spellings of one address are the same."""
+    if not isinstance(address, str) or not address.strip():
+        return False
+    try:
+        return address_key(address) == invitation.email_key
+    except KaleoError:  # not even an address
+        return False
+
+
+def _another_address(invitation: JoinInvitationMixin) -> InvitationForAnotherAddress:
+    return InvitationForAnotherAddress(
+        f"This invitation was sent to {invitation.email}: sign up with that address."
+    )
+
+
+@t.overload
+def signup_email(store: Store[t.Any], value: None = None) -> str | None: ...
+@t.overload
+def signup_email(store: Store[t.Any], value: object) -> str: ...
+def signup_email(store: Store[t.Any], value: object = None) -> str | None:
+    """The address a signup should use.
+
+    Without ``value`` (to prefill the form): the session's pending invitation's
+    address, or None. With ``value`` (what the form sent): ``value`` trimmed; with
+    ``KALEO_REQUIRE_INVITED_EMAIL`` on and a pending invitation, another address than
+    the invited one raises :class:`~flask_kaleo.InvitationForAnotherAddress`, whose
+    message says which address to use.
+    """
+    invitation = pending_invitation(store)
+    if value is None:
+        return None if invitation is None else invitation.email
+    address = value.strip() if isinstance(value, str) else ""
+    if (
+        invitation is not None
+        and current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]
+        and not _same_address(address, invitation)
+    ):
+        raise _another_address(invitation)
+    return address
+
+
 def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInvitationMixin:
     """Mark ``invitation`` accepted by ``user``, in the caller's transaction.
 
     Single-use: of two concurrent calls, one wins and the other raises an
-    :class:`~flask_kaleo.exceptions.InvitationNotPending`. Other inviters'
-    invitations to the same address become "joined independently".
+    :class:`~flask_kaleo.exceptions.InvitationNotPending`. Accepting proves only that
+    ``user`` holds this invitation's link: other inviters' invitations to the same
+    address become "joined independently" only when ``user``'s address
+    (``KALEO_USER_EMAIL_ATTRIBUTE``) is that address; otherwise they stay pending
+    until :func:`process_independent_joins` is told the address was confirmed. With
+    ``KALEO_REQUIRE_INVITED_EMAIL``, a ``user`` with another address raises
+    :class:`~flask_kaleo.InvitationForAnotherAddress` and nothing changes.
     """
     model = store.Invitation
     session = store.session
+    same_address = _same_address(store.user_email(user), invitation)
+    if not same_address and current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]:
+        raise _another_address(invitation)
     user_id = store.user_id(user)
     result = session.execute(
         sa.update(model)
@@ -107,6 +162,7 @@ def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInv
             model.id == invitation.id,
             model.status == Status.SENT.value,
             model.expires_at > utcnow(),
+            model.to_member == sa.false(),
         )
         .values(status=Status.ACCEPTED.value, to_user_id=user_id, pending_email_key=None)
         .execution_options(synchronize_session=False)
@@ -121,7 +177,8 @@ def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInv
         flask_session.pop(SESSION_KEY)
     inviter = store.get_user(invitation.from_user_id)
     signals.invite_accepted.send(_app(), invitation=invitation, inviter=inviter, invitee=user)
-    _mark_joined(store, user, invitation.email_key, exclude_id=invitation.id)
+    if same_address:  # what the link alone does not prove, the account's address does
+        _mark_joined(store, user, invitation.email_key, exclude_id=invitation.id)
     return invitation
 
 
@@ -139,7 +196,11 @@ def _mark_joined(
 ) -> list[JoinInvitationMixin]:
     model = store.Invitation
     session = store.session
-    statement = sa.select(model).where(model.email_key == key, model.status == Status.SENT.value)
+    statement = sa.select(model).where(
+        model.email_key == key,
+        model.status == Status.SENT.value,
+        model.to_member == sa.false(),  # stays pending: "joined" would tell it was a member
+    )
     if exclude_id is not None:
         statement = statement.where(model.id != exclude_id)
     invitations: list[JoinInvitationMixin] = list(session.scalars(statement))

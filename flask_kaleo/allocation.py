@@ -92,36 +92,53 @@ class Counters:
                 f"cannot allocate {allocated} invitations: the user has already sent more"
             )
 
-    def spend_beyond(self, session: Session, user_id: t.Any, default_allocation: int) -> None:
+    def spend_beyond(self, session: Session, user_id: t.Any, default_allocation: int) -> bool:
         """Record one sent invitation even when none is left (staff's ``--force``).
 
-        One statement raises a used-up finite allocation by one as it counts the
-        invitation, so ``invites_sent <= invites_allocated`` still holds. The
-        allocation is assigned first: MariaDB evaluates SET clauses left to right,
+        Spends one that is left if there is one (False); otherwise raises the used-up
+        finite allocation by one as it counts the invitation, so ``invites_sent <=
+        invites_allocated`` still holds, and returns True: the invitation then records
+        that it was forced, so that giving it back lowers the raise again
+        (:meth:`give_back`) rather than hand the member an invitation they never had.
+        The allocation is assigned first: MariaDB evaluates SET clauses left to right,
         and it must see the old ``invites_sent`` (as PostgreSQL and SQLite always do).
         """
-        self.ensure_row(session, user_id, default_allocation)
+        if default_allocation == 0:  # spend() creates the row otherwise
+            self.ensure_row(session, user_id, default_allocation)
         stat = self.stat
         allocated = stat.c.invites_allocated
         sent = stat.c.invites_sent
-        raised = sa.case(
-            (sa.and_(allocated != UNLIMITED, allocated <= sent), sent + 1), else_=allocated
-        )
-        session.execute(
+        raise_by_one = (
             sa.update(stat)
-            .where(stat.c.user_id == user_id)
-            .ordered_values((allocated, raised), (sent, sent + 1))
+            .where(stat.c.user_id == user_id, allocated != UNLIMITED, allocated <= sent)
+            .ordered_values((allocated, sent + 1), (sent, sent + 1))
         )
+        while True:  # staff may change the allocation between the two statements
+            if self.spend(session, user_id, default_allocation) is not None:
+                return False
+            if _rowcount(session.execute(raise_by_one)) == 1:
+                return True
 
-    def give_back(self, session: Session, user_id: t.Any) -> None:
-        """Return one spent invitation (a revoked one) to ``user_id``'s allocation."""
+    def give_back(self, session: Session, user_id: t.Any, *, forced: bool = False) -> None:
+        """Return one spent invitation (a revoked or undeliverable one) to ``user_id``'s
+        allocation.
+
+        A ``forced`` one (see :meth:`spend_beyond`) also lowers the finite allocation it
+        raised, in the same statement: the member gets back what they had, not one more.
+        """
         if user_id is None:  # the inviter's account is gone: nothing to give back to
             return
         stat = self.stat
+        values: dict[str, t.Any] = {"invites_sent": stat.c.invites_sent - 1}
+        if forced:
+            allocated = stat.c.invites_allocated
+            values["invites_allocated"] = sa.case(
+                (allocated == UNLIMITED, allocated), else_=allocated - 1
+            )
         session.execute(
             sa.update(stat)
             .where(stat.c.user_id == user_id, stat.c.invites_sent > 0)
-            .values(invites_sent=stat.c.invites_sent - 1)
+            .values(**values)
         )
 
     def count_accepted(self, session: Session, user_id: t.Any, default_allocation: int) -> None:

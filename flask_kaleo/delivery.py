@@ -32,6 +32,7 @@ from .exceptions import ConfigurationError
 from .exceptions import DeliveryError
 from .exceptions import DeliveryFailed
 from .mail import render_invitation
+from .mail import render_notice
 from .models import JoinInvitationMixin
 from .models import Status
 from .models import utcnow
@@ -79,6 +80,20 @@ class Delivery:
     def queued() -> bool:
         return bool(current_app.config["KALEO_DELIVERY"] != "inline")
 
+    def render(
+        self, invitation: JoinInvitationMixin, token: str, *, inviter_label: str, first: bool
+    ) -> OutgoingEmail | None:
+        """The email ``invitation`` gets now: the invitation carrying ``token``'s link;
+        for one to a member (``KALEO_PRIVATE_REFUSALS``), nothing, or with
+        ``KALEO_NOTIFY_MEMBERS`` the short notice on its ``first`` sending only (a
+        resend never mails a member)."""
+        if not invitation.to_member:
+            return render_invitation(invitation, token, inviter_label=inviter_label)
+        if not first or not current_app.config["KALEO_NOTIFY_MEMBERS"]:
+            return None
+        member = self.store.find_user(invitation.email)
+        return None if member is None else render_notice(self.store.user_email(member))
+
     def send(self, email: OutgoingEmail) -> None:
         """Hand ``email`` to the transport, each network step bounded by the timeout."""
         self.transport(email, float(current_app.config["KALEO_MAIL_TIMEOUT"]))
@@ -86,20 +101,22 @@ class Delivery:
     # -- after the commit ---------------------------------------------------
 
     def start(self, invitation: JoinInvitationMixin, email: OutgoingEmail | None) -> None:
-        """Deliver a just-committed invitation: now (``email``, inline) or through the
-        queue. Raises :class:`DeliveryFailed` once the invitation is given back."""
-        if email is None:
+        """Deliver a just-committed invitation: now (inline: ``email``, or None when
+        there is nothing to send, for an invitation to a member) or through the queue.
+        Raises :class:`DeliveryFailed` once the invitation is given back."""
+        if self.queued():
             self.enqueue(invitation.id)
             return
-        try:
-            self.send(email)
-        except DeliveryError as error:
-            current_app.logger.warning("flask-kaleo could not deliver an invitation: %s", error)
-            self.give_back(invitation.id)
-            raise DeliveryFailed(f"{UNDELIVERED} Please try again in a moment.") from error
-        except Exception:  # a broken transport or setup: no spent invitation left behind
-            self.give_back(invitation.id)
-            raise
+        if email is not None:
+            try:
+                self.send(email)
+            except DeliveryError as error:
+                current_app.logger.warning("flask-kaleo could not deliver an invitation: %s", error)
+                self.give_back(invitation.id)
+                raise DeliveryFailed(f"{UNDELIVERED} Please try again in a moment.") from error
+            except Exception:  # a broken transport or setup: no spent invitation left behind
+                self.give_back(invitation.id)
+                raise
         self.mark_delivered_or_log(invitation, invitation.token_digest)
 
     def mark_delivered_or_log(self, invitation: JoinInvitationMixin, digest: str) -> None:
@@ -171,10 +188,10 @@ class Delivery:
             )
             if t.cast(t.Any, result).rowcount != 1:
                 return False
-            inviter_id = session.scalar(
-                sa.select(model.from_user_id).where(model.id == invitation_id)
-            )
-            self.store.counters.give_back(session, inviter_id)
+            inviter_id, forced = session.execute(
+                sa.select(model.from_user_id, model.forced).where(model.id == invitation_id)
+            ).one()
+            self.store.counters.give_back(session, inviter_id, forced=forced)
         invitation = self.store.invitation(invitation_id)
         inviter = self.store.get_user(inviter_id)
         signals.invite_undeliverable.send(_app(), invitation=invitation, inviter=inviter)
@@ -195,7 +212,8 @@ class Delivery:
             return GIVEN_BACK
         invitation, digest, email = claimed
         try:
-            self.send(email)
+            if email is not None:  # None: an invitation to a member, with nothing to send
+                self.send(email)
         except DeliveryError as error:
             attempts = invitation.delivery_attempts
             last = attempts >= current_app.config["KALEO_DELIVERY_ATTEMPTS"]
@@ -214,7 +232,7 @@ class Delivery:
 
     def _claim(
         self, invitation_id: int
-    ) -> tuple[JoinInvitationMixin, str, OutgoingEmail] | t.Literal["given back"] | None:
+    ) -> tuple[JoinInvitationMixin, str, OutgoingEmail | None] | t.Literal["given back"] | None:
         """In one short transaction: a new token for an invitation still waiting for its
         email, one more attempt counted, and the email rendered. None if it is not
         waiting; ``"given back"`` if it expired waiting and was given back."""
@@ -252,7 +270,8 @@ class Delivery:
                     return None  # another worker claimed it
                 session.refresh(invitation)
                 label = invitation.inviter_label
-                email = render_invitation(invitation, token, inviter_label=label)
+                first = invitation.resent_at is None
+                email = self.render(invitation, token, inviter_label=label, first=first)
         if expired:
             return GIVEN_BACK if self.give_back(invitation_id) else None
         return invitation, digest, email

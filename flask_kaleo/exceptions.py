@@ -84,3 +84,12 @@ class InvitationAlreadyUsed(InvitationNotPending):
 
 class InvitationRevoked(InvitationNotPending):
     pass
+
+
+class InvitationForAnotherAddress(InvitationNotPending):
+    """With ``KALEO_REQUIRE_INVITED_EMAIL``, the signup used another address than the
+    one invited. The invitation is still pending and nothing changed; it derives from
+    :class:`InvitationNotPending` so that a signup view that already refuses an
+    invitation it cannot accept refuses this one too."""
+
+    field = "email"

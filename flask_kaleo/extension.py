@@ -251,9 +251,26 @@ class Kaleo(t.Generic[U]):
         pending; otherwise None."""
         return accepting.pending_invitation(self.store)
 
+    @t.overload
+    def signup_email(self, value: None = None) -> str | None: ...
+    @t.overload
+    def signup_email(self, value: str) -> str: ...
+    def signup_email(self, value: str | None = None) -> str | None:
+        """The address a signup should use: without ``value``, the pending invitation's
+        (to prefill the form), or None; with ``value`` (what the form sent), ``value``
+        trimmed, after refusing another address than the invited one with
+        :class:`~flask_kaleo.InvitationForAnotherAddress` when
+        ``KALEO_REQUIRE_INVITED_EMAIL`` is on."""
+        if value is None:
+            return accepting.signup_email(self.store)
+        return accepting.signup_email(self.store, value)
+
     def accept(self, invitation: JoinInvitationMixin, user: U) -> JoinInvitationMixin:
         """Mark ``invitation`` accepted by ``user``, in the caller's transaction
-        (single-use; raises an :class:`~flask_kaleo.exceptions.InvitationNotPending`)."""
+        (single-use; raises an :class:`~flask_kaleo.exceptions.InvitationNotPending`).
+        Other inviters' invitations to the address become "joined independently" only
+        when ``user``'s address is the invited one; with ``KALEO_REQUIRE_INVITED_EMAIL``
+        another address raises :class:`~flask_kaleo.InvitationForAnotherAddress`."""
         return accepting.accept(self.store, invitation, user)
 
     def process_independent_joins(self, user: U, email: str) -> list[JoinInvitationMixin]:

@@ -21,7 +21,6 @@ from .exceptions import AlreadyMember
 from .exceptions import CannotInviteSelf
 from .exceptions import InvitingNotAllowed
 from .exceptions import NotEnoughInvitations
-from .mail import render_invitation
 from .models import JoinInvitationMixin
 from .models import Status
 from .models import utcnow
@@ -49,7 +48,8 @@ def invite(
     The spend and the new row commit together; the email goes out after the commit
     (inline, or through the queue), and an email that cannot be delivered gives the
     invitation back (see :mod:`flask_kaleo.delivery`). With ``force`` the invitation
-    is sent even when none is left: the allocation grows by the one it records.
+    is sent even when none is left: the allocation grows by the one it records, and
+    shrinks again if that invitation is revoked or given back.
     """
     address, key, _ = canonical_address(email, smtputf8=current_app.config["KALEO_SMTPUTF8"])
     message = clean_message(message, current_app.config["KALEO_MESSAGE_MAX_LENGTH"])
@@ -115,8 +115,9 @@ def _record(
         if already_invited is not None:
             _free_expired_slot(store, inviter_id, key, already_invited)
         default = store.default_allocation()
+        forced = False
         if force:
-            store.counters.spend_beyond(session, inviter_id, default)
+            forced = store.counters.spend_beyond(session, inviter_id, default)
             remaining = None
         else:
             remaining = store.counters.spend(session, inviter_id, default)
@@ -124,17 +125,23 @@ def _record(
                 raise NotEnoughInvitations("You have no invitations left.")
         # Only once an invitation is spent (rolled back if refused): a member with none
         # left learns nothing about who is a member.
-        if store.find_user(address) is not None:
+        to_member = store.find_user(address) is not None
+        if to_member and not current_app.config["KALEO_PRIVATE_REFUSALS"]:
             raise AlreadyMember(f"{address} is already a member.")
         token, digest = new_token()
         invitation = _new_invitation(store, inviter_id, address, key, message, fields, digest)
         invitation.inviter_label = store.user_email(from_user)
+        invitation.forced = forced
         invitation.inviter_remaining = remaining
+        # A member's address, with KALEO_PRIVATE_REFUSALS: stored, spent and answered
+        # like any other, but never mailed an invitation and never acceptable.
+        invitation.to_member = to_member
         email = None
         if not delivery.queued():  # a queued email gets its token from the worker
             invitation.delivery_attempts = 1
             invitation.token = token
-            email = render_invitation(invitation, token, inviter_label=invitation.inviter_label)
+            label = invitation.inviter_label
+            email = delivery.render(invitation, token, inviter_label=label, first=True)
         session.add(invitation)
         session.flush()
     return invitation, email

@@ -30,7 +30,6 @@ from .exceptions import DeliveryError
 from .exceptions import DeliveryFailed
 from .exceptions import InvitingNotAllowed
 from .exceptions import ResendTooSoon
-from .mail import render_invitation
 from .models import JoinInvitationMixin
 from .models import Status
 from .models import utcnow
@@ -128,15 +127,17 @@ def resend(
         email = None
         if not delivery.queued():
             invitation.token = token
-            email = render_invitation(invitation, token, inviter_label=store.user_email(inviter))
-    if email is None:
+            label = store.user_email(inviter)
+            email = delivery.render(invitation, token, inviter_label=label, first=False)
+    if delivery.queued():
         unchanged = invitation.token_digest  # queued, the worker mints the new link
         delivery.enqueue(
             invitation.id, undo=lambda: _put_back(store, invitation, unchanged, before)
         )
     else:
         try:
-            delivery.send(email)
+            if email is not None:  # None: an invitation to a member is never mailed
+                delivery.send(email)
         except DeliveryError as error:
             current_app.logger.warning("flask-kaleo could not deliver a resend: %s", error)
             _put_back(store, invitation, digest, before)
@@ -181,7 +182,8 @@ def _too_soon(
 def revoke(store: Store[t.Any], invitation: JoinInvitationMixin) -> JoinInvitationMixin:
     """Withdraw an unaccepted invitation (pending or expired) and commit.
 
-    The invitation goes back to the inviter's allocation in the same transaction, and
+    The invitation goes back to the inviter's allocation in the same transaction (a
+    forced one lowers the allocation it raised instead), and
     its link then shows a "revoked" page. Raises
     :class:`~flask_kaleo.exceptions.InvitationNotPending` when it was already accepted,
     joined or revoked.
@@ -197,7 +199,7 @@ def revoke(store: Store[t.Any], invitation: JoinInvitationMixin) -> JoinInvitati
         if _rowcount(result) != 1:
             reread(store, invitation)
             raise why_not_pending(invitation)
-        store.counters.give_back(session, invitation.from_user_id)
+        store.counters.give_back(session, invitation.from_user_id, forced=invitation.forced)
     store.session.refresh(invitation)
     inviter = store.get_user(invitation.from_user_id)
     signals.invite_revoked.send(_app(), invitation=invitation, inviter=inviter)

@@ -75,6 +75,35 @@ def default_sender() -> str:
     return f"noreply@{site_host().split(':')[0]}"
 
 
+def _sender() -> str:
+    config = current_app.config
+    mail = current_app.extensions.get("mail")
+    sender = (
+        config["KALEO_EMAIL_SENDER"]
+        or (mail.default_sender if mail is not None else None)
+        or default_sender()
+    )
+    return sender if isinstance(sender, str) else f"{sender[0]} <{sender[1]}>"
+
+
+NOTICE_TEXT_TEMPLATE = "kaleo/email/notice.txt"
+NOTICE_HTML_TEMPLATE = "kaleo/email/notice.html"
+
+
+def render_notice(recipient: str) -> OutgoingEmail:
+    """The short "someone tried to invite you" notice to a member (with
+    ``KALEO_NOTIFY_MEMBERS``): no link, no inviter, never the inviter's message."""
+    site = site_name()
+    context = {"site_name": site}
+    return OutgoingEmail(
+        subject=" ".join(f"Someone tried to invite you to {site}".split()),
+        text=render_template(NOTICE_TEXT_TEMPLATE, **context),
+        html=render_template(NOTICE_HTML_TEMPLATE, **context),
+        recipient=recipient,
+        sender=_sender(),
+    )
+
+
 def render_invitation(
     invitation: JoinInvitationMixin, token: str, *, inviter_label: str
 ) -> OutgoingEmail:
@@ -83,12 +112,6 @@ def render_invitation(
     ``inviter_label`` is how the inviter appears in the subject and the body.
     """
     config = current_app.config
-    mail = current_app.extensions.get("mail")
-    sender = (
-        config["KALEO_EMAIL_SENDER"]
-        or (mail.default_sender if mail is not None else None)
-        or default_sender()
-    )
     site = site_name()
     context = {
         "invitation": invitation,
@@ -102,5 +125,5 @@ def render_invitation(
         text=render_template(config["KALEO_EMAIL_TEXT_TEMPLATE"], **context),
         html=render_template(config["KALEO_EMAIL_HTML_TEMPLATE"], **context),
         recipient=invitation.email,
-        sender=sender if isinstance(sender, str) else f"{sender[0]} <{sender[1]}>",
+        sender=_sender(),
     )

@@ -149,6 +149,17 @@ class JoinInvitationMixin:
     """When the mail relay took the latest email (NULL while it is on its way)."""
     delivery_attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     """How many times its latest email was handed to a transport."""
+    forced: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    )
+    """Sent with ``force`` when none was left: its spend raised the inviter's allocation
+    by one, which giving it back (revoke, undeliverable) lowers again."""
+    to_member: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    )
+    """Sent, with ``KALEO_PRIVATE_REFUSALS``, to an address that already belonged to a
+    member: answered and listed like any invitation, but no invitation email is sent
+    and it can never be accepted (it stays pending until it expires)."""
 
     @declared_attr.directive
     def __tablename__(cls) -> str:

@@ -50,6 +50,9 @@ DEFAULT_SETTINGS: dict[str, t.Any] = {
     "KALEO_DELIVERY_BACKOFF": 60,
     "KALEO_DELIVERY_STUCK_AFTER": 3600,
     "KALEO_SMTPUTF8": False,
+    "KALEO_REQUIRE_INVITED_EMAIL": False,
+    "KALEO_PRIVATE_REFUSALS": False,
+    "KALEO_NOTIFY_MEMBERS": False,
 }
 
 DELIVERY_MODES = ("inline", "rq", "queue")
@@ -96,9 +99,21 @@ def check_settings(
         raise ConfigurationError(
             f"KALEO_SIGNUP_URL must be an endpoint name or a path (default '/'), not {signup!r}"
         )
-    for flag in ("KALEO_INVITE_ONLY", "KALEO_RESEND_RESETS_EXPIRY", "KALEO_SMTPUTF8"):
+    for flag in (
+        "KALEO_INVITE_ONLY",
+        "KALEO_RESEND_RESETS_EXPIRY",
+        "KALEO_SMTPUTF8",
+        "KALEO_REQUIRE_INVITED_EMAIL",
+        "KALEO_PRIVATE_REFUSALS",
+        "KALEO_NOTIFY_MEMBERS",
+    ):
         if not isinstance(config[flag], bool):
             raise ConfigurationError(f"{flag} must be True or False")
+    if config["KALEO_NOTIFY_MEMBERS"] and not config["KALEO_PRIVATE_REFUSALS"]:
+        raise ConfigurationError(
+            "KALEO_NOTIFY_MEMBERS needs KALEO_PRIVATE_REFUSALS: without it a member's"
+            " address is refused as 'already a member' and nobody is notified"
+        )
     bulk = config["KALEO_MAX_BULK_AMOUNT"]
     if not is_whole_number(bulk) or not 1 <= bulk <= MAX_AMOUNT:
         raise ConfigurationError(

@@ -107,6 +107,8 @@ def accept(token: str) -> ViewResponse:
     kaleo = get_kaleo()
     plausible = len(token) <= MAX_TOKEN_LENGTH
     invitation = kaleo.store.invitation_by_token(token) if plausible else None
+    if invitation is not None and invitation.to_member:
+        invitation = None  # never mailed, never acceptable: as unknown as a wrong token
     if invitation is None:
         if plausible and kaleo.store.was_replaced(token):
             page = render_template(

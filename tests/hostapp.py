@@ -7,12 +7,14 @@ import typing as t
 import sqlalchemy as sa
 from flask import Flask
 from flask import render_template_string
+from flask import request
 from flask_login import LoginManager
 from flask_login import UserMixin
 from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from flask_kaleo import InvitationNotPending
 from flask_kaleo import Kaleo
 from flask_kaleo import blueprint
 
@@ -84,5 +86,26 @@ def create_app(database_url: str, **config: t.Any) -> Flask:
     @app.route("/signup")
     def signup() -> str:
         return "signup page"
+
+    @app.route("/join", methods=["POST"])
+    def join() -> tuple[str, int]:
+        """A signup as docs/accepting.md writes one: the user and the accept commit
+        together; a refused invitation creates no account."""
+        invitation = kaleo.pending_invitation()
+        try:
+            email = kaleo.signup_email(request.form.get("email", ""))
+        except InvitationNotPending as error:
+            return str(error), 409
+        user = User(email=email)
+        db.session.add(user)
+        db.session.flush()
+        if invitation is not None:
+            try:
+                kaleo.accept(invitation, user)
+            except InvitationNotPending as error:
+                db.session.rollback()
+                return str(error), 409
+        db.session.commit()
+        return f"welcome {email}", 201
 
     return app

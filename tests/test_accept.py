@@ -17,11 +17,13 @@ from flask_kaleo import signals
 from flask_kaleo.exceptions import ConfigurationError
 from flask_kaleo.exceptions import InvitationAlreadyUsed
 from flask_kaleo.exceptions import InvitationExpired
+from flask_kaleo.exceptions import InvitationForAnotherAddress
 from flask_kaleo.exceptions import InvitationNotPending
 from flask_kaleo.exceptions import InvitationRevoked
 from flask_kaleo.exceptions import NotEnoughInvitations
 from flask_kaleo.models import Status
 from tests.helpers import accept_link
+from tests.helpers import csrf_token
 from tests.helpers import expire
 from tests.helpers import login
 from tests.helpers import make_user
@@ -393,6 +395,134 @@ def test_process_independent_joins(app: Flask, outbox: list[t.Any]) -> None:
         assert (bob.status, bob.to_user_id) == (Status.REVOKED.value, None)
         assert kaleo.process_independent_joins(carol, "carol@example.com") == []
         assert sorted(call["invitation"] for call in calls) == sorted(i.id for i in changed)
+
+
+# -- acceptance settles only what it proves (issue 11, point 4) -------------------------
+
+
+def join(app: Flask, token: str, email: str) -> t.Any:
+    """A visitor follows the link of ``token`` and signs up as ``email`` through the
+    host app's signup view (which calls kaleo.signup_email and kaleo.accept)."""
+    visitor = app.test_client()
+    assert visitor.get(f"/invites/accept/{token}").status_code == 303
+    return visitor.post("/join", data={"email": email, "csrf_token": csrf_token(visitor)})
+
+
+def _states(tokens: dict[str, str]) -> dict[str, tuple[str, t.Any]]:
+    db.session.expire_all()
+    return {
+        name: (invitation_for(token).status, invitation_for(token).to_user_id)
+        for name, token in tokens.items()
+    }
+
+
+@pytest.mark.all_backends
+def test_signing_up_as_another_address_settles_only_that_invitation(
+    app: Flask, outbox: list[t.Any]
+) -> None:
+    """Before: Carol's link used under any address turned bob's and dan's invitations
+    to Carol into "joined" by that account, and their links answered 410. Now they
+    stay pending (their links keep working) until Carol's address is proved."""
+    tokens = _three_inviters(app, outbox)
+    with received(signals.joined_independently) as calls:
+        response = join(app, tokens["alice"], "mallory@example.com")
+    assert response.status_code == 201, response.text
+    with app.app_context():
+        mallory = db.session.scalar(sa.select(User).where(User.email == "mallory@example.com"))
+        states = _states(tokens)
+        assert states["alice"] == (Status.ACCEPTED.value, mallory.id)
+        assert {name: states[name] for name in ("bob", "dan", "erin")} == {
+            name: (Status.SENT.value, None) for name in ("bob", "dan", "erin")
+        }
+        assert invitation_for(tokens["bob"]).pending_email_key == "carol@example.com"
+    assert calls == []
+    assert app.test_client().get(f"/invites/accept/{tokens['bob']}").status_code == 303
+    # Carol herself then signs up through bob's link: hers, so dan's settles too.
+    assert join(app, tokens["bob"], "Carol@example.com").status_code == 201
+    with app.app_context():
+        carol = db.session.scalar(sa.select(User).where(User.email == "Carol@example.com"))
+        states = _states(tokens)
+        assert states["bob"] == (Status.ACCEPTED.value, carol.id)
+        assert states["dan"] == (Status.JOINED_INDEPENDENTLY.value, carol.id)
+        assert states["alice"] == (Status.ACCEPTED.value, mallory.id)  # not taken back
+
+
+@pytest.mark.all_backends
+def test_the_app_settles_the_others_once_it_confirmed_the_address(
+    app: Flask, outbox: list[t.Any]
+) -> None:
+    tokens = _three_inviters(app, outbox)
+    with app.app_context():
+        carol = make_user("carol.new@example.com")
+        kaleo.accept(invitation_for(tokens["alice"]), carol)  # another address
+        db.session.commit()
+        assert _states(tokens)["bob"] == (Status.SENT.value, None)
+        # The app confirmed that carol@example.com is hers too (a link it mailed there):
+        changed = kaleo.process_independent_joins(carol, "carol@example.com")
+        db.session.commit()
+        assert sorted(i.from_user.email for i in changed) == ["bob@example.com", "dan@example.com"]
+        _assert_joined(tokens, carol, {"bob", "dan"})
+
+
+@pytest.mark.all_backends
+@pytest.mark.settings(KALEO_REQUIRE_INVITED_EMAIL=True)
+def test_require_invited_email_refuses_another_address(app: Flask, outbox: list[t.Any]) -> None:
+    tokens = _three_inviters(app, outbox)
+    with app.app_context():
+        before = _states(tokens)
+        alice = invitation_for(tokens["alice"]).from_user
+        counters = kaleo.stat_for(alice).invites_accepted
+    response = join(app, tokens["alice"], "mallory@example.com")
+    assert response.status_code == 409
+    assert response.text == (
+        "This invitation was sent to carol@example.com: sign up with that address."
+    )
+    with app.app_context():
+        assert _states(tokens) == before  # nothing changed, no account created
+        assert db.session.scalar(sa.select(User).where(User.email == "mallory@example.com")) is None
+        assert kaleo.stat_for(alice).invites_accepted == counters
+        # The Python API refuses it too, whatever the signup view checked.
+        mallory = make_user("mallory@example.com")
+        with pytest.raises(InvitationForAnotherAddress) as raised:
+            kaleo.accept(invitation_for(tokens["alice"]), mallory)
+        assert isinstance(raised.value, InvitationNotPending)
+        db.session.rollback()
+        assert _states(tokens) == before
+    # Another spelling of the invited address is that address.
+    assert join(app, tokens["alice"], " CAROL@example.com ").status_code == 201
+    with app.app_context():
+        states = _states(tokens)
+        assert states["alice"][0] == Status.ACCEPTED.value
+        assert states["bob"][0] == states["dan"][0] == Status.JOINED_INDEPENDENTLY.value
+
+
+@pytest.mark.settings(KALEO_REQUIRE_INVITED_EMAIL=True)
+def test_signup_email_prefills_and_binds(
+    app: Flask, client: FlaskClient, outbox: list[t.Any]
+) -> None:
+    token = send(app, outbox, "alice@example.com", "Carol@Example.com")
+    with client:
+        client.get("/signup")
+        assert kaleo.signup_email() is None  # no invitation: nothing to prefill
+        assert kaleo.signup_email(" anyone@example.com ") == "anyone@example.com"
+        client.get(f"/invites/accept/{token}")
+        client.get("/signup")
+        assert kaleo.signup_email() == "Carol@example.com"  # the domain as validated
+        assert kaleo.signup_email("carol@example.COM") == "carol@example.COM"
+        for other in ("mallory@example.com", "", 42):
+            with pytest.raises(InvitationForAnotherAddress, match="sent to Carol@example.com"):
+                kaleo.signup_email(other)  # type: ignore[arg-type]
+
+
+def test_signup_email_binds_nothing_by_default(
+    app: Flask, client: FlaskClient, outbox: list[t.Any]
+) -> None:
+    token = send(app, outbox, "alice@example.com", "carol@example.com")
+    with client:
+        client.get(f"/invites/accept/{token}")
+        client.get("/signup")
+        assert kaleo.signup_email() == "carol@example.com"
+        assert kaleo.signup_email("mallory@example.com") == "mallory@example.com"
 
 
 # -- invite-only ----------------------------------------------------------------------

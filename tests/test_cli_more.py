@@ -13,11 +13,15 @@ import sqlalchemy as sa
 from click.testing import Result
 from flask import Flask
 
+from flask_kaleo import DeliveryError
+from tests.helpers import AJAX
 from tests.helpers import SMTPServer
 from tests.helpers import Statements
+from tests.helpers import csrf_token
 from tests.helpers import expire
 from tests.helpers import fresh
 from tests.helpers import invitation_to
+from tests.helpers import login
 from tests.helpers import make_user
 from tests.helpers import stat_row
 from tests.hostapp import db
@@ -236,6 +240,67 @@ def test_force_with_a_default_allocation_spends_the_default_first(app: Flask, ru
         assert run("invite", "--force", "carl@example.com", f"x{number}@example.com").exit_code == 0
     with app.app_context():
         assert stat_row(carl.id) == (3, 3, 0)
+
+
+@pytest.mark.settings(KALEO_SITE_URL="https://beta.example.org")  # no SERVER_NAME: HTTP too
+@pytest.mark.all_backends  # one UPDATE undoes both counters; the CHECK must hold on each
+def test_revoking_a_forced_invitation_gives_back_only_what_the_member_had(
+    app: Flask, run: Run, outbox: list[t.Any]
+) -> None:
+    """Issue 11: a --force invitation the member revoked used to become an invitation
+    they could spend; now the raise is undone and their remaining stays at 0."""
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=1)
+        fresh(alice)
+    assert run("invite", "alice@example.com", "a@example.com").exit_code == 0  # her own
+    for address in ("b@example.com", "c@example.com"):
+        result = run("invite", "--force", "alice@example.com", address)
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert stat_row(alice.id) == (3, 3, 0)
+        assert [invitation_to(f"{x}@example.com").forced for x in "abc"] == [False, True, True]
+        assert kaleo.invitations_remaining(alice) == 0
+    client = app.test_client()
+    login(client, alice)
+    for address in ("b@example.com", "c@example.com"):  # the member revokes, over HTTP
+        with app.app_context():
+            invitation_id = invitation_to(address).id
+        body = client.post(
+            f"/invites/revoke/{invitation_id}",
+            data={"csrf_token": csrf_token(client)},
+            headers=AJAX,
+        ).json
+        assert (body["status"], body["invitation"]["status"]) == ("OK", "revoked"), body
+    with app.app_context():
+        assert stat_row(alice.id) == (1, 1, 0)  # what she had before staff stepped in
+        kaleo.revoke(invitation_to("a@example.com"))  # her own one comes back as before
+        assert stat_row(alice.id) == (1, 0, 0)
+    result = run("invite", "alice@example.com", "d@example.com")
+    assert result.exit_code == 0, result.output
+    result = run("invite", "alice@example.com", "e@example.com")
+    assert result.exit_code == 1 and "no invitations left" in result.output
+
+
+@SERVER
+@pytest.mark.all_backends
+def test_an_undeliverable_forced_invitation_lowers_the_raise(app: Flask, run: Run) -> None:
+    """Given back by delivery (the relay refused it), a forced invitation leaves the
+    allocation as it was, like a revoke; an unlimited one stays unlimited."""
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=0)
+        free = make_user("free@example.com", allocation=-1)
+        fresh(alice, free)
+
+    def refuse(email: t.Any, timeout: float) -> None:
+        raise DeliveryError("550 no such mailbox", permanent=True)
+
+    kaleo.transport(refuse)
+    for user in ("alice@example.com", "free@example.com"):
+        result = run("invite", "--force", user, "x@example.com")
+        assert result.exit_code == 1 and "could not be delivered" in result.output
+    with app.app_context():
+        assert stat_row(alice.id) == (0, 0, 0)
+        assert stat_row(free.id) == (-1, 0, 0)
 
 
 # -- import-invites ------------------------------------------------------------------

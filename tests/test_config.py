@@ -55,6 +55,11 @@ def bare_app(**config: t.Any) -> Flask:
         ("KALEO_RESEND_INTERVAL", True),
         ("KALEO_RESEND_INTERVAL", -1),
         ("KALEO_RESEND_RESETS_EXPIRY", "yes"),
+        ("KALEO_REQUIRE_INVITED_EMAIL", "yes"),
+        ("KALEO_REQUIRE_INVITED_EMAIL", 1),
+        ("KALEO_PRIVATE_REFUSALS", "yes"),
+        ("KALEO_NOTIFY_MEMBERS", 1),
+        ("KALEO_NOTIFY_MEMBERS", True),  # without KALEO_PRIVATE_REFUSALS
         ("KALEO_MAX_BULK_AMOUNT", 0),
         ("KALEO_MAX_BULK_AMOUNT", -3),
         ("KALEO_MAX_BULK_AMOUNT", "10"),

@@ -87,28 +87,75 @@ def test_outbox_shows_the_accept_link(example: Flask, capsys: pytest.CaptureFixt
     assert visitor.get("/signup").status_code == 200
 
 
-def test_signup_with_a_taken_address_keeps_the_invitation(example: Flask) -> None:
+def invite_and_follow(example: Flask, address: str) -> FlaskClient:
+    """Alice invites ``address``; a new visitor follows the link from the outbox."""
     client = example.test_client()
     log_in(client, "alice@example.com", "alice-password")
-    data = {"email_address": "yann@example.com", "csrf_token": csrf_token(client)}
+    data = {"email_address": address, "csrf_token": csrf_token(client)}
     client.post("/invites/invite", data=data, headers={"Accept": "application/json"})
     link = re.search(r'href="(http://localhost/invites/accept/[^"]+)"', client.get("/outbox").text)
     assert link is not None
-
     visitor = example.test_client()
     visitor.get(link.group(1))
+    return visitor
+
+
+def sign_up_as(visitor: FlaskClient, email: str) -> t.Any:
     form = {
-        "email": "bob@example.com",
+        "email": email,
         "password": "long enough",
         "confirm": "long enough",
         "csrf_token": csrf_token(visitor),
     }
-    response = visitor.post("/signup", data=form)
+    return visitor.post("/signup", data=form)
+
+
+def test_signup_is_bound_to_the_invited_address(example: Flask) -> None:
+    """The example app sets KALEO_REQUIRE_INVITED_EMAIL: the form is prefilled with the
+    invited address, read-only, and another address is refused, changing nothing."""
+    visitor = invite_and_follow(example, "yann@example.com")
+    page = visitor.get("/signup").text
+    field = re.search(r'<input[^>]*name="email"[^>]*>', page)
+    assert field is not None
+    assert 'value="yann@example.com"' in field.group(0) and "readonly" in field.group(0)
+    response = sign_up_as(visitor, "someone.else@example.com")
+    assert response.status_code == 200
+    assert (
+        "This invitation was sent to yann@example.com: sign up with that address." in response.text
+    )
+    with example.app_context():
+        invitation = db.session.scalars(sa.select(kaleo.JoinInvitation)).one()
+        assert invitation.status == "sent"
+        assert kaleo.find_user("someone.else@example.com") is None
+    response = sign_up_as(visitor, "Yann@example.com")
+    assert response.status_code == 303
+    with example.app_context():
+        invitation = db.session.scalars(sa.select(kaleo.JoinInvitation)).one()
+        assert invitation.status == "accepted"
+        assert invitation.to_user.email == "Yann@example.com"
+
+
+def test_signup_with_a_taken_address_keeps_the_invitation(tmp_path: Path) -> None:
+    """Without the binding (this test turns it off), a taken address is refused as
+    taken and the invitation stays pending. (Changed for issue 11: the example app now
+    binds the signup, which refuses bob@example.com before asking whether it is taken.)"""
+    example = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'example.sqlite'}",
+            "SECRET_KEY": "t",
+            "KALEO_SITE_URL": "http://localhost",
+            "KALEO_REQUIRE_INVITED_EMAIL": False,
+        }
+    )
+    visitor = invite_and_follow(example, "yann@example.com")
+    response = sign_up_as(visitor, "bob@example.com")
     assert response.status_code == 200
     assert "An account with this email already exists" in response.text
     with example.app_context():
         invitation = db.session.scalars(sa.select(kaleo.JoinInvitation)).one()
         assert invitation.status == "sent"
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_pages_need_the_right_user(example: Flask) -> None:

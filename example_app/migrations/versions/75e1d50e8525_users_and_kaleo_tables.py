@@ -76,6 +76,8 @@ def upgrade():
         sa.Column("delivered_at", UTC_DATETIME, nullable=True),
         sa.Column("delivery_attempts", sa.Integer(), nullable=False),
         sa.Column("inviter_label", sa.String(length=254), nullable=False),
+        sa.Column("forced", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("to_member", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("from_user_id", sa.Integer(), nullable=True),
         sa.Column("to_user_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
