@@ -15,6 +15,7 @@ import typing as t
 from flask import Flask
 
 from . import accepting
+from . import grants
 from . import inviting
 from . import lifecycle
 from .cli import kaleo_cli
@@ -32,8 +33,6 @@ from .models import leave_room_for_hot_updates
 from .permissions import Permissions
 from .permissions import UserHook
 from .settings import DEFAULT_SETTINGS
-from .settings import UNLIMITED
-from .settings import check_amount
 from .settings import check_settings
 from .store import Store
 from .transport import Transport
@@ -63,14 +62,9 @@ class Kaleo(t.Generic[U]):
         :meth:`invite_permission`.
     :param manage_permission: who may use the staff endpoints; by default nobody. Same
         as decorating with :meth:`manage_permission`.
-    :param find_user: a callable ``(email) -> user or None`` finding a member by
-        address; it gets the canonical address (see :mod:`flask_kaleo.addresses`). By
-        default ``lower(<email column>)`` is compared, byte for byte, with the address's
-        :func:`~flask_kaleo.addresses.member_spellings` (its key, and the address
-        lower-cased, each with the ASCII and the Unicode domain). An app whose user
-        table holds addresses in other spellings (NFD, fullwidth, mixed-case Unicode
-        on SQLite) gives its own, for example comparing a column of
-        :func:`~flask_kaleo.addresses.address_key` values.
+    :param find_user: ``(canonical address) -> user or None``, the member check; by
+        default ``lower(<email column>)`` against the address's
+        :func:`~flask_kaleo.addresses.member_spellings` (see :doc:`databases`).
     :param transport: how emails leave; see :meth:`transport`.
     :param delivery_queue: how deliveries are queued with ``KALEO_DELIVERY = "queue"``;
         see :meth:`delivery_queue`.
@@ -225,16 +219,10 @@ class Kaleo(t.Generic[U]):
         force: bool = False,
         **fields: t.Any,
     ) -> JoinInvitationMixin:
-        """Send an invitation from ``from_user`` to ``email`` and commit it.
-
-        ``fields`` fill the extra columns of an app's own ``join_invitation_model``.
-        The spend and the invitation commit together; the email is then delivered as
-        ``KALEO_DELIVERY`` says (see :doc:`delivery`). Raises an
-        :class:`~flask_kaleo.exceptions.InvitationRefused` subclass, nothing spent:
-        :class:`~flask_kaleo.DeliveryFailed` when, inline, the email could not be
-        delivered and the invitation was given back. With ``force``
-        (staff sending on someone's behalf) it is sent even when none is left.
-        """
+        """Send an invitation from ``from_user`` to ``email``: spent and stored in one
+        commit, then delivered as ``KALEO_DELIVERY`` says (:doc:`delivery`). ``fields``
+        fill an app model's extra columns; ``force`` sends even when none is left.
+        Raises an :class:`~flask_kaleo.exceptions.InvitationRefused` subclass."""
         return inviting.invite(
             self.store,
             self.permissions,
@@ -256,21 +244,16 @@ class Kaleo(t.Generic[U]):
     @t.overload
     def signup_email(self, value: str) -> str: ...
     def signup_email(self, value: str | None = None) -> str | None:
-        """The address a signup should use: without ``value``, the pending invitation's
-        (to prefill the form), or None; with ``value`` (what the form sent), ``value``
-        trimmed, after refusing another address than the invited one with
-        :class:`~flask_kaleo.InvitationForAnotherAddress` when
-        ``KALEO_REQUIRE_INVITED_EMAIL`` is on."""
+        """The invited address to prefill (no ``value``), or the address the form sent,
+        checked against it with ``KALEO_REQUIRE_INVITED_EMAIL`` (:doc:`accepting`)."""
         if value is None:
             return accepting.signup_email(self.store)
         return accepting.signup_email(self.store, value)
 
     def accept(self, invitation: JoinInvitationMixin, user: U) -> JoinInvitationMixin:
-        """Mark ``invitation`` accepted by ``user``, in the caller's transaction
-        (single-use; raises an :class:`~flask_kaleo.exceptions.InvitationNotPending`).
-        Other inviters' invitations to the address become "joined independently" only
-        when ``user``'s address is the invited one; with ``KALEO_REQUIRE_INVITED_EMAIL``
-        another address raises :class:`~flask_kaleo.InvitationForAnotherAddress`."""
+        """Mark ``invitation`` accepted by ``user``, in the caller's transaction:
+        single-use, or an :class:`~flask_kaleo.exceptions.InvitationNotPending`
+        (:doc:`accepting` says what else it settles)."""
         return accepting.accept(self.store, invitation, user)
 
     def process_independent_joins(self, user: U, email: str) -> list[JoinInvitationMixin]:
@@ -294,21 +277,14 @@ class Kaleo(t.Generic[U]):
         return lifecycle.revoke(self.store, invitation)
 
     def deliver(self, invitation_id: int) -> str:
-        """Deliver a queued invitation: what a queue's worker calls, in an app context.
-
-        Mints a new link, sends the email and records the delivery. Returns
-        ``"delivered"``, ``"given back"`` (a permanent failure, or the last of
-        ``KALEO_DELIVERY_ATTEMPTS``: the invitation went back to the inviter) or
-        ``"nothing to do"`` (no longer waiting for its email); raises
-        :class:`~flask_kaleo.DeliveryError` for a passing failure, which the queue
-        should retry later. See :doc:`delivery`."""
+        """A queue worker's job (in an app context): mint a new link, send, record.
+        Returns ``"delivered"``, ``"given back"`` or ``"nothing to do"``; raises
+        :class:`~flask_kaleo.DeliveryError` for a failure to retry (:doc:`delivery`)."""
         return self.delivery.deliver(invitation_id)
 
     def deliver_stuck(self, older_than: dt.timedelta | None = None) -> SweepReport:
-        """Finish deliveries that never finished (a killed process, a lost job): those
-        waiting longer than ``older_than`` (default ``KALEO_DELIVERY_STUCK_AFTER``
-        seconds) are delivered now (inline) or queued again; those that expired waiting
-        are given back. ``flask kaleo deliver`` runs it."""
+        """Finish deliveries waiting longer than ``older_than`` (a killed process, a
+        lost job); ``flask kaleo deliver`` runs it."""
         return self.delivery.sweep(older_than)
 
     def purge_expired(self, older_than: dt.timedelta, *, dry_run: bool = False) -> int:
@@ -320,38 +296,18 @@ class Kaleo(t.Generic[U]):
     def set_allocation(self, user: U, allocated: int) -> None:
         """Give ``user`` an allocation of ``allocated`` invitations in all (-1:
         unlimited). Raises ValueError for a finite value below what they sent."""
-        if allocated != UNLIMITED:
-            check_amount(allocated)
-        with self.store.transaction() as session:
-            self.store.counters.set_allocation(
-                session, self.store.user_id(user), allocated, self.store.default_allocation()
-            )
+        grants.set_allocation(self.store, user, allocated)
 
     def add_invites(self, amount: int, *, everyone: bool = False, user: U | None = None) -> int:
         """Add ``amount`` invitations to each user with none left (with ``everyone``,
         to every finite allocation); only to ``user`` if given. Returns the users
         changed."""
-        return self._bulk(
-            self.store.counters.add, check_amount(amount), everyone=everyone, user=user
-        )
+        return grants.add_invites(self.store, amount, everyone=everyone, user=user)
 
     def topoff_invites(self, amount: int, *, user: U | None = None) -> int:
         """Make sure every user (or one) has at least ``amount`` invitations left."""
-        return self._bulk(self.store.counters.top_off, check_amount(amount), user=user)
+        return grants.topoff_invites(self.store, amount, user=user)
 
     def infinite_invites(self, *, user: U | None = None) -> int:
         """Give every user (or one) unlimited invitations."""
-        return self._bulk(self.store.counters.make_unlimited, None, user=user)
-
-    def _bulk(
-        self,
-        operation: t.Callable[..., int],
-        amount: int | None,
-        *,
-        user: U | None,
-        **options: t.Any,
-    ) -> int:
-        arguments = () if amount is None else (amount, self.store.default_allocation())
-        user_id = None if user is None else self.store.user_id(user)
-        with self.store.transaction() as session:
-            return operation(session, *arguments, user_id=user_id, **options)
+        return grants.infinite_invites(self.store, user=user)
