@@ -25,10 +25,13 @@ from .exceptions import ConfigurationError
 from .forms import csrf_token
 from .forms import new_invite_form
 from .lifecycle import InvitationReport
+from .models import AddressLockMixin
+from .models import InvitationSendMixin
 from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
 from .models import build_model
 from .models import leave_room_for_hot_updates
+from .models import shared_model
 from .permissions import Permissions
 from .permissions import UserHook
 from .settings import DEFAULT_SETTINGS
@@ -112,11 +115,24 @@ class Kaleo(t.Generic[U]):
             if not issubclass(model, mixin):
                 raise ConfigurationError(f"{model.__name__} must subclass {mixin.__name__}")
         leave_room_for_hot_updates(t.cast(t.Any, stat_model).__table__)
+        invitation_table = t.cast(t.Any, invitation_model).__table__.name
+        send_model = shared_model(
+            InvitationSendMixin,
+            db.Model,
+            user_model,
+            "InvitationSend",
+            __kaleo_invitation_table__=invitation_table,
+        )
+        lock_model = shared_model(AddressLockMixin, db.Model, user_model, "AddressLock")
         self.db = db
         self.user_model = user_model
         self.JoinInvitation: t.Any = invitation_model
         self.InvitationStat: t.Any = stat_model
-        self.store: Store[U] = Store(db, user_model, invitation_model, stat_model, find_user)
+        self.InvitationSend: t.Any = send_model
+        self.AddressLock: t.Any = lock_model
+        self.store: Store[U] = Store(
+            db, user_model, invitation_model, stat_model, find_user, send_model, lock_model
+        )
         self.permissions: Permissions[U] = Permissions(
             current_user, invite_permission, manage_permission
         )

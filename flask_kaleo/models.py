@@ -1,4 +1,4 @@
-"""Model mixins for the two kaleo tables, and the builder of the default models.
+"""Model mixins for the kaleo tables, and the builder of the default models.
 
 The mixins hold every column except those that point at the application's user
 model: those are declared from ``__kaleo_user_model__``, which the concrete class
@@ -269,6 +269,73 @@ class InvitationStatMixin:
         )
 
 
+class InvitationSendMixin:
+    """One email an invitation caused (its first sending or a resend): an append-only
+    log, counted by the daily sending limits (``KALEO_DAILY_SEND_LIMIT``,
+    ``KALEO_ADDRESS_DAILY_LIMIT``).
+
+    The invitations table cannot count them: a resend overwrites ``resent_at``, so
+    several resends of one invitation leave one trace. The rows outlive what they count:
+    deleting the invitation (purge) or the inviter sets the reference NULL, and the
+    day's sends still count; ``flask kaleo purge-expired`` deletes those older than
+    two days.
+    """
+
+    __kaleo_user_model__: t.ClassVar[type]
+    __kaleo_invitation_table__: t.ClassVar[str]
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    email_key: Mapped[str] = mapped_column(ADDRESS_KEY, nullable=False)
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    @declared_attr.directive
+    def __tablename__(cls) -> str:
+        return "kaleo_invitation_send"
+
+    @declared_attr
+    def invitation_id(cls) -> Mapped[int | None]:
+        table = t.cast(t.Any, cls).__kaleo_invitation_table__
+        return mapped_column(
+            sa.Integer,
+            sa.ForeignKey(f"{table}.id", ondelete="SET NULL"),
+            nullable=True,
+            index=True,
+        )
+
+    @declared_attr
+    def from_user_id(cls) -> Mapped[t.Any]:
+        """Who caused it; NULL once the account is deleted. Indexed with ``sent_at``."""
+        return t.cast(Mapped[t.Any], _user_column(t.cast(type, cls), nullable=True, index=False))
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[t.Any, ...]:
+        name = cls.__tablename__
+        return (
+            sa.Index(f"ix_{name}_from_user_sent", "from_user_id", "sent_at"),
+            sa.Index(f"ix_{name}_email_key_sent", "email_key", "sent_at"),
+        )
+
+    def __repr__(self) -> str:
+        return f"<InvitationSend {self.id} of {self.invitation_id} at {self.sent_at}>"
+
+
+class AddressLockMixin:
+    """One row per invited address (its comparison key), locked by every transaction
+    that sends to it, so that two inviters of one address count its day's sends one
+    after the other (``KALEO_ADDRESS_DAILY_LIMIT``). Nothing else is stored."""
+
+    __kaleo_user_model__: t.ClassVar[type]
+
+    email_key: Mapped[str] = mapped_column(ADDRESS_KEY, primary_key=True)
+
+    @declared_attr.directive
+    def __tablename__(cls) -> str:
+        return "kaleo_address_lock"
+
+    def __repr__(self) -> str:
+        return f"<AddressLock {self.email_key!r}>"
+
+
 STAT_FILLFACTOR = 60
 
 
@@ -293,10 +360,26 @@ def invitations_remaining(allocated: int, sent: int) -> int:
     return UNLIMITED if allocated == UNLIMITED else max(allocated - sent, 0)
 
 
-def build_model(mixin: type, base: type, user_model: type, name: str) -> type:
+def build_model(mixin: type, base: type, user_model: type, name: str, **attributes: t.Any) -> type:
     """The concrete model ``name`` from ``mixin`` on the application's ``db.Model``."""
     return type(
         name,
         (mixin, base),
-        {"__kaleo_user_model__": user_model, "__module__": __name__, "__qualname__": name},
+        {
+            "__kaleo_user_model__": user_model,
+            "__module__": __name__,
+            "__qualname__": name,
+            **attributes,
+        },
     )
+
+
+def shared_model(mixin: type, base: type, user_model: type, name: str, **attributes: t.Any) -> type:
+    """The model of ``mixin`` already built on ``base`` for ``user_model`` (several
+    Kaleo objects may share one database), or a new one from :func:`build_model`."""
+    registry = t.cast(t.Any, base).registry
+    for mapper in registry.mappers:
+        model = mapper.class_
+        if issubclass(model, mixin) and getattr(model, "__kaleo_user_model__", None) is user_model:
+            return t.cast(type, model)
+    return build_model(mixin, base, user_model, name, **attributes)
