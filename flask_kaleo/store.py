@@ -55,7 +55,7 @@ def _exact_mysql(element: exact, compiler: t.Any, **kw: t.Any) -> str:
 
 
 class Store(t.Generic[U]):
-    """The app's ``db``, the user model, the two kaleo models and their queries."""
+    """The app's ``db``, the user model, the kaleo models and their queries."""
 
     def __init__(
         self,
