@@ -248,8 +248,11 @@ class Kaleo(t.Generic[U]):
         ``KALEO_DELIVERY`` says (see :doc:`delivery`). Raises an
         :class:`~flask_kaleo.exceptions.InvitationRefused` subclass, nothing spent:
         :class:`~flask_kaleo.DeliveryFailed` when, inline, the email could not be
-        delivered and the invitation was given back. With ``force``
-        (staff sending on someone's behalf) it is sent even when none is left.
+        delivered and the invitation was given back;
+        :class:`~flask_kaleo.SendingLimitReached` at a daily sending limit. With
+        ``force`` (staff sending on someone's behalf) it is sent even when none is
+        left, but never beyond the daily limits. On MariaDB/MySQL whatever the session
+        held before is committed first (see :doc:`security`).
         """
         return inviting.invite(
             self.store,

@@ -104,7 +104,11 @@ class Store(t.Generic[U]):
         """On MariaDB/MySQL, end the transaction the request began with its reads (the
         signed-in user...), committing it without expiring anything: under REPEATABLE
         READ its snapshot would hide sends committed since, and the daily limits count
-        them. The next statement begins anew, and takes its locks before it reads."""
+        them. The next statement begins anew, and takes its locks before it reads.
+
+        Whatever the session held before is committed with it, even when the invitation
+        is then refused: call ``kaleo.invite`` with nothing of your own pending (it
+        commits its own work in any case)."""
         scoped = self.db.session()  # the Session behind Flask-SQLAlchemy's scoped proxy
         if scoped.get_bind().dialect.name not in ("mysql", "mariadb"):
             return

@@ -329,3 +329,25 @@ def test_one_unlimited_member_sends_twenty_at_once(
     with app.app_context():
         assert assert_counters_match_rows(free.id) == (-1, 4, 0)
         assert sends(from_user_id=free.id) == 4
+
+
+@pytest.mark.all_backends
+@pytest.mark.settings(KALEO_PRIVATE_REFUSALS=True)
+def test_a_members_address_reaches_the_limit_like_a_strangers(app: Flask, smtp: SMTPServer) -> None:
+    """With private refusals a member's address is answered like a fresh one, at the
+    limit too: its invitations send no email but count, or the fourth answer would
+    tell a member from a stranger."""
+    with app.app_context():
+        make_user("kate@example.com")
+    answers = {}
+    for address in ("kate@example.com", "stranger@example.com"):
+        for number in range(4):
+            client = app.test_client()
+            signed_in(client, f"m{number}-{address}", allocation=1)
+            answers[address, number] = post_invite(client, address)
+    for number in range(3):
+        assert answers["kate@example.com", number].json["status"] == "OK"
+        assert answers["stranger@example.com", number].json["status"] == "OK"
+    for address in ("kate@example.com", "stranger@example.com"):
+        assert_error(answers[address, 3], 200, text=ADDRESS_LIMIT_REACHED)
+    assert smtp.recipients() == ["stranger@example.com"] * 3
