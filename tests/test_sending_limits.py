@@ -21,12 +21,14 @@ from flask_kaleo.allocation import ADDRESS_LIMIT_REACHED
 from flask_kaleo.allocation import MEMBER_LIMIT_REACHED
 from flask_kaleo.models import utcnow
 from tests.helpers import AJAX
+from tests.helpers import Browser
 from tests.helpers import SMTPServer
 from tests.helpers import assert_counters_match_rows
 from tests.helpers import assert_error
 from tests.helpers import csrf_token
 from tests.helpers import fresh
 from tests.helpers import invitation_to
+from tests.helpers import make_invitation
 from tests.helpers import make_user
 from tests.helpers import post_invite
 from tests.helpers import signed_in
@@ -34,6 +36,8 @@ from tests.helpers import signed_in_session
 from tests.hostapp import User
 from tests.hostapp import db
 from tests.hostapp import kaleo
+from tests.test_races import invite_all
+from tests.test_races import race
 
 VICTIM = "victim@example.com"
 SERVER = pytest.mark.settings(SERVER_NAME="beta.example.org", PREFERRED_URL_SCHEME="https")
@@ -289,8 +293,6 @@ def test_twenty_members_invite_one_address_at_once(
     """20 members, each with invitations left, invite one address at the same moment:
     exactly ``KALEO_ADDRESS_DAILY_LIMIT`` (3) go out, the 17 others get the ERROR, and
     every member's counters match their rows."""
-    from tests.test_races import invite_all
-
     with app.app_context():
         members = [make_user(f"member{i}@example.com", allocation=2) for i in range(20)]
         fresh(*members)
@@ -315,8 +317,6 @@ def test_twenty_members_invite_one_address_at_once(
 def test_one_unlimited_member_sends_twenty_at_once(
     app: Flask, live_port: int, outbox: list[t.Any]
 ) -> None:
-    from tests.test_races import invite_all
-
     with app.app_context():
         free = make_user("free@example.com", allocation=-1)
     session = signed_in_session(app, free)
@@ -351,3 +351,35 @@ def test_a_members_address_reaches_the_limit_like_a_strangers(app: Flask, smtp: 
     for address in ("kate@example.com", "stranger@example.com"):
         assert_error(answers[address, 3], 200, text=ADDRESS_LIMIT_REACHED)
     assert smtp.recipients() == ["stranger@example.com"] * 3
+
+
+@pytest.mark.backends("postgresql", "mariadb")
+@pytest.mark.settings(SQLALCHEMY_ENGINE_OPTIONS=POOL)
+def test_resends_and_invites_to_one_address_at_once(
+    app: Flask, live_port: int, outbox: list[t.Any]
+) -> None:
+    """10 members resend their invitations to one address while 10 others invite it,
+    all at once: 3 emails in all go out, resends and invitations alike."""
+
+    hour_ago = utcnow() - dt.timedelta(hours=1)
+    with app.app_context():
+        members = [make_user(f"member{i}@example.com", allocation=2) for i in range(20)]
+        ids = [make_invitation(member, VICTIM, sent_at=hour_ago).id for member in members[:10]]
+        fresh(*members)
+    sessions = [signed_in_session(app, member) for member in members]
+
+    def work(i: int, barrier: t.Any) -> t.Any:
+        browser = Browser(live_port, sessions[i])
+        barrier.wait()
+        return browser.act("resend", ids[i]) if i < 10 else browser.invite(VICTIM)
+
+    replies = race(20, work)
+    for reply in replies:
+        assert not isinstance(reply, BaseException), repr(reply)
+    assert sum(reply.json["status"] == "OK" for reply in replies) == 3
+    for reply in replies:
+        if reply.json["status"] != "OK":
+            assert_error(reply, 200, text=ADDRESS_LIMIT_REACHED)
+    assert len(outbox) == 3
+    with app.app_context():
+        assert sends(email_key=VICTIM) == 3
