@@ -22,6 +22,7 @@ from .exceptions import KaleoError
 from .exceptions import MessageTooLong
 from .exceptions import NotEnoughInvitations
 from .exceptions import ResendTooSoon
+from .exceptions import SendingLimitReached
 from .extension import Kaleo
 from .lifecycle import InvitationReport
 from .models import InvitationStatMixin
@@ -49,6 +50,7 @@ __all__ = [
     "InvitationRevoked",
     "InvitationStatMixin",
     "InvitingNotAllowed",
+    "SendingLimitReached",
     "JoinInvitationMixin",
     "Kaleo",
     "KaleoError",

@@ -46,6 +46,12 @@ class NotEnoughInvitations(InvitationRefused):
     pass
 
 
+class SendingLimitReached(InvitationRefused):
+    """A daily sending limit was reached: the member's (``KALEO_DAILY_SEND_LIMIT``) or
+    the address's (``KALEO_ADDRESS_DAILY_LIMIT``). The message says which, without
+    saying who else invited the address."""
+
+
 class InvitingNotAllowed(InvitationRefused):
     """The ``can_invite`` hook said no."""
 

@@ -26,10 +26,13 @@ from .exceptions import ConfigurationError
 from .forms import csrf_token
 from .forms import new_invite_form
 from .lifecycle import InvitationReport
+from .limits import AddressLockMixin
+from .limits import InvitationSendMixin
 from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
 from .models import build_model
 from .models import leave_room_for_hot_updates
+from .models import shared_model
 from .permissions import Permissions
 from .permissions import UserHook
 from .settings import DEFAULT_SETTINGS
@@ -48,7 +51,7 @@ class Kaleo(t.Generic[U]):
     and return are typed as the app's own model.
 
     :param app: the app, or None to call :meth:`init_app` later.
-    :param db: the app's ``flask_sqlalchemy.SQLAlchemy``; the two models are defined on it.
+    :param db: the app's ``flask_sqlalchemy.SQLAlchemy``; the four models are defined on it.
     :param user_model: the app's user model; its table and primary-key type are used
         for the foreign keys.
     :param join_invitation_model: a subclass of
@@ -106,11 +109,24 @@ class Kaleo(t.Generic[U]):
             if not issubclass(model, mixin):
                 raise ConfigurationError(f"{model.__name__} must subclass {mixin.__name__}")
         leave_room_for_hot_updates(t.cast(t.Any, stat_model).__table__)
+        invitation_table = t.cast(t.Any, invitation_model).__table__.name
+        send_model = shared_model(
+            InvitationSendMixin,
+            db.Model,
+            user_model,
+            "InvitationSend",
+            __kaleo_invitation_table__=invitation_table,
+        )
+        lock_model = shared_model(AddressLockMixin, db.Model, user_model, "AddressLock")
         self.db = db
         self.user_model = user_model
         self.JoinInvitation: t.Any = invitation_model
         self.InvitationStat: t.Any = stat_model
-        self.store: Store[U] = Store(db, user_model, invitation_model, stat_model, find_user)
+        self.InvitationSend: t.Any = send_model
+        self.AddressLock: t.Any = lock_model
+        self.store: Store[U] = Store(
+            db, user_model, invitation_model, stat_model, find_user, send_model, lock_model
+        )
         self.permissions: Permissions[U] = Permissions(
             current_user, invite_permission, manage_permission
         )
@@ -221,8 +237,10 @@ class Kaleo(t.Generic[U]):
     ) -> JoinInvitationMixin:
         """Send an invitation from ``from_user`` to ``email``: spent and stored in one
         commit, then delivered as ``KALEO_DELIVERY`` says (:doc:`delivery`). ``fields``
-        fill an app model's extra columns; ``force`` sends even when none is left.
-        Raises an :class:`~flask_kaleo.exceptions.InvitationRefused` subclass."""
+        fill an app model's extra columns; ``force`` sends even when none is left, but
+        never beyond the daily limits. Raises an
+        :class:`~flask_kaleo.exceptions.InvitationRefused` subclass. On MariaDB/MySQL
+        whatever the session held before is committed first (see :doc:`security`)."""
         return inviting.invite(
             self.store,
             self.permissions,

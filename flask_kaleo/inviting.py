@@ -107,11 +107,18 @@ def _record(
     ``already_invited``, first free the address's expired pending slot (or raise it if
     the slot is still pending).
 
-    The common path costs three statements (the spend returning what is left, the
-    member check and the insert): the pending slot is looked at only when the insert
-    says it is taken.
+    The common path costs six statements (the address's lock, the spend returning what
+    is left, one count of the day's sends, the member check, the insert and its entry
+    in the log of sends): the pending slot is looked at only when the insert says it is
+    taken.
     """
+    config = current_app.config
+    member_limit = config["KALEO_DAILY_SEND_LIMIT"]
+    address_limit = config["KALEO_ADDRESS_DAILY_LIMIT"]
     with store.transaction(keep_loaded=True) as session:
+        store.fresh_snapshot()
+        if address_limit is not None:  # locks first: address, then the inviter's row
+            store.limits.lock_address(session, key)
         if already_invited is not None:
             _free_expired_slot(store, inviter_id, key, already_invited)
         default = store.default_allocation()
@@ -123,6 +130,17 @@ def _record(
             remaining = store.counters.spend(session, inviter_id, default)
             if remaining is None:
                 raise NotEnoughInvitations("You have no invitations left.")
+        # The spend locked the inviter's row: their day's sends can be counted. Before
+        # the member check, so a member's address counts like any other.
+        now = utcnow()
+        store.limits.check(
+            session,
+            inviter_id,
+            key,
+            now,
+            member_limit=member_limit,
+            address_limit=address_limit,
+        )
         # Only once an invitation is spent (rolled back if refused): a member with none
         # left learns nothing about who is a member.
         to_member = store.find_user(address) is not None
@@ -144,6 +162,7 @@ def _record(
             email = delivery.render(invitation, token, inviter_label=label, first=True)
         session.add(invitation)
         session.flush()
+        store.limits.record(session, invitation.id, inviter_id, key, invitation.sent_at)
     return invitation, email
 
 
@@ -152,14 +171,15 @@ def _free_expired_slot(
 ) -> None:
     """Refuse a second pending invitation; free the slot of an expired one.
 
-    A plain read, then an UPDATE by primary key only when needed: no range locks,
-    so two inviters of one address cannot deadlock on MariaDB.
+    A locking read of the one row by its unique key (on MariaDB a plain one would fix
+    the transaction's snapshot before the inviter's row is locked, and the daily count
+    would miss sends), then an UPDATE by primary key only when needed.
     """
     model = store.Invitation
     current = store.session.execute(
-        sa.select(model.id, model.expires_at).where(
-            model.from_user_id == inviter_id, model.pending_email_key == key
-        )
+        sa.select(model.id, model.expires_at)
+        .where(model.from_user_id == inviter_id, model.pending_email_key == key)
+        .with_for_update()
     ).first()
     if current is None:
         return

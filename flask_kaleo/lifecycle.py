@@ -77,12 +77,13 @@ def resend(
 ) -> JoinInvitationMixin:
     """Mail ``invitation`` again under a new link; the old link then dies.
 
-    Spends nothing. Keeps the expiry unless ``KALEO_RESEND_RESETS_EXPIRY``; refused
-    within ``KALEO_RESEND_INTERVAL`` seconds of the last sending. One conditional
-    UPDATE swaps the token and commits, so two racing resends make one winner; the
-    email goes out after the commit. Inline, a delivery failure puts the old link
-    back (it keeps working) and raises :class:`~flask_kaleo.DeliveryFailed`; queued,
-    the worker mints the new link.
+    Spends nothing, but counts towards the daily sending limits (refused with
+    :class:`~flask_kaleo.SendingLimitReached` at either). Keeps the expiry unless
+    ``KALEO_RESEND_RESETS_EXPIRY``; refused within ``KALEO_RESEND_INTERVAL`` seconds
+    of the last sending. One conditional UPDATE swaps the token and commits, so two
+    racing resends make one winner; the email goes out after the commit. Inline, a
+    delivery failure puts the old link back (it keeps working) and raises
+    :class:`~flask_kaleo.DeliveryFailed`; queued, the worker mints the new link.
     """
     config = current_app.config
     model = store.Invitation
@@ -106,7 +107,12 @@ def resend(
         values["delivery_attempts"] = 1
     if config["KALEO_RESEND_RESETS_EXPIRY"]:
         values["expires_at"] = now + dt.timedelta(hours=config["KALEO_DEFAULT_EXPIRATION"])
+    member_limit = config["KALEO_DAILY_SEND_LIMIT"]
+    address_limit = config["KALEO_ADDRESS_DAILY_LIMIT"]
     with store.transaction(keep_loaded=True) as session:
+        store.fresh_snapshot()
+        if address_limit is not None:  # locks first: address, then the inviter's row
+            store.limits.lock_address(session, invitation.email_key)
         result = session.execute(
             sa.update(model)
             .where(
@@ -123,6 +129,19 @@ def resend(
             reread(store, invitation)
             check_pending(invitation)
             raise _too_soon(invitation, interval, now)
+        if member_limit is not None:
+            store.limits.lock_member(session, invitation.from_user_id)
+        store.limits.check(
+            session,
+            invitation.from_user_id,
+            invitation.email_key,
+            now,
+            member_limit=member_limit,
+            address_limit=address_limit,
+        )
+        store.limits.record(
+            session, invitation.id, invitation.from_user_id, invitation.email_key, now
+        )
         session.refresh(invitation)
         email = None
         if not delivery.queued():
@@ -232,7 +251,8 @@ def report(store: Store[t.Any], inviter_id: t.Any = None) -> InvitationReport:
 
 def purge_expired(store: Store[t.Any], older_than: dt.timedelta, *, dry_run: bool = False) -> int:
     """Delete unanswered invitations that expired more than ``older_than`` ago, in one
-    statement; with ``dry_run``, only count them. Returns how many.
+    statement, and the log's sends older than two days (no daily limit counts them);
+    with ``dry_run``, only count the invitations. Returns how many invitations.
 
     Counters are untouched: an expired invitation stays spent (revoke gives one back).
     """
@@ -244,6 +264,7 @@ def purge_expired(store: Store[t.Any], older_than: dt.timedelta, *, dry_run: boo
         count = store.session.scalar(sa.select(sa.func.count(model.id)).where(condition))
         return int(count or 0)
     with store.transaction() as session:
+        store.limits.purge(session, utcnow())
         result = session.execute(
             sa.delete(model).where(condition).execution_options(synchronize_session=False)
         )

@@ -1,4 +1,4 @@
-"""Model mixins for the two kaleo tables, and the builder of the default models.
+"""Model mixins for the kaleo tables, and the builder of the default models.
 
 The mixins hold every column except those that point at the application's user
 model: those are declared from ``__kaleo_user_model__``, which the concrete class
@@ -99,7 +99,7 @@ def _user_key(cls: type) -> tuple[str, sa.types.TypeEngine[t.Any]]:
     return f"{column.table.name}.{column.name}", column.type
 
 
-def _user_column(
+def user_column(
     cls: type, *, nullable: bool, primary_key: bool = False, index: bool = True
 ) -> t.Any:
     target, type_ = _user_key(cls)
@@ -171,12 +171,12 @@ class JoinInvitationMixin:
         ``inviter_label`` stay, the trail a moderator needs)."""
         # Indexed by ix_<table>_from_user_sent (from_user_id, sent_at): the sent list's
         # index serves lookups by inviter too, so a second index would only cost writes.
-        return t.cast(Mapped[t.Any], _user_column(t.cast(type, cls), nullable=True, index=False))
+        return t.cast(Mapped[t.Any], user_column(t.cast(type, cls), nullable=True, index=False))
 
     @declared_attr
     def to_user_id(cls) -> Mapped[t.Any]:
         """The user who joined through this invitation, or independently."""
-        return t.cast(Mapped[t.Any], _user_column(t.cast(type, cls), nullable=True))
+        return t.cast(Mapped[t.Any], user_column(t.cast(type, cls), nullable=True))
 
     @declared_attr
     def from_user(cls) -> Mapped[t.Any]:
@@ -242,7 +242,7 @@ class InvitationStatMixin:
     @declared_attr
     def user_id(cls) -> Mapped[t.Any]:
         return t.cast(
-            Mapped[t.Any], _user_column(t.cast(type, cls), nullable=False, primary_key=True)
+            Mapped[t.Any], user_column(t.cast(type, cls), nullable=False, primary_key=True)
         )
 
     @declared_attr.directive
@@ -293,10 +293,26 @@ def invitations_remaining(allocated: int, sent: int) -> int:
     return UNLIMITED if allocated == UNLIMITED else max(allocated - sent, 0)
 
 
-def build_model(mixin: type, base: type, user_model: type, name: str) -> type:
+def build_model(mixin: type, base: type, user_model: type, name: str, **attributes: t.Any) -> type:
     """The concrete model ``name`` from ``mixin`` on the application's ``db.Model``."""
     return type(
         name,
         (mixin, base),
-        {"__kaleo_user_model__": user_model, "__module__": __name__, "__qualname__": name},
+        {
+            "__kaleo_user_model__": user_model,
+            "__module__": __name__,
+            "__qualname__": name,
+            **attributes,
+        },
     )
+
+
+def shared_model(mixin: type, base: type, user_model: type, name: str, **attributes: t.Any) -> type:
+    """The model of ``mixin`` already built on ``base`` for ``user_model`` (several
+    Kaleo objects may share one database), or a new one from :func:`build_model`."""
+    registry = t.cast(t.Any, base).registry
+    for mapper in registry.mappers:
+        model = mapper.class_
+        if issubclass(model, mixin) and getattr(model, "__kaleo_user_model__", None) is user_model:
+            return t.cast(type, model)
+    return build_model(mixin, base, user_model, name, **attributes)

@@ -53,6 +53,8 @@ DEFAULT_SETTINGS: dict[str, t.Any] = {
     "KALEO_REQUIRE_INVITED_EMAIL": False,
     "KALEO_PRIVATE_REFUSALS": False,
     "KALEO_NOTIFY_MEMBERS": False,
+    "KALEO_DAILY_SEND_LIMIT": 50,
+    "KALEO_ADDRESS_DAILY_LIMIT": 3,
 }
 
 DELIVERY_MODES = ("inline", "rq", "queue")
@@ -120,6 +122,16 @@ def check_settings(
             f"KALEO_MAX_BULK_AMOUNT must be an integer from 1 to {MAX_AMOUNT:,}: the largest"
             f" amount the staff endpoints accept (default 1000), not {bulk!r}"
         )
+    for name, default, what in (
+        ("KALEO_DAILY_SEND_LIMIT", 50, "emails one member may cause in 24 hours"),
+        ("KALEO_ADDRESS_DAILY_LIMIT", 3, "emails one address may receive in 24 hours"),
+    ):
+        value = config[name]
+        if value is not None and (not is_whole_number(value) or value < 1):
+            raise ConfigurationError(
+                f"{name} must be a whole number >= 1 of {what}, or None for no limit"
+                f" (default {default}), not {value!r}"
+            )
     interval = config["KALEO_RESEND_INTERVAL"]
     if not _is_finite_number(interval) or interval < 0:
         raise ConfigurationError(

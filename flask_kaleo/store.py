@@ -17,6 +17,7 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from .addresses import member_spellings
 from .allocation import Counters
+from .limits import SendingLimits
 from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
 from .tokens import token_digest
@@ -54,7 +55,7 @@ def _exact_mysql(element: exact, compiler: t.Any, **kw: t.Any) -> str:
 
 
 class Store(t.Generic[U]):
-    """The app's ``db``, the user model, the two kaleo models and their queries."""
+    """The app's ``db``, the user model, the kaleo models and their queries."""
 
     def __init__(
         self,
@@ -63,12 +64,15 @@ class Store(t.Generic[U]):
         invitation_model: type[JoinInvitationMixin],
         stat_model: type[InvitationStatMixin],
         find_user: t.Callable[[str], U | None] | None,
+        send_model: type,
+        lock_model: type,
     ) -> None:
         self.db = db
         self.user_model = user_model
         self.Invitation: t.Any = invitation_model
         self.Stat: t.Any = stat_model
         self.counters = Counters(stat_model, user_model)
+        self.limits = SendingLimits(stat_model, send_model, lock_model)
         self._find_user = find_user
 
     @property
@@ -93,6 +97,27 @@ class Store(t.Generic[U]):
         except BaseException:
             session.rollback()
             raise
+        finally:
+            scoped.expire_on_commit = expire_on_commit
+
+    def fresh_snapshot(self) -> None:
+        """On MariaDB/MySQL, end the transaction the request began with its reads (the
+        signed-in user...), committing it without expiring anything: under REPEATABLE
+        READ its snapshot would hide sends committed since, and the daily limits count
+        them. The next statement begins anew, and takes its locks before it reads.
+
+        Whatever the session held before is committed with it, even when the invitation
+        is then refused: call ``kaleo.invite`` with nothing of your own pending (it
+        commits its own work in any case)."""
+        scoped = self.db.session()  # the Session behind Flask-SQLAlchemy's scoped proxy
+        if scoped.get_bind().dialect.name not in ("mysql", "mariadb"):
+            return
+        if not scoped.in_transaction():
+            return
+        expire_on_commit = scoped.expire_on_commit
+        scoped.expire_on_commit = False
+        try:
+            scoped.commit()
         finally:
             scoped.expire_on_commit = expire_on_commit
 

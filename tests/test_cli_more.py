@@ -393,6 +393,22 @@ def test_import_all_good_exits_zero(app: Flask, run: Run, tmp_path: Path) -> Non
     assert result.stdout.splitlines()[-1] == "Sent 2 invitations, refused 0, of 2 rows."
 
 
+@SERVER
+@pytest.mark.settings(KALEO_DAILY_SEND_LIMIT=2)
+def test_import_stops_at_the_daily_limit_row_by_row(app: Flask, run: Run, tmp_path: Path) -> None:
+    """An unlimited member's import still stops at the day's sends; each refused row
+    is reported, and nothing is spent for it."""
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=-1)
+    csv_file = write(tmp_path, "email\na@example.com\nb@example.com\nc@example.com\n")
+    result = run("import-invites", "alice@example.com", csv_file)
+    assert result.exit_code == 1, result.output
+    assert "most invitations allowed in a day" in result.stdout
+    assert result.stdout.splitlines()[-1] == "Sent 2 invitations, refused 1, of 3 rows."
+    with app.app_context():
+        assert stat_row(alice.id) == (-1, 2, 0)
+
+
 def test_import_without_server_name_stops_at_the_first_row(
     app: Flask, run: Run, tmp_path: Path, outbox: list[t.Any]
 ) -> None:

@@ -109,6 +109,14 @@ def bare_app(**config: t.Any) -> Flask:
         ("KALEO_DELIVERY_STUCK_AFTER", 0),
         ("KALEO_REDIS_URL", ""),
         ("KALEO_RQ_QUEUE", None),
+        ("KALEO_DAILY_SEND_LIMIT", 0),
+        ("KALEO_DAILY_SEND_LIMIT", -1),
+        ("KALEO_DAILY_SEND_LIMIT", 2.5),
+        ("KALEO_DAILY_SEND_LIMIT", True),
+        ("KALEO_DAILY_SEND_LIMIT", "50"),
+        ("KALEO_ADDRESS_DAILY_LIMIT", 0),
+        ("KALEO_ADDRESS_DAILY_LIMIT", 3.0),
+        ("KALEO_ADDRESS_DAILY_LIMIT", False),
     ],
 )
 def test_bad_setting_fails_at_init_app_naming_it(setting: str, value: t.Any) -> None:
@@ -132,6 +140,10 @@ def test_bad_setting_fails_at_init_app_naming_it(setting: str, value: t.Any) -> 
         ("KALEO_SITE_URL", "https://example.com/community"),
         ("KALEO_MAIL_TIMEOUT", 0.5),
         ("KALEO_DELIVERY_BACKOFF", 0),
+        ("KALEO_DAILY_SEND_LIMIT", 1),
+        ("KALEO_DAILY_SEND_LIMIT", None),
+        ("KALEO_ADDRESS_DAILY_LIMIT", 10),
+        ("KALEO_ADDRESS_DAILY_LIMIT", None),
     ],
 )
 def test_good_setting_is_accepted(setting: str, value: t.Any) -> None:

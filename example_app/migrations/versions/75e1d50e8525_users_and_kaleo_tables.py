@@ -1,6 +1,6 @@
 """users and kaleo tables
 
-The example app's user table and flask-kaleo 0.1.0's two tables. The invitation
+The example app's user table and flask-kaleo 0.1.0's four tables. The invitation
 times are ``DateTime(timezone=True)``, as ``DATETIME(6)`` on MariaDB/MySQL so they keep
 fractions of a second: that is what flask-kaleo's ``UTCDateTime`` stores (it only
 converts values in Python), so the migration does not import it.
@@ -112,12 +112,43 @@ def upgrade():
             unique=False,
         )
 
+    op.create_table(
+        "kaleo_address_lock",
+        sa.Column("email_key", ADDRESS_KEY, nullable=False),
+        sa.PrimaryKeyConstraint("email_key"),
+    )
+    op.create_table(
+        "kaleo_invitation_send",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("email_key", ADDRESS_KEY, nullable=False),
+        sa.Column("sent_at", UTC_DATETIME, nullable=False),
+        sa.Column("invitation_id", sa.Integer(), nullable=True),
+        sa.Column("from_user_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["from_user_id"], ["user.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["invitation_id"], ["kaleo_join_invitation.id"], ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("kaleo_invitation_send", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_kaleo_invitation_send_email_key_sent", ["email_key", "sent_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_kaleo_invitation_send_from_user_sent", ["from_user_id", "sent_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_kaleo_invitation_send_invitation_id"), ["invitation_id"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # Dropping a table drops its indexes; dropping them first fails on MariaDB, which
     # will not drop an index a foreign key needs.
+    op.drop_table("kaleo_invitation_send")
+    op.drop_table("kaleo_address_lock")
     op.drop_table("kaleo_join_invitation")
     op.drop_table("kaleo_invitation_stat")
     op.drop_table("user")

@@ -1,0 +1,196 @@
+"""The daily sending limits: the log of sends, the per-address lock, and the
+statements that count them inside the spend's transaction (``KALEO_DAILY_SEND_LIMIT``,
+``KALEO_ADDRESS_DAILY_LIMIT``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import declared_attr
+from sqlalchemy.orm import mapped_column
+
+from .exceptions import SendingLimitReached
+from .models import ADDRESS_KEY
+from .models import UTCDateTime
+from .models import user_column
+
+
+class InvitationSendMixin:
+    """One email an invitation caused (its first sending or a resend): an append-only
+    log, counted by the daily sending limits (``KALEO_DAILY_SEND_LIMIT``,
+    ``KALEO_ADDRESS_DAILY_LIMIT``).
+
+    The invitations table cannot count them: a resend overwrites ``resent_at``, so
+    several resends of one invitation leave one trace. The rows outlive what they count:
+    deleting the invitation (purge) or the inviter sets the reference NULL, and the
+    day's sends still count; ``flask kaleo purge-expired`` deletes those older than
+    two days.
+    """
+
+    __kaleo_user_model__: t.ClassVar[type]
+    __kaleo_invitation_table__: t.ClassVar[str]
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    email_key: Mapped[str] = mapped_column(ADDRESS_KEY, nullable=False)
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    @declared_attr.directive
+    def __tablename__(cls) -> str:
+        return "kaleo_invitation_send"
+
+    @declared_attr
+    def invitation_id(cls) -> Mapped[int | None]:
+        table = t.cast(t.Any, cls).__kaleo_invitation_table__
+        return mapped_column(
+            sa.Integer,
+            sa.ForeignKey(f"{table}.id", ondelete="SET NULL"),
+            nullable=True,
+            index=True,
+        )
+
+    @declared_attr
+    def from_user_id(cls) -> Mapped[t.Any]:
+        """Who caused it; NULL once the account is deleted. Indexed with ``sent_at``."""
+        return t.cast(Mapped[t.Any], user_column(t.cast(type, cls), nullable=True, index=False))
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[t.Any, ...]:
+        name = cls.__tablename__
+        return (
+            sa.Index(f"ix_{name}_from_user_sent", "from_user_id", "sent_at"),
+            sa.Index(f"ix_{name}_email_key_sent", "email_key", "sent_at"),
+        )
+
+    def __repr__(self) -> str:
+        return f"<InvitationSend {self.id} of {self.invitation_id} at {self.sent_at}>"
+
+
+class AddressLockMixin:
+    """One row per invited address (its comparison key), locked by every transaction
+    that sends to it, so that two inviters of one address count its day's sends one
+    after the other (``KALEO_ADDRESS_DAILY_LIMIT``). Nothing else is stored."""
+
+    __kaleo_user_model__: t.ClassVar[type]
+
+    email_key: Mapped[str] = mapped_column(ADDRESS_KEY, primary_key=True)
+
+    @declared_attr.directive
+    def __tablename__(cls) -> str:
+        return "kaleo_address_lock"
+
+    def __repr__(self) -> str:
+        return f"<AddressLock {self.email_key!r}>"
+
+
+DAY = dt.timedelta(hours=24)
+
+MEMBER_LIMIT_REACHED = "You have sent the most invitations allowed in a day; try again tomorrow."
+ADDRESS_LIMIT_REACHED = (
+    "This address has received the most invitations allowed in a day; try again tomorrow."
+)
+
+
+class SendingLimits:
+    """The daily sending limits, counted from the log of sends.
+
+    Every statement runs inside the transaction that spends the invitation (or swaps a
+    resent one's link), so the check and the send it allows commit together:
+
+    - a member's sends are counted once the member's stat row is locked (the spend's
+      UPDATE, or :meth:`lock_member`), so one member's requests count one at a time;
+    - an address's sends are counted once its row in the lock table is locked
+      (:meth:`lock_address`, an upsert that locks the row it inserts or finds), so
+      two inviters of one address count one after the other.
+
+    Locks are always taken in one order, address first, then the member's stat row,
+    so two transactions never wait for each other in a circle.
+    """
+
+    def __init__(self, stat_model: type, send_model: type, lock_model: type) -> None:
+        self.stat: sa.Table = stat_model.__table__  # type: ignore[attr-defined]
+        self.send: sa.Table = send_model.__table__  # type: ignore[attr-defined]
+        self.lock: sa.Table = lock_model.__table__  # type: ignore[attr-defined]
+
+    def lock_address(self, session: Session, key: str) -> None:
+        """Lock ``key``'s row of the lock table, creating it if needed, in one statement:
+        an upsert that updates a row it finds locks it on every backend (on SQLite the
+        write takes the database's lock)."""
+        dialect = session.get_bind().dialect.name
+        statement: t.Any
+        if dialect in ("postgresql", "sqlite"):
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            statement = (
+                insert(self.lock)
+                .values(email_key=key)
+                .on_conflict_do_update(index_elements=["email_key"], set_={"email_key": key})
+            )
+        elif dialect in ("mysql", "mariadb"):
+            statement = mysql.insert(self.lock).values(email_key=key)
+            statement = statement.on_duplicate_key_update(email_key=statement.inserted.email_key)
+        else:
+            raise NotImplementedError(f"flask-kaleo does not support the {dialect} database yet")
+        session.execute(statement)
+
+    def lock_member(self, session: Session, user_id: t.Any) -> None:
+        """Lock ``user_id``'s stat row (a resend spends nothing, so no UPDATE did)."""
+        session.execute(
+            sa.select(self.stat.c.user_id).where(self.stat.c.user_id == user_id).with_for_update()
+        )
+
+    def check(
+        self,
+        session: Session,
+        user_id: t.Any,
+        key: str,
+        now: dt.datetime,
+        *,
+        member_limit: int | None,
+        address_limit: int | None,
+    ) -> None:
+        """Raise :class:`~flask_kaleo.SendingLimitReached` when ``user_id`` or ``key``
+        already had their day's sends; one query counts both."""
+        since = now - DAY
+        send = self.send
+        counts: list[tuple[sa.ScalarSelect[t.Any], int, str]] = []
+        if member_limit is not None and user_id is not None:
+            member = sa.select(sa.func.count()).where(
+                send.c.from_user_id == user_id, send.c.sent_at > since
+            )
+            counts.append((member.scalar_subquery(), member_limit, MEMBER_LIMIT_REACHED))
+        if address_limit is not None:
+            address = sa.select(sa.func.count()).where(
+                send.c.email_key == key, send.c.sent_at > since
+            )
+            counts.append((address.scalar_subquery(), address_limit, ADDRESS_LIMIT_REACHED))
+        if not counts:
+            return
+        row = session.execute(sa.select(*(count for count, _, _ in counts))).one()
+        for sent, (_, limit, message) in zip(row, counts, strict=True):
+            if sent >= limit:
+                raise SendingLimitReached(message)
+
+    def record(
+        self,
+        session: Session,
+        invitation_id: int,
+        user_id: t.Any,
+        key: str,
+        now: dt.datetime,
+    ) -> None:
+        """Log one email caused by ``user_id`` to ``key``."""
+        session.execute(
+            sa.insert(self.send).values(
+                invitation_id=invitation_id, from_user_id=user_id, email_key=key, sent_at=now
+            )
+        )
+
+    def purge(self, session: Session, now: dt.datetime) -> None:
+        """Delete the sends older than two days: no limit counts them any more."""
+        session.execute(sa.delete(self.send).where(self.send.c.sent_at <= now - 2 * DAY))
