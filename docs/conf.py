@@ -49,7 +49,7 @@ html_static_path = ["_static"]
 # other projects cannot: the build runs offline, without intersphinx.
 nitpicky = True
 nitpick_ignore_regex = [
-    ("py:class", r"(t|typing|datetime|dt|flask|enum|sqlalchemy)\..*"),
+    ("py:class", r"(t|typing|datetime|dt|flask|enum|sqlalchemy|blinker)\..*"),
     ("py:class", r"Flask|UserHook|flask_kaleo\.extension\.[FU]|U"),
     ("py:obj", r"flask_kaleo\.extension\.U"),  # Kaleo's base, Generic[U]
 ]

@@ -22,6 +22,7 @@ from .exceptions import InvitationRevoked
 from .exceptions import KaleoError
 from .models import JoinInvitationMixin
 from .models import Status
+from .models import rowcount
 from .models import utcnow
 from .store import Store
 
@@ -30,10 +31,6 @@ F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 SESSION_KEY = "kaleo_invitation"
 """Where the accept link remembers the invitation's token digest in the session."""
-
-
-def _app() -> t.Any:
-    return current_app._get_current_object()  # type: ignore[attr-defined]
 
 
 def why_not_pending(invitation: JoinInvitationMixin) -> InvitationNotPending:
@@ -167,7 +164,7 @@ def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInv
         .values(status=Status.ACCEPTED.value, to_user_id=user_id, pending_email_key=None)
         .execution_options(synchronize_session=False)
     )
-    if t.cast(sa.CursorResult[t.Any], result).rowcount != 1:
+    if rowcount(result) != 1:
         reread(store, invitation)
         raise why_not_pending(invitation)
     session.refresh(invitation)
@@ -176,7 +173,7 @@ def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInv
     if has_request_context() and flask_session.get(SESSION_KEY) == invitation.token_digest:
         flask_session.pop(SESSION_KEY)
     inviter = store.get_user(invitation.from_user_id)
-    signals.invite_accepted.send(_app(), invitation=invitation, inviter=inviter, invitee=user)
+    signals.send(signals.invite_accepted, invitation=invitation, inviter=inviter, invitee=user)
     if same_address:  # what the link alone does not prove, the account's address does
         _mark_joined(store, user, invitation.email_key, exclude_id=invitation.id)
     return invitation
@@ -219,8 +216,8 @@ def _mark_joined(
     for invitation in invitations:
         session.refresh(invitation)
         inviter = store.get_user(invitation.from_user_id)
-        signals.joined_independently.send(
-            _app(), invitation=invitation, inviter=inviter, invitee=user
+        signals.send(
+            signals.joined_independently, invitation=invitation, inviter=inviter, invitee=user
         )
     return invitations
 

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from .models import invitations_remaining
+from .models import rowcount
 from .settings import UNLIMITED
 
 # Some drivers report -1 as the rowcount of INSERT ... SELECT unless asked to keep it.
@@ -66,7 +67,7 @@ class Counters:
             .values(invites_sent=stat.c.invites_sent + 1)
         )
         if not session.get_bind().dialect.update_returning:  # MariaDB/MySQL
-            if _rowcount(session.execute(statement)) != 1:
+            if rowcount(session.execute(statement)) != 1:
                 return None
             return self.remaining(session, user_id, default_allocation)
         returning = statement.returning(stat.c.invites_allocated, stat.c.invites_sent)
@@ -87,7 +88,7 @@ class Counters:
         if allocated != UNLIMITED:
             statement = statement.where(stat.c.invites_sent <= allocated)
         result = session.execute(statement.values(invites_allocated=allocated))
-        if _rowcount(result) != 1:
+        if rowcount(result) != 1:
             raise ValueError(
                 f"cannot allocate {allocated} invitations: the user has already sent more"
             )
@@ -116,7 +117,7 @@ class Counters:
         while True:  # staff may change the allocation between the two statements
             if self.spend(session, user_id, default_allocation) is not None:
                 return False
-            if _rowcount(session.execute(raise_by_one)) == 1:
+            if rowcount(session.execute(raise_by_one)) == 1:
                 return True
 
     def give_back(self, session: Session, user_id: t.Any, *, forced: bool = False) -> None:
@@ -227,7 +228,7 @@ class Counters:
         result = session.execute(
             sa.update(self.stat).where(*conditions).values(**values).execution_options(**_COUNTED)
         )
-        return _rowcount(result)
+        return rowcount(result)
 
     def _insert_missing_rows(self, session: Session, allocated: int, user_id: t.Any) -> int:
         """One INSERT ... SELECT of a stat row for every user who has none."""
@@ -253,7 +254,7 @@ class Counters:
         statement = self._insert_if_absent(session).from_select(
             ["user_id", "invites_allocated", "invites_sent", "invites_accepted"], users
         )
-        return _rowcount(session.execute(statement.execution_options(**_COUNTED)))
+        return rowcount(session.execute(statement.execution_options(**_COUNTED)))
 
     def _insert_if_absent(self, session: Session) -> t.Any:
         """An INSERT that does nothing for a user who already has a row (a race's loser)."""
@@ -268,7 +269,3 @@ class Counters:
             statement = mysql.insert(self.stat)
             return statement.on_duplicate_key_update(user_id=statement.inserted.user_id)
         raise NotImplementedError(f"flask-kaleo does not support the {dialect} database yet")
-
-
-def _rowcount(result: t.Any) -> int:
-    return int(result.rowcount)

@@ -35,6 +35,7 @@ from .mail import render_invitation
 from .mail import render_notice
 from .models import JoinInvitationMixin
 from .models import Status
+from .models import rowcount
 from .models import utcnow
 from .store import Store
 from .tokens import new_token
@@ -48,10 +49,6 @@ DELIVERED: t.Final = "delivered"
 GIVEN_BACK: t.Final = "given back"
 NOTHING_TO_DO: t.Final = "nothing to do"
 """What :meth:`Delivery.deliver` did."""
-
-
-def _app() -> t.Any:
-    return current_app._get_current_object()  # type: ignore[attr-defined]
 
 
 @dataclasses.dataclass
@@ -186,7 +183,7 @@ class Delivery:
                 .values(status=Status.UNDELIVERABLE.value, pending_email_key=None)
                 .execution_options(synchronize_session=False)
             )
-            if t.cast(t.Any, result).rowcount != 1:
+            if rowcount(result) != 1:
                 return False
             inviter_id, forced = session.execute(
                 sa.select(model.from_user_id, model.forced).where(model.id == invitation_id)
@@ -194,7 +191,7 @@ class Delivery:
             self.store.counters.give_back(session, inviter_id, forced=forced)
         invitation = self.store.invitation(invitation_id)
         inviter = self.store.get_user(inviter_id)
-        signals.invite_undeliverable.send(_app(), invitation=invitation, inviter=inviter)
+        signals.send(signals.invite_undeliverable, invitation=invitation, inviter=inviter)
         return True
 
     # -- the worker's job -----------------------------------------------------
@@ -266,7 +263,7 @@ class Delivery:
                     )
                     .execution_options(synchronize_session=False)
                 )
-                if t.cast(t.Any, result).rowcount != 1:
+                if rowcount(result) != 1:
                     return None  # another worker claimed it
                 session.refresh(invitation)
                 label = invitation.inviter_label

@@ -77,11 +77,7 @@ def invite(
                 raise already_invited from None
             raise
     delivery.start(invitation, outgoing)
-    signals.invite_sent.send(
-        current_app._get_current_object(),  # type: ignore[attr-defined]
-        invitation=invitation,
-        inviter=from_user,
-    )
+    signals.send(signals.invite_sent, invitation=invitation, inviter=from_user)
     return invitation
 
 

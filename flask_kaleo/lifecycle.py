@@ -32,6 +32,7 @@ from .exceptions import InvitingNotAllowed
 from .exceptions import ResendTooSoon
 from .models import JoinInvitationMixin
 from .models import Status
+from .models import rowcount
 from .models import utcnow
 from .permissions import Permissions
 from .store import Store
@@ -59,14 +60,6 @@ class InvitationReport:
 
     def as_dict(self) -> dict[str, t.Any]:
         return {**dataclasses.asdict(self), "acceptance_rate": self.acceptance_rate}
-
-
-def _app() -> t.Any:
-    return current_app._get_current_object()  # type: ignore[attr-defined]
-
-
-def _rowcount(result: t.Any) -> int:
-    return int(result.rowcount)
 
 
 def resend(
@@ -125,7 +118,7 @@ def resend(
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        if _rowcount(result) != 1:
+        if rowcount(result) != 1:
             reread(store, invitation)
             check_pending(invitation)
             raise _too_soon(invitation, interval, now)
@@ -168,7 +161,7 @@ def resend(
             _put_back(store, invitation, digest, before)
             raise
         delivery.mark_delivered_or_log(invitation, digest)
-    signals.invite_resent.send(_app(), invitation=invitation, inviter=inviter)
+    signals.send(signals.invite_resent, invitation=invitation, inviter=inviter)
     return invitation
 
 
@@ -215,13 +208,13 @@ def revoke(store: Store[t.Any], invitation: JoinInvitationMixin) -> JoinInvitati
             .values(status=Status.REVOKED.value, pending_email_key=None)
             .execution_options(synchronize_session=False)
         )
-        if _rowcount(result) != 1:
+        if rowcount(result) != 1:
             reread(store, invitation)
             raise why_not_pending(invitation)
         store.counters.give_back(session, invitation.from_user_id, forced=invitation.forced)
     store.session.refresh(invitation)
     inviter = store.get_user(invitation.from_user_id)
-    signals.invite_revoked.send(_app(), invitation=invitation, inviter=inviter)
+    signals.send(signals.invite_revoked, invitation=invitation, inviter=inviter)
     return invitation
 
 
@@ -268,4 +261,4 @@ def purge_expired(store: Store[t.Any], older_than: dt.timedelta, *, dry_run: boo
         result = session.execute(
             sa.delete(model).where(condition).execution_options(synchronize_session=False)
         )
-    return _rowcount(result)
+    return rowcount(result)

@@ -44,6 +44,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def rowcount(result: t.Any) -> int:
+    """The rows a statement's result says it matched (a conditional UPDATE's verdict)."""
+    return int(result.rowcount)
+
+
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):
     """A timezone-aware UTC datetime on every backend.
 

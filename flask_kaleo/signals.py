@@ -12,7 +12,11 @@ Each is sent with the application as sender and the invitation as the
 
 from __future__ import annotations
 
+import typing as t
+
+from blinker import NamedSignal
 from blinker import Namespace
+from flask import current_app
 
 _signals = Namespace()
 
@@ -39,3 +43,9 @@ invite_revoked = _signals.signal("invite-revoked")
 #: Sent when an invitation's email could not be delivered and the invitation went back
 #: to the inviter's allocation (committed). Keywords: ``invitation``, ``inviter``.
 invite_undeliverable = _signals.signal("invite-undeliverable")
+
+
+def send(signal: NamedSignal, **kwargs: t.Any) -> None:
+    """Send ``signal`` as flask-kaleo does: the current app (the object, not the proxy)
+    as sender, ``kwargs`` as keyword arguments."""
+    signal.send(current_app._get_current_object(), **kwargs)  # type: ignore[attr-defined]
