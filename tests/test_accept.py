@@ -104,12 +104,11 @@ def test_signup_endpoint_name_from_settings_marker(
 
 
 @pytest.mark.settings(KALEO_SIGNUP_URL="no_such_view")
-def test_signup_endpoint_that_does_not_exist_names_the_setting(
-    app: Flask, client: FlaskClient, outbox: list[t.Any]
-) -> None:
-    token = send(app, outbox, "alice@example.com", "carol@example.com")
-    with pytest.raises(ConfigurationError, match="KALEO_SIGNUP_URL is 'no_such_view'"):
-        client.get(f"/invites/accept/{token}")
+def test_signup_endpoint_that_does_not_exist_fails_the_first_request(client: FlaskClient) -> None:
+    """Found when the app starts serving, on any page: not when an invitee clicks."""
+    for _ in range(2):  # and every request after, until it is fixed
+        with pytest.raises(ConfigurationError, match="KALEO_SIGNUP_URL is 'no_such_view'"):
+            client.get("/")
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
