@@ -401,7 +401,7 @@ def test_process_independent_joins(app: Flask, outbox: list[t.Any]) -> None:
 
 def join(app: Flask, token: str, email: str) -> t.Any:
     """A visitor follows the link of ``token`` and signs up as ``email`` through the
-    host app's signup view (which calls kaleo.signup_email and kaleo.accept)."""
+    host app's signup view (which calls kaleo.signup)."""
     visitor = app.test_client()
     assert visitor.get(f"/invites/accept/{token}").status_code == 303
     return visitor.post("/join", data={"email": email, "csrf_token": csrf_token(visitor)})
@@ -472,7 +472,7 @@ def test_require_invited_email_refuses_another_address(app: Flask, outbox: list[
         alice = invitation_for(tokens["alice"]).from_user
         counters = kaleo.stat_for(alice).invites_accepted
     response = join(app, tokens["alice"], "mallory@example.com")
-    assert response.status_code == 409
+    assert response.status_code == 410
     assert response.text == (
         "This invitation was sent to carol@example.com: sign up with that address."
     )
