@@ -126,6 +126,12 @@ def test_readme_quick_start_is_the_docs_quick_start() -> None:
 CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
+def csrf_of(page: str) -> str:
+    found = CSRF_FIELD.search(page)
+    assert found, "the form carries no CSRF token"
+    return found[1]
+
+
 def readme_command_after_quick_start() -> str:
     """The shell command the README gives right after the quick start's code."""
     text = README.read_text(encoding="utf-8")
@@ -173,13 +179,13 @@ def test_readme_quick_start_runs_as_printed(tmp_path: Path) -> None:
             alice = Browser(port, ({}, ""))
             assert alice.request("GET", "/").status_code == 302  # members only: to /login
             signup_page = alice.request("GET", "/signup").text
-            alice.csrf_token = CSRF_FIELD.search(signup_page)[1]  # type: ignore[index]
+            alice.csrf_token = csrf_of(signup_page)
             form = {"email": "alice@example.com", "password": "secret 1"}
             reply = alice.request("POST", "/signup", {**form, "csrf_token": alice.csrf_token})
             assert reply.status_code == 302, reply.text  # signing up is open: no invitation
             home = alice.request("GET", "/").text
             assert "(5)" in home  # KALEO_DEFAULT_INVITE_ALLOCATION
-            alice.csrf_token = CSRF_FIELD.search(home)[1]  # type: ignore[index]
+            alice.csrf_token = csrf_of(home)
 
             reply = alice.invite("bob@example.com")
             body = reply.json
@@ -196,7 +202,7 @@ def test_readme_quick_start_runs_as_printed(tmp_path: Path) -> None:
             assert reply.status_code == 303
             signup_page = bob.request("GET", "/signup").text
             assert 'value="bob@example.com"' in signup_page  # prefilled with the invited address
-            bob.csrf_token = CSRF_FIELD.search(signup_page)[1]  # type: ignore[index]
+            bob.csrf_token = csrf_of(signup_page)
             form = {
                 "email": "bob@example.com",
                 "password": "secret 2",

@@ -128,7 +128,9 @@ def test_another_address_than_the_invited_one_is_410(app: Flask) -> None:
     visitor, invitation_id = invited(app)
     response = join(visitor, "mallory@example.com")
     assert response.status_code == 410
-    assert response.text == "This invitation was sent to bob@example.com: sign up with that address."
+    assert (
+        response.text == "This invitation was sent to bob@example.com: sign up with that address."
+    )
     with app.app_context():
         assert user_named("mallory@example.com") is None
         assert invitation(invitation_id).status == Status.SENT.value
