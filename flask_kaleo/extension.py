@@ -148,6 +148,11 @@ class Kaleo(t.Generic[U]):
             kaleo_extension=self, kaleo_invite_form=new_invite_form, kaleo_csrf_token=csrf_token
         )
         app.jinja_env.filters["invitations_left"] = invitations_left
+        if app.config["KALEO_MAIL_DEBUG"]:
+            app.logger.warning(
+                "KALEO_MAIL_DEBUG is on: invitation emails are written to this log, never"
+                " sent. Turn it off in production."
+            )
         check_page_targets_once(app)
         if importlib.util.find_spec("flask_login") is not None:
             from flask_login import user_logged_out
