@@ -55,6 +55,9 @@ DEFAULT_SETTINGS: dict[str, t.Any] = {
     "KALEO_NOTIFY_MEMBERS": False,
     "KALEO_DAILY_SEND_LIMIT": 50,
     "KALEO_ADDRESS_DAILY_LIMIT": 3,
+    "KALEO_MAIL_DEBUG": False,
+    "KALEO_SIGNED_IN_REDIRECT": "/",
+    "KALEO_LOGIN_URL": None,
 }
 
 DELIVERY_MODES = ("inline", "rq", "queue")
@@ -108,6 +111,7 @@ def check_settings(
         "KALEO_REQUIRE_INVITED_EMAIL",
         "KALEO_PRIVATE_REFUSALS",
         "KALEO_NOTIFY_MEMBERS",
+        "KALEO_MAIL_DEBUG",
     ):
         if not isinstance(config[flag], bool):
             raise ConfigurationError(f"{flag} must be True or False")
@@ -138,6 +142,7 @@ def check_settings(
             "KALEO_RESEND_INTERVAL must be a number of seconds >= 0 between two sendings"
             f" of one invitation (default 300), not {interval!r}"
         )
+    _check_page_targets(config)
     _check_subject(config["KALEO_EMAIL_SUBJECT"])
     _check_site_url(config, trusts_request_host)
     _check_delivery(config)
@@ -154,6 +159,21 @@ def check_settings(
             f"KALEO_USER_EMAIL_ATTRIBUTE is {attribute!r}, but {user_model.__name__} has no"
             " such column: set it to the name of the user model's email column"
         )
+
+
+PAGE_TARGETS = ("KALEO_SIGNUP_URL", "KALEO_SIGNED_IN_REDIRECT", "KALEO_LOGIN_URL")
+"""Settings naming a page by endpoint or path; their endpoints are checked once the
+app serves (:func:`flask_kaleo.pages.check_page_targets`)."""
+
+
+def _check_page_targets(config: t.Mapping[str, t.Any]) -> None:
+    for name in ("KALEO_SIGNED_IN_REDIRECT", "KALEO_LOGIN_URL"):
+        value = config[name]
+        if value is not None and (not isinstance(value, str) or not value):
+            raise ConfigurationError(
+                f"{name} must be an endpoint name, a path, or None"
+                f" (default {DEFAULT_SETTINGS[name]!r}), not {value!r}"
+            )
 
 
 def _check_subject(subject: object) -> None:
