@@ -191,4 +191,3 @@ def _refused(error: RegistrationRefused) -> tuple[str, int]:
     get_kaleo().store.session.rollback()
     page = render_template("kaleo/accept_invalid.html", state=error.state, reason=str(error))
     return page, 410
-

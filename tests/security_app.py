@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import typing as t
 
+import sqlalchemy as sa
 from flask import Flask
 from flask import render_template_string
 from flask_mail import Mail
@@ -14,6 +15,7 @@ from flask_security import Security
 from flask_security import SQLAlchemyUserDatastore
 from flask_security import UserMixin
 from flask_security import auth_required
+from flask_security import hash_password
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
@@ -46,7 +48,7 @@ class User(db.Model, UserMixin):  # type: ignore[name-defined,misc]
     active = db.Column(db.Boolean, nullable=False, default=True)
     fs_uniquifier = db.Column(db.String(64), unique=True, nullable=False)
     confirmed_at = db.Column(db.DateTime)
-    roles = db.relationship(Role, secondary=roles_users)
+    roles = db.relationship(Role, secondary=roles_users)  # type: ignore[assignment]
 
 
 kaleo = Kaleo(db=db, user_model=User)
@@ -96,3 +98,14 @@ def create_app(database_url: str, **config: t.Any) -> Flask:
         return render_template_string(HOME)
 
     return app
+
+
+def add_member(app: Flask, email: str, password: str) -> int:
+    """A registered, confirmed account made through Flask-Security-Too's datastore;
+    its id."""
+    with app.app_context():
+        datastore = app.extensions["security"].datastore
+        user = datastore.create_user(email=email, password=hash_password(password))
+        user.confirmed_at = sa.func.now()
+        db.session.commit()
+        return int(user.id)

@@ -24,11 +24,13 @@ from tests.helpers import Statements
 from tests.helpers import received
 from tests.security_app import Role
 from tests.security_app import User
+from tests.security_app import add_member
 from tests.security_app import create_app
 from tests.security_app import db
 from tests.security_app import kaleo
 
 PASSWORD = "a long enough password"
+M = t.TypeVar("M")
 REFUSED_ELSEWHERE = "This invitation was sent to bob@example.com: sign up with that address."
 
 
@@ -56,19 +58,20 @@ def visitor(security_app: Flask) -> FlaskClient:
 
 
 def member(app: Flask, email: str = "alice@example.com") -> int:
-    """A registered, confirmed account made through Flask-Security-Too's datastore."""
-    with app.app_context():
-        datastore = app.extensions["security"].datastore
-        user = datastore.create_user(email=email, password=hash_password(PASSWORD))
-        user.confirmed_at = sa.func.now()
-        db.session.commit()
-        return int(user.id)
+    return add_member(app, email, PASSWORD)
+
+
+def row(model: type[M], ident: int) -> M:
+    """The row of ``model`` with primary key ``ident``, which must exist."""
+    found = db.session.get(model, ident)
+    assert found is not None, (model, ident)
+    return found
 
 
 def invite(app: Flask, inviter_id: int, address: str = "bob@example.com") -> tuple[int, str]:
     """(id, clear token) of an invitation from the member to ``address``."""
     with app.app_context():
-        invitation = kaleo.invite(db.session.get(User, inviter_id), address)
+        invitation = kaleo.invite(row(User, inviter_id), address)
         return int(invitation.id), str(invitation.token)
 
 
@@ -81,7 +84,7 @@ def register(client: FlaskClient, email: str) -> t.Any:
 
 def invitation_row(app: Flask, invitation_id: int) -> tuple[str, int | None]:
     with app.app_context():
-        invitation = db.session.get(kaleo.JoinInvitation, invitation_id)
+        invitation = row(kaleo.JoinInvitation, invitation_id)
         return invitation.status, invitation.to_user_id
 
 
@@ -92,7 +95,7 @@ def user_id(app: Flask, email: str) -> int | None:
 
 def accepted_count(app: Flask, inviter_id: int) -> int:
     with app.app_context():
-        return int(kaleo.stat_for(db.session.get(User, inviter_id)).invites_accepted)
+        return int(kaleo.stat_for(row(User, inviter_id)).invites_accepted)
 
 
 def email_input(page: str) -> str:
@@ -132,9 +135,7 @@ def test_registering_through_the_link_accepts_the_invitation(
 
 
 @pytest.mark.all_backends
-def test_the_user_and_the_accept_commit_together(
-    security_app: Flask, visitor: FlaskClient
-) -> None:
+def test_the_user_and_the_accept_commit_together(security_app: Flask, visitor: FlaskClient) -> None:
     alice = member(security_app)
     invitation_id, token = invite(security_app, alice)
     follow_link(visitor, token)
@@ -178,16 +179,13 @@ def test_an_invitation_used_meanwhile_creates_no_account(
     alice = member(security_app)
     invitation_id, token = invite(security_app, alice)
     follow_link(visitor, token)
-    import flask_security.registerable as registerable
-
-    real_hash = registerable.hash_password
 
     def hash_while_the_inviter_revokes(password: str) -> t.Any:
         with security_app.app_context():  # its own session: another transaction
-            kaleo.revoke(db.session.get(kaleo.JoinInvitation, invitation_id))
-        return real_hash(password)
+            kaleo.revoke(row(kaleo.JoinInvitation, invitation_id))
+        return hash_password(password)
 
-    monkeypatch.setattr(registerable, "hash_password", hash_while_the_inviter_revokes)
+    monkeypatch.setattr("flask_security.registerable.hash_password", hash_while_the_inviter_revokes)
     response = register(visitor, "bob@example.com")
     page = response.get_data(as_text=True)
     assert response.status_code == 410, page
