@@ -5,16 +5,15 @@ signed in; the member's sent list shows the invitation accepted."""
 
 from __future__ import annotations
 
-import threading
 import typing as t
 
 import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from tests.e2e.live import LiveServer
 from tests.e2e.live import PageFactory
+from tests.e2e.live import serve
 from tests.helpers import accept_link
 from tests.security_app import add_member
 from tests.security_app import create_app
@@ -35,18 +34,8 @@ def security_server(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Live
     with app.app_context():
         db.create_all()
     add_member(app, *ALICE)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    live = LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
-    app.config["KALEO_SITE_URL"] = live.url
-    thread = threading.Thread(target=server.serve_forever, name="security-server", daemon=True)
-    thread.start()
-    yield live
-    server.shutdown()
-    thread.join()
-    server.server_close()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with serve(app, db) as live:
+        yield live
 
 
 def log_in(page: Page, server: LiveServer, email: str, password: str) -> None:
