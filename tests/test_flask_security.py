@@ -10,9 +10,11 @@ import typing as t
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask import url_for
 from flask.testing import FlaskClient
 from flask_security import Security
 from flask_security import SQLAlchemyUserDatastore
+from flask_security import change_email_instructions_sent
 from flask_security import hash_password
 from flask_security import user_registered
 from flask_sqlalchemy import SQLAlchemy
@@ -258,6 +260,48 @@ def test_confirming_the_address_settles_joined_independently(
         Status.JOINED_INDEPENDENTLY.value,
         carol,
     )
+
+
+@pytest.mark.settings(SECURITY_CHANGE_EMAIL=True)
+def test_a_confirmed_change_of_address_settles_joined_independently(
+    security_app: Flask, visitor: FlaskClient
+) -> None:
+    alice, dave = member(security_app), member(security_app, "dave@example.com")
+    invitation_id, _ = invite(security_app, alice, "dave@work.example.com")
+    response = visitor.post("/login", data={"email": "dave@example.com", "password": PASSWORD})
+    assert response.status_code == 302
+    with received(change_email_instructions_sent) as instructions:
+        response = visitor.post("/change-email", data={"email": "dave@work.example.com"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    [sent] = instructions  # the link mailed to the new address
+    assert invitation_row(security_app, invitation_id) == (Status.SENT.value, None)
+
+    with security_app.test_request_context():
+        confirm = url_for("security.change_email_confirm", token=sent["token"])
+    assert visitor.get(confirm).status_code == 302
+    assert user_id(security_app, "dave@work.example.com") == dave
+    assert invitation_row(security_app, invitation_id) == (
+        Status.JOINED_INDEPENDENTLY.value,
+        dave,
+    )
+
+
+@pytest.mark.settings(SECURITY_CONFIRMABLE=True, KALEO_REQUIRE_INVITED_EMAIL=True)
+def test_with_confirmation_the_invitation_is_accepted_at_registration(
+    security_app: Flask, visitor: FlaskClient
+) -> None:
+    """Flask-Security-Too's other register form (confirmable) is wired the same way."""
+    alice = member(security_app)
+    invitation_id, token = invite(security_app, alice)
+    follow_link(visitor, token)
+    field = email_input(visitor.get("/register").get_data(as_text=True))
+    assert 'value="bob@example.com"' in field and "readonly" in field
+    assert "This invitation was sent to" in register(visitor, "eve@example.com").get_data(
+        as_text=True
+    )
+    assert register(visitor, "bob@example.com").status_code == 302
+    bob = user_id(security_app, "bob@example.com")
+    assert invitation_row(security_app, invitation_id) == (Status.ACCEPTED.value, bob)
 
 
 @pytest.mark.settings(KALEO_INVITE_ONLY=True, KALEO_REQUIRE_INVITED_EMAIL=True)
