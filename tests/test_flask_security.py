@@ -112,13 +112,20 @@ def follow_link(client: FlaskClient, token: str) -> None:
     assert response.location == "/register"  # KALEO_SIGNUP_URL: set by wire()
 
 
+def invited(app: Flask, client: FlaskClient) -> tuple[int, int, str]:
+    """Alice, a member, invites bob@example.com, who follows the link on ``client``:
+    (Alice's id, the invitation's id, its token)."""
+    alice = member(app)
+    invitation_id, token = invite(app, alice)
+    follow_link(client, token)
+    return alice, invitation_id, token
+
+
 @pytest.mark.settings(KALEO_INVITE_ONLY=True)
 def test_registering_through_the_link_accepts_the_invitation(
     security_app: Flask, visitor: FlaskClient
 ) -> None:
-    alice = member(security_app)
-    invitation_id, token = invite(security_app, alice)
-    follow_link(visitor, token)
+    alice, invitation_id, token = invited(security_app, visitor)
 
     page = visitor.get("/register")
     assert page.status_code == 200
@@ -138,9 +145,7 @@ def test_registering_through_the_link_accepts_the_invitation(
 
 @pytest.mark.all_backends
 def test_the_user_and_the_accept_commit_together(security_app: Flask, visitor: FlaskClient) -> None:
-    alice = member(security_app)
-    invitation_id, token = invite(security_app, alice)
-    follow_link(visitor, token)
+    alice, invitation_id, token = invited(security_app, visitor)
     with security_app.app_context():
         engine = db.engine
     recorder = Statements(engine)
@@ -178,9 +183,7 @@ def test_an_invitation_used_meanwhile_creates_no_account(
 ) -> None:
     """The invitation is pending when the form is checked and revoked (in another
     transaction, committed) before the accept: the registration is rolled back."""
-    alice = member(security_app)
-    invitation_id, token = invite(security_app, alice)
-    follow_link(visitor, token)
+    alice, invitation_id, token = invited(security_app, visitor)
 
     def hash_while_the_inviter_revokes(password: str) -> t.Any:
         with security_app.app_context():  # its own session: another transaction
@@ -291,9 +294,7 @@ def test_with_confirmation_the_invitation_is_accepted_at_registration(
     security_app: Flask, visitor: FlaskClient
 ) -> None:
     """Flask-Security-Too's other register form (confirmable) is wired the same way."""
-    alice = member(security_app)
-    invitation_id, token = invite(security_app, alice)
-    follow_link(visitor, token)
+    alice, invitation_id, token = invited(security_app, visitor)
     field = email_input(visitor.get("/register").get_data(as_text=True))
     assert 'value="bob@example.com"' in field and "readonly" in field
     assert "This invitation was sent to" in register(visitor, "eve@example.com").get_data(
@@ -306,9 +307,7 @@ def test_with_confirmation_the_invitation_is_accepted_at_registration(
 
 @pytest.mark.settings(KALEO_INVITE_ONLY=True, KALEO_REQUIRE_INVITED_EMAIL=True)
 def test_the_invited_address_is_bound(security_app: Flask, visitor: FlaskClient) -> None:
-    alice = member(security_app)
-    invitation_id, token = invite(security_app, alice)
-    follow_link(visitor, token)
+    alice, invitation_id, token = invited(security_app, visitor)
     field = email_input(visitor.get("/register").get_data(as_text=True))
     assert 'value="bob@example.com"' in field and "readonly" in field
 
