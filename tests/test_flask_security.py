@@ -243,7 +243,7 @@ def test_without_confirmation_registering_settles_joined_independently(
 
 
 @pytest.mark.settings(SECURITY_CONFIRMABLE=True)
-# Flask-Security-Too 5.7 (the lowest version allowed) calls its own deprecated helper
+# Flask-Security-Too before 5.9 (5.7 is the lowest allowed) calls its own deprecated helper
 # when it checks a confirmation token; 5.9 no longer does.
 @pytest.mark.filterwarnings("ignore:'get_token_status' is deprecated:DeprecationWarning")
 def test_confirming_the_address_settles_joined_independently(
