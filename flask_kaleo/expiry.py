@@ -25,6 +25,10 @@ ExpiresIn = dt.timedelta | t.Literal["never"] | None
 
 
 def _hours(value: float) -> str:
+    """``0.25`` -> "15 minutes", ``24`` -> "1 day", ``36`` -> "36 hours"."""
+    if value < 1:
+        minutes = round(value * 60)
+        return f"{minutes} minute" + ("" if minutes == 1 else "s")
     if value % 24 == 0:
         days = int(value // 24)
         return f"{days} day" + ("" if days == 1 else "s")
