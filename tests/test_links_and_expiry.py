@@ -29,7 +29,6 @@ from tests.helpers import expire
 from tests.helpers import invitation_to
 from tests.helpers import make_invitation
 from tests.helpers import make_user
-from tests.helpers import post_invite
 from tests.helpers import signed_in
 from tests.hostapp import db
 from tests.hostapp import kaleo
