@@ -28,6 +28,7 @@ from .exceptions import SendingLimitReached
 from .expiry import NEVER
 from .extension import Kaleo
 from .lifecycle import InvitationReport
+from .reminders import RemindReport
 from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
 from .models import Status
@@ -63,6 +64,7 @@ __all__ = [
     "MessageTooLong",
     "NotEnoughInvitations",
     "OutgoingEmail",
+    "RemindReport",
     "ResendTooSoon",
     "Status",
     "SweepReport",
