@@ -28,10 +28,10 @@ from .exceptions import SendingLimitReached
 from .expiry import NEVER
 from .extension import Kaleo
 from .lifecycle import InvitationReport
-from .reminders import RemindReport
 from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
 from .models import Status
+from .reminders import RemindReport
 from .settings import UNLIMITED
 from .state import get_kaleo
 from .transport import OutgoingEmail

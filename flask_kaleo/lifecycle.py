@@ -16,12 +16,14 @@ Expiry rules, in one place:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import typing as t
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from . import signals
 from .accepting import check_pending
@@ -92,33 +94,13 @@ def resend(
         raise InvitingNotAllowed("You are not allowed to send invitations.")
     now = utcnow()
     interval = dt.timedelta(seconds=config["KALEO_RESEND_INTERVAL"])
-    before = {
-        "token_digest": invitation.token_digest,
-        "replaced_token_digest": invitation.replaced_token_digest,
-        "resent_at": invitation.resent_at,
-        "expires_at": invitation.expires_at,
-        "delivered_at": invitation.delivered_at,
-        "delivery_attempts": invitation.delivery_attempts,
-        "link_only": invitation.link_only,
-    }
-    token, digest = new_token()
-    values: dict[str, t.Any] = {
-        "resent_at": now,
-        "delivered_at": None,
-        "delivery_attempts": 0,
-        "link_only": False,  # a link-only invitation is mailed now, under a new link
-    }
-    if not delivery.queued():  # queued, the worker mints the new link
-        values.update(token_digest=digest, replaced_token_digest=invitation.token_digest)
-        values["delivery_attempts"] = 1
+    token, digest, before, values = new_link(
+        invitation, delivery.queued(), now, "expires_at", "link_only"
+    )
+    values["link_only"] = False  # a link-only invitation is mailed now, under a new link
     if config["KALEO_RESEND_RESETS_EXPIRY"] and invitation.expires_at is not None:
         values["expires_at"] = now + dt.timedelta(hours=config["KALEO_DEFAULT_EXPIRATION"])
-    member_limit = config["KALEO_DAILY_SEND_LIMIT"]
-    address_limit = config["KALEO_ADDRESS_DAILY_LIMIT"]
-    with store.transaction(keep_loaded=True) as session:
-        store.fresh_snapshot()
-        if address_limit is not None:  # locks first: address, then the inviter's row
-            store.limits.lock_address(session, invitation.email_key)
+    with sending_again(store, invitation) as session:
         result = session.execute(
             sa.update(model)
             .where(
@@ -138,19 +120,7 @@ def resend(
             reread(store, invitation)
             check_pending(invitation)
             raise _too_soon(invitation, interval, now)
-        if member_limit is not None:
-            store.limits.lock_member(session, invitation.from_user_id)
-        store.limits.check(
-            session,
-            invitation.from_user_id,
-            invitation.email_key,
-            now,
-            member_limit=member_limit,
-            address_limit=address_limit,
-        )
-        store.limits.record(
-            session, invitation.id, invitation.from_user_id, invitation.email_key, now
-        )
+        count_another_send(store, session, invitation, now)
         session.refresh(invitation)
         email = None
         if not delivery.queued():
@@ -179,6 +149,63 @@ def resend(
         delivery.mark_delivered_or_log(invitation, digest)
     signals.send(signals.invite_resent, invitation=invitation, inviter=inviter)
     return invitation
+
+
+REISSUED = (
+    "token_digest",
+    "replaced_token_digest",
+    "resent_at",
+    "delivered_at",
+    "delivery_attempts",
+)
+"""The columns an email under a new link (a resend, a reminder) changes."""
+
+
+def new_link(
+    invitation: JoinInvitationMixin, queued: bool, now: dt.datetime, *keep: str
+) -> tuple[str, str, dict[str, t.Any], dict[str, t.Any]]:
+    """What mailing ``invitation`` again under a new link writes: the new token and its
+    digest (inline; queued, the worker mints them), the columns as they were (those of
+    :data:`REISSUED` and ``keep``, to put back if the email cannot go), and the new
+    values."""
+    before = {name: getattr(invitation, name) for name in (*REISSUED, *keep)}
+    token, digest = new_token()
+    values: dict[str, t.Any] = {"resent_at": now, "delivered_at": None, "delivery_attempts": 0}
+    if not queued:
+        values.update(token_digest=digest, replaced_token_digest=invitation.token_digest)
+        values["delivery_attempts"] = 1
+    return token, digest, before, values
+
+
+@contextlib.contextmanager
+def sending_again(store: Store[t.Any], invitation: JoinInvitationMixin) -> t.Iterator[Session]:
+    """The transaction of a resend or reminder: begun afresh (MariaDB), the address's
+    row locked first (locks go address, then the inviter's row)."""
+    with store.transaction(keep_loaded=True) as session:
+        store.fresh_snapshot()
+        if current_app.config["KALEO_ADDRESS_DAILY_LIMIT"] is not None:
+            store.limits.lock_address(session, invitation.email_key)
+        yield session
+
+
+def count_another_send(
+    store: Store[t.Any], session: Session, invitation: JoinInvitationMixin, now: dt.datetime
+) -> None:
+    """Inside the transaction that claimed a resend or reminder (after the address's
+    lock): lock the inviter's row, check both daily limits, and log the send."""
+    config = current_app.config
+    member_limit = config["KALEO_DAILY_SEND_LIMIT"]
+    if member_limit is not None and invitation.from_user_id is not None:
+        store.limits.lock_member(session, invitation.from_user_id)
+    store.limits.check(
+        session,
+        invitation.from_user_id,
+        invitation.email_key,
+        now,
+        member_limit=member_limit,
+        address_limit=config["KALEO_ADDRESS_DAILY_LIMIT"],
+    )
+    store.limits.record(session, invitation.id, invitation.from_user_id, invitation.email_key, now)
 
 
 def _put_back(

@@ -25,12 +25,14 @@ from .exceptions import DeliveryFailed
 from .exceptions import SendingLimitReached
 from .expiry import not_expired
 from .lifecycle import _put_back
+from .lifecycle import count_another_send
+from .lifecycle import new_link
+from .lifecycle import sending_again
 from .models import JoinInvitationMixin
 from .models import Status
 from .models import rowcount
 from .models import utcnow
 from .store import Store
-from .tokens import new_token
 from .transport import OutgoingEmail
 
 
@@ -100,33 +102,11 @@ def _claim(
 ) -> tuple[str, dict[str, t.Any], OutgoingEmail | None] | None:
     """One transaction: the claim (new link, ``reminded_at``), the daily limits, the
     log of sends, and the email rendered inline. None when another run won."""
-    config = current_app.config
     model = store.Invitation
-    before = {
-        "token_digest": invitation.token_digest,
-        "replaced_token_digest": invitation.replaced_token_digest,
-        "resent_at": invitation.resent_at,
-        "delivered_at": invitation.delivered_at,
-        "delivery_attempts": invitation.delivery_attempts,
-        "reminded_at": invitation.reminded_at,
-    }
     now = utcnow()
-    token, digest = new_token()
-    values: dict[str, t.Any] = {
-        "reminded_at": now,
-        "resent_at": now,  # equal to reminded_at: this sending is the reminder
-        "delivered_at": None,
-        "delivery_attempts": 0,
-    }
-    if not delivery.queued():  # queued, the worker mints the new link
-        values.update(token_digest=digest, replaced_token_digest=invitation.token_digest)
-        values["delivery_attempts"] = 1
-    member_limit = config["KALEO_DAILY_SEND_LIMIT"]
-    address_limit = config["KALEO_ADDRESS_DAILY_LIMIT"]
-    with store.transaction(keep_loaded=True) as session:
-        store.fresh_snapshot()
-        if address_limit is not None:  # locks first: address, then the inviter's row
-            store.limits.lock_address(session, invitation.email_key)
+    token, digest, before, values = new_link(invitation, delivery.queued(), now, "reminded_at")
+    values["reminded_at"] = now  # equal to resent_at: this sending is the reminder
+    with sending_again(store, invitation) as session:
         result = session.execute(
             sa.update(model)
             .where(
@@ -139,19 +119,7 @@ def _claim(
         )
         if rowcount(result) != 1:
             return None
-        if member_limit is not None and invitation.from_user_id is not None:
-            store.limits.lock_member(session, invitation.from_user_id)
-        store.limits.check(
-            session,
-            invitation.from_user_id,
-            invitation.email_key,
-            now,
-            member_limit=member_limit,
-            address_limit=address_limit,
-        )
-        store.limits.record(
-            session, invitation.id, invitation.from_user_id, invitation.email_key, now
-        )
+        count_another_send(store, session, invitation, now)
         session.refresh(invitation)
         email = None
         if not delivery.queued():
