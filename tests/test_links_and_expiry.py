@@ -5,6 +5,7 @@ the CLI; the database-facing parts on all three databases."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import typing as t
 
 import pytest
@@ -16,6 +17,7 @@ from flask_kaleo import NEVER
 from flask_kaleo import ExpiryOutOfBounds
 from flask_kaleo import InvitationRevoked
 from flask_kaleo import LinksNotAllowed
+from flask_kaleo import NotEnoughInvitations
 from flask_kaleo import SendingLimitReached
 from flask_kaleo.models import utcnow
 from tests.helpers import AJAX
@@ -33,6 +35,8 @@ from tests.helpers import signed_in
 from tests.hostapp import db
 from tests.hostapp import kaleo
 from tests.test_accept import join
+from tests.test_races import POOL
+from tests.test_races import race
 
 # Links built outside a request (the Python API) need the site's address.
 pytestmark = pytest.mark.settings(KALEO_SITE_URL="http://localhost")
@@ -430,3 +434,24 @@ def test_cli_extend(app: Flask) -> None:
     ):
         result = runner.invoke(args=["kaleo", "extend", *args])
         assert result.exit_code == code, (args, result.output)
+
+
+@pytest.mark.backends("postgresql", "mariadb")
+@pytest.mark.settings(SQLALCHEMY_ENGINE_OPTIONS=POOL)
+def test_links_and_invitations_racing_never_overspend(app: Flask) -> None:
+    """Ten links and invitations at once from a member with three left: exactly three
+    are spent, whichever kind, and the counters match the rows."""
+    with app.app_context():
+        alice = make_user("alice@example.com", 3)
+
+    def work(i: int, barrier: threading.Barrier) -> int:
+        with app.app_context():
+            inviter = db.session.get_one(type(alice), alice.id)
+            barrier.wait()
+            return kaleo.invite(inviter, f"friend{i}@example.com", send=i % 2 == 0).id
+
+    results = race(10, work)
+    assert len([r for r in results if isinstance(r, int)]) == 3, results
+    assert all(isinstance(r, (int, NotEnoughInvitations)) for r in results), results
+    with app.app_context():
+        assert assert_counters_match_rows(alice.id) == (3, 3, 0)
