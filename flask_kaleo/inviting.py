@@ -22,7 +22,7 @@ from .exceptions import CannotInviteSelf
 from .exceptions import InvitingNotAllowed
 from .exceptions import NotEnoughInvitations
 from .expiry import ExpiresIn
-from .expiry import choose_expiry
+from .expiry import choose_lifetime
 from .mail import accept_url
 from .models import JoinInvitationMixin
 from .models import Status
@@ -68,9 +68,8 @@ def invite(
     if key == address_key(store.user_email(from_user)):
         raise CannotInviteSelf("You cannot invite yourself.")
 
-    now = utcnow()
-    expires_at = choose_expiry(
-        current_app.config, permissions.has_manage_permission(from_user), expires_in, now
+    lifetime = choose_lifetime(
+        current_app.config, permissions.has_manage_permission(from_user), expires_in
     )
     inviter_id = store.user_id(from_user)
     already_invited = AlreadyInvited(f"You have already invited {address}.")
@@ -86,7 +85,7 @@ def invite(
         force,
         fields,
         send=send,
-        expires_at=expires_at,
+        lifetime=lifetime,
     )
     try:
         invitation, outgoing = attempt(already_invited=None)
@@ -124,7 +123,7 @@ def _record(
     fields: dict[str, t.Any],
     *,
     send: bool,
-    expires_at: dt.datetime | None,
+    lifetime: dt.timedelta | None,
     already_invited: AlreadyInvited | None,
 ) -> tuple[JoinInvitationMixin, OutgoingEmail | None]:
     """One transaction: spend, store, and (for inline delivery) render the email. With
@@ -172,7 +171,7 @@ def _record(
             raise AlreadyMember(f"{address} is already a member.")
         token, digest = new_token()
         invitation = _new_invitation(store, inviter_id, address, key, message, fields, digest)
-        invitation.expires_at = expires_at
+        invitation.expires_at = None if lifetime is None else invitation.sent_at + lifetime
         invitation.inviter_label = store.user_email(from_user)
         invitation.forced = forced
         invitation.inviter_remaining = remaining
