@@ -31,6 +31,7 @@ from tests.helpers import expire
 from tests.helpers import invitation_to
 from tests.helpers import make_invitation
 from tests.helpers import make_user
+from tests.helpers import post_invite
 from tests.helpers import signed_in
 from tests.hostapp import db
 from tests.hostapp import kaleo
@@ -455,3 +456,34 @@ def test_links_and_invitations_racing_never_overspend(app: Flask) -> None:
     assert all(isinstance(r, (int, NotEnoughInvitations)) for r in results), results
     with app.app_context():
         assert assert_counters_match_rows(alice.id) == (3, 3, 0)
+
+
+@pytest.mark.settings(KALEO_DELIVERY="queue")
+def test_a_link_is_never_queued(app_ctx: None) -> None:
+    queued: list[int] = []
+    kaleo.delivery_queue(queued.append)
+    alice = make_user("alice@example.com", 3)
+    invitation = kaleo.invite(alice, "carol@example.com", send=False)
+    assert invitation.accept_url is not None and queued == []
+    kaleo.invite(alice, "dave@example.com")
+    assert len(queued) == 1
+
+
+def test_an_ordinary_invitation_has_no_link_key(client: FlaskClient) -> None:
+    signed_in(client)
+    body = post_invite(client, "carol@example.com").json
+    assert body["status"] == "OK" and "link" not in body
+    assert "data-kaleo-copy" not in body["html"]
+
+
+def test_staff_extend_to_never_through_the_endpoint(
+    app: Flask, client: FlaskClient, manage_hook: SetHook
+) -> None:
+    manage_hook(lambda user: True)
+    alice = signed_in(client)
+    with app.app_context():
+        invitation_id = make_invitation(alice, "carol@example.com").id
+    response = post(client, f"/invites/extend/{invitation_id}", days="never")
+    assert response.json["invitation"]["expires_at"] is None
+    assert "never expires" in response.json["html"]
+    assert 'class="kaleo-extend"' not in response.json["html"]  # nothing left to extend
