@@ -6,8 +6,8 @@ mints a new one, and the old link's page says the invitation was sent again. It 
 through the same delivery as an invitation (inline, or queued) and counts towards the
 daily sending limits like a resend. Not reminded: invitations created with
 ``send=False`` (nobody was mailed; the address may not expect mail), invitations to
-members (``KALEO_PRIVATE_REFUSALS``: never mailed), and those whose email is still on
-its way.
+members (``KALEO_PRIVATE_REFUSALS``: never mailed), those whose inviter's account is
+gone, and those whose email is still on its way.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def _candidates(model: t.Any, cutoff: dt.datetime, now: dt.datetime) -> list[t.A
         model.link_only == sa.false(),
         model.to_member == sa.false(),
         model.delivered_at.is_not(None),
+        model.from_user_id.is_not(None),  # nobody reminds for a deleted account
         sa.func.coalesce(model.resent_at, model.sent_at) <= cutoff,
     ]
 

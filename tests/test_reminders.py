@@ -91,6 +91,7 @@ def test_only_pending_mailed_invitations_past_the_delay_are_reminded(
         make_invitation(alice, "sending@example.com", "sending", sent_at=old)
         make_invitation(alice, "accepted@example.com", "accepted", sent_at=old)
         make_invitation(alice, "revoked@example.com", "revoked", sent_at=old)
+        make_invitation(alice, "orphan@example.com", sent_at=old, from_user_id=None)
         db.session.commit()
         report = kaleo.remind(3 * DAY)
     assert (report.reminded, report.limited, report.failed) == (2, 0, 0)
