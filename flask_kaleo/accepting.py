@@ -22,6 +22,7 @@ from .exceptions import InvitationForAnotherAddress
 from .exceptions import InvitationNotPending
 from .exceptions import InvitationRevoked
 from .exceptions import KaleoError
+from .expiry import not_expired
 from .models import JoinInvitationMixin
 from .models import Status
 from .models import rowcount
@@ -161,7 +162,7 @@ def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInv
         .where(
             model.id == invitation.id,
             model.status == Status.SENT.value,
-            model.expires_at > utcnow(),
+            not_expired(model.expires_at, utcnow()),
             model.to_member == sa.false(),
         )
         .values(status=Status.ACCEPTED.value, to_user_id=user_id, pending_email_key=None)

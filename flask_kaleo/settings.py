@@ -58,6 +58,9 @@ DEFAULT_SETTINGS: dict[str, t.Any] = {
     "KALEO_MAIL_DEBUG": False,
     "KALEO_SIGNED_IN_REDIRECT": "/",
     "KALEO_LOGIN_URL": None,
+    "KALEO_MIN_EXPIRATION": 0.25,
+    "KALEO_MAX_EXPIRATION": 720,
+    "KALEO_ALLOW_LINKS": False,
 }
 
 DELIVERY_MODES = ("inline", "rq", "queue")
@@ -93,6 +96,7 @@ def check_settings(
             f"KALEO_DEFAULT_EXPIRATION must be a positive number of hours (default 168),"
             f" not {expiration!r}"
         )
+    _check_expiry_bounds(config)
     allocation = config["KALEO_DEFAULT_INVITE_ALLOCATION"]
     if not is_whole_number(allocation) or allocation < UNLIMITED:
         raise ConfigurationError(
@@ -112,6 +116,7 @@ def check_settings(
         "KALEO_PRIVATE_REFUSALS",
         "KALEO_NOTIFY_MEMBERS",
         "KALEO_MAIL_DEBUG",
+        "KALEO_ALLOW_LINKS",
     ):
         if not isinstance(config[flag], bool):
             raise ConfigurationError(f"{flag} must be True or False")
@@ -174,6 +179,27 @@ def _check_page_targets(config: t.Mapping[str, t.Any]) -> None:
                 f"{name} must be an endpoint name, a path, or None"
                 f" (default {DEFAULT_SETTINGS[name]!r}), not {value!r}"
             )
+
+
+def _check_expiry_bounds(config: t.Mapping[str, t.Any]) -> None:
+    """``KALEO_MIN_EXPIRATION <= KALEO_DEFAULT_EXPIRATION <= KALEO_MAX_EXPIRATION``."""
+    for name in ("KALEO_MIN_EXPIRATION", "KALEO_MAX_EXPIRATION"):
+        value = config[name]
+        if not _is_finite_number(value) or value <= 0:
+            raise ConfigurationError(
+                f"{name} must be a positive number of hours"
+                f" (default {DEFAULT_SETTINGS[name]}), not {value!r}"
+            )
+    low, default, high = (
+        config["KALEO_MIN_EXPIRATION"],
+        config["KALEO_DEFAULT_EXPIRATION"],
+        config["KALEO_MAX_EXPIRATION"],
+    )
+    if not low <= default <= high:
+        raise ConfigurationError(
+            "KALEO_MIN_EXPIRATION <= KALEO_DEFAULT_EXPIRATION <= KALEO_MAX_EXPIRATION must"
+            f" hold (hours), not {low!r} <= {default!r} <= {high!r}"
+        )
 
 
 def _check_subject(subject: object) -> None:
