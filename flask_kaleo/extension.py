@@ -16,6 +16,7 @@ from flask import Flask
 
 from . import accepting
 from . import grants
+from . import i18n
 from . import inviting
 from . import lifecycle
 from .cli import kaleo_cli
@@ -145,6 +146,7 @@ class Kaleo(t.Generic[U]):
         app.jinja_env.globals.update(
             kaleo_extension=self, kaleo_invite_form=new_invite_form, kaleo_csrf_token=csrf_token
         )
+        i18n.setup_templates(app)
         if importlib.util.find_spec("flask_login") is not None:
             from flask_login import user_logged_out
 
@@ -233,12 +235,15 @@ class Kaleo(t.Generic[U]):
         message: str | None = None,
         *,
         force: bool = False,
+        locale: str | None = None,
         **fields: t.Any,
     ) -> JoinInvitationMixin:
         """Send an invitation from ``from_user`` to ``email``: spent and stored in one
         commit, then delivered as ``KALEO_DELIVERY`` says (:doc:`delivery`). ``fields``
         fill an app model's extra columns; ``force`` sends even when none is left, but
-        never beyond the daily limits. Raises an
+        never beyond the daily limits. ``locale`` (``"fr"``, ``"pt_BR"``) is the
+        language of the email; by default the request's, with Flask-Babel
+        (:doc:`i18n`). Raises an
         :class:`~flask_kaleo.exceptions.InvitationRefused` subclass. On MariaDB/MySQL
         whatever the session held before is committed first (see :doc:`security`)."""
         return inviting.invite(
@@ -249,7 +254,7 @@ class Kaleo(t.Generic[U]):
             email,
             message,
             force=force,
-            fields=fields,
+            fields={**fields, "locale": i18n.clean_locale(locale) or i18n.request_locale()},
         )
 
     def pending_invitation(self) -> JoinInvitationMixin | None:

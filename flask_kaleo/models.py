@@ -165,6 +165,9 @@ class JoinInvitationMixin:
     """Sent, with ``KALEO_PRIVATE_REFUSALS``, to an address that already belonged to a
     member: answered and listed like any invitation, but no invitation email is sent
     and it can never be accepted (it stays pending until it expires)."""
+    locale: Mapped[str | None] = mapped_column(sa.String(35), nullable=True)
+    """The locale its email is written in (``fr``, ``pt_BR``): the inviter's choice, else
+    the request's as Flask-Babel chose it; NULL: the app's default language."""
 
     @declared_attr.directive
     def __tablename__(cls) -> str:

@@ -19,6 +19,8 @@ from .accepting import check_pending
 from .accepting import remember
 from .exceptions import ConfigurationError
 from .exceptions import InvitationNotPending
+from .i18n import N_
+from .i18n import gettext
 from .models import JoinInvitationMixin
 from .state import get_kaleo
 from .tokens import MAX_TOKEN_LENGTH
@@ -29,14 +31,14 @@ from .web import fields
 from .web import signed_in_user
 from .web import succeed
 
-NOT_FOUND = "There is no such invitation among those you sent."
-REPLACED_MESSAGE = (
+NOT_FOUND = N_("There is no such invitation among those you sent.")
+REPLACED_MESSAGE = N_(
     "This invitation was sent again with a new link, so this one no longer works."
     " Use the link in the most recent invitation email."
 )
 
 
-@endpoint(sign_in="Please sign in to send invitations.")
+@endpoint(sign_in=N_("Please sign in to send invitations."))
 def invite() -> ViewResponse:
     """Send an invitation from the signed-in user (the address and message are checked
     once, by :meth:`Kaleo.invite <flask_kaleo.Kaleo.invite>`)."""
@@ -45,23 +47,26 @@ def invite() -> ViewResponse:
         signed_in_user(), data.get("email_address", ""), data.get("message")
     )
     actions = request.headers.get("X-Kaleo-Actions") == "1"
-    return _answer(invitation, f"Invitation sent to {invitation.email}.", actions=actions)
+    message = gettext("Invitation sent to %(email)s.", email=invitation.email)
+    return _answer(invitation, message, actions=actions)
 
 
-@endpoint(sign_in="Please sign in to manage your invitations.")
+@endpoint(sign_in=N_("Please sign in to manage your invitations."))
 def resend(invitation_id: str) -> ViewResponse:
     """Email one of your pending invitations again, under a new link."""
     invitation = _own_invitation(invitation_id)
     get_kaleo().resend(invitation)
-    return _answer(invitation, f"Invitation sent again to {invitation.email}.", actions=True)
+    message = gettext("Invitation sent again to %(email)s.", email=invitation.email)
+    return _answer(invitation, message, actions=True)
 
 
-@endpoint(sign_in="Please sign in to manage your invitations.")
+@endpoint(sign_in=N_("Please sign in to manage your invitations."))
 def revoke(invitation_id: str) -> ViewResponse:
     """Withdraw one of your unaccepted invitations; it goes back to your allocation."""
     invitation = _own_invitation(invitation_id)
     get_kaleo().revoke(invitation)
-    return _answer(invitation, f"Invitation to {invitation.email} revoked.", actions=True)
+    message = gettext("Invitation to %(email)s revoked.", email=invitation.email)
+    return _answer(invitation, message, actions=True)
 
 
 def _own_invitation(invitation_id: str) -> JoinInvitationMixin:
@@ -71,7 +76,7 @@ def _own_invitation(invitation_id: str) -> JoinInvitationMixin:
     if invitation_id.isascii() and invitation_id.isdigit() and len(invitation_id) < 19:
         invitation = kaleo.store.invitation(int(invitation_id))
     if invitation is None or invitation.from_user_id != kaleo.store.user_id(signed_in_user()):
-        raise Refusal(NOT_FOUND, 404)
+        raise Refusal(gettext(NOT_FOUND), 404, code="no_such_invitation")
     return invitation
 
 
@@ -112,7 +117,7 @@ def accept(token: str) -> ViewResponse:
     if invitation is None:
         if plausible and kaleo.store.was_replaced(token):
             page = render_template(
-                "kaleo/accept_invalid.html", state="replaced", reason=REPLACED_MESSAGE
+                "kaleo/accept_invalid.html", state="replaced", reason=gettext(REPLACED_MESSAGE)
             )
             return _private(page, 410)
         return _private(render_template("kaleo/accept_unknown.html"), 404)

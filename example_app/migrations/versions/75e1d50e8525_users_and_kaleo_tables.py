@@ -78,6 +78,7 @@ def upgrade():
         sa.Column("inviter_label", sa.String(length=254), nullable=False),
         sa.Column("forced", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("to_member", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("locale", sa.String(length=35), nullable=True),
         sa.Column("from_user_id", sa.Integer(), nullable=True),
         sa.Column("to_user_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
