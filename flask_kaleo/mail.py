@@ -98,7 +98,7 @@ def render_notice(recipient: str, locale: str | None = None) -> OutgoingEmail:
     site = site_name()
     context = {"site_name": site}
     with i18n.in_locale(locale):
-        subject = i18n.gettext("Someone tried to invite you to %(site)s", site=site)
+        subject = i18n.gettext("Someone tried to invite you to %(site_name)s", site_name=site)
         return OutgoingEmail(
             subject=" ".join(subject.split()),
             text=render_template(NOTICE_TEXT_TEMPLATE, **context),
