@@ -209,8 +209,23 @@ def format_datetime(
 
 
 def format_expiry(value: dt.datetime) -> str:
-    """An invitation's expiry, for its email: long, in UTC, the zone stated."""
-    return format_datetime(value, "long", tzinfo=dt.timezone.utc)
+    """An invitation's expiry, for its email: the long date and the short time (no
+    seconds), in UTC, the zone stated in the locale's words (``UTC``, ``TU``...)."""
+    if not babel_active():
+        return format_datetime(value, "long")
+    from babel.dates import format_date
+    from babel.dates import format_time
+    from babel.dates import get_datetime_format
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    utc = dt.timezone.utc
+    when = value.replace(tzinfo=utc) if value.tzinfo is None else value.astimezone(utc)
+    time = format_time(when, "short", tzinfo=utc, locale=locale)
+    zone = format_time(when, "z", tzinfo=utc, locale=locale)
+    pattern = str(get_datetime_format("long", locale=locale)).replace("'", "")
+    date = format_date(when, "long", locale=locale)
+    return pattern.replace("{0}", f"{time} {zone}").replace("{1}", date)
 
 
 # -- templates ----------------------------------------------------------------------
