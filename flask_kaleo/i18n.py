@@ -18,6 +18,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask import current_app
+from flask import g
 from flask import has_app_context
 from flask import has_request_context
 from jinja2 import pass_context
@@ -39,6 +40,8 @@ LOCALE_PATTERN = re.compile(r"[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8}){0,3}")
 MAX_LOCALE_LENGTH = 35
 
 _domains: dict[tuple[str, ...], Domain] = {}
+_FORCED = "kaleo_locale_forced"
+"""Set in ``g`` while :func:`in_locale` forces a locale."""
 
 
 def babel_active() -> bool:
@@ -59,16 +62,33 @@ def _domain() -> Domain:
     return domain
 
 
+@contextlib.contextmanager
+def _selected() -> t.Iterator[None]:
+    """Flask-Babel's locale in the block: the request's; outside a request (a worker,
+    the CLI, where the app's locale selector cannot read ``request``) the one
+    :func:`in_locale` forced, else the app's default."""
+    if has_request_context() or g.get(_FORCED):
+        yield
+        return
+    from flask_babel import force_locale
+    from flask_babel import get_babel
+
+    with force_locale(get_babel().default_locale):
+        yield
+
+
 def _translate(string: str) -> str:
-    if babel_active():
+    if not babel_active():
+        return string
+    with _selected():
         return t.cast(str, _domain().get_translations().ugettext(string))
-    return string
 
 
 def _translate_plural(singular: str, plural: str, num: int) -> str:
-    if babel_active():
+    if not babel_active():
+        return singular if num == 1 else plural
+    with _selected():
         return t.cast(str, _domain().get_translations().ungettext(singular, plural, num))
-    return singular if num == 1 else plural
 
 
 def gettext(string: str, /, **variables: t.Any) -> str:
@@ -124,9 +144,7 @@ def current_locale() -> str | None:
     """The request's locale as Flask-Babel chose it, or None without Flask-Babel."""
     if not babel_active():
         return None
-    from flask_babel import get_locale
-
-    locale = get_locale()
+    locale = _babel_locale()
     return None if locale is None else str(locale)
 
 
@@ -150,14 +168,24 @@ def clean_locale(locale: str | None) -> str | None:
     return locale.replace("-", "_")
 
 
-def in_locale(locale: str | None) -> contextlib.AbstractContextManager[None]:
+@contextlib.contextmanager
+def in_locale(locale: str | None) -> t.Iterator[None]:
     """Translate and format in ``locale`` inside the block (Flask-Babel's
-    ``force_locale``); nothing changes without Flask-Babel or a locale."""
-    if locale is None or not babel_active():
-        return contextlib.nullcontext()
+    ``force_locale``). None: the request's locale, or outside a request the app's
+    default. Nothing changes without Flask-Babel."""
+    if not babel_active() or (locale is None and has_request_context()):
+        yield
+        return
     from flask_babel import force_locale
+    from flask_babel import get_babel
 
-    return t.cast(contextlib.AbstractContextManager[None], force_locale(locale))
+    forced = g.get(_FORCED)
+    setattr(g, _FORCED, True)
+    try:
+        with force_locale(locale or get_babel().default_locale):
+            yield
+    finally:
+        setattr(g, _FORCED, forced)
 
 
 def text_direction() -> str:
@@ -178,15 +206,22 @@ def language_tag() -> str:
 # -- numbers and dates ------------------------------------------------------------
 
 
+def _babel_locale() -> t.Any:
+    """Flask-Babel's current ``babel.Locale`` (see :func:`_selected`)."""
+    from flask_babel import get_locale
+
+    with _selected():
+        return get_locale()
+
+
 def format_number(number: int | float) -> str:
     """``number`` with the locale's digit grouping (``1 234`` in French); as Python
     writes it without Flask-Babel."""
     if not babel_active():
         return str(number)
     from babel.numbers import format_decimal
-    from flask_babel import get_locale
 
-    return format_decimal(number, locale=get_locale())
+    return format_decimal(number, locale=_babel_locale())
 
 
 def format_datetime(
@@ -202,10 +237,12 @@ def format_datetime(
             return value.astimezone(dt.timezone.utc).strftime("%d %B %Y, %H:%M UTC")
         return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     from babel.dates import format_datetime as babel_format
-    from flask_babel import get_locale
     from flask_babel import get_timezone
 
-    return babel_format(value, format, tzinfo=tzinfo or get_timezone(), locale=get_locale())
+    if tzinfo is None:
+        with _selected():
+            tzinfo = get_timezone()
+    return babel_format(value, format, tzinfo=tzinfo, locale=_babel_locale())
 
 
 def format_expiry(value: dt.datetime) -> str:
@@ -216,9 +253,8 @@ def format_expiry(value: dt.datetime) -> str:
     from babel.dates import format_date
     from babel.dates import format_time
     from babel.dates import get_datetime_format
-    from flask_babel import get_locale
 
-    locale = get_locale()
+    locale = _babel_locale()
     utc = dt.timezone.utc
     when = value.replace(tzinfo=utc) if value.tzinfo is None else value.astimezone(utc)
     time = format_time(when, "short", tzinfo=utc, locale=locale)

@@ -30,6 +30,7 @@ from tests.helpers import signed_in
 from tests.hostapp import create_app
 from tests.hostapp import db
 from tests.hostapp import kaleo
+from tests.hostapp import mail
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ["en", "fr", "de", "es", "pt_BR", "ja", "ar"]
@@ -97,6 +98,10 @@ KNOWN = {
         "لم يُعثر على الدعوة",
     ),
 }
+
+
+def kaleo_mail_outbox() -> t.Any:
+    return mail.record_messages()
 
 
 def choose_locale() -> str | None:
@@ -225,16 +230,19 @@ def test_english_and_its_plurals_without_flask_babel(app: Flask, client: FlaskCl
     assert '<html lang="en" dir="ltr">' in page and "<title>Invitation not found</title>" in page
 
 
-def test_flask_babel_initialised_before_kaleo(database_url: str, outbox: list[t.Any]) -> None:
-    app = create_app(database_url, before_kaleo=with_babel)
-    client = app.test_client()
+def test_flask_babel_initialised_before_kaleo(
+    app: Flask, database_url: str, outbox: list[t.Any]
+) -> None:
+    """(``app``, the fixture's, deletes the rows afterwards.)"""
+    babel_first = create_app(database_url, before_kaleo=with_babel)
+    client = babel_first.test_client()
     signed_in(client)
     answer = post_invite(client, "carol@example.com", headers=speaking("fr"))
     assert answer.json["message"] == KNOWN["fr"].sent
     [email] = outbox
     assert KNOWN["fr"].subject in email.subject and KNOWN["fr"].body in email.body
     # the app's own {% trans %} keeps Flask-Babel's (default domain) callables
-    with app.test_request_context(headers={"Accept-Language": "fr"}):
+    with babel_first.test_request_context(headers={"Accept-Language": "fr"}):
         assert render_template_string("{% trans %}Invitation{% endtrans %}") == "Invitation"
 
 
@@ -268,6 +276,30 @@ def test_an_email_rendered_later_uses_the_invitations_locale(
     assert result.exit_code == 0 and result.output.startswith("Delivered 1"), result.output
     assert KNOWN["pt_BR"].subject in outbox[1].subject
     assert KNOWN["pt_BR"].body in outbox[1].body
+
+
+def test_outside_a_request_the_default_locale_is_used(app: Flask, database_url: str) -> None:
+    """A worker or the CLI has no request for the app's selector to read: an invitation
+    sent without one is written in the default locale, and so are refusals. (``app``,
+    the fixture's, deletes the rows afterwards.)"""
+    worker = create_app(
+        database_url,
+        KALEO_DELIVERY="queue",
+        KALEO_SITE_URL="https://example.org",
+        BABEL_DEFAULT_LOCALE="es",
+        before_kaleo=with_babel,  # choose_locale reads the request: never called here
+    )
+    queued: list[int] = []
+    kaleo.delivery_queue(queued.append)
+    with worker.app_context(), kaleo_mail_outbox() as outbox:
+        alice = db.session.merge(signed_in(worker.test_client()))
+        invitation = kaleo.invite(alice, "carol@example.com")
+        assert invitation.locale is None
+        with pytest.raises(Exception, match=KNOWN["es"].self_refusal):
+            kaleo.invite(alice, "alice@example.com")
+        assert kaleo.deliver(queued[0]) == "delivered"
+    [email] = outbox
+    assert KNOWN["es"].subject in email.subject and KNOWN["es"].body in email.body
 
 
 def test_an_app_overrides_a_string_and_adds_a_language(
