@@ -45,6 +45,7 @@ class Known(t.NamedTuple):
     subject: str
     body: str
     not_found: str
+    label: str
 
 
 KNOWN = {
@@ -54,6 +55,7 @@ KNOWN = {
         "alice@example.com has invited you to join",
         "Accept the invitation here:",
         "Invitation not found",
+        "Email address",
     ),
     "fr": Known(
         "Vous ne pouvez pas vous inviter vous-même.",
@@ -61,6 +63,7 @@ KNOWN = {
         "alice@example.com vous invite à rejoindre",
         "Acceptez l’invitation ici :",
         "Invitation introuvable",
+        "Adresse e-mail",
     ),
     "de": Known(
         "Sie können sich nicht selbst einladen.",
@@ -68,6 +71,7 @@ KNOWN = {
         "alice@example.com hat Sie zu",
         "Nehmen Sie die Einladung hier an:",
         "Einladung nicht gefunden",
+        "E-Mail-Adresse",
     ),
     "es": Known(
         "No puedes invitarte a ti mismo.",
@@ -75,6 +79,7 @@ KNOWN = {
         "alice@example.com te ha invitado a unirte a",
         "Acepta la invitación aquí:",
         "Invitación no encontrada",
+        "Correo electrónico",
     ),
     "pt_BR": Known(
         "Você não pode convidar a si mesmo.",
@@ -82,6 +87,7 @@ KNOWN = {
         "alice@example.com convidou você para participar de",
         "Aceite o convite aqui:",
         "Convite não encontrado",
+        "Endereço de e-mail",
     ),
     "ja": Known(
         "自分自身を招待することはできません。",
@@ -89,6 +95,7 @@ KNOWN = {
         "alice@example.com さんから",
         "こちらから招待を受け入れてください:",
         "招待が見つかりません",
+        "メールアドレス",
     ),
     "ar": Known(
         "لا يمكنك دعوة نفسك.",
@@ -96,6 +103,7 @@ KNOWN = {
         "دعاك alice@example.com للانضمام إلى",
         "اقبل الدعوة من هنا:",
         "لم يُعثر على الدعوة",
+        "عنوان البريد الإلكتروني",
     ),
 }
 
@@ -134,6 +142,9 @@ def test_each_shipped_language(babel_app: Flask, outbox: list[t.Any], locale: st
     assert_error(refused, 200, "email_address", known.self_refusal)
     assert refused.json["code"] == "cannot_invite_self"
     assert refused.json["error_codes"] == {"email_address": ["cannot_invite_self"]}
+
+    form = client.get("/", headers={"Accept-Language": locale}).get_data(as_text=True)
+    assert f">{known.label}</label>" in form
 
     answer = post_invite(client, "carol@example.com", headers=headers)
     assert answer.json["status"] == "OK" and answer.json["message"] == known.sent
