@@ -32,10 +32,6 @@ DOMAIN = "flask_kaleo"
 """The gettext domain of flask-kaleo's strings (``flask_kaleo.po``/``.mo``)."""
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 """Where the shipped catalogs live: ``<locale>/LC_MESSAGES/flask_kaleo.mo``."""
-RTL_LANGUAGES = frozenset(
-    {"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ps", "sd", "ug", "ur", "yi"}
-)
-"""Languages written right to left, for :func:`text_direction` without Babel."""
 LOCALE_PATTERN = re.compile(r"[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8}){0,3}")
 MAX_LOCALE_LENGTH = 35
 
@@ -190,12 +186,10 @@ def in_locale(locale: str | None) -> t.Iterator[None]:
 
 def text_direction() -> str:
     """``"rtl"`` when the current locale is written right to left, else ``"ltr"``."""
-    locale = current_locale()
+    locale = _babel_locale() if babel_active() else None
     if locale is None:
         return "ltr"
-    from babel import Locale
-
-    return "rtl" if Locale.parse(locale).character_order == "right-to-left" else "ltr"
+    return "rtl" if locale.character_order == "right-to-left" else "ltr"
 
 
 def language_tag() -> str:
