@@ -23,6 +23,7 @@ from .exceptions import InvitationNotPending
 from .exceptions import InvitationRevoked
 from .exceptions import KaleoError
 from .expiry import not_expired
+from .i18n import gettext
 from .models import JoinInvitationMixin
 from .models import Status
 from .models import rowcount
@@ -40,12 +41,12 @@ SESSION_KEY = "kaleo_invitation"
 def why_not_pending(invitation: JoinInvitationMixin) -> InvitationNotPending:
     """The exception that says why ``invitation`` can no longer be accepted."""
     if invitation.to_member and invitation.is_pending:  # to a member: never acceptable
-        return InvitationNotPending("This invitation can no longer be accepted.")
+        return InvitationNotPending(gettext("This invitation can no longer be accepted."))
     if invitation.status == Status.REVOKED.value:
-        return InvitationRevoked("This invitation has been withdrawn.")
+        return InvitationRevoked(gettext("This invitation has been withdrawn."))
     if invitation.status == Status.SENT.value:
-        return InvitationExpired("This invitation has expired.")
-    return InvitationAlreadyUsed("This invitation has already been used.")
+        return InvitationExpired(gettext("This invitation has expired."))
+    return InvitationAlreadyUsed(gettext("This invitation has already been used."))
 
 
 def reread(store: Store[t.Any], invitation: JoinInvitationMixin) -> None:
@@ -61,7 +62,7 @@ def reread(store: Store[t.Any], invitation: JoinInvitationMixin) -> None:
         .execution_options(populate_existing=True)  # the loaded instance is refreshed
     ).first()
     if found is None:
-        raise InvitationNotPending("This invitation no longer exists.")
+        raise InvitationNotPending(gettext("This invitation no longer exists."))
 
 
 def check_pending(invitation: JoinInvitationMixin) -> None:
@@ -109,7 +110,10 @@ def _same_address(address: object, invitation: JoinInvitationMixin) -> bool:
 
 def _another_address(invitation: JoinInvitationMixin) -> InvitationForAnotherAddress:
     return InvitationForAnotherAddress(
-        f"This invitation was sent to {invitation.email}: sign up with that address."
+        gettext(
+            "This invitation was sent to %(email)s: sign up with that address.",
+            email=invitation.email,
+        )
     )
 
 
