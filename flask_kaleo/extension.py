@@ -25,6 +25,7 @@ from .delivery import SweepReport
 from .exceptions import ConfigurationError
 from .forms import csrf_token
 from .forms import new_invite_form
+from .forms import row_outcome
 from .lifecycle import InvitationReport
 from .limits import AddressLockMixin
 from .limits import InvitationSendMixin
@@ -145,6 +146,7 @@ class Kaleo(t.Generic[U]):
         app.jinja_env.globals.update(
             kaleo_extension=self, kaleo_invite_form=new_invite_form, kaleo_csrf_token=csrf_token
         )
+        app.jinja_env.globals.update(kaleo_row_outcome=row_outcome)
         if importlib.util.find_spec("flask_login") is not None:
             from flask_login import user_logged_out
 

@@ -6,6 +6,9 @@ by :mod:`flask_kaleo.blueprint`.
 
 from __future__ import annotations
 
+import contextlib
+import typing as t
+
 from flask import current_app
 from flask import get_template_attribute
 from flask import redirect
@@ -19,6 +22,9 @@ from .accepting import check_pending
 from .accepting import remember
 from .exceptions import ConfigurationError
 from .exceptions import InvitationNotPending
+from .exceptions import InvitationRefused
+from .forms import keep_outcome
+from .forms import keep_typed
 from .models import JoinInvitationMixin
 from .state import get_kaleo
 from .tokens import MAX_TOKEN_LENGTH
@@ -26,8 +32,10 @@ from .web import Refusal
 from .web import ViewResponse
 from .web import endpoint
 from .web import fields
+from .web import same_site
 from .web import signed_in_user
 from .web import succeed
+from .web import wants_json
 
 NOT_FOUND = "There is no such invitation among those you sent."
 REPLACED_MESSAGE = (
@@ -41,9 +49,14 @@ def invite() -> ViewResponse:
     """Send an invitation from the signed-in user (the address and message are checked
     once, by :meth:`Kaleo.invite <flask_kaleo.Kaleo.invite>`)."""
     data = fields()
-    invitation = get_kaleo().invite(
-        signed_in_user(), data.get("email_address", ""), data.get("message")
-    )
+    try:
+        invitation = get_kaleo().invite(
+            signed_in_user(), data.get("email_address", ""), data.get("message")
+        )
+    except InvitationRefused as error:
+        if not wants_json():  # the page it goes back to shows what was typed
+            keep_typed(data, {error.field: [str(error)]})
+        raise
     actions = request.headers.get("X-Kaleo-Actions") == "1"
     return _answer(invitation, f"Invitation sent to {invitation.email}.", actions=actions)
 
@@ -52,16 +65,55 @@ def invite() -> ViewResponse:
 def resend(invitation_id: str) -> ViewResponse:
     """Email one of your pending invitations again, under a new link."""
     invitation = _own_invitation(invitation_id)
-    get_kaleo().resend(invitation)
-    return _answer(invitation, f"Invitation sent again to {invitation.email}.", actions=True)
+    with _outcome_in_row(invitation):
+        get_kaleo().resend(invitation)
+    return _row_answer(invitation, f"Invitation sent again to {invitation.email}.")
 
 
 @endpoint(sign_in="Please sign in to manage your invitations.")
 def revoke(invitation_id: str) -> ViewResponse:
     """Withdraw one of your unaccepted invitations; it goes back to your allocation."""
     invitation = _own_invitation(invitation_id)
-    get_kaleo().revoke(invitation)
-    return _answer(invitation, f"Invitation to {invitation.email} revoked.", actions=True)
+    if not wants_json() and fields().get("confirm") != "yes":
+        return _confirm_revoke(invitation)
+    with _outcome_in_row(invitation):
+        get_kaleo().revoke(invitation)
+    return _row_answer(invitation, f"Invitation to {invitation.email} revoked.")
+
+
+def _confirm_revoke(invitation: JoinInvitationMixin) -> ViewResponse:
+    """A browser without JavaScript asks before revoking: a page whose form posts again
+    with ``confirm=yes``, and a way back that keeps the invitation."""
+    referrer = request.referrer or ""
+    back_to = referrer if referrer and same_site(referrer) else "/"
+    page = render_template("kaleo/revoke_confirm.html", invitation=invitation, back_to=back_to)
+    return page, 200
+
+
+@contextlib.contextmanager
+def _outcome_in_row(invitation: JoinInvitationMixin) -> t.Iterator[None]:
+    """A refused Resend/Revoke from a browser without JavaScript: the error goes back
+    to the row it is about (and, as ever, to a flash)."""
+    try:
+        yield
+    except (InvitationRefused, InvitationNotPending) as error:
+        if wants_json():
+            raise
+        keep_outcome(invitation.id, str(error))
+        raise Refusal(str(error), 200, error.field, fragment=_row_fragment(invitation)) from None
+
+
+def _row_fragment(invitation: JoinInvitationMixin) -> str:
+    return f"#kaleo-invitation-{invitation.id}"
+
+
+def _row_answer(invitation: JoinInvitationMixin, message: str) -> ViewResponse:
+    """The answer to Resend/Revoke; a browser without JavaScript goes back to the row,
+    which shows ``message``."""
+    answer = _answer(invitation, message, actions=True, fragment=_row_fragment(invitation))
+    if not wants_json():  # kept after rendering the answer's row, which would show it
+        keep_outcome(invitation.id, message)
+    return answer
 
 
 def _own_invitation(invitation_id: str) -> JoinInvitationMixin:
@@ -75,7 +127,9 @@ def _own_invitation(invitation_id: str) -> JoinInvitationMixin:
     return invitation
 
 
-def _answer(invitation: JoinInvitationMixin, message: str, *, actions: bool) -> ViewResponse:
+def _answer(
+    invitation: JoinInvitationMixin, message: str, *, actions: bool, fragment: str = ""
+) -> ViewResponse:
     """The OK answer about ``invitation``, with its list item rendered once."""
     remaining = invitation.inviter_remaining
     if remaining is None:
@@ -95,6 +149,7 @@ def _answer(invitation: JoinInvitationMixin, message: str, *, actions: bool) -> 
             },
             "html": str(item(invitation, actions=actions)),
         },
+        fragment,
     )
 
 

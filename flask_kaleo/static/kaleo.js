@@ -2,7 +2,9 @@
    fetch, the way kaleo's original jQuery snippet sent the invite form. No
    dependencies. Without JavaScript (or without fetch) the forms still post and the
    server redirects back with a flashed message. Results are announced in the
-   #invitation-form-messages live region; every sentence shown comes from the server. */
+   #invitation-form-messages live region, and a row's in its .kaleo-outcome cell;
+   every sentence shown comes from the server (Revoke's inline confirmation is in the
+   markup, hidden until asked for). */
 (function () {
   "use strict";
 
@@ -33,9 +35,10 @@
     return !!(list && list.hasAttribute("data-kaleo-actions"));
   }
 
-  /* Post ``form`` with fetch and hand the JSON answer to ``done``; the one place that
-     talks to the server. Returns false when the browser should post it itself. */
-  function send(form, done) {
+  /* Post ``form`` with fetch and hand the JSON answer to ``done`` (and a refusal to
+     ``failed``, if given); the one place that talks to the server. Returns false when
+     the browser should post it itself. */
+  function send(form, done, failed) {
     if (!window.fetch || !window.FormData) { return false; }
     if (form.hasAttribute("data-kaleo-busy")) { return true; }  // no double submit
     form.setAttribute("data-kaleo-busy", "");
@@ -56,9 +59,11 @@
         showRemaining(data.invitations_remaining);
       } else {
         announce("", data.errors || FAILED);
+        if (failed) { failed(data); }
       }
     }).catch(function () {
       announce("", FAILED);
+      if (failed) { failed(null); }
     }).then(function () {
       form.removeAttribute("data-kaleo-busy");
       if (button) { button.disabled = false; button.removeAttribute("aria-busy"); }
@@ -89,6 +94,52 @@
     if (address && data.invitations_remaining !== 0) { address.focus(); }
   }
 
+  /* Write ``text`` into the row's outcome cell (the live region says it too). */
+  function tellRow(item, text) {
+    var outcome = item && item.querySelector(".kaleo-outcome");
+    if (outcome) { outcome.textContent = text; }
+    return outcome;
+  }
+
+  function errorText(data) {
+    if (!data || !data.error_list) {
+      return "Something went wrong and nothing was sent. Please try again.";
+    }
+    var texts = [];
+    Object.keys(data.error_list).forEach(function (field) {
+      texts = texts.concat(data.error_list[field]);
+    });
+    return texts.join(" ");
+  }
+
+  /* Replace the row with the server's, say the outcome in it, and keep the keyboard
+     focus in the row: on its first button, or on the outcome when none is left. */
+  function rowDone(item, data) {
+    if (!item) { return; }
+    var id = item.getAttribute("data-invitation-id");
+    item.outerHTML = data.html;  // rendered and escaped by the server
+    var fresh = document.querySelector(".invite-list li[data-invitation-id='" + id + "']");
+    var outcome = tellRow(fresh, data.message);
+    var button = fresh && fresh.querySelector(".kaleo-row-actions button:not([hidden])");
+    if (button) {
+      button.focus();
+    } else if (outcome) {
+      outcome.setAttribute("tabindex", "-1");
+      outcome.focus();
+    }
+  }
+
+  /* Revoke asks first, in the row: the form's hidden confirmation replaces the button. */
+  function askToRevoke(form, show) {
+    var confirm = form.querySelector(".kaleo-confirm");
+    var revoke = form.querySelector("button[type=submit]:not([name=confirm])");
+    if (!confirm || !revoke) { return false; }
+    confirm.hidden = !show;
+    revoke.hidden = show;
+    (show ? confirm.querySelector("button[name=confirm]") : revoke).focus();
+    return true;
+  }
+
   function onSubmit(event) {
     var form = event.target;
     if (!form.matches) { return; }
@@ -97,10 +148,30 @@
       sent = send(form, function (data) { invited(form, data); });
     } else if (form.matches("form[data-kaleo-action]")) {
       var item = form.closest("li");
-      sent = send(form, function (data) { if (item) { item.outerHTML = data.html; } });
+      var submitter = event.submitter;
+      if (form.matches("[data-kaleo-action=revoke]") &&
+          !(submitter && submitter.name === "confirm") && askToRevoke(form, true)) {
+        event.preventDefault();
+        return;
+      }
+      sent = send(form, function (data) { rowDone(item, data); },
+                  function (data) { tellRow(item, errorText(data)); });
     }
     if (sent) { event.preventDefault(); }
   }
 
+  function onClick(event) {
+    var cancel = event.target.closest && event.target.closest(".kaleo-confirm .kaleo-cancel");
+    if (cancel) { askToRevoke(cancel.form, false); }
+  }
+
+  function onKeydown(event) {
+    if (event.key !== "Escape" || !event.target.closest) { return; }
+    var confirm = event.target.closest(".kaleo-confirm");
+    if (confirm && !confirm.hidden) { askToRevoke(confirm.closest("form"), false); }
+  }
+
   document.addEventListener("submit", onSubmit);
+  document.addEventListener("click", onClick);
+  document.addEventListener("keydown", onKeydown);
 }());
