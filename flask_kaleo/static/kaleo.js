@@ -94,6 +94,36 @@
     if (address && data.invitations_remaining !== 0) { address.focus(); }
   }
 
+  /* Show a refusal's messages at the fields they are about (as the page does without
+     JavaScript), tied to them by aria-describedby; ``data`` null clears them. */
+  function markFields(form, data) {
+    var errors = (data && data.error_list) || {};
+    Array.prototype.forEach.call(form.querySelectorAll("input[name], textarea[name]"),
+      function (field) {
+        if (field.type === "hidden") { return; }
+        var box = field.closest(".kaleo-field");
+        var id = field.id + "-error";
+        var note = document.getElementById(id);
+        var messages = errors[field.name];
+        if (box) { box.classList.toggle("kaleo-has-error", !!messages); }
+        if (!messages) {
+          if (note) { note.remove(); }
+          field.removeAttribute("aria-invalid");
+          field.removeAttribute("aria-describedby");
+          return;
+        }
+        if (!note) {
+          note = document.createElement("span");
+          note.className = "kaleo-field-error";
+          note.id = id;
+          field.insertAdjacentElement("afterend", note);
+        }
+        note.textContent = messages.join(" ");
+        field.setAttribute("aria-invalid", "true");
+        field.setAttribute("aria-describedby", id);
+      });
+  }
+
   /* Write ``text`` into the row's outcome cell (the live region says it too). */
   function tellRow(item, text) {
     var outcome = item && item.querySelector(".kaleo-outcome");
@@ -136,6 +166,8 @@
     if (!confirm || !revoke) { return false; }
     confirm.hidden = !show;
     revoke.hidden = show;
+    var item = form.closest("li");
+    if (item) { item.classList.toggle("kaleo-confirming", show); }
     (show ? confirm.querySelector("button[name=confirm]") : revoke).focus();
     return true;
   }
@@ -145,7 +177,8 @@
     if (!form.matches) { return; }
     var sent = false;
     if (form.matches("form[data-kaleo-invite]")) {
-      sent = send(form, function (data) { invited(form, data); });
+      sent = send(form, function (data) { markFields(form, null); invited(form, data); },
+                  function (data) { markFields(form, data); });
     } else if (form.matches("form[data-kaleo-action]")) {
       var item = form.closest("li");
       var submitter = event.submitter;
