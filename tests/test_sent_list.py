@@ -28,8 +28,12 @@ def page(client: FlaskClient, path: str = "/manage") -> Node:
 
 
 def row(tree: Node, address: str) -> Node:
-    (item,) = [li for li in tree.find("li") if li.find("span", cls="kaleo-email")
-               and li.one("span", cls="kaleo-email").all_text() == address]
+    (item,) = [
+        li
+        for li in tree.find("li")
+        if li.find("span", cls="kaleo-email")
+        and li.one("span", cls="kaleo-email").all_text() == address
+    ]
     return item
 
 
@@ -165,7 +169,7 @@ def test_refused_invitation_without_javascript_keeps_what_was_typed(
     assert address.attrs["aria-invalid"] == "true"
     error = form.one("span", id=address.attrs["aria-describedby"])
     assert "valid email address" in error.all_text()
-    assert "kaleo-has-error" in error.parent.classes  # type: ignore[union-attr]
+    assert error.parent is not None and "kaleo-has-error" in error.parent.classes
     text = form.one("textarea", name="message")
     assert text.all_text().strip() == message
     assert "aria-invalid" not in text.attrs

@@ -19,7 +19,9 @@ def check(page: Page, axe: str, found: list[str]) -> None:
     found.extend(violations(page, axe))
 
 
-def test_visitor_and_invitee_pages(open_page: PageFactory, live_server: LiveServer, axe: str) -> None:
+def test_visitor_and_invitee_pages(
+    open_page: PageFactory, live_server: LiveServer, axe: str
+) -> None:
     page = open_page()
     found: list[str] = []
     for path, status in (("/", 200), ("/login", 200), ("/signup", 403), ("/outbox", 200),
