@@ -60,7 +60,7 @@ def test_revoke_asks_in_the_row_then_tells_the_row(page: Page, live_server: Live
     yes = carol.get_by_role("button", name="Yes, revoke the invitation to carol@example.com")
     expect(yes).to_be_focused()
     expect(revoke).to_be_hidden()
-    expect(carol).to_have_class("sent")  # asked, not done
+    expect(carol).to_have_class("sent kaleo-confirming")  # asked, not done
 
     page.keyboard.press("Escape")  # changed their mind
     expect(yes).to_be_hidden()
@@ -98,6 +98,9 @@ def test_revoke_without_javascript_has_a_confirmation_page(
     row(page, "erin@example.com").get_by_role("button", name="Revoke").click()
     expect(page.get_by_role("heading", name="Revoke the invitation to erin@example.com?"))
     expect(page.locator("header.site .brand")).to_have_text("Kaleo Example")  # the site's layout
+    page.keyboard.press("Tab")  # the skip link, shown while focused
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "revoke-confirm-1280.png"), full_page=True)
     page.get_by_role("link", name="Keep it").click()
     expect(page).to_have_url(live_server("/invitations"))
     expect(row(page, "erin@example.com")).to_have_class("sent")
