@@ -1,7 +1,9 @@
 """The forms the macros render: the invite form, and the CSRF token of the small ones.
 
 It only renders: the endpoint reads the posted fields and
-:meth:`Kaleo.invite <flask_kaleo.Kaleo.invite>` checks them, once.
+:meth:`Kaleo.invite <flask_kaleo.Kaleo.invite>` checks them, once. Between a refused
+post from a browser without JavaScript and the page it goes back to, the session
+carries what was typed and the errors (and a Resend/Revoke outcome for its row).
 """
 
 from __future__ import annotations
