@@ -26,6 +26,7 @@ from .exceptions import InvitationRefused
 from .forms import keep_outcome
 from .forms import keep_typed
 from .models import JoinInvitationMixin
+from .models import Status
 from .state import get_kaleo
 from .tokens import MAX_TOKEN_LENGTH
 from .web import Refusal
@@ -74,7 +75,8 @@ def resend(invitation_id: str) -> ViewResponse:
 def revoke(invitation_id: str) -> ViewResponse:
     """Withdraw one of your unaccepted invitations; it goes back to your allocation."""
     invitation = _own_invitation(invitation_id)
-    if not wants_json() and fields().get("confirm") != "yes":
+    asked = fields().get("confirm") == "yes" or invitation.status != Status.SENT.value
+    if not wants_json() and not asked:  # nothing to ask about one no longer pending
         return _confirm_revoke(invitation)
     with _outcome_in_row(invitation):
         get_kaleo().revoke(invitation)

@@ -201,3 +201,15 @@ def test_script_callers_keep_nothing_in_the_session(app: Flask, client: FlaskCli
     assert body["status"] == "ERROR" and body["error_list"]["email_address"]
     form = page(client).one("form", cls="kaleo-invite-form")
     assert form.find("span", cls="kaleo-field-error") == []
+
+
+def test_nothing_to_ask_about_an_invitation_no_longer_pending(
+    app: Flask, client: FlaskClient
+) -> None:
+    invited(app, client, "carol@example.com", state="accepted")
+    with app.app_context():
+        invitation_id = invitation_to("carol@example.com").id
+    response = post(client, f"/invites/revoke/{invitation_id}")
+    assert response.status_code == 303  # refused at once, told in the row
+    outcome = row(page(client), "carol@example.com").one("span", cls="kaleo-outcome")
+    assert outcome.all_text() == "This invitation has already been used."
