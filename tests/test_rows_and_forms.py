@@ -56,12 +56,19 @@ def test_each_row_has_fixed_cells_and_buttons_naming_the_address(
     for address in ("carol@example.com", LONG):
         item = row(tree, address)
         cells = [child.attrs.get("class") for child in item.children]
-        assert cells == ["kaleo-email", "kaleo-status", "kaleo-row-actions", "kaleo-outcome"]
+        assert cells == [
+            "kaleo-email",
+            "kaleo-status",
+            "kaleo-details",
+            "kaleo-row-actions",
+            "kaleo-outcome",
+        ]
         assert item.attrs["id"] == f"kaleo-invitation-{item.attrs['data-invitation-id']}"
         actions = item.one("span", cls="kaleo-row-actions")
         names = [button.attrs.get("aria-label") for button in actions.find("button")]
         assert names == [
             f"Resend the invitation to {address}",
+            f"Extend the invitation to {address}",
             f"Revoke the invitation to {address}",
             f"Yes, revoke the invitation to {address}",
             f"Keep the invitation to {address}",
