@@ -167,3 +167,22 @@ def test_the_story_in_french_and_arabic(
     expect(invitee).to_have_url(live_server("/signup"))
     speaks(invitee, lang)
     expect(invitee.get_by_label("Email")).to_have_value(kept)
+
+
+def test_kaleo_js_says_a_network_failure_in_the_pages_language(
+    page: Page, live_server: LiveServer
+) -> None:
+    """kaleo.js holds no English: what it says when the server cannot be reached is the
+    page's data-kaleo-failed, and the live region carries the code ``network``."""
+    live_server.make_member("offline@example.com", "story-password", 5)
+    page.goto(live_server("/?lang=fr"))
+    log_in(page, live_server, "offline@example.com", "story-password")
+    page.goto(live_server("/invitations"))
+    page.route(live_server("/invites/invite"), lambda route: route.abort())
+    page.locator(".invites form").get_by_label(WORDS["fr"].address).fill("x@example.com")
+    page.get_by_role("button", name=WORDS["fr"].send, exact=True).click()
+    messages = page.locator("#invitation-form-messages")
+    expect(messages).to_have_text(
+        "Un problème est survenu et rien n’a été envoyé. Veuillez réessayer."
+    )
+    expect(messages).to_have_attribute("data-kaleo-code", "network")
