@@ -66,7 +66,9 @@ def choose_lifetime(
         if expires_in != NEVER:
             raise TypeError(f"expires_in must be a timedelta, 'never' or None, not {expires_in!r}")
         if not may_manage:
-            raise ExpiryOutOfBounds(gettext("Only staff can create an invitation that never expires."))
+            raise ExpiryOutOfBounds(
+                gettext("Only staff can create an invitation that never expires.")
+            )
         return None
     if not isinstance(expires_in, dt.timedelta):
         raise TypeError(f"expires_in must be a timedelta, 'never' or None, not {expires_in!r}")

@@ -337,7 +337,9 @@ def extend(
             check_pending_or_expired(invitation)
             if invitation.pending_email_key is None:
                 raise ExpiryOutOfBounds(gettext(REINVITED))
-            raise ExpiryOutOfBounds(gettext("This invitation was just changed; reload and try again."))
+            raise ExpiryOutOfBounds(
+                gettext("This invitation was just changed; reload and try again.")
+            )
     store.session.refresh(invitation)
     return invitation
 

@@ -250,9 +250,7 @@ def test_the_sent_list_and_the_pages_in_each_language(
     confirm = client.post(f"/invites/revoke/{invitation_id}", data=form, headers=browser)
     assert f'<h1 class="kaleo-confirm-heading">{shown.confirm}</h1>' in confirm.text
 
-    refused = client.post(
-        f"/invites/extend/{invitation_id}", data=form, headers=speaking(locale)
-    )
+    refused = client.post(f"/invites/extend/{invitation_id}", data=form, headers=speaking(locale))
     assert_error(refused, 400, "days", shown.no_days)
     assert refused.json["code"] == "bad_request"
 

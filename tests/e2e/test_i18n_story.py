@@ -90,7 +90,9 @@ def check_expiry_in_locale(item: Locator, lang: str) -> None:
     time = item.locator(".kaleo-expires time")
     iso = time.get_attribute("datetime")
     assert iso is not None
-    expected = format_datetime(dt.datetime.fromisoformat(iso), "medium", tzinfo=dt.UTC, locale=lang)
+    expected = format_datetime(
+        dt.datetime.fromisoformat(iso), "medium", tzinfo=dt.timezone.utc, locale=lang
+    )
     expect(time).to_have_text(expected)
 
 
