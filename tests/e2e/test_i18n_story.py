@@ -19,6 +19,7 @@ from tests.e2e.live import ARTIFACTS
 from tests.e2e.live import LiveServer
 from tests.e2e.live import PageFactory
 from tests.e2e.story import log_in
+from tests.e2e.test_sent_list import row
 
 
 class Words(t.NamedTuple):
@@ -63,12 +64,6 @@ WORDS = {
     ),
 }
 WIDTHS = (1280, 390)
-
-
-def row(page: Page, address: str) -> Locator:
-    return page.locator(".invite-list li").filter(
-        has=page.locator(".kaleo-email", has_text=address)
-    )
 
 
 def speaks(page: Page, lang: str) -> None:
