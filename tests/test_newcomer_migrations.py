@@ -1,0 +1,159 @@
+"""A newcomer's first migration: a host app of their own with Flask-Migrate, and the
+commands they type (``flask db init``, ``flask db migrate``, ``flask db upgrade``) as
+real processes, the generated script run with no edits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import typing as t
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate.api import AutogenContext
+from alembic.migration import MigrationContext
+from flask import Flask
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from flask_kaleo import Kaleo
+from flask_kaleo.migrations import render_item
+
+KALEO_TABLES = {
+    "kaleo_invitation_stat",
+    "kaleo_join_invitation",
+    "kaleo_invitation_send",
+    "kaleo_address_lock",
+}
+
+# Kaleo is set up before Flask-Migrate here: the harder order for handing Flask-Migrate
+# the type renderer (test_render_item_reaches_flask_migrate_in_either_order has both).
+HOST_APP = """
+import os
+
+from flask import Flask
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from flask_kaleo import Kaleo
+
+db = SQLAlchemy()
+migrate = Migrate()
+
+
+class User(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String(254), unique=True, nullable=False)
+
+
+kaleo = Kaleo(db=db, user_model=User)
+
+
+def create_app():
+    app = Flask(__name__)
+    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    app.config["KALEO_SITE_URL"] = "https://example.com"
+    db.init_app(app)
+    kaleo.init_app(app)
+    migrate.init_app(app, db)
+    return app
+"""
+
+
+def flask_db(directory: Path, database_url: str, *arguments: str) -> str:
+    """``flask --app newcomer db ARGUMENTS`` in ``directory``; what it printed."""
+    environment = {**os.environ, "DATABASE_URL": database_url}
+    environment.pop("FLASK_APP", None)
+    finished = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "newcomer", "db", *arguments],
+        cwd=directory,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = finished.stdout + finished.stderr
+    assert finished.returncode == 0, output
+    return output
+
+
+@pytest.mark.all_backends
+def test_the_first_migration_runs_as_generated(empty_database: str, tmp_path: Path) -> None:
+    (tmp_path / "newcomer.py").write_text(HOST_APP, "utf-8")
+    versions = tmp_path / "migrations" / "versions"
+
+    flask_db(tmp_path, empty_database, "init")
+    flask_db(tmp_path, empty_database, "migrate", "-m", "init")
+    [script] = versions.glob("*_init.py")
+    source = script.read_text("utf-8")
+    assert "flask_kaleo" not in source  # nothing the script would have to import
+    assert "mysql.DATETIME(fsp=6)" in source
+    flask_db(tmp_path, empty_database, "upgrade")
+    assert "No changes in schema detected." in flask_db(tmp_path, empty_database, "migrate")
+    assert list(versions.glob("*.py")) == [script]
+
+    engine = sa.create_engine(empty_database)
+    try:
+        inspector = sa.inspect(engine)
+        assert {"user", "alembic_version"} | KALEO_TABLES <= set(inspector.get_table_names())
+        sent_at = {c["name"]: c["type"] for c in inspector.get_columns("kaleo_join_invitation")}[
+            "sent_at"
+        ]
+        if engine.dialect.name == "postgresql":
+            assert sent_at.timezone  # type: ignore[attr-defined]
+        if engine.dialect.name in ("mysql", "mariadb"):
+            assert sent_at.fsp == 6  # type: ignore[attr-defined]
+    finally:
+        engine.dispose()
+
+
+def render(obj: t.Any, hook: t.Any) -> tuple[t.Any, set[str]]:
+    """What ``hook`` renders for the column type ``obj``, and the imports it asks for."""
+    context = AutogenContext(
+        MigrationContext.configure(dialect_name="sqlite"),
+        opts={"sqlalchemy_module_prefix": "sa.", "render_item": hook},
+    )
+    return hook("type", obj, context), context.imports
+
+
+@pytest.mark.parametrize("migrate_first", [True, False])
+def test_render_item_reaches_flask_migrate_in_either_order(migrate_first: bool) -> None:
+    """Flask-Migrate's env.py passes ``configure_args`` to Alembic: flask-kaleo's renderer
+    is there by the time a ``flask db`` command runs, after the app's own hook."""
+    db = SQLAlchemy()
+
+    class Member(db.Model):  # type: ignore[name-defined,misc]
+        id = db.Column(db.Integer, primary_key=True)
+        email = db.Column(db.String(254), nullable=False)
+
+    kaleo = Kaleo(db=db, user_model=Member)
+    app = Flask(__name__)
+    app.config.update(SQLALCHEMY_DATABASE_URI="sqlite://", KALEO_SITE_URL="https://example.com")
+    db.init_app(app)
+
+    def host_hook(type_: str, obj: t.Any, context: AutogenContext) -> str | t.Literal[False]:
+        return "my.Money()" if isinstance(obj, sa.Numeric) else False
+
+    migrate = Migrate(db=db, render_item=host_hook)
+    for init in [migrate.init_app, kaleo.init_app][:: 1 if migrate_first else -1]:
+        init(app)
+    with app.app_context():
+        hook = app.extensions["migrate"].configure_args["render_item"]
+    with app.app_context():  # a second context changes nothing
+        assert app.extensions["migrate"].configure_args["render_item"] is hook
+
+    time_column = kaleo.JoinInvitation.__table__.c.sent_at.type
+    rendered, imports = render(time_column, hook)
+    assert rendered == (
+        "sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb')"
+    )
+    assert imports == {"from sqlalchemy.dialects import mysql"}
+    assert render(sa.Numeric(), hook)[0] == "my.Money()"
+    assert render(sa.Integer(), hook)[0] is False  # Alembic's own rendering
+
+
+def test_render_item_leaves_other_items_to_alembic() -> None:
+    assert render(sa.DateTime(timezone=True), render_item) == (False, set())
+    assert render_item("column", sa.Column("x", sa.Integer), t.cast(t.Any, None)) is False
