@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import typing as t
 
+import sqlalchemy as sa
 from flask import Flask
 from flask import appcontext_pushed
+from sqlalchemy.sql.expression import False_
+from sqlalchemy.sql.expression import True_
 
 from .models import UTCDateTime
 
@@ -32,8 +35,14 @@ keeps the microseconds its plain ``DATETIME`` would drop."""
 
 
 def render_item(type_: str, obj: t.Any, autogen_context: AutogenContext) -> str | t.Literal[False]:
-    """Alembic's ``render_item`` hook for flask-kaleo's column types; False (Alembic's
+    """Alembic's ``render_item`` hook for what flask-kaleo's tables need; False (Alembic's
     own rendering) for everything else.
+
+    - a :class:`~flask_kaleo.models.UTCDateTime` column type becomes the plain type it
+      stores, with the ``mysql`` import it needs;
+    - a ``server_default`` of ``sa.false()`` or ``sa.true()`` stays that, rather than
+      the SQL of the database the script was generated on (``0`` on SQLite, which
+      PostgreSQL refuses for a boolean column).
 
     With plain Alembic, in ``env.py``::
 
@@ -44,11 +53,16 @@ def render_item(type_: str, obj: t.Any, autogen_context: AutogenContext) -> str 
 
     A project that has its own hook calls it first and this one when it returns False.
     """
-    if type_ != "type" or not isinstance(obj, UTCDateTime):
-        return False
-    autogen_context.imports.add("from sqlalchemy.dialects import mysql")
-    prefix = autogen_context.opts.get("sqlalchemy_module_prefix") or ""
-    return UTC_DATETIME_SOURCE.format(sa=prefix)
+    prefix = autogen_context.opts.get("sqlalchemy_module_prefix", "sa.") or ""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        autogen_context.imports.add("from sqlalchemy.dialects import mysql")
+        return UTC_DATETIME_SOURCE.format(sa=prefix)
+    if type_ == "server_default" and isinstance(obj, sa.DefaultClause):
+        if isinstance(obj.arg, True_):
+            return f"{prefix}true()"
+        if isinstance(obj.arg, False_):
+            return f"{prefix}false()"
+    return False
 
 
 def _chain(host_hook: RenderItem | None) -> RenderItem:

@@ -79,43 +79,64 @@ def flask_db(directory: Path, database_url: str, *arguments: str) -> str:
     return output
 
 
-@pytest.mark.all_backends
-def test_the_first_migration_runs_as_generated(empty_database: str, tmp_path: Path) -> None:
-    (tmp_path / "newcomer.py").write_text(HOST_APP, "utf-8")
-    versions = tmp_path / "migrations" / "versions"
-
-    flask_db(tmp_path, empty_database, "init")
-    flask_db(tmp_path, empty_database, "migrate", "-m", "init")
-    [script] = versions.glob("*_init.py")
+def generate_first_migration(directory: Path, database_url: str) -> str:
+    """The newcomer's app in ``directory``, then ``flask db init`` and ``flask db
+    migrate -m init`` on ``database_url``: the script's source."""
+    (directory / "newcomer.py").write_text(HOST_APP, "utf-8")
+    flask_db(directory, database_url, "init")
+    flask_db(directory, database_url, "migrate", "-m", "init")
+    [script] = (directory / "migrations" / "versions").glob("*_init.py")
     source = script.read_text("utf-8")
     assert "flask_kaleo" not in source  # nothing the script would have to import
-    assert "mysql.DATETIME(fsp=6)" in source
-    flask_db(tmp_path, empty_database, "upgrade")
-    assert "No changes in schema detected." in flask_db(tmp_path, empty_database, "migrate")
-    assert list(versions.glob("*.py")) == [script]
+    return source
 
-    engine = sa.create_engine(empty_database)
+
+def upgrade_and_compare(directory: Path, database_url: str) -> None:
+    """``flask db upgrade``, then ``flask db migrate`` finds nothing left to do; the
+    tables are there, the times with their zone or their microseconds."""
+    flask_db(directory, database_url, "upgrade")
+    assert "No changes in schema detected." in flask_db(directory, database_url, "migrate")
+    assert len(list((directory / "migrations" / "versions").glob("*.py"))) == 1
+
+    engine = sa.create_engine(database_url)
     try:
         inspector = sa.inspect(engine)
         assert {"user", "alembic_version"} | KALEO_TABLES <= set(inspector.get_table_names())
-        sent_at = {c["name"]: c["type"] for c in inspector.get_columns("kaleo_join_invitation")}[
-            "sent_at"
-        ]
+        columns = {c["name"]: c for c in inspector.get_columns("kaleo_join_invitation")}
         if engine.dialect.name == "postgresql":
-            assert sent_at.timezone  # type: ignore[attr-defined]
+            assert columns["sent_at"]["type"].timezone  # type: ignore[attr-defined]
         if engine.dialect.name in ("mysql", "mariadb"):
-            assert sent_at.fsp == 6  # type: ignore[attr-defined]
+            assert columns["sent_at"]["type"].fsp == 6  # type: ignore[attr-defined]
     finally:
         engine.dispose()
 
 
-def render(obj: t.Any, hook: t.Any) -> tuple[t.Any, set[str]]:
-    """What ``hook`` renders for the column type ``obj``, and the imports it asks for."""
+@pytest.mark.all_backends
+def test_the_first_migration_runs_as_generated(empty_database: str, tmp_path: Path) -> None:
+    source = generate_first_migration(tmp_path, empty_database)
+    assert "mysql.DATETIME(fsp=6)" in source
+    upgrade_and_compare(tmp_path, empty_database)
+
+
+@pytest.mark.backends("postgresql", "mariadb")
+def test_a_migration_generated_on_sqlite_runs_on_the_server(
+    empty_database: str, tmp_path: Path
+) -> None:
+    """Generated in development on SQLite, deployed on PostgreSQL or MariaDB: the
+    boolean defaults are ``sa.false()``, not SQLite's ``0`` (PostgreSQL refuses it)."""
+    source = generate_first_migration(tmp_path, f"sqlite:///{tmp_path / 'development.sqlite'}")
+    assert "server_default=sa.false()" in source
+    upgrade_and_compare(tmp_path, empty_database)
+
+
+def render(obj: t.Any, hook: t.Any, item: str = "type") -> tuple[t.Any, set[str]]:
+    """What ``hook`` renders for ``obj`` (a column type, or another ``item``), and the
+    imports it asks for, in a script generated on SQLite."""
     context = AutogenContext(
         MigrationContext.configure(dialect_name="sqlite"),
         opts={"sqlalchemy_module_prefix": "sa.", "render_item": hook},
     )
-    return hook("type", obj, context), context.imports
+    return hook(item, obj, context), context.imports
 
 
 @pytest.mark.parametrize("migrate_first", [True, False])
@@ -152,8 +173,12 @@ def test_render_item_reaches_flask_migrate_in_either_order(migrate_first: bool) 
     assert imports == {"from sqlalchemy.dialects import mysql"}
     assert render(sa.Numeric(), hook)[0] == "my.Money()"
     assert render(sa.Integer(), hook)[0] is False  # Alembic's own rendering
+    forced = kaleo.JoinInvitation.__table__.c.forced.server_default
+    assert render(forced, hook, "server_default") == ("sa.false()", set())
+    assert render(sa.DefaultClause(sa.true()), hook, "server_default")[0] == "sa.true()"
+    assert render(sa.DefaultClause("0"), hook, "server_default")[0] is False
 
 
 def test_render_item_leaves_other_items_to_alembic() -> None:
     assert render(sa.DateTime(timezone=True), render_item) == (False, set())
-    assert render_item("column", sa.Column("x", sa.Integer), t.cast(t.Any, None)) is False
+    assert render(sa.Column("x", sa.Integer), render_item, "column") == (False, set())
