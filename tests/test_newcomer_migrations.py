@@ -5,7 +5,6 @@ real processes, the generated script run with no edits."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import typing as t
 from pathlib import Path
@@ -20,6 +19,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from flask_kaleo import Kaleo
 from flask_kaleo.migrations import render_item
+from tests.helpers import run_command
 
 KALEO_TABLES = {
     "kaleo_invitation_stat",
@@ -66,17 +66,8 @@ def flask_db(directory: Path, database_url: str, *arguments: str) -> str:
     """``flask --app newcomer db ARGUMENTS`` in ``directory``; what it printed."""
     environment = {**os.environ, "DATABASE_URL": database_url}
     environment.pop("FLASK_APP", None)
-    finished = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "newcomer", "db", *arguments],
-        cwd=directory,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    output = finished.stdout + finished.stderr
-    assert finished.returncode == 0, output
-    return output
+    command = [sys.executable, "-m", "flask", "--app", "newcomer", "db", *arguments]
+    return run_command(command, environment, directory / "flask-db.log", cwd=directory)
 
 
 def generate_first_migration(directory: Path, database_url: str) -> str:
