@@ -372,24 +372,36 @@ def stat_table_lock_waiters() -> int:
 
 
 @pytest.mark.backends("postgresql")
-def test_the_first_add_invites_locks_the_empty_table_and_inserts_plainly(app: Flask) -> None:
+@pytest.mark.parametrize(
+    ("operation", "allocated"),
+    [
+        (lambda: kaleo.add_invites(5), 5),
+        (lambda: kaleo.topoff_invites(5), 5),
+        (lambda: kaleo.infinite_invites(), -1),
+    ],
+    ids=["add", "topoff", "infinite"],
+)
+def test_the_first_bulk_insert_locks_the_empty_table_and_inserts_plainly(
+    app: Flask, operation: t.Callable[[], int], allocated: int
+) -> None:
     """Nobody has a stat row: the table is locked against writers and every row is
     inserted with no ON CONFLICT. Once rows exist, neither the lock nor the plain
     INSERT is used."""
     with app.app_context():
         users = [make_user(f"user{number}@example.com") for number in range(3)]
         with Statements(db.engine) as first:
-            assert kaleo.add_invites(5) == 3
+            assert operation() == 3
         assert [s for s in first.statements if s.startswith("LOCK TABLE")] == [
             "LOCK TABLE kaleo_invitation_stat IN SHARE ROW EXCLUSIVE MODE"
         ]
         [(insert, _)] = first.starting("INSERT")
         assert "ON CONFLICT" not in insert
-        assert [stat_row(user.id) for user in users] == [(5, 0, 0)] * 3
+        assert [stat_row(user.id) for user in users] == [(allocated, 0, 0)] * 3
 
         make_user("late@example.com")
         with Statements(db.engine) as second:
-            assert kaleo.add_invites(5, everyone=True) == 4
+            added = kaleo.add_invites(5, everyone=True)
+        assert added == (4 if allocated > 0 else 1)  # unlimited allocations stay so
         assert not any(s.startswith("LOCK TABLE") for s in second.statements)
         [(insert, _)] = second.starting("INSERT")
         assert "ON CONFLICT" in insert
