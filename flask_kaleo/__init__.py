@@ -10,6 +10,7 @@ from .exceptions import CannotInviteSelf
 from .exceptions import ConfigurationError
 from .exceptions import DeliveryError
 from .exceptions import DeliveryFailed
+from .exceptions import ExpiryOutOfBounds
 from .exceptions import InvalidEmail
 from .exceptions import InvitationAlreadyUsed
 from .exceptions import InvitationExpired
@@ -19,20 +20,24 @@ from .exceptions import InvitationRefused
 from .exceptions import InvitationRevoked
 from .exceptions import InvitingNotAllowed
 from .exceptions import KaleoError
+from .exceptions import LinksNotAllowed
 from .exceptions import MessageTooLong
 from .exceptions import NotEnoughInvitations
 from .exceptions import ResendTooSoon
 from .exceptions import SendingLimitReached
+from .expiry import NEVER
 from .extension import Kaleo
 from .lifecycle import InvitationReport
 from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
 from .models import Status
+from .reminders import RemindReport
 from .settings import UNLIMITED
 from .state import get_kaleo
 from .transport import OutgoingEmail
 
 __all__ = [
+    "NEVER",
     "UNLIMITED",
     "AlreadyInvited",
     "AlreadyMember",
@@ -40,6 +45,7 @@ __all__ = [
     "ConfigurationError",
     "DeliveryError",
     "DeliveryFailed",
+    "ExpiryOutOfBounds",
     "InvalidEmail",
     "InvitationAlreadyUsed",
     "InvitationExpired",
@@ -54,9 +60,11 @@ __all__ = [
     "JoinInvitationMixin",
     "Kaleo",
     "KaleoError",
+    "LinksNotAllowed",
     "MessageTooLong",
     "NotEnoughInvitations",
     "OutgoingEmail",
+    "RemindReport",
     "ResendTooSoon",
     "Status",
     "SweepReport",

@@ -8,7 +8,9 @@ import typing as t
 
 import sqlalchemy as sa
 from flask import current_app
+from flask import flash
 from flask import has_request_context
+from flask import redirect
 from flask import render_template
 from flask import session as flask_session
 
@@ -20,10 +22,13 @@ from .exceptions import InvitationForAnotherAddress
 from .exceptions import InvitationNotPending
 from .exceptions import InvitationRevoked
 from .exceptions import KaleoError
+from .expiry import not_expired
+from .i18n import gettext
 from .models import JoinInvitationMixin
 from .models import Status
 from .models import rowcount
 from .models import utcnow
+from .pages import page_url
 from .store import Store
 
 U = t.TypeVar("U")
@@ -36,12 +41,12 @@ SESSION_KEY = "kaleo_invitation"
 def why_not_pending(invitation: JoinInvitationMixin) -> InvitationNotPending:
     """The exception that says why ``invitation`` can no longer be accepted."""
     if invitation.to_member and invitation.is_pending:  # to a member: never acceptable
-        return InvitationNotPending("This invitation can no longer be accepted.")
+        return InvitationNotPending(gettext("This invitation can no longer be accepted."))
     if invitation.status == Status.REVOKED.value:
-        return InvitationRevoked("This invitation has been withdrawn.")
+        return InvitationRevoked(gettext("This invitation has been withdrawn."))
     if invitation.status == Status.SENT.value:
-        return InvitationExpired("This invitation has expired.")
-    return InvitationAlreadyUsed("This invitation has already been used.")
+        return InvitationExpired(gettext("This invitation has expired."))
+    return InvitationAlreadyUsed(gettext("This invitation has already been used."))
 
 
 def reread(store: Store[t.Any], invitation: JoinInvitationMixin) -> None:
@@ -57,7 +62,7 @@ def reread(store: Store[t.Any], invitation: JoinInvitationMixin) -> None:
         .execution_options(populate_existing=True)  # the loaded instance is refreshed
     ).first()
     if found is None:
-        raise InvitationNotPending("This invitation no longer exists.")
+        raise InvitationNotPending(gettext("This invitation no longer exists."))
 
 
 def check_pending(invitation: JoinInvitationMixin) -> None:
@@ -105,7 +110,10 @@ def _same_address(address: object, invitation: JoinInvitationMixin) -> bool:
 
 def _another_address(invitation: JoinInvitationMixin) -> InvitationForAnotherAddress:
     return InvitationForAnotherAddress(
-        f"This invitation was sent to {invitation.email}: sign up with that address."
+        gettext(
+            "This invitation was sent to %(email)s: sign up with that address.",
+            email=invitation.email,
+        )
     )
 
 
@@ -158,7 +166,7 @@ def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInv
         .where(
             model.id == invitation.id,
             model.status == Status.SENT.value,
-            model.expires_at > utcnow(),
+            not_expired(model.expires_at, utcnow()),
             model.to_member == sa.false(),
         )
         .values(status=Status.ACCEPTED.value, to_user_id=user_id, pending_email_key=None)
@@ -222,14 +230,62 @@ def _mark_joined(
     return invitations
 
 
-def invitation_required(store: Store[t.Any], view: F) -> F:
-    """``view`` guarded: with ``KALEO_INVITE_ONLY`` on, only visitors who followed a
-    valid invitation link get through; others see a 403 page."""
+def invitation_required(
+    store: Store[t.Any], view: F, current_user: t.Callable[[], t.Any] | None = None
+) -> F:
+    """``view`` guarded: a signed-in member is sent to ``KALEO_SIGNED_IN_REDIRECT``
+    (when ``current_user`` is given and the setting is not None); with
+    ``KALEO_INVITE_ONLY`` on, only visitors who followed a valid invitation link get
+    through; others see a 403 page."""
 
     @functools.wraps(view)
     def guarded(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        target = page_url("KALEO_SIGNED_IN_REDIRECT")
+        if target is not None and current_user is not None and current_user() is not None:
+            flash("You are already signed in.", "info")
+            return redirect(target, code=303)
         if current_app.config["KALEO_INVITE_ONLY"] and pending_invitation(store) is None:
             return render_template("kaleo/invite_only.html"), 403
         return view(*args, **kwargs)
 
     return t.cast(F, guarded)
+
+
+INVITATION_REQUIRED = "Signing up is by invitation only: follow the link in your invitation email."
+
+
+def signup(store: Store[U], email: object, create_user: t.Callable[[str], U]) -> U:
+    """Create the account a signup form asked for and accept the session's invitation
+    with it, in one commit.
+
+    ``create_user(address)`` builds the user (not yet added to the session) for the
+    checked address. Raises :class:`~flask_kaleo.InvitationNotPending` (the
+    invitation was used, expired or revoked since the link was followed; another
+    address than the invited one with ``KALEO_REQUIRE_INVITED_EMAIL``; no invitation
+    with ``KALEO_INVITE_ONLY``) with nothing created; any error of the app's own
+    (a duplicate address) rolls back too and is raised as it is.
+    """
+    invitation = _remembered(store)
+    if invitation is not None:
+        check_pending(invitation)
+    elif current_app.config["KALEO_INVITE_ONLY"]:
+        raise InvitationNotPending(INVITATION_REQUIRED)
+    address = signup_email(store, email)
+    session = store.session
+    try:
+        user = create_user(address)
+        session.add(user)
+        session.flush()  # the user's primary key, for the invitation
+        if invitation is not None:
+            accept(store, invitation, user)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return user
+
+
+def _remembered(store: Store[t.Any]) -> JoinInvitationMixin | None:
+    """The invitation the session remembers, pending or not (None without one)."""
+    digest = flask_session.get(SESSION_KEY) if has_request_context() else None
+    return store.invitation_by_digest(digest) if isinstance(digest, str) else None

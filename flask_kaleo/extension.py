@@ -16,15 +16,19 @@ from flask import Flask
 
 from . import accepting
 from . import grants
+from . import i18n
 from . import inviting
 from . import lifecycle
+from . import reminders
 from .cli import kaleo_cli
 from .delivery import Delivery
 from .delivery import Enqueue
 from .delivery import SweepReport
 from .exceptions import ConfigurationError
+from .expiry import ExpiresIn
 from .forms import csrf_token
 from .forms import new_invite_form
+from .forms import row_outcome
 from .lifecycle import InvitationReport
 from .limits import AddressLockMixin
 from .limits import InvitationSendMixin
@@ -33,11 +37,14 @@ from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
 from .models import build_model
 from .models import shared_model
+from .pages import check_page_targets_once
 from .permissions import Permissions
 from .permissions import UserHook
+from .reminders import RemindReport
 from .settings import DEFAULT_SETTINGS
 from .settings import check_settings
 from .store import Store
+from .text import invitations_left
 from .transport import Transport
 
 U = t.TypeVar("U")
@@ -145,6 +152,15 @@ class Kaleo(t.Generic[U]):
         app.jinja_env.globals.update(
             kaleo_extension=self, kaleo_invite_form=new_invite_form, kaleo_csrf_token=csrf_token
         )
+        app.jinja_env.filters["invitations_left"] = invitations_left
+        if app.config["KALEO_MAIL_DEBUG"]:
+            app.logger.warning(
+                "KALEO_MAIL_DEBUG is on: invitation emails are written to this log, never"
+                " sent. Turn it off in production."
+            )
+        check_page_targets_once(app)
+        i18n.setup_templates(app)
+        app.jinja_env.globals.update(kaleo_row_outcome=row_outcome)
         if importlib.util.find_spec("flask_login") is not None:
             from flask_login import user_logged_out
 
@@ -178,6 +194,13 @@ class Kaleo(t.Generic[U]):
         help). By default Flask-Mail's SMTP settings, with that timeout."""
         self.delivery.transport = transport
         return transport
+
+    def inviter_name(self, hook: t.Callable[[U], str | None]) -> t.Callable[[U], str | None]:
+        """Decorator that sets how an inviter appears to the people they invite (the
+        email's subject and text, the signup page): ``hook(user)`` returns a display
+        name, or None for the address. Kept on the invitation as its ``inviter_label``."""
+        self.store.inviter_name = hook
+        return hook
 
     def delivery_queue(self, enqueue: Enqueue) -> Enqueue:
         """Decorator that sets how ``KALEO_DELIVERY = "queue"`` queues a delivery:
@@ -234,12 +257,19 @@ class Kaleo(t.Generic[U]):
         message: str | None = None,
         *,
         force: bool = False,
+        send: bool = True,
+        expires_in: ExpiresIn = None,
+        locale: str | None = None,
         **fields: t.Any,
     ) -> JoinInvitationMixin:
         """Send an invitation from ``from_user`` to ``email``: spent and stored in one
         commit, then delivered as ``KALEO_DELIVERY`` says (:doc:`delivery`). ``fields``
         fill an app model's extra columns; ``force`` sends even when none is left, but
-        never beyond the daily limits. Raises an
+        never beyond the daily limits. ``send=False`` mails nothing and returns the
+        invitation with its ``accept_url``, once; ``expires_in`` (a ``timedelta``, or
+        :data:`~flask_kaleo.NEVER`) replaces ``KALEO_DEFAULT_EXPIRATION`` within the
+        bounds (:doc:`expiry`). ``locale`` (``"fr"``, ``"pt_BR"``) is the language of
+        the email; by default the request's, with Flask-Babel (:doc:`i18n`). Raises an
         :class:`~flask_kaleo.exceptions.InvitationRefused` subclass. On MariaDB/MySQL
         whatever the session held before is committed first (see :doc:`security`)."""
         return inviting.invite(
@@ -250,7 +280,9 @@ class Kaleo(t.Generic[U]):
             email,
             message,
             force=force,
-            fields=fields,
+            fields={**fields, "locale": i18n.clean_locale(locale) or i18n.request_locale()},
+            send=send,
+            expires_in=expires_in,
         )
 
     def pending_invitation(self) -> JoinInvitationMixin | None:
@@ -281,15 +313,41 @@ class Kaleo(t.Generic[U]):
         return accepting.process_independent_joins(self.store, user, email)
 
     def invitation_required(self, view: F) -> F:
-        """Guard an app's signup view: with ``KALEO_INVITE_ONLY`` on, only visitors who
+        """Guard an app's signup view: a signed-in member goes on to
+        ``KALEO_SIGNED_IN_REDIRECT``; with ``KALEO_INVITE_ONLY`` on, only visitors who
         followed a valid invitation link get through; others see a 403 page."""
-        return accepting.invitation_required(self.store, view)
+        return accepting.invitation_required(self.store, view, self.current_user)
+
+    def signup(self, email: str, create_user: t.Callable[[str], U]) -> U:
+        """Create the account a signup form asked for and accept the session's
+        invitation with it, in one commit: ``create_user(address)`` builds the user
+        for the checked address. Raises :class:`~flask_kaleo.InvitationNotPending`
+        (answer it with 410) with nothing created (:doc:`accepting`)."""
+        return accepting.signup(self.store, email, create_user)
 
     # -- after sending ----------------------------------------------------------
 
     def resend(self, invitation: JoinInvitationMixin) -> JoinInvitationMixin:
         """Email a pending invitation again under a new link; spends nothing."""
         return lifecycle.resend(self.store, self.permissions, self.delivery, invitation)
+
+    def extend(
+        self,
+        invitation: JoinInvitationMixin,
+        *,
+        by: dt.timedelta | None = None,
+        to: dt.datetime | t.Literal["never"] | None = None,
+    ) -> JoinInvitationMixin:
+        """Move an unanswered invitation's expiry ``by`` a time (from its expiry, or
+        from now if it has passed) or ``to`` a moment, keeping its link; an expired one
+        comes back to life. Bounded by ``KALEO_MAX_EXPIRATION`` from now unless its
+        inviter has the manage permission (:doc:`expiry`)."""
+        return lifecycle.extend(self.store, self.permissions, invitation, by=by, to=to)
+
+    def remind(self, after: dt.timedelta) -> RemindReport:
+        """Mail one reminder, under a new link, to each pending invitation sent more
+        than ``after`` ago and never reminded (``flask kaleo remind``; :doc:`expiry`)."""
+        return reminders.remind(self.store, self.delivery, after)
 
     def revoke(self, invitation: JoinInvitationMixin) -> JoinInvitationMixin:
         """Withdraw an unaccepted invitation and give it back to the inviter."""

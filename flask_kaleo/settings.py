@@ -1,6 +1,7 @@
 """flask-kaleo's settings: their defaults and the start-up check of their values.
 
-A leaf module: it imports nothing from flask-kaleo but its exceptions, so every other
+A leaf module: it imports nothing from flask-kaleo but its exceptions (and the
+translation marker of :mod:`.i18n`, a leaf too), so every other
 module may read the constants it defines.
 """
 
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from .exceptions import ConfigurationError
+from .i18n import N_
 
 UNLIMITED = -1
 """The allocation that means "no limit"."""
@@ -30,7 +32,8 @@ DEFAULT_SETTINGS: dict[str, t.Any] = {
     "KALEO_DEFAULT_INVITE_ALLOCATION": 0,
     "KALEO_SIGNUP_URL": "/",
     "KALEO_INVITE_ONLY": False,
-    "KALEO_EMAIL_SUBJECT": "{inviter} has invited you to join {site}",
+    # TRANSLATORS: keep {inviter} and {site} as they are.
+    "KALEO_EMAIL_SUBJECT": N_("{inviter} has invited you to join {site}"),
     "KALEO_EMAIL_SENDER": None,
     "KALEO_EMAIL_TEXT_TEMPLATE": "kaleo/email/invitation.txt",
     "KALEO_EMAIL_HTML_TEMPLATE": "kaleo/email/invitation.html",
@@ -55,6 +58,12 @@ DEFAULT_SETTINGS: dict[str, t.Any] = {
     "KALEO_NOTIFY_MEMBERS": False,
     "KALEO_DAILY_SEND_LIMIT": 50,
     "KALEO_ADDRESS_DAILY_LIMIT": 3,
+    "KALEO_MAIL_DEBUG": False,
+    "KALEO_SIGNED_IN_REDIRECT": "/",
+    "KALEO_LOGIN_URL": None,
+    "KALEO_MIN_EXPIRATION": 0.25,
+    "KALEO_MAX_EXPIRATION": 720,
+    "KALEO_ALLOW_LINKS": False,
 }
 
 DELIVERY_MODES = ("inline", "rq", "queue")
@@ -90,6 +99,7 @@ def check_settings(
             f"KALEO_DEFAULT_EXPIRATION must be a positive number of hours (default 168),"
             f" not {expiration!r}"
         )
+    _check_expiry_bounds(config)
     allocation = config["KALEO_DEFAULT_INVITE_ALLOCATION"]
     if not is_whole_number(allocation) or allocation < UNLIMITED:
         raise ConfigurationError(
@@ -108,6 +118,8 @@ def check_settings(
         "KALEO_REQUIRE_INVITED_EMAIL",
         "KALEO_PRIVATE_REFUSALS",
         "KALEO_NOTIFY_MEMBERS",
+        "KALEO_MAIL_DEBUG",
+        "KALEO_ALLOW_LINKS",
     ):
         if not isinstance(config[flag], bool):
             raise ConfigurationError(f"{flag} must be True or False")
@@ -138,6 +150,7 @@ def check_settings(
             "KALEO_RESEND_INTERVAL must be a number of seconds >= 0 between two sendings"
             f" of one invitation (default 300), not {interval!r}"
         )
+    _check_page_targets(config)
     _check_subject(config["KALEO_EMAIL_SUBJECT"])
     _check_site_url(config, trusts_request_host)
     _check_delivery(config)
@@ -153,6 +166,42 @@ def check_settings(
         raise ConfigurationError(
             f"KALEO_USER_EMAIL_ATTRIBUTE is {attribute!r}, but {user_model.__name__} has no"
             " such column: set it to the name of the user model's email column"
+        )
+
+
+PAGE_TARGETS = ("KALEO_SIGNUP_URL", "KALEO_SIGNED_IN_REDIRECT", "KALEO_LOGIN_URL")
+"""Settings naming a page by endpoint or path; their endpoints are checked once the
+app serves (:func:`flask_kaleo.pages.check_page_targets`)."""
+
+
+def _check_page_targets(config: t.Mapping[str, t.Any]) -> None:
+    for name in ("KALEO_SIGNED_IN_REDIRECT", "KALEO_LOGIN_URL"):
+        value = config[name]
+        if value is not None and (not isinstance(value, str) or not value):
+            raise ConfigurationError(
+                f"{name} must be an endpoint name, a path, or None"
+                f" (default {DEFAULT_SETTINGS[name]!r}), not {value!r}"
+            )
+
+
+def _check_expiry_bounds(config: t.Mapping[str, t.Any]) -> None:
+    """``KALEO_MIN_EXPIRATION <= KALEO_DEFAULT_EXPIRATION <= KALEO_MAX_EXPIRATION``."""
+    for name in ("KALEO_MIN_EXPIRATION", "KALEO_MAX_EXPIRATION"):
+        value = config[name]
+        if not _is_finite_number(value) or value <= 0:
+            raise ConfigurationError(
+                f"{name} must be a positive number of hours"
+                f" (default {DEFAULT_SETTINGS[name]}), not {value!r}"
+            )
+    low, default, high = (
+        config["KALEO_MIN_EXPIRATION"],
+        config["KALEO_DEFAULT_EXPIRATION"],
+        config["KALEO_MAX_EXPIRATION"],
+    )
+    if not low <= default <= high:
+        raise ConfigurationError(
+            "KALEO_MIN_EXPIRATION <= KALEO_DEFAULT_EXPIRATION <= KALEO_MAX_EXPIRATION must"
+            f" hold (hours), not {low!r} <= {default!r} <= {high!r}"
         )
 
 

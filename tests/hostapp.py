@@ -56,7 +56,10 @@ PAGE = """<!doctype html>
 """
 
 
-def create_app(database_url: str, **config: t.Any) -> Flask:
+def create_app(
+    database_url: str, *, before_kaleo: t.Callable[[Flask], t.Any] | None = None, **config: t.Any
+) -> Flask:
+    """The host app; ``before_kaleo`` sets up another extension first (Flask-Babel)."""
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY="test secret",
@@ -69,6 +72,8 @@ def create_app(database_url: str, **config: t.Any) -> Flask:
     mail.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
+    if before_kaleo is not None:
+        before_kaleo(app)
     kaleo.init_app(app)
     app.register_blueprint(blueprint, url_prefix="/invites")
 
@@ -89,23 +94,12 @@ def create_app(database_url: str, **config: t.Any) -> Flask:
 
     @app.route("/join", methods=["POST"])
     def join() -> tuple[str, int]:
-        """A signup as docs/accepting.md writes one: the user and the accept commit
-        together; a refused invitation creates no account."""
-        invitation = kaleo.pending_invitation()
+        """A signup as docs/accepting.md writes one: kaleo.signup creates the user and
+        accepts the invitation in one commit; a refused invitation creates no account."""
         try:
-            email = kaleo.signup_email(request.form.get("email", ""))
+            user = kaleo.signup(request.form.get("email", ""), lambda email: User(email=email))
         except InvitationNotPending as error:
-            return str(error), 409
-        user = User(email=email)
-        db.session.add(user)
-        db.session.flush()
-        if invitation is not None:
-            try:
-                kaleo.accept(invitation, user)
-            except InvitationNotPending as error:
-                db.session.rollback()
-                return str(error), 409
-        db.session.commit()
-        return f"welcome {email}", 201
+            return str(error), 410
+        return f"welcome {user.email}", 201
 
     return app

@@ -103,7 +103,7 @@ def upgrade():
         sa.Column(
             "expires_at",
             sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"),
-            nullable=False,
+            nullable=True,
         ),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("token_digest", sa.String(length=64), nullable=False),
@@ -122,6 +122,13 @@ def upgrade():
         sa.Column("delivery_attempts", sa.Integer(), nullable=False),
         sa.Column("forced", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("to_member", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("link_only", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column(
+            "reminded_at",
+            sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"),
+            nullable=True,
+        ),
+        sa.Column("locale", sa.String(length=35), nullable=True),
         sa.Column("from_user_id", sa.Integer(), nullable=True),
         sa.Column("to_user_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
