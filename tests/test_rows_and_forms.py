@@ -56,7 +56,13 @@ def test_each_row_has_fixed_cells_and_buttons_naming_the_address(
     for address in ("carol@example.com", LONG):
         item = row(tree, address)
         cells = [child.attrs.get("class") for child in item.children]
-        assert cells == ["kaleo-email", "kaleo-status", "kaleo-row-actions", "kaleo-outcome"]
+        assert cells == [
+            "kaleo-email",
+            "kaleo-status",
+            "kaleo-details",  # when it expires, and the Extend form
+            "kaleo-row-actions",
+            "kaleo-outcome",
+        ]
         assert item.attrs["id"] == f"kaleo-invitation-{item.attrs['data-invitation-id']}"
         actions = item.one("span", cls="kaleo-row-actions")
         names = [button.attrs.get("aria-label") for button in actions.find("button")]
@@ -66,7 +72,10 @@ def test_each_row_has_fixed_cells_and_buttons_naming_the_address(
             f"Yes, revoke the invitation to {address}",
             f"Keep the invitation to {address}",
         ]
-        for button in actions.find("button"):
+        details = item.one("span", cls="kaleo-details")
+        names += [button.attrs.get("aria-label") for button in details.find("button")]
+        assert names[-1] == f"Extend the invitation to {address}"
+        for button in [*actions.find("button"), *details.find("button")]:
             assert {"kaleo-button", "kaleo-small"} <= button.classes
         confirm = item.one("span", cls="kaleo-confirm")
         assert "hidden" in confirm.attrs  # shown by kaleo.js; without it, a page asks
