@@ -176,6 +176,8 @@ class Counters:
         number of users whose allocation grew.
         """
         stat = self.stat
+        inserting = default_allocation != UNLIMITED and (everyone or default_allocation == 0)
+        first = inserting and self._lock_if_first(session, user_id)
         conditions = [stat.c.invites_allocated != UNLIMITED]
         if not everyone:
             conditions.append(stat.c.invites_allocated <= stat.c.invites_sent)
@@ -184,8 +186,10 @@ class Counters:
             session, conditions, user_id, invites_allocated=stat.c.invites_allocated + amount
         )
         inserted = 0
-        if default_allocation != UNLIMITED and (everyone or default_allocation == 0):
-            inserted = self._insert_missing_rows(session, default_allocation + amount, user_id)
+        if inserting:
+            inserted = self._insert_missing_rows(
+                session, default_allocation + amount, user_id, first=first
+            )
         return updated + inserted
 
     def top_off(
@@ -193,6 +197,8 @@ class Counters:
     ) -> int:
         """Give every finite allocation at least ``amount`` left; returns the users raised."""
         stat = self.stat
+        inserting = default_allocation != UNLIMITED and default_allocation < amount
+        first = inserting and self._lock_if_first(session, user_id)
         conditions = [
             stat.c.invites_allocated != UNLIMITED,
             stat.c.invites_allocated - stat.c.invites_sent < amount,
@@ -201,20 +207,21 @@ class Counters:
             session, conditions, user_id, invites_allocated=stat.c.invites_sent + amount
         )
         inserted = 0
-        if default_allocation != UNLIMITED and default_allocation < amount:
-            inserted = self._insert_missing_rows(session, amount, user_id)
+        if inserting:
+            inserted = self._insert_missing_rows(session, amount, user_id, first=first)
         return updated + inserted
 
     def make_unlimited(self, session: Session, *, user_id: t.Any = None) -> int:
         """Give every user (or one) unlimited invitations; returns the users changed."""
         stat = self.stat
+        first = self._lock_if_first(session, user_id)
         updated = self._update_rows(
             session,
             [stat.c.invites_allocated != UNLIMITED],
             user_id,
             invites_allocated=UNLIMITED,
         )
-        return updated + self._insert_missing_rows(session, UNLIMITED, user_id)
+        return updated + self._insert_missing_rows(session, UNLIMITED, user_id, first=first)
 
     def _update_rows(
         self,
@@ -230,8 +237,35 @@ class Counters:
         )
         return rowcount(result)
 
-    def _insert_missing_rows(self, session: Session, allocated: int, user_id: t.Any) -> int:
-        """One INSERT ... SELECT of a stat row for every user who has none."""
+    def _lock_if_first(self, session: Session, user_id: t.Any) -> bool:
+        """Whether a bulk operation on PostgreSQL is the first: nobody has a stat row.
+        If so, the table is locked against other writers until the commit, so that it
+        stays so, and the INSERT of every user's row needs no conflict handling (no
+        ``ON CONFLICT``: one index lookup per row instead of two, and less WAL).
+
+        Readers are not blocked; a member's invitation waits for the commit, as it
+        would for the row being inserted for them. Called before the operation's other
+        statements, so the lock is never an upgrade that could deadlock with a member
+        holding a row lock. Only under READ COMMITTED: the check after the lock must
+        see what was committed while it waited.
+        """
+        if user_id is not None or session.get_bind().dialect.name != "postgresql":
+            return False
+        anyone = sa.select(self.stat.c.user_id).limit(1)
+        if session.execute(anyone).first() is not None:
+            return False
+        connection = session.connection()
+        if connection.get_isolation_level() != "READ COMMITTED":
+            return False
+        table = connection.dialect.identifier_preparer.format_table(self.stat)
+        session.execute(sa.text(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
+        return session.execute(anyone).first() is None
+
+    def _insert_missing_rows(
+        self, session: Session, allocated: int, user_id: t.Any, *, first: bool = False
+    ) -> int:
+        """One INSERT ... SELECT of a stat row for every user who has none (every user
+        when ``first``: see :meth:`_lock_if_first`)."""
         stat = self.stat
         users = sa.select(
             self.user_id,
@@ -239,6 +273,10 @@ class Counters:
             sa.literal(0, sa.Integer),
             sa.literal(0, sa.Integer),
         ).select_from(self.user_id.table)
+        columns = ["user_id", "invites_allocated", "invites_sent", "invites_accepted"]
+        if first:
+            statement = sa.insert(stat).from_select(columns, users)
+            return rowcount(session.execute(statement.execution_options(**_COUNTED)))
         if session.get_bind().dialect.name in ("postgresql", "sqlite"):
             # ON CONFLICT DO NOTHING skips the users who have a row, and counts only the
             # rows inserted. No NOT EXISTS: with an empty (freshly analysed) stat table
@@ -251,9 +289,7 @@ class Counters:
             users = users.where(~sa.exists().where(stat.c.user_id == self.user_id))
         if user_id is not None:
             users = users.where(self.user_id == user_id)
-        statement = self._insert_if_absent(session).from_select(
-            ["user_id", "invites_allocated", "invites_sent", "invites_accepted"], users
-        )
+        statement = self._insert_if_absent(session).from_select(columns, users)
         return rowcount(session.execute(statement.execution_options(**_COUNTED)))
 
     def _insert_if_absent(self, session: Session) -> t.Any:

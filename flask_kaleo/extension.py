@@ -32,10 +32,10 @@ from .forms import row_outcome
 from .lifecycle import InvitationReport
 from .limits import AddressLockMixin
 from .limits import InvitationSendMixin
+from .migrations import register_with_flask_migrate
 from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
 from .models import build_model
-from .models import leave_room_for_hot_updates
 from .models import shared_model
 from .pages import check_page_targets_once
 from .permissions import Permissions
@@ -115,7 +115,6 @@ class Kaleo(t.Generic[U]):
         ):
             if not issubclass(model, mixin):
                 raise ConfigurationError(f"{model.__name__} must subclass {mixin.__name__}")
-        leave_room_for_hot_updates(t.cast(t.Any, stat_model).__table__)
         invitation_table = t.cast(t.Any, invitation_model).__table__.name
         send_model = shared_model(
             InvitationSendMixin,
@@ -142,7 +141,8 @@ class Kaleo(t.Generic[U]):
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        """Check the settings, then register the CLI and the template helpers."""
+        """Check the settings, then register the CLI, the template helpers and (for
+        Flask-Migrate) :func:`~flask_kaleo.migrations.render_item`."""
         if "kaleo" in app.extensions:
             raise RuntimeError("flask-kaleo is already set up on this app")
         for key, value in DEFAULT_SETTINGS.items():
@@ -168,6 +168,7 @@ class Kaleo(t.Generic[U]):
         cli_name = app.config["KALEO_CLI_NAME"]
         if cli_name:
             app.cli.add_command(kaleo_cli, name=cli_name)
+        register_with_flask_migrate(app)
 
     # -- the app's hooks ----------------------------------------------------
 

@@ -303,25 +303,6 @@ class InvitationStatMixin:
         )
 
 
-STAT_FILLFACTOR = 60
-
-
-def leave_room_for_hot_updates(table: sa.Table) -> None:
-    """Create the stat table with free room in each page on PostgreSQL.
-
-    Counters are updated in place, often all at once (topoff-invites): the room lets
-    PostgreSQL keep the new row version on the same page without touching the index
-    (a HOT update), about twice as fast. (A DDL event rather than ``postgresql_with``,
-    which needs SQLAlchemy 2.1.)
-    """
-    if table.info.get("kaleo_fillfactor"):  # one model may serve several Kaleo objects
-        return
-    table.info["kaleo_fillfactor"] = STAT_FILLFACTOR
-    statement = f"ALTER TABLE %(fullname)s SET (fillfactor = {STAT_FILLFACTOR})"
-    ddl = sa.DDL(statement)  # type: ignore[no-untyped-call]
-    sa.event.listen(table, "after_create", ddl.execute_if(dialect="postgresql"))
-
-
 def invitations_remaining(allocated: int, sent: int) -> int:
     """What an allocation leaves to send: -1 when unlimited, never below 0."""
     return UNLIMITED if allocated == UNLIMITED else max(allocated - sent, 0)

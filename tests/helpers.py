@@ -733,12 +733,14 @@ def _decodings(blob: bytes, depth: int = 0) -> list[bytes]:
     return found
 
 
-def run_command(command: list[str], env: dict[str, str], log: Path, timeout: float = 120) -> str:
-    """Run a worker command to its end (killed after ``timeout`` seconds) from the
-    project's root, and return its output; it must succeed."""
+def run_command(
+    command: list[str], env: dict[str, str], log: Path, timeout: float = 120, cwd: Path = ROOT
+) -> str:
+    """Run a command to its end (killed after ``timeout`` seconds) from ``cwd``, the
+    project's root unless given, and return its output; it must succeed."""
     with log.open("w") as output:
         result = subprocess.run(
-            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, timeout=timeout
+            command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, timeout=timeout
         )
     text = log.read_text()
     assert result.returncode == 0, f"{command} exited with {result.returncode}:\n{text}"

@@ -9,6 +9,7 @@ real HTTP client with its own cookies and CSRF token.
 from __future__ import annotations
 
 import threading
+import time
 import typing as t
 
 import pytest
@@ -23,9 +24,11 @@ from flask_kaleo.exceptions import ResendTooSoon
 from tests.helpers import WAIT
 from tests.helpers import Browser
 from tests.helpers import Reply
+from tests.helpers import Statements
 from tests.helpers import assert_error
 from tests.helpers import make_user
 from tests.helpers import signed_in_session
+from tests.helpers import stat_row
 from tests.hostapp import User
 from tests.hostapp import db
 from tests.hostapp import kaleo
@@ -350,3 +353,86 @@ def test_topoff_invites_while_inviting(app: Flask, outbox: list[t.Any]) -> None:
         assert 0 <= stat.invites_allocated - stat.invites_sent <= 3
         assert count >= 3
     assert len(outbox) == sum(sent)
+
+
+# -- the first bulk insert on PostgreSQL: the stat table locked while it is empty ------
+
+
+def stat_table_lock_waiters() -> int:
+    """Sessions waiting for a lock on the stat table."""
+    with db.engine.connect() as connection:
+        return int(
+            connection.scalar(
+                sa.text(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted"
+                    " AND relation = 'kaleo_invitation_stat'::regclass"
+                )
+            )
+        )
+
+
+@pytest.mark.backends("postgresql")
+@pytest.mark.parametrize(
+    ("operation", "allocated"),
+    [
+        (lambda: kaleo.add_invites(5), 5),
+        (lambda: kaleo.topoff_invites(5), 5),
+        (lambda: kaleo.infinite_invites(), -1),
+    ],
+    ids=["add", "topoff", "infinite"],
+)
+def test_the_first_bulk_insert_locks_the_empty_table_and_inserts_plainly(
+    app: Flask, operation: t.Callable[[], int], allocated: int
+) -> None:
+    """Nobody has a stat row: the table is locked against writers and every row is
+    inserted with no ON CONFLICT. Once rows exist, neither the lock nor the plain
+    INSERT is used."""
+    with app.app_context():
+        users = [make_user(f"user{number}@example.com") for number in range(3)]
+        with Statements(db.engine) as first:
+            assert operation() == 3
+        assert [s for s in first.statements if s.startswith("LOCK TABLE")] == [
+            "LOCK TABLE kaleo_invitation_stat IN SHARE ROW EXCLUSIVE MODE"
+        ]
+        [(insert, _)] = first.starting("INSERT")
+        assert "ON CONFLICT" not in insert
+        assert [stat_row(user.id) for user in users] == [(allocated, 0, 0)] * 3
+
+        make_user("late@example.com")
+        with Statements(db.engine) as second:
+            added = kaleo.add_invites(5, everyone=True)
+        assert added == (4 if allocated > 0 else 1)  # unlimited allocations stay so
+        assert not any(s.startswith("LOCK TABLE") for s in second.statements)
+        [(insert, _)] = second.starting("INSERT")
+        assert "ON CONFLICT" in insert
+
+
+@pytest.mark.backends("postgresql")
+def test_the_first_add_invites_sees_a_row_committed_while_it_waited(app: Flask) -> None:
+    """A member's stat row is being inserted, not yet committed, when add-invites finds
+    the table empty: it waits for the lock, sees the row once committed, and adds to it
+    rather than insert it a second time."""
+    with app.app_context():
+        member, newcomer = (make_user(f"{name}@example.com") for name in ("member", "newcomer"))
+        outcome: list[t.Any] = []
+
+        def add() -> None:
+            with app.app_context():
+                try:
+                    outcome.append(kaleo.add_invites(5))
+                except BaseException as error:  # noqa: B036 - reported below
+                    outcome.append(error)
+
+        with db.engine.connect() as writer:
+            row = {"user_id": member.id, "invites_allocated": 1, "invites_sent": 1}
+            writer.execute(sa.insert(kaleo.InvitationStat.__table__), row)
+            thread = threading.Thread(target=add, daemon=True)
+            thread.start()
+            deadline = time.monotonic() + WAIT
+            while stat_table_lock_waiters() == 0:  # until add-invites queues on the lock
+                assert thread.is_alive() and time.monotonic() < deadline, outcome
+            writer.commit()
+        thread.join(WAIT)
+        assert outcome == [2]
+        assert stat_row(member.id) == (6, 1, 0)
+        assert stat_row(newcomer.id) == (5, 0, 0)

@@ -59,7 +59,7 @@ def test_each_row_has_fixed_cells_and_buttons_naming_the_address(
         assert cells == [
             "kaleo-email",
             "kaleo-status",
-            "kaleo-details",
+            "kaleo-details",  # when it expires, and the Extend form
             "kaleo-row-actions",
             "kaleo-outcome",
         ]
@@ -68,12 +68,14 @@ def test_each_row_has_fixed_cells_and_buttons_naming_the_address(
         names = [button.attrs.get("aria-label") for button in actions.find("button")]
         assert names == [
             f"Resend the invitation to {address}",
-            f"Extend the invitation to {address}",
             f"Revoke the invitation to {address}",
             f"Yes, revoke the invitation to {address}",
             f"Keep the invitation to {address}",
         ]
-        for button in actions.find("button"):
+        details = item.one("span", cls="kaleo-details")
+        names += [button.attrs.get("aria-label") for button in details.find("button")]
+        assert names[-1] == f"Extend the invitation to {address}"
+        for button in [*actions.find("button"), *details.find("button")]:
             assert {"kaleo-button", "kaleo-small"} <= button.classes
         confirm = item.one("span", cls="kaleo-confirm")
         assert "hidden" in confirm.attrs  # shown by kaleo.js; without it, a page asks
