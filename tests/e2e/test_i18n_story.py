@@ -121,9 +121,8 @@ def test_the_story_in_french_and_arabic(
     kept, gone = f"{lang}-kept@example.com", f"{lang}-gone@example.com"
     live_server.make_member(member, "story-password", 5)
     page = open_page()
-    page.goto(live_server(f"/?lang={lang}"))
     log_in(page, live_server, member, "story-password")
-    page.goto(live_server("/invitations"))
+    page.goto(live_server(f"/invitations?lang={lang}"))  # kept in the session from here
     speaks(page, lang)
     expect(page.locator(".invites .invitations_remaining")).to_have_text("(5)")  # kaleo's contract
 
@@ -172,9 +171,8 @@ def test_kaleo_js_says_a_network_failure_in_the_pages_language(
     """kaleo.js holds no English: what it says when the server cannot be reached is the
     page's data-kaleo-failed, and the live region carries the code ``network``."""
     live_server.make_member("offline@example.com", "story-password", 5)
-    page.goto(live_server("/?lang=fr"))
     log_in(page, live_server, "offline@example.com", "story-password")
-    page.goto(live_server("/invitations"))
+    page.goto(live_server("/invitations?lang=fr"))
     page.route(live_server("/invites/invite"), lambda route: route.abort())
     page.locator(".invites form").get_by_label(WORDS["fr"].address).fill("x@example.com")
     page.get_by_role("button", name=WORDS["fr"].send, exact=True).click()
