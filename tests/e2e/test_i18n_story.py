@@ -181,3 +181,35 @@ def test_kaleo_js_says_a_network_failure_in_the_pages_language(
         "Un problème est survenu et rien n’a été envoyé. Veuillez réessayer."
     )
     expect(messages).to_have_attribute("data-kaleo-code", "network")
+
+
+ASKS = {
+    "fr": ("Retirer l’invitation à {} ?", "Retirer l’invitation", "La garder"),
+    "ar": ("هل تريد سحب الدعوة الموجهة إلى {}؟", "سحب الدعوة", "إبقاؤها"),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(WORDS))
+def test_without_javascript_the_revoke_page_asks_in_the_language(
+    open_page: PageFactory, live_server: LiveServer, lang: str
+) -> None:
+    """The confirmation page a Revoke without JavaScript goes through, translated and,
+    in Arabic, right to left; screenshots ``i18n-<lang>-confirm-<width>.png``."""
+    heading, revoke, keep = ASKS[lang]
+    member, address = f"{lang}-nojs@example.com", f"{lang}-asked@example.com"
+    live_server.make_member(member, "story-password", 5)
+    page = open_page(java_script_enabled=False)
+    log_in(page, live_server, member, "story-password")
+    page.goto(live_server(f"/invitations?lang={lang}"))
+    invite(page, WORDS[lang], address)
+    row(page, address).get_by_role(
+        "button", name=WORDS[lang].revoke.format(address), exact=True
+    ).click()
+    speaks(page, lang)
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading.format(address))
+    expect(page.get_by_role("link", name=keep)).to_be_visible()
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 600})
+        shoot(page, f"i18n-{lang}-confirm-{width}")
+    page.get_by_role("button", name=revoke, exact=True).click()
+    expect(row(page, address).locator(".kaleo-status")).to_have_text(WORDS[lang].revoked_state)
