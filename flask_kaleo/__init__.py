@@ -10,6 +10,7 @@ from .exceptions import CannotInviteSelf
 from .exceptions import ConfigurationError
 from .exceptions import DeliveryError
 from .exceptions import DeliveryFailed
+from .exceptions import ExpiryOutOfBounds
 from .exceptions import InvalidEmail
 from .exceptions import InvitationAlreadyUsed
 from .exceptions import InvitationExpired
@@ -19,10 +20,12 @@ from .exceptions import InvitationRefused
 from .exceptions import InvitationRevoked
 from .exceptions import InvitingNotAllowed
 from .exceptions import KaleoError
+from .exceptions import LinksNotAllowed
 from .exceptions import MessageTooLong
 from .exceptions import NotEnoughInvitations
 from .exceptions import ResendTooSoon
 from .exceptions import SendingLimitReached
+from .expiry import NEVER
 from .extension import Kaleo
 from .lifecycle import InvitationReport
 from .models import InvitationStatMixin
@@ -33,6 +36,7 @@ from .state import get_kaleo
 from .transport import OutgoingEmail
 
 __all__ = [
+    "NEVER",
     "UNLIMITED",
     "AlreadyInvited",
     "AlreadyMember",
@@ -40,6 +44,7 @@ __all__ = [
     "ConfigurationError",
     "DeliveryError",
     "DeliveryFailed",
+    "ExpiryOutOfBounds",
     "InvalidEmail",
     "InvitationAlreadyUsed",
     "InvitationExpired",
@@ -54,6 +59,7 @@ __all__ = [
     "JoinInvitationMixin",
     "Kaleo",
     "KaleoError",
+    "LinksNotAllowed",
     "MessageTooLong",
     "NotEnoughInvitations",
     "OutgoingEmail",

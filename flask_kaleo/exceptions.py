@@ -76,6 +76,18 @@ class ResendTooSoon(InvitationRefused):
     """The invitation was sent a moment ago; ``KALEO_RESEND_INTERVAL`` has not passed."""
 
 
+class ExpiryOutOfBounds(InvitationRefused):
+    """The lifetime asked for an invitation (or its extension) is outside
+    ``KALEO_MIN_EXPIRATION`` .. ``KALEO_MAX_EXPIRATION``, or "never", which only members
+    with the manage permission may choose. Nothing was spent or changed."""
+
+    field = "expires_in"
+
+
+class LinksNotAllowed(InvitationRefused):
+    """A link without an email was asked for, and ``KALEO_ALLOW_LINKS`` is off."""
+
+
 class InvitationNotPending(KaleoError):
     """The invitation can no longer be accepted."""
 

@@ -132,6 +132,9 @@ class JoinInvitationMixin:
     inviter_remaining: int | None = None
     """Invitations the inviter had left once this one was spent (-1: unlimited); only
     set on an invitation just created, so the answer needs no second query."""
+    accept_url: str | None = None
+    """The absolute accept link of an invitation just created with ``send=False``:
+    handed to the caller once, never stored (only its digest is)."""
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), nullable=False)
@@ -139,7 +142,9 @@ class JoinInvitationMixin:
     pending_email_key: Mapped[str | None] = mapped_column(ADDRESS_KEY, nullable=True)
     message: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
-    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """When it stops being acceptable; NULL: never (chosen by a member with the manage
+    permission)."""
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default=Status.SENT.value)
     token_digest: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
     resent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -207,7 +212,11 @@ class JoinInvitationMixin:
 
     @property
     def is_expired(self) -> bool:
-        return self.status == Status.SENT.value and self.expires_at <= utcnow()
+        return (
+            self.status == Status.SENT.value
+            and self.expires_at is not None
+            and self.expires_at <= utcnow()
+        )
 
     @property
     def is_pending(self) -> bool:
@@ -215,13 +224,21 @@ class JoinInvitationMixin:
 
     @property
     def display_status(self) -> str:
-        """``sent``, ``sending`` (its email is on its way), ``accepted``, ``joined``,
-        ``revoked``, ``undeliverable`` or ``expired``."""
+        """``sent``, ``sending`` (its email is on its way), ``link`` (created without
+        an email), ``accepted``, ``joined``, ``revoked``, ``undeliverable`` or
+        ``expired``."""
         if self.is_expired:
             return "expired"
+        if self.status == Status.SENT.value and self.link_only:
+            return "link"
         if self.status == Status.SENT.value and self.delivered_at is None:
             return "sending"
         return self.status
+
+    @property
+    def is_reminder(self) -> bool:
+        """Whether its latest sending is its reminder (a later resend is not)."""
+        return self.reminded_at is not None and self.reminded_at == self.resent_at
 
     def __repr__(self) -> str:
         return f"<JoinInvitation {self.id} to {self.email!r} {self.status}>"

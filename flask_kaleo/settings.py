@@ -55,6 +55,9 @@ DEFAULT_SETTINGS: dict[str, t.Any] = {
     "KALEO_NOTIFY_MEMBERS": False,
     "KALEO_DAILY_SEND_LIMIT": 50,
     "KALEO_ADDRESS_DAILY_LIMIT": 3,
+    "KALEO_MIN_EXPIRATION": 1,
+    "KALEO_MAX_EXPIRATION": 720,
+    "KALEO_ALLOW_LINKS": False,
 }
 
 DELIVERY_MODES = ("inline", "rq", "queue")
@@ -90,6 +93,7 @@ def check_settings(
             f"KALEO_DEFAULT_EXPIRATION must be a positive number of hours (default 168),"
             f" not {expiration!r}"
         )
+    _check_expiry_bounds(config)
     allocation = config["KALEO_DEFAULT_INVITE_ALLOCATION"]
     if not is_whole_number(allocation) or allocation < UNLIMITED:
         raise ConfigurationError(
@@ -108,6 +112,7 @@ def check_settings(
         "KALEO_REQUIRE_INVITED_EMAIL",
         "KALEO_PRIVATE_REFUSALS",
         "KALEO_NOTIFY_MEMBERS",
+        "KALEO_ALLOW_LINKS",
     ):
         if not isinstance(config[flag], bool):
             raise ConfigurationError(f"{flag} must be True or False")
@@ -153,6 +158,27 @@ def check_settings(
         raise ConfigurationError(
             f"KALEO_USER_EMAIL_ATTRIBUTE is {attribute!r}, but {user_model.__name__} has no"
             " such column: set it to the name of the user model's email column"
+        )
+
+
+def _check_expiry_bounds(config: t.Mapping[str, t.Any]) -> None:
+    """``KALEO_MIN_EXPIRATION <= KALEO_DEFAULT_EXPIRATION <= KALEO_MAX_EXPIRATION``."""
+    for name in ("KALEO_MIN_EXPIRATION", "KALEO_MAX_EXPIRATION"):
+        value = config[name]
+        if not _is_finite_number(value) or value <= 0:
+            raise ConfigurationError(
+                f"{name} must be a positive number of hours"
+                f" (default {DEFAULT_SETTINGS[name]}), not {value!r}"
+            )
+    low, default, high = (
+        config["KALEO_MIN_EXPIRATION"],
+        config["KALEO_DEFAULT_EXPIRATION"],
+        config["KALEO_MAX_EXPIRATION"],
+    )
+    if not low <= default <= high:
+        raise ConfigurationError(
+            "KALEO_MIN_EXPIRATION <= KALEO_DEFAULT_EXPIRATION <= KALEO_MAX_EXPIRATION must"
+            f" hold (hours), not {low!r} <= {default!r} <= {high!r}"
         )
 
 

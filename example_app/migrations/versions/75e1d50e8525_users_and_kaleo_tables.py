@@ -68,7 +68,7 @@ def upgrade():
         sa.Column("pending_email_key", ADDRESS_KEY, nullable=True),
         sa.Column("message", sa.Text(), nullable=True),
         sa.Column("sent_at", UTC_DATETIME, nullable=False),
-        sa.Column("expires_at", UTC_DATETIME, nullable=False),
+        sa.Column("expires_at", UTC_DATETIME, nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("token_digest", sa.String(length=64), nullable=False),
         sa.Column("resent_at", UTC_DATETIME, nullable=True),
@@ -78,6 +78,8 @@ def upgrade():
         sa.Column("inviter_label", sa.String(length=254), nullable=False),
         sa.Column("forced", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("to_member", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("link_only", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("reminded_at", UTC_DATETIME, nullable=True),
         sa.Column("from_user_id", sa.Integer(), nullable=True),
         sa.Column("to_user_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
