@@ -170,6 +170,15 @@ class JoinInvitationMixin:
     """Sent, with ``KALEO_PRIVATE_REFUSALS``, to an address that already belonged to a
     member: answered and listed like any invitation, but no invitation email is sent
     and it can never be accepted (it stays pending until it expires)."""
+    link_only: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    )
+    """Created with ``send=False``: its link was handed to the inviter and no email was
+    sent (``delivered_at`` is set at creation, so no sweep picks it up). Mailing it
+    (resend) clears the mark."""
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """When ``flask kaleo remind`` sent its one reminder (NULL: never); set by the same
+    conditional UPDATE that claims it, so it is reminded at most once."""
 
     @declared_attr.directive
     def __tablename__(cls) -> str:

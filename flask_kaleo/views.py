@@ -91,7 +91,9 @@ def _answer(invitation: JoinInvitationMixin, message: str, *, actions: bool) -> 
                 "email": invitation.email,
                 "status": invitation.display_status,
                 "sent_at": invitation.sent_at.isoformat(),
-                "expires_at": invitation.expires_at.isoformat(),
+                "expires_at": None
+                if invitation.expires_at is None
+                else invitation.expires_at.isoformat(),
             },
             "html": str(item(invitation, actions=actions)),
         },
