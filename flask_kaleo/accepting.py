@@ -12,6 +12,7 @@ from flask import has_request_context
 from flask import render_template
 from flask import session as flask_session
 
+from . import links
 from . import signals
 from .addresses import address_key
 from .exceptions import InvitationAlreadyUsed
@@ -20,6 +21,7 @@ from .exceptions import InvitationForAnotherAddress
 from .exceptions import InvitationNotPending
 from .exceptions import InvitationRevoked
 from .exceptions import KaleoError
+from .links import InvitationLinkMixin
 from .models import JoinInvitationMixin
 from .models import Status
 from .models import rowcount
@@ -30,7 +32,13 @@ U = t.TypeVar("U")
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 SESSION_KEY = "kaleo_invitation"
-"""Where the accept link remembers the invitation's token digest in the session."""
+"""Where the accept link remembers the invitation's token digest in the session (a
+shareable link's, after :data:`LINK_PREFIX`: one pending thing per session)."""
+
+LINK_PREFIX = "link:"
+
+Pending = JoinInvitationMixin | InvitationLinkMixin
+"""What :func:`pending_invitation` returns and :func:`accept` takes."""
 
 
 def why_not_pending(invitation: JoinInvitationMixin) -> InvitationNotPending:
@@ -71,6 +79,17 @@ def remember(invitation: JoinInvitationMixin) -> None:
     flask_session[SESSION_KEY] = invitation.token_digest
 
 
+def remember_link(link: InvitationLinkMixin) -> None:
+    """Remember a shareable link in the visitor's session (its join page does this)."""
+    flask_session[SESSION_KEY] = LINK_PREFIX + link.token_digest
+
+
+def _remembered(pending: Pending) -> str:
+    if isinstance(pending, InvitationLinkMixin):
+        return LINK_PREFIX + pending.token_digest
+    return pending.token_digest
+
+
 def forget(*args: t.Any, **kwargs: t.Any) -> None:
     """Forget the remembered invitation (connected to Flask-Login's ``user_logged_out``:
     the next person at a shared computer must not sign up with it)."""
@@ -78,14 +97,17 @@ def forget(*args: t.Any, **kwargs: t.Any) -> None:
         flask_session.pop(SESSION_KEY, None)
 
 
-def pending_invitation(store: Store[t.Any]) -> JoinInvitationMixin | None:
+def pending_invitation(store: Store[t.Any]) -> Pending | None:
     """The invitation the accept link remembered in this session, while it is still
-    pending; otherwise None."""
+    pending (or the shareable link, while someone may join through it); otherwise None."""
     if not has_request_context():
         return None
     digest = flask_session.get(SESSION_KEY)
     if not isinstance(digest, str):
         return None
+    if digest.startswith(LINK_PREFIX):
+        link = links.link_by_digest(store, digest.removeprefix(LINK_PREFIX))
+        return link if link is not None and link.is_usable else None
     invitation = store.invitation_by_digest(digest)
     if invitation is None or not invitation.is_pending:
         return None
@@ -123,6 +145,13 @@ def signup_email(store: Store[t.Any], value: object = None) -> str | None:
     message says which address to use.
     """
     invitation = pending_invitation(store)
+    if isinstance(invitation, InvitationLinkMixin):  # no address to prefill; maybe a domain
+        if value is None:
+            return None
+        address = value.strip() if isinstance(value, str) else ""
+        if invitation.domain is not None and not links.in_domain(address, invitation.domain):
+            raise links.another_domain(invitation)
+        return address
     if value is None:
         return None if invitation is None else invitation.email
     address = value.strip() if isinstance(value, str) else ""
@@ -135,8 +164,13 @@ def signup_email(store: Store[t.Any], value: object = None) -> str | None:
     return address
 
 
-def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInvitationMixin:
-    """Mark ``invitation`` accepted by ``user``, in the caller's transaction.
+@t.overload
+def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInvitationMixin: ...
+@t.overload
+def accept(store: Store[U], invitation: InvitationLinkMixin, user: U) -> InvitationLinkMixin: ...
+def accept(store: Store[U], invitation: Pending, user: U) -> Pending:
+    """Mark ``invitation`` accepted by ``user``, in the caller's transaction; given a
+    shareable link, take one of its uses (:func:`flask_kaleo.links.join`).
 
     Single-use: of two concurrent calls, one wins and the other raises an
     :class:`~flask_kaleo.exceptions.InvitationNotPending`. Accepting proves only that
@@ -147,6 +181,10 @@ def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInv
     ``KALEO_REQUIRE_INVITED_EMAIL``, a ``user`` with another address raises
     :class:`~flask_kaleo.InvitationForAnotherAddress` and nothing changes.
     """
+    if isinstance(invitation, InvitationLinkMixin):
+        link = links.join(store, invitation, user)
+        _forget_if(link)
+        return link
     model = store.Invitation
     session = store.session
     same_address = _same_address(store.user_email(user), invitation)
@@ -170,13 +208,18 @@ def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInv
     session.refresh(invitation)
     if invitation.from_user_id is not None:  # NULL once the inviter's account is gone
         store.counters.count_accepted(session, invitation.from_user_id, store.default_allocation())
-    if has_request_context() and flask_session.get(SESSION_KEY) == invitation.token_digest:
-        flask_session.pop(SESSION_KEY)
+    _forget_if(invitation)
     inviter = store.get_user(invitation.from_user_id)
     signals.send(signals.invite_accepted, invitation=invitation, inviter=inviter, invitee=user)
     if same_address:  # what the link alone does not prove, the account's address does
         _mark_joined(store, user, invitation.email_key, exclude_id=invitation.id)
     return invitation
+
+
+def _forget_if(pending: Pending) -> None:
+    """Forget the session's pending invitation if it is ``pending`` (now used)."""
+    if has_request_context() and flask_session.get(SESSION_KEY) == _remembered(pending):
+        flask_session.pop(SESSION_KEY)
 
 
 def process_independent_joins(store: Store[U], user: U, email: str) -> list[JoinInvitationMixin]:

@@ -111,3 +111,12 @@ class InvitationForAnotherAddress(InvitationNotPending):
     invitation it cannot accept refuses this one too."""
 
     field = "email"
+
+
+class InvalidLinkOption(InvitationRefused):
+    """A shareable link's number of uses or domain is not acceptable; ``field`` says
+    which (``uses`` or ``domain``). Nothing was spent."""
+
+    def __init__(self, message: str, field: str = "__all__") -> None:
+        super().__init__(message)
+        self.field = field
