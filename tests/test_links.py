@@ -349,7 +349,7 @@ def test_expires_in_is_bounded_like_invitations(app: Flask) -> None:
 # -- the endpoints ---------------------------------------------------------------------
 
 
-def post_link(client: FlaskClient, headers: dict[str, str] | None = None, **data: str) -> t.Any:
+def post_link(client: FlaskClient, *, headers: dict[str, str] | None = None, **data: str) -> t.Any:
     form = {"csrf_token": csrf_token(client), **data}
     return client.post("/invites/links", data=form, headers=headers or AJAX)
 
@@ -369,6 +369,7 @@ def test_the_endpoint_answers_the_url_once(app: Flask, client: FlaskClient) -> N
     with app.app_context():
         link = kaleo.sent_links(db.session.get(User, alice.id))[0]
         assert body["url"] not in repr(link.__dict__)  # only the digest is stored
+        assert link.expires_at is not None
         assert link.expires_at - link.created_at == dt.timedelta(days=3)
     joined = app.test_client()
     joined.get(path_of(body["url"]))
