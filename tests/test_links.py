@@ -349,8 +349,14 @@ def test_expires_in_is_bounded_like_invitations(app: Flask) -> None:
 # -- the endpoints ---------------------------------------------------------------------
 
 
-def post_link(client: FlaskClient, *, headers: dict[str, str] | None = None, **data: str) -> t.Any:
-    form = {"csrf_token": csrf_token(client), **data}
+def post_link(
+    client: FlaskClient,
+    data: dict[str, str] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    **fields: str,
+) -> t.Any:
+    form = {"csrf_token": csrf_token(client), **(data or {}), **fields}
     return client.post("/invites/links", data=form, headers=headers or AJAX)
 
 
@@ -398,7 +404,7 @@ def test_bad_input_gets_the_error_shape(
     app: Flask, client: FlaskClient, data: dict[str, str], field: str, text: str
 ) -> None:
     alice = signed_in(client, allocation=10)
-    assert_error(post_link(client, **data), 200, field=field, text=text)
+    assert_error(post_link(client, data), 200, field=field, text=text)
     with app.app_context():
         assert stat_row(alice.id) == (10, 0, 0)
 
