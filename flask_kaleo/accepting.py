@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask import has_request_context
 from flask import render_template
+from flask import request
 from flask import session as flask_session
 
 from . import links
@@ -36,6 +37,9 @@ SESSION_KEY = "kaleo_invitation"
 shareable link's, after :data:`LINK_PREFIX`: one pending thing per session)."""
 
 LINK_PREFIX = "link:"
+
+PENDING_KEY = "kaleo.pending"
+"""Where a request keeps the answer of :func:`pending_invitation`."""
 
 Pending = JoinInvitationMixin | InvitationLinkMixin
 """What :func:`pending_invitation` returns and :func:`accept` takes."""
@@ -105,6 +109,18 @@ def pending_invitation(store: Store[t.Any]) -> Pending | None:
     digest = flask_session.get(SESSION_KEY)
     if not isinstance(digest, str):
         return None
+    # One answer per request: the guard (invitation_required) and the signup view after
+    # it must agree, or a link used up in between would let the view sign up without
+    # it. Whether it can still be accepted is settled by accept's conditional UPDATE.
+    found = request.environ.get(PENDING_KEY)
+    if found is not None and found[0] == digest:
+        return t.cast(Pending | None, found[1])
+    pending = _pending(store, digest)
+    request.environ[PENDING_KEY] = (digest, pending)
+    return pending
+
+
+def _pending(store: Store[t.Any], digest: str) -> Pending | None:
     if digest.startswith(LINK_PREFIX):
         link = links.link_by_digest(store, digest.removeprefix(LINK_PREFIX))
         return link if link is not None and link.is_usable else None
