@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from flask_kaleo import JoinInvitationMixin
 from flask_kaleo.exceptions import InvitationNotPending
 
 from . import demo
@@ -89,7 +90,8 @@ def signup() -> str | Response:
     """Invite-only signup: create the user and accept the invitation in one commit."""
     invitation = kaleo.pending_invitation()
     form = SignupForm(email=kaleo.signup_email())  # the invited address, if any
-    if invitation is not None and current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]:
+    invited = isinstance(invitation, JoinInvitationMixin)  # a shareable link names nobody
+    if invited and current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]:
         form.email.render_kw = {**(form.email.render_kw or {}), "readonly": True}
     if form.validate_on_submit():
         try:  # refuses another address than the invited one

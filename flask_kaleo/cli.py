@@ -154,8 +154,8 @@ def purge_expired(days: float, dry_run: bool) -> None:
     count = get_kaleo().purge_expired(dt.timedelta(days=days), dry_run=dry_run)
     what = f"{_invitations(count)} that expired more than {days:g} days ago"
     click.echo(f"Would delete {what}." if dry_run else f"Deleted {what}.")
-    if not dry_run:
-        returned = get_kaleo().settle_expired_links()
+    returned = 0 if dry_run else get_kaleo().settle_expired_links()
+    if returned:
         click.echo(f"Gave back {_invitations(returned)} unused by expired links.")
 
 

@@ -304,7 +304,7 @@ def test_expiry_gives_the_remainder_back_once(app: Flask, client: FlaskClient) -
     assert result.exit_code == 0, result.output
     assert "Gave back 2 invitations unused by expired links." in result.output
     again = runner.invoke(args=["kaleo", "purge-expired"])
-    assert "Gave back 0 invitations" in again.output
+    assert again.exit_code == 0 and "Gave back" not in again.output  # each link once
     with app.test_request_context():
         assert reload_link(link_id).given_back == 2
         assert reload_link(other_id).given_back is None
