@@ -67,7 +67,7 @@ class InvitationLinkMixin:
     inviter_remaining: int | None = None
     """Invitations the creator had left once the link was paid for (-1: unlimited);
     only set on a link just created."""
-    joiners: list[t.Any] = []  # noqa: RUF012 - replaced per instance by Store.sent_links
+    joiners: t.Sequence[t.Any] = ()
     """Who joined through it (``LinkUse`` rows, oldest first); filled by
     :meth:`~flask_kaleo.Kaleo.sent_links`."""
 

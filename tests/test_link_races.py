@@ -133,7 +133,8 @@ def test_links_and_invitations_at_once_never_overspend(
         else:
             assert "left" in body["errors"], body
     spent = ok["invite"] + 3 * ok["link"]
-    assert 8 <= spent <= 10, ok  # the losers found too few left for what they asked
+    # 12 invitations for 10: one was refused only once none was left, so all 10 went.
+    assert spent == 10, ok
     with app.app_context():
         allocated, sent, _ = assert_counters_match_rows(alice.id)
         assert (allocated, sent) == (10, spent)
