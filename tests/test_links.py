@@ -409,6 +409,30 @@ def test_bad_input_gets_the_error_shape(
         assert stat_row(alice.id) == (10, 0, 0)
 
 
+@links_on
+def test_the_endpoint_takes_json(app: Flask, client: FlaskClient) -> None:
+    signed_in(client, allocation=10)
+    headers = {"X-CSRFToken": csrf_token(client), "Accept": "application/json"}
+    body = client.post("/invites/links", json={"uses": 3, "domain": "example.com"}, headers=headers)
+    assert body.json["status"] == "OK" and body.json["link"]["max_uses"] == 3
+    refused = client.post("/invites/links", json={"uses": 2.5}, headers=headers)
+    assert_error(refused, 400, text="must be a string")
+
+
+@links_on
+@pytest.mark.settings(KALEO_DAILY_SEND_LIMIT=1)
+def test_links_send_no_mail_so_the_daily_limit_does_not_count_them(
+    app: Flask, client: FlaskClient, outbox: list[t.Any]
+) -> None:
+    alice = signed_in(client, allocation=10)
+    assert post_link(client, uses="2").json["status"] == "OK"
+    assert post_link(client, uses="2").json["status"] == "OK"
+    assert outbox == []
+    with app.test_request_context():
+        kaleo.invite(db.session.get_one(User, alice.id), "friend@example.com")  # the 1 email
+        assert stat_row(alice.id) == (10, 5, 0)
+
+
 def test_links_are_off_by_default(app: Flask, client: FlaskClient) -> None:
     signed_in(client, allocation=10)
     assert_error(post_link(client, uses="2"), 200, text="not enabled")
