@@ -184,6 +184,7 @@ def test_the_page_never_takes_a_use_and_the_signup_does(app: Flask, client: Flas
     response = last.get(path)  # used up: says so, remembers nothing
     assert response.status_code == 410
     assert "used by as many people as it allows" in response.get_data(as_text=True)
+    assert "This link has been used up" in response.get_data(as_text=True)
     with app.app_context():
         link = reload_link(link_id)
         assert (link.uses, link.display_status) == (2, "used")
