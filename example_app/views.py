@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 
 from flask_kaleo import JoinInvitationMixin
 from flask_kaleo.exceptions import InvitationNotPending
+from flask_kaleo.text import plural
 
 from . import demo
 from . import outbox
@@ -85,48 +86,40 @@ def mail_outbox() -> str:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@kaleo.invitation_required
-def signup() -> str | Response:
-    """Invite-only signup: create the user and accept the invitation in one commit."""
+@kaleo.invitation_required  # members go on to "/"; visitors need an invitation
+def signup() -> str | Response | tuple[str, int]:
+    """Invite-only signup: kaleo.signup creates the user and accepts the invitation in
+    one commit."""
     invitation = kaleo.pending_invitation()
     form = SignupForm(email=kaleo.signup_email())  # the invited address, if any
     invited = isinstance(invitation, JoinInvitationMixin)  # a shareable link names nobody
     if invited and current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]:
         form.email.render_kw = {**(form.email.render_kw or {}), "readonly": True}
     if form.validate_on_submit():
-        try:  # refuses another address than the invited one
-            address = kaleo.signup_email(form.email.data)
-        except InvitationNotPending as error:
-            form.email.errors.append(str(error))
+        if kaleo.find_user(form.email.data) is not None:
+            form.email.errors.append(TAKEN)
             return render_template("signup.html", form=form, invitation=invitation)
-        if kaleo.find_user(address) is not None:
-            form.email.errors.append("An account with this email already exists: log in.")
+        password = form.password.data
+        try:
+            user = kaleo.signup(form.email.data, lambda address: _new_user(address, password))
+        except InvitationNotPending as error:  # used or expired since; another address
+            form.email.errors.append(str(error))
+            return render_template("signup.html", form=form, invitation=invitation), 410
+        except IntegrityError:  # taken by a signup that finished meanwhile
+            form.email.errors.append(TAKEN)
         else:
-            user = _create_user(address, form.password.data, invitation)
-            if user is not None:
-                login_user(user)
-                flash(f"Welcome, {user.email}! Your account is ready.", "success")
-                return redirect(url_for("example.invitations"), code=303)
+            login_user(user)
+            flash(f"Welcome, {user.email}! Your account is ready.", "success")
+            return redirect(url_for("example.invitations"), code=303)
     return render_template("signup.html", form=form, invitation=invitation)
 
 
-def _create_user(address: str, password: str, invitation: t.Any) -> User | None:
+TAKEN = "An account with this email already exists: log in."
+
+
+def _new_user(address: str, password: str) -> User:
     user = User(email=address)
     user.set_password(password)
-    db.session.add(user)
-    try:
-        db.session.flush()
-        if invitation is not None:
-            kaleo.accept(invitation, user)
-        db.session.commit()
-    except InvitationNotPending as error:
-        db.session.rollback()
-        flash(f"{error} Your account was not created.", "error")
-        return None
-    except IntegrityError:
-        db.session.rollback()
-        flash("An account with this email already exists: log in.", "error")
-        return None
     return user
 
 
@@ -172,11 +165,11 @@ def _allocate(form: AllocationForm, members: list[User]) -> tuple[str, str]:
 
 
 def _invitations(count: int) -> str:
-    return f"{count} invitation" + ("" if count == 1 else "s")
+    return plural(count, "invitation")
 
 
 def _members(count: int) -> str:
-    return f"{count} member" + ("" if count == 1 else "s")
+    return plural(count, "member")
 
 
 def _stats(members: list[User]) -> list[dict[str, t.Any]]:

@@ -8,7 +8,9 @@ import typing as t
 
 import sqlalchemy as sa
 from flask import current_app
+from flask import flash
 from flask import has_request_context
+from flask import redirect
 from flask import render_template
 from flask import request
 from flask import session as flask_session
@@ -27,6 +29,7 @@ from .models import JoinInvitationMixin
 from .models import Status
 from .models import rowcount
 from .models import utcnow
+from .pages import page_url
 from .store import Store
 
 U = t.TypeVar("U")
@@ -72,9 +75,13 @@ def reread(store: Store[t.Any], invitation: JoinInvitationMixin) -> None:
         raise InvitationNotPending("This invitation no longer exists.")
 
 
-def check_pending(invitation: JoinInvitationMixin) -> None:
-    """Raise the reason ``invitation`` can no longer be accepted, if any."""
-    if not invitation.is_pending:
+def check_pending(invitation: Pending) -> None:
+    """Raise the reason ``invitation`` (or a shareable link) can no longer be accepted,
+    if any."""
+    if isinstance(invitation, InvitationLinkMixin):
+        if not invitation.is_usable:
+            raise links.why_not_usable(invitation)
+    elif not invitation.is_pending:
         raise why_not_pending(invitation)
 
 
@@ -88,7 +95,8 @@ def remember_link(link: InvitationLinkMixin) -> None:
     flask_session[SESSION_KEY] = LINK_PREFIX + link.token_digest
 
 
-def _remembered(pending: Pending) -> str:
+def _session_value(pending: Pending) -> str:
+    """What :data:`SESSION_KEY` holds while ``pending`` is remembered."""
     if isinstance(pending, InvitationLinkMixin):
         return LINK_PREFIX + pending.token_digest
     return pending.token_digest
@@ -121,13 +129,17 @@ def pending_invitation(store: Store[t.Any]) -> Pending | None:
 
 
 def _pending(store: Store[t.Any], digest: str) -> Pending | None:
+    found = _by_session_value(store, digest)
+    if isinstance(found, InvitationLinkMixin):
+        return found if found.is_usable else None
+    return found if found is not None and found.is_pending else None
+
+
+def _by_session_value(store: Store[t.Any], digest: str) -> Pending | None:
+    """The invitation or link a :data:`SESSION_KEY` value names, in any state."""
     if digest.startswith(LINK_PREFIX):
-        link = links.link_by_digest(store, digest.removeprefix(LINK_PREFIX))
-        return link if link is not None and link.is_usable else None
-    invitation = store.invitation_by_digest(digest)
-    if invitation is None or not invitation.is_pending:
-        return None
-    return invitation
+        return links.link_by_digest(store, digest.removeprefix(LINK_PREFIX))
+    return store.invitation_by_digest(digest)
 
 
 def _same_address(address: object, invitation: JoinInvitationMixin) -> bool:
@@ -234,7 +246,7 @@ def accept(store: Store[U], invitation: Pending, user: U) -> Pending:
 
 def _forget_if(pending: Pending) -> None:
     """Forget the session's pending invitation if it is ``pending`` (now used)."""
-    if has_request_context() and flask_session.get(SESSION_KEY) == _remembered(pending):
+    if has_request_context() and flask_session.get(SESSION_KEY) == _session_value(pending):
         flask_session.pop(SESSION_KEY)
 
 
@@ -281,14 +293,63 @@ def _mark_joined(
     return invitations
 
 
-def invitation_required(store: Store[t.Any], view: F) -> F:
-    """``view`` guarded: with ``KALEO_INVITE_ONLY`` on, only visitors who followed a
-    valid invitation link get through; others see a 403 page."""
+def invitation_required(
+    store: Store[t.Any], view: F, current_user: t.Callable[[], t.Any] | None = None
+) -> F:
+    """``view`` guarded: a signed-in member is sent to ``KALEO_SIGNED_IN_REDIRECT``
+    (when ``current_user`` is given and the setting is not None); with
+    ``KALEO_INVITE_ONLY`` on, only visitors who followed a valid invitation link get
+    through; others see a 403 page."""
 
     @functools.wraps(view)
     def guarded(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        target = page_url("KALEO_SIGNED_IN_REDIRECT")
+        if target is not None and current_user is not None and current_user() is not None:
+            flash("You are already signed in.", "info")
+            return redirect(target, code=303)
         if current_app.config["KALEO_INVITE_ONLY"] and pending_invitation(store) is None:
             return render_template("kaleo/invite_only.html"), 403
         return view(*args, **kwargs)
 
     return t.cast(F, guarded)
+
+
+INVITATION_REQUIRED = "Signing up is by invitation only: follow the link in your invitation email."
+
+
+def signup(store: Store[U], email: object, create_user: t.Callable[[str], U]) -> U:
+    """Create the account a signup form asked for and accept the session's invitation
+    with it, in one commit.
+
+    ``create_user(address)`` builds the user (not yet added to the session) for the
+    checked address. Raises :class:`~flask_kaleo.InvitationNotPending` (the
+    invitation was used, expired or revoked since the link was followed; another
+    address than the invited one with ``KALEO_REQUIRE_INVITED_EMAIL``; no invitation
+    with ``KALEO_INVITE_ONLY``) with nothing created; any error of the app's own
+    (a duplicate address) rolls back too and is raised as it is.
+    """
+    invitation = _remembered(store)
+    if invitation is not None:
+        check_pending(invitation)
+    elif current_app.config["KALEO_INVITE_ONLY"]:
+        raise InvitationNotPending(INVITATION_REQUIRED)
+    address = signup_email(store, email)
+    session = store.session
+    try:
+        user = create_user(address)
+        session.add(user)
+        session.flush()  # the user's primary key, for the invitation
+        if invitation is not None:
+            accept(store, invitation, user)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return user
+
+
+def _remembered(store: Store[t.Any]) -> Pending | None:
+    """The invitation (or shareable link) the session remembers, pending or not (None
+    without one)."""
+    digest = flask_session.get(SESSION_KEY) if has_request_context() else None
+    return _by_session_value(store, digest) if isinstance(digest, str) else None

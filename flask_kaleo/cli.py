@@ -19,6 +19,7 @@ from .exceptions import KaleoError
 from .settings import MAX_AMOUNT
 from .settings import UNLIMITED
 from .state import get_kaleo
+from .text import plural
 
 kaleo_cli = AppGroup("kaleo", help="Manage invitation allocations (flask-kaleo).")
 
@@ -66,11 +67,11 @@ USER = click.option(
 
 
 def _users(count: int) -> str:
-    return f"{count:,} user" + ("" if count == 1 else "s")
+    return plural(count, "user")
 
 
 def _invitations(count: int) -> str:
-    return f"{count:,} invitation" + ("" if count == 1 else "s")
+    return plural(count, "invitation")
 
 
 @kaleo_cli.command("add-invites", context_settings=NEGATIVE_NUMBERS_ARE_ARGUMENTS)

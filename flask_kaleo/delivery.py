@@ -41,6 +41,7 @@ from .store import Store
 from .tokens import new_token
 from .transport import OutgoingEmail
 from .transport import Transport
+from .transport import active_transport
 from .transport import flask_mail_transport
 
 UNDELIVERED = "The invitation email could not be delivered, so nothing was spent."
@@ -93,7 +94,8 @@ class Delivery:
 
     def send(self, email: OutgoingEmail) -> None:
         """Hand ``email`` to the transport, each network step bounded by the timeout."""
-        self.transport(email, float(current_app.config["KALEO_MAIL_TIMEOUT"]))
+        transport = active_transport(self.transport)
+        transport(email, float(current_app.config["KALEO_MAIL_TIMEOUT"]))
 
     # -- after the commit ---------------------------------------------------
 

@@ -37,11 +37,13 @@ from .models import JoinInvitationMixin
 from .models import build_model
 from .models import leave_room_for_hot_updates
 from .models import shared_model
+from .pages import check_page_targets_once
 from .permissions import Permissions
 from .permissions import UserHook
 from .settings import DEFAULT_SETTINGS
 from .settings import check_settings
 from .store import Store
+from .text import invitations_left
 from .transport import Transport
 
 U = t.TypeVar("U")
@@ -167,6 +169,13 @@ class Kaleo(t.Generic[U]):
         app.jinja_env.globals.update(
             kaleo_extension=self, kaleo_invite_form=new_invite_form, kaleo_csrf_token=csrf_token
         )
+        app.jinja_env.filters["invitations_left"] = invitations_left
+        if app.config["KALEO_MAIL_DEBUG"]:
+            app.logger.warning(
+                "KALEO_MAIL_DEBUG is on: invitation emails are written to this log, never"
+                " sent. Turn it off in production."
+            )
+        check_page_targets_once(app)
         if importlib.util.find_spec("flask_login") is not None:
             from flask_login import user_logged_out
 
@@ -199,6 +208,13 @@ class Kaleo(t.Generic[U]):
         help). By default Flask-Mail's SMTP settings, with that timeout."""
         self.delivery.transport = transport
         return transport
+
+    def inviter_name(self, hook: t.Callable[[U], str | None]) -> t.Callable[[U], str | None]:
+        """Decorator that sets how an inviter appears to the people they invite (the
+        email's subject and text, the signup page): ``hook(user)`` returns a display
+        name, or None for the address. Kept on the invitation as its ``inviter_label``."""
+        self.store.inviter_name = hook
+        return hook
 
     def delivery_queue(self, enqueue: Enqueue) -> Enqueue:
         """Decorator that sets how ``KALEO_DELIVERY = "queue"`` queues a delivery:
@@ -310,9 +326,17 @@ class Kaleo(t.Generic[U]):
         return accepting.process_independent_joins(self.store, user, email)
 
     def invitation_required(self, view: F) -> F:
-        """Guard an app's signup view: with ``KALEO_INVITE_ONLY`` on, only visitors who
+        """Guard an app's signup view: a signed-in member goes on to
+        ``KALEO_SIGNED_IN_REDIRECT``; with ``KALEO_INVITE_ONLY`` on, only visitors who
         followed a valid invitation link get through; others see a 403 page."""
-        return accepting.invitation_required(self.store, view)
+        return accepting.invitation_required(self.store, view, self.current_user)
+
+    def signup(self, email: str, create_user: t.Callable[[str], U]) -> U:
+        """Create the account a signup form asked for and accept the session's
+        invitation with it, in one commit: ``create_user(address)`` builds the user
+        for the checked address. Raises :class:`~flask_kaleo.InvitationNotPending`
+        (answer it with 410) with nothing created (:doc:`accepting`)."""
+        return accepting.signup(self.store, email, create_user)
 
     # -- after sending ----------------------------------------------------------
 

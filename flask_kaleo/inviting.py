@@ -144,7 +144,7 @@ def _record(
             raise AlreadyMember(f"{address} is already a member.")
         token, digest = new_token()
         invitation = _new_invitation(store, inviter_id, address, key, message, fields, digest)
-        invitation.inviter_label = store.user_email(from_user)
+        invitation.inviter_label = store.inviter_label(from_user)
         invitation.forced = forced
         invitation.inviter_remaining = remaining
         # A member's address, with KALEO_PRIVATE_REFUSALS: stored, spent and answered

@@ -139,7 +139,7 @@ def resend(
         email = None
         if not delivery.queued():
             invitation.token = token
-            label = store.user_email(inviter)
+            label = store.inviter_label(inviter)
             email = delivery.render(invitation, token, inviter_label=label, first=False)
     if delivery.queued():
         unchanged = invitation.token_digest  # queued, the worker mints the new link

@@ -58,6 +58,9 @@ DEFAULT_SETTINGS: dict[str, t.Any] = {
     "KALEO_MIN_EXPIRATION": 1,
     "KALEO_MAX_EXPIRATION": 720,
     "KALEO_ALLOW_LINKS": False,
+    "KALEO_MAIL_DEBUG": False,
+    "KALEO_SIGNED_IN_REDIRECT": "/",
+    "KALEO_LOGIN_URL": None,
 }
 
 DELIVERY_MODES = ("inline", "rq", "queue")
@@ -113,6 +116,7 @@ def check_settings(
         "KALEO_PRIVATE_REFUSALS",
         "KALEO_NOTIFY_MEMBERS",
         "KALEO_ALLOW_LINKS",
+        "KALEO_MAIL_DEBUG",
     ):
         if not isinstance(config[flag], bool):
             raise ConfigurationError(f"{flag} must be True or False")
@@ -143,6 +147,7 @@ def check_settings(
             "KALEO_RESEND_INTERVAL must be a number of seconds >= 0 between two sendings"
             f" of one invitation (default 300), not {interval!r}"
         )
+    _check_page_targets(config)
     _check_subject(config["KALEO_EMAIL_SUBJECT"])
     _check_site_url(config, trusts_request_host)
     _check_delivery(config)
@@ -180,6 +185,21 @@ def _check_expiry_bounds(config: t.Mapping[str, t.Any]) -> None:
             "KALEO_MIN_EXPIRATION <= KALEO_DEFAULT_EXPIRATION <= KALEO_MAX_EXPIRATION must"
             f" hold (hours), not {low!r} <= {default!r} <= {high!r}"
         )
+
+
+PAGE_TARGETS = ("KALEO_SIGNUP_URL", "KALEO_SIGNED_IN_REDIRECT", "KALEO_LOGIN_URL")
+"""Settings naming a page by endpoint or path; their endpoints are checked once the
+app serves (:func:`flask_kaleo.pages.check_page_targets`)."""
+
+
+def _check_page_targets(config: t.Mapping[str, t.Any]) -> None:
+    for name in ("KALEO_SIGNED_IN_REDIRECT", "KALEO_LOGIN_URL"):
+        value = config[name]
+        if value is not None and (not isinstance(value, str) or not value):
+            raise ConfigurationError(
+                f"{name} must be an endpoint name, a path, or None"
+                f" (default {DEFAULT_SETTINGS[name]!r}), not {value!r}"
+            )
 
 
 def _check_subject(subject: object) -> None:

@@ -79,6 +79,8 @@ class Store(t.Generic[U]):
         self.counters = Counters(stat_model, user_model)
         self.limits = SendingLimits(stat_model, send_model, lock_model)
         self._find_user = find_user
+        self.inviter_name: t.Callable[[U], str | None] | None = None
+        """The app's display-name hook (:meth:`Kaleo.inviter_name`), or None."""
 
     @property
     def session(self) -> Session:
@@ -146,6 +148,13 @@ class Store(t.Generic[U]):
 
     def user_email(self, user: U) -> str:
         return str(getattr(user, current_app.config["KALEO_USER_EMAIL_ATTRIBUTE"]) or "")
+
+    def inviter_label(self, user: U) -> str:
+        """How ``user`` appears to the people they invite: the app's display name for
+        them (on one line, at most the column's 254 characters), else their address."""
+        name = self.inviter_name(user) if self.inviter_name is not None else None
+        label = " ".join(name.split()) if isinstance(name, str) else ""
+        return (label or self.user_email(user))[:254]
 
     def get_user(self, user_id: t.Any) -> U | None:
         """The user with this primary key; None for None (an inviter since deleted)."""

@@ -137,3 +137,22 @@ def _is_permanent(error: Exception) -> bool:
         return bool(codes) and all(500 <= code < 600 for code in codes)
     code = getattr(error, "smtp_code", None)
     return isinstance(code, int) and 500 <= code < 600
+
+
+def log_transport(email: OutgoingEmail, timeout: float) -> None:
+    """Development mail (``KALEO_MAIL_DEBUG``): send nothing, and write the email's
+    text, accept link included, to the app's log, as a warning so that ``flask run``
+    shows it without ``--debug``. Always succeeds: the invitation counts as delivered."""
+    current_app.logger.warning(
+        "KALEO_MAIL_DEBUG is on: this email was not sent.\nTo: %s\nFrom: %s\nSubject: %s\n\n%s",
+        email.recipient,
+        email.sender,
+        email.subject,
+        email.text,
+    )
+
+
+def active_transport(configured: Transport) -> Transport:
+    """The transport to use now: :func:`log_transport` while ``KALEO_MAIL_DEBUG`` is
+    on (whatever transport the app gave), else ``configured``."""
+    return log_transport if current_app.config["KALEO_MAIL_DEBUG"] else configured

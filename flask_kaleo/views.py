@@ -6,20 +6,21 @@ by :mod:`flask_kaleo.blueprint`.
 
 from __future__ import annotations
 
+import typing as t
+
 from flask import current_app
 from flask import get_template_attribute
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import url_for
-from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response as BaseResponse
 
 from .accepting import check_pending
 from .accepting import remember
-from .exceptions import ConfigurationError
 from .exceptions import InvitationNotPending
 from .models import JoinInvitationMixin
+from .pages import login_url
+from .pages import page_url
 from .state import get_kaleo
 from .tokens import MAX_TOKEN_LENGTH
 from .web import Refusal
@@ -114,7 +115,10 @@ def accept(token: str) -> ViewResponse:
     if invitation is None:
         if plausible and kaleo.store.was_replaced(token):
             page = render_template(
-                "kaleo/accept_invalid.html", state="replaced", reason=REPLACED_MESSAGE
+                "kaleo/accept_invalid.html",
+                state="replaced",
+                reason=REPLACED_MESSAGE,
+                login_url=login_url(),
             )
             return _private(page, 410)
         return _private(render_template("kaleo/accept_unknown.html"), 404)
@@ -122,7 +126,10 @@ def accept(token: str) -> ViewResponse:
         check_pending(invitation)
     except InvitationNotPending as error:
         page = render_template(
-            "kaleo/accept_invalid.html", state=invitation.display_status, reason=str(error)
+            "kaleo/accept_invalid.html",
+            state=invitation.display_status,
+            reason=str(error),
+            login_url=login_url(),
         )
         return _private(page, 410)
     remember(invitation)
@@ -143,13 +150,4 @@ def _keep_token_private(response: BaseResponse) -> BaseResponse:
 
 def signup_url() -> str:
     """``KALEO_SIGNUP_URL`` as a URL: a path as it is, an endpoint name through url_for."""
-    target: str = current_app.config["KALEO_SIGNUP_URL"]
-    if "/" in target:
-        return target
-    try:
-        return url_for(target)
-    except BuildError:
-        raise ConfigurationError(
-            f"KALEO_SIGNUP_URL is {target!r}, which is neither a path (starting with '/')"
-            " nor an endpoint of this app: name the signup view's endpoint, or its path"
-        ) from None
+    return t.cast(str, page_url("KALEO_SIGNUP_URL"))

@@ -35,6 +35,8 @@ from wtforms.validators import ValidationError
 
 from .exceptions import InvitationNotPending
 from .exceptions import InvitationRefused
+from .pages import error_headers
+from .pages import error_page
 from .settings import is_whole_number
 from .state import get_kaleo
 
@@ -237,9 +239,13 @@ def _csrf_failed(error: CSRFError) -> ViewResponse | HTTPException:
 
 
 def _http_error(error: HTTPException) -> ViewResponse | HTTPException:
-    """Any HTTP error, 500 included, as the ERROR shape for a JSON caller."""
+    """Any HTTP error, 500 included, as the ERROR shape for a JSON caller; for a
+    browser, a kaleo page on ``kaleo/base.html`` (a server error stays the app's)."""
     if not wants_json():
-        return error
+        if (error.code or 500) >= 500:
+            return error
+        page, status = error_page(error)
+        return current_app.response_class(page, status, headers=error_headers(error))
     status = error.code or 500
     if isinstance(error, MethodNotAllowed):
         allowed = ", ".join(error.valid_methods or ["POST"])

@@ -89,23 +89,12 @@ def create_app(database_url: str, **config: t.Any) -> Flask:
 
     @app.route("/join", methods=["POST"])
     def join() -> tuple[str, int]:
-        """A signup as docs/accepting.md writes one: the user and the accept commit
-        together; a refused invitation creates no account."""
-        invitation = kaleo.pending_invitation()
+        """A signup as docs/accepting.md writes one: kaleo.signup creates the user and
+        accepts the invitation in one commit; a refused invitation creates no account."""
         try:
-            email = kaleo.signup_email(request.form.get("email", ""))
+            user = kaleo.signup(request.form.get("email", ""), lambda email: User(email=email))
         except InvitationNotPending as error:
-            return str(error), 409
-        user = User(email=email)
-        db.session.add(user)
-        db.session.flush()
-        if invitation is not None:
-            try:
-                kaleo.accept(invitation, user)
-            except InvitationNotPending as error:
-                db.session.rollback()
-                return str(error), 409
-        db.session.commit()
-        return f"welcome {email}", 201
+            return str(error), 410
+        return f"welcome {user.email}", 201
 
     return app

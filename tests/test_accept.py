@@ -104,12 +104,11 @@ def test_signup_endpoint_name_from_settings_marker(
 
 
 @pytest.mark.settings(KALEO_SIGNUP_URL="no_such_view")
-def test_signup_endpoint_that_does_not_exist_names_the_setting(
-    app: Flask, client: FlaskClient, outbox: list[t.Any]
-) -> None:
-    token = send(app, outbox, "alice@example.com", "carol@example.com")
-    with pytest.raises(ConfigurationError, match="KALEO_SIGNUP_URL is 'no_such_view'"):
-        client.get(f"/invites/accept/{token}")
+def test_signup_endpoint_that_does_not_exist_fails_the_first_request(client: FlaskClient) -> None:
+    """Found when the app starts serving, on any page: not when an invitee clicks."""
+    for _ in range(2):  # and every request after, until it is fixed
+        with pytest.raises(ConfigurationError, match="KALEO_SIGNUP_URL is 'no_such_view'"):
+            client.get("/")
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
@@ -402,7 +401,7 @@ def test_process_independent_joins(app: Flask, outbox: list[t.Any]) -> None:
 
 def join(app: Flask, token: str, email: str) -> t.Any:
     """A visitor follows the link of ``token`` and signs up as ``email`` through the
-    host app's signup view (which calls kaleo.signup_email and kaleo.accept)."""
+    host app's signup view (which calls kaleo.signup)."""
     visitor = app.test_client()
     assert visitor.get(f"/invites/accept/{token}").status_code == 303
     return visitor.post("/join", data={"email": email, "csrf_token": csrf_token(visitor)})
@@ -473,7 +472,7 @@ def test_require_invited_email_refuses_another_address(app: Flask, outbox: list[
         alice = invitation_for(tokens["alice"]).from_user
         counters = kaleo.stat_for(alice).invites_accepted
     response = join(app, tokens["alice"], "mallory@example.com")
-    assert response.status_code == 409
+    assert response.status_code == 410
     assert response.text == (
         "This invitation was sent to carol@example.com: sign up with that address."
     )

@@ -117,6 +117,12 @@ def bare_app(**config: t.Any) -> Flask:
         ("KALEO_ADDRESS_DAILY_LIMIT", 0),
         ("KALEO_ADDRESS_DAILY_LIMIT", 3.0),
         ("KALEO_ADDRESS_DAILY_LIMIT", False),
+        ("KALEO_MAIL_DEBUG", "yes"),
+        ("KALEO_MAIL_DEBUG", 1),
+        ("KALEO_SIGNED_IN_REDIRECT", ""),
+        ("KALEO_SIGNED_IN_REDIRECT", 42),
+        ("KALEO_LOGIN_URL", ""),
+        ("KALEO_LOGIN_URL", ["/login"]),
     ],
 )
 def test_bad_setting_fails_at_init_app_naming_it(setting: str, value: t.Any) -> None:
@@ -135,6 +141,10 @@ def test_bad_setting_fails_at_init_app_naming_it(setting: str, value: t.Any) -> 
         ("KALEO_DEFAULT_INVITE_ALLOCATION", 5),
         ("KALEO_SIGNUP_URL", "auth.register"),
         ("KALEO_SIGNUP_URL", "/join"),
+        ("KALEO_MAIL_DEBUG", True),
+        ("KALEO_SIGNED_IN_REDIRECT", None),
+        ("KALEO_SIGNED_IN_REDIRECT", "accounts.home"),
+        ("KALEO_LOGIN_URL", "/login"),
         ("KALEO_INVITE_ONLY", True),
         ("KALEO_EMAIL_SUBJECT", "Join {site}: {inviter} asked us to write"),
         ("KALEO_SITE_URL", "https://example.com/community"),

@@ -5,13 +5,17 @@ other than the quick start first run the quick start's blocks, which define
 ``create_app``, ``db``, ``User``, ``kaleo`` and ``mail``: the pages say so. Every
 ```jinja block renders (with StrictUndefined) for a signed-in user of that app.
 
-The README's quick start is the docs' quick start, word for word; it runs as printed
-(CSRF on, mail suppressed, a file database) and then sends an invitation.
+The README's quick start is the docs' quick start, word for word; saved as app.py it
+runs with the README's command (CSRF on, development mail, a file database) and a
+newcomer's first invitation goes from signup to an accepted signup through it.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import textwrap
 import typing as t
 from pathlib import Path
@@ -21,6 +25,9 @@ from jinja2 import StrictUndefined
 
 import flask_kaleo
 from flask_kaleo.settings import DEFAULT_SETTINGS
+from tests.helpers import Browser
+from tests.helpers import free_port
+from tests.helpers import returns
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -116,47 +123,99 @@ def test_readme_quick_start_is_the_docs_quick_start() -> None:
     assert readme == docs[: len(readme)], "README.md and docs/quickstart.md differ"
 
 
-CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
-@pytest.mark.usefixtures("in_tmp")
-def test_readme_quick_start_runs_as_printed_and_invites() -> None:
-    namespace: dict[str, t.Any] = {"__name__": "readme_example"}
-    for block in blocks(README, "python"):
-        run(block, namespace)
-    app, db, mail, user_model = (namespace[n] for n in ("app", "db", "mail", "User"))
-    assert Path(app.instance_path, "site.db").is_file()  # db.create_all() ran
+def csrf_of(page: str) -> str:
+    found = CSRF_FIELD.search(page)
+    assert found, "the form carries no CSRF token"
+    return found[1]
 
-    with app.app_context():
-        alice = user_model(email="alice@example.com")
-        db.session.add(alice)
-        db.session.commit()
-        alice_id = alice.id
 
-    client = app.test_client()
-    assert client.get("/").status_code == 401  # members only
-    with client.session_transaction() as session:  # what login_user(alice) does
-        session["_user_id"] = str(alice_id)
-    page = client.get("/").get_data(as_text=True)  # load_user finds her
-    assert "(5)" in page  # KALEO_DEFAULT_INVITE_ALLOCATION
-    token = CSRF_FIELD.search(page)
-    assert token, "the invite form carries no CSRF token"
+def readme_command_after_quick_start() -> str:
+    """The shell command the README gives right after the quick start's code."""
+    text = README.read_text(encoding="utf-8")
+    after = text[text.index("## Quick start") :]
+    command = next(m["code"] for m in FENCE.finditer(after) if m["lang"] == "sh")
+    return command.strip()
 
-    with mail.record_messages() as outbox:  # MAIL_SUPPRESS_SEND: recorded, not sent
-        response = client.post(
-            "/invites/invite",
-            data={"email_address": "bob@example.com", "csrf_token": token[1]},
-            headers={"Accept": "application/json"},
-        )
-    assert response.status_code == 200, response.get_data(as_text=True)
-    body = response.get_json()
-    assert body["status"] == "OK", body
-    assert body["email"] == "bob@example.com"
-    assert body["invitations_remaining"] == 4
-    assert body["message"] == "Invitation sent to bob@example.com."
-    assert "bob@example.com" in body["html"]
-    assert [message.recipients for message in outbox] == [["bob@example.com"]]
-    assert "(4)" in client.get("/").get_data(as_text=True)
+
+def read_until(stream: t.IO[str], needle: str) -> list[str]:
+    """Lines of ``stream`` up to the first holding ``needle`` (a server that never
+    writes it fails the test after the usual deadline, never hangs it)."""
+
+    def read() -> list[str]:
+        lines: list[str] = []
+        while not lines or needle not in lines[-1]:
+            line = stream.readline()
+            assert line, f"the server stopped before writing {needle!r}:\n{''.join(lines)}"
+            lines.append(line)
+        return lines
+
+    return t.cast(list[str], returns(read))
+
+
+def test_readme_quick_start_runs_as_printed(tmp_path: Path) -> None:
+    """A newcomer's first hour: save the code as app.py, run the README's command, sign
+    up, invite, find the link in the console, and sign up through it in another
+    browser. CSRF on, a file database, the real development server."""
+    command = readme_command_after_quick_start()
+    assert command == "flask --app app run"
+    (tmp_path / "app.py").write_text("".join(b.code for b in blocks(README, "python")))
+    port = free_port()
+    with subprocess.Popen(
+        [sys.executable, "-m", *command.split(), "--port", str(port)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    ) as server:
+        try:
+            assert server.stderr is not None
+            read_until(server.stderr, f"Running on http://127.0.0.1:{port}")
+            assert (tmp_path / "instance" / "site.db").is_file()  # db.create_all() ran
+
+            alice = Browser(port, ({}, ""))
+            assert alice.request("GET", "/").status_code == 302  # members only: to /login
+            signup_page = alice.request("GET", "/signup").text
+            alice.csrf_token = csrf_of(signup_page)
+            form = {"email": "alice@example.com", "password": "secret 1"}
+            reply = alice.request("POST", "/signup", {**form, "csrf_token": alice.csrf_token})
+            assert reply.status_code == 302, reply.text  # signing up is open: no invitation
+            home = alice.request("GET", "/").text
+            assert "(5)" in home  # KALEO_DEFAULT_INVITE_ALLOCATION
+            alice.csrf_token = csrf_of(home)
+
+            reply = alice.invite("bob@example.com")
+            body = reply.json
+            assert body["status"] == "OK", body  # KALEO_MAIL_DEBUG: no mail server needed
+            assert body["invitations_remaining"] == 4
+            console = "".join(read_until(server.stderr, "/invites/accept/"))
+            assert "KALEO_MAIL_DEBUG is on: this email was not sent." in console
+            assert "To: bob@example.com" in console
+            link = re.search(r"http://127\.0\.0\.1:5000(/invites/accept/\S+)", console)
+            assert link, console
+
+            bob = Browser(port, ({}, ""))  # a private window
+            reply = bob.request("GET", link[1])
+            assert reply.status_code == 303
+            signup_page = bob.request("GET", "/signup").text
+            assert 'value="bob@example.com"' in signup_page  # prefilled with the invited address
+            bob.csrf_token = csrf_of(signup_page)
+            form = {
+                "email": "bob@example.com",
+                "password": "secret 2",
+                "csrf_token": bob.csrf_token,
+            }
+            assert bob.request("POST", "/signup", form).status_code == 302
+            assert "Signed in as bob@example.com" in bob.request("GET", "/").text
+            assert bob.request("GET", "/signup").status_code == 303  # signed in: sent on
+            used = bob.request("GET", link[1])
+            assert used.status_code == 410 and 'href="/login"' in used.text
+            assert "accepted" in alice.request("GET", "/").text
+        finally:
+            server.terminate()
 
 
 def test_settings_page_documents_every_setting_with_its_default() -> None:

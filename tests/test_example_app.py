@@ -119,7 +119,7 @@ def test_signup_is_bound_to_the_invited_address(example: Flask) -> None:
     assert field is not None
     assert 'value="yann@example.com"' in field.group(0) and "readonly" in field.group(0)
     response = sign_up_as(visitor, "someone.else@example.com")
-    assert response.status_code == 200
+    assert response.status_code == 410  # as for every invitation signup cannot use
     assert (
         "This invitation was sent to yann@example.com: sign up with that address." in response.text
     )
@@ -168,3 +168,36 @@ def test_pages_need_the_right_user(example: Flask) -> None:
     assert client.get("/staff").status_code == 403
     assert client.get("/invitations").status_code == 200
     assert client.post("/logout").status_code == 400  # no CSRF token
+
+
+def test_unlimited_reads_unlimited_in_the_header(example: Flask) -> None:
+    client = example.test_client()
+    log_in(client, "staff@example.com", "staff-password")
+    page = client.get("/invitations").text
+    assert "(unlimited)" in page and "(-1)" not in page
+    assert 'class="invitations_remaining"' not in page  # no script writes -1 into it
+    staff_page = client.get("/staff").text
+    assert "unlimited" in staff_page and ">-1<" not in staff_page
+    log_in(client, "alice@example.com", "alice-password")
+    assert '<span class="invitations_remaining">(3)</span>' in client.get("/invitations").text
+
+
+def test_a_member_back_on_the_signup_page_is_sent_on(example: Flask) -> None:
+    """Signing up, then pressing Back: the member lands on the site, not on a refusal."""
+    visitor = invite_and_follow(example, "yann@example.com")
+    assert sign_up_as(visitor, "yann@example.com").status_code == 303
+    response = visitor.get("/signup")
+    assert (response.status_code, response.location) == (303, "/")
+    assert "You are already signed in." in visitor.get("/").text
+
+
+def test_the_used_link_offers_to_log_in(example: Flask) -> None:
+    visitor = invite_and_follow(example, "yann@example.com")
+    assert sign_up_as(visitor, "yann@example.com").status_code == 303
+    outbox = example.test_client().get("/outbox").text
+    link = re.search(r'href="(http://localhost/invites/accept/[^"]+)"', outbox)
+    assert link is not None
+    page = example.test_client().get(link.group(1))
+    assert page.status_code == 410
+    assert "Kaleo Example" in page.text  # kaleo's page in the site's layout
+    assert 'href="/login"' in page.text and "If you accepted it" in page.text

@@ -88,14 +88,14 @@ def test_thirty_signups_through_a_five_use_link(app: Flask, live_port: int) -> N
 
     codes = [r.status_code if isinstance(r, Reply) else r for r in results]
     assert codes.count(201) == 5, codes
-    assert codes.count(409) + codes.count(403) == 25, codes  # refused at accept or guard
+    assert codes.count(410) + codes.count(403) == 25, codes  # refused at signup or by the guard
     for reply in results:
-        if reply.status_code == 409:
+        if reply.status_code == 410:
             assert "used by as many people as it allows" in reply.text
     assert users(app) == 1 + 5
     assert counters(app, alice, link_id) == (5, 5, 5, None)
     print(
-        f"30 signups, 5 uses: {codes.count(201)} joined, {codes.count(409)} refused at"
+        f"30 signups, 5 uses: {codes.count(201)} joined, {codes.count(410)} refused at"
         f" accept, {codes.count(403)} at the guard"
     )
     with app.app_context():
@@ -169,8 +169,8 @@ def test_revoke_racing_signups_through_a_link(app: Flask, live_port: int, round_
     *signups, revoke = results
     assert revoke.json["status"] == "OK", revoke.json
     for reply in signups:
-        assert reply.status_code in (201, 403, 409), reply
-        if reply.status_code == 409:
+        assert reply.status_code in (201, 403, 410), reply
+        if reply.status_code == 410:
             assert "withdrawn" in reply.text or "as many people" in reply.text, reply.text
     uses = [r.status_code for r in signups].count(201)
     assert users(app) == 1 + uses

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import typing as t
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.e2e.live import ARTIFACTS
 from tests.e2e.live import LiveServer
 from tests.e2e.live import PageFactory
+from tests.e2e.live import serve
 from tests.helpers import skip_or_fail
 
 if t.TYPE_CHECKING:
@@ -54,19 +53,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[LiveServ
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "e2e secret"}
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    live = LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
-    app.config["KALEO_SITE_URL"] = live.url  # the emailed links point at this server
-    app.before_request(live._wait_at_gate)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    yield live
-    server.shutdown()
-    thread.join()
-    server.server_close()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with serve(app, db) as live:
+        app.before_request(live._wait_at_gate)
+        yield live
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 import typing as t
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask import request
+from werkzeug.serving import make_server
 
 if t.TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -50,3 +52,23 @@ class LiveServer:
         if gate is not None and request.endpoint == "kaleo.invite":
             self.gate = None
             gate.wait(GATE_TIMEOUT)
+
+
+@contextlib.contextmanager
+def serve(app: Flask, db: t.Any) -> t.Iterator[LiveServer]:
+    """``app`` on a threaded server on 127.0.0.1, its emailed links pointing there;
+    stopped, and ``db``'s connections closed, afterwards."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    live = LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
+    app.config["KALEO_SITE_URL"] = live.url
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield live
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

@@ -1,0 +1,100 @@
+"""The pages kaleo points people to (signup, log in, where a signed-in member goes),
+the one-time check of their settings, and kaleo's own error pages."""
+
+from __future__ import annotations
+
+import importlib.util
+import typing as t
+
+from flask import Flask
+from flask import current_app
+from flask import render_template
+from flask import url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BuildError
+
+from .exceptions import ConfigurationError
+from .settings import PAGE_TARGETS
+
+ERROR_PAGE = "kaleo/error.html"
+ERROR_TEXTS = {
+    401: "Please log in to see this page.",
+    403: "You are not allowed to do this.",
+    404: "There is nothing here.",
+    405: "This address takes a form, not a visit. Go back to the page with the form.",
+    410: "This is no longer available.",
+    413: "The request is too large.",
+}
+
+
+def page_url(setting: str) -> str | None:
+    """The URL a page setting names: a path as it is, an endpoint through url_for;
+    None when the setting is None."""
+    target: str | None = current_app.config[setting]
+    if target is None or "/" in target:
+        return target
+    try:
+        return url_for(target)
+    except BuildError:
+        raise _not_a_page(setting, target) from None
+
+
+def _not_a_page(setting: str, target: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"{setting} is {target!r}, which is neither a path (starting with '/') nor an"
+        " endpoint of this app: name the view's endpoint, or its path"
+    )
+
+
+def login_url() -> str | None:
+    """Where people log in: ``KALEO_LOGIN_URL``, else Flask-Login's ``login_view``."""
+    url = page_url("KALEO_LOGIN_URL")
+    if url is not None:
+        return url
+    manager = getattr(current_app, "login_manager", None)
+    view = getattr(manager, "login_view", None)
+    if not view or importlib.util.find_spec("flask_login") is None:
+        return None
+    from flask_login import login_url as flask_login_url
+
+    try:
+        return str(flask_login_url(view))
+    except BuildError:
+        return None
+
+
+def check_page_targets(app: Flask) -> None:
+    """Every page setting that names an endpoint names one of ``app``'s."""
+    for setting in PAGE_TARGETS:
+        target = app.config[setting]
+        if target is not None and "/" not in target and target not in app.view_functions:
+            raise _not_a_page(setting, target)
+
+
+def check_page_targets_once(app: Flask) -> None:
+    """Check the page settings when ``app`` serves its first request (its blueprints
+    are all registered by then), so that a mistyped endpoint fails at once, naming the
+    setting, rather than when an invitee first clicks. Until it passes, every request
+    fails the same way."""
+    checked = False
+
+    def check() -> None:
+        nonlocal checked
+        if not checked:
+            check_page_targets(app)
+            checked = True
+
+    app.before_request(check)
+
+
+def error_page(error: HTTPException) -> tuple[str, int]:
+    """``error`` as a kaleo page (``kaleo/error.html``, on ``kaleo/base.html``)."""
+    status = error.code or 500
+    text = ERROR_TEXTS.get(status, error.description or "")
+    page = render_template(ERROR_PAGE, status=status, title=error.name, text=text)
+    return page, status
+
+
+def error_headers(error: HTTPException) -> t.Mapping[str, str]:
+    """The headers an error page keeps (a 405's ``Allow``)."""
+    return {k: v for k, v in error.get_headers() if k.lower() == "allow"}
