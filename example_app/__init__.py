@@ -46,9 +46,10 @@ def create_app(config: dict[str, t.Any] | None = None) -> Flask:
         KALEO_REQUIRE_INVITED_EMAIL=True,
         KALEO_SIGNUP_URL="example.signup",
         KALEO_SITE_NAME="Kaleo Example",
+        # Members may also create an invitation's link without email, to share it.
+        KALEO_ALLOW_LINKS=True,
         # Invitation links point here, never at whatever Host a request claims.
         KALEO_SITE_URL=os.environ.get("KALEO_SITE_URL", "http://127.0.0.1:5000"),
-        KALEO_ALLOW_LINKS=True,
         EXAMPLE_SEED_DEMO=True,
     )
     if config:

@@ -34,6 +34,7 @@ from .links import LinkUseMixin
 from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
 from .models import Status
+from .reminders import RemindReport
 from .settings import UNLIMITED
 from .state import get_kaleo
 from .transport import OutgoingEmail
@@ -69,6 +70,7 @@ __all__ = [
     "MessageTooLong",
     "NotEnoughInvitations",
     "OutgoingEmail",
+    "RemindReport",
     "ResendTooSoon",
     "Status",
     "SweepReport",

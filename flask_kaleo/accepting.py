@@ -24,6 +24,7 @@ from .exceptions import InvitationForAnotherAddress
 from .exceptions import InvitationNotPending
 from .exceptions import InvitationRevoked
 from .exceptions import KaleoError
+from .expiry import not_expired
 from .links import InvitationLinkMixin
 from .models import JoinInvitationMixin
 from .models import Status
@@ -224,7 +225,7 @@ def accept(store: Store[U], invitation: Pending, user: U) -> Pending:
         .where(
             model.id == invitation.id,
             model.status == Status.SENT.value,
-            model.expires_at > utcnow(),
+            not_expired(model.expires_at, utcnow()),
             model.to_member == sa.false(),
         )
         .values(status=Status.ACCEPTED.value, to_user_id=user_id, pending_email_key=None)

@@ -34,6 +34,7 @@ ROUTES = (
     ("/accept/<token>", views.accept),
     ("/resend/<invitation_id>", views.resend),
     ("/revoke/<invitation_id>", views.revoke),
+    ("/extend/<invitation_id>", views.extend),
     ("/staff/topoff", staff.staff_topoff),
     ("/staff/add", staff.staff_add),
     ("/staff/stat/<user>", staff.staff_stat),

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 import math
+import re
 import sys
 import typing as t
 
@@ -16,6 +17,7 @@ from flask.cli import AppGroup
 from .exceptions import ConfigurationError
 from .exceptions import InvitationRefused
 from .exceptions import KaleoError
+from .expiry import NEVER
 from .settings import MAX_AMOUNT
 from .settings import UNLIMITED
 from .state import get_kaleo
@@ -168,7 +170,13 @@ FROM_USER = click.argument("from_user", metavar="FROM_USER")
 @click.argument("email")
 @click.option("--message", default=None, help="A personal note for the email.")
 @click.option("--force", is_flag=True, help="Send even if FROM_USER has no invitations left.")
-def invite(from_user: str, email: str, message: str | None, force: bool) -> None:
+@click.option(
+    "--no-send",
+    "no_send",
+    is_flag=True,
+    help="Mail nothing: spend and record the invitation, and print its link to share.",
+)
+def invite(from_user: str, email: str, message: str | None, force: bool, no_send: bool) -> None:
     """Send an invitation to EMAIL on behalf of FROM_USER (email address or id).
 
     The link in the email is built from KALEO_SITE_URL (or SERVER_NAME and
@@ -178,10 +186,18 @@ def invite(from_user: str, email: str, message: str | None, force: bool) -> None
     kaleo = get_kaleo()
     inviter = _resolve_user(from_user, "FROM_USER")
     try:
-        invitation = kaleo.invite(inviter, email, message, force=force)
+        invitation = kaleo.invite(inviter, email, message, force=force, send=not no_send)
     except KaleoError as error:
         raise click.ClickException(str(error)) from None
     left = kaleo.invitations_remaining(inviter)
+    if no_send:
+        click.echo(
+            f"Created an invitation link for {invitation.email} from"
+            f" {kaleo.store.user_email(inviter)} (no email sent;"
+            f" {'unlimited' if left == UNLIMITED else left} left). Shown once:"
+        )
+        click.echo(invitation.accept_url)
+        return
     click.echo(
         f"Sent an invitation to {invitation.email} from {kaleo.store.user_email(inviter)}"
         f" ({'unlimited' if left == UNLIMITED else left} left)."
@@ -351,3 +367,74 @@ def revoke_link(link_id: int) -> None:
     except KaleoError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Withdrew link {link_id}; gave back {_invitations(link.given_back or 0)}.")
+
+
+class Duration(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2 only
+    """A duration such as ``3d``, ``12h``, ``90m`` or ``1d12h``: days, hours, minutes."""
+
+    name = "DURATION"
+    PATTERN = re.compile(r"(?:([0-9]{1,5})d)?(?:([0-9]{1,6})h)?(?:([0-9]{1,8})m)?")
+
+    def convert(
+        self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.timedelta:
+        if isinstance(value, dt.timedelta):
+            return value
+        match = self.PATTERN.fullmatch(str(value).strip().lower())
+        if match is None or not any(match.groups()):
+            self.fail(f"{value!r} is not a duration such as 3d, 12h or 1d12h.", param, ctx)
+        days, hours, minutes = (int(part or 0) for part in match.groups())
+        duration = dt.timedelta(days=days, hours=hours, minutes=minutes)
+        if duration <= dt.timedelta(0) or duration > dt.timedelta(days=36500):
+            self.fail(f"{value!r} must be above 0 and at most 36500 days.", param, ctx)
+        return duration
+
+
+@kaleo_cli.command("remind")
+@click.option(
+    "--after",
+    type=Duration(),
+    required=True,
+    help="Remind invitations last mailed more than this long ago (3d, 12h, 1d12h).",
+)
+def remind(after: dt.timedelta) -> None:
+    """Mail one reminder, under a new link, to each pending invitation not accepted
+    AFTER its email; never twice. Links created without email and invitations to
+    members are left alone. Safe to run from cron, even twice at once."""
+    report = get_kaleo().remind(after)
+    click.echo(
+        f"Reminded {_invitations(report.reminded)}; {report.limited:,} held back by a daily"
+        f" sending limit, {report.failed:,} not delivered (left for a later run)."
+    )
+
+
+@kaleo_cli.command("extend")
+@click.argument("invitation_id", metavar="ID", type=click.IntRange(min=1, max=2**63 - 1))
+@click.option(
+    "--days",
+    metavar="N",
+    type=FiniteRange(min=0, min_open=True, max=36500),
+    default=None,
+    help="Move the expiry N days later (from now, if it has passed).",
+)
+@click.option("--never", is_flag=True, help="Never expire (the inviter must be staff).")
+def extend(invitation_id: int, days: float | None, never: bool) -> None:
+    """Extend invitation ID, keeping its link; an expired one comes back to life. The
+    bounds of the inviter apply (KALEO_MAX_EXPIRATION unless they have the manage
+    permission)."""
+    if (days is None) == (not never):
+        raise click.UsageError("give either --days N or --never")
+    kaleo = get_kaleo()
+    invitation = kaleo.store.invitation(invitation_id)
+    if invitation is None:
+        raise click.BadParameter(f"no invitation with id {invitation_id}", param_hint="ID")
+    try:
+        if never:
+            kaleo.extend(invitation, to=NEVER)
+        else:
+            kaleo.extend(invitation, by=dt.timedelta(days=t.cast(float, days)))
+    except KaleoError as error:
+        raise click.ClickException(str(error)) from None
+    expires = invitation.expires_at
+    when = "never expires" if expires is None else f"expires {expires:%Y-%m-%d %H:%M} UTC"
+    click.echo(f"The invitation to {invitation.email} now {when}.")

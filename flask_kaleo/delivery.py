@@ -86,7 +86,10 @@ class Delivery:
         ``KALEO_NOTIFY_MEMBERS`` the short notice on its ``first`` sending only (a
         resend never mails a member)."""
         if not invitation.to_member:
-            return render_invitation(invitation, token, inviter_label=inviter_label)
+            reminder = invitation.is_reminder
+            return render_invitation(
+                invitation, token, inviter_label=inviter_label, reminder=reminder
+            )
         if not first or not current_app.config["KALEO_NOTIFY_MEMBERS"]:
             return None
         member = self.store.find_user(invitation.email)

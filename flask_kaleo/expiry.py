@@ -25,6 +25,10 @@ ExpiresIn = dt.timedelta | t.Literal["never"] | None
 
 
 def _hours(value: float) -> str:
+    """``0.25`` -> "15 minutes", ``24`` -> "1 day", ``36`` -> "36 hours"."""
+    if value < 1:
+        minutes = round(value * 60)
+        return f"{minutes} minute" + ("" if minutes == 1 else "s")
     if value % 24 == 0:
         days = int(value // 24)
         return f"{days} day" + ("" if days == 1 else "s")
@@ -37,14 +41,23 @@ def choose_expiry(
     expires_in: ExpiresIn,
     now: dt.datetime,
 ) -> dt.datetime | None:
-    """The ``expires_at`` of something created at ``now`` with ``expires_in``.
+    """The ``expires_at`` of something created at ``now`` with ``expires_in`` (None:
+    never); see :func:`choose_lifetime`."""
+    lifetime = choose_lifetime(config, may_manage, expires_in)
+    return None if lifetime is None else now + lifetime
+
+
+def choose_lifetime(
+    config: t.Mapping[str, t.Any], may_manage: bool, expires_in: ExpiresIn
+) -> dt.timedelta | None:
+    """How long something created with ``expires_in`` lasts (None: forever).
 
     None asks for ``KALEO_DEFAULT_EXPIRATION``; a ``timedelta`` must lie within the
     bounds (inclusive) unless ``may_manage``; :data:`NEVER` (returns None) needs
     ``may_manage``. Raises :class:`~flask_kaleo.ExpiryOutOfBounds` otherwise.
     """
     if expires_in is None:
-        return now + dt.timedelta(hours=config["KALEO_DEFAULT_EXPIRATION"])
+        return dt.timedelta(hours=config["KALEO_DEFAULT_EXPIRATION"])
     if isinstance(expires_in, str):
         if expires_in != NEVER:
             raise TypeError(f"expires_in must be a timedelta, 'never' or None, not {expires_in!r}")
@@ -64,7 +77,7 @@ def choose_expiry(
                 f"{_hours(config['KALEO_MIN_EXPIRATION'])} to "
                 f"{_hours(config['KALEO_MAX_EXPIRATION'])}."
             )
-    return now + expires_in
+    return expires_in
 
 
 def check_new_expiry(

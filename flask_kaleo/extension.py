@@ -19,6 +19,7 @@ from . import grants
 from . import inviting
 from . import lifecycle
 from . import links
+from . import reminders
 from .cli import kaleo_cli
 from .delivery import Delivery
 from .delivery import Enqueue
@@ -40,6 +41,7 @@ from .models import shared_model
 from .pages import check_page_targets_once
 from .permissions import Permissions
 from .permissions import UserHook
+from .reminders import RemindReport
 from .settings import DEFAULT_SETTINGS
 from .settings import check_settings
 from .store import Store
@@ -271,12 +273,17 @@ class Kaleo(t.Generic[U]):
         message: str | None = None,
         *,
         force: bool = False,
+        send: bool = True,
+        expires_in: ExpiresIn = None,
         **fields: t.Any,
     ) -> JoinInvitationMixin:
         """Send an invitation from ``from_user`` to ``email``: spent and stored in one
         commit, then delivered as ``KALEO_DELIVERY`` says (:doc:`delivery`). ``fields``
         fill an app model's extra columns; ``force`` sends even when none is left, but
-        never beyond the daily limits. Raises an
+        never beyond the daily limits. ``send=False`` mails nothing and returns the
+        invitation with its ``accept_url``, once; ``expires_in`` (a ``timedelta``, or
+        :data:`~flask_kaleo.NEVER`) replaces ``KALEO_DEFAULT_EXPIRATION`` within the
+        bounds (:doc:`expiry`). Raises an
         :class:`~flask_kaleo.exceptions.InvitationRefused` subclass. On MariaDB/MySQL
         whatever the session held before is committed first (see :doc:`security`)."""
         return inviting.invite(
@@ -288,6 +295,8 @@ class Kaleo(t.Generic[U]):
             message,
             force=force,
             fields=fields,
+            send=send,
+            expires_in=expires_in,
         )
 
     def pending_invitation(self) -> JoinInvitationMixin | InvitationLinkMixin | None:
@@ -343,6 +352,24 @@ class Kaleo(t.Generic[U]):
     def resend(self, invitation: JoinInvitationMixin) -> JoinInvitationMixin:
         """Email a pending invitation again under a new link; spends nothing."""
         return lifecycle.resend(self.store, self.permissions, self.delivery, invitation)
+
+    def extend(
+        self,
+        invitation: JoinInvitationMixin,
+        *,
+        by: dt.timedelta | None = None,
+        to: dt.datetime | t.Literal["never"] | None = None,
+    ) -> JoinInvitationMixin:
+        """Move an unanswered invitation's expiry ``by`` a time (from its expiry, or
+        from now if it has passed) or ``to`` a moment, keeping its link; an expired one
+        comes back to life. Bounded by ``KALEO_MAX_EXPIRATION`` from now unless its
+        inviter has the manage permission (:doc:`expiry`)."""
+        return lifecycle.extend(self.store, self.permissions, invitation, by=by, to=to)
+
+    def remind(self, after: dt.timedelta) -> RemindReport:
+        """Mail one reminder, under a new link, to each pending invitation sent more
+        than ``after`` ago and never reminded (``flask kaleo remind``; :doc:`expiry`)."""
+        return reminders.remind(self.store, self.delivery, after)
 
     def revoke(self, invitation: JoinInvitationMixin) -> JoinInvitationMixin:
         """Withdraw an unaccepted invitation and give it back to the inviter."""

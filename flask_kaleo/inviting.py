@@ -21,6 +21,9 @@ from .exceptions import AlreadyMember
 from .exceptions import CannotInviteSelf
 from .exceptions import InvitingNotAllowed
 from .exceptions import NotEnoughInvitations
+from .expiry import ExpiresIn
+from .expiry import choose_lifetime
+from .mail import accept_url
 from .models import JoinInvitationMixin
 from .models import Status
 from .models import utcnow
@@ -42,6 +45,8 @@ def invite(
     *,
     force: bool,
     fields: dict[str, t.Any],
+    send: bool = True,
+    expires_in: ExpiresIn = None,
 ) -> JoinInvitationMixin:
     """Spend one of ``from_user``'s invitations on ``email``, commit, then deliver it.
 
@@ -50,6 +55,11 @@ def invite(
     invitation back (see :mod:`flask_kaleo.delivery`). With ``force`` the invitation
     is sent even when none is left: the allocation grows by the one it records, and
     shrinks again if that invitation is revoked or given back.
+
+    With ``send=False`` nothing is mailed: the invitation is spent and stored the same
+    way, marked ``link_only`` (and delivered, so no sweep sends it), and returned with
+    its ``accept_url`` (never stored). No email means the daily sending limits, which
+    count emails, neither check nor count it.
     """
     address, key, _ = canonical_address(email, smtputf8=current_app.config["KALEO_SMTPUTF8"])
     message = clean_message(message, current_app.config["KALEO_MESSAGE_MAX_LENGTH"])
@@ -58,10 +68,24 @@ def invite(
     if key == address_key(store.user_email(from_user)):
         raise CannotInviteSelf("You cannot invite yourself.")
 
+    lifetime = choose_lifetime(
+        current_app.config, permissions.has_manage_permission(from_user), expires_in
+    )
     inviter_id = store.user_id(from_user)
     already_invited = AlreadyInvited(f"You have already invited {address}.")
     attempt = functools.partial(
-        _record, store, delivery, from_user, inviter_id, address, key, message, force, fields
+        _record,
+        store,
+        delivery,
+        from_user,
+        inviter_id,
+        address,
+        key,
+        message,
+        force,
+        fields,
+        send=send,
+        lifetime=lifetime,
     )
     try:
         invitation, outgoing = attempt(already_invited=None)
@@ -76,7 +100,8 @@ def invite(
             if _pending_slot_taken(error):
                 raise already_invited from None
             raise
-    delivery.start(invitation, outgoing)
+    if send:
+        delivery.start(invitation, outgoing)
     signals.send(signals.invite_sent, invitation=invitation, inviter=from_user)
     return invitation
 
@@ -97,6 +122,8 @@ def _record(
     force: bool,
     fields: dict[str, t.Any],
     *,
+    send: bool,
+    lifetime: dt.timedelta | None,
     already_invited: AlreadyInvited | None,
 ) -> tuple[JoinInvitationMixin, OutgoingEmail | None]:
     """One transaction: spend, store, and (for inline delivery) render the email. With
@@ -109,8 +136,8 @@ def _record(
     taken.
     """
     config = current_app.config
-    member_limit = config["KALEO_DAILY_SEND_LIMIT"]
-    address_limit = config["KALEO_ADDRESS_DAILY_LIMIT"]
+    member_limit = config["KALEO_DAILY_SEND_LIMIT"] if send else None
+    address_limit = config["KALEO_ADDRESS_DAILY_LIMIT"] if send else None
     with store.transaction(keep_loaded=True) as session:
         store.fresh_snapshot()
         if address_limit is not None:  # locks first: address, then the inviter's row
@@ -145,20 +172,27 @@ def _record(
         token, digest = new_token()
         invitation = _new_invitation(store, inviter_id, address, key, message, fields, digest)
         invitation.inviter_label = store.inviter_label(from_user)
+        invitation.expires_at = None if lifetime is None else invitation.sent_at + lifetime
         invitation.forced = forced
         invitation.inviter_remaining = remaining
         # A member's address, with KALEO_PRIVATE_REFUSALS: stored, spent and answered
         # like any other, but never mailed an invitation and never acceptable.
         invitation.to_member = to_member
         email = None
-        if not delivery.queued():  # a queued email gets its token from the worker
+        if not send:  # the link goes to the caller, once; nothing waits for delivery
+            invitation.link_only = True
+            invitation.delivered_at = invitation.sent_at
+            invitation.token = token
+            invitation.accept_url = accept_url(token)
+        elif not delivery.queued():  # a queued email gets its token from the worker
             invitation.delivery_attempts = 1
             invitation.token = token
             label = invitation.inviter_label
             email = delivery.render(invitation, token, inviter_label=label, first=True)
         session.add(invitation)
         session.flush()
-        store.limits.record(session, invitation.id, inviter_id, key, invitation.sent_at)
+        if send:  # the log counts emails
+            store.limits.record(session, invitation.id, inviter_id, key, invitation.sent_at)
     return invitation, email
 
 
@@ -179,7 +213,7 @@ def _free_expired_slot(
     ).first()
     if current is None:
         return
-    if current.expires_at > utcnow():
+    if current.expires_at is None or current.expires_at > utcnow():
         raise already_invited
     store.session.execute(
         sa.update(model)

@@ -9,17 +9,21 @@ Expiry rules, in one place:
   with ``KALEO_RESEND_RESETS_EXPIRY``, bring back an invitation whose address may
   already hold a newer one): the inviter invites the address again instead;
 - it can be revoked, which gives it back to the inviter's allocation;
+- it can be extended (:func:`extend`), which brings it back to life with its link;
+- an invitation whose ``expires_at`` is NULL never expires;
 - ``purge_expired`` deletes those that expired before a cut-off.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import typing as t
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from . import signals
 from .accepting import check_pending
@@ -28,8 +32,13 @@ from .accepting import why_not_pending
 from .delivery import Delivery
 from .exceptions import DeliveryError
 from .exceptions import DeliveryFailed
+from .exceptions import ExpiryOutOfBounds
 from .exceptions import InvitingNotAllowed
 from .exceptions import ResendTooSoon
+from .expiry import NEVER
+from .expiry import check_new_expiry
+from .expiry import expired
+from .expiry import not_expired
 from .models import JoinInvitationMixin
 from .models import Status
 from .models import rowcount
@@ -85,35 +94,24 @@ def resend(
         raise InvitingNotAllowed("You are not allowed to send invitations.")
     now = utcnow()
     interval = dt.timedelta(seconds=config["KALEO_RESEND_INTERVAL"])
-    before = {
-        "token_digest": invitation.token_digest,
-        "replaced_token_digest": invitation.replaced_token_digest,
-        "resent_at": invitation.resent_at,
-        "expires_at": invitation.expires_at,
-        "delivered_at": invitation.delivered_at,
-        "delivery_attempts": invitation.delivery_attempts,
-    }
-    token, digest = new_token()
-    values: dict[str, t.Any] = {"resent_at": now, "delivered_at": None, "delivery_attempts": 0}
-    if not delivery.queued():  # queued, the worker mints the new link
-        values.update(token_digest=digest, replaced_token_digest=invitation.token_digest)
-        values["delivery_attempts"] = 1
-    if config["KALEO_RESEND_RESETS_EXPIRY"]:
+    token, digest, before, values = new_link(
+        invitation, delivery.queued(), now, "expires_at", "link_only"
+    )
+    values["link_only"] = False  # a link-only invitation is mailed now, under a new link
+    if config["KALEO_RESEND_RESETS_EXPIRY"] and invitation.expires_at is not None:
         values["expires_at"] = now + dt.timedelta(hours=config["KALEO_DEFAULT_EXPIRATION"])
-    member_limit = config["KALEO_DAILY_SEND_LIMIT"]
-    address_limit = config["KALEO_ADDRESS_DAILY_LIMIT"]
-    with store.transaction(keep_loaded=True) as session:
-        store.fresh_snapshot()
-        if address_limit is not None:  # locks first: address, then the inviter's row
-            store.limits.lock_address(session, invitation.email_key)
+    with sending_again(store, invitation) as session:
         result = session.execute(
             sa.update(model)
             .where(
                 model.id == invitation.id,
                 model.status == Status.SENT.value,
-                model.expires_at > now,
+                not_expired(model.expires_at, now),
                 model.token_digest == before["token_digest"],
-                sa.func.coalesce(model.resent_at, model.sent_at) <= now - interval,
+                sa.or_(  # a link never mailed may be mailed at once
+                    model.link_only,
+                    sa.func.coalesce(model.resent_at, model.sent_at) <= now - interval,
+                ),
             )
             .values(**values)
             .execution_options(synchronize_session=False)
@@ -122,19 +120,7 @@ def resend(
             reread(store, invitation)
             check_pending(invitation)
             raise _too_soon(invitation, interval, now)
-        if member_limit is not None:
-            store.limits.lock_member(session, invitation.from_user_id)
-        store.limits.check(
-            session,
-            invitation.from_user_id,
-            invitation.email_key,
-            now,
-            member_limit=member_limit,
-            address_limit=address_limit,
-        )
-        store.limits.record(
-            session, invitation.id, invitation.from_user_id, invitation.email_key, now
-        )
+        count_another_send(store, session, invitation, now)
         session.refresh(invitation)
         email = None
         if not delivery.queued():
@@ -163,6 +149,63 @@ def resend(
         delivery.mark_delivered_or_log(invitation, digest)
     signals.send(signals.invite_resent, invitation=invitation, inviter=inviter)
     return invitation
+
+
+REISSUED = (
+    "token_digest",
+    "replaced_token_digest",
+    "resent_at",
+    "delivered_at",
+    "delivery_attempts",
+)
+"""The columns an email under a new link (a resend, a reminder) changes."""
+
+
+def new_link(
+    invitation: JoinInvitationMixin, queued: bool, now: dt.datetime, *keep: str
+) -> tuple[str, str, dict[str, t.Any], dict[str, t.Any]]:
+    """What mailing ``invitation`` again under a new link writes: the new token and its
+    digest (inline; queued, the worker mints them), the columns as they were (those of
+    :data:`REISSUED` and ``keep``, to put back if the email cannot go), and the new
+    values."""
+    before = {name: getattr(invitation, name) for name in (*REISSUED, *keep)}
+    token, digest = new_token()
+    values: dict[str, t.Any] = {"resent_at": now, "delivered_at": None, "delivery_attempts": 0}
+    if not queued:
+        values.update(token_digest=digest, replaced_token_digest=invitation.token_digest)
+        values["delivery_attempts"] = 1
+    return token, digest, before, values
+
+
+@contextlib.contextmanager
+def sending_again(store: Store[t.Any], invitation: JoinInvitationMixin) -> t.Iterator[Session]:
+    """The transaction of a resend or reminder: begun afresh (MariaDB), the address's
+    row locked first (locks go address, then the inviter's row)."""
+    with store.transaction(keep_loaded=True) as session:
+        store.fresh_snapshot()
+        if current_app.config["KALEO_ADDRESS_DAILY_LIMIT"] is not None:
+            store.limits.lock_address(session, invitation.email_key)
+        yield session
+
+
+def count_another_send(
+    store: Store[t.Any], session: Session, invitation: JoinInvitationMixin, now: dt.datetime
+) -> None:
+    """Inside the transaction that claimed a resend or reminder (after the address's
+    lock): lock the inviter's row, check both daily limits, and log the send."""
+    config = current_app.config
+    member_limit = config["KALEO_DAILY_SEND_LIMIT"]
+    if member_limit is not None and invitation.from_user_id is not None:
+        store.limits.lock_member(session, invitation.from_user_id)
+    store.limits.check(
+        session,
+        invitation.from_user_id,
+        invitation.email_key,
+        now,
+        member_limit=member_limit,
+        address_limit=config["KALEO_ADDRESS_DAILY_LIMIT"],
+    )
+    store.limits.record(session, invitation.id, invitation.from_user_id, invitation.email_key, now)
 
 
 def _put_back(
@@ -218,6 +261,84 @@ def revoke(store: Store[t.Any], invitation: JoinInvitationMixin) -> JoinInvitati
     return invitation
 
 
+REINVITED = (
+    "This address was invited again since this invitation expired: extend the newer"
+    " invitation instead."
+)
+
+
+def extend(
+    store: Store[U],
+    permissions: Permissions[U],
+    invitation: JoinInvitationMixin,
+    *,
+    by: dt.timedelta | None = None,
+    to: dt.datetime | t.Literal["never"] | None = None,
+) -> JoinInvitationMixin:
+    """Move an unanswered invitation's expiry, keeping its link (resend changes the
+    link); an expired one comes back to life, unless its address was invited again
+    since (its slot went to the newer invitation).
+
+    ``by`` counts from the current expiry, or from now if that has passed; ``to`` is
+    the new expiry itself (:data:`~flask_kaleo.NEVER` for none). The result must be
+    later than now and than the current expiry, and (unless the inviter has the manage
+    permission) at most ``KALEO_MAX_EXPIRATION`` hours from now, else
+    :class:`~flask_kaleo.ExpiryOutOfBounds`. One conditional UPDATE, on the expiry it
+    read: of two racing extensions, the second is refused.
+    """
+    if (by is None) == (to is None):
+        raise TypeError("extend() takes one of by= or to=")
+    inviter = store.get_user(invitation.from_user_id)
+    if inviter is None or not permissions.has_invite_permission(inviter):
+        raise InvitingNotAllowed("You are not allowed to manage this invitation.")
+    check_pending_or_expired(invitation)
+    current = invitation.expires_at
+    if current is None:
+        raise ExpiryOutOfBounds("This invitation never expires.")
+    now = utcnow()
+    new: dt.datetime | None
+    if by is not None:
+        new = max(current, now) + by
+    elif to == NEVER:
+        new = None
+    elif isinstance(to, dt.datetime):
+        if to.tzinfo is None:
+            raise ValueError("to= must be a timezone-aware datetime")
+        new = to
+    else:
+        raise TypeError(f"to= must be a datetime or 'never', not {to!r}")
+    check_new_expiry(current_app.config, permissions.has_manage_permission(inviter), new, now)
+    if new is not None and new <= current:
+        raise ExpiryOutOfBounds("An extension must move the expiry later.")
+    model = store.Invitation
+    with store.transaction() as session:
+        result = session.execute(
+            sa.update(model)
+            .where(
+                model.id == invitation.id,
+                model.status == Status.SENT.value,
+                model.expires_at == current,
+                model.pending_email_key.is_not(None),
+            )
+            .values(expires_at=new)
+            .execution_options(synchronize_session=False)
+        )
+        if rowcount(result) != 1:
+            reread(store, invitation)
+            check_pending_or_expired(invitation)
+            if invitation.pending_email_key is None:
+                raise ExpiryOutOfBounds(REINVITED)
+            raise ExpiryOutOfBounds("This invitation was just changed; reload and try again.")
+    store.session.refresh(invitation)
+    return invitation
+
+
+def check_pending_or_expired(invitation: JoinInvitationMixin) -> None:
+    """Raise why an invitation cannot be extended: answered, revoked or given back."""
+    if invitation.status != Status.SENT.value:
+        raise why_not_pending(invitation)
+
+
 def _count(condition: sa.ColumnElement[bool]) -> t.Any:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
@@ -231,8 +352,8 @@ def report(store: Store[t.Any], inviter_id: t.Any = None) -> InvitationReport:
         sa.func.count(model.id),
         _count(model.status == Status.ACCEPTED.value),
         _count(model.status == Status.JOINED_INDEPENDENTLY.value),
-        _count(sa.and_(unanswered, model.expires_at > now)),
-        _count(sa.and_(unanswered, model.expires_at <= now)),
+        _count(sa.and_(unanswered, not_expired(model.expires_at, now))),
+        _count(sa.and_(unanswered, expired(model.expires_at, now))),
         _count(model.status == Status.REVOKED.value),
         _count(model.status == Status.UNDELIVERABLE.value),
     )
@@ -251,7 +372,7 @@ def purge_expired(store: Store[t.Any], older_than: dt.timedelta, *, dry_run: boo
     """
     model = store.Invitation
     condition = sa.and_(
-        model.status == Status.SENT.value, model.expires_at <= utcnow() - older_than
+        model.status == Status.SENT.value, expired(model.expires_at, utcnow() - older_than)
     )
     if dry_run:
         count = store.session.scalar(sa.select(sa.func.count(model.id)).where(condition))

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import typing as t
 
 from flask import current_app
@@ -13,12 +11,12 @@ from flask import redirect
 from flask import render_template
 
 from .accepting import remember_link
-from .exceptions import InvalidLinkOption
 from .exceptions import LinksNotAllowed
 from .links import InvitationLinkMixin
 from .links import check_uses
 from .links import link_by_digest
 from .links import why_not_usable
+from .links_form import expiry_field
 from .state import get_kaleo
 from .tokens import MAX_TOKEN_LENGTH
 from .tokens import token_digest
@@ -34,7 +32,6 @@ from .web import succeed
 
 LINK_NOT_FOUND = "There is no such link among those you created."
 LINKS_OFF = "Shareable links are not enabled on this site."
-MAX_DAYS = 36500
 
 
 def _allowed() -> None:
@@ -48,21 +45,6 @@ def _uses_field(value: str) -> int:
     return check_uses(int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None)
 
 
-def _days(value: str | None) -> dt.timedelta | None:
-    """The lifetime the form asked for, in days (fractions allowed); None: the default."""
-    if value is None or not value.strip():
-        return None
-    try:
-        days = float(value.strip())
-    except ValueError:
-        days = math.nan
-    if not math.isfinite(days) or not 0 < days <= MAX_DAYS:
-        raise InvalidLinkOption(
-            f"The lifetime must be a number of days from 0 to {MAX_DAYS}.", "days"
-        )
-    return dt.timedelta(days=days)
-
-
 @endpoint(sign_in="Please sign in to create links.")
 def create_link() -> ViewResponse:
     """Create a shareable link for ``uses`` people (optional ``days`` and ``domain``);
@@ -71,7 +53,7 @@ def create_link() -> ViewResponse:
     data = fields()
     uses = _uses_field(data.get("uses", ""))
     link = get_kaleo().create_link(
-        signed_in_user(), uses, expires_in=_days(data.get("days")), domain=data.get("domain")
+        signed_in_user(), uses, expires_in=expiry_field(data, "days"), domain=data.get("domain")
     )
     message = (
         f"Link created for {link.max_uses} {'person' if link.max_uses == 1 else 'people'}:"

@@ -114,12 +114,17 @@ def render_notice(recipient: str) -> OutgoingEmail:
     )
 
 
+REMINDER_TEXT_TEMPLATE = "kaleo/email/reminder.txt"
+REMINDER_HTML_TEMPLATE = "kaleo/email/reminder.html"
+
+
 def render_invitation(
-    invitation: JoinInvitationMixin, token: str, *, inviter_label: str
+    invitation: JoinInvitationMixin, token: str, *, inviter_label: str, reminder: bool = False
 ) -> OutgoingEmail:
     """The email for ``invitation``, carrying the link of ``token``.
 
-    ``inviter_label`` is how the inviter appears in the subject and the body.
+    ``inviter_label`` is how the inviter appears in the subject and the body; a
+    ``reminder`` uses the reminder templates and says so in the subject.
     """
     config = current_app.config
     site = site_name()
@@ -130,10 +135,14 @@ def render_invitation(
         "accept_url": accept_url(token),
     }
     subject = config["KALEO_EMAIL_SUBJECT"].format(inviter=inviter_label, site=site)
+    text, html = config["KALEO_EMAIL_TEXT_TEMPLATE"], config["KALEO_EMAIL_HTML_TEMPLATE"]
+    if reminder:
+        subject = f"Reminder: {subject}"
+        text, html = REMINDER_TEXT_TEMPLATE, REMINDER_HTML_TEMPLATE
     return OutgoingEmail(
         subject=" ".join(subject.split()),  # no header injection through a display name
-        text=render_template(config["KALEO_EMAIL_TEXT_TEMPLATE"], **context),
-        html=render_template(config["KALEO_EMAIL_HTML_TEMPLATE"], **context),
+        text=render_template(text, **context),
+        html=render_template(html, **context),
         recipient=invitation.email,
         sender=_sender(),
     )

@@ -19,9 +19,11 @@ from __future__ import annotations
 import functools
 import typing as t
 
+import sqlalchemy as sa
 from flask import Flask
 from flask import current_app
 from flask import g
+from flask import has_app_context
 from flask import render_template
 from flask_security import FormInfo
 from flask_security import Security
@@ -46,6 +48,7 @@ REGISTER_FORMS = ("register_form", "confirm_register_form")
 
 _WIRED = "kaleo_security"
 _PENDING = "kaleo_registering_with"
+_HELD_MAIL = "kaleo_mail_after_commit"
 
 
 class RegistrationRefused(Exception):
@@ -91,6 +94,8 @@ def wire(app: Flask) -> None:
             " SECURITY_REGISTERABLE = True and let Security register its blueprint"
         )
     app.view_functions[endpoint] = _invite_only(view)
+    mail_util = security.mail_util  # its documented place to change how mail leaves
+    mail_util.send_mail = _sent_after_commit(mail_util.send_mail)  # type: ignore[method-assign]
     for name in REGISTER_FORMS:
         info = security.forms[name]
         security.set_form_info(
@@ -172,6 +177,7 @@ def _registered(app: Flask, user: t.Any, **extra: t.Any) -> None:
     invitation = _pending()
     session.flush()  # the new user's primary key
     if invitation is not None:
+        _hold_mail_until_commit(kaleo.db.session())
         try:
             kaleo.accept(invitation, user)
         except InvitationNotPending as error:
@@ -180,6 +186,47 @@ def _registered(app: Flask, user: t.Any, **extra: t.Any) -> None:
             raise RegistrationRefused(error, state) from error
     if not app.extensions["security"].confirmable:
         kaleo.process_independent_joins(user, kaleo.store.user_email(user))
+
+
+Send = t.Callable[..., None]
+
+
+def _sent_after_commit(send: Send) -> Send:
+    """Flask-Security-Too's ``MailUtil.send_mail``, holding its messages while a
+    registration's accept keeps rows locked (see :func:`_hold_mail_until_commit`)."""
+
+    @functools.wraps(send)
+    def send_mail(*args: t.Any, **kwargs: t.Any) -> None:
+        held: list[t.Callable[[], None]] | None = g.get(_HELD_MAIL) if has_app_context() else None
+        if held is None:
+            send(*args, **kwargs)
+        else:
+            held.append(functools.partial(send, *args, **kwargs))
+
+    return send_mail
+
+
+def _hold_mail_until_commit(session: sa.orm.Session) -> None:
+    """Until this transaction ends, Flask-Security-Too's emails wait: they leave once
+    it commits (its register view commits after ``register_user`` returns, and sends
+    the welcome and confirmation emails before that) and are dropped if it rolls back,
+    as the account they speak of then does not exist."""
+    held: list[t.Callable[[], None]] = []
+    setattr(g, _HELD_MAIL, held)
+
+    def release(session: sa.orm.Session) -> None:
+        if g.get(_HELD_MAIL) is held:
+            g.pop(_HELD_MAIL)
+        while held:
+            held.pop(0)()
+
+    def drop(session: sa.orm.Session) -> None:
+        if g.get(_HELD_MAIL) is held:
+            g.pop(_HELD_MAIL)
+        held.clear()
+
+    sa.event.listen(session, "after_commit", release, once=True)
+    sa.event.listen(session, "after_rollback", drop, once=True)
 
 
 def _confirmed(app: Flask, user: t.Any, **extra: t.Any) -> None:

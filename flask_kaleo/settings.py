@@ -55,12 +55,12 @@ DEFAULT_SETTINGS: dict[str, t.Any] = {
     "KALEO_NOTIFY_MEMBERS": False,
     "KALEO_DAILY_SEND_LIMIT": 50,
     "KALEO_ADDRESS_DAILY_LIMIT": 3,
-    "KALEO_MIN_EXPIRATION": 1,
-    "KALEO_MAX_EXPIRATION": 720,
-    "KALEO_ALLOW_LINKS": False,
     "KALEO_MAIL_DEBUG": False,
     "KALEO_SIGNED_IN_REDIRECT": "/",
     "KALEO_LOGIN_URL": None,
+    "KALEO_MIN_EXPIRATION": 0.25,
+    "KALEO_MAX_EXPIRATION": 720,
+    "KALEO_ALLOW_LINKS": False,
 }
 
 DELIVERY_MODES = ("inline", "rq", "queue")
@@ -115,8 +115,8 @@ def check_settings(
         "KALEO_REQUIRE_INVITED_EMAIL",
         "KALEO_PRIVATE_REFUSALS",
         "KALEO_NOTIFY_MEMBERS",
-        "KALEO_ALLOW_LINKS",
         "KALEO_MAIL_DEBUG",
+        "KALEO_ALLOW_LINKS",
     ):
         if not isinstance(config[flag], bool):
             raise ConfigurationError(f"{flag} must be True or False")
@@ -166,6 +166,21 @@ def check_settings(
         )
 
 
+PAGE_TARGETS = ("KALEO_SIGNUP_URL", "KALEO_SIGNED_IN_REDIRECT", "KALEO_LOGIN_URL")
+"""Settings naming a page by endpoint or path; their endpoints are checked once the
+app serves (:func:`flask_kaleo.pages.check_page_targets`)."""
+
+
+def _check_page_targets(config: t.Mapping[str, t.Any]) -> None:
+    for name in ("KALEO_SIGNED_IN_REDIRECT", "KALEO_LOGIN_URL"):
+        value = config[name]
+        if value is not None and (not isinstance(value, str) or not value):
+            raise ConfigurationError(
+                f"{name} must be an endpoint name, a path, or None"
+                f" (default {DEFAULT_SETTINGS[name]!r}), not {value!r}"
+            )
+
+
 def _check_expiry_bounds(config: t.Mapping[str, t.Any]) -> None:
     """``KALEO_MIN_EXPIRATION <= KALEO_DEFAULT_EXPIRATION <= KALEO_MAX_EXPIRATION``."""
     for name in ("KALEO_MIN_EXPIRATION", "KALEO_MAX_EXPIRATION"):
@@ -185,21 +200,6 @@ def _check_expiry_bounds(config: t.Mapping[str, t.Any]) -> None:
             "KALEO_MIN_EXPIRATION <= KALEO_DEFAULT_EXPIRATION <= KALEO_MAX_EXPIRATION must"
             f" hold (hours), not {low!r} <= {default!r} <= {high!r}"
         )
-
-
-PAGE_TARGETS = ("KALEO_SIGNUP_URL", "KALEO_SIGNED_IN_REDIRECT", "KALEO_LOGIN_URL")
-"""Settings naming a page by endpoint or path; their endpoints are checked once the
-app serves (:func:`flask_kaleo.pages.check_page_targets`)."""
-
-
-def _check_page_targets(config: t.Mapping[str, t.Any]) -> None:
-    for name in ("KALEO_SIGNED_IN_REDIRECT", "KALEO_LOGIN_URL"):
-        value = config[name]
-        if value is not None and (not isinstance(value, str) or not value):
-            raise ConfigurationError(
-                f"{name} must be an endpoint name, a path, or None"
-                f" (default {DEFAULT_SETTINGS[name]!r}), not {value!r}"
-            )
 
 
 def _check_subject(subject: object) -> None:

@@ -18,6 +18,10 @@ from werkzeug.wrappers import Response as BaseResponse
 from .accepting import check_pending
 from .accepting import remember
 from .exceptions import InvitationNotPending
+from .expiry import NEVER
+from .links_form import expiry_field
+from .links_form import link_message
+from .links_form import link_requested
 from .models import JoinInvitationMixin
 from .pages import login_url
 from .pages import page_url
@@ -42,10 +46,17 @@ def invite() -> ViewResponse:
     """Send an invitation from the signed-in user (the address and message are checked
     once, by :meth:`Kaleo.invite <flask_kaleo.Kaleo.invite>`)."""
     data = fields()
+    send = link_requested(data)
     invitation = get_kaleo().invite(
-        signed_in_user(), data.get("email_address", ""), data.get("message")
+        signed_in_user(),
+        data.get("email_address", ""),
+        data.get("message"),
+        send=send,
+        expires_in=expiry_field(data, "expires_in_days"),
     )
     actions = request.headers.get("X-Kaleo-Actions") == "1"
+    if not send:
+        return _answer(invitation, link_message(invitation), actions=actions)
     return _answer(invitation, f"Invitation sent to {invitation.email}.", actions=actions)
 
 
@@ -63,6 +74,21 @@ def revoke(invitation_id: str) -> ViewResponse:
     invitation = _own_invitation(invitation_id)
     get_kaleo().revoke(invitation)
     return _answer(invitation, f"Invitation to {invitation.email} revoked.", actions=True)
+
+
+@endpoint(sign_in="Please sign in to manage your invitations.")
+def extend(invitation_id: str) -> ViewResponse:
+    """Move the expiry of one of your unanswered invitations by ``days`` (or to
+    ``never``, for staff), keeping its link."""
+    invitation = _own_invitation(invitation_id)
+    wanted = expiry_field(fields(), "days")
+    if wanted is None:
+        raise Refusal("Say how many days to extend the invitation by.", 400, "days")
+    if wanted == NEVER:
+        get_kaleo().extend(invitation, to=NEVER)
+    else:
+        get_kaleo().extend(invitation, by=wanted)
+    return _answer(invitation, f"Invitation to {invitation.email} extended.", actions=True)
 
 
 def _own_invitation(invitation_id: str) -> JoinInvitationMixin:
@@ -97,6 +123,7 @@ def _answer(invitation: JoinInvitationMixin, message: str, *, actions: bool) -> 
                 else invitation.expires_at.isoformat(),
             },
             "html": str(item(invitation, actions=actions)),
+            **({"link": invitation.accept_url} if invitation.accept_url else {}),
         },
     )
 

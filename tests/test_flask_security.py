@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask import url_for
 from flask.testing import FlaskClient
+from flask_mail import email_dispatched
 from flask_security import Security
 from flask_security import SQLAlchemyUserDatastore
 from flask_security import change_email_instructions_sent
@@ -141,6 +142,28 @@ def test_registering_through_the_link_accepts_the_invitation(
     assert accepted_count(security_app, alice) == 1
     assert "Signed in as bob@example.com" in visitor.get("/").get_data(as_text=True)
     assert visitor.get(f"/invites/accept/{token}").status_code == 410  # used
+
+
+@pytest.mark.all_backends
+@pytest.mark.settings(SECURITY_SEND_REGISTER_EMAIL=True)
+def test_its_emails_leave_after_the_commit(security_app: Flask, visitor: FlaskClient) -> None:
+    """The welcome email is sent with the new user and the accepted invitation already
+    committed (no SMTP conversation while the accept holds their rows locked)."""
+    alice, invitation_id, token = invited(security_app, visitor)
+    with security_app.app_context():
+        engine = db.engine
+    table = kaleo.JoinInvitation.__table__
+    seen: list[tuple[str, str | None]] = []
+
+    def dispatched(app: Flask, message: t.Any) -> None:
+        with engine.connect() as elsewhere:  # sees only what is committed
+            status = elsewhere.scalar(sa.select(table.c.status).where(table.c.id == invitation_id))
+            user = elsewhere.scalar(sa.select(User.email).where(User.email == "bob@example.com"))
+        seen.append((str(status), user))
+
+    with email_dispatched.connected_to(dispatched):
+        assert register(visitor, "bob@example.com").status_code == 302
+    assert seen == [(Status.ACCEPTED.value, "bob@example.com")]
 
 
 @pytest.mark.all_backends

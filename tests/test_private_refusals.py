@@ -51,6 +51,7 @@ def sent_list(client: FlaskClient, address: str) -> str:
     page = client.get("/manage").get_data(as_text=True)
     page = page.replace(address, "ADDRESS")
     page = re.sub(r'value="[^"]{40,}"', "CSRF", page)
+    page = re.sub(r"<time [^>]*>[^<]*</time>", "TIME", page)  # when each expires
     return re.sub(r'(/invites/\w+/|data-invitation-id=")\d+', r"\1ID", page)
 
 

@@ -1,4 +1,4 @@
-/* flask-kaleo: sends the invite form and the sent list's Resend/Revoke forms with
+/* flask-kaleo: sends the invite form and the sent list's Resend/Revoke/Extend forms with
    fetch, the way kaleo's original jQuery snippet sent the invite form. No
    dependencies. Without JavaScript (or without fetch) the forms still post and the
    server redirects back with a flashed message. Results are announced in the
@@ -35,7 +35,7 @@
 
   /* Post ``form`` with fetch and hand the JSON answer to ``done``; the one place that
      talks to the server. Returns false when the browser should post it itself. */
-  function send(form, done) {
+  function send(form, done, submitter) {
     if (!window.fetch || !window.FormData) { return false; }
     if (form.hasAttribute("data-kaleo-busy")) { return true; }  // no double submit
     form.setAttribute("data-kaleo-busy", "");
@@ -45,8 +45,10 @@
     if (withActions()) { headers["X-Kaleo-Actions"] = "1"; }
     var button = form.querySelector("button[type=submit], input[type=submit], button");
     if (button) { button.disabled = true; button.setAttribute("aria-busy", "true"); }
+    var body = new FormData(form);
+    if (submitter && submitter.name) { body.append(submitter.name, submitter.value); }
     fetch(form.action, {
-      method: "POST", body: new FormData(form), headers: headers, credentials: "same-origin"
+      method: "POST", body: body, headers: headers, credentials: "same-origin"
     }).then(function (response) {
       return response.json();
     }).then(function (data) {
@@ -94,7 +96,7 @@
     if (!form.matches) { return; }
     var sent = false;
     if (form.matches("form[data-kaleo-invite]")) {
-      sent = send(form, function (data) { invited(form, data); });
+      sent = send(form, function (data) { invited(form, data); }, event.submitter);
     } else if (form.matches("form[data-kaleo-action]")) {
       var item = form.closest("li");
       sent = send(form, function (data) { if (item) { item.outerHTML = data.html; } });
@@ -103,4 +105,32 @@
   }
 
   document.addEventListener("submit", onSubmit);
+
+  /* "Copy link": the clipboard when the browser allows it, else the link selected for
+     the visitor to copy; either way the live region says which. */
+  function copyLink(button) {
+    var box = button.closest(".kaleo-link");
+    var field = box && box.querySelector("input");
+    if (!field) { return; }
+    function fallback() {
+      field.focus();
+      field.select();
+      var copied = false;
+      try { copied = document.execCommand("copy"); } catch (error) { copied = false; }
+      announce(button.getAttribute(copied ? "data-kaleo-copied" : "data-kaleo-copy-failed"),
+               null);
+    }
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(field.value).then(function () {
+        announce(button.getAttribute("data-kaleo-copied"), null);
+      }, fallback);
+    } else {
+      fallback();
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-kaleo-copy]") : null;
+    if (button) { copyLink(button); }
+  });
 }());
