@@ -52,4 +52,5 @@ nitpick_ignore_regex = [
     ("py:class", r"(t|typing|datetime|dt|flask|enum|sqlalchemy|blinker)\..*"),
     ("py:class", r"Flask|UserHook|flask_kaleo\.extension\.[FU]|U"),
     ("py:obj", r"flask_kaleo\.extension\.U"),  # Kaleo's base, Generic[U]
+    ("py:class", r"(contextlib|jinja2|markupsafe)\..*"),  # flask_kaleo.i18n's helpers
 ]

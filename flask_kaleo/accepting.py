@@ -25,6 +25,7 @@ from .exceptions import InvitationNotPending
 from .exceptions import InvitationRevoked
 from .exceptions import KaleoError
 from .expiry import not_expired
+from .i18n import gettext
 from .links import InvitationLinkMixin
 from .models import JoinInvitationMixin
 from .models import Status
@@ -52,12 +53,12 @@ Pending = JoinInvitationMixin | InvitationLinkMixin
 def why_not_pending(invitation: JoinInvitationMixin) -> InvitationNotPending:
     """The exception that says why ``invitation`` can no longer be accepted."""
     if invitation.to_member and invitation.is_pending:  # to a member: never acceptable
-        return InvitationNotPending("This invitation can no longer be accepted.")
+        return InvitationNotPending(gettext("This invitation can no longer be accepted."))
     if invitation.status == Status.REVOKED.value:
-        return InvitationRevoked("This invitation has been withdrawn.")
+        return InvitationRevoked(gettext("This invitation has been withdrawn."))
     if invitation.status == Status.SENT.value:
-        return InvitationExpired("This invitation has expired.")
-    return InvitationAlreadyUsed("This invitation has already been used.")
+        return InvitationExpired(gettext("This invitation has expired."))
+    return InvitationAlreadyUsed(gettext("This invitation has already been used."))
 
 
 def reread(store: Store[t.Any], invitation: JoinInvitationMixin) -> None:
@@ -73,7 +74,7 @@ def reread(store: Store[t.Any], invitation: JoinInvitationMixin) -> None:
         .execution_options(populate_existing=True)  # the loaded instance is refreshed
     ).first()
     if found is None:
-        raise InvitationNotPending("This invitation no longer exists.")
+        raise InvitationNotPending(gettext("This invitation no longer exists."))
 
 
 def check_pending(invitation: Pending) -> None:
@@ -156,7 +157,10 @@ def _same_address(address: object, invitation: JoinInvitationMixin) -> bool:
 
 def _another_address(invitation: JoinInvitationMixin) -> InvitationForAnotherAddress:
     return InvitationForAnotherAddress(
-        f"This invitation was sent to {invitation.email}: sign up with that address."
+        gettext(
+            "This invitation was sent to %(email)s: sign up with that address.",
+            email=invitation.email,
+        )
     )
 
 

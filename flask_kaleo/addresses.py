@@ -29,10 +29,13 @@ from email_validator import validate_email
 
 from .exceptions import InvalidEmail
 from .exceptions import MessageTooLong
+from .i18n import N_
+from .i18n import gettext
+from .i18n import ngettext
 
 MAX_EMAIL_LENGTH = 254
 
-NON_ASCII_LOCAL_PART = (
+NON_ASCII_LOCAL_PART = N_(
     "Use an address whose part before the @ is plain ASCII: this site's mail relay"
     " cannot deliver to it."
 )
@@ -58,21 +61,23 @@ def canonical_address(address: object, *, smtputf8: bool = False) -> Address:
     """
     address = address.strip() if isinstance(address, str) else ""
     if not address:
-        raise InvalidEmail("Enter an email address.")
+        raise InvalidEmail(gettext("Enter an email address."))
     if len(address) > MAX_EMAIL_LENGTH:
-        raise InvalidEmail("That email address is too long.")
+        raise InvalidEmail(gettext("That email address is too long."))
     try:
         valid = validate_email(address, check_deliverability=False)
     except EmailNotValidError as error:
         reason = str(error).rstrip(".")
-        raise InvalidEmail(f"Enter a valid email address ({reason}).") from None
+        raise InvalidEmail(
+            gettext("Enter a valid email address (%(reason)s).", reason=reason)
+        ) from None
     local = unicodedata.normalize("NFC", valid.local_part)
     if not local.isascii() and not smtputf8:
-        raise InvalidEmail(NON_ASCII_LOCAL_PART)
+        raise InvalidEmail(gettext(NON_ASCII_LOCAL_PART))
     domain = valid.ascii_domain.lower()
     email = f"{local}@{domain}"
     if len(email) > MAX_EMAIL_LENGTH:  # IDNA can make the domain longer
-        raise InvalidEmail("That email address is too long.")
+        raise InvalidEmail(gettext("That email address is too long."))
     return Address(email, f"{local_part_key(local)}@{domain}", valid.domain.lower())
 
 
@@ -122,5 +127,11 @@ def clean_message(message: object, limit: int) -> str | None:
         if character in "\n\t" or unicodedata.category(character) != "Cc"
     ).strip()
     if len(text) > limit:
-        raise MessageTooLong(f"Keep the message under {limit} characters.")
+        raise MessageTooLong(
+            ngettext(
+                "Keep the message under %(num)d character.",
+                "Keep the message under %(num)d characters.",
+                limit,
+            )
+        )
     return text or None

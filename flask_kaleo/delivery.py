@@ -31,6 +31,8 @@ from . import signals
 from .exceptions import ConfigurationError
 from .exceptions import DeliveryError
 from .exceptions import DeliveryFailed
+from .i18n import N_
+from .i18n import gettext
 from .mail import render_invitation
 from .mail import render_notice
 from .models import JoinInvitationMixin
@@ -44,7 +46,10 @@ from .transport import Transport
 from .transport import active_transport
 from .transport import flask_mail_transport
 
-UNDELIVERED = "The invitation email could not be delivered, so nothing was spent."
+UNDELIVERED = N_(
+    "The invitation email could not be delivered, so nothing was spent."
+    " Please try again in a moment."
+)
 Enqueue = t.Callable[[int], None]
 DELIVERED: t.Final = "delivered"
 GIVEN_BACK: t.Final = "given back"
@@ -93,7 +98,9 @@ class Delivery:
         if not first or not current_app.config["KALEO_NOTIFY_MEMBERS"]:
             return None
         member = self.store.find_user(invitation.email)
-        return None if member is None else render_notice(self.store.user_email(member))
+        if member is None:
+            return None
+        return render_notice(self.store.user_email(member), invitation.locale)
 
     def send(self, email: OutgoingEmail) -> None:
         """Hand ``email`` to the transport, each network step bounded by the timeout."""
@@ -115,7 +122,7 @@ class Delivery:
             except DeliveryError as error:
                 current_app.logger.warning("flask-kaleo could not deliver an invitation: %s", error)
                 self.give_back(invitation.id)
-                raise DeliveryFailed(f"{UNDELIVERED} Please try again in a moment.") from error
+                raise DeliveryFailed(gettext(UNDELIVERED)) from error
             except Exception:  # a broken transport or setup: no spent invitation left behind
                 self.give_back(invitation.id)
                 raise
@@ -156,7 +163,7 @@ class Delivery:
                 self.give_back(invitation_id)
             if isinstance(error, ConfigurationError):
                 raise
-            raise DeliveryFailed(f"{UNDELIVERED} Please try again in a moment.") from error
+            raise DeliveryFailed(gettext(UNDELIVERED)) from error
 
     def mark_delivered(self, invitation: JoinInvitationMixin, digest: str) -> None:
         """Record that the relay took the email carrying ``digest``'s link (and keep

@@ -1,7 +1,9 @@
 """The exception family of flask-kaleo.
 
 Every refusal the extension can give derives from :class:`KaleoError`; its ``str()``
-is a sentence that can be shown to the user as it is.
+is a sentence that can be shown to the user as it is (translated into the request's
+language when the app uses Flask-Babel), and its ``code`` a stable name for programs
+(the ERROR answer's ``code``; see :doc:`i18n`).
 """
 
 from __future__ import annotations
@@ -12,38 +14,49 @@ class KaleoError(Exception):
 
     #: The form field the error is about, for the structured error list.
     field = "__all__"
+    #: A stable machine name for the refusal, the same in every language.
+    code = "error"
 
 
 class ConfigurationError(KaleoError, ValueError):
     """The extension is set up wrongly; the message names the setting and the fix."""
 
+    code = "configuration"
+
 
 class InvitationRefused(KaleoError):
     """An invitation could not be sent. Nothing was spent."""
 
+    code = "refused"
+
 
 class InvalidEmail(InvitationRefused):
     field = "email_address"
+    code = "invalid_email"
 
 
 class CannotInviteSelf(InvitationRefused):
     field = "email_address"
+    code = "cannot_invite_self"
 
 
 class AlreadyMember(InvitationRefused):
     field = "email_address"
+    code = "already_member"
 
 
 class AlreadyInvited(InvitationRefused):
     field = "email_address"
+    code = "already_invited"
 
 
 class MessageTooLong(InvitationRefused):
     field = "message"
+    code = "message_too_long"
 
 
 class NotEnoughInvitations(InvitationRefused):
-    pass
+    code = "no_invitations_left"
 
 
 class SendingLimitReached(InvitationRefused):
@@ -51,13 +64,19 @@ class SendingLimitReached(InvitationRefused):
     the address's (``KALEO_ADDRESS_DAILY_LIMIT``). The message says which, without
     saying who else invited the address."""
 
+    code = "sending_limit_reached"
+
 
 class InvitingNotAllowed(InvitationRefused):
     """The ``can_invite`` hook said no."""
 
+    code = "not_allowed"
+
 
 class DeliveryFailed(InvitationRefused):
     """The email could not be handed to the mail relay; the invitation was given back."""
+
+    code = "delivery_failed"
 
 
 class DeliveryError(KaleoError):
@@ -67,6 +86,8 @@ class DeliveryError(KaleoError):
     otherwise (a timeout, a refused connection, a 4xx) a queued delivery tries again.
     """
 
+    code = "delivery_error"
+
     def __init__(self, message: str, *, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
@@ -74,6 +95,8 @@ class DeliveryError(KaleoError):
 
 class ResendTooSoon(InvitationRefused):
     """The invitation was sent a moment ago; ``KALEO_RESEND_INTERVAL`` has not passed."""
+
+    code = "resend_too_soon"
 
 
 class ExpiryOutOfBounds(InvitationRefused):
@@ -91,17 +114,19 @@ class LinksNotAllowed(InvitationRefused):
 class InvitationNotPending(KaleoError):
     """The invitation can no longer be accepted."""
 
+    code = "invitation_not_pending"
+
 
 class InvitationExpired(InvitationNotPending):
-    pass
+    code = "invitation_expired"
 
 
 class InvitationAlreadyUsed(InvitationNotPending):
-    pass
+    code = "invitation_used"
 
 
 class InvitationRevoked(InvitationNotPending):
-    pass
+    code = "invitation_revoked"
 
 
 class InvitationForAnotherAddress(InvitationNotPending):
@@ -111,11 +136,14 @@ class InvitationForAnotherAddress(InvitationNotPending):
     invitation it cannot accept refuses this one too."""
 
     field = "email"
+    code = "invitation_for_another_address"
 
 
 class InvalidLinkOption(InvitationRefused):
     """A shareable link's number of uses or domain is not acceptable; ``field`` says
     which (``uses`` or ``domain``). Nothing was spent."""
+
+    code = "invalid_link_option"
 
     def __init__(self, message: str, field: str = "__all__") -> None:
         super().__init__(message)

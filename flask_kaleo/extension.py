@@ -16,6 +16,7 @@ from flask import Flask
 
 from . import accepting
 from . import grants
+from . import i18n
 from . import inviting
 from . import lifecycle
 from . import links
@@ -178,6 +179,7 @@ class Kaleo(t.Generic[U]):
                 " sent. Turn it off in production."
             )
         check_page_targets_once(app)
+        i18n.setup_templates(app)
         if importlib.util.find_spec("flask_login") is not None:
             from flask_login import user_logged_out
 
@@ -275,6 +277,7 @@ class Kaleo(t.Generic[U]):
         force: bool = False,
         send: bool = True,
         expires_in: ExpiresIn = None,
+        locale: str | None = None,
         **fields: t.Any,
     ) -> JoinInvitationMixin:
         """Send an invitation from ``from_user`` to ``email``: spent and stored in one
@@ -283,7 +286,8 @@ class Kaleo(t.Generic[U]):
         never beyond the daily limits. ``send=False`` mails nothing and returns the
         invitation with its ``accept_url``, once; ``expires_in`` (a ``timedelta``, or
         :data:`~flask_kaleo.NEVER`) replaces ``KALEO_DEFAULT_EXPIRATION`` within the
-        bounds (:doc:`expiry`). Raises an
+        bounds (:doc:`expiry`). ``locale`` (``"fr"``, ``"pt_BR"``) is the language of
+        the email; by default the request's, with Flask-Babel (:doc:`i18n`). Raises an
         :class:`~flask_kaleo.exceptions.InvitationRefused` subclass. On MariaDB/MySQL
         whatever the session held before is committed first (see :doc:`security`)."""
         return inviting.invite(
@@ -294,7 +298,7 @@ class Kaleo(t.Generic[U]):
             email,
             message,
             force=force,
-            fields=fields,
+            fields={**fields, "locale": i18n.clean_locale(locale) or i18n.request_locale()},
             send=send,
             expires_in=expires_in,
         )

@@ -12,15 +12,17 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms import TextAreaField
 
+from .i18n import lazy_gettext
+
 
 class InviteForm(FlaskForm):  # type: ignore[misc]
     """``email_address`` and an optional ``message``; the CSRF token comes from Flask-WTF."""
 
     email_address = StringField(
-        "Email address",
+        lazy_gettext("Email address"),
         render_kw={"inputmode": "email", "autocomplete": "email", "spellcheck": "false"},
     )
-    message = TextAreaField("Message (optional)")
+    message = TextAreaField(lazy_gettext("Message (optional)"))
 
 
 def new_invite_form() -> InviteForm:

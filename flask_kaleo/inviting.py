@@ -23,6 +23,7 @@ from .exceptions import InvitingNotAllowed
 from .exceptions import NotEnoughInvitations
 from .expiry import ExpiresIn
 from .expiry import choose_lifetime
+from .i18n import gettext
 from .mail import accept_url
 from .models import JoinInvitationMixin
 from .models import Status
@@ -64,15 +65,15 @@ def invite(
     address, key, _ = canonical_address(email, smtputf8=current_app.config["KALEO_SMTPUTF8"])
     message = clean_message(message, current_app.config["KALEO_MESSAGE_MAX_LENGTH"])
     if not permissions.has_invite_permission(from_user):
-        raise InvitingNotAllowed("You are not allowed to send invitations.")
+        raise InvitingNotAllowed(gettext("You are not allowed to send invitations."))
     if key == address_key(store.user_email(from_user)):
-        raise CannotInviteSelf("You cannot invite yourself.")
+        raise CannotInviteSelf(gettext("You cannot invite yourself."))
 
     lifetime = choose_lifetime(
         current_app.config, permissions.has_manage_permission(from_user), expires_in
     )
     inviter_id = store.user_id(from_user)
-    already_invited = AlreadyInvited(f"You have already invited {address}.")
+    already_invited = AlreadyInvited(gettext("You have already invited %(email)s.", email=address))
     attempt = functools.partial(
         _record,
         store,
@@ -152,7 +153,7 @@ def _record(
         else:
             remaining = store.counters.spend(session, inviter_id, default)
             if remaining is None:
-                raise NotEnoughInvitations("You have no invitations left.")
+                raise NotEnoughInvitations(gettext("You have no invitations left."))
         # The spend locked the inviter's row: their day's sends can be counted. Before
         # the member check, so a member's address counts like any other.
         now = utcnow()
@@ -168,7 +169,7 @@ def _record(
         # left learns nothing about who is a member.
         to_member = store.find_user(address) is not None
         if to_member and not current_app.config["KALEO_PRIVATE_REFUSALS"]:
-            raise AlreadyMember(f"{address} is already a member.")
+            raise AlreadyMember(gettext("%(email)s is already a member.", email=address))
         token, digest = new_token()
         invitation = _new_invitation(store, inviter_id, address, key, message, fields, digest)
         invitation.inviter_label = store.inviter_label(from_user)

@@ -39,6 +39,7 @@ from .expiry import NEVER
 from .expiry import check_new_expiry
 from .expiry import expired
 from .expiry import not_expired
+from .i18n import gettext
 from .models import JoinInvitationMixin
 from .models import Status
 from .models import rowcount
@@ -91,7 +92,7 @@ def resend(
     model = store.Invitation
     inviter = store.get_user(invitation.from_user_id)
     if inviter is None or not permissions.has_invite_permission(inviter):
-        raise InvitingNotAllowed("You are not allowed to send invitations.")
+        raise InvitingNotAllowed(gettext("You are not allowed to send invitations."))
     now = utcnow()
     interval = dt.timedelta(seconds=config["KALEO_RESEND_INTERVAL"])
     token, digest, before, values = new_link(
@@ -140,8 +141,10 @@ def resend(
             current_app.logger.warning("flask-kaleo could not deliver a resend: %s", error)
             _put_back(store, invitation, digest, before)
             raise DeliveryFailed(
-                "The invitation email could not be delivered; its earlier link still works."
-                " Please try again in a moment."
+                gettext(
+                    "The invitation email could not be delivered; its earlier link still"
+                    " works. Please try again in a moment."
+                )
             ) from error
         except Exception:
             _put_back(store, invitation, digest, before)
@@ -230,8 +233,13 @@ def _too_soon(
     last = invitation.resent_at or invitation.sent_at
     wait = max(int((last + interval - now).total_seconds()), 1)
     minutes, seconds = divmod(wait, 60)
-    when = f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
-    return ResendTooSoon(f"This invitation was sent a moment ago. Try again in {when}.")
+    if minutes:
+        when = gettext("%(minutes)d min %(seconds)d s", minutes=minutes, seconds=seconds)
+    else:
+        when = gettext("%(seconds)d s", seconds=seconds)
+    return ResendTooSoon(
+        gettext("This invitation was sent a moment ago. Try again in %(when)s.", when=when)
+    )
 
 
 def revoke(store: Store[t.Any], invitation: JoinInvitationMixin) -> JoinInvitationMixin:

@@ -17,6 +17,8 @@ from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import mapped_column
 
 from .exceptions import SendingLimitReached
+from .i18n import N_
+from .i18n import gettext
 from .models import ADDRESS_KEY
 from .models import UTCDateTime
 from .models import user_column
@@ -91,8 +93,10 @@ class AddressLockMixin:
 
 DAY = dt.timedelta(hours=24)
 
-MEMBER_LIMIT_REACHED = "You have sent the most invitations allowed in a day; try again tomorrow."
-ADDRESS_LIMIT_REACHED = (
+MEMBER_LIMIT_REACHED = N_(
+    "You have sent the most invitations allowed in a day; try again tomorrow."
+)
+ADDRESS_LIMIT_REACHED = N_(
     "This address has received the most invitations allowed in a day; try again tomorrow."
 )
 
@@ -174,7 +178,7 @@ class SendingLimits:
         row = session.execute(sa.select(*(count for count, _, _ in counts))).one()
         for sent, (_, limit, message) in zip(row, counts, strict=True):
             if sent >= limit:
-                raise SendingLimitReached(message)
+                raise SendingLimitReached(gettext(message))
 
     def record(
         self,

@@ -82,7 +82,7 @@ def _own_link(link_id: str) -> InvitationLinkMixin:
     if link_id.isascii() and link_id.isdigit() and len(link_id) < 10:
         link = kaleo.link(int(link_id))
     if link is None or link.from_user_id != kaleo.store.user_id(signed_in_user()):
-        raise Refusal(LINK_NOT_FOUND, 404)
+        raise Refusal(LINK_NOT_FOUND, 404, code="no_such_link")
     return link
 
 

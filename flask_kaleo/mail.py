@@ -17,6 +17,7 @@ from flask import url_for
 from werkzeug.routing import BuildError
 from werkzeug.routing import MapAdapter
 
+from . import i18n
 from .exceptions import ConfigurationError
 from .models import JoinInvitationMixin
 from .transport import OutgoingEmail
@@ -100,18 +101,32 @@ NOTICE_TEXT_TEMPLATE = "kaleo/email/notice.txt"
 NOTICE_HTML_TEMPLATE = "kaleo/email/notice.html"
 
 
-def render_notice(recipient: str) -> OutgoingEmail:
+def render_notice(recipient: str, locale: str | None = None) -> OutgoingEmail:
     """The short "someone tried to invite you" notice to a member (with
-    ``KALEO_NOTIFY_MEMBERS``): no link, no inviter, never the inviter's message."""
+    ``KALEO_NOTIFY_MEMBERS``), in ``locale``: no link, no inviter, never the inviter's
+    message."""
     site = site_name()
     context = {"site_name": site}
-    return OutgoingEmail(
-        subject=" ".join(f"Someone tried to invite you to {site}".split()),
-        text=render_template(NOTICE_TEXT_TEMPLATE, **context),
-        html=render_template(NOTICE_HTML_TEMPLATE, **context),
-        recipient=recipient,
-        sender=_sender(),
-    )
+    with i18n.in_locale(locale):
+        subject = i18n.gettext("Someone tried to invite you to %(site_name)s", site_name=site)
+        return OutgoingEmail(
+            subject=" ".join(subject.split()),
+            text=render_template(NOTICE_TEXT_TEMPLATE, **context),
+            html=render_template(NOTICE_HTML_TEMPLATE, **context),
+            recipient=recipient,
+            sender=_sender(),
+        )
+
+
+def email_subject(inviter_label: str, site: str) -> str:
+    """``KALEO_EMAIL_SUBJECT`` filled in, translated: the default through the shipped
+    catalogs, an app's own subject through its ``flask_kaleo`` catalog if it has one."""
+    subject: str = current_app.config["KALEO_EMAIL_SUBJECT"]
+    translated = i18n.gettext(subject)
+    try:
+        return translated.format(inviter=inviter_label, site=site)
+    except (KeyError, IndexError, ValueError):  # a translation that broke the placeholders
+        return subject.format(inviter=inviter_label, site=site)
 
 
 REMINDER_TEXT_TEMPLATE = "kaleo/email/reminder.txt"
@@ -124,25 +139,31 @@ def render_invitation(
     """The email for ``invitation``, carrying the link of ``token``.
 
     ``inviter_label`` is how the inviter appears in the subject and the body; a
-    ``reminder`` uses the reminder templates and says so in the subject.
+    ``reminder`` uses the reminder templates and says so in the subject. The subject
+    and bodies are written in ``invitation.locale`` (with Flask-Babel), its expiry
+    (``expires``) in that locale's words, in UTC, the zone stated.
     """
     config = current_app.config
     site = site_name()
-    context = {
-        "invitation": invitation,
-        "inviter_label": inviter_label,
-        "site_name": site,
-        "accept_url": accept_url(token),
-    }
-    subject = config["KALEO_EMAIL_SUBJECT"].format(inviter=inviter_label, site=site)
     text, html = config["KALEO_EMAIL_TEXT_TEMPLATE"], config["KALEO_EMAIL_HTML_TEMPLATE"]
     if reminder:
-        subject = f"Reminder: {subject}"
         text, html = REMINDER_TEXT_TEMPLATE, REMINDER_HTML_TEMPLATE
-    return OutgoingEmail(
-        subject=" ".join(subject.split()),  # no header injection through a display name
-        text=render_template(text, **context),
-        html=render_template(html, **context),
-        recipient=invitation.email,
-        sender=_sender(),
-    )
+    expires = invitation.expires_at
+    with i18n.in_locale(invitation.locale):
+        context = {
+            "invitation": invitation,
+            "inviter_label": inviter_label,
+            "site_name": site,
+            "accept_url": accept_url(token),
+            "expires": expires and i18n.format_expiry(expires),
+        }
+        subject = email_subject(inviter_label, site)
+        if reminder:
+            subject = i18n.gettext("Reminder: %(subject)s", subject=subject)
+        return OutgoingEmail(
+            subject=" ".join(subject.split()),  # no header injection through a display name
+            text=render_template(text, **context),
+            html=render_template(html, **context),
+            recipient=invitation.email,
+            sender=_sender(),
+        )

@@ -179,6 +179,9 @@ class JoinInvitationMixin:
     reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     """When ``flask kaleo remind`` sent its one reminder (NULL: never); set by the same
     conditional UPDATE that claims it, so it is reminded at most once."""
+    locale: Mapped[str | None] = mapped_column(sa.String(35), nullable=True)
+    """The locale its email is written in (``fr``, ``pt_BR``): the inviter's choice, else
+    the request's as Flask-Babel chose it; NULL: the app's default language."""
 
     @declared_attr.directive
     def __tablename__(cls) -> str:

@@ -1,6 +1,7 @@
 """flask-kaleo's settings: their defaults and the start-up check of their values.
 
-A leaf module: it imports nothing from flask-kaleo but its exceptions, so every other
+A leaf module: it imports nothing from flask-kaleo but its exceptions (and the
+translation marker of :mod:`.i18n`, a leaf too), so every other
 module may read the constants it defines.
 """
 
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from .exceptions import ConfigurationError
+from .i18n import N_
 
 UNLIMITED = -1
 """The allocation that means "no limit"."""
@@ -30,7 +32,8 @@ DEFAULT_SETTINGS: dict[str, t.Any] = {
     "KALEO_DEFAULT_INVITE_ALLOCATION": 0,
     "KALEO_SIGNUP_URL": "/",
     "KALEO_INVITE_ONLY": False,
-    "KALEO_EMAIL_SUBJECT": "{inviter} has invited you to join {site}",
+    # TRANSLATORS: keep {inviter} and {site} as they are.
+    "KALEO_EMAIL_SUBJECT": N_("{inviter} has invited you to join {site}"),
     "KALEO_EMAIL_SENDER": None,
     "KALEO_EMAIL_TEXT_TEMPLATE": "kaleo/email/invitation.txt",
     "KALEO_EMAIL_HTML_TEMPLATE": "kaleo/email/invitation.html",

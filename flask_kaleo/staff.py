@@ -15,6 +15,8 @@ import typing as t
 from flask import current_app
 from flask import jsonify
 
+from .i18n import N_
+from .i18n import gettext
 from .state import get_kaleo
 from .web import Refusal
 from .web import ViewResponse
@@ -25,12 +27,12 @@ from .web import signed_in_user
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,12}")
 _TRUE = ("1", "true", "on", "yes")
 
-staff_endpoint = endpoint(sign_in="Please sign in.", json_only=True)
+staff_endpoint = endpoint(sign_in=N_("Please sign in."), json_only=True)
 
 
 def _check_staff() -> None:
     if not get_kaleo().has_manage_permission(signed_in_user()):
-        raise Refusal("You are not allowed to manage invitations.", 403)
+        raise Refusal(gettext("You are not allowed to manage invitations."), 403)
 
 
 def _amount() -> int:
@@ -38,14 +40,18 @@ def _amount() -> int:
     limit: int = current_app.config["KALEO_MAX_BULK_AMOUNT"]
     raw = fields().get("amount", "").strip()
     if not _WHOLE_NUMBER.fullmatch(raw) or int(raw) > limit:
-        raise Refusal(f"amount must be a whole number from 0 to {limit}.", 400, "amount")
+        message = gettext("amount must be a whole number from 0 to %(limit)d.", limit=limit)
+        raise Refusal(message, 400, "amount", code="invalid_amount")
     return int(raw)
 
 
 def _user(value: str) -> t.Any:
     user = get_kaleo().user_by_email_or_id(value) if value.strip() else None
     if user is None:
-        raise Refusal(f"There is no user with the email address or id {value!r}.", 404, "user")
+        message = gettext(
+            "There is no user with the email address or id %(user)s.", user=repr(value)
+        )
+        raise Refusal(message, 404, "user", code="unknown_user")
     return user
 
 
@@ -101,7 +107,7 @@ def staff_add() -> ViewResponse:
     return _bulk("add")
 
 
-@endpoint(methods=("GET",), sign_in="Please sign in.", csrf=False, json_only=True)
+@endpoint(methods=("GET",), sign_in=N_("Please sign in."), csrf=False, json_only=True)
 def staff_stat(user: str) -> ViewResponse:
     """One user's allocation, sent, accepted, remaining, pending and expired counts."""
     _check_staff()

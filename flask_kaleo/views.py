@@ -19,6 +19,8 @@ from .accepting import check_pending
 from .accepting import remember
 from .exceptions import InvitationNotPending
 from .expiry import NEVER
+from .i18n import N_
+from .i18n import gettext
 from .links_form import expiry_field
 from .links_form import link_message
 from .links_form import link_requested
@@ -34,14 +36,14 @@ from .web import fields
 from .web import signed_in_user
 from .web import succeed
 
-NOT_FOUND = "There is no such invitation among those you sent."
-REPLACED_MESSAGE = (
+NOT_FOUND = N_("There is no such invitation among those you sent.")
+REPLACED_MESSAGE = N_(
     "This invitation was sent again with a new link, so this one no longer works."
     " Use the link in the most recent invitation email."
 )
 
 
-@endpoint(sign_in="Please sign in to send invitations.")
+@endpoint(sign_in=N_("Please sign in to send invitations."))
 def invite() -> ViewResponse:
     """Send an invitation from the signed-in user (the address and message are checked
     once, by :meth:`Kaleo.invite <flask_kaleo.Kaleo.invite>`)."""
@@ -57,23 +59,26 @@ def invite() -> ViewResponse:
     actions = request.headers.get("X-Kaleo-Actions") == "1"
     if not send:
         return _answer(invitation, link_message(invitation), actions=actions)
-    return _answer(invitation, f"Invitation sent to {invitation.email}.", actions=actions)
+    message = gettext("Invitation sent to %(email)s.", email=invitation.email)
+    return _answer(invitation, message, actions=actions)
 
 
-@endpoint(sign_in="Please sign in to manage your invitations.")
+@endpoint(sign_in=N_("Please sign in to manage your invitations."))
 def resend(invitation_id: str) -> ViewResponse:
     """Email one of your pending invitations again, under a new link."""
     invitation = _own_invitation(invitation_id)
     get_kaleo().resend(invitation)
-    return _answer(invitation, f"Invitation sent again to {invitation.email}.", actions=True)
+    message = gettext("Invitation sent again to %(email)s.", email=invitation.email)
+    return _answer(invitation, message, actions=True)
 
 
-@endpoint(sign_in="Please sign in to manage your invitations.")
+@endpoint(sign_in=N_("Please sign in to manage your invitations."))
 def revoke(invitation_id: str) -> ViewResponse:
     """Withdraw one of your unaccepted invitations; it goes back to your allocation."""
     invitation = _own_invitation(invitation_id)
     get_kaleo().revoke(invitation)
-    return _answer(invitation, f"Invitation to {invitation.email} revoked.", actions=True)
+    message = gettext("Invitation to %(email)s revoked.", email=invitation.email)
+    return _answer(invitation, message, actions=True)
 
 
 @endpoint(sign_in="Please sign in to manage your invitations.")
@@ -98,7 +103,7 @@ def _own_invitation(invitation_id: str) -> JoinInvitationMixin:
     if invitation_id.isascii() and invitation_id.isdigit() and len(invitation_id) < 19:
         invitation = kaleo.store.invitation(int(invitation_id))
     if invitation is None or invitation.from_user_id != kaleo.store.user_id(signed_in_user()):
-        raise Refusal(NOT_FOUND, 404)
+        raise Refusal(gettext(NOT_FOUND), 404, code="no_such_invitation")
     return invitation
 
 
@@ -144,7 +149,7 @@ def accept(token: str) -> ViewResponse:
             page = render_template(
                 "kaleo/accept_invalid.html",
                 state="replaced",
-                reason=REPLACED_MESSAGE,
+                reason=gettext(REPLACED_MESSAGE),
                 login_url=login_url(),
             )
             return _private(page, 410)

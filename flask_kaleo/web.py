@@ -35,12 +35,16 @@ from wtforms.validators import ValidationError
 
 from .exceptions import InvitationNotPending
 from .exceptions import InvitationRefused
+from .i18n import N_
+from .i18n import gettext
 from .pages import error_headers
 from .pages import error_page
 from .settings import is_whole_number
 from .state import get_kaleo
 
 ErrorList = dict[str, list[str]]
+CodeList = dict[str, list[str]]
+"""The refusals' machine codes, by field, in the order of their messages."""
 ViewResponse = BaseResponse | tuple[BaseResponse, int] | tuple[str, int]
 V = t.TypeVar("V", bound=t.Callable[..., ViewResponse])
 
@@ -48,16 +52,34 @@ ROUTED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 """Every endpoint is routed for all of these, so that a wrong method reaches the
 declaration and gets its 405 in the shape the caller asked for."""
 
-CSRF_MESSAGE = "The form has expired or was not sent from this site. Reload the page and try again."
-SERVER_ERROR_MESSAGE = (
+CSRF_MESSAGE = N_(
+    "The form has expired or was not sent from this site. Reload the page and try again."
+)
+SERVER_ERROR_MESSAGE = N_(
     "Something went wrong on our side, and nothing was sent. Please try again later."
 )
 _HTTP_MESSAGES = {
-    400: "The request could not be understood.",
-    404: "There is nothing here.",
-    413: "The request is too large.",
+    400: N_("The request could not be understood."),
+    404: N_("There is nothing here."),
+    413: N_("The request is too large."),
     500: SERVER_ERROR_MESSAGE,
 }
+STATUS_CODES = {
+    400: "bad_request",
+    401: "not_signed_in",
+    403: "not_allowed",
+    404: "not_found",
+    405: "method_not_allowed",
+    410: "gone",
+    413: "too_large",
+    500: "server_error",
+}
+"""The machine code of a refusal that names none, by HTTP status (``refused`` for any
+other)."""
+
+
+def status_code(status: int) -> str:
+    return STATUS_CODES.get(status, "server_error" if status >= 500 else "refused")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,9 +94,12 @@ class Declaration:
 class Refusal(Exception):
     """A request answered with the ERROR shape (or a flash, for a browser)."""
 
-    def __init__(self, message: str, status: int = 200, field: str = "__all__") -> None:
+    def __init__(
+        self, message: str, status: int = 200, field: str = "__all__", code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.errors: ErrorList = {field: [message]}
+        self.codes: CodeList = {field: [code or status_code(status)]}
         self.status = status
 
 
@@ -103,9 +128,9 @@ def endpoint(
                     check_csrf()
                 return view(**kwargs)
             except Refusal as refusal:
-                return refuse(refusal.errors, refusal.status)
+                return refuse(refusal.errors, refusal.status, refusal.codes)
             except (InvitationRefused, InvitationNotPending) as error:
-                return refuse({error.field: [str(error)]})
+                return refuse({error.field: [str(error)]}, codes={error.field: [error.code]})
 
         checked.kaleo_declaration = declaration  # type: ignore[attr-defined]
         return t.cast(V, checked)
@@ -154,15 +179,17 @@ def _read_fields() -> MultiDict[str, str]:
     try:
         body = json.loads(request.get_data(cache=True))
     except (ValueError, RecursionError):
-        raise Refusal("The request body is not valid JSON.", 400) from None
+        message = gettext("The request body is not valid JSON.")
+        raise Refusal(message, 400, code="invalid_json") from None
     if not isinstance(body, dict):
-        raise Refusal("Send the fields as one JSON object.", 400)
+        raise Refusal(gettext("Send the fields as one JSON object."), 400, code="invalid_json")
     items: list[tuple[str, str]] = []
     for name, value in body.items():
         if is_whole_number(value):
             value = str(value)
         if not isinstance(value, str):
-            raise Refusal(f"The field {name!r} must be a string.", 400)
+            message = gettext("The field %(name)s must be a string.", name=repr(name))
+            raise Refusal(message, 400, code="invalid_json")
         items.append((name, value))
     return MultiDict(items)
 
@@ -178,19 +205,27 @@ def check_csrf() -> None:
     try:
         validate_csrf(token)
     except ValidationError:
-        raise Refusal(CSRF_MESSAGE, 400) from None
+        raise Refusal(gettext(CSRF_MESSAGE), 400, code="csrf") from None
 
 
-def error_response(errors: ErrorList, status: int = 200) -> tuple[Response, int]:
+def error_response(
+    errors: ErrorList, status: int = 200, codes: CodeList | None = None
+) -> tuple[Response, int]:
     """The ERROR shape: ``errors`` is escaped HTML for jQuery's ``.html()``,
-    ``error_list`` the same messages by field."""
+    ``error_list`` the same messages by field, ``error_codes`` their machine codes by
+    field and ``code`` the first of them (the codes default to the status's)."""
     items = "".join(
         f"<li>{escape(message)}</li>" for messages in errors.values() for message in messages
     )
+    if codes is None:
+        codes = {field: [status_code(status)] * len(messages) for field, messages in errors.items()}
+    first = next((code for field_codes in codes.values() for code in field_codes), None)
     body = {
         "status": "ERROR",
         "errors": f'<ul class="errorlist">{items}</ul>',
         "error_list": errors,
+        "code": first or status_code(status),
+        "error_codes": codes,
     }
     return jsonify(body), status
 
@@ -203,10 +238,10 @@ def back() -> BaseResponse:
     return redirect("/", code=303)
 
 
-def refuse(errors: ErrorList, status: int = 200) -> ViewResponse:
+def refuse(errors: ErrorList, status: int = 200, codes: CodeList | None = None) -> ViewResponse:
     """The ERROR shape for JSON callers; a flash and a redirect back for a browser."""
     if wants_json():
-        return error_response(errors, status)
+        return error_response(errors, status, codes)
     for messages in errors.values():
         for message in messages:
             flash(message, "error")
@@ -227,7 +262,7 @@ def sign_in_required(message: str) -> ViewResponse:
     login_manager = getattr(current_app, "login_manager", None)
     if not wants_json() and login_manager is not None:
         return t.cast(BaseResponse, login_manager.unauthorized())
-    return error_response({"__all__": [message]}, 401)
+    return error_response({"__all__": [gettext(message)]}, 401, {"__all__": ["not_signed_in"]})
 
 
 def _csrf_failed(error: CSRFError) -> ViewResponse | HTTPException:
@@ -235,7 +270,7 @@ def _csrf_failed(error: CSRFError) -> ViewResponse | HTTPException:
     declaration = _declaration()
     if declaration is not None and request.method not in declaration.methods:
         return _http_error(MethodNotAllowed(valid_methods=list(declaration.methods)))
-    return refuse({"__all__": [CSRF_MESSAGE]}, 400)
+    return refuse({"__all__": [gettext(CSRF_MESSAGE)]}, 400, {"__all__": ["csrf"]})
 
 
 def _http_error(error: HTTPException) -> ViewResponse | HTTPException:
@@ -249,11 +284,12 @@ def _http_error(error: HTTPException) -> ViewResponse | HTTPException:
     status = error.code or 500
     if isinstance(error, MethodNotAllowed):
         allowed = ", ".join(error.valid_methods or ["POST"])
-        response, status = error_response({"__all__": [f"Use {allowed} here."]}, 405)
+        message = gettext("Use %(methods)s here.", methods=allowed)
+        response, status = error_response({"__all__": [message]}, 405)
         response.headers["Allow"] = allowed
         return response, status
     message = _HTTP_MESSAGES.get(status, _HTTP_MESSAGES[400 if status < 500 else 500])
-    return error_response({"__all__": [message]}, status)
+    return error_response({"__all__": [gettext(message)]}, status)
 
 
 def _untrusted_host(error: SecurityError) -> ViewResponse | HTTPException:

@@ -56,7 +56,10 @@ PAGE = """<!doctype html>
 """
 
 
-def create_app(database_url: str, **config: t.Any) -> Flask:
+def create_app(
+    database_url: str, *, before_kaleo: t.Callable[[Flask], t.Any] | None = None, **config: t.Any
+) -> Flask:
+    """The host app; ``before_kaleo`` sets up another extension first (Flask-Babel)."""
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY="test secret",
@@ -69,6 +72,8 @@ def create_app(database_url: str, **config: t.Any) -> Flask:
     mail.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
+    if before_kaleo is not None:
+        before_kaleo(app)
     kaleo.init_app(app)
     app.register_blueprint(blueprint, url_prefix="/invites")
 

@@ -130,7 +130,8 @@ def test_without_a_login_page_there_is_no_link(app: Flask) -> None:
 def test_a_mistyped_page_endpoint_fails_the_first_request(database_url: str, setting: str) -> None:
     from tests.hostapp import create_app
 
-    app = create_app(database_url, **{setting: "acounts.home"})
+    mistyped: dict[str, t.Any] = {setting: "acounts.home"}
+    app = create_app(database_url, **mistyped)
     with pytest.raises(ConfigurationError, match=f"{setting} is 'acounts.home'"):
         app.test_client().get("/")
 

@@ -80,6 +80,7 @@ def upgrade():
         sa.Column("to_member", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("link_only", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("reminded_at", UTC_DATETIME, nullable=True),
+        sa.Column("locale", sa.String(length=35), nullable=True),
         sa.Column("from_user_id", sa.Integer(), nullable=True),
         sa.Column("to_user_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(

@@ -1,0 +1,306 @@
+"""Translations, numbers and dates, through Flask-Babel when the app uses it.
+
+When Flask-Babel is initialised on the current app (before or after
+:meth:`Kaleo.init_app <flask_kaleo.Kaleo.init_app>`: it is asked at each call, a
+dictionary look-up), strings are looked up in the ``flask_kaleo`` domain: the catalogs
+shipped in ``flask_kaleo/translations``, overridden by any ``flask_kaleo.mo`` in the
+app's own ``BABEL_TRANSLATION_DIRECTORIES``. Otherwise every string is English, plurals
+included, and neither Flask-Babel nor Babel is imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+import typing as t
+from pathlib import Path
+
+from flask import Flask
+from flask import current_app
+from flask import g
+from flask import has_app_context
+from flask import has_request_context
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+if t.TYPE_CHECKING:
+    from flask_babel import Domain
+
+DOMAIN = "flask_kaleo"
+"""The gettext domain of flask-kaleo's strings (``flask_kaleo.po``/``.mo``)."""
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+"""Where the shipped catalogs live: ``<locale>/LC_MESSAGES/flask_kaleo.mo``."""
+LOCALE_PATTERN = re.compile(r"[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8}){0,3}")
+MAX_LOCALE_LENGTH = 35
+
+_domains: dict[tuple[str, ...], Domain] = {}
+_FORCED = "kaleo_locale_forced"
+"""Set in ``g`` while :func:`in_locale` forces a locale."""
+
+
+def babel_active() -> bool:
+    """Whether Flask-Babel is initialised on the current app."""
+    return has_app_context() and "babel" in current_app.extensions
+
+
+def _domain() -> Domain:
+    """The ``flask_kaleo`` domain: the shipped catalogs, then the app's directories (a
+    later catalog's messages override an earlier one's)."""
+    from flask_babel import Domain
+    from flask_babel import get_babel
+
+    directories = (str(TRANSLATIONS), *get_babel().translation_directories)
+    domain = _domains.get(directories)
+    if domain is None:
+        domain = _domains[directories] = Domain(list(directories), domain=DOMAIN)
+    return domain
+
+
+@contextlib.contextmanager
+def _selected() -> t.Iterator[None]:
+    """Flask-Babel's locale in the block: the request's; outside a request (a worker,
+    the CLI, where the app's locale selector cannot read ``request``) the one
+    :func:`in_locale` forced, else the app's default."""
+    if has_request_context() or g.get(_FORCED):
+        yield
+        return
+    from flask_babel import force_locale
+    from flask_babel import get_babel
+
+    with force_locale(get_babel().default_locale):
+        yield
+
+
+def _translate(string: str) -> str:
+    if not babel_active():
+        return string
+    with _selected():
+        return t.cast(str, _domain().get_translations().ugettext(string))
+
+
+def _translate_plural(singular: str, plural: str, num: int) -> str:
+    if not babel_active():
+        return singular if num == 1 else plural
+    with _selected():
+        return t.cast(str, _domain().get_translations().ungettext(singular, plural, num))
+
+
+def gettext(string: str, /, **variables: t.Any) -> str:
+    """``string`` translated for the current locale, ``%(name)s`` placeholders filled."""
+    text = _translate(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, /, **variables: t.Any) -> str:
+    """The singular or plural form for ``num`` (available as ``%(num)d``)."""
+    variables.setdefault("num", num)
+    return _translate_plural(singular, plural, num) % variables
+
+
+def N_(string: str) -> str:  # noqa: N802 (the conventional gettext marker)
+    """Mark a module-level string for extraction; translate it with :func:`gettext`
+    where it is used."""
+    return string
+
+
+class LazyString:
+    """A string translated each time it is shown (labels defined at import time)."""
+
+    def __init__(self, string: str, variables: dict[str, t.Any]) -> None:
+        self.string = string
+        self.variables = variables
+
+    def __str__(self) -> str:
+        return gettext(self.string, **self.variables)
+
+    def __html__(self) -> Markup:
+        return Markup.escape(str(self))
+
+    def __repr__(self) -> str:
+        return f"lazy_gettext({self.string!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == (str(other) if isinstance(other, LazyString) else other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
+def lazy_gettext(string: str, /, **variables: t.Any) -> LazyString:
+    """Like :func:`gettext`, translated when shown rather than when defined."""
+    return LazyString(string, variables)
+
+
+# -- locales --------------------------------------------------------------------
+
+
+def current_locale() -> str | None:
+    """The request's locale as Flask-Babel chose it, or None without Flask-Babel."""
+    if not babel_active():
+        return None
+    locale = _babel_locale()
+    return None if locale is None else str(locale)
+
+
+def request_locale() -> str | None:
+    """The locale of the request being answered (None outside a request or without
+    Flask-Babel): what an invitation's email is written in by default."""
+    return current_locale() if has_request_context() else None
+
+
+def clean_locale(locale: str | None) -> str | None:
+    """``locale`` as stored (``pt_BR``), or None; a value that is no locale identifier
+    is a :class:`ValueError`."""
+    if locale is None:
+        return None
+    if (
+        not isinstance(locale, str)
+        or len(locale) > MAX_LOCALE_LENGTH
+        or not LOCALE_PATTERN.fullmatch(locale)
+    ):
+        raise ValueError(f"{locale!r} is not a locale identifier such as 'fr' or 'pt_BR'")
+    return locale.replace("-", "_")
+
+
+@contextlib.contextmanager
+def in_locale(locale: str | None) -> t.Iterator[None]:
+    """Translate and format in ``locale`` inside the block (Flask-Babel's
+    ``force_locale``). None: the request's locale, or outside a request the app's
+    default. Nothing changes without Flask-Babel."""
+    if not babel_active() or (locale is None and has_request_context()):
+        yield
+        return
+    from flask_babel import force_locale
+    from flask_babel import get_babel
+
+    forced = g.get(_FORCED)
+    setattr(g, _FORCED, True)
+    try:
+        with force_locale(locale or get_babel().default_locale):
+            yield
+    finally:
+        setattr(g, _FORCED, forced)
+
+
+def text_direction() -> str:
+    """``"rtl"`` when the current locale is written right to left, else ``"ltr"``."""
+    locale = _babel_locale() if babel_active() else None
+    if locale is None:
+        return "ltr"
+    return "rtl" if locale.character_order == "right-to-left" else "ltr"
+
+
+def language_tag() -> str:
+    """The current locale as an HTML ``lang`` value (``pt-BR``); ``en`` by default."""
+    return (current_locale() or "en").replace("_", "-")
+
+
+# -- numbers and dates ------------------------------------------------------------
+
+
+def _babel_locale() -> t.Any:
+    """Flask-Babel's current ``babel.Locale`` (see :func:`_selected`)."""
+    from flask_babel import get_locale
+
+    with _selected():
+        return get_locale()
+
+
+def format_number(number: int | float) -> str:
+    """``number`` with the locale's digit grouping (``1 234`` in French); as Python
+    writes it without Flask-Babel."""
+    if not babel_active():
+        return str(number)
+    from babel.numbers import format_decimal
+
+    return format_decimal(number, locale=_babel_locale())
+
+
+def format_datetime(
+    value: dt.datetime, format: str = "medium", *, tzinfo: dt.tzinfo | None = None
+) -> str:
+    """``value`` written for the locale, in ``tzinfo`` (default: the visitor's time zone
+    as Flask-Babel chose it), the zone stated by the ``long`` and ``full`` formats.
+    Without Flask-Babel: English, in UTC, the zone always stated."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    if not babel_active():
+        if format in ("long", "full"):
+            return value.astimezone(dt.timezone.utc).strftime("%d %B %Y, %H:%M UTC")
+        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    from babel.dates import format_datetime as babel_format
+    from flask_babel import get_timezone
+
+    if tzinfo is None:
+        with _selected():
+            tzinfo = get_timezone()
+    return babel_format(value, format, tzinfo=tzinfo, locale=_babel_locale())
+
+
+def format_expiry(value: dt.datetime) -> str:
+    """An invitation's expiry, for its email: the long date and the short time (no
+    seconds), in UTC, the zone stated in the locale's words (``UTC``, ``TU``...)."""
+    if not babel_active():
+        return format_datetime(value, "long")
+    from babel.dates import format_date
+    from babel.dates import format_time
+    from babel.dates import get_datetime_format
+
+    locale = _babel_locale()
+    utc = dt.timezone.utc
+    when = value.replace(tzinfo=utc) if value.tzinfo is None else value.astimezone(utc)
+    time = format_time(when, "short", tzinfo=utc, locale=locale)
+    zone = format_time(when, "z", tzinfo=utc, locale=locale)
+    pattern = str(get_datetime_format("long", locale=locale)).replace("'", "")
+    date = format_date(when, "long", locale=locale)
+    return pattern.replace("{0}", f"{time} {zone}").replace("{1}", date)
+
+
+# -- templates ----------------------------------------------------------------------
+
+
+def _for_template(context: Context, text: str, variables: dict[str, t.Any]) -> str:
+    """What ``{% trans %}`` expects back: newstyle callables fill the placeholders
+    (escaping the values under autoescape), oldstyle ones leave it to the template."""
+    if not context.environment.newstyle_gettext:  # type: ignore[attr-defined]
+        return text
+    if context.eval_ctx.autoescape:
+        return Markup(text) % variables
+    return text % variables
+
+
+@pass_context
+def template_gettext(context: Context, string: str, /, **variables: t.Any) -> str:
+    """kaleo's templates bind ``gettext`` to this: ``{% trans %}`` in the flask_kaleo
+    domain, whatever the app's own templates use."""
+    return _for_template(context, _translate(string), variables)
+
+
+@pass_context
+def template_ngettext(
+    context: Context, singular: str, plural: str, num: int, /, **variables: t.Any
+) -> str:
+    variables.setdefault("num", num)
+    return _for_template(context, _translate_plural(singular, plural, num), variables)
+
+
+def setup_templates(app: Flask) -> None:
+    """Give the app's Jinja environment the ``{% trans %}`` tag (with English
+    callables, unless Flask-Babel or the app installed theirs) and kaleo's helpers.
+
+    kaleo's templates start with ``{% set gettext, ngettext = kaleo_gettext,
+    kaleo_ngettext %}``, so their strings come from the ``flask_kaleo`` domain even
+    after Flask-Babel installs the app's own ``gettext`` in the environment."""
+    env = app.jinja_env
+    if "jinja2.ext.InternationalizationExtension" not in env.extensions:
+        env.add_extension("jinja2.ext.i18n")
+        env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        kaleo_gettext=template_gettext,
+        kaleo_ngettext=template_ngettext,
+        kaleo_text_direction=text_direction,
+        kaleo_language=language_tag,
+    )
+    env.filters.update(kaleo_number=format_number, kaleo_datetime=format_datetime)
