@@ -27,7 +27,7 @@ def test_create_a_link_and_join_through_it(
     remaining(page).to_have_text("(3)")
     links = page.locator("section.links")
     links.get_by_label("People who may join through it").fill("2")
-    links.get_by_role("button", name="Create link").click()
+    links.get_by_role("button", name="Create shareable link").click()
 
     flash = page.locator(".flash-success")
     expect(flash).to_contain_text("Link created for 2 people:")
