@@ -12,6 +12,9 @@ from flask import render_template
 
 from .accepting import remember_link
 from .exceptions import LinksNotAllowed
+from .i18n import N_
+from .i18n import gettext
+from .i18n import ngettext
 from .links import InvitationLinkMixin
 from .links import check_uses
 from .links import link_by_digest
@@ -30,13 +33,13 @@ from .web import fields
 from .web import signed_in_user
 from .web import succeed
 
-LINK_NOT_FOUND = "There is no such link among those you created."
-LINKS_OFF = "Shareable links are not enabled on this site."
+LINK_NOT_FOUND = N_("There is no such link among those you created.")
+LINKS_OFF = N_("Shareable links are not enabled on this site.")
 
 
 def _allowed() -> None:
     if not current_app.config["KALEO_ALLOW_LINKS"]:
-        raise LinksNotAllowed(LINKS_OFF)
+        raise LinksNotAllowed(gettext(LINKS_OFF))
 
 
 def _uses_field(value: str) -> int:
@@ -45,7 +48,7 @@ def _uses_field(value: str) -> int:
     return check_uses(int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None)
 
 
-@endpoint(sign_in="Please sign in to create links.")
+@endpoint(sign_in=N_("Please sign in to create links."))
 def create_link() -> ViewResponse:
     """Create a shareable link for ``uses`` people (optional ``days`` and ``domain``);
     the answer holds its URL, the only time it is shown."""
@@ -55,24 +58,26 @@ def create_link() -> ViewResponse:
     link = get_kaleo().create_link(
         signed_in_user(), uses, expires_in=expiry_field(data, "days"), domain=data.get("domain")
     )
-    message = (
-        f"Link created for {link.max_uses} {'person' if link.max_uses == 1 else 'people'}:"
-        f" {link.url} (copy it now: it is shown only once)."
+    message = ngettext(
+        "Link created for %(num)d person: %(url)s (copy it now: it is shown only once).",
+        "Link created for %(num)d people: %(url)s (copy it now: it is shown only once).",
+        link.max_uses,
+        url=link.url,
     )
     return _answer(link, message)
 
 
-@endpoint(sign_in="Please sign in to manage your links.")
+@endpoint(sign_in=N_("Please sign in to manage your links."))
 def revoke_link(link_id: str) -> ViewResponse:
     """Withdraw one of your links; its unused uses go back to your allocation."""
     link = _own_link(link_id)
     get_kaleo().revoke_link(link)
-    returned = link.given_back or 0
-    return _answer(link, f"Link withdrawn; {returned} unused {_uses(returned)} given back.")
-
-
-def _uses(count: int) -> str:
-    return "invitation" if count == 1 else "invitations"
+    message = ngettext(
+        "Link withdrawn; %(num)d unused invitation given back.",
+        "Link withdrawn; %(num)d unused invitations given back.",
+        link.given_back or 0,
+    )
+    return _answer(link, message)
 
 
 def _own_link(link_id: str) -> InvitationLinkMixin:
@@ -82,7 +87,7 @@ def _own_link(link_id: str) -> InvitationLinkMixin:
     if link_id.isascii() and link_id.isdigit() and len(link_id) < 10:
         link = kaleo.link(int(link_id))
     if link is None or link.from_user_id != kaleo.store.user_id(signed_in_user()):
-        raise Refusal(LINK_NOT_FOUND, 404, code="no_such_link")
+        raise Refusal(gettext(LINK_NOT_FOUND), 404, code="no_such_link")
     return link
 
 

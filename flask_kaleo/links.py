@@ -40,6 +40,8 @@ from .expiry import ExpiresIn
 from .expiry import choose_expiry
 from .expiry import expired
 from .expiry import not_expired
+from .i18n import gettext
+from .i18n import ngettext
 from .mail import join_url
 from .models import UTCDateTime
 from .models import rowcount
@@ -189,9 +191,11 @@ class LinkUseMixin:
 def check_uses(uses: object) -> int:
     """A link's number of uses: a whole number from 1 to :data:`MAX_AMOUNT`."""
     if not is_whole_number(uses) or not 1 <= t.cast(int, uses) <= MAX_AMOUNT:
-        raise InvalidLinkOption(
-            f"The number of people must be a whole number from 1 to {MAX_AMOUNT:,}.", "uses"
+        limit = f"{MAX_AMOUNT:,}"
+        message = gettext(
+            "The number of people must be a whole number from 1 to %(limit)s.", limit=limit
         )
+        raise InvalidLinkOption(message, "uses")
     return t.cast(int, uses)
 
 
@@ -206,9 +210,10 @@ def check_domain(domain: object) -> str | None:
     try:
         return canonical_address(f"x@{text}", smtputf8=True).email.rpartition("@")[2]
     except InvalidEmail:
-        raise InvalidLinkOption(
-            f"{str(domain)[:100]!r} is not a valid domain, such as example.com.", "domain"
-        ) from None
+        message = gettext(
+            "%(domain)s is not a valid domain, such as example.com.", domain=repr(str(domain)[:100])
+        )
+        raise InvalidLinkOption(message, "domain") from None
 
 
 def in_domain(address: str, domain: str) -> bool:
@@ -218,17 +223,22 @@ def in_domain(address: str, domain: str) -> bool:
 
 def another_domain(link: InvitationLinkMixin) -> InvitationForAnotherAddress:
     return InvitationForAnotherAddress(
-        f"This link is for addresses at {link.domain}: sign up with one of those."
+        gettext(
+            "This link is for addresses at %(domain)s: sign up with one of those.",
+            domain=link.domain,
+        )
     )
 
 
 def why_not_usable(link: InvitationLinkMixin) -> InvitationNotPending:
     """The exception that says why nobody can join through ``link`` any more."""
     if link.revoked_at is not None:
-        return InvitationRevoked("This link has been withdrawn.")
+        return InvitationRevoked(gettext("This link has been withdrawn."))
     if link.uses >= link.max_uses:
-        return InvitationAlreadyUsed("This link has been used by as many people as it allows.")
-    return InvitationExpired("This link has expired.")
+        return InvitationAlreadyUsed(
+            gettext("This link has been used by as many people as it allows.")
+        )
+    return InvitationExpired(gettext("This link has expired."))
 
 
 # -- creating, joining, revoking, settling ------------------------------------------
@@ -251,7 +261,7 @@ def create_link(
     uses = check_uses(uses)
     domain = check_domain(domain)
     if not permissions.has_invite_permission(from_user):
-        raise InvitingNotAllowed("You are not allowed to send invitations.")
+        raise InvitingNotAllowed(gettext("You are not allowed to send invitations."))
     inviter_id = store.user_id(from_user)
     now = utcnow()
     may_manage = permissions.has_manage_permission(from_user)
@@ -264,10 +274,7 @@ def create_link(
         remaining = store.counters.spend(session, inviter_id, default, amount=uses)
         if remaining is None:
             left = store.counters.remaining(session, inviter_id, default)
-            raise NotEnoughInvitations(
-                f"You have {left} invitation{'' if left == 1 else 's'} left: not enough for"
-                f" a link for {uses} {'person' if uses == 1 else 'people'}."
-            )
+            raise NotEnoughInvitations(_not_enough(left, uses))
         link: InvitationLinkMixin = store.Link(
             token_digest=digest,
             from_user_id=inviter_id,
@@ -285,6 +292,17 @@ def create_link(
     link.inviter_remaining = remaining
     link.joiners = []
     return link
+
+
+def _not_enough(left: int, uses: int) -> str:
+    if left == 0:  # then uses may be 1: no sentence about "1 people"
+        return gettext("You have no invitations left.")
+    return ngettext(
+        "You have %(num)d invitation left: not enough for a link for %(uses)d people.",
+        "You have %(num)d invitations left: not enough for a link for %(uses)d people.",
+        left,
+        uses=uses,
+    )
 
 
 def join(store: Store[U], link: InvitationLinkMixin, user: U) -> InvitationLinkMixin:
@@ -347,9 +365,9 @@ def revoke_link(store: Store[t.Any], link: InvitationLinkMixin) -> InvitationLin
         if rowcount(result) != 1:
             _reread(store, link)
             if link.revoked_at is not None:
-                raise InvitationRevoked("This link has already been withdrawn.")
+                raise InvitationRevoked(gettext("This link has already been withdrawn."))
             raise InvitationExpired(
-                "This link has expired; its unused uses were already given back."
+                gettext("This link has expired; its unused uses were already given back.")
             )
         _give_back(store, link.id)
     store.session.refresh(link)
@@ -411,7 +429,7 @@ def _reread(store: Store[t.Any], link: InvitationLinkMixin) -> None:
         .execution_options(populate_existing=True)
     ).first()
     if found is None:
-        raise InvitationNotPending("This link no longer exists.")
+        raise InvitationNotPending(gettext("This link no longer exists."))
 
 
 # -- reading ------------------------------------------------------------------------

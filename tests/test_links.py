@@ -435,6 +435,25 @@ def test_links_send_no_mail_so_the_daily_limit_does_not_count_them(
         assert stat_row(alice.id) == (10, 5, 0)
 
 
+@links_on
+def test_the_answers_speak_the_visitors_language(app: Flask, client: FlaskClient) -> None:
+    from tests.test_i18n import speaking
+    from tests.test_i18n import with_babel
+
+    with_babel(app)
+    signed_in(client, allocation=3)
+    headers = speaking("fr")
+    refused = post_link(client, headers=headers, uses="5")
+    assert_error(refused, 200, text="Il vous reste 3 invitations : pas assez pour un lien pour 5")
+    assert refused.json["code"] == "no_invitations_left"
+    answer = post_link(client, headers=headers, uses="2")
+    assert answer.json["message"].startswith("Lien créé pour 2 personnes : http://localhost/")
+    link_id = answer.json["link"]["id"]
+    form = {"csrf_token": csrf_token(client)}
+    withdrawn = client.post(f"/invites/links/{link_id}/revoke", data=form, headers=headers)
+    assert withdrawn.json["message"] == "Lien retiré ; 2 invitations non utilisées rendues."
+
+
 def test_links_are_off_by_default(app: Flask, client: FlaskClient) -> None:
     signed_in(client, allocation=10)
     assert_error(post_link(client, uses="2"), 200, text="not enabled")
