@@ -29,6 +29,7 @@ from .exceptions import ConfigurationError
 from .expiry import ExpiresIn
 from .forms import csrf_token
 from .forms import new_invite_form
+from .forms import row_outcome
 from .lifecycle import InvitationReport
 from .limits import AddressLockMixin
 from .limits import InvitationSendMixin
@@ -180,6 +181,7 @@ class Kaleo(t.Generic[U]):
             )
         check_page_targets_once(app)
         i18n.setup_templates(app)
+        app.jinja_env.globals.update(kaleo_row_outcome=row_outcome)
         if importlib.util.find_spec("flask_login") is not None:
             from flask_login import user_logged_out
 

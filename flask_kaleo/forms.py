@@ -1,13 +1,17 @@
 """The forms the macros render: the invite form, and the CSRF token of the small ones.
 
 It only renders: the endpoint reads the posted fields and
-:meth:`Kaleo.invite <flask_kaleo.Kaleo.invite>` checks them, once.
+:meth:`Kaleo.invite <flask_kaleo.Kaleo.invite>` checks them, once. Between a refused
+post from a browser without JavaScript and the page it goes back to, the session
+carries what was typed and the errors (and a Resend/Revoke outcome for its row).
 """
 
 from __future__ import annotations
 
 import typing as t
 
+from flask import has_request_context
+from flask import session
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms import TextAreaField
@@ -25,9 +29,54 @@ class InviteForm(FlaskForm):  # type: ignore[misc]
     message = TextAreaField(lazy_gettext("Message (optional)"))
 
 
+TYPED_KEY = "kaleo.typed"
+"""Session key of a refused invitation's fields and errors, kept for one page view."""
+OUTCOME_KEY = "kaleo.outcome"
+"""Session key of the last Resend/Revoke outcome, shown once in its row."""
+KEPT_MESSAGE_LENGTH = 2000
+"""The longest message kept for the next page (the session is usually a cookie)."""
+
+
 def new_invite_form() -> InviteForm:
-    """An empty invite form, for the ``invite_form`` macro."""
-    return InviteForm(formdata=None)
+    """The invite form for the ``invite_form`` macro: empty, or (once) what a browser
+    without JavaScript typed before its invitation was refused, with the errors at the
+    fields."""
+    form = InviteForm(formdata=None)
+    typed = session.pop(TYPED_KEY, None) if has_request_context() else None
+    if not isinstance(typed, dict):
+        return form
+    form.email_address.data = str(typed.get("email_address", ""))
+    form.message.data = str(typed.get("message", ""))
+    for name, messages in dict(typed.get("errors", {})).items():
+        field = form._fields.get(name)
+        if field is None or name == "csrf_token":
+            form.form_errors.extend(messages)
+        else:
+            field.errors = list(messages)
+    return form
+
+
+def keep_typed(fields: t.Mapping[str, str], errors: dict[str, list[str]]) -> None:
+    """Keep a refused invitation's fields and errors for the page the browser goes back to."""
+    session[TYPED_KEY] = {
+        "email_address": fields.get("email_address", "")[:320],
+        "message": fields.get("message", "")[:KEPT_MESSAGE_LENGTH],
+        "errors": errors,
+    }
+
+
+def keep_outcome(invitation_id: int, message: str) -> None:
+    """Keep a Resend/Revoke outcome for the row it is about, on the next page."""
+    session[OUTCOME_KEY] = {"id": invitation_id, "message": message}
+
+
+def row_outcome(invitation_id: int) -> str:
+    """The kept outcome for this row (once), or an empty string."""
+    outcome = session.get(OUTCOME_KEY) if has_request_context() else None
+    if isinstance(outcome, dict) and outcome.get("id") == invitation_id:
+        session.pop(OUTCOME_KEY)
+        return str(outcome.get("message", ""))
+    return ""
 
 
 def csrf_token() -> str:

@@ -6,6 +6,7 @@ by :mod:`flask_kaleo.blueprint`.
 
 from __future__ import annotations
 
+import contextlib
 import typing as t
 
 from flask import current_app
@@ -18,13 +19,17 @@ from werkzeug.wrappers import Response as BaseResponse
 from .accepting import check_pending
 from .accepting import remember
 from .exceptions import InvitationNotPending
+from .exceptions import InvitationRefused
 from .expiry import NEVER
+from .forms import keep_outcome
+from .forms import keep_typed
 from .i18n import N_
 from .i18n import gettext
 from .links_form import expiry_field
 from .links_form import link_message
 from .links_form import link_requested
 from .models import JoinInvitationMixin
+from .models import Status
 from .pages import login_url
 from .pages import page_url
 from .state import get_kaleo
@@ -33,8 +38,10 @@ from .web import Refusal
 from .web import ViewResponse
 from .web import endpoint
 from .web import fields
+from .web import same_site
 from .web import signed_in_user
 from .web import succeed
+from .web import wants_json
 
 NOT_FOUND = N_("There is no such invitation among those you sent.")
 REPLACED_MESSAGE = N_(
@@ -49,13 +56,18 @@ def invite() -> ViewResponse:
     once, by :meth:`Kaleo.invite <flask_kaleo.Kaleo.invite>`)."""
     data = fields()
     send = link_requested(data)
-    invitation = get_kaleo().invite(
-        signed_in_user(),
-        data.get("email_address", ""),
-        data.get("message"),
-        send=send,
-        expires_in=expiry_field(data, "expires_in_days"),
-    )
+    try:
+        invitation = get_kaleo().invite(
+            signed_in_user(),
+            data.get("email_address", ""),
+            data.get("message"),
+            send=send,
+            expires_in=expiry_field(data, "expires_in_days"),
+        )
+    except InvitationRefused as error:
+        if not wants_json():  # the page it goes back to shows what was typed
+            keep_typed(data, {error.field: [str(error)]})
+        raise
     actions = request.headers.get("X-Kaleo-Actions") == "1"
     if not send:
         return _answer(invitation, link_message(invitation), actions=actions)
@@ -67,33 +79,75 @@ def invite() -> ViewResponse:
 def resend(invitation_id: str) -> ViewResponse:
     """Email one of your pending invitations again, under a new link."""
     invitation = _own_invitation(invitation_id)
-    get_kaleo().resend(invitation)
+    with _outcome_in_row(invitation):
+        get_kaleo().resend(invitation)
     message = gettext("Invitation sent again to %(email)s.", email=invitation.email)
-    return _answer(invitation, message, actions=True)
+    return _row_answer(invitation, message)
 
 
 @endpoint(sign_in=N_("Please sign in to manage your invitations."))
 def revoke(invitation_id: str) -> ViewResponse:
     """Withdraw one of your unaccepted invitations; it goes back to your allocation."""
     invitation = _own_invitation(invitation_id)
-    get_kaleo().revoke(invitation)
+    asked = fields().get("confirm") == "yes" or invitation.status != Status.SENT.value
+    if not wants_json() and not asked:  # nothing to ask about one no longer pending
+        return _confirm_revoke(invitation)
+    with _outcome_in_row(invitation):
+        get_kaleo().revoke(invitation)
     message = gettext("Invitation to %(email)s revoked.", email=invitation.email)
-    return _answer(invitation, message, actions=True)
+    return _row_answer(invitation, message)
 
 
-@endpoint(sign_in="Please sign in to manage your invitations.")
+@endpoint(sign_in=N_("Please sign in to manage your invitations."))
 def extend(invitation_id: str) -> ViewResponse:
     """Move the expiry of one of your unanswered invitations by ``days`` (or to
     ``never``, for staff), keeping its link."""
     invitation = _own_invitation(invitation_id)
     wanted = expiry_field(fields(), "days")
     if wanted is None:
-        raise Refusal("Say how many days to extend the invitation by.", 400, "days")
-    if wanted == NEVER:
-        get_kaleo().extend(invitation, to=NEVER)
-    else:
-        get_kaleo().extend(invitation, by=wanted)
-    return _answer(invitation, f"Invitation to {invitation.email} extended.", actions=True)
+        raise Refusal(gettext("Say how many days to extend the invitation by."), 400, "days")
+    with _outcome_in_row(invitation):
+        if wanted == NEVER:
+            get_kaleo().extend(invitation, to=NEVER)
+        else:
+            get_kaleo().extend(invitation, by=wanted)
+    message = gettext("Invitation to %(email)s extended.", email=invitation.email)
+    return _row_answer(invitation, message)
+
+
+def _confirm_revoke(invitation: JoinInvitationMixin) -> ViewResponse:
+    """A browser without JavaScript asks before revoking: a page whose form posts again
+    with ``confirm=yes``, and a way back that keeps the invitation."""
+    referrer = request.referrer or ""
+    back_to = referrer if referrer and same_site(referrer) else "/"
+    page = render_template("kaleo/revoke_confirm.html", invitation=invitation, back_to=back_to)
+    return page, 200
+
+
+@contextlib.contextmanager
+def _outcome_in_row(invitation: JoinInvitationMixin) -> t.Iterator[None]:
+    """A refused Resend/Revoke from a browser without JavaScript: the error goes back
+    to the row it is about (and, as ever, to a flash)."""
+    try:
+        yield
+    except (InvitationRefused, InvitationNotPending) as error:
+        if wants_json():
+            raise
+        keep_outcome(invitation.id, str(error))
+        raise Refusal(str(error), 200, error.field, fragment=_row_fragment(invitation)) from None
+
+
+def _row_fragment(invitation: JoinInvitationMixin) -> str:
+    return f"#kaleo-invitation-{invitation.id}"
+
+
+def _row_answer(invitation: JoinInvitationMixin, message: str) -> ViewResponse:
+    """The answer to Resend/Revoke; a browser without JavaScript goes back to the row,
+    which shows ``message``."""
+    answer = _answer(invitation, message, actions=True, fragment=_row_fragment(invitation))
+    if not wants_json():  # kept after rendering the answer's row, which would show it
+        keep_outcome(invitation.id, message)
+    return answer
 
 
 def _own_invitation(invitation_id: str) -> JoinInvitationMixin:
@@ -107,7 +161,9 @@ def _own_invitation(invitation_id: str) -> JoinInvitationMixin:
     return invitation
 
 
-def _answer(invitation: JoinInvitationMixin, message: str, *, actions: bool) -> ViewResponse:
+def _answer(
+    invitation: JoinInvitationMixin, message: str, *, actions: bool, fragment: str = ""
+) -> ViewResponse:
     """The OK answer about ``invitation``, with its list item rendered once."""
     remaining = invitation.inviter_remaining
     if remaining is None:
@@ -130,6 +186,7 @@ def _answer(invitation: JoinInvitationMixin, message: str, *, actions: bool) -> 
             "html": str(item(invitation, actions=actions)),
             **({"link": invitation.accept_url} if invitation.accept_url else {}),
         },
+        fragment,
     )
 
 

@@ -95,12 +95,19 @@ class Refusal(Exception):
     """A request answered with the ERROR shape (or a flash, for a browser)."""
 
     def __init__(
-        self, message: str, status: int = 200, field: str = "__all__", code: str | None = None
+        self,
+        message: str,
+        status: int = 200,
+        field: str = "__all__",
+        code: str | None = None,
+        fragment: str = "",
     ) -> None:
         super().__init__(message)
         self.errors: ErrorList = {field: [message]}
         self.codes: CodeList = {field: [code or status_code(status)]}
         self.status = status
+        self.fragment = fragment
+        """Where on the page a browser without JavaScript goes back to (``#row``)."""
 
 
 def endpoint(
@@ -128,7 +135,7 @@ def endpoint(
                     check_csrf()
                 return view(**kwargs)
             except Refusal as refusal:
-                return refuse(refusal.errors, refusal.status, refusal.codes)
+                return refuse(refusal.errors, refusal.status, refusal.codes, refusal.fragment)
             except (InvitationRefused, InvitationNotPending) as error:
                 return refuse({error.field: [str(error)]}, codes={error.field: [error.code]})
 
@@ -230,30 +237,42 @@ def error_response(
     return jsonify(body), status
 
 
-def back() -> BaseResponse:
-    """Redirect a no-JavaScript form post back to the page it came from (same host only)."""
-    referrer = request.referrer
-    if referrer and urlsplit(referrer).netloc == request.host:
-        return redirect(referrer, code=303)
-    return redirect("/", code=303)
+def back(fragment: str = "") -> BaseResponse:
+    """Redirect a no-JavaScript form post back to the page it came from (same host only):
+    the posted ``next`` field (a page that posts on the user's behalf, such as the
+    Revoke confirmation, names it) or the Referer; ``fragment`` names a place on it."""
+    for target in (request.form.get("next"), request.referrer):
+        if target and same_site(target):
+            return redirect(target.split("#")[0] + fragment, code=303)
+    return redirect("/" + fragment, code=303)
 
 
-def refuse(errors: ErrorList, status: int = 200, codes: CodeList | None = None) -> ViewResponse:
+def same_site(url: str) -> bool:
+    """Whether ``url`` stays on this host: an absolute URL to it, or a local path."""
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc:
+        return parts.scheme in ("http", "https") and parts.netloc == request.host
+    return url.startswith("/") and not url.startswith("//") and "\\" not in url
+
+
+def refuse(
+    errors: ErrorList, status: int = 200, codes: CodeList | None = None, fragment: str = ""
+) -> ViewResponse:
     """The ERROR shape for JSON callers; a flash and a redirect back for a browser."""
     if wants_json():
         return error_response(errors, status, codes)
     for messages in errors.values():
         for message in messages:
             flash(message, "error")
-    return back()
+    return back(fragment)
 
 
-def succeed(message: str, body: dict[str, t.Any]) -> ViewResponse:
+def succeed(message: str, body: dict[str, t.Any], fragment: str = "") -> ViewResponse:
     """``{"status": "OK", "message": ..., **body}`` for JSON callers; a flash and a
     redirect back for a browser."""
     if not wants_json():
         flash(message, "success")
-        return back()
+        return back(fragment)
     return jsonify({"status": "OK", "message": message, **body})
 
 

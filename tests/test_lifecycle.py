@@ -74,10 +74,11 @@ def act(
     headers: dict[str, str] = AJAX,
     token: str | None = None,
     csrf: bool = True,
+    **fields: str,
 ) -> t.Any:
-    """POST resend or revoke; with the session's CSRF token unless ``token`` is given
-    or ``csrf`` is False."""
-    data = {}
+    """POST resend or revoke (with ``fields``); with the session's CSRF token unless
+    ``token`` is given or ``csrf`` is False."""
+    data = dict(fields)
     if token is not None:
         data["csrf_token"] = token
     elif csrf:
@@ -321,9 +322,10 @@ def test_browser_posts_redirect_back_with_a_flash(
     app: Flask, client: FlaskClient, alice: User, invitation: t.Any
 ) -> None:
     headers = {**BROWSER, "Referer": "http://localhost/"}
+    row = f"http://localhost/#kaleo-invitation-{invitation.id}"
     for action, said in (("resend", "sent again"), ("revoke", "revoked"), ("revoke", "withdrawn")):
-        response = act(client, action, invitation.id, headers=headers)
-        assert response.status_code == 303 and response.headers["Location"] == "http://localhost/"
+        response = act(client, action, invitation.id, headers=headers, confirm="yes")
+        assert response.status_code == 303 and response.headers["Location"] == row
         with client.session_transaction() as session:
             flashes = session.pop("_flashes")
         assert said in flashes[-1][1]
@@ -351,7 +353,9 @@ def test_sent_list_offers_actions_by_state(app: Flask, client: FlaskClient, alic
         kaleo.accept(invitation_to("erin@example.com"), erin)
         db.session.commit()
     page = client.get("/manage").get_data(as_text=True)
-    items = dict(re.findall(r'<li class="([^"]+)" data-invitation-id="\d+">(.*?)</li>', page, re.S))
+    items = dict(
+        re.findall(r'<li class="([^"]+)" data-invitation-id="\d+"[^>]*>(.*?)</li>', page, re.S)
+    )
     assert set(items) == {"sent", "sent expired", "accepted"}
     assert "kaleo-resend" in items["sent"] and "kaleo-revoke" in items["sent"]
     assert "kaleo-resend" not in items["sent expired"] and "kaleo-revoke" in items["sent expired"]
@@ -361,6 +365,11 @@ def test_sent_list_offers_actions_by_state(app: Flask, client: FlaskClient, alic
     action = re.search(r'action="([^"]+)" class="kaleo-revoke"', items["sent expired"])
     token = re.search(r'name="csrf_token" value="([^"]+)"', items["sent expired"])
     response = client.post(action.group(1), data={"csrf_token": token.group(1)}, headers=BROWSER)
+    assert response.status_code == 200 and "Revoke the invitation to" in response.text  # asks
+    with app.app_context():
+        assert invitation_to("dave@example.com").status == "sent"
+    confirm = {"csrf_token": token.group(1), "confirm": "yes"}
+    response = client.post(action.group(1), data=confirm, headers=BROWSER)
     assert response.status_code == 303
     with app.app_context():
         assert invitation_to("dave@example.com").status == "revoked"

@@ -153,15 +153,29 @@ def test_remaining_invites_is_the_bare_number(app: Flask, allocation: int, shown
     assert page.one("span", cls="invitations_remaining").all_text() == f"({shown})"
 
 
-def test_no_form_when_none_left(app: Flask) -> None:
+@pytest.mark.parametrize(
+    ("allocation", "sent", "shown"),
+    [
+        (0, 0, "You have not been given any invitations to send yet."),
+        (2, 2, "You have no invitations left to send."),
+    ],
+    ids=["never-given", "used-up"],
+)
+def test_no_form_when_none_left(app: Flask, allocation: int, sent: int, shown: str) -> None:
+    """A member who never had any is not told they have none *left*."""
     with app.app_context():
-        alice = make_user("alice@example.com", allocation=0)
+        alice = make_user("alice@example.com", allocation=allocation)
+        if sent:
+            add_invitations(alice, [f"f{number}@example.com" for number in range(sent)])
+        stat = kaleo.InvitationStat.__table__
+        db.session.execute(sa.update(stat).values(invites_sent=sent))
+        db.session.commit()
     _, page = render(app, alice)
     assert page.one("div", id="invitation-form-messages")
     container = page.one("div", cls="invitation_form")
     assert container.find("form") == []
-    assert page.find("input") == []
-    assert "no invitations" in container.all_text()
+    assert page.find("input", type="text") == []
+    assert container.one("p", cls="kaleo-no-invitations").all_text() == shown
     assert page.one("span", cls="invitations_remaining").all_text() == "(0)"
 
 

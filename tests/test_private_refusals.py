@@ -42,7 +42,9 @@ def member_client(app: Flask, email: str, allocation: int = 3) -> tuple[FlaskCli
 def normalised(body: dict[str, t.Any], address: str) -> str:
     """The answer with its address, ids and times blanked: what may differ."""
     text = repr(body).replace(address, "ADDRESS")
-    text = re.sub(r"(/invites/\w+/|data-invitation-id=\\?\"|'id': )\d+", r"\1ID", text)
+    text = re.sub(
+        r"(/invites/\w+/|kaleo-invitation-|data-invitation-id=\\?\"|'id': )\d+", r"\1ID", text
+    )
     return TIMES.sub("TIME", text)
 
 
@@ -52,7 +54,7 @@ def sent_list(client: FlaskClient, address: str) -> str:
     page = page.replace(address, "ADDRESS")
     page = re.sub(r'value="[^"]{40,}"', "CSRF", page)
     page = re.sub(r"<time [^>]*>[^<]*</time>", "TIME", page)  # when each expires
-    return re.sub(r'(/invites/\w+/|data-invitation-id=")\d+', r"\1ID", page)
+    return re.sub(r'(/invites/\w+/|kaleo-invitation-|data-invitation-id=")\d+', r"\1ID", page)
 
 
 @pytest.mark.all_backends

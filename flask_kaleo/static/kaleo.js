@@ -2,7 +2,9 @@
    fetch, the way kaleo's original jQuery snippet sent the invite form. No
    dependencies. Without JavaScript (or without fetch) the forms still post and the
    server redirects back with a flashed message. Results are announced in the
-   #invitation-form-messages live region; every sentence shown comes from the server. */
+   #invitation-form-messages live region, and a row's in its .kaleo-outcome cell;
+   every sentence shown comes from the server (Revoke's inline confirmation is in the
+   markup, hidden until asked for). */
 (function () {
   "use strict";
 
@@ -33,9 +35,11 @@
     return !!(list && list.hasAttribute("data-kaleo-actions"));
   }
 
-  /* Post ``form`` with fetch and hand the JSON answer to ``done``; the one place that
-     talks to the server. Returns false when the browser should post it itself. */
-  function send(form, done, submitter) {
+  /* Post ``form`` with fetch and hand the JSON answer to ``done`` (and a refusal to
+     ``failed``, if given); the one place that talks to the server. ``submitter`` is the
+     button that sent it, whose name and value go along ("Create link"). Returns false
+     when the browser should post it itself. */
+  function send(form, done, failed, submitter) {
     if (!window.fetch || !window.FormData) { return false; }
     if (form.hasAttribute("data-kaleo-busy")) { return true; }  // no double submit
     form.setAttribute("data-kaleo-busy", "");
@@ -58,9 +62,11 @@
         showRemaining(data.invitations_remaining);
       } else {
         announce("", data.errors || FAILED);
+        if (failed) { failed(data); }
       }
     }).catch(function () {
       announce("", FAILED);
+      if (failed) { failed(null); }
     }).then(function () {
       form.removeAttribute("data-kaleo-busy");
       if (button) { button.disabled = false; button.removeAttribute("aria-busy"); }
@@ -91,17 +97,117 @@
     if (address && data.invitations_remaining !== 0) { address.focus(); }
   }
 
+  /* Show a refusal's messages at the fields they are about (as the page does without
+     JavaScript), tied to them by aria-describedby; ``data`` null clears them. */
+  function markFields(form, data) {
+    var errors = (data && data.error_list) || {};
+    Array.prototype.forEach.call(form.querySelectorAll("input[name], textarea[name]"),
+      function (field) {
+        if (field.type === "hidden") { return; }
+        var box = field.closest(".kaleo-field");
+        var id = field.id + "-error";
+        var note = document.getElementById(id);
+        var messages = errors[field.name];
+        if (box) { box.classList.toggle("kaleo-has-error", !!messages); }
+        if (!messages) {
+          if (note) { note.remove(); }
+          field.removeAttribute("aria-invalid");
+          field.removeAttribute("aria-describedby");
+          return;
+        }
+        if (!note) {
+          note = document.createElement("span");
+          note.className = "kaleo-field-error";
+          note.id = id;
+          field.insertAdjacentElement("afterend", note);
+        }
+        note.textContent = messages.join(" ");
+        field.setAttribute("aria-invalid", "true");
+        field.setAttribute("aria-describedby", id);
+      });
+  }
+
+  /* Write ``text`` into the row's outcome cell (the live region says it too). */
+  function tellRow(item, text) {
+    var outcome = item && item.querySelector(".kaleo-outcome");
+    if (outcome) { outcome.textContent = text; }
+    return outcome;
+  }
+
+  function errorText(data) {
+    if (!data || !data.error_list) {
+      return "Something went wrong and nothing was sent. Please try again.";
+    }
+    var texts = [];
+    Object.keys(data.error_list).forEach(function (field) {
+      texts = texts.concat(data.error_list[field]);
+    });
+    return texts.join(" ");
+  }
+
+  /* Replace the row with the server's, say the outcome in it, and keep the keyboard
+     focus in the row: on its first button, or on the outcome when none is left. */
+  function rowDone(item, data) {
+    if (!item) { return; }
+    var id = item.getAttribute("data-invitation-id");
+    item.outerHTML = data.html;  // rendered and escaped by the server
+    var fresh = document.querySelector(".invite-list li[data-invitation-id='" + id + "']");
+    var outcome = tellRow(fresh, data.message);
+    var button = fresh && fresh.querySelector(".kaleo-row-actions button:not([hidden])");
+    if (button) {
+      button.focus();
+    } else if (outcome) {
+      outcome.setAttribute("tabindex", "-1");
+      outcome.focus();
+    }
+  }
+
+  /* Revoke asks first, in the row: the form's hidden confirmation replaces the button. */
+  function askToRevoke(form, show) {
+    var confirm = form.querySelector(".kaleo-confirm");
+    var revoke = form.querySelector("button[type=submit]:not([name=confirm])");
+    if (!confirm || !revoke) { return false; }
+    confirm.hidden = !show;
+    revoke.hidden = show;
+    var item = form.closest("li");
+    if (item) { item.classList.toggle("kaleo-confirming", show); }
+    (show ? confirm.querySelector("button[name=confirm]") : revoke).focus();
+    return true;
+  }
+
   function onSubmit(event) {
     var form = event.target;
     if (!form.matches) { return; }
     var sent = false;
     if (form.matches("form[data-kaleo-invite]")) {
-      sent = send(form, function (data) { invited(form, data); }, event.submitter);
+      sent = send(form, function (data) { markFields(form, null); invited(form, data); },
+                  function (data) { markFields(form, data); }, event.submitter);
     } else if (form.matches("form[data-kaleo-action]")) {
       var item = form.closest("li");
-      sent = send(form, function (data) { if (item) { item.outerHTML = data.html; } });
+      var submitter = event.submitter;
+      if (form.matches("[data-kaleo-action=revoke]") &&
+          !(submitter && submitter.name === "confirm") && askToRevoke(form, true)) {
+        event.preventDefault();
+        return;
+      }
+      sent = send(form, function (data) { rowDone(item, data); },
+                  function (data) { tellRow(item, errorText(data)); });
     }
     if (sent) { event.preventDefault(); }
+  }
+
+  function onClick(event) {
+    if (!event.target.closest) { return; }
+    var cancel = event.target.closest(".kaleo-confirm .kaleo-cancel");
+    if (cancel) { askToRevoke(cancel.form, false); }
+    var copy = event.target.closest("[data-kaleo-copy]");
+    if (copy) { copyLink(copy); }
+  }
+
+  function onKeydown(event) {
+    if (event.key !== "Escape" || !event.target.closest) { return; }
+    var confirm = event.target.closest(".kaleo-confirm");
+    if (confirm && !confirm.hidden) { askToRevoke(confirm.closest("form"), false); }
   }
 
   document.addEventListener("submit", onSubmit);
@@ -129,8 +235,6 @@
     }
   }
 
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest ? event.target.closest("[data-kaleo-copy]") : null;
-    if (button) { copyLink(button); }
-  });
+  document.addEventListener("click", onClick);
+  document.addEventListener("keydown", onKeydown);
 }());

@@ -14,6 +14,7 @@ import typing as t
 
 import pytest
 
+from tests.e2e.axe import axe_source
 from tests.e2e.live import ARTIFACTS
 from tests.e2e.live import LiveServer
 from tests.e2e.live import PageFactory
@@ -110,3 +111,12 @@ def open_page(browser: Browser, request: pytest.FixtureRequest) -> t.Iterator[Pa
 @pytest.fixture
 def page(open_page: PageFactory) -> Page:
     return open_page()
+
+
+@pytest.fixture(scope="session")
+def axe(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The source of axe-core's ``axe.min.js`` (see tests/e2e/axe.py), kept in pytest's
+    cache between runs."""
+    cache = request.config.cache
+    folder = cache.mkdir("axe-core") if cache is not None else tmp_path_factory.mktemp("axe")
+    return axe_source(folder)

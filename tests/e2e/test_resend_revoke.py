@@ -33,6 +33,7 @@ def test_revoke_and_resend_in_place(page: Page, live_server: LiveServer) -> None
 
     carol = page.locator(".invite-list li", has_text="carol@example.com")
     carol.get_by_role("button", name="Revoke").click()
+    carol.get_by_role("button", name="Yes, revoke").click()
     expect(carol).to_have_class("revoked")
     expect(carol.get_by_role("button")).to_have_count(0)
     expect(page.locator("#invitation-form-messages")).to_have_text(
@@ -62,10 +63,13 @@ def test_without_javascript_the_buttons_post_and_come_back(
 
     erin.get_by_role("button", name="Resend").click()  # too soon: refused, nothing sent
     expect(page.locator(".flash-error")).to_contain_text("sent a moment ago")
-    expect(page).to_have_url(live_server("/invitations"))
+    row_id = erin.get_attribute("id")
+    expect(page).to_have_url(live_server(f"/invitations#{row_id}"))  # back at the row
+    expect(erin.locator(".kaleo-outcome")).to_contain_text("sent a moment ago")
 
     page.locator(".invite-list li", has_text="erin@example.com").get_by_role(
         "button", name="Revoke"
     ).click()
+    page.get_by_role("button", name="Revoke the invitation").click()
     expect(page.locator(".flash-success")).to_have_text("Invitation to erin@example.com revoked.")
     expect(page.locator(".invite-list li", has_text="erin@example.com")).to_have_class("revoked")

@@ -1,0 +1,215 @@
+"""The sent list's rows and the invite form as a browser without JavaScript meets them:
+fixed cells, accessible names naming the address, Revoke's confirmation step, the
+outcome shown in its row, and a refused invitation coming back with what was typed."""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.helpers import AJAX
+from tests.helpers import csrf_token
+from tests.helpers import invitation_to
+from tests.helpers import make_invitations
+from tests.helpers import signed_in
+from tests.test_macros import Node
+from tests.test_macros import parse
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml", "Referer": "http://localhost/manage"}
+LONG = "a.very.long.address.that.goes.on.and.on.for.a.while@subdomain.example.com"
+
+
+def page(client: FlaskClient, path: str = "/manage") -> Node:
+    response = client.get(path)
+    assert response.status_code == 200
+    return parse(response.get_data(as_text=True))
+
+
+def row(tree: Node, address: str) -> Node:
+    (item,) = [
+        li
+        for li in tree.find("li")
+        if li.find("span", cls="kaleo-email")
+        and li.one("span", cls="kaleo-email").all_text() == address
+    ]
+    return item
+
+
+def invited(app: Flask, client: FlaskClient, *addresses: str, state: str = "sent") -> t.Any:
+    alice = signed_in(client, allocation=5)
+    with app.app_context():
+        make_invitations(alice, list(addresses), state)
+    return alice
+
+
+def post(client: FlaskClient, path: str, **form: str) -> t.Any:
+    return client.post(path, data={"csrf_token": csrf_token(client), **form}, headers=BROWSER)
+
+
+def test_each_row_has_fixed_cells_and_buttons_naming_the_address(
+    app: Flask, client: FlaskClient
+) -> None:
+    invited(app, client, "carol@example.com", LONG)
+    tree = page(client)
+    for address in ("carol@example.com", LONG):
+        item = row(tree, address)
+        cells = [child.attrs.get("class") for child in item.children]
+        assert cells == ["kaleo-email", "kaleo-status", "kaleo-row-actions", "kaleo-outcome"]
+        assert item.attrs["id"] == f"kaleo-invitation-{item.attrs['data-invitation-id']}"
+        actions = item.one("span", cls="kaleo-row-actions")
+        names = [button.attrs.get("aria-label") for button in actions.find("button")]
+        assert names == [
+            f"Resend the invitation to {address}",
+            f"Revoke the invitation to {address}",
+            f"Yes, revoke the invitation to {address}",
+            f"Keep the invitation to {address}",
+        ]
+        for button in actions.find("button"):
+            assert {"kaleo-button", "kaleo-small"} <= button.classes
+        confirm = item.one("span", cls="kaleo-confirm")
+        assert "hidden" in confirm.attrs  # shown by kaleo.js; without it, a page asks
+        assert confirm.one("button", name="confirm").attrs["value"] == "yes"
+        assert item.one("span", cls="kaleo-outcome").all_text() == ""
+
+
+def test_rows_without_actions_keep_the_cells_and_have_no_buttons(
+    app: Flask, client: FlaskClient
+) -> None:
+    invited(app, client, "carol@example.com")
+    item = row(page(client, "/"), "carol@example.com")
+    assert item.one("span", cls="kaleo-row-actions").children == []
+    assert item.find("button") == [] and item.find("form") == []
+
+
+def test_revoke_without_javascript_asks_first(app: Flask, client: FlaskClient) -> None:
+    invited(app, client, "carol@example.com")
+    with app.app_context():
+        invitation_id = invitation_to("carol@example.com").id
+    response = post(client, f"/invites/revoke/{invitation_id}")
+    assert response.status_code == 200
+    tree = parse(response.get_data(as_text=True))
+    assert tree.one("h1").all_text() == "Revoke the invitation to carol@example.com?"
+    form = tree.one("form", cls="kaleo-revoke-confirm")
+    assert form.attrs["action"] == f"/invites/revoke/{invitation_id}"
+    assert form.one("input", name="confirm").attrs["value"] == "yes"
+    assert form.one("input", name="next").attrs["value"] == "http://localhost/manage"
+    assert tree.one("a", cls="kaleo-cancel").attrs["href"] == "http://localhost/manage"
+    with app.app_context():
+        assert invitation_to("carol@example.com").status == "sent"  # nothing done yet
+
+    # the confirmation page sends no Referer (kaleo/base.html): ``next`` says where to go
+    response = client.post(
+        f"/invites/revoke/{invitation_id}",
+        data={"csrf_token": csrf_token(client), "confirm": "yes", "next": "/manage"},
+        headers={"Accept": "text/html"},
+    )
+    assert response.status_code == 303
+    assert response.location == f"/manage#kaleo-invitation-{invitation_id}"
+    with app.app_context():
+        assert invitation_to("carol@example.com").status == "revoked"
+    tree = page(client)
+    item = row(tree, "carol@example.com")
+    assert item.one("span", cls="kaleo-outcome").all_text() == (
+        "Invitation to carol@example.com revoked."
+    )
+    assert item.find("button") == []
+    assert row(page(client), "carol@example.com").one("span", cls="kaleo-outcome").all_text() == ""
+
+
+def test_next_never_leaves_the_site(app: Flask, client: FlaskClient) -> None:
+    invited(app, client, "carol@example.com")
+    with app.app_context():
+        invitation_id = invitation_to("carol@example.com").id
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        response = client.post(
+            f"/invites/resend/{invitation_id}",
+            data={"csrf_token": csrf_token(client), "next": target},
+            headers={"Accept": "text/html"},
+        )
+        assert response.status_code == 303
+        assert response.location.startswith("/#kaleo-invitation-"), (target, response.location)
+
+
+def test_script_callers_revoke_at_once(app: Flask, client: FlaskClient) -> None:
+    """The JSON contract is unchanged: kaleo.js asks in the page, then posts."""
+    invited(app, client, "carol@example.com")
+    with app.app_context():
+        invitation_id = invitation_to("carol@example.com").id
+    body = client.post(
+        f"/invites/revoke/{invitation_id}", data={"csrf_token": csrf_token(client)}, headers=AJAX
+    ).json
+    assert (body["status"], body["invitation"]["status"]) == ("OK", "revoked")
+
+
+def test_refused_row_action_is_told_in_its_row(app: Flask, client: FlaskClient) -> None:
+    app.config["KALEO_RESEND_INTERVAL"] = 300
+    invited(app, client, "carol@example.com")
+    with app.app_context():
+        invitation_id = invitation_to("carol@example.com").id
+    response = post(client, f"/invites/resend/{invitation_id}")
+    assert response.status_code == 303
+    assert response.location == f"http://localhost/manage#kaleo-invitation-{invitation_id}"
+    outcome = row(page(client), "carol@example.com").one("span", cls="kaleo-outcome")
+    assert "a moment ago" in outcome.all_text()
+
+
+def test_refused_invitation_without_javascript_keeps_what_was_typed(
+    app: Flask, client: FlaskClient
+) -> None:
+    signed_in(client, allocation=3)
+    message = "Come & join <us>, it's good."
+    response = post(client, "/invites/invite", email_address="not an address", message=message)
+    assert response.status_code == 303
+    tree = page(client)
+    form = tree.one("form", cls="kaleo-invite-form")
+    address = form.one("input", name="email_address")
+    assert address.attrs["value"] == "not an address"
+    assert address.attrs["aria-invalid"] == "true"
+    error = form.one("span", id=address.attrs["aria-describedby"])
+    assert "valid email address" in error.all_text()
+    assert error.parent is not None and "kaleo-has-error" in error.parent.classes
+    text = form.one("textarea", name="message")
+    assert text.all_text().strip() == message
+    assert "aria-invalid" not in text.attrs
+
+    form = page(client).one("form", cls="kaleo-invite-form")  # shown once, then empty
+    assert form.one("input", name="email_address").attrs.get("value", "") == ""
+    assert form.find("span", cls="kaleo-field-error") == []
+
+
+def test_message_error_is_at_the_message_field(app: Flask, client: FlaskClient) -> None:
+    app.config["KALEO_MESSAGE_MAX_LENGTH"] = 10
+    signed_in(client, allocation=3)
+    post(client, "/invites/invite", email_address="carol@example.com", message="x" * 11)
+    form = page(client).one("form", cls="kaleo-invite-form")
+    assert form.one("input", name="email_address").attrs["value"] == "carol@example.com"
+    assert "aria-invalid" not in form.one("input", name="email_address").attrs
+    text = form.one("textarea", name="message")
+    assert text.attrs["aria-invalid"] == "true"
+    assert form.one("span", id=text.attrs["aria-describedby"]).all_text()
+
+
+def test_script_callers_keep_nothing_in_the_session(app: Flask, client: FlaskClient) -> None:
+    signed_in(client, allocation=3)
+    body = client.post(
+        "/invites/invite",
+        data={"csrf_token": csrf_token(client), "email_address": "nope"},
+        headers=AJAX,
+    ).json
+    assert body["status"] == "ERROR" and body["error_list"]["email_address"]
+    form = page(client).one("form", cls="kaleo-invite-form")
+    assert form.find("span", cls="kaleo-field-error") == []
+
+
+def test_nothing_to_ask_about_an_invitation_no_longer_pending(
+    app: Flask, client: FlaskClient
+) -> None:
+    invited(app, client, "carol@example.com", state="accepted")
+    with app.app_context():
+        invitation_id = invitation_to("carol@example.com").id
+    response = post(client, f"/invites/revoke/{invitation_id}")
+    assert response.status_code == 303  # refused at once, told in the row
+    outcome = row(page(client), "carol@example.com").one("span", cls="kaleo-outcome")
+    assert outcome.all_text() == "This invitation has already been used."
