@@ -137,3 +137,14 @@ class InvitationForAnotherAddress(InvitationNotPending):
 
     field = "email"
     code = "invitation_for_another_address"
+
+
+class InvalidLinkOption(InvitationRefused):
+    """A shareable link's number of uses or domain is not acceptable; ``field`` says
+    which (``uses`` or ``domain``). Nothing was spent."""
+
+    code = "invalid_link_option"
+
+    def __init__(self, message: str, field: str = "__all__") -> None:
+        super().__init__(message)
+        self.field = field

@@ -157,7 +157,8 @@ def test_links_are_refused_unless_the_site_allows_them(
 def test_the_form_offers_create_link_when_allowed(client: FlaskClient) -> None:
     signed_in(client)
     page = client.get("/").get_data(as_text=True)
-    assert '<button type="submit" name="send" value="0" class="kaleo-button kaleo-secondary kaleo-create-link">' in page
+    create = '<button type="submit" name="send" value="0" class="kaleo-button kaleo-secondary'
+    assert create + ' kaleo-create-link">' in page
 
 
 @LINKS
