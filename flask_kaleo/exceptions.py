@@ -105,10 +105,13 @@ class ExpiryOutOfBounds(InvitationRefused):
     with the manage permission may choose. Nothing was spent or changed."""
 
     field = "expires_in"
+    code = "expiry_out_of_bounds"
 
 
 class LinksNotAllowed(InvitationRefused):
     """A link without an email was asked for, and ``KALEO_ALLOW_LINKS`` is off."""
+
+    code = "links_not_allowed"
 
 
 class InvitationNotPending(KaleoError):
