@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from flask_kaleo import JoinInvitationMixin
 from flask_kaleo.exceptions import InvitationNotPending
 from flask_kaleo.text import plural
 
@@ -91,7 +92,8 @@ def signup() -> str | Response | tuple[str, int]:
     one commit."""
     invitation = kaleo.pending_invitation()
     form = SignupForm(email=kaleo.signup_email())  # the invited address, if any
-    if invitation is not None and current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]:
+    invited = isinstance(invitation, JoinInvitationMixin)  # a shareable link names nobody
+    if invited and current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]:
         form.email.render_kw = {**(form.email.render_kw or {}), "readonly": True}
     if form.validate_on_submit():
         if kaleo.find_user(form.email.data) is not None:

@@ -12,6 +12,7 @@ from .exceptions import DeliveryError
 from .exceptions import DeliveryFailed
 from .exceptions import ExpiryOutOfBounds
 from .exceptions import InvalidEmail
+from .exceptions import InvalidLinkOption
 from .exceptions import InvitationAlreadyUsed
 from .exceptions import InvitationExpired
 from .exceptions import InvitationForAnotherAddress
@@ -28,6 +29,8 @@ from .exceptions import SendingLimitReached
 from .expiry import NEVER
 from .extension import Kaleo
 from .lifecycle import InvitationReport
+from .links import InvitationLinkMixin
+from .links import LinkUseMixin
 from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
 from .models import Status
@@ -47,6 +50,9 @@ __all__ = [
     "DeliveryFailed",
     "ExpiryOutOfBounds",
     "InvalidEmail",
+    "InvalidLinkOption",
+    "InvitationLinkMixin",
+    "LinkUseMixin",
     "InvitationAlreadyUsed",
     "InvitationExpired",
     "InvitationForAnotherAddress",

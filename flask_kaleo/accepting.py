@@ -12,8 +12,10 @@ from flask import flash
 from flask import has_request_context
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import session as flask_session
 
+from . import links
 from . import signals
 from .addresses import address_key
 from .exceptions import InvitationAlreadyUsed
@@ -25,6 +27,7 @@ from .exceptions import KaleoError
 from .expiry import not_expired
 from .i18n import N_
 from .i18n import gettext
+from .links import InvitationLinkMixin
 from .models import JoinInvitationMixin
 from .models import Status
 from .models import rowcount
@@ -36,7 +39,16 @@ U = t.TypeVar("U")
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 SESSION_KEY = "kaleo_invitation"
-"""Where the accept link remembers the invitation's token digest in the session."""
+"""Where the accept link remembers the invitation's token digest in the session (a
+shareable link's, after :data:`LINK_PREFIX`: one pending thing per session)."""
+
+LINK_PREFIX = "link:"
+
+PENDING_KEY = "kaleo.pending"
+"""Where a request keeps the answer of :func:`pending_invitation`."""
+
+Pending = JoinInvitationMixin | InvitationLinkMixin
+"""What :func:`pending_invitation` returns and :func:`accept` takes."""
 
 
 def why_not_pending(invitation: JoinInvitationMixin) -> InvitationNotPending:
@@ -66,15 +78,31 @@ def reread(store: Store[t.Any], invitation: JoinInvitationMixin) -> None:
         raise InvitationNotPending(gettext("This invitation no longer exists."))
 
 
-def check_pending(invitation: JoinInvitationMixin) -> None:
-    """Raise the reason ``invitation`` can no longer be accepted, if any."""
-    if not invitation.is_pending:
+def check_pending(invitation: Pending) -> None:
+    """Raise the reason ``invitation`` (or a shareable link) can no longer be accepted,
+    if any."""
+    if isinstance(invitation, InvitationLinkMixin):
+        if not invitation.is_usable:
+            raise links.why_not_usable(invitation)
+    elif not invitation.is_pending:
         raise why_not_pending(invitation)
 
 
 def remember(invitation: JoinInvitationMixin) -> None:
     """Remember ``invitation`` in the visitor's session (the accept link does this)."""
     flask_session[SESSION_KEY] = invitation.token_digest
+
+
+def remember_link(link: InvitationLinkMixin) -> None:
+    """Remember a shareable link in the visitor's session (its join page does this)."""
+    flask_session[SESSION_KEY] = LINK_PREFIX + link.token_digest
+
+
+def _session_value(pending: Pending) -> str:
+    """What :data:`SESSION_KEY` holds while ``pending`` is remembered."""
+    if isinstance(pending, InvitationLinkMixin):
+        return LINK_PREFIX + pending.token_digest
+    return pending.token_digest
 
 
 def forget(*args: t.Any, **kwargs: t.Any) -> None:
@@ -84,18 +112,37 @@ def forget(*args: t.Any, **kwargs: t.Any) -> None:
         flask_session.pop(SESSION_KEY, None)
 
 
-def pending_invitation(store: Store[t.Any]) -> JoinInvitationMixin | None:
+def pending_invitation(store: Store[t.Any]) -> Pending | None:
     """The invitation the accept link remembered in this session, while it is still
-    pending; otherwise None."""
+    pending (or the shareable link, while someone may join through it); otherwise None."""
     if not has_request_context():
         return None
     digest = flask_session.get(SESSION_KEY)
     if not isinstance(digest, str):
         return None
-    invitation = store.invitation_by_digest(digest)
-    if invitation is None or not invitation.is_pending:
-        return None
-    return invitation
+    # One answer per request: the guard (invitation_required) and the signup view after
+    # it must agree, or a link used up in between would let the view sign up without
+    # it. Whether it can still be accepted is settled by accept's conditional UPDATE.
+    found = request.environ.get(PENDING_KEY)
+    if found is not None and found[0] == digest:
+        return t.cast(Pending | None, found[1])
+    pending = _pending(store, digest)
+    request.environ[PENDING_KEY] = (digest, pending)
+    return pending
+
+
+def _pending(store: Store[t.Any], digest: str) -> Pending | None:
+    found = _by_session_value(store, digest)
+    if isinstance(found, InvitationLinkMixin):
+        return found if found.is_usable else None
+    return found if found is not None and found.is_pending else None
+
+
+def _by_session_value(store: Store[t.Any], digest: str) -> Pending | None:
+    """The invitation or link a :data:`SESSION_KEY` value names, in any state."""
+    if digest.startswith(LINK_PREFIX):
+        return links.link_by_digest(store, digest.removeprefix(LINK_PREFIX))
+    return store.invitation_by_digest(digest)
 
 
 def _same_address(address: object, invitation: JoinInvitationMixin) -> bool:
@@ -132,6 +179,13 @@ def signup_email(store: Store[t.Any], value: object = None) -> str | None:
     message says which address to use.
     """
     invitation = pending_invitation(store)
+    if isinstance(invitation, InvitationLinkMixin):  # no address to prefill; maybe a domain
+        if value is None:
+            return None
+        address = value.strip() if isinstance(value, str) else ""
+        if invitation.domain is not None and not links.in_domain(address, invitation.domain):
+            raise links.another_domain(invitation)
+        return address
     if value is None:
         return None if invitation is None else invitation.email
     address = value.strip() if isinstance(value, str) else ""
@@ -144,8 +198,13 @@ def signup_email(store: Store[t.Any], value: object = None) -> str | None:
     return address
 
 
-def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInvitationMixin:
-    """Mark ``invitation`` accepted by ``user``, in the caller's transaction.
+@t.overload
+def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInvitationMixin: ...
+@t.overload
+def accept(store: Store[U], invitation: InvitationLinkMixin, user: U) -> InvitationLinkMixin: ...
+def accept(store: Store[U], invitation: Pending, user: U) -> Pending:
+    """Mark ``invitation`` accepted by ``user``, in the caller's transaction; given a
+    shareable link, take one of its uses (:func:`flask_kaleo.links.join`).
 
     Single-use: of two concurrent calls, one wins and the other raises an
     :class:`~flask_kaleo.exceptions.InvitationNotPending`. Accepting proves only that
@@ -156,6 +215,10 @@ def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInv
     ``KALEO_REQUIRE_INVITED_EMAIL``, a ``user`` with another address raises
     :class:`~flask_kaleo.InvitationForAnotherAddress` and nothing changes.
     """
+    if isinstance(invitation, InvitationLinkMixin):
+        link = links.join(store, invitation, user)
+        _forget_if(link)
+        return link
     model = store.Invitation
     session = store.session
     same_address = _same_address(store.user_email(user), invitation)
@@ -179,13 +242,18 @@ def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInv
     session.refresh(invitation)
     if invitation.from_user_id is not None:  # NULL once the inviter's account is gone
         store.counters.count_accepted(session, invitation.from_user_id, store.default_allocation())
-    if has_request_context() and flask_session.get(SESSION_KEY) == invitation.token_digest:
-        flask_session.pop(SESSION_KEY)
+    _forget_if(invitation)
     inviter = store.get_user(invitation.from_user_id)
     signals.send(signals.invite_accepted, invitation=invitation, inviter=inviter, invitee=user)
     if same_address:  # what the link alone does not prove, the account's address does
         _mark_joined(store, user, invitation.email_key, exclude_id=invitation.id)
     return invitation
+
+
+def _forget_if(pending: Pending) -> None:
+    """Forget the session's pending invitation if it is ``pending`` (now used)."""
+    if has_request_context() and flask_session.get(SESSION_KEY) == _session_value(pending):
+        flask_session.pop(SESSION_KEY)
 
 
 def process_independent_joins(store: Store[U], user: U, email: str) -> list[JoinInvitationMixin]:
@@ -288,7 +356,8 @@ def signup(store: Store[U], email: object, create_user: t.Callable[[str], U]) ->
     return user
 
 
-def _remembered(store: Store[t.Any]) -> JoinInvitationMixin | None:
-    """The invitation the session remembers, pending or not (None without one)."""
+def _remembered(store: Store[t.Any]) -> Pending | None:
+    """The invitation (or shareable link) the session remembers, pending or not (None
+    without one)."""
     digest = flask_session.get(SESSION_KEY) if has_request_context() else None
-    return store.invitation_by_digest(digest) if isinstance(digest, str) else None
+    return _by_session_value(store, digest) if isinstance(digest, str) else None

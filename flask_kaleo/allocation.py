@@ -43,9 +43,12 @@ class Counters:
             return default_allocation
         return invitations_remaining(row.invites_allocated, row.invites_sent)
 
-    def spend(self, session: Session, user_id: t.Any, default_allocation: int) -> int | None:
-        """Take one invitation from ``user_id``'s allocation and return how many are
-        left then (-1: unlimited); None, spending nothing, when none was left.
+    def spend(
+        self, session: Session, user_id: t.Any, default_allocation: int, amount: int = 1
+    ) -> int | None:
+        """Take one invitation (or ``amount``: a link's uses) from ``user_id``'s
+        allocation and return how many are left then (-1: unlimited); None, spending
+        nothing, when fewer were left.
 
         The UPDATE's condition is the allocation check, so two racing requests can
         never both take the last invitation. The row lock it takes also serialises one
@@ -61,10 +64,12 @@ class Counters:
                 stat.c.user_id == user_id,
                 sa.or_(
                     stat.c.invites_allocated == UNLIMITED,
-                    stat.c.invites_sent < stat.c.invites_allocated,
+                    stat.c.invites_sent < stat.c.invites_allocated
+                    if amount == 1
+                    else stat.c.invites_sent <= stat.c.invites_allocated - amount,
                 ),
             )
-            .values(invites_sent=stat.c.invites_sent + 1)
+            .values(invites_sent=stat.c.invites_sent + amount)
         )
         if not session.get_bind().dialect.update_returning:  # MariaDB/MySQL
             if rowcount(session.execute(statement)) != 1:
@@ -120,9 +125,11 @@ class Counters:
             if rowcount(session.execute(raise_by_one)) == 1:
                 return True
 
-    def give_back(self, session: Session, user_id: t.Any, *, forced: bool = False) -> None:
-        """Return one spent invitation (a revoked or undeliverable one) to ``user_id``'s
-        allocation.
+    def give_back(
+        self, session: Session, user_id: t.Any, *, forced: bool = False, amount: int = 1
+    ) -> None:
+        """Return one spent invitation (a revoked or undeliverable one), or ``amount``
+        (a link's unused uses), to ``user_id``'s allocation.
 
         A ``forced`` one (see :meth:`spend_beyond`) also lowers the finite allocation it
         raised, in the same statement: the member gets back what they had, not one more.
@@ -130,7 +137,9 @@ class Counters:
         if user_id is None:  # the inviter's account is gone: nothing to give back to
             return
         stat = self.stat
-        values: dict[str, t.Any] = {"invites_sent": stat.c.invites_sent - 1}
+        if amount == 0:
+            return
+        values: dict[str, t.Any] = {"invites_sent": stat.c.invites_sent - amount}
         if forced:
             allocated = stat.c.invites_allocated
             values["invites_allocated"] = sa.case(
@@ -138,7 +147,7 @@ class Counters:
             )
         session.execute(
             sa.update(stat)
-            .where(stat.c.user_id == user_id, stat.c.invites_sent > 0)
+            .where(stat.c.user_id == user_id, stat.c.invites_sent >= amount)
             .values(**values)
         )
 

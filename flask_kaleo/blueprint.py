@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint
 
+from . import link_views
 from . import staff
 from . import views
 from .web import ROUTED_METHODS
@@ -37,6 +38,9 @@ ROUTES = (
     ("/staff/topoff", staff.staff_topoff),
     ("/staff/add", staff.staff_add),
     ("/staff/stat/<user>", staff.staff_stat),
+    ("/links", link_views.create_link),
+    ("/links/<link_id>/revoke", link_views.revoke_link),
+    ("/join/<token>", link_views.join),
 )
 for rule, view in ROUTES:
     blueprint.add_url_rule(rule, view_func=view, methods=ROUTED_METHODS)

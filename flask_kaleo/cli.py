@@ -151,11 +151,15 @@ def report(as_json: bool) -> None:
 def purge_expired(days: float, dry_run: bool) -> None:
     """Delete unanswered invitations that expired a while ago (in one statement).
 
-    Allocations are untouched: an expired invitation stays spent.
+    Allocations are untouched: an expired invitation stays spent. Expired shareable
+    links give their unused uses back (once each).
     """
     count = get_kaleo().purge_expired(dt.timedelta(days=days), dry_run=dry_run)
     what = f"{_invitations(count)} that expired more than {days:g} days ago"
     click.echo(f"Would delete {what}." if dry_run else f"Deleted {what}.")
+    returned = 0 if dry_run else get_kaleo().settle_expired_links()
+    if returned:
+        click.echo(f"Gave back {_invitations(returned)} unused by expired links.")
 
 
 FROM_USER = click.argument("from_user", metavar="FROM_USER")
@@ -314,6 +318,55 @@ def worker(burst: bool) -> None:
     from .rq import work
 
     work(burst=burst)
+
+
+@kaleo_cli.command("create-link")
+@FROM_USER
+@click.option(
+    "--uses",
+    metavar="N",
+    type=click.IntRange(min=1, max=MAX_AMOUNT),
+    required=True,
+    help="How many people may join through it (taken from FROM_USER's invitations).",
+)
+@click.option(
+    "--days",
+    metavar="D",
+    type=FiniteRange(min=0, min_open=True, max=36500),
+    default=None,
+    help="How long it works (default KALEO_DEFAULT_EXPIRATION).",
+)
+@click.option("--domain", metavar="DOMAIN", default=None, help="Only addresses at DOMAIN.")
+def create_link(from_user: str, uses: int, days: float | None, domain: str | None) -> None:
+    """Create a shareable link for up to N people on behalf of FROM_USER and print it.
+
+    The link is printed once: only its digest is stored. It is built from
+    KALEO_SITE_URL (or SERVER_NAME and PREFERRED_URL_SCHEME).
+    """
+    kaleo = get_kaleo()
+    inviter = _resolve_user(from_user, "FROM_USER")
+    expires_in = None if days is None else dt.timedelta(days=days)
+    try:
+        link = kaleo.create_link(inviter, uses, expires_in=expires_in, domain=domain)
+    except KaleoError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(link.url)
+    click.echo(f"Link {link.id}: for {uses} {'person' if uses == 1 else 'people'}.", err=True)
+
+
+@kaleo_cli.command("revoke-link")
+@click.argument("link_id", metavar="LINK_ID", type=click.IntRange(min=1, max=2**31 - 1))
+def revoke_link(link_id: int) -> None:
+    """Withdraw the shareable link LINK_ID; its unused uses go back to its creator."""
+    kaleo = get_kaleo()
+    link = kaleo.link(link_id)
+    if link is None:
+        raise click.BadParameter(f"no link with the id {link_id}", param_hint="LINK_ID")
+    try:
+        kaleo.revoke_link(link)
+    except KaleoError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Withdrew link {link_id}; gave back {_invitations(link.given_back or 0)}.")
 
 
 class Duration(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2 only

@@ -105,10 +105,13 @@ class ExpiryOutOfBounds(InvitationRefused):
     with the manage permission may choose. Nothing was spent or changed."""
 
     field = "expires_in"
+    code = "expiry_out_of_bounds"
 
 
 class LinksNotAllowed(InvitationRefused):
     """A link without an email was asked for, and ``KALEO_ALLOW_LINKS`` is off."""
+
+    code = "links_not_allowed"
 
 
 class InvitationNotPending(KaleoError):
@@ -137,3 +140,14 @@ class InvitationForAnotherAddress(InvitationNotPending):
 
     field = "email"
     code = "invitation_for_another_address"
+
+
+class InvalidLinkOption(InvitationRefused):
+    """A shareable link's number of uses or domain is not acceptable; ``field`` says
+    which (``uses`` or ``domain``). Nothing was spent."""
+
+    code = "invalid_link_option"
+
+    def __init__(self, message: str, field: str = "__all__") -> None:
+        super().__init__(message)
+        self.field = field

@@ -19,6 +19,7 @@ from . import grants
 from . import i18n
 from . import inviting
 from . import lifecycle
+from . import links
 from . import reminders
 from .cli import kaleo_cli
 from .delivery import Delivery
@@ -32,6 +33,8 @@ from .forms import row_outcome
 from .lifecycle import InvitationReport
 from .limits import AddressLockMixin
 from .limits import InvitationSendMixin
+from .links import InvitationLinkMixin
+from .links import LinkUseMixin
 from .migrations import register_with_flask_migrate
 from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
@@ -124,14 +127,32 @@ class Kaleo(t.Generic[U]):
             __kaleo_invitation_table__=invitation_table,
         )
         lock_model = shared_model(AddressLockMixin, db.Model, user_model, "AddressLock")
+        link_model = shared_model(InvitationLinkMixin, db.Model, user_model, "InvitationLink")
+        link_use_model = shared_model(
+            LinkUseMixin,
+            db.Model,
+            user_model,
+            "LinkUse",
+            __kaleo_link_table__=t.cast(t.Any, link_model).__table__.name,
+        )
         self.db = db
         self.user_model = user_model
         self.JoinInvitation: t.Any = invitation_model
         self.InvitationStat: t.Any = stat_model
         self.InvitationSend: t.Any = send_model
         self.AddressLock: t.Any = lock_model
+        self.InvitationLink: t.Any = link_model
+        self.LinkUse: t.Any = link_use_model
         self.store: Store[U] = Store(
-            db, user_model, invitation_model, stat_model, find_user, send_model, lock_model
+            db,
+            user_model,
+            invitation_model,
+            stat_model,
+            find_user,
+            send_model,
+            lock_model,
+            link_model=link_model,
+            link_use_model=link_use_model,
         )
         self.permissions: Permissions[U] = Permissions(
             current_user, invite_permission, manage_permission
@@ -285,9 +306,10 @@ class Kaleo(t.Generic[U]):
             expires_in=expires_in,
         )
 
-    def pending_invitation(self) -> JoinInvitationMixin | None:
+    def pending_invitation(self) -> JoinInvitationMixin | InvitationLinkMixin | None:
         """The invitation the accept link remembered in this session, while it is still
-        pending; otherwise None."""
+        pending, or the shareable link the join link remembered, while someone may
+        still join through it; otherwise None. Either can be given to :meth:`accept`."""
         return accepting.pending_invitation(self.store)
 
     @t.overload
@@ -301,10 +323,17 @@ class Kaleo(t.Generic[U]):
             return accepting.signup_email(self.store)
         return accepting.signup_email(self.store, value)
 
-    def accept(self, invitation: JoinInvitationMixin, user: U) -> JoinInvitationMixin:
+    @t.overload
+    def accept(self, invitation: JoinInvitationMixin, user: U) -> JoinInvitationMixin: ...
+    @t.overload
+    def accept(self, invitation: InvitationLinkMixin, user: U) -> InvitationLinkMixin: ...
+    def accept(
+        self, invitation: JoinInvitationMixin | InvitationLinkMixin, user: U
+    ) -> JoinInvitationMixin | InvitationLinkMixin:
         """Mark ``invitation`` accepted by ``user``, in the caller's transaction:
         single-use, or an :class:`~flask_kaleo.exceptions.InvitationNotPending`
-        (:doc:`accepting` says what else it settles)."""
+        (:doc:`accepting` says what else it settles). Given a shareable link, take one
+        of its uses for ``user`` instead (:doc:`links`)."""
         return accepting.accept(self.store, invitation, user)
 
     def process_independent_joins(self, user: U, email: str) -> list[JoinInvitationMixin]:
@@ -352,6 +381,43 @@ class Kaleo(t.Generic[U]):
     def revoke(self, invitation: JoinInvitationMixin) -> JoinInvitationMixin:
         """Withdraw an unaccepted invitation and give it back to the inviter."""
         return lifecycle.revoke(self.store, invitation)
+
+    # -- shareable links (:doc:`links`) ----------------------------------------
+
+    def create_link(
+        self,
+        from_user: U,
+        uses: int,
+        *,
+        expires_in: ExpiresIn = None,
+        domain: str | None = None,
+    ) -> InvitationLinkMixin:
+        """A link up to ``uses`` people can join through, paid for now with ``uses`` of
+        ``from_user``'s invitations; committed. Its ``url`` is set on the returned link
+        only (just its digest is stored). ``expires_in`` as for invitations
+        (:doc:`expiry`); ``domain`` admits only addresses at that domain. Raises an
+        :class:`~flask_kaleo.exceptions.InvitationRefused` subclass."""
+        return links.create_link(self.store, self.permissions, from_user, uses, expires_in, domain)
+
+    def revoke_link(self, link: InvitationLinkMixin) -> InvitationLinkMixin:
+        """Withdraw ``link`` and give its unused uses back to its creator; commits."""
+        return links.revoke_link(self.store, link)
+
+    def settle_expired_links(self) -> int:
+        """Give back the unused uses of every expired link (each once); returns how
+        many went back. ``flask kaleo purge-expired`` runs it."""
+        return links.settle_expired(self.store)
+
+    def sent_links(self, user: U | None) -> list[InvitationLinkMixin]:
+        """``user``'s links, oldest first, each with ``joiners`` (who joined, oldest
+        first), in two queries."""
+        return [] if user is None else links.sent_links(self.store, user)
+
+    def link(self, link_id: int) -> InvitationLinkMixin | None:
+        """The link with this id, or None."""
+        return t.cast(
+            InvitationLinkMixin | None, self.store.session.get(self.InvitationLink, link_id)
+        )
 
     def deliver(self, invitation_id: int) -> str:
         """A queue worker's job (in an app context): mint a new link, send, record.

@@ -42,12 +42,22 @@ def _site_adapter() -> MapAdapter | None:
 
 def accept_url(token: str) -> str:
     """The absolute accept link."""
+    return external_url("kaleo.accept", token)
+
+
+def join_url(token: str) -> str:
+    """The absolute link of a shareable link (:mod:`flask_kaleo.links`)."""
+    return external_url("kaleo.join", token)
+
+
+def external_url(endpoint: str, token: str) -> str:
+    """The absolute URL of a kaleo page that takes a token, on the configured site."""
     adapter = _site_adapter()
     try:
         if adapter is not None:
-            return adapter.build("kaleo.accept", {"token": token}, force_external=True)
+            return adapter.build(endpoint, {"token": token}, force_external=True)
         if has_request_context():
-            return url_for("kaleo.accept", token=token, _external=True)
+            return url_for(endpoint, token=token, _external=True)
     except BuildError as error:
         raise ConfigurationError(
             "The 'kaleo' blueprint is not registered: call"

@@ -36,6 +36,7 @@ from wtforms import ValidationError
 
 from .exceptions import ConfigurationError
 from .exceptions import InvitationNotPending
+from .links import InvitationLinkMixin
 from .models import JoinInvitationMixin
 from .settings import DEFAULT_SETTINGS
 from .state import get_kaleo
@@ -127,12 +128,12 @@ def _invite_only(view: F) -> F:
     return t.cast(F, register)
 
 
-def _pending() -> JoinInvitationMixin | None:
+def _pending() -> JoinInvitationMixin | InvitationLinkMixin | None:
     """The session's pending invitation as this request first saw it. A registration
     that started with one must accept it, even if it stops being pending meanwhile."""
     if _PENDING not in g:
         setattr(g, _PENDING, get_kaleo().pending_invitation())
-    return t.cast("JoinInvitationMixin | None", getattr(g, _PENDING))
+    return t.cast("JoinInvitationMixin | InvitationLinkMixin | None", getattr(g, _PENDING))
 
 
 Instantiator = t.Callable[..., Form]
@@ -149,9 +150,11 @@ def _prefilled(instantiate: Instantiator) -> Instantiator:
         invitation = _pending()
         if not isinstance(field, Field) or invitation is None:
             return form
+        field.validators = [*field.validators, _invited_address]
+        if isinstance(invitation, InvitationLinkMixin):  # names nobody: no address to fill
+            return form
         if kwargs.get("formdata") is None and not field.data:
             field.data = invitation.email
-        field.validators = [*field.validators, _invited_address]
         if current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]:
             field.render_kw = {**(field.render_kw or {}), "readonly": True}
         return form

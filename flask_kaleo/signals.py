@@ -44,6 +44,14 @@ invite_revoked = _signals.signal("invite-revoked")
 #: to the inviter's allocation (committed). Keywords: ``invitation``, ``inviter``.
 invite_undeliverable = _signals.signal("invite-undeliverable")
 
+#: Sent when someone joins through a shareable link, inside the signup's transaction.
+#: Keywords: ``link``, ``inviter``, ``invitee``.
+link_joined = _signals.signal("link-joined")
+
+#: Sent after a shareable link was withdrawn and its unused uses given back
+#: (committed). Keywords: ``link``, ``inviter``.
+link_revoked = _signals.signal("link-revoked")
+
 
 def send(signal: NamedSignal, **kwargs: t.Any) -> None:
     """Send ``signal`` as flask-kaleo does: the current app (the object, not the proxy)

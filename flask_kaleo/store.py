@@ -66,11 +66,16 @@ class Store(t.Generic[U]):
         find_user: t.Callable[[str], U | None] | None,
         send_model: type,
         lock_model: type,
+        *,
+        link_model: type,
+        link_use_model: type,
     ) -> None:
         self.db = db
         self.user_model = user_model
         self.Invitation: t.Any = invitation_model
         self.Stat: t.Any = stat_model
+        self.Link: t.Any = link_model
+        self.LinkUse: t.Any = link_use_model
         self.counters = Counters(stat_model, user_model)
         self.limits = SendingLimits(stat_model, send_model, lock_model)
         self._find_user = find_user

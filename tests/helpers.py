@@ -176,13 +176,35 @@ def assert_counters_match_rows(user_id: int) -> tuple[int, int, int]:
         .group_by(model.status)
     ).all()
     by_status = {status: count for status, count in rows}
+    reserved, joined = link_counts(user_id)
     stat = stat_row(user_id)
     assert stat is not None, f"user {user_id} has no stat row"
     allocated, sent, accepted = stat
-    assert sent == sum(by_status.get(status, 0) for status in SPENT), (stat, by_status)
-    assert accepted == by_status.get("accepted", 0), (stat, by_status)
+    spent = sum(by_status.get(status, 0) for status in SPENT) + reserved
+    assert sent == spent, (stat, by_status, reserved)
+    assert accepted == by_status.get("accepted", 0) + joined, (stat, by_status, joined)
     assert allocated == -1 or sent <= allocated, stat
     return stat
+
+
+def link_counts(user_id: int) -> tuple[int, int]:
+    """What ``user_id``'s shareable links hold of their counters: the uses still
+    reserved (a live link's ``max_uses``, a settled one's ``uses``) and the people who
+    joined through them; each link's ``uses`` is checked against its rows of joiners."""
+    link, use = kaleo.InvitationLink, kaleo.LinkUse
+    rows = db.session.execute(
+        sa.select(link.max_uses, link.uses, link.given_back, sa.func.count(use.id))
+        .outerjoin(use, use.link_id == link.id)
+        .where(link.from_user_id == user_id)
+        .group_by(link.id, link.max_uses, link.uses, link.given_back)
+    ).all()
+    for max_uses, uses, given_back, joiners in rows:
+        assert uses == joiners <= max_uses, rows
+        assert given_back in (None, max_uses - uses), rows
+    reserved = sum(
+        max_uses if given_back is None else uses for max_uses, uses, given_back, _ in rows
+    )
+    return reserved, sum(uses for _, uses, _, _ in rows)
 
 
 # -- requests --------------------------------------------------------------------------

@@ -369,3 +369,32 @@ def test_wire_refuses_a_setup_it_cannot_serve(empty_database: str) -> None:
     Security(elsewhere, SQLAlchemyUserDatastore(SQLAlchemy(), User, Role))
     with pytest.raises(ConfigurationError, match="commit together"):
         wire(elsewhere)
+
+
+@pytest.mark.settings(KALEO_INVITE_ONLY=True, KALEO_REQUIRE_INVITED_EMAIL=True)
+def test_registering_through_a_shareable_link(security_app: Flask, visitor: FlaskClient) -> None:
+    """A shareable link opens the register view too: nothing to prefill or lock (it
+    names nobody), its domain checked at the field, one use taken with the account."""
+    alice = member(security_app)
+    with security_app.test_request_context():
+        link = kaleo.create_link(row(User, alice), 2, domain="example.org")
+        link_id, url = link.id, str(link.url)
+    response = visitor.get(url.removeprefix("http://localhost"))
+    assert response.status_code == 303 and response.location == "/register"
+
+    field = email_input(visitor.get("/register").get_data(as_text=True))
+    assert "readonly" not in field and 'value="' not in field.replace('value=""', "")
+
+    refused = register(visitor, "mallory@example.com")
+    assert refused.status_code == 200  # the form again, with the field's error
+    assert "This link is for addresses at example.org" in refused.get_data(as_text=True)
+    assert user_id(security_app, "mallory@example.com") is None
+
+    assert register(visitor, "carol@example.org").status_code == 302
+    carol = user_id(security_app, "carol@example.org")
+    assert carol is not None
+    with security_app.app_context():
+        assert row(kaleo.InvitationLink, link_id).uses == 1
+        joined = db.session.scalars(sa.select(kaleo.LinkUse.user_id)).all()
+        assert joined == [carol]
+    assert accepted_count(security_app, alice) == 1

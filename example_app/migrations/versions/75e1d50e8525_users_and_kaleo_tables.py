@@ -1,6 +1,6 @@
 """users and kaleo tables
 
-The example app's user table and flask-kaleo 0.1.0's four tables, as ``flask db
+The example app's user table and flask-kaleo 0.1.0's six tables, as ``flask db
 migrate`` wrote them, with the two steps the docs' "Databases and migrations" page
 adds by hand: PostgreSQL's fill factor for the stat table, and a downgrade that drops
 the tables directly (MariaDB will not drop an index a foreign key needs).
@@ -201,12 +201,76 @@ def upgrade():
             batch_op.f("ix_kaleo_invitation_send_invitation_id"), ["invitation_id"], unique=False
         )
 
+    op.create_table(
+        "kaleo_invitation_link",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_digest", sa.String(length=64), nullable=False),
+        sa.Column("inviter_label", sa.String(length=254), nullable=False),
+        sa.Column("max_uses", sa.Integer(), nullable=False),
+        sa.Column("uses", sa.Integer(), nullable=False),
+        sa.Column("domain", sa.String(length=253), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"),
+            nullable=False,
+        ),
+        sa.Column(
+            "expires_at",
+            sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"),
+            nullable=True,
+        ),
+        sa.Column(
+            "revoked_at",
+            sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"),
+            nullable=True,
+        ),
+        sa.Column("given_back", sa.Integer(), nullable=True),
+        sa.Column("from_user_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "given_back IS NULL OR given_back = max_uses - uses",
+            name="ck_kaleo_invitation_link_given_back",
+        ),
+        sa.CheckConstraint("max_uses >= 1", name="ck_kaleo_invitation_link_max_uses"),
+        sa.CheckConstraint(
+            "revoked_at IS NULL OR given_back IS NOT NULL", name="ck_kaleo_invitation_link_revoked"
+        ),
+        sa.CheckConstraint("uses >= 0 AND uses <= max_uses", name="ck_kaleo_invitation_link_uses"),
+        sa.ForeignKeyConstraint(["from_user_id"], ["user.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("token_digest"),
+    )
+    with op.batch_alter_table("kaleo_invitation_link", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_kaleo_invitation_link_from_user_id"), ["from_user_id"], unique=False
+        )
+
+    op.create_table(
+        "kaleo_link_use",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column(
+            "joined_at",
+            sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"),
+            nullable=False,
+        ),
+        sa.Column("link_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["link_id"], ["kaleo_invitation_link.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("link_id", "user_id", name="uq_kaleo_link_use_link_user"),
+    )
+    with op.batch_alter_table("kaleo_link_use", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_kaleo_link_use_user_id"), ["user_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # Dropping a table drops its indexes; dropping them first fails on MariaDB, which
     # will not drop an index a foreign key needs.
+    op.drop_table("kaleo_link_use")
+    op.drop_table("kaleo_invitation_link")
     op.drop_table("kaleo_invitation_send")
     op.drop_table("kaleo_join_invitation")
     op.drop_table("kaleo_invitation_stat")
