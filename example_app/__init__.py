@@ -19,11 +19,14 @@ from flask_kaleo import blueprint as kaleo_blueprint
 
 from . import demo
 from . import outbox
+from .extensions import babel
 from .extensions import csrf
 from .extensions import db
 from .extensions import login_manager
 from .extensions import mail
 from .extensions import migrate
+from .language import LANGUAGES
+from .language import select_locale
 from .models import User
 from .models import kaleo
 
@@ -65,6 +68,10 @@ def create_app(config: dict[str, t.Any] | None = None) -> Flask:
     login_manager.login_message = "Please log in to see your invitations."
     csrf.init_app(app)
     kaleo.init_app(app)
+    # Flask-Babel: kaleo's strings in the visitor's language (?lang=fr, else the
+    # browser's); the example's own pages stay English.
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["example_languages"] = LANGUAGES
     app.register_blueprint(kaleo_blueprint, url_prefix="/invites")
     outbox.init_app(app)
 

@@ -1,5 +1,6 @@
 """The example app's extensions, created once and bound in ``create_app``."""
 
+from flask_babel import Babel
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -11,3 +12,4 @@ mail = Mail()
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+babel = Babel()

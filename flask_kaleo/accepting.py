@@ -25,6 +25,7 @@ from .exceptions import InvitationNotPending
 from .exceptions import InvitationRevoked
 from .exceptions import KaleoError
 from .expiry import not_expired
+from .i18n import N_
 from .i18n import gettext
 from .links import InvitationLinkMixin
 from .models import JoinInvitationMixin
@@ -310,7 +311,7 @@ def invitation_required(
     def guarded(*args: t.Any, **kwargs: t.Any) -> t.Any:
         target = page_url("KALEO_SIGNED_IN_REDIRECT")
         if target is not None and current_user is not None and current_user() is not None:
-            flash("You are already signed in.", "info")
+            flash(gettext("You are already signed in."), "info")
             return redirect(target, code=303)
         if current_app.config["KALEO_INVITE_ONLY"] and pending_invitation(store) is None:
             return render_template("kaleo/invite_only.html"), 403
@@ -319,7 +320,9 @@ def invitation_required(
     return t.cast(F, guarded)
 
 
-INVITATION_REQUIRED = "Signing up is by invitation only: follow the link in your invitation email."
+INVITATION_REQUIRED = N_(
+    "Signing up is by invitation only: follow the link in your invitation email."
+)
 
 
 def signup(store: Store[U], email: object, create_user: t.Callable[[str], U]) -> U:
@@ -337,7 +340,7 @@ def signup(store: Store[U], email: object, create_user: t.Callable[[str], U]) ->
     if invitation is not None:
         check_pending(invitation)
     elif current_app.config["KALEO_INVITE_ONLY"]:
-        raise InvitationNotPending(INVITATION_REQUIRED)
+        raise InvitationNotPending(gettext(INVITATION_REQUIRED))
     address = signup_email(store, email)
     session = store.session
     try:

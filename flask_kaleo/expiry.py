@@ -15,6 +15,9 @@ import typing as t
 import sqlalchemy as sa
 
 from .exceptions import ExpiryOutOfBounds
+from .i18n import format_number
+from .i18n import gettext
+from .i18n import ngettext
 
 NEVER: t.Final = "never"
 """``expires_in=NEVER``: the invitation never expires (``expires_at`` NULL); only for
@@ -28,11 +31,12 @@ def _hours(value: float) -> str:
     """``0.25`` -> "15 minutes", ``24`` -> "1 day", ``36`` -> "36 hours"."""
     if value < 1:
         minutes = round(value * 60)
-        return f"{minutes} minute" + ("" if minutes == 1 else "s")
+        return ngettext("%(num)s minute", "%(num)s minutes", minutes, num=format_number(minutes))
     if value % 24 == 0:
         days = int(value // 24)
-        return f"{days} day" + ("" if days == 1 else "s")
-    return f"{value:g} hour" + ("" if value == 1 else "s")
+        return ngettext("%(num)s day", "%(num)s days", days, num=format_number(days))
+    count = int(value) if value == int(value) else 2
+    return ngettext("%(num)s hour", "%(num)s hours", count, num=format_number(value))
 
 
 def choose_expiry(
@@ -62,20 +66,24 @@ def choose_lifetime(
         if expires_in != NEVER:
             raise TypeError(f"expires_in must be a timedelta, 'never' or None, not {expires_in!r}")
         if not may_manage:
-            raise ExpiryOutOfBounds("Only staff can create an invitation that never expires.")
+            raise ExpiryOutOfBounds(
+                gettext("Only staff can create an invitation that never expires.")
+            )
         return None
     if not isinstance(expires_in, dt.timedelta):
         raise TypeError(f"expires_in must be a timedelta, 'never' or None, not {expires_in!r}")
     if expires_in <= dt.timedelta(0):
-        raise ExpiryOutOfBounds("An invitation must expire in the future.")
+        raise ExpiryOutOfBounds(gettext("An invitation must expire in the future."))
     if not may_manage:
         low = dt.timedelta(hours=config["KALEO_MIN_EXPIRATION"])
         high = dt.timedelta(hours=config["KALEO_MAX_EXPIRATION"])
         if not low <= expires_in <= high:
             raise ExpiryOutOfBounds(
-                "An invitation may last from "
-                f"{_hours(config['KALEO_MIN_EXPIRATION'])} to "
-                f"{_hours(config['KALEO_MAX_EXPIRATION'])}."
+                gettext(
+                    "An invitation may last from %(low)s to %(high)s.",
+                    low=_hours(config["KALEO_MIN_EXPIRATION"]),
+                    high=_hours(config["KALEO_MAX_EXPIRATION"]),
+                )
             )
     return expires_in
 
@@ -90,15 +98,17 @@ def check_new_expiry(
     ``now + KALEO_MAX_EXPIRATION`` unless ``may_manage`` (who may also give None, never)."""
     if new is None:
         if not may_manage:
-            raise ExpiryOutOfBounds("Only staff can make an invitation never expire.")
+            raise ExpiryOutOfBounds(gettext("Only staff can make an invitation never expire."))
         return
     if new <= now:
-        raise ExpiryOutOfBounds("An invitation must expire in the future.")
+        raise ExpiryOutOfBounds(gettext("An invitation must expire in the future."))
     high = dt.timedelta(hours=config["KALEO_MAX_EXPIRATION"])
     if not may_manage and new - now > high:
         raise ExpiryOutOfBounds(
-            f"An invitation may be valid for at most {_hours(config['KALEO_MAX_EXPIRATION'])}"
-            " from now."
+            gettext(
+                "An invitation may be valid for at most %(high)s from now.",
+                high=_hours(config["KALEO_MAX_EXPIRATION"]),
+            )
         )
 
 

@@ -39,6 +39,7 @@ from .expiry import NEVER
 from .expiry import check_new_expiry
 from .expiry import expired
 from .expiry import not_expired
+from .i18n import N_
 from .i18n import gettext
 from .models import JoinInvitationMixin
 from .models import Status
@@ -269,7 +270,7 @@ def revoke(store: Store[t.Any], invitation: JoinInvitationMixin) -> JoinInvitati
     return invitation
 
 
-REINVITED = (
+REINVITED = N_(
     "This address was invited again since this invitation expired: extend the newer"
     " invitation instead."
 )
@@ -298,11 +299,11 @@ def extend(
         raise TypeError("extend() takes one of by= or to=")
     inviter = store.get_user(invitation.from_user_id)
     if inviter is None or not permissions.has_invite_permission(inviter):
-        raise InvitingNotAllowed("You are not allowed to manage this invitation.")
+        raise InvitingNotAllowed(gettext("You are not allowed to manage this invitation."))
     check_pending_or_expired(invitation)
     current = invitation.expires_at
     if current is None:
-        raise ExpiryOutOfBounds("This invitation never expires.")
+        raise ExpiryOutOfBounds(gettext("This invitation never expires."))
     now = utcnow()
     new: dt.datetime | None
     if by is not None:
@@ -317,7 +318,7 @@ def extend(
         raise TypeError(f"to= must be a datetime or 'never', not {to!r}")
     check_new_expiry(current_app.config, permissions.has_manage_permission(inviter), new, now)
     if new is not None and new <= current:
-        raise ExpiryOutOfBounds("An extension must move the expiry later.")
+        raise ExpiryOutOfBounds(gettext("An extension must move the expiry later."))
     model = store.Invitation
     with store.transaction() as session:
         result = session.execute(
@@ -335,8 +336,10 @@ def extend(
             reread(store, invitation)
             check_pending_or_expired(invitation)
             if invitation.pending_email_key is None:
-                raise ExpiryOutOfBounds(REINVITED)
-            raise ExpiryOutOfBounds("This invitation was just changed; reload and try again.")
+                raise ExpiryOutOfBounds(gettext(REINVITED))
+            raise ExpiryOutOfBounds(
+                gettext("This invitation was just changed; reload and try again.")
+            )
     store.session.refresh(invitation)
     return invitation
 

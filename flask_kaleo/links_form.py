@@ -13,6 +13,8 @@ from werkzeug.datastructures import MultiDict
 from .exceptions import LinksNotAllowed
 from .expiry import NEVER
 from .expiry import ExpiresIn
+from .i18n import format_number
+from .i18n import gettext
 from .models import JoinInvitationMixin
 from .web import Refusal
 from .web import wants_json
@@ -28,7 +30,7 @@ def link_requested(data: MultiDict[str, str]) -> bool:
     which needs ``KALEO_ALLOW_LINKS``. Returns ``send``."""
     send = data.get("send", "1").strip().lower() not in _FALSE
     if not send and not current_app.config["KALEO_ALLOW_LINKS"]:
-        raise LinksNotAllowed("Creating invitation links is not enabled on this site.")
+        raise LinksNotAllowed(gettext("Creating invitation links is not enabled on this site."))
     return send
 
 
@@ -42,7 +44,11 @@ def expiry_field(data: MultiDict[str, str], name: str) -> ExpiresIn:
         return NEVER
     if not _DAYS.fullmatch(raw) or not 0 < float(raw) <= MAX_DAYS:
         raise Refusal(
-            f"{name} must be a number of days above 0 and up to {MAX_DAYS}, or 'never'.",
+            gettext(
+                "%(name)s must be a number of days above 0 and up to %(max)s, or 'never'.",
+                name=name,
+                max=format_number(MAX_DAYS),
+            ),
             400,
             name,
         )
@@ -53,5 +59,12 @@ def link_message(invitation: JoinInvitationMixin) -> str:
     """What a created link is answered with: JSON callers get the link in ``link``; a
     browser without JavaScript sees it in the flashed message, its one chance."""
     if wants_json():
-        return f"Invitation link for {invitation.email} created. Copy it and share it."
-    return f"Invitation link for {invitation.email} created (shown once): {invitation.accept_url}"
+        return gettext(
+            "Invitation link for %(email)s created. Copy it and share it.",
+            email=invitation.email,
+        )
+    return gettext(
+        "Invitation link for %(email)s created (shown once): %(link)s",
+        email=invitation.email,
+        link=invitation.accept_url,
+    )

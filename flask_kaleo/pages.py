@@ -14,17 +14,28 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
 from .exceptions import ConfigurationError
+from .i18n import N_
+from .i18n import gettext
 from .settings import PAGE_TARGETS
 
 ERROR_PAGE = "kaleo/error.html"
 ERROR_TEXTS = {
-    401: "Please log in to see this page.",
-    403: "You are not allowed to do this.",
-    404: "There is nothing here.",
-    405: "This address takes a form, not a visit. Go back to the page with the form.",
-    410: "This is no longer available.",
-    413: "The request is too large.",
+    401: N_("Please log in to see this page."),
+    403: N_("You are not allowed to do this."),
+    404: N_("There is nothing here."),
+    405: N_("This address takes a form, not a visit. Go back to the page with the form."),
+    410: N_("This is no longer available."),
+    413: N_("The request is too large."),
 }
+ERROR_TITLES = {
+    401: N_("Unauthorized"),
+    403: N_("Forbidden"),
+    404: N_("Not Found"),
+    405: N_("Method Not Allowed"),
+    410: N_("Gone"),
+    413: N_("Request Entity Too Large"),
+}
+"""The titles of kaleo's error pages (Werkzeug's names, translated)."""
 
 
 def page_url(setting: str) -> str | None:
@@ -90,8 +101,9 @@ def check_page_targets_once(app: Flask) -> None:
 def error_page(error: HTTPException) -> tuple[str, int]:
     """``error`` as a kaleo page (``kaleo/error.html``, on ``kaleo/base.html``)."""
     status = error.code or 500
-    text = ERROR_TEXTS.get(status, error.description or "")
-    page = render_template(ERROR_PAGE, status=status, title=error.name, text=text)
+    text = gettext(ERROR_TEXTS[status]) if status in ERROR_TEXTS else error.description or ""
+    title = gettext(ERROR_TITLES[status]) if status in ERROR_TITLES else error.name
+    page = render_template(ERROR_PAGE, status=status, title=title, text=text)
     return page, status
 
 

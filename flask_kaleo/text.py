@@ -1,10 +1,13 @@
 """Words shown to people: counts with their plurals, and the remaining count as text.
 
-One home for plural forms, so that translating them later changes this module only.
+:func:`plural` is English, for the CLI; pages count with ``ngettext`` (see
+:mod:`flask_kaleo.i18n`).
 """
 
 from __future__ import annotations
 
+from .i18n import format_number
+from .i18n import gettext
 from .settings import UNLIMITED
 
 
@@ -17,5 +20,5 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 
 def invitations_left(remaining: int) -> str:
     """How many invitations remain, for people: ``"unlimited"`` for -1, else the
-    number (the ``invitations_left`` template filter)."""
-    return "unlimited" if remaining == UNLIMITED else str(remaining)
+    number in the visitor's locale (the ``invitations_left`` template filter)."""
+    return gettext("unlimited") if remaining == UNLIMITED else format_number(remaining)

@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from flask_babel import Babel
 
 from flask_kaleo import i18n
+from tests.helpers import BROWSER
 from tests.helpers import WAIT
 from tests.helpers import assert_error
 from tests.helpers import csrf_token
@@ -31,6 +32,7 @@ from tests.hostapp import create_app
 from tests.hostapp import db
 from tests.hostapp import kaleo
 from tests.hostapp import mail
+from tests.test_pages import link_for
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ["en", "fr", "de", "es", "pt_BR", "ja", "ar"]
@@ -161,6 +163,103 @@ def test_each_shipped_language(babel_app: Flask, outbox: list[t.Any], locale: st
     html = page.get_data(as_text=True)
     assert f'<html lang="{locale.replace("_", "-")}" dir="{direction}">' in html
     assert f"<title>{known.not_found}</title>" in html
+
+
+class Shown(t.NamedTuple):
+    """Strings of the sent list and the pages each shipped language must show."""
+
+    pending: str
+    confirm: str
+    used: str
+    log_in: str
+    no_days: str
+
+
+SHOWN = {
+    "en": Shown(
+        "pending",
+        "Revoke the invitation to carol@example.com?",
+        "Invitation already used",
+        "log in",
+        "Say how many days to extend the invitation by.",
+    ),
+    "fr": Shown(
+        "en attente",
+        "Retirer l’invitation à carol@example.com ?",
+        "Invitation déjà utilisée",
+        "connectez-vous",
+        "Indiquez de combien de jours prolonger l’invitation.",
+    ),
+    "de": Shown(
+        "ausstehend",
+        "Einladung an carol@example.com zurückziehen?",
+        "Einladung bereits verwendet",
+        "melden Sie sich an",
+        "Geben Sie an, um wie viele Tage die Einladung verlängert werden soll.",
+    ),
+    "es": Shown(
+        "pendiente",
+        "¿Retirar la invitación a carol@example.com?",
+        "Invitación ya utilizada",
+        "inicia sesión",
+        "Indica cuántos días quieres extender la invitación.",
+    ),
+    "pt_BR": Shown(
+        "pendente",
+        "Cancelar o convite para carol@example.com?",
+        "Convite já utilizado",
+        "entre",
+        "Diga por quantos dias estender o convite.",
+    ),
+    "ja": Shown(
+        "保留中",
+        "carol@example.com への招待を取り消しますか?",
+        "使用済みの招待",
+        "ログイン",
+        "招待を延長する日数を指定してください。",
+    ),
+    "ar": Shown(
+        "معلّقة",
+        "هل تريد سحب الدعوة الموجهة إلى carol@example.com؟",
+        "الدعوة مستخدمة بالفعل",
+        "سجّل الدخول",
+        "حدّد عدد الأيام التي تريد تمديد الدعوة بها.",
+    ),
+}
+
+
+@pytest.mark.settings(KALEO_LOGIN_URL="/login")
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_sent_list_and_the_pages_in_each_language(
+    babel_app: Flask, outbox: list[t.Any], locale: str
+) -> None:
+    """The state label, the no-JavaScript Revoke confirmation, the used link's page
+    with its log-in link; a refusal translated while its ``code`` stays the same."""
+    client = babel_app.test_client()
+    shown = SHOWN[locale]
+    language = {"Accept-Language": locale.replace("_", "-")}
+    signed_in(client)
+    post_invite(client, "carol@example.com", headers=speaking(locale))
+    sent = client.get("/", headers=language).get_data(as_text=True)
+    assert f'<span class="kaleo-status">{shown.pending}</span>' in sent
+    with babel_app.app_context():
+        invitation_id = invitation_to("carol@example.com").id
+
+    form = {"csrf_token": csrf_token(client)}
+    browser = {**BROWSER, **language}
+    confirm = client.post(f"/invites/revoke/{invitation_id}", data=form, headers=browser)
+    address = '<bdi class="kaleo-address">carol@example.com</bdi>'
+    heading = shown.confirm.replace("carol@example.com", address)
+    assert f'<h1 class="kaleo-confirm-heading">{heading}</h1>' in confirm.text
+
+    refused = client.post(f"/invites/extend/{invitation_id}", data=form, headers=speaking(locale))
+    assert_error(refused, 400, "days", shown.no_days)
+    assert refused.json["code"] == "bad_request"
+
+    used = client.get(link_for(babel_app, "bob@example.com", "accepted"), headers=language)
+    assert used.status_code == 410
+    assert f">{shown.used}</h1>" in used.text
+    assert f'<a class="kaleo-login" href="/login">{shown.log_in}</a>' in used.text
 
 
 def test_the_expiry_is_written_for_the_locale_in_utc(

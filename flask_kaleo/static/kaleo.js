@@ -3,13 +3,28 @@
    dependencies. Without JavaScript (or without fetch) the forms still post and the
    server redirects back with a flashed message. Results are announced in the
    #invitation-form-messages live region, and a row's in its .kaleo-outcome cell;
-   every sentence shown comes from the server (Revoke's inline confirmation is in the
-   markup, hidden until asked for). */
+   every sentence shown comes from the server or the page (Revoke's inline confirmation
+   is in the markup, hidden until asked for; the network-failure message is the
+   data-kaleo-failed attribute), so the script holds no English. It branches on the
+   JSON's status, never on text, and leaves a refusal's code in data-kaleo-code. */
 (function () {
   "use strict";
 
-  var FAILED = "<ul class=\"errorlist\"><li>Something went wrong and nothing was sent. " +
-    "Please try again.</li></ul>";
+  /* What to say when the server cannot be reached: the page's words (the macros render
+     them, translated, in data-kaleo-failed), so this script holds no English. */
+  function failedText() {
+    var holder = document.querySelector("[data-kaleo-failed]");
+    return holder ? holder.getAttribute("data-kaleo-failed") : "";
+  }
+
+  function failedHtml() {
+    var list = document.createElement("ul");
+    var item = document.createElement("li");
+    list.className = "errorlist";
+    item.textContent = failedText();
+    list.appendChild(item);
+    return list.outerHTML;
+  }
 
   function each(selector, fn) {
     Array.prototype.forEach.call(document.querySelectorAll(selector), fn);
@@ -28,6 +43,19 @@
       messages.appendChild(note);
     }
     messages.classList.toggle("kaleo-error", !!errorsHtml);
+  }
+
+  /* The refusal's machine code (``already_member``...; ``network`` when no answer came)
+     on the live region as data-kaleo-code, for a site's own script or style to read
+     instead of the translated text; removed by the next success. */
+  function markCode(code) {
+    var messages = document.getElementById("invitation-form-messages");
+    if (!messages) { return; }
+    if (code) {
+      messages.setAttribute("data-kaleo-code", code);
+    } else {
+      messages.removeAttribute("data-kaleo-code");
+    }
   }
 
   function withActions() {
@@ -59,13 +87,16 @@
       if (data.status === "OK") {
         done(data);
         announce(data.message, null);
+        markCode(null);
         showRemaining(data.invitations_remaining);
       } else {
-        announce("", data.errors || FAILED);
+        announce("", data.errors || failedHtml());
+        markCode(data.code);
         if (failed) { failed(data); }
       }
     }).catch(function () {
-      announce("", FAILED);
+      announce("", failedHtml());
+      markCode("network");
       if (failed) { failed(null); }
     }).then(function () {
       form.removeAttribute("data-kaleo-busy");
@@ -135,9 +166,7 @@
   }
 
   function errorText(data) {
-    if (!data || !data.error_list) {
-      return "Something went wrong and nothing was sent. Please try again.";
-    }
+    if (!data || !data.error_list) { return failedText(); }
     var texts = [];
     Object.keys(data.error_list).forEach(function (field) {
       texts = texts.concat(data.error_list[field]);
