@@ -441,7 +441,7 @@ def test_the_answers_speak_the_visitors_language(app: Flask, client: FlaskClient
     from tests.test_i18n import with_babel
 
     with_babel(app)
-    signed_in(client, allocation=3)
+    alice = signed_in(client, allocation=3)
     headers = speaking("fr")
     refused = post_link(client, headers=headers, uses="5")
     assert_error(refused, 200, text="Il vous reste 3 invitations : pas assez pour un lien pour 5")
@@ -452,6 +452,10 @@ def test_the_answers_speak_the_visitors_language(app: Flask, client: FlaskClient
     form = {"csrf_token": csrf_token(client)}
     withdrawn = client.post(f"/invites/links/{link_id}/revoke", data=form, headers=headers)
     assert withdrawn.json["message"] == "Lien retiré ; 2 invitations non utilisées rendues."
+    with app.test_request_context(headers=headers):
+        page = render_template_string(LINKS_PAGE, user=db.session.get(User, alice.id), actions=True)
+    assert "0 sur 2 utilisés" in page and "retirée" in page  # the list, in French
+    assert "Créer un lien à partager" in page and "Valable pendant (jours)" in page
 
 
 def test_links_are_off_by_default(app: Flask, client: FlaskClient) -> None:
@@ -531,7 +535,7 @@ def test_the_macros_show_the_form_and_each_links_uses(app: Flask) -> None:
     assert "carol@example.com" in page and "0 of 1 used" in page
     assert "<time datetime=" in page and "Revoke link" not in page
     with_actions = render_links(app, alice, actions=True)
-    assert with_actions.count("Revoke link") == 1  # the revoked one has none
+    assert with_actions.count("kaleo-revoke-link") == 1  # the revoked one has none
     with app.test_request_context():
         kaleo.create_link(db.session.get_one(User, alice.id), 1)  # nothing left now
     assert 'name="uses"' not in render_links(app, alice)
