@@ -48,6 +48,7 @@ from .settings import DEFAULT_SETTINGS
 from .settings import check_settings
 from .store import Store
 from .text import invitations_left
+from .text import state_label
 from .transport import Transport
 
 U = t.TypeVar("U")
@@ -173,7 +174,9 @@ class Kaleo(t.Generic[U]):
         app.jinja_env.globals.update(
             kaleo_extension=self, kaleo_invite_form=new_invite_form, kaleo_csrf_token=csrf_token
         )
-        app.jinja_env.filters["invitations_left"] = invitations_left
+        app.jinja_env.filters.update(
+            invitations_left=invitations_left, kaleo_state_label=state_label
+        )
         if app.config["KALEO_MAIL_DEBUG"]:
             app.logger.warning(
                 "KALEO_MAIL_DEBUG is on: invitation emails are written to this log, never"
