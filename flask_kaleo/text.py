@@ -26,8 +26,8 @@ def invitations_left(remaining: int) -> str:
     return gettext("unlimited") if remaining == UNLIMITED else format_number(remaining)
 
 
-# TRANSLATORS: the states of a sent invitation, shown in the sent list.
 STATE_LABELS = {
+    # TRANSLATORS: the states of a sent invitation, shown in the sent list.
     "sent": N_("pending"),
     "sending": N_("sending"),
     "accepted": N_("accepted"),
