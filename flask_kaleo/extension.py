@@ -28,6 +28,7 @@ from .delivery import SweepReport
 from .exceptions import ConfigurationError
 from .expiry import ExpiresIn
 from .forms import csrf_token
+from .forms import forget_typed
 from .forms import new_invite_form
 from .forms import row_outcome
 from .lifecycle import InvitationReport
@@ -189,6 +190,7 @@ class Kaleo(t.Generic[U]):
             from flask_login import user_logged_out
 
             user_logged_out.connect(accepting.forget, app)
+            user_logged_out.connect(forget_typed, app)
         cli_name = app.config["KALEO_CLI_NAME"]
         if cli_name:
             app.cli.add_command(kaleo_cli, name=cli_name)

@@ -8,6 +8,7 @@ carries what was typed and the errors (and a Resend/Revoke outcome for its row).
 
 from __future__ import annotations
 
+import json
 import typing as t
 
 from flask import has_request_context
@@ -17,6 +18,7 @@ from wtforms import StringField
 from wtforms import TextAreaField
 
 from .i18n import lazy_gettext
+from .state import get_kaleo
 
 
 class InviteForm(FlaskForm):  # type: ignore[misc]
@@ -35,6 +37,9 @@ OUTCOME_KEY = "kaleo.outcome"
 """Session key of the last Resend/Revoke outcome, shown once in its row."""
 KEPT_MESSAGE_LENGTH = 2000
 """The longest message kept for the next page (the session is usually a cookie)."""
+KEPT_BYTES = 1500
+"""At most this much is kept, serialised: a session cookie over about 4 KB is dropped
+by the browser, and the refusal with it (JSON writes a CJK character as 6 bytes)."""
 
 
 def new_invite_form() -> InviteForm:
@@ -43,8 +48,8 @@ def new_invite_form() -> InviteForm:
     fields."""
     form = InviteForm(formdata=None)
     typed = session.pop(TYPED_KEY, None) if has_request_context() else None
-    if not isinstance(typed, dict):
-        return form
+    if not isinstance(typed, dict) or typed.get("user") != _signed_in_id():
+        return form  # nothing kept, or kept for someone else at this browser
     form.email_address.data = str(typed.get("email_address", ""))
     form.message.data = str(typed.get("message", ""))
     for name, messages in dict(typed.get("errors", {})).items():
@@ -57,12 +62,33 @@ def new_invite_form() -> InviteForm:
 
 
 def keep_typed(fields: t.Mapping[str, str], errors: dict[str, list[str]]) -> None:
-    """Keep a refused invitation's fields and errors for the page the browser goes back to."""
-    session[TYPED_KEY] = {
+    """Keep a refused invitation's fields and errors for the page the browser goes back
+    to, for the member who typed them; a message too large for the cookie is not kept
+    (the address and the errors are)."""
+    typed = {
+        "user": _signed_in_id(),
         "email_address": fields.get("email_address", "")[:320],
         "message": fields.get("message", "")[:KEPT_MESSAGE_LENGTH],
         "errors": errors,
     }
+    if len(json.dumps(typed)) > KEPT_BYTES:
+        typed["message"] = ""
+    session[TYPED_KEY] = typed
+
+
+def forget_typed(*args: t.Any, **kwargs: t.Any) -> None:
+    """Forget what was kept for the next page (connected to Flask-Login's
+    ``user_logged_out``: the next person at this browser must not see it)."""
+    if has_request_context():
+        session.pop(TYPED_KEY, None)
+        session.pop(OUTCOME_KEY, None)
+
+
+def _signed_in_id() -> str | None:
+    """Who is signed in at this browser, as text (what is kept is theirs only)."""
+    kaleo = get_kaleo()
+    user = kaleo.current_user() if has_request_context() else None
+    return None if user is None else str(kaleo.store.user_id(user))
 
 
 def keep_outcome(invitation_id: int, message: str) -> None:

@@ -224,3 +224,27 @@ def test_nothing_to_ask_about_an_invitation_no_longer_pending(
     assert response.status_code == 303  # refused at once, told in the row
     outcome = row(page(client), "carol@example.com").one("span", cls="kaleo-outcome")
     assert outcome.all_text() == "This invitation has already been used."
+
+
+def test_what_was_typed_is_kept_for_its_author_only(app: Flask, client: FlaskClient) -> None:
+    """A shared browser: what Alice typed is not shown to Bob, who signs in next (nor
+    after Flask-Login's logout, which forgets it)."""
+    signed_in(client, allocation=3)
+    post(client, "/invites/invite", email_address="not an address", message="private note")
+    signed_in(client, "bob@example.com")  # the same browser, another member
+    form = page(client).one("form", cls="kaleo-invite-form")
+    assert form.one("input", name="email_address").attrs.get("value", "") == ""
+    assert "private note" not in form.one("textarea", name="message").all_text()
+
+
+def test_a_message_too_large_for_the_cookie_is_not_kept(app: Flask, client: FlaskClient) -> None:
+    """Kept input must fit the session cookie (a browser drops one over about 4 KB, and
+    the refusal with it): the address and the error stay, the long message does not."""
+    signed_in(client, allocation=3)
+    message = "招待" * 500  # 1,000 characters, 6 bytes each in JSON
+    response = post(client, "/invites/invite", email_address="not an address", message=message)
+    assert len(response.headers["Set-Cookie"]) < 4000
+    form = page(client).one("form", cls="kaleo-invite-form")
+    assert form.one("input", name="email_address").attrs["value"] == "not an address"
+    assert form.one("textarea", name="message").all_text().strip() == ""
+    assert form.find("span", cls="kaleo-field-error") != []
