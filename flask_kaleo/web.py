@@ -248,7 +248,10 @@ def back(fragment: str = "") -> BaseResponse:
 
 
 def same_site(url: str) -> bool:
-    """Whether ``url`` stays on this host: an absolute URL to it, or a local path."""
+    """Whether ``url`` stays on this host: an absolute URL to it, or a local path (and
+    nothing a ``Location`` header cannot carry, such as a line break)."""
+    if not url.isprintable():
+        return False
     parts = urlsplit(url)
     if parts.scheme or parts.netloc:
         return parts.scheme in ("http", "https") and parts.netloc == request.host

@@ -133,7 +133,7 @@ def test_next_never_leaves_the_site(app: Flask, client: FlaskClient) -> None:
     invited(app, client, "carol@example.com")
     with app.app_context():
         invitation_id = invitation_to("carol@example.com").id
-    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example", "/\r\nX: 1"):
         response = client.post(
             f"/invites/resend/{invitation_id}",
             data={"csrf_token": csrf_token(client), "next": target},
