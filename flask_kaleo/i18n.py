@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import re
 import typing as t
 from pathlib import Path
@@ -29,6 +30,7 @@ if t.TYPE_CHECKING:
     from flask_babel import Domain
 
 DOMAIN = "flask_kaleo"
+logger = logging.getLogger(__name__)
 """The gettext domain of flask-kaleo's strings (``flask_kaleo.po``/``.mo``)."""
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 """Where the shipped catalogs live: ``<locale>/LC_MESSAGES/flask_kaleo.mo``."""
@@ -87,16 +89,28 @@ def _translate_plural(singular: str, plural: str, num: int) -> str:
         return t.cast(str, _domain().get_translations().ungettext(singular, plural, num))
 
 
+def _fill(text: str, english: str, variables: t.Mapping[str, t.Any], escape: bool = False) -> str:
+    """``text % variables``; a translation whose placeholders do not match (an app's
+    own catalog, say) is logged and the English is used, rather than a 500 after the
+    work is done."""
+    try:
+        return Markup(text) % variables if escape else text % variables
+    except (KeyError, ValueError, TypeError) as error:
+        logger.warning("flask-kaleo: the translation %r does not fit %r: %r", text, english, error)
+        return Markup(english) % variables if escape else english % variables
+
+
 def gettext(string: str, /, **variables: t.Any) -> str:
     """``string`` translated for the current locale, ``%(name)s`` placeholders filled."""
     text = _translate(string)
-    return text % variables if variables else text
+    return _fill(text, string, variables) if variables else text
 
 
 def ngettext(singular: str, plural: str, num: int, /, **variables: t.Any) -> str:
     """The singular or plural form for ``num`` (available as ``%(num)d``)."""
     variables.setdefault("num", num)
-    return _translate_plural(singular, plural, num) % variables
+    english = singular if num == 1 else plural
+    return _fill(_translate_plural(singular, plural, num), english, variables)
 
 
 def N_(string: str) -> str:  # noqa: N802 (the conventional gettext marker)
@@ -161,7 +175,22 @@ def clean_locale(locale: str | None) -> str | None:
         or not LOCALE_PATTERN.fullmatch(locale)
     ):
         raise ValueError(f"{locale!r} is not a locale identifier such as 'fr' or 'pt_BR'")
-    return locale.replace("-", "_")
+    locale = locale.replace("-", "_")
+    if babel_active() and _known_locale(locale) is None:
+        raise ValueError(f"{locale!r} is not a locale Babel knows, such as 'fr' or 'pt_BR'")
+    return locale
+
+
+def _known_locale(locale: str) -> str | None:
+    """``locale`` if Babel knows it (it can write an email in it), else None."""
+    from babel import Locale
+    from babel import UnknownLocaleError
+
+    try:
+        Locale.parse(locale)
+    except (ValueError, UnknownLocaleError):
+        return None
+    return locale
 
 
 @contextlib.contextmanager
@@ -175,6 +204,8 @@ def in_locale(locale: str | None) -> t.Iterator[None]:
     from flask_babel import force_locale
     from flask_babel import get_babel
 
+    if locale is not None and _known_locale(locale) is None:
+        locale = None  # stored, then no longer known: the default beats a stuck email
     forced = g.get(_FORCED)
     setattr(g, _FORCED, True)
     try:
@@ -261,29 +292,32 @@ def format_expiry(value: dt.datetime) -> str:
 # -- templates ----------------------------------------------------------------------
 
 
-def _for_template(context: Context, text: str, variables: dict[str, t.Any]) -> str:
+def _for_template(
+    context: Context, text: str, english: str, variables: dict[str, t.Any], named: bool
+) -> str:
     """What ``{% trans %}`` expects back: newstyle callables fill the placeholders
-    (escaping the values under autoescape), oldstyle ones leave it to the template."""
-    if not context.environment.newstyle_gettext:  # type: ignore[attr-defined]
+    (escaping the values under autoescape); oldstyle ones leave ``{% trans %}``'s to
+    the template, but a direct call with ``named`` placeholders is filled here."""
+    if not context.environment.newstyle_gettext and not named:  # type: ignore[attr-defined]
         return text
-    if context.eval_ctx.autoescape:
-        return Markup(text) % variables
-    return text % variables
+    return _fill(text, english, variables, escape=context.eval_ctx.autoescape)
 
 
 @pass_context
 def template_gettext(context: Context, string: str, /, **variables: t.Any) -> str:
     """kaleo's templates bind ``gettext`` to this: ``{% trans %}`` in the flask_kaleo
     domain, whatever the app's own templates use."""
-    return _for_template(context, _translate(string), variables)
+    return _for_template(context, _translate(string), string, variables, bool(variables))
 
 
 @pass_context
 def template_ngettext(
     context: Context, singular: str, plural: str, num: int, /, **variables: t.Any
 ) -> str:
+    named = bool(variables)
     variables.setdefault("num", num)
-    return _for_template(context, _translate_plural(singular, plural, num), variables)
+    text = _translate_plural(singular, plural, num)
+    return _for_template(context, text, singular if num == 1 else plural, variables, named)
 
 
 def setup_templates(app: Flask) -> None:

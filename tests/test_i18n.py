@@ -286,8 +286,47 @@ def test_the_inviters_choice_of_locale_wins(babel_app: Flask, outbox: list[t.Any
         assert invitation.locale == "de"
         with pytest.raises(ValueError, match="not a locale"):
             kaleo.invite(alice, "dave@example.com", locale="fr<script>")
+        with pytest.raises(ValueError, match="not a locale Babel knows"):
+            kaleo.invite(alice, "dave@example.com", locale="zz")  # nothing spent
     [email] = outbox
     assert "hat Sie zu" in email.subject
+
+
+@pytest.mark.settings(KALEO_DELIVERY="queue", KALEO_SITE_URL="https://example.org")
+def test_a_stored_locale_babel_no_longer_knows_falls_back(
+    babel_app: Flask, client: FlaskClient, outbox: list[t.Any]
+) -> None:
+    """An invitation queued with a locale the app later stopped offering is written in
+    the default language: it must not stay stuck in the queue."""
+    queued: list[int] = []
+    kaleo.delivery_queue(queued.append)
+    signed_in(client)
+    post_invite(client, "carol@example.com", headers=speaking("fr"))
+    with babel_app.app_context():
+        invitation = invitation_to("carol@example.com")
+        invitation.locale = "zz"
+        db.session.commit()
+        assert kaleo.deliver(queued[0]) == "delivered"
+    [email] = outbox
+    assert KNOWN["en"].body in email.body
+
+
+def test_a_translation_with_other_placeholders_falls_back_to_english(
+    babel_app: Flask, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An app's own catalog may name a placeholder wrong: the English is used and the
+    mistake logged, not a 500 after the invitation was sent."""
+    monkeypatch.setattr(i18n, "_translate", lambda string: "Envoyée à %(courriel)s.")
+    with babel_app.test_request_context():
+        assert i18n.gettext("Invitation sent to %(email)s.", email="a@b.c") == (
+            "Invitation sent to a@b.c."
+        )
+        page = render_template_string(
+            "{% set gettext, ngettext = kaleo_gettext, kaleo_ngettext %}"
+            "{% trans who='<b>' %}Hello {{ who }}{% endtrans %}"
+        )
+    assert page == "Hello &lt;b&gt;"
+    assert "does not fit" in caplog.text
 
 
 def test_refusals_carry_codes_in_every_shape(client: FlaskClient) -> None:
