@@ -516,3 +516,21 @@ def test_everything_works_without_flask_babel_installed(tmp_path: Path) -> None:
     )
     assert child.returncode == 0, child.stderr
     assert child.stdout.strip() == "[]"
+
+
+def test_named_placeholders_are_filled_under_old_style_i18n(database_url: str) -> None:
+    """An app that installed Jinja's i18n old-style before flask-kaleo: ``{% trans %}``
+    is the template's to fill, a direct ``gettext(..., email=...)`` call kaleo's."""
+
+    def old_style(app: Flask) -> None:
+        app.jinja_env.add_extension("jinja2.ext.i18n")
+        app.jinja_env.install_null_translations(newstyle=False)  # type: ignore[attr-defined]
+
+    app = create_app(database_url, before_kaleo=old_style)
+    with app.test_request_context():
+        page = render_template_string(
+            "{% set gettext, ngettext = kaleo_gettext, kaleo_ngettext %}"
+            "{{ gettext('Resend the invitation to %(email)s', email='c@d.e') }}"
+            " {% trans n=2 %}{{ n }} left{% endtrans %}"
+        )
+    assert page == "Resend the invitation to c@d.e 2 left"
