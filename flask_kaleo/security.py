@@ -17,14 +17,15 @@
 from __future__ import annotations
 
 import functools
+import logging
 import typing as t
 
 import sqlalchemy as sa
 from flask import Flask
 from flask import current_app
-from flask import g
-from flask import has_app_context
+from flask import has_request_context
 from flask import render_template
+from flask import request
 from flask_security import FormInfo
 from flask_security import Security
 from flask_security import change_email_confirmed
@@ -49,6 +50,8 @@ REGISTER_FORMS = ("register_form", "confirm_register_form")
 _WIRED = "kaleo_security"
 _PENDING = "kaleo_registering_with"
 _HELD_MAIL = "kaleo_mail_after_commit"
+
+logger = logging.getLogger(__name__)
 
 
 class RegistrationRefused(Exception):
@@ -131,9 +134,11 @@ def _invite_only(view: F) -> F:
 def _pending() -> JoinInvitationMixin | InvitationLinkMixin | None:
     """The session's pending invitation as this request first saw it. A registration
     that started with one must accept it, even if it stops being pending meanwhile."""
-    if _PENDING not in g:
-        setattr(g, _PENDING, get_kaleo().pending_invitation())
-    return t.cast("JoinInvitationMixin | InvitationLinkMixin | None", getattr(g, _PENDING))
+    if not has_request_context():
+        return None  # no session, no invitation (a script calling register_user)
+    if _PENDING not in request.environ:  # per request: ``g`` may outlive one
+        request.environ[_PENDING] = get_kaleo().pending_invitation()
+    return t.cast("JoinInvitationMixin | InvitationLinkMixin | None", request.environ[_PENDING])
 
 
 Instantiator = t.Callable[..., Form]
@@ -197,7 +202,7 @@ def _sent_after_commit(send: Send) -> Send:
 
     @functools.wraps(send)
     def send_mail(*args: t.Any, **kwargs: t.Any) -> None:
-        held: list[t.Callable[[], None]] | None = g.get(_HELD_MAIL) if has_app_context() else None
+        held = request.environ.get(_HELD_MAIL) if has_request_context() else None
         if held is None:
             send(*args, **kwargs)
         else:
@@ -212,17 +217,24 @@ def _hold_mail_until_commit(session: sa.orm.Session) -> None:
     the welcome and confirmation emails before that) and are dropped if it rolls back,
     as the account they speak of then does not exist."""
     held: list[t.Callable[[], None]] = []
-    setattr(g, _HELD_MAIL, held)
+    environ = request.environ
+    environ[_HELD_MAIL] = held
 
     def release(session: sa.orm.Session) -> None:
-        if g.get(_HELD_MAIL) is held:
-            g.pop(_HELD_MAIL)
+        """Send what was held. The account is committed by now: an email that fails
+        is logged (as a failed send outside a transaction would be), not raised, so
+        the registration still succeeds and the other emails still leave."""
+        if environ.get(_HELD_MAIL) is held:
+            del environ[_HELD_MAIL]
         while held:
-            held.pop(0)()
+            try:
+                held.pop(0)()
+            except Exception:
+                logger.exception("flask-kaleo: a Flask-Security-Too email was not sent")
 
     def drop(session: sa.orm.Session) -> None:
-        if g.get(_HELD_MAIL) is held:
-            g.pop(_HELD_MAIL)
+        if environ.get(_HELD_MAIL) is held:
+            del environ[_HELD_MAIL]
         held.clear()
 
     sa.event.listen(session, "after_commit", release, once=True)

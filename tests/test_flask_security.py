@@ -5,6 +5,7 @@ the invited address, and settle "joined independently" (tests/security_app.py)."
 from __future__ import annotations
 
 import re
+import smtplib
 import typing as t
 
 import pytest
@@ -164,6 +165,42 @@ def test_its_emails_leave_after_the_commit(security_app: Flask, visitor: FlaskCl
     with email_dispatched.connected_to(dispatched):
         assert register(visitor, "bob@example.com").status_code == 302
     assert seen == [(Status.ACCEPTED.value, "bob@example.com")]
+
+
+@pytest.mark.settings(SECURITY_SEND_REGISTER_EMAIL=True)
+def test_a_held_email_that_fails_is_logged_and_the_registration_stands(
+    security_app: Flask,
+    visitor: FlaskClient,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The welcome email leaves after the commit; if the relay then fails, the account
+    and the accepted invitation (both committed) stand and the failure is logged,
+    rather than a 500 for a registration that happened."""
+    alice, invitation_id, token = invited(security_app, visitor)
+
+    def relay_down(*args: t.Any, **kwargs: t.Any) -> None:
+        raise smtplib.SMTPServerDisconnected("relay went away")
+
+    monkeypatch.setattr("flask_mail._Mail.send", relay_down)
+    assert register(visitor, "bob@example.com").status_code == 302
+    assert user_id(security_app, "bob@example.com") is not None
+    assert invitation_row(security_app, invitation_id)[0] == Status.ACCEPTED.value
+    assert "a Flask-Security-Too email was not sent" in caplog.text
+
+
+def test_one_requests_invitation_never_serves_another(
+    security_app: Flask, visitor: FlaskClient
+) -> None:
+    """Requests that share an app context (a test suite, a script) share ``g``: the
+    invitation a registration is for is kept per request, so Mallory, with none, does
+    not take Bob's."""
+    alice, invitation_id, token = invited(security_app, visitor)
+    mallory = security_app.test_client()
+    with security_app.app_context():
+        assert visitor.get("/register").status_code == 200  # Bob's, with his invitation
+        assert register(mallory, "mallory@example.com").status_code == 302
+    assert invitation_row(security_app, invitation_id) == (Status.SENT.value, None)
 
 
 @pytest.mark.all_backends
