@@ -194,7 +194,8 @@ class Kaleo(t.Generic[U]):
         cli_name = app.config["KALEO_CLI_NAME"]
         if cli_name:
             app.cli.add_command(kaleo_cli, name=cli_name)
-        register_with_flask_migrate(app)
+        if app.config["KALEO_MIGRATE_RENDER_ITEM"]:
+            register_with_flask_migrate(app)
 
     # -- the app's hooks ----------------------------------------------------
 

@@ -64,6 +64,7 @@ DEFAULT_SETTINGS: dict[str, t.Any] = {
     "KALEO_MIN_EXPIRATION": 0.25,
     "KALEO_MAX_EXPIRATION": 720,
     "KALEO_ALLOW_LINKS": False,
+    "KALEO_MIGRATE_RENDER_ITEM": True,
 }
 
 DELIVERY_MODES = ("inline", "rq", "queue")
@@ -120,6 +121,7 @@ def check_settings(
         "KALEO_NOTIFY_MEMBERS",
         "KALEO_MAIL_DEBUG",
         "KALEO_ALLOW_LINKS",
+        "KALEO_MIGRATE_RENDER_ITEM",
     ):
         if not isinstance(config[flag], bool):
             raise ConfigurationError(f"{flag} must be True or False")

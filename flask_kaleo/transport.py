@@ -148,8 +148,14 @@ def log_transport(email: OutgoingEmail, timeout: float) -> None:
         email.recipient,
         email.sender,
         email.subject,
-        email.text,
+        _indented(email.text),
     )
+
+
+def _indented(text: str) -> str:
+    """The body, each line indented: an invitee's message cannot start a line that
+    looks like one of the log's own records."""
+    return "\n".join("    " + line for line in text.splitlines())
 
 
 def active_transport(configured: Transport) -> Transport:

@@ -173,3 +173,26 @@ def test_render_item_reaches_flask_migrate_in_either_order(migrate_first: bool) 
 def test_render_item_leaves_other_items_to_alembic() -> None:
     assert render(sa.DateTime(timezone=True), render_item) == (False, set())
     assert render(sa.Column("x", sa.Integer), render_item, "column") == (False, set())
+
+
+def test_an_app_can_keep_flask_migrate_to_itself() -> None:
+    """``KALEO_MIGRATE_RENDER_ITEM = False``: an env.py that passes its own
+    ``render_item`` next to ``**conf_args`` must not get it twice."""
+    db = SQLAlchemy()
+
+    class Member(db.Model):  # type: ignore[name-defined,misc]
+        id = db.Column(db.Integer, primary_key=True)
+        email = db.Column(db.String(254), nullable=False)
+
+    kaleo = Kaleo(db=db, user_model=Member)
+    app = Flask(__name__)
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI="sqlite://",
+        KALEO_SITE_URL="https://example.com",
+        KALEO_MIGRATE_RENDER_ITEM=False,
+    )
+    db.init_app(app)
+    Migrate(app, db)
+    kaleo.init_app(app)
+    with app.app_context():
+        assert "render_item" not in app.extensions["migrate"].configure_args

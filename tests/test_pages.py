@@ -155,7 +155,8 @@ def test_mail_debug_logs_the_email_with_its_link_and_sends_nothing(
 
     signed_in(client)
     with caplog.at_level(logging.WARNING, logger=app.logger.name):
-        body = post_invite(client, "bob@example.com", "Come along").json
+        forged = "Come along\n[2026-01-01] CRITICAL in app: forged"
+        body = post_invite(client, "bob@example.com", forged).json
     assert body["status"] == "OK", body
     assert body["invitations_remaining"] == 2
     assert outbox == []  # nothing went through Flask-Mail
@@ -164,6 +165,7 @@ def test_mail_debug_logs_the_email_with_its_link_and_sends_nothing(
     text = record.getMessage()
     assert text.startswith("KALEO_MAIL_DEBUG is on: this email was not sent.")
     assert "To: bob@example.com" in text and "Come along" in text
+    assert "\n[2026" not in text  # the invitee's lines cannot pass for the log's own
     _, token = accept_link(text)
     assert client.get(f"/invites/accept/{token}").status_code == 303  # the link works
     with app.app_context():
