@@ -338,7 +338,11 @@ def signup(store: Store[U], email: object, create_user: t.Callable[[str], U]) ->
     """
     invitation = _remembered(store)
     if invitation is not None:
-        check_pending(invitation)
+        try:
+            check_pending(invitation)
+        except InvitationNotPending:
+            forget()  # said once: on an open site, the next attempt signs up uninvited
+            raise
     elif current_app.config["KALEO_INVITE_ONLY"]:
         raise InvitationNotPending(gettext(INVITATION_REQUIRED))
     address = signup_email(store, email)

@@ -307,7 +307,10 @@ def extend(
     now = utcnow()
     new: dt.datetime | None
     if by is not None:
-        new = max(current, now) + by
+        try:
+            new = max(current, now) + by
+        except OverflowError:  # past the year 9999: staff are not bounded otherwise
+            raise ExpiryOutOfBounds(gettext("That is too far in the future.")) from None
     elif to == NEVER:
         new = None
     elif isinstance(to, dt.datetime):

@@ -25,7 +25,6 @@ from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import mapped_column
 
 from . import signals
-from .addresses import address_key
 from .addresses import canonical_address
 from .exceptions import InvalidEmail
 from .exceptions import InvalidLinkOption
@@ -217,8 +216,13 @@ def check_domain(domain: object) -> str | None:
 
 
 def in_domain(address: str, domain: str) -> bool:
-    """Whether ``address`` is at ``domain`` exactly (not a subdomain of it)."""
-    return address_key(address).rpartition("@")[2] == domain
+    """Whether ``address`` is one valid address at ``domain`` exactly (not a subdomain
+    of it; and not a list, a quoted part or a comment ending in ``@domain``)."""
+    try:
+        valid = canonical_address(address, smtputf8=True)
+    except InvalidEmail:
+        return False
+    return valid.key.rpartition("@")[2] == domain
 
 
 def another_domain(link: InvitationLinkMixin) -> InvitationForAnotherAddress:

@@ -253,6 +253,28 @@ def test_the_domain_is_checked_at_signup(app: Flask, client: FlaskClient) -> Non
             kaleo.accept(reload_link(link_id), make_user("eve@example.com"))
 
 
+@pytest.mark.parametrize(
+    "disguised",
+    [
+        "x@evil.org,y@example.com",
+        "x@evil.org@example.com",
+        '"x@evil.org"@example.com',
+        "x@evil.org (c)@example.com",
+        "x@evil.org\x00@example.com",
+    ],
+)
+def test_the_domain_takes_one_valid_address_only(
+    app: Flask, client: FlaskClient, disguised: str
+) -> None:
+    """Text that merely ends with ``@example.com`` is not an address at example.com."""
+    with app.test_request_context():
+        link_id, path = new_link(make_user("alice@example.com", 5), 3, domain="example.com")
+    client.get(path)
+    assert join_as(client, disguised).status_code == 410
+    with app.app_context():
+        assert reload_link(link_id).uses == 0
+
+
 def test_one_account_joins_through_a_link_once(app: Flask) -> None:
     with app.test_request_context():
         alice = make_user("alice@example.com", 5)

@@ -385,6 +385,8 @@ def test_extend_bounds_for_members_and_staff(app_ctx: None, manage_hook: SetHook
     with pytest.raises(ExpiryOutOfBounds, match="later"):
         kaleo.extend(invitation, to=utcnow() + HOUR)
     manage_hook(lambda user: True)
+    with pytest.raises(ExpiryOutOfBounds, match="too far"):  # past the year 9999
+        kaleo.extend(invitation, by=dt.timedelta(days=3_000_000))
     kaleo.extend(invitation, to=NEVER)
     assert invitation.expires_at is None
     with pytest.raises(ExpiryOutOfBounds, match="never expires"):

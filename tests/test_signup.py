@@ -104,6 +104,11 @@ def test_an_expired_invitation_is_410_and_creates_nothing(app: Flask) -> None:
     assert (response.status_code, response.text) == (410, "This invitation has expired.")
     with app.app_context():
         assert user_named("bob@example.com") is None
+    # said once: on this open site, trying again signs Bob up without it
+    assert join(visitor, "bob@example.com").status_code == 201
+    with app.app_context():
+        assert user_named("bob@example.com") is not None
+        assert invitation(invitation_id).status == Status.SENT.value  # still expired
 
 
 @pytest.mark.settings(KALEO_INVITE_ONLY=True)
