@@ -41,6 +41,10 @@ class FiniteRange(click.FloatRange):
         return number
 
 
+DAYS = FiniteRange(min=0, min_open=True, max=36500)
+"""A number of days above 0 (fractions allowed), up to a hundred years."""
+
+
 # So that "-3" reaches N's check ("-3 is not in the range x>=0") instead of being
 # mistaken for an unknown option.
 NEGATIVE_NUMBERS_ARE_ARGUMENTS = {"ignore_unknown_options": True}
@@ -332,7 +336,7 @@ def worker(burst: bool) -> None:
 @click.option(
     "--days",
     metavar="D",
-    type=FiniteRange(min=0, min_open=True, max=36500),
+    type=DAYS,
     default=None,
     help="How long it works (default KALEO_DEFAULT_EXPIRATION).",
 )
@@ -413,7 +417,7 @@ def remind(after: dt.timedelta) -> None:
 @click.option(
     "--days",
     metavar="N",
-    type=FiniteRange(min=0, min_open=True, max=36500),
+    type=DAYS,
     default=None,
     help="Move the expiry N days later (from now, if it has passed).",
 )

@@ -130,10 +130,8 @@ def render(obj: t.Any, hook: t.Any, item: str = "type") -> tuple[t.Any, set[str]
     return hook(item, obj, context), context.imports
 
 
-@pytest.mark.parametrize("migrate_first", [True, False])
-def test_render_item_reaches_flask_migrate_in_either_order(migrate_first: bool) -> None:
-    """Flask-Migrate's env.py passes ``configure_args`` to Alembic: flask-kaleo's renderer
-    is there by the time a ``flask db`` command runs, after the app's own hook."""
+def member_app(**config: t.Any) -> tuple[Flask, SQLAlchemy, Kaleo[t.Any]]:
+    """A small app of its own (its own ``db`` and models), not yet given to kaleo."""
     db = SQLAlchemy()
 
     class Member(db.Model):  # type: ignore[name-defined,misc]
@@ -142,8 +140,18 @@ def test_render_item_reaches_flask_migrate_in_either_order(migrate_first: bool) 
 
     kaleo = Kaleo(db=db, user_model=Member)
     app = Flask(__name__)
-    app.config.update(SQLALCHEMY_DATABASE_URI="sqlite://", KALEO_SITE_URL="https://example.com")
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI="sqlite://", KALEO_SITE_URL="https://example.com", **config
+    )
     db.init_app(app)
+    return app, db, kaleo
+
+
+@pytest.mark.parametrize("migrate_first", [True, False])
+def test_render_item_reaches_flask_migrate_in_either_order(migrate_first: bool) -> None:
+    """Flask-Migrate's env.py passes ``configure_args`` to Alembic: flask-kaleo's renderer
+    is there by the time a ``flask db`` command runs, after the app's own hook."""
+    app, db, kaleo = member_app()
 
     def host_hook(type_: str, obj: t.Any, context: AutogenContext) -> str | t.Literal[False]:
         return "my.Money()" if isinstance(obj, sa.Numeric) else False
@@ -178,20 +186,7 @@ def test_render_item_leaves_other_items_to_alembic() -> None:
 def test_an_app_can_keep_flask_migrate_to_itself() -> None:
     """``KALEO_MIGRATE_RENDER_ITEM = False``: an env.py that passes its own
     ``render_item`` next to ``**conf_args`` must not get it twice."""
-    db = SQLAlchemy()
-
-    class Member(db.Model):  # type: ignore[name-defined,misc]
-        id = db.Column(db.Integer, primary_key=True)
-        email = db.Column(db.String(254), nullable=False)
-
-    kaleo = Kaleo(db=db, user_model=Member)
-    app = Flask(__name__)
-    app.config.update(
-        SQLALCHEMY_DATABASE_URI="sqlite://",
-        KALEO_SITE_URL="https://example.com",
-        KALEO_MIGRATE_RENDER_ITEM=False,
-    )
-    db.init_app(app)
+    app, db, kaleo = member_app(KALEO_MIGRATE_RENDER_ITEM=False)
     Migrate(app, db)
     kaleo.init_app(app)
     with app.app_context():
