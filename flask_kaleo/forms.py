@@ -19,6 +19,7 @@ from wtforms import TextAreaField
 
 from .i18n import lazy_gettext
 from .state import get_kaleo
+from .web import signed_in_user
 
 
 class InviteForm(FlaskForm):  # type: ignore[misc]
@@ -86,9 +87,8 @@ def forget_typed(*args: t.Any, **kwargs: t.Any) -> None:
 
 def _signed_in_id() -> str | None:
     """Who is signed in at this browser, as text (what is kept is theirs only)."""
-    kaleo = get_kaleo()
-    user = kaleo.current_user() if has_request_context() else None
-    return None if user is None else str(kaleo.store.user_id(user))
+    user = signed_in_user() if has_request_context() else None
+    return None if user is None else str(get_kaleo().store.user_id(user))
 
 
 def keep_outcome(invitation_id: int, message: str) -> None:
