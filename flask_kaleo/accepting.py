@@ -18,12 +18,12 @@ from flask import session as flask_session
 from . import links
 from . import signals
 from .addresses import address_key
+from .addresses import identity_key
 from .exceptions import InvitationAlreadyUsed
 from .exceptions import InvitationExpired
 from .exceptions import InvitationForAnotherAddress
 from .exceptions import InvitationNotPending
 from .exceptions import InvitationRevoked
-from .exceptions import KaleoError
 from .expiry import not_expired
 from .i18n import N_
 from .i18n import gettext
@@ -146,14 +146,11 @@ def _by_session_value(store: Store[t.Any], digest: str) -> Pending | None:
 
 
 def _same_address(address: object, invitation: JoinInvitationMixin) -> bool:
-    """Whether ``address`` (what the new account uses) is the invited address, by the
-    key under which two spellings of one address are the same."""
-    if not isinstance(address, str) or not address.strip():
-        return False
-    try:
-        return address_key(address) == invitation.email_key
-    except KaleoError:  # not even an address
-        return False
+    """Whether ``address`` (what the new account uses) is the invited mailbox, by the
+    strict key (:func:`~flask_kaleo.addresses.identity_key`): ``Bob@`` is ``bob@``,
+    the fullwidth ``ｂｏｂ@`` is not."""
+    key = identity_key(address)
+    return key is not None and key == identity_key(invitation.email)
 
 
 def _another_address(invitation: JoinInvitationMixin) -> InvitationForAnotherAddress:
@@ -210,7 +207,7 @@ def accept(store: Store[U], invitation: Pending, user: U) -> Pending:
     :class:`~flask_kaleo.exceptions.InvitationNotPending`. Accepting proves only that
     ``user`` holds this invitation's link: other inviters' invitations to the same
     address become "joined independently" only when ``user``'s address
-    (``KALEO_USER_EMAIL_ATTRIBUTE``) is that address; otherwise they stay pending
+    (``KALEO_USER_EMAIL_ATTRIBUTE``) is that very mailbox; otherwise they stay pending
     until :func:`process_independent_joins` is told the address was confirmed. With
     ``KALEO_REQUIRE_INVITED_EMAIL``, a ``user`` with another address raises
     :class:`~flask_kaleo.InvitationForAnotherAddress` and nothing changes.
@@ -246,7 +243,7 @@ def accept(store: Store[U], invitation: Pending, user: U) -> Pending:
     inviter = store.get_user(invitation.from_user_id)
     signals.send(signals.invite_accepted, invitation=invitation, inviter=inviter, invitee=user)
     if same_address:  # what the link alone does not prove, the account's address does
-        _mark_joined(store, user, invitation.email_key, exclude_id=invitation.id)
+        _mark_joined(store, user, invitation.email, exclude_id=invitation.id)
     return invitation
 
 
@@ -260,24 +257,34 @@ def process_independent_joins(store: Store[U], user: U, email: str) -> list[Join
     """``user`` proved ``email`` is theirs (they confirmed it): every unaccepted,
     unrevoked invitation to it, expired ones too, becomes "joined independently".
 
-    Runs in the caller's transaction; returns the invitations it changed.
+    "It" is the mailbox ``email`` names, by the strict key
+    (:func:`~flask_kaleo.addresses.identity_key`): invitations to a lookalike of it
+    (fullwidth letters, a ligature) stay pending. Runs in the caller's transaction;
+    returns the invitations it changed.
     """
-    return _mark_joined(store, user, address_key(email), exclude_id=None)
+    return _mark_joined(store, user, email, exclude_id=None)
 
 
 def _mark_joined(
-    store: Store[U], user: U, key: str, exclude_id: int | None
+    store: Store[U], user: U, email: str, exclude_id: int | None
 ) -> list[JoinInvitationMixin]:
+    key = identity_key(email)
+    if key is None:  # not an address: no invitation was sent to it
+        return []
     model = store.Invitation
     session = store.session
     statement = sa.select(model).where(
-        model.email_key == key,
+        model.email_key == address_key(email),  # indexed; the strict matches are among these
         model.status == Status.SENT.value,
         model.to_member == sa.false(),  # stays pending: "joined" would tell it was a member
     )
     if exclude_id is not None:
         statement = statement.where(model.id != exclude_id)
-    invitations: list[JoinInvitationMixin] = list(session.scalars(statement))
+    invitations: list[JoinInvitationMixin] = [
+        invitation
+        for invitation in session.scalars(statement)
+        if identity_key(invitation.email) == key
+    ]
     if not invitations:
         return []
     session.execute(

@@ -1,5 +1,6 @@
 """Email addresses: what may be invited, the one spelling that is stored and mailed,
-and the key under which two spellings of one mailbox are the same person.
+the lenient key that the sending limits count by, and the strict key that says two
+spellings are one mailbox.
 
 :func:`canonical_address` is the one place that turns what was typed into the address:
 
@@ -11,12 +12,20 @@ and the key under which two spellings of one mailbox are the same person.
 - the local part is kept as typed, in Unicode NFC (so NFC and NFD spellings are one
   address); one that is not plain ASCII is refused unless ``KALEO_SMTPUTF8`` says the
   mail relay can deliver it;
-- the comparison key is the NFKC form of the local part, lower-cased (so fullwidth and
-  compatibility forms and ``Élodie``/``élodie`` are one person), ``@``, and the ASCII
-  domain. It is compared byte for byte by the database (a binary collation on
-  MariaDB), so ``rene``/``rené``, ``noel``/``noël`` and ``strasse``/``straße`` stay
-  different people. Lower-casing rather than full case folding is deliberate: case
-  folding maps ``ß`` to ``ss`` and would merge ``straße`` with ``strasse``.
+- the lenient key (:func:`address_key`, stored as ``email_key``) is the NFKC form of
+  the local part, lower-cased (so fullwidth and compatibility forms, ligatures and
+  ``Élodie``/``élodie`` are one key), ``@``, and the ASCII domain. It is what the
+  daily sending limits and "one pending invitation per inviter and address" count
+  by, so lookalikes of one address cannot flood its inbox. It is compared byte for
+  byte by the database (a binary collation on MariaDB), so ``rene``/``rené``,
+  ``noel``/``noël`` and ``strasse``/``straße`` stay apart. Lower-casing rather than
+  full case folding is deliberate: case folding maps ``ß`` to ``ss`` and would merge
+  ``straße`` with ``strasse``;
+- the strict key (:func:`identity_key`) is the address as the mail relay sees it: the
+  local part in NFC with only its ASCII letters lower-cased, ``@``, the ASCII domain.
+  Whether an account's address is the invited one (``KALEO_REQUIRE_INVITED_EMAIL``,
+  "joined independently") is decided by it: ``ｂｏｂ``, ``ﬁona`` or ``𝐛𝐨𝐛`` are other
+  mailboxes than ``bob`` and ``fiona``, however alike they look.
 """
 
 from __future__ import annotations
@@ -47,7 +56,7 @@ class Address(t.NamedTuple):
     email: str
     """What is stored and mailed: the local part as typed (NFC), ``@``, the ASCII domain."""
     key: str
-    """What is compared: :func:`local_part_key` of the local part, ``@``, the ASCII domain."""
+    """The lenient key: :func:`local_part_key` of the local part, ``@``, the ASCII domain."""
     domain: str
     """The domain in Unicode (``bücher.de``), for finding members stored that way."""
 
@@ -92,7 +101,9 @@ def local_part_key(local: str) -> str:
 
 
 def address_key(address: str) -> str:
-    """The key under which two spellings of one address are the same person.
+    """The lenient key, under which lookalike spellings of an address count as one for
+    the sending limits (never to say two addresses are one mailbox: see
+    :func:`identity_key`).
 
     For any string (a user's stored address may not be a valid one): a valid address
     gets its canonical key, whatever its local part; anything else is compared as
@@ -102,6 +113,21 @@ def address_key(address: str) -> str:
         return canonical_address(address, smtputf8=True).key
     except InvalidEmail:
         return local_part_key(address.strip())
+
+
+ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def identity_key(address: object) -> str | None:
+    """The strict key: the address as the mail relay sees it, so two addresses with one
+    strict key are one mailbox. NFC, the domain in ASCII (IDNA), and only ASCII letters
+    lower-cased in the part before the ``@``; None for what is not a valid address."""
+    try:
+        email = canonical_address(address, smtputf8=True).email
+    except InvalidEmail:
+        return None
+    local, domain = email.rsplit("@", 1)
+    return f"{local.translate(ASCII_LOWER)}@{domain}"
 
 
 def member_spellings(address: str) -> list[str]:

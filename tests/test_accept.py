@@ -495,6 +495,69 @@ def test_require_invited_email_refuses_another_address(app: Flask, outbox: list[
         assert states["bob"][0] == states["dan"][0] == Status.JOINED_INDEPENDENTLY.value
 
 
+# -- only a proven mailbox settles the others -----------------------------------------
+
+LOOKALIKES = ["ｆｉｏｎａ@example.com", "ﬁona@example.com", "𝐟𝐢𝐨𝐧𝐚@example.com"]
+"""Fullwidth letters, the "fi" ligature, mathematical bold: other mailboxes than
+fiona@example.com, though the sending limits count them as one."""
+
+
+def _to_fiona(app: Flask, outbox: list[t.Any]) -> dict[str, str]:
+    """alice and bob each email an invitation to Fiona."""
+    return {
+        "alice": send(app, outbox, "alice@example.com", "fiona@example.com"),
+        "bob": send(app, outbox, "bob@example.com", "Fiona@Example.com"),
+    }
+
+
+@pytest.mark.parametrize("lookalike", LOOKALIKES)
+def test_a_lookalike_address_is_another_mailbox(
+    app: Flask, client: FlaskClient, outbox: list[t.Any], lookalike: str
+) -> None:
+    """An account under a lookalike of the invited address neither satisfies
+    KALEO_REQUIRE_INVITED_EMAIL nor settles anyone's invitation to the real one."""
+    tokens = _to_fiona(app, outbox)
+    app.config["KALEO_REQUIRE_INVITED_EMAIL"] = True
+    with client:
+        client.get(f"/invites/accept/{tokens['alice']}")
+        client.get("/signup")
+        with pytest.raises(InvitationForAnotherAddress):
+            kaleo.signup_email(lookalike)
+        assert kaleo.signup_email(" FIONA@example.com") == "FIONA@example.com"
+    with app.app_context():
+        impostor = make_user(lookalike)
+        with pytest.raises(InvitationForAnotherAddress):
+            kaleo.accept(invitation_for(tokens["alice"]), impostor)
+        db.session.rollback()
+        app.config["KALEO_REQUIRE_INVITED_EMAIL"] = False
+        kaleo.accept(invitation_for(tokens["alice"]), impostor)  # holds the link: fine
+        assert kaleo.process_independent_joins(impostor, lookalike) == []
+        db.session.commit()
+        assert _states(tokens)["bob"] == (Status.SENT.value, None)
+        fiona = make_user("fiona@example.com")  # the real one confirms her address
+        assert len(kaleo.process_independent_joins(fiona, "Fiona@EXAMPLE.com")) == 1
+        db.session.commit()
+        assert _states(tokens)["bob"] == (Status.JOINED_INDEPENDENTLY.value, fiona.id)
+
+
+@pytest.mark.all_backends
+def test_a_shareable_link_settles_nothing_until_the_address_is_confirmed(
+    app: Flask, outbox: list[t.Any]
+) -> None:
+    tokens = {"bob": send(app, outbox, "bob@example.com", "fiona@example.com")}
+    with app.test_request_context():
+        alice = make_user("alice@example.com", allocation=1)
+        link = kaleo.create_link(alice, 1)
+    with app.app_context():
+        fiona = make_user("fiona@example.com")
+        kaleo.accept(db.session.merge(link), fiona)
+        db.session.commit()
+        assert _states(tokens)["bob"] == (Status.SENT.value, None)
+        assert len(kaleo.process_independent_joins(fiona, "fiona@example.com")) == 1
+        db.session.commit()
+        assert _states(tokens)["bob"] == (Status.JOINED_INDEPENDENTLY.value, fiona.id)
+
+
 @pytest.mark.settings(KALEO_REQUIRE_INVITED_EMAIL=True)
 def test_signup_email_prefills_and_binds(
     app: Flask, client: FlaskClient, outbox: list[t.Any]
