@@ -206,7 +206,8 @@ def accept(store: Store[U], invitation: Pending, user: U) -> Pending:
     Single-use: of two concurrent calls, one wins and the other raises an
     :class:`~flask_kaleo.exceptions.InvitationNotPending`. Accepting proves only that
     ``user`` holds this invitation's link: other inviters' invitations to the same
-    address become "joined independently" only when ``user``'s address
+    address become "joined independently" only when the link was emailed to that
+    address (not a ``send=False`` one, nor a shareable link) and ``user``'s address
     (``KALEO_USER_EMAIL_ATTRIBUTE``) is that very mailbox; otherwise they stay pending
     until :func:`process_independent_joins` is told the address was confirmed. With
     ``KALEO_REQUIRE_INVITED_EMAIL``, a ``user`` with another address raises
@@ -242,7 +243,7 @@ def accept(store: Store[U], invitation: Pending, user: U) -> Pending:
     _forget_if(invitation)
     inviter = store.get_user(invitation.from_user_id)
     signals.send(signals.invite_accepted, invitation=invitation, inviter=inviter, invitee=user)
-    if same_address:  # what the link alone does not prove, the account's address does
+    if same_address and not invitation.link_only:  # the emailed link proves the mailbox
         _mark_joined(store, user, invitation.email, exclude_id=invitation.id)
     return invitation
 

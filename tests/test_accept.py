@@ -541,6 +541,28 @@ def test_a_lookalike_address_is_another_mailbox(
 
 
 @pytest.mark.all_backends
+def test_a_link_only_invitation_proves_no_mailbox(app: Flask, outbox: list[t.Any]) -> None:
+    """A ``send=False`` invitation was never emailed: accepting it with its own address
+    settles nothing else until the app confirms the address."""
+    tokens = {"bob": send(app, outbox, "bob@example.com", "fiona@example.com")}
+    with app.test_request_context():
+        alice = make_user("alice@example.com", allocation=1)
+        handed = kaleo.invite(alice, "fiona@example.com", send=False)
+        tokens["alice"] = str(handed.token)
+    with app.app_context():
+        fiona = make_user("fiona@example.com")
+        kaleo.accept(invitation_for(tokens["alice"]), fiona)
+        db.session.commit()
+        assert _states(tokens) == {
+            "alice": (Status.ACCEPTED.value, fiona.id),
+            "bob": (Status.SENT.value, None),
+        }
+        assert len(kaleo.process_independent_joins(fiona, "fiona@example.com")) == 1
+        db.session.commit()
+        assert _states(tokens)["bob"] == (Status.JOINED_INDEPENDENTLY.value, fiona.id)
+
+
+@pytest.mark.all_backends
 def test_a_shareable_link_settles_nothing_until_the_address_is_confirmed(
     app: Flask, outbox: list[t.Any]
 ) -> None:
