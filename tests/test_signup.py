@@ -13,6 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from flask_kaleo.accepting import INVITATION_REQUIRED
 from flask_kaleo.accepting import SESSION_KEY
+from flask_kaleo.accepting import remember
+from flask_kaleo.exceptions import InvitationRevoked
 from flask_kaleo.models import Status
 from tests.helpers import csrf_token
 from tests.helpers import expire
@@ -79,6 +81,33 @@ def test_an_invitation_used_meanwhile_creates_no_account(app: Flask) -> None:
     with app.app_context():
         assert user_named("bob@example.com") is None
         assert invitation(invitation_id).to_user_id == other_id
+
+
+@pytest.mark.all_backends
+def test_an_invitation_revoked_during_the_signup_leaves_no_user_even_after_a_commit(
+    app: Flask,
+) -> None:
+    """Pending when signup checks it, revoked (committed elsewhere) before the accept:
+    signup rolls its user back, so a commit afterwards (a view, a teardown) writes no
+    account."""
+    with app.test_request_context():
+        alice = make_user("alice@example.com", allocation=1)
+        sent = kaleo.invite(alice, "bob@example.com")
+        sent_id = sent.id
+        remember(sent)
+
+        def create_user(address: str) -> User:
+            with app.app_context():  # its own session: another transaction
+                kaleo.revoke(db.session.get(kaleo.JoinInvitation, sent_id))
+            return User(email=address)
+
+        with pytest.raises(InvitationRevoked):
+            kaleo.signup("bob@example.com", create_user)
+        db.session.commit()
+        engine = db.engine
+    with engine.connect() as elsewhere:  # sees only what is committed
+        count = sa.select(sa.func.count()).select_from(User).where(User.email == "bob@example.com")
+        assert elsewhere.scalar(count) == 0
 
 
 @pytest.mark.all_backends
