@@ -98,7 +98,7 @@ def test_an_invitation_revoked_during_the_signup_leaves_no_user_even_after_a_com
 
         def create_user(address: str) -> User:
             with app.app_context():  # its own session: another transaction
-                kaleo.revoke(db.session.get(kaleo.JoinInvitation, sent_id))
+                kaleo.revoke(db.session.get_one(kaleo.JoinInvitation, sent_id))
             return User(email=address)
 
         with pytest.raises(InvitationRevoked):
