@@ -2,16 +2,22 @@
 
 :func:`wire` connects an app's :class:`~flask_kaleo.Kaleo` to its ``Security``:
 
-- registering through Flask-Security-Too's register view accepts the session's
-  pending invitation in the transaction that creates the user (its
-  ``user_registered`` signal is sent before the view commits);
+- an account created for a visitor who is not signed in (Flask-Security-Too's register
+  view, or its ``register_user`` called by the app) accepts the session's pending
+  invitation as soon as ``datastore.create_user`` returns it, before
+  ``user_registered`` is sent: whatever the app's receivers of that signal do (commit,
+  raise), the account and the invitation's use commit together or not at all;
+- with ``KALEO_INVITE_ONLY``, such an account is refused without a pending invitation,
+  and the register view answers kaleo's 403 page to visitors without one;
+- anything raised during a registration through the register view rolls it back, so
+  that Flask-Security-Too's after-request commit has nothing to commit;
 - a confirmed address (``user_confirmed``, ``change_email_confirmed``) settles other
-  members' invitations to it as "joined independently"; without
-  ``SECURITY_CONFIRMABLE`` the address registered is taken as it is;
-- with ``KALEO_INVITE_ONLY`` the register view answers kaleo's 403 page to visitors
-  without a pending invitation;
+  members' invitations to it as "joined independently";
 - the register form is prefilled with the invited address and, with
   ``KALEO_REQUIRE_INVITED_EMAIL``, refuses another one at the email field.
+
+A signed-in user's requests never use the session's invitation: an account an admin
+creates is not the admin's own signup.
 """
 
 from __future__ import annotations
@@ -26,23 +32,26 @@ from flask import current_app
 from flask import has_request_context
 from flask import render_template
 from flask import request
+from flask import session as flask_session
 from flask_security import FormInfo
 from flask_security import Security
 from flask_security import change_email_confirmed
 from flask_security import user_confirmed
-from flask_security import user_registered
 from wtforms import Field
 from wtforms import Form
 from wtforms import ValidationError
 
+from .accepting import INVITATION_REQUIRED
+from .accepting import SESSION_KEY
 from .exceptions import ConfigurationError
 from .exceptions import InvitationNotPending
+from .i18n import gettext
 from .links import InvitationLinkMixin
 from .models import JoinInvitationMixin
 from .settings import DEFAULT_SETTINGS
 from .state import get_kaleo
 
-__all__ = ["wire"]
+__all__ = ["RegistrationRefused", "wire"]
 
 REGISTER_FORMS = ("register_form", "confirm_register_form")
 """The names under which Flask-Security-Too builds its register view's form."""
@@ -55,12 +64,17 @@ logger = logging.getLogger(__name__)
 
 
 class RegistrationRefused(Exception):
-    """The invitation stopped being pending between the form's check and the accept (a
-    race with another signup, a revoke): the registration is rolled back."""
+    """An account was refused, and its transaction rolled back: the invitation stopped
+    being pending between the form's check and the accept (a race with another signup,
+    a revoke), or ``KALEO_INVITE_ONLY`` is on and the visitor has none. ``wire``
+    answers it with kaleo's pages (410 and 403)."""
 
-    def __init__(self, error: InvitationNotPending, state: str) -> None:
+    def __init__(self, error: InvitationNotPending, state: str | None) -> None:
         super().__init__(str(error))
+        self.error = error
+        """kaleo's refusal, with its ``code``."""
         self.state = state
+        """The invitation's state as the accept left it; None: there was none."""
 
 
 def wire(app: Flask) -> None:
@@ -97,6 +111,7 @@ def wire(app: Flask) -> None:
             " SECURITY_REGISTERABLE = True and let Security register its blueprint"
         )
     app.view_functions[endpoint] = _invite_only(view)
+    datastore.create_user = _accepting(datastore.create_user)  # type: ignore[method-assign]
     mail_util = security.mail_util  # its documented place to change how mail leaves
     mail_util.send_mail = _sent_after_commit(mail_util.send_mail)  # type: ignore[method-assign]
     for name in REGISTER_FORMS:
@@ -104,7 +119,6 @@ def wire(app: Flask) -> None:
         security.set_form_info(
             name, FormInfo(instantiator=_prefilled(info.instantiator), cls=info.cls)
         )
-    user_registered.connect(_registered, app)
     user_confirmed.connect(_confirmed, app)
     change_email_confirmed.connect(_confirmed, app)
     app.register_error_handler(RegistrationRefused, _refused)
@@ -117,28 +131,83 @@ F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 
 def _invite_only(view: F) -> F:
-    """The register view behind kaleo's invite-only guard; a signed-in visitor goes
-    straight to the view, which sends members on as Flask-Security-Too does."""
+    """The register view behind kaleo's invite-only guard, rolled back on any exception;
+    a signed-in visitor goes straight to the view, which sends members on as
+    Flask-Security-Too does."""
 
     @functools.wraps(view)
     def register(*args: t.Any, **kwargs: t.Any) -> t.Any:
         kaleo = get_kaleo()
         _pending()  # read once, at the start: the invitation this registration is for
-        if kaleo.current_user() is not None:
-            return view(*args, **kwargs)
-        return kaleo.invitation_required(view)(*args, **kwargs)
+        remembered = flask_session.get(SESSION_KEY)
+        try:
+            if kaleo.current_user() is not None:
+                return view(*args, **kwargs)
+            return kaleo.invitation_required(view)(*args, **kwargs)
+        except BaseException:
+            # Flask-Security-Too commits after the request even when it ends in an
+            # error (a receiver of user_registered that raised): leave it nothing,
+            # and let the visitor try again with the invitation the accept forgot.
+            kaleo.store.session.rollback()
+            if remembered is not None:
+                flask_session[SESSION_KEY] = remembered
+            raise
 
     return t.cast(F, register)
 
 
 def _pending() -> JoinInvitationMixin | InvitationLinkMixin | None:
-    """The session's pending invitation as this request first saw it. A registration
-    that started with one must accept it, even if it stops being pending meanwhile."""
+    """The session's pending invitation as this request first saw it (None for a
+    signed-in user). A registration that started with one must accept it, even if it
+    stops being pending meanwhile."""
     if not has_request_context():
-        return None  # no session, no invitation (a script calling register_user)
+        return None  # no session, no invitation (a script creating users)
     if _PENDING not in request.environ:  # per request: ``g`` may outlive one
-        request.environ[_PENDING] = get_kaleo().pending_invitation()
+        kaleo = get_kaleo()
+        signed_in = kaleo.current_user() is not None
+        request.environ[_PENDING] = None if signed_in else kaleo.pending_invitation()
     return t.cast("JoinInvitationMixin | InvitationLinkMixin | None", request.environ[_PENDING])
+
+
+CreateUser = t.Callable[..., t.Any]
+
+
+def _accepting(create_user: CreateUser) -> CreateUser:
+    """The datastore's ``create_user``, which for a visitor who is not signed in (a
+    registration: ``register_user`` calls it before sending ``user_registered``) also
+    accepts the session's invitation in the same transaction, or refuses the account
+    under ``KALEO_INVITE_ONLY`` when there is none. Outside a request (``flask users
+    create``) and for a signed-in user (an admin page) it creates users as it always
+    did."""
+
+    @functools.wraps(create_user)
+    def create(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        if not has_request_context() or get_kaleo().current_user() is not None:
+            return create_user(*args, **kwargs)
+        invitation = _pending()
+        if invitation is None and current_app.config["KALEO_INVITE_ONLY"]:
+            raise RegistrationRefused(InvitationNotPending(gettext(INVITATION_REQUIRED)), None)
+        user = create_user(*args, **kwargs)
+        if invitation is not None:
+            _accept(invitation, user)
+        return user
+
+    return create
+
+
+def _accept(invitation: JoinInvitationMixin | InvitationLinkMixin, user: t.Any) -> None:
+    """Accept ``invitation`` with the new ``user``, in its transaction; if it can no
+    longer be accepted, roll the user back and refuse."""
+    kaleo = get_kaleo()
+    session = kaleo.store.session
+    session.flush()  # the new user's primary key
+    _hold_mail_until_commit(kaleo.db.session())
+    try:
+        kaleo.accept(invitation, user)
+    except InvitationNotPending as error:
+        state = invitation.display_status  # as the accept's re-read left it
+        session.rollback()  # no account without the invitation it came with
+        raise RegistrationRefused(error, state) from error
 
 
 Instantiator = t.Callable[..., Form]
@@ -172,25 +241,6 @@ def _invited_address(form: Form, field: Field) -> None:
         get_kaleo().signup_email(field.data if isinstance(field.data, str) else "")
     except InvitationNotPending as error:
         raise ValidationError(str(error)) from None
-
-
-def _registered(app: Flask, user: t.Any, **extra: t.Any) -> None:
-    """Inside Flask-Security-Too's ``register_user``, before its view commits: accept the
-    pending invitation with the new user; without confirmation, the address counts."""
-    kaleo = get_kaleo()
-    session = kaleo.store.session
-    invitation = _pending()
-    session.flush()  # the new user's primary key
-    if invitation is not None:
-        _hold_mail_until_commit(kaleo.db.session())
-        try:
-            kaleo.accept(invitation, user)
-        except InvitationNotPending as error:
-            state = invitation.display_status  # as the accept's re-read left it
-            session.rollback()  # no account without the invitation it came with
-            raise RegistrationRefused(error, state) from error
-    if not app.extensions["security"].confirmable:
-        kaleo.process_independent_joins(user, kaleo.store.user_email(user))
 
 
 Send = t.Callable[..., None]
@@ -249,7 +299,10 @@ def _confirmed(app: Flask, user: t.Any, **extra: t.Any) -> None:
 
 
 def _refused(error: RegistrationRefused) -> tuple[str, int]:
-    """The page of an invitation that can no longer be accepted, as the link shows it."""
+    """The page of an invitation that can no longer be accepted, as the link shows it;
+    the invite-only page when there was none."""
     get_kaleo().store.session.rollback()
+    if error.state is None:
+        return render_template("kaleo/invite_only.html"), 403
     page = render_template("kaleo/accept_invalid.html", state=error.state, reason=str(error))
     return page, 410

@@ -16,6 +16,7 @@ from flask_security import SQLAlchemyUserDatastore
 from flask_security import UserMixin
 from flask_security import auth_required
 from flask_security import hash_password
+from flask_security import user_registered
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
@@ -67,7 +68,12 @@ HOME = """<!doctype html><html lang="en"><title>Home</title>
 """
 
 
-def create_app(database_url: str, **config: t.Any) -> Flask:
+Receiver = t.Callable[..., t.Any]
+
+
+def create_app(database_url: str, receivers: t.Sequence[Receiver] = (), **config: t.Any) -> Flask:
+    """The app; ``receivers`` are the host's own receivers of ``user_registered``,
+    connected before ``wire(app)`` (kept alive by the app, as module-level ones are)."""
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY="security test secret",
@@ -90,6 +96,9 @@ def create_app(database_url: str, **config: t.Any) -> Flask:
     kaleo.init_app(app)
     app.register_blueprint(blueprint, url_prefix="/invites")
     Security(app, SQLAlchemyUserDatastore(db, User, Role))
+    app.extensions["test_receivers"] = receivers
+    for receiver in receivers:
+        user_registered.connect(receiver, app)
     wire(app)
 
     @app.route("/")
