@@ -285,21 +285,44 @@ def test_invite_only_refuses_visitors_without_an_invitation(
     assert response.status_code == 302 and response.location == "/"
 
 
-def test_without_confirmation_registering_settles_joined_independently(
+@pytest.mark.parametrize("address", ["bobby@example.com", "ｂｏｂｂｙ@example.com"])
+def test_without_confirmation_a_registration_settles_nothing(
+    security_app: Flask, visitor: FlaskClient, address: str
+) -> None:
+    """No SECURITY_CONFIRMABLE: an address nobody proved (Bobby's, or a lookalike),
+    registered through a shareable link, leaves other members' invitations to Bobby
+    pending, and his link keeps working."""
+    alice, dave = member(security_app), member(security_app, "dave@example.com")
+    from_alice, alice_token = invite(security_app, alice, "bobby@example.com")
+    from_dave, _ = invite(security_app, dave, "Bobby@Example.com")
+    with security_app.test_request_context():
+        link = kaleo.create_link(row(User, dave), 2)
+        path = str(link.url).removeprefix("http://localhost")
+    assert visitor.get(path).status_code == 303
+    assert register(visitor, address).status_code == 302
+    assert user_id(security_app, address) is not None
+    for invitation_id in (from_alice, from_dave):
+        assert invitation_row(security_app, invitation_id) == (Status.SENT.value, None)
+    bobby = security_app.test_client()
+    follow_link(bobby, alice_token)
+    assert bobby.get("/register").status_code == 200
+
+
+def test_registering_with_the_address_an_invitation_was_emailed_to_settles(
     security_app: Flask, visitor: FlaskClient
 ) -> None:
-    """No invitation, no SECURITY_CONFIRMABLE: the registered address is taken as it is."""
+    """The emailed link followed and the invited address registered: the address is
+    proved, so other members' invitations to it become "joined independently"."""
     alice, dave = member(security_app), member(security_app, "dave@example.com")
-    from_alice, _ = invite(security_app, alice, "carol@example.com")
-    from_dave, _ = invite(security_app, dave, "Carol@Example.com")
-    assert register(visitor, "carol@example.com").status_code == 302
-    carol = user_id(security_app, "carol@example.com")
-    for invitation_id in (from_alice, from_dave):
-        assert invitation_row(security_app, invitation_id) == (
-            Status.JOINED_INDEPENDENTLY.value,
-            carol,
-        )
-    assert accepted_count(security_app, alice) == 0
+    from_alice, alice_token = invite(security_app, alice, "bobby@example.com")
+    from_dave, _ = invite(security_app, dave, "Bobby@Example.com")
+    bobby = security_app.test_client()
+    follow_link(bobby, alice_token)
+    assert register(bobby, "bobby@example.com").status_code == 302
+    bobby_id = user_id(security_app, "bobby@example.com")
+    assert bobby_id is not None
+    assert invitation_row(security_app, from_alice) == (Status.ACCEPTED.value, bobby_id)
+    assert invitation_row(security_app, from_dave) == (Status.JOINED_INDEPENDENTLY.value, bobby_id)
 
 
 @pytest.mark.settings(SECURITY_CONFIRMABLE=True)
@@ -379,6 +402,10 @@ def test_the_invited_address_is_bound(security_app: Flask, visitor: FlaskClient)
     assert at_the_field and REFUSED_ELSEWHERE in at_the_field[0]
     assert user_id(security_app, "mallory@example.com") is None
     assert invitation_row(security_app, invitation_id) == (Status.SENT.value, None)
+
+    response = register(visitor, "ｂｏｂ@example.com")  # a lookalike: another mailbox
+    assert response.status_code == 200
+    assert REFUSED_ELSEWHERE in response.get_data(as_text=True)
 
     response = register(visitor, "Bob@example.com")  # another spelling of it
     assert response.status_code == 302, response.get_data(as_text=True)
