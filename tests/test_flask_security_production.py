@@ -250,7 +250,7 @@ def test_a_revoke_committed_mid_registration_leaves_no_account(
         assert "This invitation has been withdrawn." in visitor.page
         with app.app_context():
             assert users() == ["alice@example.com"]
-    assert invitation_state(app, invitation_id) == (Status.REVOKED.value, None)
+        assert invitation_state(app, invitation_id) == (Status.REVOKED.value, None)
 
 
 def add_app_signup(app: Flask) -> None:
@@ -309,6 +309,6 @@ def test_a_signed_in_member_never_spends_the_invitation_they_followed(database: 
         bob.follow(path)  # his link still works
         bob.open_register_page()
         assert bob.register("bob@example.com") == 302
-    with app.app_context():
-        bob_id = db.session.scalar(sa.select(User.id).where(User.email == "bob@example.com"))
-    assert invitation_state(app, invitation_id) == (Status.ACCEPTED.value, bob_id)
+        with app.app_context():
+            bob_id = db.session.scalar(sa.select(User.id).where(User.email == "bob@example.com"))
+        assert invitation_state(app, invitation_id) == (Status.ACCEPTED.value, bob_id)
