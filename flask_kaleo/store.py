@@ -7,6 +7,7 @@ modules; it never calls back into the extension.
 from __future__ import annotations
 
 import contextlib
+import re
 import typing as t
 
 import sqlalchemy as sa
@@ -26,6 +27,9 @@ U = t.TypeVar("U")
 
 _MAX_INTEGER_ID = 2**63 - 1
 """A larger id is nobody's: the database would refuse to compare it."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+"""A NUL or other control character: in no member's address or id (and PostgreSQL
+refuses NUL in a query's text, so such a value never reaches the database)."""
 
 
 def signed_in(user: object) -> bool:
@@ -163,7 +167,10 @@ class Store(t.Generic[U]):
     def find_user(self, email: str) -> U | None:
         """The member whose address is ``email`` (any case, either form of its domain),
         or None: ``lower(<email column>)`` is compared with the address's
-        :func:`~flask_kaleo.addresses.member_spellings`."""
+        :func:`~flask_kaleo.addresses.member_spellings`. An address with a NUL or
+        another control character is nobody's: None, without asking."""
+        if _CONTROL.search(email):
+            return None
         if self._find_user is not None:
             return self._find_user(email)
         column = getattr(self.user_model, current_app.config["KALEO_USER_EMAIL_ATTRIBUTE"])
@@ -174,8 +181,11 @@ class Store(t.Generic[U]):
         return self.session.scalars(statement.limit(1)).first()
 
     def user_by_email_or_id(self, value: str) -> U | None:
-        """The user with this email address (any case) or primary key, or None."""
+        """The user with this email address (any case) or primary key, or None (also
+        for a value with a NUL or another control character)."""
         value = value.strip()
+        if _CONTROL.search(value):
+            return None
         if "@" in value:
             return self.find_user(value)
         column: t.Any = sa.inspect(self.user_model).mapper.primary_key[0]
