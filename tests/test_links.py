@@ -408,6 +408,35 @@ def test_the_endpoint_answers_the_url_once(app: Flask, client: FlaskClient) -> N
 
 
 @links_on
+@pytest.mark.all_backends
+@pytest.mark.settings(TESTING=False, KALEO_SITE_URL="https://example.org")
+def test_an_unlimited_members_counters_pass_32_bits(app: Flask, client: FlaskClient) -> None:
+    """An unlimited member whose links have reserved 2,147 million uses (each link takes
+    up to a million) creates one more: the counters are 64-bit, nothing overflows."""
+    alice = signed_in(client, allocation=-1)
+    near = 2**31 - 1_000
+    stat = kaleo.InvitationStat
+    with app.app_context():
+        db.session.execute(
+            sa.update(stat)
+            .where(stat.user_id == alice.id)
+            .values(invites_sent=near, invites_accepted=near)
+        )
+        db.session.commit()
+    response = post_link(client, uses="1000000")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.json["status"] == "OK" and response.json["invitations_remaining"] == -1
+    joined = app.test_client()
+    joined.get(path_of(response.json["url"]))
+    assert join_as(joined, "carol@example.com").status_code == 201
+    with app.app_context():
+        assert stat_row(alice.id) == (-1, near + 1_000_000, near + 1)
+        bob = make_user("bob@example.com", allocation=2**31 + 5)
+        assert kaleo.add_invites(1_000_000, everyone=True, user=bob) == 1
+        assert stat_row(bob.id) == (2**31 + 1_000_005, 0, 0)
+
+
+@links_on
 @pytest.mark.parametrize(
     ("data", "field", "text"),
     [
@@ -604,6 +633,7 @@ def test_cli_creates_and_revokes_links(app: Flask, cli: t.Callable[..., Result])
     [
         ("create-link", "alice@example.com"),
         ("create-link", "alice@example.com", "--uses", "0"),
+        ("create-link", "alice@example.com", "--uses", "1000001"),
         ("create-link", "alice@example.com", "--uses", "x"),
         ("create-link", "alice@example.com", "--uses", "2", "--days", "0"),
         ("create-link", "alice@example.com", "--uses", "2", "--days", "nan"),
