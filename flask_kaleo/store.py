@@ -7,6 +7,7 @@ modules; it never calls back into the extension.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import typing as t
 
@@ -24,6 +25,7 @@ from .models import JoinInvitationMixin
 from .tokens import token_digest
 
 U = t.TypeVar("U")
+logger = logging.getLogger(__name__)
 
 _MAX_INTEGER_ID = 2**63 - 1
 """A larger id is nobody's: the database would refuse to compare it."""
@@ -108,6 +110,33 @@ class Store(t.Generic[U]):
         except BaseException:
             session.rollback()
             raise
+        finally:
+            scoped.expire_on_commit = expire_on_commit
+
+    def finish(self, *, commit: bool) -> None:
+        """End the session's open transaction before an endpoint answers: committed
+        without expiring what it loaded (``commit``: kaleo's own work is committed
+        already, what is left is reads and whatever the app had pending), else rolled
+        back. Flask-SQLAlchemy's teardown then has nothing to roll back: it runs after
+        the answer is built, and Flask turns no exception of a teardown into a
+        response.
+
+        A connection found lost here (SQLAlchemy invalidates it) is logged, and the
+        answer stands: kaleo's work was committed before it, or rolled back with it."""
+        scoped = self.db.session()  # the Session behind Flask-SQLAlchemy's scoped proxy
+        if not scoped.in_transaction():
+            return
+        expire_on_commit = scoped.expire_on_commit
+        scoped.expire_on_commit = False
+        try:
+            if commit:
+                scoped.commit()
+            else:
+                scoped.rollback()
+        except sa.exc.DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            logger.warning("flask-kaleo: the database connection was lost: %s", error.orig)
         finally:
             scoped.expire_on_commit = expire_on_commit
 
