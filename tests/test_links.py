@@ -27,6 +27,7 @@ from tests.helpers import BROWSER
 from tests.helpers import assert_counters_match_rows
 from tests.helpers import assert_error
 from tests.helpers import csrf_token
+from tests.helpers import fresh
 from tests.helpers import make_user
 from tests.helpers import received
 from tests.helpers import signed_in
@@ -590,6 +591,25 @@ def test_the_macros_show_the_form_and_each_links_uses(app: Flask) -> None:
     with app.test_request_context():
         kaleo.create_link(db.session.get_one(User, alice.id), 1)  # nothing left now
     assert 'name="uses"' not in render_links(app, alice)
+
+
+@links_on
+def test_a_joiners_address_is_escaped(app: Flask) -> None:
+    """Addresses may hold ``&``, ``'`` and, quoted, ``<`` and ``"``: the list of who
+    joined shows them as text."""
+    joiners = ["a&b@example.com", "o'neil@example.com", '"<b>x</b>"@example.com']
+    with app.test_request_context():
+        alice = make_user("alice@example.com", 6)
+        link_id, _ = new_link(alice, 5)
+        for address in joiners:
+            kaleo.accept(reload_link(link_id), make_user(address))
+            db.session.commit()
+        fresh(alice)
+    page = render_links(app, alice, actions=True)
+    assert "3 of 5 used" in page
+    for shown in ("a&amp;b@", "o&#39;neil@", "&#34;&lt;b&gt;x&lt;/b&gt;&#34;@"):
+        assert f"<li>{shown}example.com</li>" in page, page
+    assert "<b>x</b>" not in page and "a&b@" not in page and "o'neil@" not in page
 
 
 # -- the CLI ---------------------------------------------------------------------------
