@@ -20,10 +20,12 @@ from flask_kaleo.exceptions import InvalidLinkOption
 from flask_kaleo.exceptions import InvitationExpired
 from flask_kaleo.exceptions import InvitationForAnotherAddress
 from flask_kaleo.exceptions import InvitationRevoked
+from flask_kaleo.exceptions import InvitingNotAllowed
 from flask_kaleo.exceptions import NotEnoughInvitations
 from flask_kaleo.models import utcnow
 from tests.helpers import AJAX
 from tests.helpers import BROWSER
+from tests.helpers import SetHook
 from tests.helpers import assert_counters_match_rows
 from tests.helpers import assert_error
 from tests.helpers import csrf_token
@@ -126,6 +128,33 @@ def test_a_member_without_a_stat_row_gets_the_default(app: Flask) -> None:
         alice = make_user("alice@example.com")
         assert kaleo.create_link(alice, 3).inviter_remaining == 0
         assert stat_row(alice.id) == (3, 3, 0)
+
+
+@links_on
+def test_a_member_the_invite_permission_refuses_creates_no_link(
+    app: Flask, client: FlaskClient, invite_hook: SetHook
+) -> None:
+    """The invite permission guards links as it guards invitations: through the
+    Python API, the endpoint and the CLI, nothing is reserved and no link made."""
+    invite_hook(lambda user: not str(user.email).startswith("muted@"))
+    muted = signed_in(client, "muted@example.com", allocation=10)
+    with app.test_request_context():
+        with pytest.raises(InvitingNotAllowed, match="not allowed to send invitations"):
+            kaleo.create_link(db.session.get_one(User, muted.id), 2)
+    response = post_link(client, uses="2")
+    assert_error(response, 200, text="not allowed to send invitations")
+    assert response.json["code"] == "not_allowed"
+    app.config["KALEO_SITE_URL"] = "https://example.org"
+    result = app.test_cli_runner().invoke(
+        args=["kaleo", "create-link", "muted@example.com", "--uses", "2"]
+    )
+    assert result.exit_code == 1 and "not allowed to send invitations" in result.output
+    with app.app_context():
+        assert stat_row(muted.id) == (10, 0, 0)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(kaleo.InvitationLink)) == 0
+        other = make_user("alice@example.com", allocation=10)
+    with app.test_request_context():
+        assert kaleo.create_link(db.session.get_one(User, other.id), 2).max_uses == 2
 
 
 @pytest.mark.parametrize("uses", [0, -1, 1_000_001, True, "3", 2.0, None])
