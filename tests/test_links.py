@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 
 from flask_kaleo import signals
 from flask_kaleo.exceptions import InvalidLinkOption
+from flask_kaleo.exceptions import InvitationAlreadyUsed
 from flask_kaleo.exceptions import InvitationExpired
 from flask_kaleo.exceptions import InvitationForAnotherAddress
 from flask_kaleo.exceptions import InvitationRevoked
@@ -303,6 +304,36 @@ def test_the_domain_takes_one_valid_address_only(
     assert join_as(client, disguised).status_code == 410
     with app.app_context():
         assert reload_link(link_id).uses == 0
+
+
+@pytest.mark.all_backends
+def test_a_use_past_max_uses_is_a_clean_refusal(app: Flask) -> None:
+    """Someone else took the last use after this link was read (it still says 0 of 1
+    here): the conditional UPDATE refuses the use, ``InvitationAlreadyUsed``, before
+    the database's check would have to (an IntegrityError, a 500)."""
+    with app.test_request_context():
+        alice = make_user("alice@example.com", 3)
+        carol, dave = make_user("carol@example.com"), make_user("dave@example.com")
+        link_id, _ = new_link(alice, 1)
+        link = reload_link(link_id)
+        assert link.is_usable and link.uses == 0
+        other = db.engine.connect()  # another request's signup, committed meanwhile
+        with other.begin():
+            model = kaleo.InvitationLink
+            other.execute(sa.update(model).where(model.id == link_id).values(uses=1))
+            other.execute(
+                sa.insert(kaleo.LinkUse).values(
+                    link_id=link_id, user_id=carol.id, email=carol.email, joined_at=utcnow()
+                )
+            )
+        other.close()
+        with pytest.raises(InvitationAlreadyUsed, match="as many people as it allows") as caught:
+            kaleo.accept(link, dave)
+        assert caught.value.code == "invitation_used"
+        db.session.rollback()
+        assert reload_link(link_id).uses == 1
+        uses = db.session.scalars(sa.select(kaleo.LinkUse.email)).all()
+        assert uses == ["carol@example.com"]
 
 
 def test_one_account_joins_through_a_link_once(app: Flask) -> None:
