@@ -127,9 +127,6 @@ def endpoint(
     def decorate(view: V) -> V:
         @functools.wraps(view)
         def checked(**kwargs: t.Any) -> ViewResponse:
-            allowed = declaration.methods + (("HEAD",) if "GET" in declaration.methods else ())
-            if request.method not in allowed:
-                raise MethodNotAllowed(valid_methods=list(declaration.methods))
             try:
                 response = _answer(declaration, view, kwargs)
             except BaseException:
@@ -146,6 +143,9 @@ def endpoint(
 
 def _answer(declaration: Declaration, view: V, kwargs: dict[str, t.Any]) -> ViewResponse:
     """The view's answer, or its refusal's, once the declared checks pass."""
+    allowed = declaration.methods + (("HEAD",) if "GET" in declaration.methods else ())
+    if request.method not in allowed:
+        raise MethodNotAllowed(valid_methods=list(declaration.methods))
     try:
         if declaration.sign_in is not None and signed_in_user() is None:
             return sign_in_required(declaration.sign_in)
