@@ -64,8 +64,10 @@ def _domain() -> Domain:
 def _selected() -> t.Iterator[None]:
     """Flask-Babel's locale in the block: the request's; outside a request (a worker,
     the CLI, where the app's locale selector cannot read ``request``) the one
-    :func:`in_locale` forced, else the app's default."""
-    if has_request_context() or g.get(_FORCED):
+    :func:`in_locale` forced, else the app's default. A request whose locale Babel
+    cannot parse (the app's selector passed ``?lang=../x`` through) gets the default
+    too, rather than a 500."""
+    if g.get(_FORCED) or (has_request_context() and _request_locale_parses()):
         yield
         return
     from flask_babel import force_locale
@@ -159,9 +161,14 @@ def current_locale() -> str | None:
 
 
 def request_locale() -> str | None:
-    """The locale of the request being answered (None outside a request or without
-    Flask-Babel): what an invitation's email is written in by default."""
-    return current_locale() if has_request_context() else None
+    """The locale of the request being answered: what an invitation's email is written
+    in by default. None outside a request, without Flask-Babel, and when the app's
+    selector chose something Babel cannot parse or that is no identifier kaleo stores
+    (see :func:`clean_locale`): such a value is ignored, never stored."""
+    if not has_request_context() or not babel_active() or not _request_locale_parses():
+        return None
+    locale = current_locale()
+    return locale if locale is not None and _identifier(locale) else None
 
 
 def clean_locale(locale: str | None) -> str | None:
@@ -169,16 +176,30 @@ def clean_locale(locale: str | None) -> str | None:
     is a :class:`ValueError`."""
     if locale is None:
         return None
-    if (
-        not isinstance(locale, str)
-        or len(locale) > MAX_LOCALE_LENGTH
-        or not LOCALE_PATTERN.fullmatch(locale)
-    ):
+    if not isinstance(locale, str) or not _identifier(locale):
         raise ValueError(f"{locale!r} is not a locale identifier such as 'fr' or 'pt_BR'")
     locale = locale.replace("-", "_")
     if babel_active() and _known_locale(locale) is None:
         raise ValueError(f"{locale!r} is not a locale Babel knows, such as 'fr' or 'pt_BR'")
     return locale
+
+
+def _identifier(locale: str) -> bool:
+    """Whether ``locale`` is written as a locale identifier (``fr``, ``pt_BR``,
+    ``pt-BR``) that fits the ``locale`` column."""
+    return len(locale) <= MAX_LOCALE_LENGTH and LOCALE_PATTERN.fullmatch(locale) is not None
+
+
+def _request_locale_parses() -> bool:
+    """Whether Babel can parse the locale the app's selector chose for this request."""
+    from babel import UnknownLocaleError
+    from flask_babel import get_locale
+
+    try:
+        get_locale()
+    except (ValueError, UnknownLocaleError):
+        return False
+    return True
 
 
 def _known_locale(locale: str) -> str | None:

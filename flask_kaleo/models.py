@@ -261,13 +261,15 @@ class InvitationStatMixin:
 
     ``invites_allocated`` is -1 for unlimited. The check constraints keep the
     counters non-negative and never let ``invites_sent`` pass a finite allocation.
+    The counters are 64-bit: an unlimited member's links reserve up to a million uses
+    each, which a 32-bit ``invites_sent`` would overflow after 2,148 of them.
     """
 
     __kaleo_user_model__: t.ClassVar[type]
 
-    invites_allocated: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    invites_sent: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    invites_accepted: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    invites_allocated: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    invites_sent: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    invites_accepted: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
 
     @declared_attr.directive
     def __tablename__(cls) -> str:

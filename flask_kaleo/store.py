@@ -7,6 +7,8 @@ modules; it never calls back into the extension.
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 import typing as t
 
 import sqlalchemy as sa
@@ -23,9 +25,13 @@ from .models import JoinInvitationMixin
 from .tokens import token_digest
 
 U = t.TypeVar("U")
+logger = logging.getLogger(__name__)
 
 _MAX_INTEGER_ID = 2**63 - 1
 """A larger id is nobody's: the database would refuse to compare it."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+"""A NUL or other control character: in no member's address or id (and PostgreSQL
+refuses NUL in a query's text, so such a value never reaches the database)."""
 
 
 def signed_in(user: object) -> bool:
@@ -107,6 +113,33 @@ class Store(t.Generic[U]):
         finally:
             scoped.expire_on_commit = expire_on_commit
 
+    def finish(self, *, commit: bool) -> None:
+        """End the session's open transaction before an endpoint answers: committed
+        without expiring what it loaded (``commit``: kaleo's own work is committed
+        already, what is left is reads and whatever the app had pending), else rolled
+        back. Flask-SQLAlchemy's teardown then has nothing to roll back: it runs after
+        the answer is built, and Flask turns no exception of a teardown into a
+        response.
+
+        A connection found lost here (SQLAlchemy invalidates it) is logged, and the
+        answer stands: kaleo's work was committed before it, or rolled back with it."""
+        scoped = self.db.session()  # the Session behind Flask-SQLAlchemy's scoped proxy
+        if not scoped.in_transaction():
+            return
+        expire_on_commit = scoped.expire_on_commit
+        scoped.expire_on_commit = False
+        try:
+            if commit:
+                scoped.commit()
+            else:
+                scoped.rollback()
+        except sa.exc.DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            logger.warning("flask-kaleo: the database connection was lost: %s", error.orig)
+        finally:
+            scoped.expire_on_commit = expire_on_commit
+
     def fresh_snapshot(self) -> None:
         """On MariaDB/MySQL, end the transaction the request began with its reads (the
         signed-in user...), committing it without expiring anything: under REPEATABLE
@@ -163,7 +196,10 @@ class Store(t.Generic[U]):
     def find_user(self, email: str) -> U | None:
         """The member whose address is ``email`` (any case, either form of its domain),
         or None: ``lower(<email column>)`` is compared with the address's
-        :func:`~flask_kaleo.addresses.member_spellings`."""
+        :func:`~flask_kaleo.addresses.member_spellings`. An address with a NUL or
+        another control character is nobody's: None, without asking."""
+        if _CONTROL.search(email):
+            return None
         if self._find_user is not None:
             return self._find_user(email)
         column = getattr(self.user_model, current_app.config["KALEO_USER_EMAIL_ATTRIBUTE"])
@@ -174,8 +210,11 @@ class Store(t.Generic[U]):
         return self.session.scalars(statement.limit(1)).first()
 
     def user_by_email_or_id(self, value: str) -> U | None:
-        """The user with this email address (any case) or primary key, or None."""
+        """The user with this email address (any case) or primary key, or None (also
+        for a value with a NUL or another control character)."""
         value = value.strip()
+        if _CONTROL.search(value):
+            return None
         if "@" in value:
             return self.find_user(value)
         column: t.Any = sa.inspect(self.user_model).mapper.primary_key[0]

@@ -119,30 +119,43 @@ def endpoint(
 ) -> t.Callable[[V], V]:
     """Declare a view's methods, sign-in and CSRF needs, and whether it answers JSON
     only. The checks run before the view; a :class:`Refusal` it raises is answered, and
-    so is a refused invitation or one no longer pending (200, as kaleo's contract says)."""
+    so is a refused invitation or one no longer pending (200, as kaleo's contract says).
+    The session's transaction ends before the answer leaves (see
+    ``Store.finish``)."""
     declaration = Declaration(methods, sign_in, csrf, json_only)
 
     def decorate(view: V) -> V:
         @functools.wraps(view)
         def checked(**kwargs: t.Any) -> ViewResponse:
-            allowed = declaration.methods + (("HEAD",) if "GET" in declaration.methods else ())
-            if request.method not in allowed:
-                raise MethodNotAllowed(valid_methods=list(declaration.methods))
             try:
-                if declaration.sign_in is not None and signed_in_user() is None:
-                    return sign_in_required(declaration.sign_in)
-                if declaration.csrf:
-                    check_csrf()
-                return view(**kwargs)
-            except Refusal as refusal:
-                return refuse(refusal.errors, refusal.status, refusal.codes, refusal.fragment)
-            except (InvitationRefused, InvitationNotPending) as error:
-                return refuse({error.field: [str(error)]}, codes={error.field: [error.code]})
+                response = _answer(declaration, view, kwargs)
+            except BaseException:
+                get_kaleo().store.finish(commit=False)
+                raise
+            get_kaleo().store.finish(commit=True)
+            return response
 
         checked.kaleo_declaration = declaration  # type: ignore[attr-defined]
         return t.cast(V, checked)
 
     return decorate
+
+
+def _answer(declaration: Declaration, view: V, kwargs: dict[str, t.Any]) -> ViewResponse:
+    """The view's answer, or its refusal's, once the declared checks pass."""
+    allowed = declaration.methods + (("HEAD",) if "GET" in declaration.methods else ())
+    if request.method not in allowed:
+        raise MethodNotAllowed(valid_methods=list(declaration.methods))
+    try:
+        if declaration.sign_in is not None and signed_in_user() is None:
+            return sign_in_required(declaration.sign_in)
+        if declaration.csrf:
+            check_csrf()
+        return view(**kwargs)
+    except Refusal as refusal:
+        return refuse(refusal.errors, refusal.status, refusal.codes, refusal.fragment)
+    except (InvitationRefused, InvitationNotPending) as error:
+        return refuse({error.field: [str(error)]}, codes={error.field: [error.code]})
 
 
 def _declaration() -> Declaration | None:

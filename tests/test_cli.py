@@ -262,6 +262,31 @@ def test_bad_input_is_a_usage_error_that_changes_nothing(
         assert stats() == people
 
 
+@pytest.mark.all_backends
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["add-invites", "3", "--user", "some1\x00@example.com"],
+        ["topoff-invites", "3", "--user", "some1@example.com\x00"],
+        ["add-invites", "3", "--user", "1\x00"],
+        ["topoff-invites", "3", "--user", "some1\x1b@example.com"],
+    ],
+)
+def test_a_user_with_a_nul_is_a_usage_error(app: Flask, people: Stats, args: list[str]) -> None:
+    """PostgreSQL refuses NUL in a query's text: such a value never reaches it, and is
+    nobody's address or id."""
+    result = run(app, "kaleo", *args)
+
+    assert result.exit_code == 2, result.output
+    assert "Error: Invalid value for '--user': no user with the email address" in result.output
+    assert repr(args[-1]) in result.output
+    with app.app_context():
+        assert stats() == people
+        assert kaleo.find_user("some1\x00@example.com") is None
+        assert kaleo.user_by_email_or_id(args[-1]) is None
+        assert kaleo.find_user("some1@example.com") is not None
+
+
 # -- set-based: the same statements for 10 users as for 300 --------------------------
 
 

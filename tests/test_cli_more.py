@@ -384,6 +384,37 @@ def test_import_row_that_cannot_be_delivered_is_given_back(
 
 
 @SERVER
+def test_import_row_whose_transport_breaks_is_refused_and_the_rest_sent(
+    app: Flask, run: Run, tmp_path: Path
+) -> None:
+    """A transport that raises something unexpected for one row: that row is reported
+    and counted as refused (given back), the others are sent, and the exit is 1."""
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=5)
+    delivered: list[str] = []
+
+    def transport(email: t.Any, timeout: float) -> None:
+        if email.recipient == "broken@example.com":
+            raise RuntimeError("the transport broke")
+        delivered.append(email.recipient)
+
+    kaleo.transport(transport)
+    csv_file = write(tmp_path, "email\nfirst@example.com\nbroken@example.com\nlast@example.com\n")
+    result = run("import-invites", "alice@example.com", csv_file)
+    assert result.exit_code == 1, result.output
+    assert result.stdout.splitlines() == [
+        "line 2: sent to first@example.com",
+        "line 3: not sent broken@example.com: unexpected error (the transport broke)",
+        "line 4: sent to last@example.com",
+        "Sent 2 invitations, refused 1, of 3 rows.",
+    ]
+    assert delivered == ["first@example.com", "last@example.com"]
+    with app.app_context():
+        assert stat_row(alice.id) == (5, 2, 0)  # the broken row was given back
+    assert dict(invitations(app))["broken@example.com"] == "undeliverable"
+
+
+@SERVER
 def test_import_all_good_exits_zero(app: Flask, run: Run, tmp_path: Path) -> None:
     with app.app_context():
         make_user("alice@example.com", allocation=-1)

@@ -292,6 +292,63 @@ def test_the_inviters_choice_of_locale_wins(babel_app: Flask, outbox: list[t.Any
     assert "hat Sie zu" in email.subject
 
 
+PRODUCTION = {"TESTING": False, "MAIL_SUPPRESS_SEND": True, "KALEO_SITE_URL": "https://example.org"}
+
+
+@pytest.mark.all_backends
+@pytest.mark.settings(**PRODUCTION)
+@pytest.mark.parametrize(
+    "selected",
+    [
+        "en_US@" + "x" * 40,  # Babel parses it; 46 characters, and the column holds 35
+        "../../etc/passwd",  # Babel cannot parse it
+        "zz_ZZ",  # a locale Babel does not know
+        "fr<script>",
+    ],
+)
+def test_a_hostile_request_locale_is_ignored(
+    app: Flask, outbox: list[t.Any], selected: str
+) -> None:
+    """An app's selector passing ``?lang=`` through: the invitation is sent in the
+    default language and no locale is stored; the pages keep working."""
+    Babel(app, locale_selector=lambda: request.args.get("lang"))
+    client = app.test_client()
+    signed_in(client)
+    token = csrf_token(client)
+    response = client.post(
+        "/invites/invite",
+        query_string={"lang": selected},
+        data={"email_address": "carol@example.com", "csrf_token": token},
+        headers=speaking("fr"),
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.json["status"] == "OK"
+    assert KNOWN["en"].sent in response.json["message"]
+    assert client.get("/", query_string={"lang": selected}).status_code == 200
+    with app.app_context():
+        assert invitation_to("carol@example.com").locale is None
+    [email] = outbox
+    assert KNOWN["en"].subject in email.subject and KNOWN["en"].body in email.body
+
+
+@pytest.mark.settings(**PRODUCTION)
+def test_a_request_locale_that_fits_is_stored(app: Flask, outbox: list[t.Any]) -> None:
+    Babel(app, locale_selector=lambda: request.args.get("lang"))
+    client = app.test_client()
+    signed_in(client)
+    token = csrf_token(client)
+    response = client.post(
+        "/invites/invite",
+        query_string={"lang": "pt_BR"},
+        data={"email_address": "carol@example.com", "csrf_token": token},
+        headers=speaking("fr"),
+    )
+    assert response.json["status"] == "OK"
+    with app.app_context():
+        assert invitation_to("carol@example.com").locale == "pt_BR"
+    assert KNOWN["pt_BR"].subject in outbox[0].subject
+
+
 @pytest.mark.settings(KALEO_DELIVERY="queue", KALEO_SITE_URL="https://example.org")
 def test_a_stored_locale_babel_no_longer_knows_falls_back(
     babel_app: Flask, client: FlaskClient, outbox: list[t.Any]

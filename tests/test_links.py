@@ -17,16 +17,20 @@ from flask.testing import FlaskClient
 
 from flask_kaleo import signals
 from flask_kaleo.exceptions import InvalidLinkOption
+from flask_kaleo.exceptions import InvitationAlreadyUsed
 from flask_kaleo.exceptions import InvitationExpired
 from flask_kaleo.exceptions import InvitationForAnotherAddress
 from flask_kaleo.exceptions import InvitationRevoked
+from flask_kaleo.exceptions import InvitingNotAllowed
 from flask_kaleo.exceptions import NotEnoughInvitations
 from flask_kaleo.models import utcnow
 from tests.helpers import AJAX
 from tests.helpers import BROWSER
+from tests.helpers import SetHook
 from tests.helpers import assert_counters_match_rows
 from tests.helpers import assert_error
 from tests.helpers import csrf_token
+from tests.helpers import fresh
 from tests.helpers import make_user
 from tests.helpers import received
 from tests.helpers import signed_in
@@ -125,6 +129,33 @@ def test_a_member_without_a_stat_row_gets_the_default(app: Flask) -> None:
         alice = make_user("alice@example.com")
         assert kaleo.create_link(alice, 3).inviter_remaining == 0
         assert stat_row(alice.id) == (3, 3, 0)
+
+
+@links_on
+def test_a_member_the_invite_permission_refuses_creates_no_link(
+    app: Flask, client: FlaskClient, invite_hook: SetHook
+) -> None:
+    """The invite permission guards links as it guards invitations: through the
+    Python API, the endpoint and the CLI, nothing is reserved and no link made."""
+    invite_hook(lambda user: not str(user.email).startswith("muted@"))
+    muted = signed_in(client, "muted@example.com", allocation=10)
+    with app.test_request_context():
+        with pytest.raises(InvitingNotAllowed, match="not allowed to send invitations"):
+            kaleo.create_link(db.session.get_one(User, muted.id), 2)
+    response = post_link(client, uses="2")
+    assert_error(response, 200, text="not allowed to send invitations")
+    assert response.json["code"] == "not_allowed"
+    app.config["KALEO_SITE_URL"] = "https://example.org"
+    result = app.test_cli_runner().invoke(
+        args=["kaleo", "create-link", "muted@example.com", "--uses", "2"]
+    )
+    assert result.exit_code == 1 and "not allowed to send invitations" in result.output
+    with app.app_context():
+        assert stat_row(muted.id) == (10, 0, 0)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(kaleo.InvitationLink)) == 0
+        other = make_user("alice@example.com", allocation=10)
+    with app.test_request_context():
+        assert kaleo.create_link(db.session.get_one(User, other.id), 2).max_uses == 2
 
 
 @pytest.mark.parametrize("uses", [0, -1, 1_000_001, True, "3", 2.0, None])
@@ -275,6 +306,36 @@ def test_the_domain_takes_one_valid_address_only(
         assert reload_link(link_id).uses == 0
 
 
+@pytest.mark.all_backends
+def test_a_use_past_max_uses_is_a_clean_refusal(app: Flask) -> None:
+    """Someone else took the last use after this link was read (it still says 0 of 1
+    here): the conditional UPDATE refuses the use, ``InvitationAlreadyUsed``, before
+    the database's check would have to (an IntegrityError, a 500)."""
+    with app.test_request_context():
+        alice = make_user("alice@example.com", 3)
+        carol, dave = make_user("carol@example.com"), make_user("dave@example.com")
+        link_id, _ = new_link(alice, 1)
+        link = reload_link(link_id)
+        assert link.is_usable and link.uses == 0
+        other = db.engine.connect()  # another request's signup, committed meanwhile
+        with other.begin():
+            model = kaleo.InvitationLink
+            other.execute(sa.update(model).where(model.id == link_id).values(uses=1))
+            other.execute(
+                sa.insert(kaleo.LinkUse).values(
+                    link_id=link_id, user_id=carol.id, email=carol.email, joined_at=utcnow()
+                )
+            )
+        other.close()
+        with pytest.raises(InvitationAlreadyUsed, match="as many people as it allows") as caught:
+            kaleo.accept(link, dave)
+        assert caught.value.code == "invitation_used"
+        db.session.rollback()
+        assert reload_link(link_id).uses == 1
+        uses = db.session.scalars(sa.select(kaleo.LinkUse.email)).all()
+        assert uses == ["carol@example.com"]
+
+
 def test_one_account_joins_through_a_link_once(app: Flask) -> None:
     with app.test_request_context():
         alice = make_user("alice@example.com", 5)
@@ -405,6 +466,35 @@ def test_the_endpoint_answers_the_url_once(app: Flask, client: FlaskClient) -> N
     assert join_as(joined, "carol@example.com").status_code == 201
     page = render_links(app, alice, actions=True)
     assert "1 of 5 used" in page and "carol@example.com" in page and "Revoke link" in page
+
+
+@links_on
+@pytest.mark.all_backends
+@pytest.mark.settings(TESTING=False, KALEO_SITE_URL="https://example.org")
+def test_an_unlimited_members_counters_pass_32_bits(app: Flask, client: FlaskClient) -> None:
+    """An unlimited member whose links have reserved 2,147 million uses (each link takes
+    up to a million) creates one more: the counters are 64-bit, nothing overflows."""
+    alice = signed_in(client, allocation=-1)
+    near = 2**31 - 1_000
+    stat = kaleo.InvitationStat
+    with app.app_context():
+        db.session.execute(
+            sa.update(stat)
+            .where(stat.user_id == alice.id)
+            .values(invites_sent=near, invites_accepted=near)
+        )
+        db.session.commit()
+    response = post_link(client, uses="1000000")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.json["status"] == "OK" and response.json["invitations_remaining"] == -1
+    joined = app.test_client()
+    joined.get(path_of(response.json["url"]))
+    assert join_as(joined, "carol@example.com").status_code == 201
+    with app.app_context():
+        assert stat_row(alice.id) == (-1, near + 1_000_000, near + 1)
+        bob = make_user("bob@example.com", allocation=2**31 + 5)
+        assert kaleo.add_invites(1_000_000, everyone=True, user=bob) == 1
+        assert stat_row(bob.id) == (2**31 + 1_000_005, 0, 0)
 
 
 @links_on
@@ -563,6 +653,25 @@ def test_the_macros_show_the_form_and_each_links_uses(app: Flask) -> None:
     assert 'name="uses"' not in render_links(app, alice)
 
 
+@links_on
+def test_a_joiners_address_is_escaped(app: Flask) -> None:
+    """Addresses may hold ``&``, ``'`` and, quoted, ``<`` and ``"``: the list of who
+    joined shows them as text."""
+    joiners = ["a&b@example.com", "o'neil@example.com", '"<b>x</b>"@example.com']
+    with app.test_request_context():
+        alice = make_user("alice@example.com", 6)
+        link_id, _ = new_link(alice, 5)
+        for address in joiners:
+            kaleo.accept(reload_link(link_id), make_user(address))
+            db.session.commit()
+        fresh(alice)
+    page = render_links(app, alice, actions=True)
+    assert "3 of 5 used" in page
+    for shown in ("a&amp;b@", "o&#39;neil@", "&#34;&lt;b&gt;x&lt;/b&gt;&#34;@"):
+        assert f"<li>{shown}example.com</li>" in page, page
+    assert "<b>x</b>" not in page and "a&b@" not in page and "o'neil@" not in page
+
+
 # -- the CLI ---------------------------------------------------------------------------
 
 
@@ -604,6 +713,7 @@ def test_cli_creates_and_revokes_links(app: Flask, cli: t.Callable[..., Result])
     [
         ("create-link", "alice@example.com"),
         ("create-link", "alice@example.com", "--uses", "0"),
+        ("create-link", "alice@example.com", "--uses", "1000001"),
         ("create-link", "alice@example.com", "--uses", "x"),
         ("create-link", "alice@example.com", "--uses", "2", "--days", "0"),
         ("create-link", "alice@example.com", "--uses", "2", "--days", "nan"),

@@ -13,8 +13,12 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+import flask_kaleo.accepting
+import flask_kaleo.lifecycle
+import flask_kaleo.models
 from flask_kaleo import NEVER
 from flask_kaleo import ExpiryOutOfBounds
+from flask_kaleo import InvitationExpired
 from flask_kaleo import InvitationRevoked
 from flask_kaleo import LinksNotAllowed
 from flask_kaleo import NotEnoughInvitations
@@ -359,6 +363,36 @@ def test_an_expired_invitation_is_extended_back_to_life(app_ctx: None) -> None:
     kaleo.extend(invitation, by=dt.timedelta(days=1))
     assert invitation.is_pending and close_to(invitation.expires_at, utcnow() + 24 * HOUR)
     assert kaleo.report(alice).pending == 1
+
+
+@pytest.mark.all_backends
+@pytest.mark.parametrize(
+    ("before", "is_expired"), [(dt.timedelta(0), True), (dt.timedelta(microseconds=1), False)]
+)
+def test_an_invitation_expires_at_the_instant_of_its_expires_at(
+    app_ctx: None, monkeypatch: pytest.MonkeyPatch, before: dt.timedelta, is_expired: bool
+) -> None:
+    """With the clock held at ``expires_at`` (or a microsecond before), the database's
+    comparisons (the report, accepting) and the model's ``is_expired`` agree: expired
+    from that instant on."""
+    moment = (utcnow() + dt.timedelta(days=1)).replace(microsecond=654321)
+    alice = make_user("alice@example.com", 3)
+    make_invitation(alice, "carol@example.com", expires_at=moment)
+    carol = make_user("carol@example.com")
+    for module in (flask_kaleo.models, flask_kaleo.lifecycle, flask_kaleo.accepting):
+        monkeypatch.setattr(module, "utcnow", lambda: moment - before)
+    invitation = invitation_to("carol@example.com")
+    assert invitation.expires_at == moment  # stored to the microsecond
+    assert invitation.is_expired is is_expired and invitation.is_pending is not is_expired
+    report = kaleo.report(alice)
+    assert (report.pending, report.expired) == ((0, 1) if is_expired else (1, 0))
+    if is_expired:
+        with pytest.raises(InvitationExpired):
+            kaleo.accept(invitation, carol)
+        assert invitation_to("carol@example.com").status == "sent"
+    else:
+        kaleo.accept(invitation, carol)
+        assert invitation_to("carol@example.com").status == "accepted"
 
 
 @pytest.mark.all_backends

@@ -6,6 +6,7 @@ it really goes out, and that a refusing or absent server costs the user nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import typing as t
 
@@ -17,6 +18,7 @@ from flask.testing import FlaskClient
 from flask_kaleo import ConfigurationError
 from flask_kaleo import signals
 from flask_kaleo.exceptions import DeliveryError
+from flask_kaleo.models import utcnow
 from flask_kaleo.transport import OutgoingEmail
 from tests.helpers import AJAX
 from tests.helpers import SMTPServer
@@ -104,6 +106,34 @@ def test_html_body_escapes_the_message_and_text_body_keeps_it(
     assert "<script>" not in html and "<b>Tom</b>" not in html
     assert "&lt;script&gt;alert(&#34;hi&#34;)&lt;/script&gt; &amp; &lt;b&gt;Tom&lt;/b&gt;" in html
     assert message in outbox[0].body  # plain text is not HTML: shown as typed
+
+
+@pytest.mark.settings(KALEO_SITE_URL="http://localhost")
+def test_the_reminders_html_body_escapes_the_message_too(
+    app: Flask, client: FlaskClient, outbox: list[t.Any]
+) -> None:
+    alice = signed_in(client, allocation=1)
+    message = '<script>alert("hi")</script> & <b>Tom</b>\'s'
+    assert post_invite(client, "carol@example.com", message).json["status"] == "OK"
+    with app.app_context():
+        model = kaleo.JoinInvitation
+        sent_at = utcnow() - dt.timedelta(days=4)
+        db.session.execute(sa.update(model).values(sent_at=sent_at, delivered_at=sent_at))
+        db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["kaleo", "remind", "--after", "3d"])
+
+    assert result.output.startswith("Reminded 1 invitation;"), result.output
+    reminder = outbox[1]
+    assert reminder.subject.startswith("Reminder: ") and reminder.recipients == [
+        "carol@example.com"
+    ]
+    assert "<script>" not in reminder.html and "<b>Tom</b>" not in reminder.html
+    escaped = "&lt;script&gt;alert(&#34;hi&#34;)&lt;/script&gt; &amp; &lt;b&gt;Tom&lt;/b&gt;"
+    assert escaped + "&#39;s</blockquote>" in reminder.html
+    assert message in reminder.body
+    with app.app_context():
+        assert stat_row(alice.id) == (1, 1, 0)
 
 
 def test_app_templates_override_the_email(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing as t
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
@@ -176,6 +177,27 @@ def test_unknown_user_is_a_404_error(app: Flask, staff: StaffPost, client: Flask
     assert_error(staff("add", amount="3", user="999999"), 404, text="no user")
     assert_error(client.get("/invites/staff/stat/nobody@example.com"), 404, text="no user")
     assert_error(client.get("/invites/staff/stat/not-a-number"), 404, text="no user")
+
+
+@pytest.mark.all_backends
+@pytest.mark.settings(TESTING=False, KALEO_SITE_URL="https://example.org")
+@pytest.mark.parametrize(
+    "value", ["bob\x00@example.com", "bob@example.com\x00", "1\x00", "bob\x07@example.com"]
+)
+def test_a_user_with_a_nul_is_a_404_error(
+    app: Flask, staff: StaffPost, client: FlaskClient, value: str
+) -> None:
+    """PostgreSQL refuses NUL in a query's text: such a value never reaches it."""
+    with app.app_context():
+        bob = make_user("bob@example.com", allocation=1)
+    for action in ("add", "topoff"):
+        response = staff(action, amount="3", user=value)
+        assert_error(response, 404, field="user", text="no user")
+        assert response.json["code"] == "unknown_user"
+    path = "/invites/staff/stat/" + quote(value)
+    assert_error(client.get(path, headers=AJAX), 404, field="user", text="no user")
+    with app.app_context():
+        assert stat_row(bob.id) == (1, 0, 0)
 
 
 # -- what they do ----------------------------------------------------------------

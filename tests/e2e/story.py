@@ -20,6 +20,10 @@ def log_in(page: Page, server: LiveServer, email: str, password: str) -> None:
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page.locator(".account .who")).to_have_text(email)
+    # The page's scripts are deferred: they run once the document is parsed, before
+    # DOMContentLoaded. The click does not wait for them, and a form submitted before
+    # they bind posts without JavaScript.
+    page.wait_for_load_state("domcontentloaded")
 
 
 def log_out(page: Page) -> None:
