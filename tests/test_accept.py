@@ -396,7 +396,7 @@ def test_process_independent_joins(app: Flask, outbox: list[t.Any]) -> None:
         assert sorted(call["invitation"] for call in calls) == sorted(i.id for i in changed)
 
 
-# -- acceptance settles only what it proves (issue 11, point 4) -------------------------
+# -- acceptance settles only what it proves -----------------------------------------
 
 
 def join(app: Flask, token: str, email: str) -> t.Any:

@@ -247,8 +247,8 @@ def test_force_with_a_default_allocation_spends_the_default_first(app: Flask, ru
 def test_revoking_a_forced_invitation_gives_back_only_what_the_member_had(
     app: Flask, run: Run, outbox: list[t.Any]
 ) -> None:
-    """Issue 11: a --force invitation the member revoked used to become an invitation
-    they could spend; now the raise is undone and their remaining stays at 0."""
+    """Revoking a --force invitation undoes the raise it made: it never becomes an
+    invitation the member could spend, and their remaining stays at 0."""
     with app.app_context():
         alice = make_user("alice@example.com", allocation=1)
         fresh(alice)

@@ -137,8 +137,8 @@ def test_signup_is_bound_to_the_invited_address(example: Flask) -> None:
 
 def test_signup_with_a_taken_address_keeps_the_invitation(tmp_path: Path) -> None:
     """Without the binding (this test turns it off), a taken address is refused as
-    taken and the invitation stays pending. (Changed for issue 11: the example app now
-    binds the signup, which refuses bob@example.com before asking whether it is taken.)"""
+    taken and the invitation stays pending. (The example app binds the signup, which
+    would refuse bob@example.com before asking whether it is taken.)"""
     example = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'example.sqlite'}",

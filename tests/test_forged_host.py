@@ -1,4 +1,4 @@
-"""A forged ``Host:`` header never reaches an email (point 5 of issue 10).
+"""A forged ``Host:`` header never reaches an email.
 
 Out of debug and testing mode, links, the subject's site name and the default sender
 come from ``KALEO_SITE_URL`` (or ``SERVER_NAME``); an app that names its hosts in

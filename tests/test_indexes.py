@@ -82,7 +82,7 @@ def test_sent_list_and_token_lookup_use_indexes(app: Flask, statements: Statemen
 def test_first_bulk_insert_never_rescans_the_table_it_fills(app: Flask) -> None:
     """With no stat row yet (and the empty table analysed), the planner must not join
     the user table against a scan of the stat table being filled: that plan makes a
-    first add-invites quadratic (100,000 users took 52 s before this was fixed)."""
+    first add-invites quadratic (100,000 users in about a minute)."""
     with app.app_context():
         for number in range(3):
             make_user(f"user{number}@example.com")

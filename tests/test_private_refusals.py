@@ -1,4 +1,4 @@
-"""KALEO_PRIVATE_REFUSALS and KALEO_NOTIFY_MEMBERS (issue 11, point 3): a member's
+"""KALEO_PRIVATE_REFUSALS and KALEO_NOTIFY_MEMBERS: a member's
 address is answered exactly like a stranger's, is never mailed an invitation and can
 never be accepted. A real SMTP server records what was actually sent."""
 

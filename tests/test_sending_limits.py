@@ -1,4 +1,4 @@
-"""Issue 11, point 2: daily sending limits that hold whatever the allocation.
+"""Daily sending limits that hold whatever the allocation.
 
 ``KALEO_DAILY_SEND_LIMIT`` bounds the emails one member causes in 24 hours and
 ``KALEO_ADDRESS_DAILY_LIMIT`` those one address receives, across all inviters; both
@@ -98,9 +98,9 @@ def revoke_and_reinvite(app: Flask, client: FlaskClient, address: str, loops: in
 def test_revoke_loop_reaches_the_victim_only_up_to_the_address_limit(
     app: Flask, client: FlaskClient, smtp: SMTPServer, limits: dict[str, t.Any], delivered: int
 ) -> None:
-    """Issue 11: 50 loops of revoke + invite with an allocation of 1 mailed the victim
-    51 times; with the limits, exactly ``KALEO_ADDRESS_DAILY_LIMIT`` emails arrive, and
-    every refusal spends nothing. With both limits None, the old behaviour comes back."""
+    """50 loops of revoke + invite with an allocation of 1: with the limits, exactly
+    ``KALEO_ADDRESS_DAILY_LIMIT`` emails arrive, and every refusal spends nothing. With
+    both limits None, every loop mails the address (51 emails)."""
     app.config.update(limits)
     alice = signed_in(client, allocation=1)
     answers = revoke_and_reinvite(app, client, VICTIM, 50)
