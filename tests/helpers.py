@@ -670,10 +670,16 @@ class SilentRelay:
 
 # -- queues and worker processes -------------------------------------------------------
 
-RQ_REDIS_URL = "redis://127.0.0.1:6379/7"
-"""The RQ tests' Redis database, emptied before and after each of them."""
-CELERY_REDIS_URL = "redis://127.0.0.1:6379/8"
-"""The Celery recipe's broker."""
+RQ_REDIS_URL = os.environ.get("KALEO_TEST_RQ_REDIS_URL", "")
+"""The RQ tests' Redis database (``KALEO_TEST_RQ_REDIS_URL``), emptied before and after
+each of them; unset, those tests are skipped."""
+CELERY_REDIS_URL = os.environ.get("KALEO_TEST_CELERY_REDIS_URL", "")
+"""The Celery recipe's broker (``KALEO_TEST_CELERY_REDIS_URL``), emptied likewise."""
+REDIS_URLS = {
+    "rq_redis": ("KALEO_TEST_RQ_REDIS_URL", RQ_REDIS_URL),
+    "celery_redis": ("KALEO_TEST_CELERY_REDIS_URL", CELERY_REDIS_URL),
+}
+"""The fixtures that empty a Redis database, and the variable that names it."""
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 """Where this virtual environment's ``flask``, ``rq`` and ``celery`` commands are."""
@@ -682,7 +688,8 @@ BIN = Path(sys.executable).parent
 @contextlib.contextmanager
 def empty_redis(url: str) -> t.Iterator[t.Any]:
     """A connection to the Redis database at ``url``, empty inside the block (and
-    emptied again after it); fails in CI, skips elsewhere, when Redis is not running."""
+    emptied again after it); fails in CI, skips elsewhere, when Redis is not running.
+    Only a database the run was given (``REDIS_URLS``) is ever emptied."""
     from redis import Redis
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -691,9 +698,7 @@ def empty_redis(url: str) -> t.Iterator[t.Any]:
     try:
         connection.ping()
     except (RedisConnectionError, RedisTimeoutError) as error:
-        skip_or_fail(
-            f"Redis is not running on 127.0.0.1:6379 ({error}): redis-server --daemonize yes"
-        )
+        skip_or_fail(f"Redis is not answering at {url} ({error}): redis-server --daemonize yes")
     connection.flushdb()
     try:
         yield connection

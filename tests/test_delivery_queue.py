@@ -4,7 +4,8 @@ the Celery recipe delivered by a real Celery worker.
 The request commits and queues; a worker, another process on the same database, mints
 the token, sends to an aiosmtpd server on 127.0.0.1 and records the outcome. The worker
 loads ``tests/queue_app.py`` (``FLASK_APP``) with this test's database and config, and
-the RQ queue lives in Redis database 7 (Celery's broker in 8), emptied around each test.
+the RQ queue lives in the Redis database of ``KALEO_TEST_RQ_REDIS_URL`` (Celery's broker
+in ``KALEO_TEST_CELERY_REDIS_URL``), emptied around each test.
 """
 
 from __future__ import annotations
