@@ -81,8 +81,18 @@ def _app() -> Flask:
 
 
 def work(*, burst: bool) -> None:
-    """Run a worker for the app's queue in this process (``flask kaleo worker``)."""
+    """Run a worker for the app's queue in this process (``flask kaleo worker``).
+
+    With ``burst``, it queues the retries that are due, delivers what is queued and
+    exits; a retry due later waits for the next run. A burst worker does not listen for
+    RQ's commands (``rq`` CLI's shutdown, stop-job): RQ's listener thread can hold the
+    exit for up to a minute (it waits for Redis in one-minute reads), and a burst
+    worker ends on its own."""
     from rq import SimpleWorker
 
-    worker = SimpleWorker([queue()], connection=connection())
+    class BurstWorker(SimpleWorker):
+        def subscribe(self) -> None:
+            """Nothing: no listener thread to wait for at the exit."""
+
+    worker = (BurstWorker if burst else SimpleWorker)([queue()], connection=connection())
     worker.work(burst=burst, with_scheduler=True)

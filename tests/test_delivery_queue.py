@@ -319,3 +319,22 @@ def test_celery_recipe_delivers_through_a_celery_worker(
     assert smtp.messages, log.read_text()
     assert_delivered_and_link_works(app, client, smtp)
     assert "deliver_invitation" in log.read_text()
+
+
+def test_a_burst_worker_exits_as_soon_as_the_queue_is_empty(
+    app: Flask,
+    client: FlaskClient,
+    smtp: SMTPServer,
+    rq_redis: t.Any,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """Four runs, each delivering one invitation, must each exit within 20 s (RQ's
+    listener thread could hold a worker's exit for a minute, about one run in two)."""
+    signed_in(client, allocation=10)
+    env = worker_env(app, database_url, smtp, tmp_path)
+    for n in range(4):
+        assert post_invite(client, f"friend{n}@example.com").json["status"] == "OK"
+        run_command(KALEO_WORKER, env, tmp_path / f"worker-{n}.log", timeout=20)
+        assert len(smtp.messages) == n + 1
+    run_command(KALEO_WORKER, env, tmp_path / "worker-empty.log", timeout=20)
