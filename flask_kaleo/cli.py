@@ -303,7 +303,9 @@ def deliver(seconds: float | None) -> None:
     """Finish invitations whose email never went out (a killed process, a lost job).
 
     Inline, they are delivered now; queued, they are queued again; those that expired
-    waiting go back to their inviters. Safe to run from cron.
+    waiting go back to their inviters. An email another process is delivering right now (within its
+    lease) is left to it. Safe to run from cron, even while workers and another run
+    are delivering: each email goes once.
     """
     older_than = None if seconds is None else dt.timedelta(seconds=seconds)
     report = get_kaleo().deliver_stuck(older_than)

@@ -143,7 +143,9 @@ def _deliver(
         unchanged = invitation.token_digest  # queued, the worker mints the new link
         try:
             delivery.enqueue(
-                invitation.id, undo=lambda: _put_back(store, invitation, unchanged, before)
+                invitation.id,
+                t.cast(dt.datetime, invitation.resent_at),
+                undo=lambda: _put_back(store, invitation, unchanged, before),
             )
         except DeliveryFailed:  # the queue is down: the claim was undone
             return False
