@@ -303,7 +303,8 @@ def deliver(seconds: float | None) -> None:
     """Finish invitations whose email never went out (a killed process, a lost job).
 
     Inline, they are delivered now; queued, they are queued again; those that expired
-    waiting go back to their inviters. An email another process is delivering right now (within its
+    waiting go back to their inviters; a resend or reminder the relay refuses puts its
+    earlier link back. An email another process is delivering right now (within its
     lease) is left to it. Safe to run from cron, even while workers and another run
     are delivering: each email goes once.
     """
@@ -311,7 +312,8 @@ def deliver(seconds: float | None) -> None:
     report = get_kaleo().deliver_stuck(older_than)
     click.echo(
         f"Delivered {report.delivered:,}, queued {report.queued:,}, gave back"
-        f" {report.given_back:,}, left {report.failed:,} for a later try."
+        f" {report.given_back:,}, left {report.failed:,} for a later try, put back"
+        f" {report.put_back:,} earlier links."
     )
 
 

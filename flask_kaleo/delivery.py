@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import typing as t
 
 import sqlalchemy as sa
@@ -43,6 +44,7 @@ from .mail import render_invitation
 from .mail import render_notice
 from .models import JoinInvitationMixin
 from .models import Status
+from .models import UTCDateTime
 from .models import rowcount
 from .models import utcnow
 from .store import Store
@@ -59,6 +61,7 @@ UNDELIVERED = N_(
 Enqueue = t.Callable[[int], None]
 DELIVERED: t.Final = "delivered"
 GIVEN_BACK: t.Final = "given back"
+PUT_BACK: t.Final = "put back"
 NOTHING_TO_DO: t.Final = "nothing to do"
 """What :meth:`Delivery.deliver` did."""
 
@@ -82,6 +85,23 @@ def lease_free(model: t.Any, now: dt.datetime) -> sa.ColumnElement[bool]:
     return sa.or_(lease.is_(None), lease <= now)
 
 
+def undo_record(before: dict[str, t.Any]) -> str:
+    """``before`` (column values) as the JSON of ``undo_sending``."""
+    return json.dumps(
+        {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in before.items()}
+    )
+
+
+def undo_values(model: t.Any, record: str) -> dict[str, t.Any]:
+    """The column values an ``undo_sending`` record holds."""
+    values: dict[str, t.Any] = json.loads(record)
+    columns = model.__table__.c
+    for name, value in values.items():
+        if value is not None and isinstance(columns[name].type, UTCDateTime):
+            values[name] = dt.datetime.fromisoformat(value)
+    return values
+
+
 @dataclasses.dataclass
 class SweepReport:
     """What :meth:`Kaleo.deliver_stuck <flask_kaleo.Kaleo.deliver_stuck>` (``flask kaleo
@@ -92,6 +112,8 @@ class SweepReport:
     given_back: int = 0
     failed: int = 0
     """Passing failures, left for a later sweep."""
+    put_back: int = 0
+    """Resends and reminders the relay refused: their earlier link works again."""
 
 
 class Delivery:
@@ -203,7 +225,7 @@ class Delivery:
         ``invitation`` loaded as it now is, so answering costs no query)."""
         model = self.store.Invitation
         now = utcnow()
-        done = {"delivered_at": now, "delivery_lease_until": None}
+        done = {"delivered_at": now, "delivery_lease_until": None, "undo_sending": None}
         with self.store.transaction(keep_loaded=True) as session:
             session.execute(
                 sa.update(model)
@@ -275,8 +297,7 @@ class Delivery:
                 error,
             )
             if error.permanent or last:
-                self.give_back(invitation_id, digest)
-                return GIVEN_BACK
+                return self.undo(invitation, digest)
             self.release(invitation_id, digest)
             raise
         except Exception:  # a broken transport: the next attempt may claim it at once
@@ -284,6 +305,23 @@ class Delivery:
             raise
         self.mark_delivered_or_log(invitation, digest)
         return DELIVERED
+
+    def undo(self, invitation: JoinInvitationMixin, digest: str) -> str:
+        """The email of the claim whose link is ``digest`` cannot go: a first sending
+        gives the invitation back; a resend or reminder puts back the columns as they
+        were before it (its earlier link works again, nothing is refunded)."""
+        if invitation.undo_sending is None:
+            return GIVEN_BACK if self.give_back(invitation.id, digest) else NOTHING_TO_DO
+        model = self.store.Invitation
+        values = {"delivery_lease_until": None, **undo_values(model, invitation.undo_sending)}
+        with self.store.transaction() as session:
+            result = session.execute(
+                sa.update(model)
+                .where(model.id == invitation.id, model.token_digest == digest)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        return PUT_BACK if rowcount(result) == 1 else NOTHING_TO_DO
 
     def release(self, invitation_id: int, digest: str) -> None:
         """End the lease of the claim whose link is ``digest``: its email did not go,
@@ -392,4 +430,6 @@ class Delivery:
                 report.delivered += 1
             elif outcome == GIVEN_BACK:
                 report.given_back += 1
+            elif outcome == PUT_BACK:
+                report.put_back += 1
         return report

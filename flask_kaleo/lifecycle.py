@@ -32,6 +32,7 @@ from .accepting import why_not_pending
 from .delivery import Delivery
 from .delivery import lease_free
 from .delivery import lease_until
+from .delivery import undo_record
 from .exceptions import DeliveryError
 from .exceptions import DeliveryFailed
 from .exceptions import ExpiryOutOfBounds
@@ -88,9 +89,10 @@ def resend(
     ``KALEO_RESEND_RESETS_EXPIRY``; refused within ``KALEO_RESEND_INTERVAL`` seconds
     of the last sending, or while an email of it is at the relay (its delivery's
     lease). One conditional UPDATE swaps the token and commits, so two racing resends
-    make one winner; the email goes out after the commit. Inline, a delivery failure
-    puts the old link back (it keeps working) and raises
-    :class:`~flask_kaleo.DeliveryFailed`; queued, the worker mints the new link.
+    make one winner; the email goes out after the commit. A delivery failure puts the
+    old link back (it keeps working): inline at once, raising
+    :class:`~flask_kaleo.DeliveryFailed`; queued, the worker mints the new link and
+    puts the old one back if its email cannot go.
     """
     config = current_app.config
     model = store.Invitation
@@ -165,6 +167,7 @@ REISSUED = (
     "resent_at",
     "delivered_at",
     "delivery_attempts",
+    "undo_sending",
 )
 """The columns an email under a new link (a resend, a reminder) changes."""
 
@@ -174,8 +177,9 @@ def new_link(
 ) -> tuple[str, str, dict[str, t.Any], dict[str, t.Any]]:
     """What mailing ``invitation`` again under a new link writes: the new token and its
     digest (inline; queued, the worker mints them), the columns as they were (those of
-    :data:`REISSUED` and ``keep``, to put back if the email cannot go), and the new
-    values (inline, with the lease of the claim)."""
+    :data:`REISSUED` and ``keep``, to put back if the email cannot go, kept in the row
+    too for whoever finishes the delivery), and the new values (inline, with the
+    lease of the claim)."""
     before = {name: getattr(invitation, name) for name in (*REISSUED, *keep)}
     token, digest = new_token()
     values: dict[str, t.Any] = {
@@ -183,6 +187,7 @@ def new_link(
         "delivered_at": None,
         "delivery_attempts": 0,
         "delivery_lease_until": None,
+        "undo_sending": undo_record(before),
     }
     if not queued:
         values.update(token_digest=digest, replaced_token_digest=invitation.token_digest)

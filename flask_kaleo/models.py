@@ -164,6 +164,10 @@ class JoinInvitationMixin:
     (NULL: none is): set by the UPDATE that claims it, cleared with the outcome. No
     other delivery, resend or reminder claims it before then, so one claim mails at
     most one email."""
+    undo_sending: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    """While a resend or reminder is on its way: the columns as they were before it
+    (JSON), put back if its email cannot go, so the earlier link works again. NULL for
+    a first sending (whose failure gives the invitation back) and once delivered."""
     forced: Mapped[bool] = mapped_column(
         sa.Boolean, nullable=False, default=False, server_default=sa.false()
     )

@@ -1,8 +1,9 @@
 """delivery lease and undo of a resend
 
-A nullable column of the invitation table: ``delivery_lease_until``, held by the
-delivery that claimed an email while it may still be at the relay. Existing rows need
-no data step (NULL: nothing held).
+Two nullable columns of the invitation table: ``delivery_lease_until``, held by the
+delivery that claimed an email while it may still be at the relay, and
+``undo_sending``, the columns a resend or reminder changed, put back if its email
+cannot go. Existing rows need no data step (NULL: nothing held, nothing to undo).
 
 Revision ID: 3c9e1f4a7b20
 Revises: 75e1d50e8525
@@ -30,8 +31,10 @@ def upgrade():
                 nullable=True,
             )
         )
+        batch_op.add_column(sa.Column("undo_sending", sa.Text(), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table("kaleo_join_invitation") as batch_op:
+        batch_op.drop_column("undo_sending")
         batch_op.drop_column("delivery_lease_until")
