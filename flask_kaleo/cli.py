@@ -407,12 +407,14 @@ class Duration(click.ParamType):  # type: ignore[type-arg]  # generic from click
 )
 def remind(after: dt.timedelta) -> None:
     """Mail one reminder, under a new link, to each pending invitation not accepted
-    AFTER its email; never twice. Links created without email and invitations to
-    members are left alone. Safe to run from cron, even twice at once."""
+    AFTER its email; never twice. Links created without email, invitations to members,
+    those whose inviter may no longer invite and those whose address has since become
+    a member's are left alone. Safe to run from cron, even twice at once."""
     report = get_kaleo().remind(after)
     click.echo(
         f"Reminded {_invitations(report.reminded)}; {report.limited:,} held back by a daily"
-        f" sending limit, {report.failed:,} not delivered (left for a later run)."
+        f" sending limit, {report.failed:,} not delivered (left for a later run),"
+        f" {report.skipped:,} no longer to be mailed."
     )
 
 

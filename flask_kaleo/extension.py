@@ -382,7 +382,7 @@ class Kaleo(t.Generic[U]):
     def remind(self, after: dt.timedelta) -> RemindReport:
         """Mail one reminder, under a new link, to each pending invitation sent more
         than ``after`` ago and never reminded (``flask kaleo remind``; :doc:`expiry`)."""
-        return reminders.remind(self.store, self.delivery, after)
+        return reminders.remind(self.store, self.permissions, self.delivery, after)
 
     def revoke(self, invitation: JoinInvitationMixin) -> JoinInvitationMixin:
         """Withdraw an unaccepted invitation and give it back to the inviter."""
