@@ -202,6 +202,30 @@ def test_remind_runs_at_once_remind_each_invitation_once(app: Flask, smtp: SMTPS
 
 
 @pytest.mark.all_backends
+def test_a_second_reminder_is_never_sent_however_long_ago_the_first(
+    app: Flask, smtp: SMTPServer
+) -> None:
+    """The first reminder's sending moved back past the delay: only ``reminded_at``
+    still set stops a second one."""
+    with app.app_context():
+        alice = make_user("alice@example.com", 5)
+        invitation = make_invitation(
+            alice, "carol@example.com", sent_at=utcnow() - 9 * DAY, expires_at=utcnow() + DAY
+        )
+        assert kaleo.remind(3 * DAY).reminded == 1
+        long_ago = utcnow() - 5 * DAY
+        model = kaleo.JoinInvitation
+        db.session.execute(
+            sa.update(model)
+            .where(model.id == invitation.id)
+            .values(resent_at=long_ago, reminded_at=long_ago, delivered_at=long_ago)
+        )
+        db.session.commit()
+        assert kaleo.remind(3 * DAY).reminded == 0
+    assert len(smtp.messages) == 1
+
+
+@pytest.mark.all_backends
 def test_no_reminder_for_an_inviter_no_longer_allowed_to_invite(
     app: Flask, smtp: SMTPServer, invite_hook: t.Any
 ) -> None:
