@@ -414,10 +414,10 @@ class Delivery:
         report = SweepReport()
         for invitation_id, began in stuck:
             if self.queued():
-                try:
-                    self.enqueue(invitation_id, began)
-                except DeliveryFailed:  # the queue is down: it was given back
-                    report.given_back += 1
+                try:  # the queue down is a passing failure: nothing is given back
+                    self.enqueue(invitation_id, began, undo=lambda: None)
+                except DeliveryFailed:
+                    report.failed += 1
                 else:
                     report.queued += 1
                 continue

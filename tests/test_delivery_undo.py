@@ -129,3 +129,33 @@ def test_a_refused_resend_of_a_link_only_invitation_leaves_it_a_link(
         assert assert_counters_match_rows(alice_id) == (3, 1, 0)
     assert link is not None
     assert app.test_client().get(link.removeprefix("http://localhost")).status_code == 303
+
+
+def test_a_sweep_that_cannot_queue_leaves_the_invitations_for_a_later_sweep(
+    app: Flask, smtp: SMTPServer
+) -> None:
+    """The queue is down while the sweep runs: a stuck resend keeps its earlier link and
+    a stuck first sending stays spent; both wait for the next sweep."""
+
+    def down(invitation_id: int) -> None:
+        raise ConnectionError("the queue is down")
+
+    kaleo.delivery_queue(lambda invitation_id: None)
+    with app.app_context():
+        alice = make_user("alice@example.com", 3)
+        alice_id = alice.id
+        first = kaleo.invite(alice, "carol@example.com").id
+        assert kaleo.deliver(first) == "delivered"
+        kaleo.resend(invitation_to("carol@example.com"))
+        kaleo.invite(alice, "dave@example.com")
+        kaleo.delivery_queue(down)
+        report = kaleo.deliver_stuck(dt.timedelta(0))
+        assert (report.queued, report.given_back, report.failed) == (0, 0, 2)
+        for address in ("carol@example.com", "dave@example.com"):
+            stored = invitation_to(address)
+            assert (stored.status, stored.delivered_at) == ("sent", None)
+        assert assert_counters_match_rows(alice_id) == (3, 2, 0)
+        kaleo.delivery_queue(lambda invitation_id: None)
+        assert kaleo.deliver_stuck(dt.timedelta(0)).queued == 2
+    _, token = accept_link(message_text(smtp.messages[0], "plain"))
+    assert app.test_client().get(f"/invites/accept/{token}").status_code == 303
