@@ -275,14 +275,15 @@ class Delivery:
     def deliver(self, invitation_id: int) -> str:
         """Deliver a queued invitation (a worker's job): mint its token, send, record.
 
-        Returns ``"delivered"``, ``"given back"`` or ``"nothing to do"``; raises
+        Returns ``"delivered"``, ``"given back"``, ``"put back"`` (a resend or reminder
+        that cannot go: its earlier link works again) or ``"nothing to do"``; raises
         :class:`DeliveryError` for a passing failure that deserves another attempt.
         """
         claimed = self._claim(invitation_id)
         if claimed is None:
             return NOTHING_TO_DO
-        if claimed == GIVEN_BACK:
-            return GIVEN_BACK
+        if isinstance(claimed, str):
+            return claimed
         invitation, digest, email = claimed
         try:
             if email is not None:  # None: an invitation to a member, with nothing to send
@@ -337,11 +338,12 @@ class Delivery:
 
     def _claim(
         self, invitation_id: int
-    ) -> tuple[JoinInvitationMixin, str, OutgoingEmail | None] | t.Literal["given back"] | None:
+    ) -> tuple[JoinInvitationMixin, str, OutgoingEmail | None] | str | None:
         """In one short transaction: a new token and a lease for an invitation still
         waiting for its email that no other delivery holds, one more attempt counted,
-        and the email rendered. None if it is not waiting or is held; ``"given back"``
-        if it expired waiting and was given back."""
+        and the email rendered. None if it is not waiting or is held; for one that
+        expired waiting, what :meth:`undo` did (a first sending is given back, a resend
+        or reminder put back: an expired invitation stays spent)."""
         model = self.store.Invitation
         now = utcnow()
         with self.store.transaction(keep_loaded=True) as session:
@@ -384,7 +386,7 @@ class Delivery:
                 first = invitation.resent_at is None
                 email = self.render(invitation, token, inviter_label=label, first=first)
         if expired:
-            return GIVEN_BACK if self.give_back(invitation_id) else None
+            return self.undo(invitation, invitation.token_digest)
         return invitation, digest, email
 
     # -- nothing stuck forever ------------------------------------------------
@@ -393,7 +395,8 @@ class Delivery:
         """Finish every delivery that has waited longer than ``older_than`` (default
         ``KALEO_DELIVERY_STUCK_AFTER`` seconds) and that no delivery holds (its lease
         passed, or it never had one): deliver it now (inline mode) or queue it again;
-        one that expired waiting is given back. Sweeps, workers and requests may run at
+        one that expired waiting is given back (a resend or reminder is put back: it
+        stays spent). Sweeps, workers and requests may run at
         once: each email still goes once, to whichever claims it."""
         if older_than is None:
             older_than = dt.timedelta(seconds=current_app.config["KALEO_DELIVERY_STUCK_AFTER"])

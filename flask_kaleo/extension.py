@@ -427,7 +427,7 @@ class Kaleo(t.Generic[U]):
 
     def deliver(self, invitation_id: int) -> str:
         """A queue worker's job (in an app context): mint a new link, send, record.
-        Returns ``"delivered"``, ``"given back"`` or ``"nothing to do"``; raises
+        Returns ``"delivered"``, ``"given back"``, ``"put back"`` or ``"nothing to do"``; raises
         :class:`~flask_kaleo.DeliveryError` for a failure to retry (:doc:`delivery`)."""
         return self.delivery.deliver(invitation_id)
 

@@ -10,9 +10,11 @@ until the last attempt).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import typing as t
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from flask_kaleo import signals
@@ -20,10 +22,12 @@ from flask_kaleo.exceptions import DeliveryError
 from tests.helpers import SMTPServer
 from tests.helpers import accept_link
 from tests.helpers import assert_counters_match_rows
+from tests.helpers import expire
 from tests.helpers import invitation_to
 from tests.helpers import make_user
 from tests.helpers import message_text
 from tests.helpers import received
+from tests.hostapp import db
 from tests.hostapp import kaleo
 from tests.test_reminders import age
 
@@ -159,3 +163,36 @@ def test_a_sweep_that_cannot_queue_leaves_the_invitations_for_a_later_sweep(
         assert kaleo.deliver_stuck(dt.timedelta(0)).queued == 2
     _, token = accept_link(message_text(smtp.messages[0], "plain"))
     assert app.test_client().get(f"/invites/accept/{token}").status_code == 303
+
+
+def test_a_resend_that_expired_waiting_is_put_back_not_given_back(
+    app: Flask, smtp: SMTPServer
+) -> None:
+    """A queued resend whose invitation expired before any worker claimed it: the job
+    puts the earlier columns back, and the expired invitation stays spent."""
+    kaleo.delivery_queue(lambda invitation_id: None)
+    with app.app_context():
+        alice = make_user("alice@example.com", 3)
+        alice_id = alice.id
+        invitation_id = kaleo.invite(alice, "carol@example.com").id
+        assert kaleo.deliver(invitation_id) == "delivered"
+        kaleo.resend(invitation_to("carol@example.com"))
+        expire(invitation_id)
+        # as if time had passed the expiry: the expiry before the resend was the same
+        stored = invitation_to("carol@example.com")
+        record = {**json.loads(stored.undo_sending), "expires_at": stored.expires_at.isoformat()}
+        model = kaleo.JoinInvitation
+        db.session.execute(
+            sa.update(model)
+            .where(model.id == invitation_id)
+            .values(undo_sending=json.dumps(record))
+        )
+        db.session.commit()
+        with received(signals.invite_undeliverable) as given_back:
+            assert kaleo.deliver(invitation_id) == "put back"
+        stored = invitation_to("carol@example.com")
+        assert (stored.status, stored.display_status) == ("sent", "expired")
+        assert stored.delivered_at is not None and stored.undo_sending is None
+        assert given_back == []
+        assert assert_counters_match_rows(alice_id) == (3, 1, 0)
+    assert len(smtp.messages) == 1
