@@ -303,13 +303,17 @@ def deliver(seconds: float | None) -> None:
     """Finish invitations whose email never went out (a killed process, a lost job).
 
     Inline, they are delivered now; queued, they are queued again; those that expired
-    waiting go back to their inviters. Safe to run from cron.
+    waiting go back to their inviters; a resend or reminder the relay refuses puts its
+    earlier link back. An email another process is delivering right now (within its
+    lease) is left to it. Safe to run from cron, even while workers and another run
+    are delivering: each email goes once.
     """
     older_than = None if seconds is None else dt.timedelta(seconds=seconds)
     report = get_kaleo().deliver_stuck(older_than)
     click.echo(
         f"Delivered {report.delivered:,}, queued {report.queued:,}, gave back"
-        f" {report.given_back:,}, left {report.failed:,} for a later try."
+        f" {report.given_back:,}, left {report.failed:,} for a later try, put back"
+        f" {report.put_back:,} earlier links."
     )
 
 
@@ -403,12 +407,14 @@ class Duration(click.ParamType):  # type: ignore[type-arg]  # generic from click
 )
 def remind(after: dt.timedelta) -> None:
     """Mail one reminder, under a new link, to each pending invitation not accepted
-    AFTER its email; never twice. Links created without email and invitations to
-    members are left alone. Safe to run from cron, even twice at once."""
+    AFTER its email; never twice. Links created without email, invitations to members,
+    those whose inviter may no longer invite and those whose address has since become
+    a member's are left alone. Safe to run from cron, even twice at once."""
     report = get_kaleo().remind(after)
     click.echo(
         f"Reminded {_invitations(report.reminded)}; {report.limited:,} held back by a daily"
-        f" sending limit, {report.failed:,} not delivered (left for a later run)."
+        f" sending limit, {report.failed:,} not delivered (left for a later run),"
+        f" {report.skipped:,} no longer to be mailed."
     )
 
 

@@ -13,14 +13,21 @@ transaction records the outcome. Where the email goes next depends on
   sends, and retries a passing failure up to ``KALEO_DELIVERY_ATTEMPTS`` times before
   giving the invitation back.
 
+Whoever sends an email (the request, a worker, the sweep, a resend, a reminder) first
+claims it with one conditional UPDATE that mints its token and sets a lease
+(``delivery_lease_until``) longer than the relay may take; nobody else claims it
+before the outcome is recorded or the lease has passed, so each claim mails at most one
+email however many workers, duplicate jobs and sweeps run at once.
+
 An invitation whose delivery never finished (a process killed between the two
-transactions, a lost job) is found by :meth:`Delivery.sweep`.
+transactions, a lost job) is found by :meth:`Delivery.sweep` once its lease has passed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import typing as t
 
 import sqlalchemy as sa
@@ -37,6 +44,7 @@ from .mail import render_invitation
 from .mail import render_notice
 from .models import JoinInvitationMixin
 from .models import Status
+from .models import UTCDateTime
 from .models import rowcount
 from .models import utcnow
 from .store import Store
@@ -53,8 +61,45 @@ UNDELIVERED = N_(
 Enqueue = t.Callable[[int], None]
 DELIVERED: t.Final = "delivered"
 GIVEN_BACK: t.Final = "given back"
+PUT_BACK: t.Final = "put back"
 NOTHING_TO_DO: t.Final = "nothing to do"
 """What :meth:`Delivery.deliver` did."""
+
+LEASE_STEPS = 12
+"""The network steps of one SMTP delivery a lease allows for, each bounded by
+``KALEO_MAIL_TIMEOUT`` (connect, greeting, EHLO, STARTTLS, EHLO again, AUTH, MAIL, RCPT,
+DATA, the message, QUIT), with one to spare."""
+LEASE_MARGIN = dt.timedelta(seconds=60)
+"""Added to the lease, for the database round trips and a slow process."""
+
+
+def lease_until(now: dt.datetime) -> dt.datetime:
+    """When a delivery claimed at ``now`` can no longer be talking to the relay."""
+    timeout = float(current_app.config["KALEO_MAIL_TIMEOUT"])
+    return now + dt.timedelta(seconds=timeout * LEASE_STEPS) + LEASE_MARGIN
+
+
+def lease_free(model: t.Any, now: dt.datetime) -> sa.ColumnElement[bool]:
+    """No delivery holds the invitation's email at ``now``."""
+    lease = model.delivery_lease_until
+    return sa.or_(lease.is_(None), lease <= now)
+
+
+def undo_record(before: dict[str, t.Any]) -> str:
+    """``before`` (column values) as the JSON of ``undo_sending``."""
+    return json.dumps(
+        {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in before.items()}
+    )
+
+
+def undo_values(model: t.Any, record: str) -> dict[str, t.Any]:
+    """The column values an ``undo_sending`` record holds."""
+    values: dict[str, t.Any] = json.loads(record)
+    columns = model.__table__.c
+    for name, value in values.items():
+        if value is not None and isinstance(columns[name].type, UTCDateTime):
+            values[name] = dt.datetime.fromisoformat(value)
+    return values
 
 
 @dataclasses.dataclass
@@ -67,6 +112,8 @@ class SweepReport:
     given_back: int = 0
     failed: int = 0
     """Passing failures, left for a later sweep."""
+    put_back: int = 0
+    """Resends and reminders the relay refused: their earlier link works again."""
 
 
 class Delivery:
@@ -114,17 +161,18 @@ class Delivery:
         there is nothing to send, for an invitation to a member) or through the queue.
         Raises :class:`DeliveryFailed` once the invitation is given back."""
         if self.queued():
-            self.enqueue(invitation.id)
+            self.enqueue(invitation.id, invitation.sent_at)
             return
         if email is not None:
+            digest = invitation.token_digest
             try:
                 self.send(email)
             except DeliveryError as error:
                 current_app.logger.warning("flask-kaleo could not deliver an invitation: %s", error)
-                self.give_back(invitation.id)
+                self.give_back(invitation.id, digest)
                 raise DeliveryFailed(gettext(UNDELIVERED)) from error
             except Exception:  # a broken transport or setup: no spent invitation left behind
-                self.give_back(invitation.id)
+                self.give_back(invitation.id, digest)
                 raise
         self.mark_delivered_or_log(invitation, invitation.token_digest)
 
@@ -139,15 +187,22 @@ class Delivery:
                 "flask-kaleo delivered invitation %d but could not record it", invitation.id
             )
 
-    def enqueue(self, invitation_id: int, *, undo: t.Callable[[], None] | None = None) -> None:
-        """Queue the invitation's delivery. If the queue cannot take it, give the
+    def enqueue(
+        self,
+        invitation_id: int,
+        sending: dt.datetime,
+        *,
+        undo: t.Callable[[], None] | None = None,
+    ) -> None:
+        """Queue the delivery of the invitation's sending that began at ``sending`` (on
+        RQ, at most one job waits for it). If the queue cannot take it, give the
         invitation back (or ``undo`` what the caller did, for a resend)."""
         mode = current_app.config["KALEO_DELIVERY"]
         try:
             if mode == "rq":
                 from .rq import enqueue
 
-                enqueue(invitation_id)
+                enqueue(invitation_id, sending)
             elif self.enqueue_hook is not None:
                 self.enqueue_hook(invitation_id)
             else:
@@ -170,20 +225,24 @@ class Delivery:
         ``invitation`` loaded as it now is, so answering costs no query)."""
         model = self.store.Invitation
         now = utcnow()
+        done = {"delivered_at": now, "delivery_lease_until": None, "undo_sending": None}
         with self.store.transaction(keep_loaded=True) as session:
             session.execute(
                 sa.update(model)
                 .where(model.id == invitation.id, model.token_digest == digest)
-                .values(delivered_at=now)
+                .values(**done)
                 .execution_options(synchronize_session=False)
             )
-        set_committed_value(invitation, "delivered_at", now)
+        for name, value in done.items():
+            set_committed_value(invitation, name, value)
 
-    def give_back(self, invitation_id: int) -> bool:
+    def give_back(self, invitation_id: int, digest: str | None = None) -> bool:
         """Mark an undelivered invitation ``undeliverable`` and return it to the
-        inviter's allocation, as a revoke does. False when it was no longer waiting for
-        its email (delivered, accepted or withdrawn meanwhile)."""
+        inviter's allocation, as a revoke does: the claim whose link is ``digest``
+        does, or (None) anyone while no delivery holds it. False when it was no longer
+        waiting for its email (delivered, accepted, withdrawn or claimed meanwhile)."""
         model = self.store.Invitation
+        mine = lease_free(model, utcnow()) if digest is None else model.token_digest == digest
         with self.store.transaction() as session:
             result = session.execute(
                 sa.update(model)
@@ -191,8 +250,13 @@ class Delivery:
                     model.id == invitation_id,
                     model.status == Status.SENT.value,
                     model.delivered_at.is_(None),
+                    mine,
                 )
-                .values(status=Status.UNDELIVERABLE.value, pending_email_key=None)
+                .values(
+                    status=Status.UNDELIVERABLE.value,
+                    pending_email_key=None,
+                    delivery_lease_until=None,
+                )
                 .execution_options(synchronize_session=False)
             )
             if rowcount(result) != 1:
@@ -211,14 +275,15 @@ class Delivery:
     def deliver(self, invitation_id: int) -> str:
         """Deliver a queued invitation (a worker's job): mint its token, send, record.
 
-        Returns ``"delivered"``, ``"given back"`` or ``"nothing to do"``; raises
+        Returns ``"delivered"``, ``"given back"``, ``"put back"`` (a resend or reminder
+        that cannot go: its earlier link works again) or ``"nothing to do"``; raises
         :class:`DeliveryError` for a passing failure that deserves another attempt.
         """
         claimed = self._claim(invitation_id)
         if claimed is None:
             return NOTHING_TO_DO
-        if claimed == GIVEN_BACK:
-            return GIVEN_BACK
+        if isinstance(claimed, str):
+            return claimed
         invitation, digest, email = claimed
         try:
             if email is not None:  # None: an invitation to a member, with nothing to send
@@ -233,25 +298,61 @@ class Delivery:
                 error,
             )
             if error.permanent or last:
-                self.give_back(invitation_id)
-                return GIVEN_BACK
+                return self.undo(invitation, digest)
+            self.release(invitation_id, digest)
+            raise
+        except Exception:  # a broken transport: the next attempt may claim it at once
+            self.release(invitation_id, digest)
             raise
         self.mark_delivered_or_log(invitation, digest)
         return DELIVERED
 
+    def undo(self, invitation: JoinInvitationMixin, digest: str) -> str:
+        """The email of the claim whose link is ``digest`` cannot go: a first sending
+        gives the invitation back; a resend or reminder puts back the columns as they
+        were before it (its earlier link works again, nothing is refunded)."""
+        if invitation.undo_sending is None:
+            return GIVEN_BACK if self.give_back(invitation.id, digest) else NOTHING_TO_DO
+        model = self.store.Invitation
+        values = {"delivery_lease_until": None, **undo_values(model, invitation.undo_sending)}
+        with self.store.transaction() as session:
+            result = session.execute(
+                sa.update(model)
+                .where(model.id == invitation.id, model.token_digest == digest)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        return PUT_BACK if rowcount(result) == 1 else NOTHING_TO_DO
+
+    def release(self, invitation_id: int, digest: str) -> None:
+        """End the lease of the claim whose link is ``digest``: its email did not go,
+        and another attempt may claim it now."""
+        model = self.store.Invitation
+        with self.store.transaction() as session:
+            session.execute(
+                sa.update(model)
+                .where(model.id == invitation_id, model.token_digest == digest)
+                .values(delivery_lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
     def _claim(
         self, invitation_id: int
-    ) -> tuple[JoinInvitationMixin, str, OutgoingEmail | None] | t.Literal["given back"] | None:
-        """In one short transaction: a new token for an invitation still waiting for its
-        email, one more attempt counted, and the email rendered. None if it is not
-        waiting; ``"given back"`` if it expired waiting and was given back."""
+    ) -> tuple[JoinInvitationMixin, str, OutgoingEmail | None] | str | None:
+        """In one short transaction: a new token and a lease for an invitation still
+        waiting for its email that no other delivery holds, one more attempt counted,
+        and the email rendered. None if it is not waiting or is held; for one that
+        expired waiting, what :meth:`undo` did (a first sending is given back, a resend
+        or reminder put back: an expired invitation stays spent)."""
         model = self.store.Invitation
+        now = utcnow()
         with self.store.transaction(keep_loaded=True) as session:
             invitation = session.scalars(
                 sa.select(model).where(
                     model.id == invitation_id,
                     model.status == Status.SENT.value,
                     model.delivered_at.is_(None),
+                    lease_free(model, now),
                 )
             ).first()
             if invitation is None:
@@ -266,54 +367,60 @@ class Delivery:
                     .where(
                         model.id == invitation_id,
                         model.token_digest == invitation.token_digest,
+                        model.status == Status.SENT.value,
                         model.delivered_at.is_(None),
+                        lease_free(model, now),
                     )
                     .values(
                         token_digest=digest,
                         replaced_token_digest=invitation.token_digest,
                         delivery_attempts=model.delivery_attempts + 1,
+                        delivery_lease_until=lease_until(now),
                     )
                     .execution_options(synchronize_session=False)
                 )
                 if rowcount(result) != 1:
-                    return None  # another worker claimed it
+                    return None  # another delivery claimed it
                 session.refresh(invitation)
                 label = invitation.inviter_label
                 first = invitation.resent_at is None
                 email = self.render(invitation, token, inviter_label=label, first=first)
         if expired:
-            return GIVEN_BACK if self.give_back(invitation_id) else None
+            return self.undo(invitation, invitation.token_digest)
         return invitation, digest, email
 
     # -- nothing stuck forever ------------------------------------------------
 
     def sweep(self, older_than: dt.timedelta | None = None) -> SweepReport:
         """Finish every delivery that has waited longer than ``older_than`` (default
-        ``KALEO_DELIVERY_STUCK_AFTER`` seconds): deliver it now (inline mode) or queue it
-        again; one that expired waiting is given back."""
+        ``KALEO_DELIVERY_STUCK_AFTER`` seconds) and that no delivery holds (its lease
+        passed, or it never had one): deliver it now (inline mode) or queue it again;
+        one that expired waiting is given back (a resend or reminder is put back: it
+        stays spent). Sweeps, workers and requests may run at
+        once: each email still goes once, to whichever claims it."""
         if older_than is None:
             older_than = dt.timedelta(seconds=current_app.config["KALEO_DELIVERY_STUCK_AFTER"])
         model = self.store.Invitation
-        cutoff = utcnow() - older_than
+        now = utcnow()
+        sending = sa.func.coalesce(model.resent_at, model.sent_at)
         with self.store.transaction() as session:  # ended before any network I/O
-            stuck = list(
-                session.scalars(
-                    sa.select(model.id)
-                    .where(
-                        model.status == Status.SENT.value,
-                        model.delivered_at.is_(None),
-                        sa.func.coalesce(model.resent_at, model.sent_at) <= cutoff,
-                    )
-                    .order_by(model.id)
+            stuck = session.execute(
+                sa.select(model.id, sending)
+                .where(
+                    model.status == Status.SENT.value,
+                    model.delivered_at.is_(None),
+                    lease_free(model, now),
+                    sending <= now - older_than,
                 )
-            )
+                .order_by(model.id)
+            ).all()
         report = SweepReport()
-        for invitation_id in stuck:
+        for invitation_id, began in stuck:
             if self.queued():
-                try:
-                    self.enqueue(invitation_id)
-                except DeliveryFailed:  # the queue is down: it was given back
-                    report.given_back += 1
+                try:  # the queue down is a passing failure: nothing is given back
+                    self.enqueue(invitation_id, began, undo=lambda: None)
+                except DeliveryFailed:
+                    report.failed += 1
                 else:
                     report.queued += 1
                 continue
@@ -326,4 +433,6 @@ class Delivery:
                 report.delivered += 1
             elif outcome == GIVEN_BACK:
                 report.given_back += 1
+            elif outcome == PUT_BACK:
+                report.put_back += 1
         return report

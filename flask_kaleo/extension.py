@@ -382,7 +382,7 @@ class Kaleo(t.Generic[U]):
     def remind(self, after: dt.timedelta) -> RemindReport:
         """Mail one reminder, under a new link, to each pending invitation sent more
         than ``after`` ago and never reminded (``flask kaleo remind``; :doc:`expiry`)."""
-        return reminders.remind(self.store, self.delivery, after)
+        return reminders.remind(self.store, self.permissions, self.delivery, after)
 
     def revoke(self, invitation: JoinInvitationMixin) -> JoinInvitationMixin:
         """Withdraw an unaccepted invitation and give it back to the inviter."""
@@ -427,7 +427,7 @@ class Kaleo(t.Generic[U]):
 
     def deliver(self, invitation_id: int) -> str:
         """A queue worker's job (in an app context): mint a new link, send, record.
-        Returns ``"delivered"``, ``"given back"`` or ``"nothing to do"``; raises
+        Returns ``"delivered"``, ``"given back"``, ``"put back"`` or ``"nothing to do"``; raises
         :class:`~flask_kaleo.DeliveryError` for a failure to retry (:doc:`delivery`)."""
         return self.delivery.deliver(invitation_id)
 

@@ -16,6 +16,7 @@ from .addresses import address_key
 from .addresses import canonical_address
 from .addresses import clean_message
 from .delivery import Delivery
+from .delivery import lease_until
 from .exceptions import AlreadyInvited
 from .exceptions import AlreadyMember
 from .exceptions import CannotInviteSelf
@@ -187,6 +188,7 @@ def _record(
             invitation.accept_url = accept_url(token)
         elif not delivery.queued():  # a queued email gets its token from the worker
             invitation.delivery_attempts = 1
+            invitation.delivery_lease_until = lease_until(invitation.sent_at)
             invitation.token = token
             label = invitation.inviter_label
             email = delivery.render(invitation, token, inviter_label=label, first=True)

@@ -30,6 +30,9 @@ from .accepting import check_pending
 from .accepting import reread
 from .accepting import why_not_pending
 from .delivery import Delivery
+from .delivery import lease_free
+from .delivery import lease_until
+from .delivery import undo_record
 from .exceptions import DeliveryError
 from .exceptions import DeliveryFailed
 from .exceptions import ExpiryOutOfBounds
@@ -84,10 +87,12 @@ def resend(
     Spends nothing, but counts towards the daily sending limits (refused with
     :class:`~flask_kaleo.SendingLimitReached` at either). Keeps the expiry unless
     ``KALEO_RESEND_RESETS_EXPIRY``; refused within ``KALEO_RESEND_INTERVAL`` seconds
-    of the last sending. One conditional UPDATE swaps the token and commits, so two
-    racing resends make one winner; the email goes out after the commit. Inline, a
-    delivery failure puts the old link back (it keeps working) and raises
-    :class:`~flask_kaleo.DeliveryFailed`; queued, the worker mints the new link.
+    of the last sending, or while an email of it is at the relay (its delivery's
+    lease). One conditional UPDATE swaps the token and commits, so two racing resends
+    make one winner; the email goes out after the commit. A delivery failure puts the
+    old link back (it keeps working): inline at once, raising
+    :class:`~flask_kaleo.DeliveryFailed`; queued, the worker mints the new link and
+    puts the old one back if its email cannot go.
     """
     config = current_app.config
     model = store.Invitation
@@ -110,6 +115,7 @@ def resend(
                 model.status == Status.SENT.value,
                 not_expired(model.expires_at, now),
                 model.token_digest == before["token_digest"],
+                lease_free(model, now),
                 sa.or_(  # a link never mailed may be mailed at once
                     model.link_only,
                     sa.func.coalesce(model.resent_at, model.sent_at) <= now - interval,
@@ -132,7 +138,7 @@ def resend(
     if delivery.queued():
         unchanged = invitation.token_digest  # queued, the worker mints the new link
         delivery.enqueue(
-            invitation.id, undo=lambda: _put_back(store, invitation, unchanged, before)
+            invitation.id, now, undo=lambda: _put_back(store, invitation, unchanged, before)
         )
     else:
         try:
@@ -161,6 +167,7 @@ REISSUED = (
     "resent_at",
     "delivered_at",
     "delivery_attempts",
+    "undo_sending",
 )
 """The columns an email under a new link (a resend, a reminder) changes."""
 
@@ -170,14 +177,21 @@ def new_link(
 ) -> tuple[str, str, dict[str, t.Any], dict[str, t.Any]]:
     """What mailing ``invitation`` again under a new link writes: the new token and its
     digest (inline; queued, the worker mints them), the columns as they were (those of
-    :data:`REISSUED` and ``keep``, to put back if the email cannot go), and the new
-    values."""
+    :data:`REISSUED` and ``keep``, to put back if the email cannot go, kept in the row
+    too for whoever finishes the delivery), and the new values (inline, with the
+    lease of the claim)."""
     before = {name: getattr(invitation, name) for name in (*REISSUED, *keep)}
     token, digest = new_token()
-    values: dict[str, t.Any] = {"resent_at": now, "delivered_at": None, "delivery_attempts": 0}
+    values: dict[str, t.Any] = {
+        "resent_at": now,
+        "delivered_at": None,
+        "delivery_attempts": 0,
+        "delivery_lease_until": None,
+        "undo_sending": undo_record(before),
+    }
     if not queued:
         values.update(token_digest=digest, replaced_token_digest=invitation.token_digest)
-        values["delivery_attempts"] = 1
+        values.update(delivery_attempts=1, delivery_lease_until=lease_until(now))
     return token, digest, before, values
 
 
@@ -222,7 +236,7 @@ def _put_back(
         session.execute(
             sa.update(model)
             .where(model.id == invitation.id, model.token_digest == digest)
-            .values(**before)
+            .values(**before, delivery_lease_until=None)
             .execution_options(synchronize_session=False)
         )
         session.refresh(invitation)

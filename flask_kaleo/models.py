@@ -159,6 +159,15 @@ class JoinInvitationMixin:
     """When the mail relay took the latest email (NULL while it is on its way)."""
     delivery_attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     """How many times its latest email was handed to a transport."""
+    delivery_lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """Until when the delivery that claimed its email may still be talking to the relay
+    (NULL: none is): set by the UPDATE that claims it, cleared with the outcome. No
+    other delivery, resend or reminder claims it before then, so one claim mails at
+    most one email."""
+    undo_sending: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    """While a resend or reminder is on its way: the columns as they were before it
+    (JSON), put back if its email cannot go, so the earlier link works again. NULL for
+    a first sending (whose failure gives the invitation back) and once delivered."""
     forced: Mapped[bool] = mapped_column(
         sa.Boolean, nullable=False, default=False, server_default=sa.false()
     )

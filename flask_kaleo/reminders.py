@@ -7,7 +7,9 @@ through the same delivery as an invitation (inline, or queued) and counts toward
 daily sending limits like a resend. Not reminded: invitations created with
 ``send=False`` (nobody was mailed; the address may not expect mail), invitations to
 members (``KALEO_PRIVATE_REFUSALS``: never mailed), those whose inviter's account is
-gone, and those whose email is still on its way.
+gone, and those whose email is still on its way. Checked again just before each claim:
+the inviter may still invite (the resend's permission), and the address has not become
+a member's since (a member is never mailed an invitation to join).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from .models import JoinInvitationMixin
 from .models import Status
 from .models import rowcount
 from .models import utcnow
+from .permissions import Permissions
 from .store import Store
 from .transport import OutgoingEmail
 
@@ -46,6 +49,9 @@ class RemindReport:
     """Refused by a daily sending limit: left for a later run."""
     failed: int = 0
     """The relay could not take it: the earlier link works again, left for a later run."""
+    skipped: int = 0
+    """No longer to be mailed: its inviter may no longer invite, or its address is now
+    a member's."""
 
 
 def _candidates(model: t.Any, cutoff: dt.datetime, now: dt.datetime) -> list[t.Any]:
@@ -62,7 +68,9 @@ def _candidates(model: t.Any, cutoff: dt.datetime, now: dt.datetime) -> list[t.A
     ]
 
 
-def remind(store: Store[t.Any], delivery: Delivery, after: dt.timedelta) -> RemindReport:
+def remind(
+    store: Store[t.Any], permissions: Permissions[t.Any], delivery: Delivery, after: dt.timedelta
+) -> RemindReport:
     """Remind each pending invitation last mailed more than ``after`` ago, once.
 
     Each is claimed by its own conditional UPDATE (``reminded_at`` still NULL, its
@@ -84,6 +92,9 @@ def remind(store: Store[t.Any], delivery: Delivery, after: dt.timedelta) -> Remi
         invitation = store.invitation(invitation_id)
         if invitation is None:
             continue
+        if not _still_wanted(store, permissions, invitation):
+            report.skipped += 1
+            continue
         try:
             claimed = _claim(store, delivery, invitation, after)
         except SendingLimitReached:
@@ -96,6 +107,16 @@ def remind(store: Store[t.Any], delivery: Delivery, after: dt.timedelta) -> Remi
         else:
             report.failed += 1
     return report
+
+
+def _still_wanted(
+    store: Store[t.Any], permissions: Permissions[t.Any], invitation: JoinInvitationMixin
+) -> bool:
+    """Whether its inviter may still invite and its address is still not a member's."""
+    inviter = store.get_user(invitation.from_user_id)
+    if inviter is None or not permissions.has_invite_permission(inviter):
+        return False
+    return store.find_user(invitation.email) is None
 
 
 def _claim(
@@ -143,7 +164,9 @@ def _deliver(
         unchanged = invitation.token_digest  # queued, the worker mints the new link
         try:
             delivery.enqueue(
-                invitation.id, undo=lambda: _put_back(store, invitation, unchanged, before)
+                invitation.id,
+                t.cast(dt.datetime, invitation.resent_at),
+                undo=lambda: _put_back(store, invitation, unchanged, before),
             )
         except DeliveryFailed:  # the queue is down: the claim was undone
             return False

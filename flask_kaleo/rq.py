@@ -1,12 +1,15 @@
 """Queued delivery on RQ (``KALEO_DELIVERY = "rq"``; ``pip install 'flask-kaleo[rq]'``).
 
 A job carries only the invitation's id: the worker mints the token when it builds the
-email, so no link ever rests in Redis. ``flask kaleo worker`` runs a worker inside the
+email, so no link ever rests in Redis. Its job id names the invitation and the sending
+(``kaleo-deliver-<id>-<when the sending began>``), so a sweep does not queue a second
+job for a sending whose job still waits. ``flask kaleo worker`` runs a worker inside the
 app; a plain ``rq worker`` finds the app through ``FLASK_APP``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import typing as t
 
@@ -52,13 +55,37 @@ def retry_delays() -> list[int]:
     return [round(backoff * 2**n) for n in range(config["KALEO_DELIVERY_ATTEMPTS"] - 1)]
 
 
-def enqueue(invitation_id: int) -> None:
+WAITING = frozenset({"queued", "scheduled", "deferred", "started"})
+"""The states of a job that will still run (or runs now)."""
+
+
+def job_id(invitation_id: int, sending: dt.datetime) -> str:
+    """The one job id of the invitation's sending that began at ``sending``."""
+    return f"kaleo-deliver-{invitation_id}-{round(sending.timestamp() * 1_000_000)}"
+
+
+def enqueue(invitation_id: int, sending: dt.datetime) -> None:
+    """Queue a job for the sending, unless one still waits for it.
+
+    RQ saves a job under an id that exists over the old one and queues it again, so
+    a finished or failed job of the sending is replaced; a waiting one is kept. Two
+    sweeps at once may still queue it twice: the delivery's lease makes the second
+    job find nothing to do."""
     from rq import Retry
 
+    jobs = queue()
+    name = job_id(invitation_id, sending)
+    existing = jobs.fetch_job(name)
+    if existing is not None and existing.get_status(refresh=False) in WAITING:
+        return
     delays = retry_delays()
     retry = Retry(max=len(delays), interval=delays) if delays else None
-    queue().enqueue_call(
-        JOB, args=(invitation_id,), retry=retry, description=f"kaleo invitation {invitation_id}"
+    jobs.enqueue_call(
+        JOB,
+        args=(invitation_id,),
+        job_id=name,
+        retry=retry,
+        description=f"kaleo invitation {invitation_id}",
     )
 
 
@@ -81,8 +108,18 @@ def _app() -> Flask:
 
 
 def work(*, burst: bool) -> None:
-    """Run a worker for the app's queue in this process (``flask kaleo worker``)."""
+    """Run a worker for the app's queue in this process (``flask kaleo worker``).
+
+    With ``burst``, it queues the retries that are due, delivers what is queued and
+    exits; a retry due later waits for the next run. A burst worker does not listen for
+    RQ's commands (``rq`` CLI's shutdown, stop-job): RQ's listener thread can hold the
+    exit for up to a minute (it waits for Redis in one-minute reads), and a burst
+    worker ends on its own."""
     from rq import SimpleWorker
 
-    worker = SimpleWorker([queue()], connection=connection())
+    class BurstWorker(SimpleWorker):
+        def subscribe(self) -> None:
+            """Nothing: no listener thread to wait for at the exit."""
+
+    worker = (BurstWorker if burst else SimpleWorker)([queue()], connection=connection())
     worker.work(burst=burst, with_scheduler=True)

@@ -30,6 +30,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from tests.helpers import CELERY_REDIS_URL
+from tests.helpers import REDIS_URLS
 from tests.helpers import RQ_REDIS_URL
 from tests.helpers import WAIT
 from tests.helpers import SetHook
@@ -193,16 +194,27 @@ def live_port(app: Flask) -> t.Iterator[int]:
         server.server_close()
 
 
+@pytest.fixture(autouse=True)
+def redis_given(request: pytest.FixtureRequest) -> None:
+    """A test that needs Redis is skipped (failed under ``KALEO_TEST_REQUIRE_ALL=1``)
+    when its database's URL is not set, before its app is built with that URL: a test
+    never touches a Redis database it was not given."""
+    for fixture, (variable, url) in REDIS_URLS.items():
+        if fixture in request.fixturenames and not url:
+            skip_or_fail(f"set {variable} to a Redis database the tests may empty")
+
+
 @pytest.fixture
 def rq_redis() -> t.Iterator[t.Any]:
-    """Redis database 7 (``RQ_REDIS_URL``), empty, for RQ's queue."""
+    """The Redis database of ``KALEO_TEST_RQ_REDIS_URL``, empty, for RQ's queue."""
     with empty_redis(RQ_REDIS_URL) as connection:
         yield connection
 
 
 @pytest.fixture
 def celery_redis() -> t.Iterator[t.Any]:
-    """Redis database 8 (``CELERY_REDIS_URL``), empty, for Celery's broker."""
+    """The Redis database of ``KALEO_TEST_CELERY_REDIS_URL``, empty, for Celery's
+    broker."""
     with empty_redis(CELERY_REDIS_URL) as connection:
         yield connection
 

@@ -445,6 +445,19 @@ def expire(invitation_id: int, hours_ago: float = 1) -> None:
     db.session.expire_all()
 
 
+def lapse_lease(invitation_id: int) -> None:
+    """Move the lease of an invitation's delivery into the past, as if the process
+    that claimed it had died that long ago."""
+    model = kaleo.JoinInvitation
+    db.session.execute(
+        sa.update(model)
+        .where(model.id == invitation_id)
+        .values(delivery_lease_until=utcnow() - dt.timedelta(seconds=1))
+    )
+    db.session.commit()
+    db.session.expire_all()
+
+
 @contextlib.contextmanager
 def received(signal: t.Any) -> t.Iterator[list[dict[str, t.Any]]]:
     """The keyword arguments of every sending of ``signal`` inside the block, each
@@ -552,6 +565,11 @@ class SMTPServer:
     drops the connection when the client says QUIT, without answering. ``stop()``
     closes the port and ``start()`` listens on it again. With ``smtputf8`` it offers
     the SMTPUTF8 extension (RFC 6531), so it takes non-ASCII addresses.
+
+    A slow relay: each message takes ``delay`` seconds at DATA. A held relay: while
+    ``gate`` is an unset ``threading.Event``, the first message waits at DATA until it
+    is set (``waiting`` is released when it arrives; later messages pass), so a test
+    knows an email is at the relay and can act meanwhile.
     """
 
     def __init__(self, smtputf8: bool = False) -> None:
@@ -569,6 +587,10 @@ class SMTPServer:
         self.refused: list[email.message.Message] = []
         self.dropped = 0
         """Connections dropped at QUIT."""
+        self.delay = 0.0
+        self.gate: threading.Event | None = None
+        self.waiting = threading.Semaphore(0)
+        self._held = False
         self._controller: t.Any = None
 
     def start(self) -> None:
@@ -597,6 +619,12 @@ class SMTPServer:
         return "250 OK"
 
     async def handle_DATA(self, server: t.Any, session: t.Any, envelope: t.Any) -> str:
+        if self.gate is not None and not self._held:
+            self._held = True
+            self.waiting.release()
+            await asyncio.get_running_loop().run_in_executor(None, self.gate.wait, WAIT)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         received = email.message_from_bytes(envelope.original_content)
         if self.refuse_at == "DATA":
             self.refused.append(received)
@@ -670,10 +698,16 @@ class SilentRelay:
 
 # -- queues and worker processes -------------------------------------------------------
 
-RQ_REDIS_URL = "redis://127.0.0.1:6379/7"
-"""The RQ tests' Redis database, emptied before and after each of them."""
-CELERY_REDIS_URL = "redis://127.0.0.1:6379/8"
-"""The Celery recipe's broker."""
+RQ_REDIS_URL = os.environ.get("KALEO_TEST_RQ_REDIS_URL", "")
+"""The RQ tests' Redis database (``KALEO_TEST_RQ_REDIS_URL``), emptied before and after
+each of them; unset, those tests are skipped."""
+CELERY_REDIS_URL = os.environ.get("KALEO_TEST_CELERY_REDIS_URL", "")
+"""The Celery recipe's broker (``KALEO_TEST_CELERY_REDIS_URL``), emptied likewise."""
+REDIS_URLS = {
+    "rq_redis": ("KALEO_TEST_RQ_REDIS_URL", RQ_REDIS_URL),
+    "celery_redis": ("KALEO_TEST_CELERY_REDIS_URL", CELERY_REDIS_URL),
+}
+"""The fixtures that empty a Redis database, and the variable that names it."""
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 """Where this virtual environment's ``flask``, ``rq`` and ``celery`` commands are."""
@@ -682,7 +716,8 @@ BIN = Path(sys.executable).parent
 @contextlib.contextmanager
 def empty_redis(url: str) -> t.Iterator[t.Any]:
     """A connection to the Redis database at ``url``, empty inside the block (and
-    emptied again after it); fails in CI, skips elsewhere, when Redis is not running."""
+    emptied again after it); fails in CI, skips elsewhere, when Redis is not running.
+    Only a database the run was given (``REDIS_URLS``) is ever emptied."""
     from redis import Redis
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -691,9 +726,7 @@ def empty_redis(url: str) -> t.Iterator[t.Any]:
     try:
         connection.ping()
     except (RedisConnectionError, RedisTimeoutError) as error:
-        skip_or_fail(
-            f"Redis is not running on 127.0.0.1:6379 ({error}): redis-server --daemonize yes"
-        )
+        skip_or_fail(f"Redis is not answering at {url} ({error}): redis-server --daemonize yes")
     connection.flushdb()
     try:
         yield connection
@@ -753,6 +786,49 @@ def _decodings(blob: bytes, depth: int = 0) -> list[bytes]:
         if decoded and decoded != blob:
             found.extend(_decodings(decoded, depth + 1))
     return found
+
+
+def worker_env(app: Flask, database_url: str, smtp: SMTPServer, tmp_path: Path) -> dict[str, str]:
+    """The environment of a process (a worker, ``flask kaleo ...``) that loads this
+    test's app (``tests/queue_app.py``): its database, its ``KALEO_*`` config, mail to
+    ``smtp``, signals written to ``signals.jsonl``."""
+    config = {key: value for key, value in app.config.items() if key.startswith("KALEO_")}
+    config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_SUPPRESS_SEND=False)
+    if "CELERY" in app.config:
+        config["CELERY"] = app.config["CELERY"]
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return {
+        **os.environ,
+        "PYTHONPATH": path,
+        "FLASK_APP": "tests.queue_app",
+        "KALEO_TEST_DATABASE_URL": database_url,
+        "KALEO_TEST_CONFIG": json.dumps(config),
+        "KALEO_TEST_SIGNAL_LOG": str(tmp_path / "signals.jsonl"),
+    }
+
+
+def run_at_once(commands: list[list[str]], env: dict[str, str], tmp_path: Path) -> list[str]:
+    """Start every command at once, wait for each to end (killed after ``WAIT``
+    seconds), and return their outputs; each must succeed."""
+    logs = [tmp_path / f"process-{n}.log" for n in range(len(commands))]
+    processes = []
+    for command, log in zip(commands, logs, strict=True):
+        with log.open("w") as output:
+            processes.append(
+                subprocess.Popen(
+                    command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
+                )
+            )
+    try:
+        codes = [process.wait(timeout=WAIT) for process in processes]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    texts = [log.read_text() for log in logs]
+    assert codes == [0] * len(commands), texts
+    return texts
 
 
 def run_command(

@@ -4,14 +4,15 @@ the Celery recipe delivered by a real Celery worker.
 The request commits and queues; a worker, another process on the same database, mints
 the token, sends to an aiosmtpd server on 127.0.0.1 and records the outcome. The worker
 loads ``tests/queue_app.py`` (``FLASK_APP``) with this test's database and config, and
-the RQ queue lives in Redis database 7 (Celery's broker in 8), emptied around each test.
+the RQ queue lives in the Redis database of ``KALEO_TEST_RQ_REDIS_URL`` (Celery's broker
+in ``KALEO_TEST_CELERY_REDIS_URL``), emptied around each test.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
-import os
 import subprocess
 import time
 import typing as t
@@ -22,6 +23,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from flask_kaleo.models import utcnow
 from flask_kaleo.tokens import token_digest
 from tests.helpers import BIN
 from tests.helpers import CELERY_REDIS_URL
@@ -30,12 +32,17 @@ from tests.helpers import RQ_REDIS_URL
 from tests.helpers import SMTPServer
 from tests.helpers import accept_link
 from tests.helpers import invitation_to
+from tests.helpers import make_invitation
+from tests.helpers import make_user
 from tests.helpers import message_text
 from tests.helpers import post_invite
 from tests.helpers import redis_contents
+from tests.helpers import run_at_once
 from tests.helpers import run_command
 from tests.helpers import signed_in
 from tests.helpers import stat_row
+from tests.helpers import worker_env
+from tests.hostapp import kaleo
 
 SITE = "https://kaleo.example"
 
@@ -47,24 +54,6 @@ pytestmark = pytest.mark.settings(
 )
 
 INVITEE = "carol@example.com"
-
-
-def worker_env(app: Flask, database_url: str, smtp: SMTPServer, tmp_path: Path) -> dict[str, str]:
-    """The environment of a worker process that loads this test's app: its database,
-    its ``KALEO_*`` config, mail to ``smtp``, signals written to ``signals.jsonl``."""
-    config = {key: value for key, value in app.config.items() if key.startswith("KALEO_")}
-    config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_SUPPRESS_SEND=False)
-    if "CELERY" in app.config:
-        config["CELERY"] = app.config["CELERY"]
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    return {
-        **os.environ,
-        "PYTHONPATH": path,
-        "FLASK_APP": "tests.queue_app",
-        "KALEO_TEST_DATABASE_URL": database_url,
-        "KALEO_TEST_CONFIG": json.dumps(config),
-        "KALEO_TEST_SIGNAL_LOG": str(tmp_path / "signals.jsonl"),
-    }
 
 
 def signals_sent(tmp_path: Path) -> list[dict[str, t.Any]]:
@@ -318,3 +307,66 @@ def test_celery_recipe_delivers_through_a_celery_worker(
     assert smtp.messages, log.read_text()
     assert_delivered_and_link_works(app, client, smtp)
     assert "deliver_invitation" in log.read_text()
+
+
+def test_a_burst_worker_exits_as_soon_as_the_queue_is_empty(
+    app: Flask,
+    client: FlaskClient,
+    smtp: SMTPServer,
+    rq_redis: t.Any,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """Four runs, each delivering one invitation, must each exit within 20 s (RQ's
+    listener thread could hold a worker's exit for a minute, about one run in two)."""
+    signed_in(client, allocation=10)
+    env = worker_env(app, database_url, smtp, tmp_path)
+    for n in range(4):
+        assert post_invite(client, f"friend{n}@example.com").json["status"] == "OK"
+        run_command(KALEO_WORKER, env, tmp_path / f"worker-{n}.log", timeout=20)
+        assert len(smtp.messages) == n + 1
+    run_command(KALEO_WORKER, env, tmp_path / "worker-empty.log", timeout=20)
+
+
+@pytest.mark.all_backends
+def test_two_burst_workers_with_duplicate_jobs_mail_each_invitation_once(
+    app: Flask,
+    smtp: SMTPServer,
+    rq_redis: t.Any,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """Six stuck invitations: two sweeps queue one job each (the job id names the
+    sending). Then each has two jobs side by side (a lost job found again), and two
+    burst workers run at once against a relay that takes 0.3 s per message: one email
+    per address."""
+    from rq import Queue
+
+    from flask_kaleo.rq import JOB
+
+    smtp.delay = 0.3
+    addresses = [f"friend{n}@example.com" for n in range(6)]
+    with app.app_context():
+        alice = make_user("alice@example.com", 10)
+        for address in addresses:
+            make_invitation(alice, address, "sending", sent_at=utcnow() - dt.timedelta(days=1))
+        assert kaleo.deliver_stuck(dt.timedelta(0)).queued == 6
+        assert kaleo.deliver_stuck(dt.timedelta(0)).queued == 6
+        ids = [invitation_to(address).id for address in addresses]
+    queue = Queue("kaleo", connection=rq_redis)
+    assert queue.count == 6
+    queue.empty()  # type: ignore[no-untyped-call]
+    # each invitation's two jobs side by side, so the two workers overlap
+    for invitation_id in ids:
+        queue.enqueue_call(JOB, args=(invitation_id,))
+        queue.enqueue_call(JOB, args=(invitation_id,))
+
+    env = worker_env(app, database_url, smtp, tmp_path)
+    logs = run_at_once([KALEO_WORKER, KALEO_WORKER], env, tmp_path)
+
+    assert sorted(smtp.recipients()) == addresses
+    assert (queue.count, queue.failed_job_registry.count) == (0, 0), logs
+    with app.app_context():
+        for address in addresses:
+            stored = invitation_to(address)
+            assert stored.delivered_at is not None and stored.delivery_attempts == 2

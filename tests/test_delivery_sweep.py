@@ -3,8 +3,9 @@
 A child process creates the host app on the test's database and sends an invitation
 through a transport that SIGKILLs the process when it is called: the invitation and
 the spend are committed, the email never left. The invitation must then be visibly
-not delivered ("sending") and spent, and ``flask kaleo deliver`` must finish it: send
-it under a new link that works, or give it back if it expired while it waited.
+not delivered ("sending") and spent, and once the killed claim's lease has passed,
+``flask kaleo deliver`` must finish it: send it under a new link that works, or give it
+back if it expired while it waited.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tests.helpers import SMTPServer
 from tests.helpers import accept_link
 from tests.helpers import assert_counters_match_rows
 from tests.helpers import expire
+from tests.helpers import lapse_lease
 from tests.helpers import make_user
 from tests.helpers import message_text
 from tests.helpers import received
@@ -100,6 +102,12 @@ def test_killed_between_commit_and_delivery_then_swept(
     if fate == "expired":
         with app.app_context():
             expire(stuck.id)
+    # so is one whose claim still holds its lease, whatever its age
+    assert deliver(app, "--older-than", "0").startswith("Delivered 0, queued 0, gave back 0")
+    assert smtp.messages == []
+    with app.app_context():
+        assert the_invitation(alice).delivery_lease_until is not None
+        lapse_lease(stuck.id)
 
     with received(signals.invite_undeliverable) as given_back:
         output = deliver(app, "--older-than", "0")

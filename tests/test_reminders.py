@@ -199,3 +199,65 @@ def test_remind_runs_at_once_remind_each_invitation_once(app: Flask, smtp: SMTPS
         )
         sends = db.session.scalar(sa.select(sa.func.count()).select_from(kaleo.InvitationSend))
     assert (reminded, sends) == (6, 6)
+
+
+@pytest.mark.all_backends
+def test_a_second_reminder_is_never_sent_however_long_ago_the_first(
+    app: Flask, smtp: SMTPServer
+) -> None:
+    """The first reminder's sending moved back past the delay: only ``reminded_at``
+    still set stops a second one."""
+    with app.app_context():
+        alice = make_user("alice@example.com", 5)
+        invitation = make_invitation(
+            alice, "carol@example.com", sent_at=utcnow() - 9 * DAY, expires_at=utcnow() + DAY
+        )
+        assert kaleo.remind(3 * DAY).reminded == 1
+        long_ago = utcnow() - 5 * DAY
+        model = kaleo.JoinInvitation
+        db.session.execute(
+            sa.update(model)
+            .where(model.id == invitation.id)
+            .values(resent_at=long_ago, reminded_at=long_ago, delivered_at=long_ago)
+        )
+        db.session.commit()
+        assert kaleo.remind(3 * DAY).reminded == 0
+    assert len(smtp.messages) == 1
+
+
+@pytest.mark.all_backends
+def test_no_reminder_for_an_inviter_no_longer_allowed_to_invite(
+    app: Flask, smtp: SMTPServer, invite_hook: t.Any
+) -> None:
+    with app.app_context():
+        alice = make_user("alice@example.com", 5)
+        barred = make_user("barred@example.com", 5)
+        make_invitation(alice, "carol@example.com", sent_at=utcnow() - 4 * DAY)
+        make_invitation(barred, "dave@example.com", sent_at=utcnow() - 4 * DAY)
+        invite_hook(lambda user: user.email != "barred@example.com")
+        report = kaleo.remind(3 * DAY)
+        assert (report.reminded, report.skipped) == (1, 1)
+        assert invitation_to("dave@example.com").reminded_at is None
+    assert [m["To"] for m in smtp.messages] == ["carol@example.com"]
+
+
+@pytest.mark.all_backends
+@pytest.mark.parametrize("private", [False, True])
+def test_no_reminder_to_an_address_that_has_become_a_member(
+    app: Flask, smtp: SMTPServer, private: bool
+) -> None:
+    """Carol joined without her invitation (it is still pending): no email invites her
+    to join, whether or not refusals are private."""
+    app.config["KALEO_PRIVATE_REFUSALS"] = private
+    with app.app_context():
+        alice = make_user("alice@example.com", 5)
+        make_invitation(alice, "carol@example.com", sent_at=utcnow() - 4 * DAY)
+        make_invitation(alice, "dave@example.com", sent_at=utcnow() - 4 * DAY)
+        make_user("Carol@Example.com")
+        report = kaleo.remind(3 * DAY)
+        assert (report.reminded, report.skipped) == (1, 1)
+        carol = invitation_to("carol@example.com")
+        assert (carol.status, carol.reminded_at) == ("sent", None)
+    assert [m["To"] for m in smtp.messages] == ["dave@example.com"]
+    result = remind(app, "--after", "3d")
+    assert "1 no longer to be mailed" in result.output, result.output
