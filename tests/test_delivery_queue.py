@@ -13,6 +13,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import os
+import signal
 import subprocess
 import time
 import typing as t
@@ -121,6 +123,34 @@ def drain(command: list[str], env: dict[str, str], redis: t.Any, tmp_path: Path)
     return log
 
 
+def serve_until_delivered(
+    app: Flask, command: list[str], env: dict[str, str], tmp_path: Path
+) -> str:
+    """Run a long-running worker until it has recorded the invitation's delivery (after
+    the relay took the email), polled under a deadline, then stop it. Returns its
+    output."""
+    log = tmp_path / "worker.log"
+    with log.open("w") as output:
+        worker = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the scheduler and work horse too
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not delivered(app) and worker.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            # Its work is done or failed: nothing to shut down gracefully, and no child
+            # of it may go on into the next test.
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+    return log.read_text()
+
+
 # -- RQ -------------------------------------------------------------------------------
 
 
@@ -149,13 +179,18 @@ def test_plain_rq_worker_finds_the_app_through_flask_app(
     database_url: str,
     tmp_path: Path,
 ) -> None:
-    """The documented alternative: RQ's own command, which loads the app from FLASK_APP
-    (in each job's work horse) because no app context surrounds the job."""
+    """The documented alternative: RQ's own command, run as the docs show it (a
+    long-running worker with its scheduler), which loads the app from FLASK_APP (in
+    each job's work horse) because no app context surrounds the job."""
+    from rq import Queue
+
     invite_and_see_it_queued(app, client, smtp)
 
-    plain = [str(BIN / "rq"), "worker", "--burst", "--url", RQ_REDIS_URL, "kaleo"]
-    drain(plain, worker_env(app, database_url, smtp, tmp_path), rq_redis, tmp_path)
+    plain = [str(BIN / "rq"), "worker", "--with-scheduler", "--url", RQ_REDIS_URL, "kaleo"]
+    log = serve_until_delivered(app, plain, worker_env(app, database_url, smtp, tmp_path), tmp_path)
 
+    queue = Queue("kaleo", connection=rq_redis)
+    assert (queue.count, queue.failed_job_registry.count) == (0, 0), log
     assert_delivered_and_link_works(app, client, smtp)
 
 
@@ -279,34 +314,15 @@ def test_celery_recipe_delivers_through_a_celery_worker(
     invite_and_see_it_queued(app, client, smtp)
     assert celery_redis.llen("celery") == 1  # the task waits on the broker
 
-    log = tmp_path / "celery.log"
     command = [str(BIN / "celery"), "-A", "tests.celery_worker", "worker", "--pool=solo"]
     command += ["--concurrency=1", "--without-gossip", "--without-mingle", "--loglevel=INFO"]
-    with log.open("w") as output:
-        worker = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=worker_env(app, database_url, smtp, tmp_path),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            # Poll, under a deadline, until the worker has recorded the delivery (after
-            # the relay took the email).
-            deadline = time.monotonic() + 60
-            while not delivered(app) and worker.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.05)
-        finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+    log = serve_until_delivered(
+        app, command, worker_env(app, database_url, smtp, tmp_path), tmp_path
+    )
 
-    assert smtp.messages, log.read_text()
+    assert smtp.messages, log
     assert_delivered_and_link_works(app, client, smtp)
-    assert "deliver_invitation" in log.read_text()
+    assert "deliver_invitation" in log
 
 
 def test_a_burst_worker_exits_as_soon_as_the_queue_is_empty(
