@@ -36,8 +36,8 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 # The hooks' callable types, documented on the API page under these names.
 autodoc_type_aliases = {
-    "Transport": "flask_kaleo.transport.Transport",
-    "Enqueue": "flask_kaleo.delivery.Enqueue",
+    "Transport": "flask_kaleo.delivery.transport.Transport",
+    "Enqueue": "flask_kaleo.core.sending.Enqueue",
 }
 autodoc_default_options = {"members": True, "show-inheritance": True}
 

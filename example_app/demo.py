@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 
-from flask_kaleo.text import plural
-
 from .extensions import db
 from .models import User
 from .models import kaleo
@@ -41,6 +39,10 @@ def add_member(email: str, password: str, invitations: int, *, is_staff: bool = 
 def print_accounts() -> None:
     click.echo("\nflask-kaleo example: demo accounts created (email / password):")
     for email, password, is_staff, invitations in DEMO_ACCOUNTS:
-        role = "staff, unlimited invitations" if is_staff else plural(invitations, "invitation")
+        role = (
+            "staff, unlimited invitations"
+            if is_staff
+            else f"{invitations} invitation" + ("" if invitations == 1 else "s")
+        )
         click.echo(f"  {email:<22} {password:<16} ({role})")
     click.echo("Invitation emails are not sent: read them at /outbox.\n")

@@ -25,7 +25,6 @@ from werkzeug.wrappers import Response
 
 from flask_kaleo import JoinInvitationMixin
 from flask_kaleo.exceptions import InvitationNotPending
-from flask_kaleo.text import plural
 
 from . import demo
 from . import outbox
@@ -165,11 +164,11 @@ def _allocate(form: AllocationForm, members: list[User]) -> tuple[str, str]:
 
 
 def _invitations(count: int) -> str:
-    return plural(count, "invitation")
+    return f"{count:,} invitation" + ("" if count == 1 else "s")
 
 
 def _members(count: int) -> str:
-    return plural(count, "member")
+    return f"{count:,} member" + ("" if count == 1 else "s")
 
 
 def _stats(members: list[User]) -> list[dict[str, t.Any]]:

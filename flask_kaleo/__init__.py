@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from .blueprint import blueprint
-from .delivery import SweepReport
+from .config import UNLIMITED
+from .core.expiry import NEVER
+from .core.lifecycle import InvitationReport
+from .core.reminders import RemindReport
+from .core.sending import SweepReport
+from .delivery.transport import OutgoingEmail
 from .exceptions import AlreadyInvited
 from .exceptions import AlreadyMember
 from .exceptions import CannotInviteSelf
@@ -26,18 +30,14 @@ from .exceptions import MessageTooLong
 from .exceptions import NotEnoughInvitations
 from .exceptions import ResendTooSoon
 from .exceptions import SendingLimitReached
-from .expiry import NEVER
 from .extension import Kaleo
-from .lifecycle import InvitationReport
-from .links import InvitationLinkMixin
-from .links import LinkUseMixin
+from .models import InvitationLinkMixin
 from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
+from .models import LinkUseMixin
 from .models import Status
-from .reminders import RemindReport
-from .settings import UNLIMITED
 from .state import get_kaleo
-from .transport import OutgoingEmail
+from .web.blueprint import blueprint
 
 __all__ = [
     "NEVER",

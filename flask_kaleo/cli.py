@@ -14,14 +14,13 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from .config import MAX_AMOUNT
+from .config import UNLIMITED
+from .core.expiry import NEVER
 from .exceptions import ConfigurationError
 from .exceptions import InvitationRefused
 from .exceptions import KaleoError
-from .expiry import NEVER
-from .settings import MAX_AMOUNT
-from .settings import UNLIMITED
 from .state import get_kaleo
-from .text import plural
 
 kaleo_cli = AppGroup("kaleo", help="Manage invitation allocations (flask-kaleo).")
 
@@ -48,6 +47,14 @@ DAYS = FiniteRange(min=0, min_open=True, max=36500)
 # So that "-3" reaches N's check ("-3 is not in the range x>=0") instead of being
 # mistaken for an unknown option.
 NEGATIVE_NUMBERS_ARE_ARGUMENTS = {"ignore_unknown_options": True}
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``count`` followed by the English noun that agrees with it: ``1 invitation``,
+    ``2 invitations``, ``1,000 users`` (the CLI speaks English; pages count with
+    ``ngettext``)."""
+    noun = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count:,} {noun}"
 
 
 def _resolve_user(value: str | None, hint: str = "'--user'") -> t.Any:
@@ -323,7 +330,7 @@ def worker(burst: bool) -> None:
     """Run an RQ worker that delivers invitations (KALEO_DELIVERY = 'rq')."""
     if current_app.config["KALEO_DELIVERY"] != "rq":
         raise click.UsageError("the worker delivers for KALEO_DELIVERY = 'rq' only")
-    from .rq import work
+    from .delivery.rq import work
 
     work(burst=burst)
 

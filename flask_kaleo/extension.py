@@ -14,43 +14,44 @@ import typing as t
 
 from flask import Flask
 
-from . import accepting
-from . import grants
 from . import i18n
-from . import inviting
-from . import lifecycle
-from . import links
-from . import reminders
 from .cli import kaleo_cli
-from .delivery import Delivery
-from .delivery import Enqueue
-from .delivery import SweepReport
+from .config import DEFAULT_SETTINGS
+from .config import check_settings
+from .contrib.alembic import register_with_flask_migrate
+from .core import accepting
+from .core import grants
+from .core import inviting
+from .core import lifecycle
+from .core import links
+from .core import reminders
+from .core.expiry import ExpiresIn
+from .core.lifecycle import InvitationReport
+from .core.permissions import Permissions
+from .core.permissions import UserHook
+from .core.reminders import RemindReport
+from .core.sending import Delivery
+from .core.sending import Enqueue
+from .core.sending import SweepReport
+from .core.store import Store
+from .delivery.transport import Transport
 from .exceptions import ConfigurationError
-from .expiry import ExpiresIn
-from .forms import csrf_token
-from .forms import forget_typed
-from .forms import new_invite_form
-from .forms import row_outcome
-from .lifecycle import InvitationReport
-from .limits import AddressLockMixin
-from .limits import InvitationSendMixin
-from .links import InvitationLinkMixin
-from .links import LinkUseMixin
-from .migrations import register_with_flask_migrate
+from .models import AddressLockMixin
+from .models import InvitationLinkMixin
+from .models import InvitationSendMixin
 from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
+from .models import LinkUseMixin
 from .models import build_model
 from .models import shared_model
-from .pages import check_page_targets_once
-from .permissions import Permissions
-from .permissions import UserHook
-from .reminders import RemindReport
-from .settings import DEFAULT_SETTINGS
-from .settings import check_settings
-from .store import Store
-from .text import invitations_left
-from .text import state_label
-from .transport import Transport
+from .web import session
+from .web.forms import csrf_token
+from .web.forms import forget_typed
+from .web.forms import new_invite_form
+from .web.forms import row_outcome
+from .web.pages import check_page_targets_once
+from .web.text import invitations_left
+from .web.text import state_label
 
 U = t.TypeVar("U")
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
@@ -67,9 +68,9 @@ class Kaleo(t.Generic[U]):
     :param user_model: the app's user model; its table and primary-key type are used
         for the foreign keys.
     :param join_invitation_model: a subclass of
-        :class:`~flask_kaleo.models.JoinInvitationMixin` to use instead of the default.
+        :class:`~flask_kaleo.JoinInvitationMixin` to use instead of the default.
     :param invitation_stat_model: likewise, of
-        :class:`~flask_kaleo.models.InvitationStatMixin`.
+        :class:`~flask_kaleo.InvitationStatMixin`.
     :param current_user: a callable returning the signed-in user or None; by default
         Flask-Login's ``current_user``.
     :param invite_permission: who may invite at all (besides having invitations
@@ -79,7 +80,7 @@ class Kaleo(t.Generic[U]):
         as decorating with :meth:`manage_permission`.
     :param find_user: ``(canonical address) -> user or None``, the member check; by
         default ``lower(<email column>)`` against the address's
-        :func:`~flask_kaleo.addresses.member_spellings` (see :doc:`databases`).
+        :func:`~flask_kaleo.core.addresses.member_spellings` (see :doc:`databases`).
     :param transport: how emails leave; see :meth:`transport`.
     :param delivery_queue: how deliveries are queued with ``KALEO_DELIVERY = "queue"``;
         see :meth:`delivery_queue`.
@@ -165,7 +166,7 @@ class Kaleo(t.Generic[U]):
 
     def init_app(self, app: Flask) -> None:
         """Check the settings, then register the CLI, the template helpers and (for
-        Flask-Migrate) :func:`~flask_kaleo.migrations.render_item`."""
+        Flask-Migrate) :func:`~flask_kaleo.contrib.alembic.render_item`."""
         if "kaleo" in app.extensions:
             raise RuntimeError("flask-kaleo is already set up on this app")
         for key, value in DEFAULT_SETTINGS.items():
@@ -189,7 +190,7 @@ class Kaleo(t.Generic[U]):
         if importlib.util.find_spec("flask_login") is not None:
             from flask_login import user_logged_out
 
-            user_logged_out.connect(accepting.forget, app)
+            user_logged_out.connect(session.forget, app)
             user_logged_out.connect(forget_typed, app)
         cli_name = app.config["KALEO_CLI_NAME"]
         if cli_name:
@@ -215,7 +216,7 @@ class Kaleo(t.Generic[U]):
 
     def transport(self, transport: Transport) -> Transport:
         """Decorator that sets how emails leave: ``transport(email, timeout)`` gets an
-        :class:`~flask_kaleo.transport.OutgoingEmail` and must deliver it within
+        :class:`~flask_kaleo.delivery.transport.OutgoingEmail` and must deliver it within
         ``timeout`` seconds per network operation, or raise
         :class:`~flask_kaleo.DeliveryError` (``permanent=True`` when retrying cannot
         help). By default Flask-Mail's SMTP settings, with that timeout."""
@@ -316,7 +317,7 @@ class Kaleo(t.Generic[U]):
         """The invitation the accept link remembered in this session, while it is still
         pending, or the shareable link the join link remembered, while someone may
         still join through it; otherwise None. Either can be given to :meth:`accept`."""
-        return accepting.pending_invitation(self.store)
+        return session.pending_invitation(self.store)
 
     @t.overload
     def signup_email(self, value: None = None) -> str | None: ...
@@ -326,8 +327,8 @@ class Kaleo(t.Generic[U]):
         """The invited address to prefill (no ``value``), or the address the form sent,
         checked against it with ``KALEO_REQUIRE_INVITED_EMAIL`` (:doc:`accepting`)."""
         if value is None:
-            return accepting.signup_email(self.store)
-        return accepting.signup_email(self.store, value)
+            return session.signup_email(self.store)
+        return session.signup_email(self.store, value)
 
     @t.overload
     def accept(self, invitation: JoinInvitationMixin, user: U) -> JoinInvitationMixin: ...
@@ -340,7 +341,9 @@ class Kaleo(t.Generic[U]):
         single-use, or an :class:`~flask_kaleo.exceptions.InvitationNotPending`
         (:doc:`accepting` says what else it settles). Given a shareable link, take one
         of its uses for ``user`` instead (:doc:`links`)."""
-        return accepting.accept(self.store, invitation, user)
+        accepted = accepting.accept(self.store, invitation, user)
+        session.forget_if(accepted)
+        return accepted
 
     def process_independent_joins(self, user: U, email: str) -> list[JoinInvitationMixin]:
         """``user`` confirmed ``email``: other people's open invitations to it (expired
@@ -351,14 +354,14 @@ class Kaleo(t.Generic[U]):
         """Guard an app's signup view: a signed-in member goes on to
         ``KALEO_SIGNED_IN_REDIRECT``; with ``KALEO_INVITE_ONLY`` on, only visitors who
         followed a valid invitation link get through; others see a 403 page."""
-        return accepting.invitation_required(self.store, view, self.current_user)
+        return session.invitation_required(self.store, view, self.current_user)
 
     def signup(self, email: str, create_user: t.Callable[[str], U]) -> U:
         """Create the account a signup form asked for and accept the session's
         invitation with it, in one commit: ``create_user(address)`` builds the user
         for the checked address. Raises :class:`~flask_kaleo.InvitationNotPending`
         (answer it with 410) with nothing created (:doc:`accepting`)."""
-        return accepting.signup(self.store, email, create_user)
+        return session.signup(self.store, email, create_user)
 
     # -- after sending ----------------------------------------------------------
 

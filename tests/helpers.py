@@ -37,9 +37,9 @@ from flask import session as flask_session
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 
-from flask_kaleo.addresses import address_key
+from flask_kaleo.core.addresses import address_key
+from flask_kaleo.core.tokens import token_digest
 from flask_kaleo.models import utcnow
-from flask_kaleo.tokens import token_digest
 from tests.hostapp import User
 from tests.hostapp import db
 from tests.hostapp import kaleo

@@ -22,7 +22,7 @@ from flask_wtf import CSRFProtect
 
 from flask_kaleo import Kaleo
 from flask_kaleo import blueprint
-from flask_kaleo.security import wire
+from flask_kaleo.contrib.security import wire
 
 db = SQLAlchemy()
 mail = Mail()

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from flask_kaleo.addresses import address_key
-from flask_kaleo.addresses import canonical_address
-from flask_kaleo.addresses import member_spellings
+from flask_kaleo.core.addresses import address_key
+from flask_kaleo.core.addresses import canonical_address
+from flask_kaleo.core.addresses import member_spellings
 from flask_kaleo.exceptions import ConfigurationError
 from flask_kaleo.exceptions import InvalidEmail
 from tests.helpers import SMTPServer

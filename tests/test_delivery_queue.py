@@ -25,8 +25,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from flask_kaleo.core.tokens import token_digest
 from flask_kaleo.models import utcnow
-from flask_kaleo.tokens import token_digest
 from tests.helpers import BIN
 from tests.helpers import CELERY_REDIS_URL
 from tests.helpers import ROOT
@@ -212,11 +212,11 @@ def test_redis_never_holds_the_token(
     with app.app_context():
         invitation_id = invitation_to(INVITEE).id
     [job] = Queue("kaleo", connection=rq_redis).get_jobs()
-    assert job.func_name == "flask_kaleo.rq.deliver_job"
+    assert job.func_name == "flask_kaleo.delivery.rq.deliver_job"
     assert (job.args, job.kwargs) == ((invitation_id,), {})
     waiting = redis_contents(rq_redis)
     # The scan reads the job's payload (the compressed pickle of its call):
-    assert any(b"flask_kaleo.rq.deliver_job" in blob for blob in waiting)
+    assert any(b"flask_kaleo.delivery.rq.deliver_job" in blob for blob in waiting)
 
     drain(KALEO_WORKER, worker_env(app, database_url, smtp, tmp_path), rq_redis, tmp_path)
 
@@ -358,7 +358,7 @@ def test_two_burst_workers_with_duplicate_jobs_mail_each_invitation_once(
     per address."""
     from rq import Queue
 
-    from flask_kaleo.rq import JOB
+    from flask_kaleo.delivery.rq import JOB
 
     smtp.delay = 0.3
     addresses = [f"friend{n}@example.com" for n in range(6)]

@@ -25,10 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from flask import Flask
 
+from flask_kaleo.delivery.transport import OutgoingEmail
+from flask_kaleo.delivery.transport import Transport
+from flask_kaleo.delivery.transport import flask_mail_transport
 from flask_kaleo.exceptions import DeliveryError
-from flask_kaleo.transport import OutgoingEmail
-from flask_kaleo.transport import Transport
-from flask_kaleo.transport import flask_mail_transport
 from tests.helpers import WAIT
 from tests.helpers import Browser
 from tests.helpers import Reply

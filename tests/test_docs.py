@@ -24,7 +24,7 @@ import pytest
 from jinja2 import StrictUndefined
 
 import flask_kaleo
-from flask_kaleo.settings import DEFAULT_SETTINGS
+from flask_kaleo.config import DEFAULT_SETTINGS
 from tests.helpers import Browser
 from tests.helpers import free_port
 from tests.helpers import returns

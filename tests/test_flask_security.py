@@ -1,4 +1,4 @@
-"""Flask-Security-Too wired by ``flask_kaleo.security.wire``: its own register and
+"""Flask-Security-Too wired by ``flask_kaleo.contrib.security.wire``: its own register and
 confirm views accept invitations, refuse visitors under invite-only, prefill and bind
 the invited address, and settle "joined independently" (tests/security_app.py)."""
 
@@ -23,7 +23,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from flask_kaleo import ConfigurationError
 from flask_kaleo import Status
-from flask_kaleo.security import wire
+from flask_kaleo.contrib.security import wire
 from tests.helpers import Statements
 from tests.helpers import received
 from tests.security_app import Role

@@ -16,7 +16,7 @@ from flask_kaleo import InvitationNotPending
 from flask_kaleo import InvitationRevoked
 from flask_kaleo import ResendTooSoon
 from flask_kaleo import signals
-from flask_kaleo.tokens import token_digest
+from flask_kaleo.core.tokens import token_digest
 from tests.helpers import AJAX
 from tests.helpers import BROWSER
 from tests.helpers import SetHook

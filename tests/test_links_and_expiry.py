@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-import flask_kaleo.accepting
-import flask_kaleo.lifecycle
-import flask_kaleo.models
+import flask_kaleo.core.accepting
+import flask_kaleo.core.lifecycle
+import flask_kaleo.models.invitation
 from flask_kaleo import NEVER
 from flask_kaleo import ExpiryOutOfBounds
 from flask_kaleo import InvitationExpired
@@ -379,7 +379,11 @@ def test_an_invitation_expires_at_the_instant_of_its_expires_at(
     alice = make_user("alice@example.com", 3)
     make_invitation(alice, "carol@example.com", expires_at=moment)
     carol = make_user("carol@example.com")
-    for module in (flask_kaleo.models, flask_kaleo.lifecycle, flask_kaleo.accepting):
+    for module in (
+        flask_kaleo.models.invitation,
+        flask_kaleo.core.lifecycle,
+        flask_kaleo.core.accepting,
+    ):
         monkeypatch.setattr(module, "utcnow", lambda: moment - before)
     invitation = invitation_to("carol@example.com")
     assert invitation.expires_at == moment  # stored to the microsecond

@@ -17,9 +17,9 @@ from flask.testing import FlaskClient
 
 from flask_kaleo import ConfigurationError
 from flask_kaleo import signals
+from flask_kaleo.delivery.transport import OutgoingEmail
 from flask_kaleo.exceptions import DeliveryError
 from flask_kaleo.models import utcnow
-from flask_kaleo.transport import OutgoingEmail
 from tests.helpers import AJAX
 from tests.helpers import SMTPServer
 from tests.helpers import accept_link

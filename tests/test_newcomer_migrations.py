@@ -18,7 +18,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
 from flask_kaleo import Kaleo
-from flask_kaleo.migrations import render_item
+from flask_kaleo.contrib.alembic import render_item
 from tests.helpers import run_command
 
 KALEO_TABLES = {

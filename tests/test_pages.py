@@ -13,9 +13,9 @@ from flask import render_template_string
 from flask.testing import FlaskClient
 from flask_login import login_user
 
+from flask_kaleo.cli import plural
 from flask_kaleo.exceptions import ConfigurationError
-from flask_kaleo.text import invitations_left
-from flask_kaleo.text import plural
+from flask_kaleo.web.text import invitations_left
 from tests.helpers import accept_link
 from tests.helpers import csrf_token
 from tests.helpers import expire

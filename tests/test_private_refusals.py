@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from flask_kaleo import InvitationNotPending
 from flask_kaleo import Status
-from flask_kaleo.tokens import new_token
+from flask_kaleo.core.tokens import new_token
 from tests.helpers import AJAX
 from tests.helpers import SMTPServer
 from tests.helpers import csrf_token

@@ -17,8 +17,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from flask_kaleo import SendingLimitReached
-from flask_kaleo.limits import ADDRESS_LIMIT_REACHED
-from flask_kaleo.limits import MEMBER_LIMIT_REACHED
+from flask_kaleo.core.limits import ADDRESS_LIMIT_REACHED
+from flask_kaleo.core.limits import MEMBER_LIMIT_REACHED
 from flask_kaleo.models import utcnow
 from tests.helpers import AJAX
 from tests.helpers import Browser

@@ -1,0 +1,1 @@
+"""Integrations with other extensions: Flask-Security-Too and Alembic."""

@@ -1,0 +1,122 @@
+"""Choosing an invitation's expiry: the default, or a lifetime its sender asked for,
+within ``KALEO_MIN_EXPIRATION`` and ``KALEO_MAX_EXPIRATION`` unless the sender has the
+manage permission (who may also choose :data:`NEVER`).
+
+One home for the bounds: inviting, extending and shareable links all ask
+:func:`choose_expiry` or :func:`check_new_expiry`. Also the SQL conditions "not
+expired" and "expired", which treat a NULL expiry as "never expires".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+
+import sqlalchemy as sa
+
+from ..exceptions import ExpiryOutOfBounds
+from ..i18n import format_number
+from ..i18n import gettext
+from ..i18n import ngettext
+
+NEVER: t.Final = "never"
+"""``expires_in=NEVER``: the invitation never expires (``expires_at`` NULL); only for
+members with the manage permission."""
+
+ExpiresIn = dt.timedelta | t.Literal["never"] | None
+"""What a caller may ask for: a lifetime, :data:`NEVER`, or None for the default."""
+
+
+def _hours(value: float) -> str:
+    """``0.25`` -> "15 minutes", ``24`` -> "1 day", ``36`` -> "36 hours"."""
+    if value < 1:
+        minutes = round(value * 60)
+        return ngettext("%(num)s minute", "%(num)s minutes", minutes, num=format_number(minutes))
+    if value % 24 == 0:
+        days = int(value // 24)
+        return ngettext("%(num)s day", "%(num)s days", days, num=format_number(days))
+    count = int(value) if value == int(value) else 2
+    return ngettext("%(num)s hour", "%(num)s hours", count, num=format_number(value))
+
+
+def choose_expiry(
+    config: t.Mapping[str, t.Any],
+    may_manage: bool,
+    expires_in: ExpiresIn,
+    now: dt.datetime,
+) -> dt.datetime | None:
+    """The ``expires_at`` of something created at ``now`` with ``expires_in`` (None:
+    never); see :func:`choose_lifetime`."""
+    lifetime = choose_lifetime(config, may_manage, expires_in)
+    return None if lifetime is None else now + lifetime
+
+
+def choose_lifetime(
+    config: t.Mapping[str, t.Any], may_manage: bool, expires_in: ExpiresIn
+) -> dt.timedelta | None:
+    """How long something created with ``expires_in`` lasts (None: forever).
+
+    None asks for ``KALEO_DEFAULT_EXPIRATION``; a ``timedelta`` must lie within the
+    bounds (inclusive) unless ``may_manage``; :data:`NEVER` (returns None) needs
+    ``may_manage``. Raises :class:`~flask_kaleo.ExpiryOutOfBounds` otherwise.
+    """
+    if expires_in is None:
+        return dt.timedelta(hours=config["KALEO_DEFAULT_EXPIRATION"])
+    if isinstance(expires_in, str):
+        if expires_in != NEVER:
+            raise TypeError(f"expires_in must be a timedelta, 'never' or None, not {expires_in!r}")
+        if not may_manage:
+            raise ExpiryOutOfBounds(
+                gettext("Only staff can create an invitation that never expires.")
+            )
+        return None
+    if not isinstance(expires_in, dt.timedelta):
+        raise TypeError(f"expires_in must be a timedelta, 'never' or None, not {expires_in!r}")
+    if expires_in <= dt.timedelta(0):
+        raise ExpiryOutOfBounds(gettext("An invitation must expire in the future."))
+    if not may_manage:
+        low = dt.timedelta(hours=config["KALEO_MIN_EXPIRATION"])
+        high = dt.timedelta(hours=config["KALEO_MAX_EXPIRATION"])
+        if not low <= expires_in <= high:
+            raise ExpiryOutOfBounds(
+                gettext(
+                    "An invitation may last from %(low)s to %(high)s.",
+                    low=_hours(config["KALEO_MIN_EXPIRATION"]),
+                    high=_hours(config["KALEO_MAX_EXPIRATION"]),
+                )
+            )
+    return expires_in
+
+
+def check_new_expiry(
+    config: t.Mapping[str, t.Any],
+    may_manage: bool,
+    new: dt.datetime | None,
+    now: dt.datetime,
+) -> None:
+    """An extension's target: later than ``now``, and no later than
+    ``now + KALEO_MAX_EXPIRATION`` unless ``may_manage`` (who may also give None, never)."""
+    if new is None:
+        if not may_manage:
+            raise ExpiryOutOfBounds(gettext("Only staff can make an invitation never expire."))
+        return
+    if new <= now:
+        raise ExpiryOutOfBounds(gettext("An invitation must expire in the future."))
+    high = dt.timedelta(hours=config["KALEO_MAX_EXPIRATION"])
+    if not may_manage and new - now > high:
+        raise ExpiryOutOfBounds(
+            gettext(
+                "An invitation may be valid for at most %(high)s from now.",
+                high=_hours(config["KALEO_MAX_EXPIRATION"]),
+            )
+        )
+
+
+def not_expired(expires_at: t.Any, now: dt.datetime) -> sa.ColumnElement[bool]:
+    """SQL: the expiry column ``expires_at`` has not passed (NULL never expires)."""
+    return sa.or_(expires_at.is_(None), expires_at > now)
+
+
+def expired(expires_at: t.Any, now: dt.datetime) -> sa.ColumnElement[bool]:
+    """SQL: the expiry column ``expires_at`` has passed (never true for NULL)."""
+    return sa.and_(expires_at.is_not(None), expires_at <= now)

@@ -1,0 +1,335 @@
+"""Shareable links: one link several people can join through, paid for up front.
+
+A link for N people reserves N from its creator's allocation in the conditional UPDATE
+that spends invitations (:meth:`~flask_kaleo.core.counters.Counters.spend`), so links and
+invitations draw on one allowance and never overspend it. Each signup through it takes
+one use, inside the signup's transaction, with a conditional UPDATE that the database
+backs with ``CHECK (uses <= max_uses)``, and records who joined in a row of its own.
+
+Revoking the link, or its expiry (settled by :func:`settle_expired`), gives the unused
+remainder back. ``given_back`` records that it was settled, and how many it returned:
+the check ``given_back IS NULL OR given_back = max_uses - uses`` means that once
+settled no use can be taken, and nothing can be given back twice.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import sqlalchemy as sa
+from flask import current_app
+
+from .. import signals
+from ..config import MAX_AMOUNT
+from ..config import is_whole_number
+from ..delivery.render import join_url
+from ..exceptions import InvalidEmail
+from ..exceptions import InvalidLinkOption
+from ..exceptions import InvitationAlreadyUsed
+from ..exceptions import InvitationExpired
+from ..exceptions import InvitationForAnotherAddress
+from ..exceptions import InvitationNotPending
+from ..exceptions import InvitationRevoked
+from ..exceptions import InvitingNotAllowed
+from ..exceptions import NotEnoughInvitations
+from ..i18n import gettext
+from ..i18n import ngettext
+from ..models import InvitationLinkMixin
+from ..models import rowcount
+from ..models import utcnow
+from .addresses import canonical_address
+from .expiry import ExpiresIn
+from .expiry import choose_expiry
+from .expiry import expired
+from .expiry import not_expired
+from .permissions import Permissions
+from .store import Store
+from .store import signed_in
+from .tokens import new_token
+
+U = t.TypeVar("U")
+
+
+# -- checking what was asked --------------------------------------------------------
+
+
+def check_uses(uses: object) -> int:
+    """A link's number of uses: a whole number from 1 to :data:`MAX_AMOUNT`."""
+    if not is_whole_number(uses) or not 1 <= t.cast(int, uses) <= MAX_AMOUNT:
+        limit = f"{MAX_AMOUNT:,}"
+        message = gettext(
+            "The number of people must be a whole number from 1 to %(limit)s.", limit=limit
+        )
+        raise InvalidLinkOption(message, "uses")
+    return t.cast(int, uses)
+
+
+def check_domain(domain: object) -> str | None:
+    """The domain a link is restricted to, as addresses store it (ASCII, lower-case);
+    None for no restriction."""
+    if domain is None or (isinstance(domain, str) and not domain.strip()):
+        return None
+    text = domain.strip().lstrip("@") if isinstance(domain, str) else ""
+    if "@" in text:
+        text = ""
+    try:
+        return canonical_address(f"x@{text}", smtputf8=True).email.rpartition("@")[2]
+    except InvalidEmail:
+        message = gettext(
+            "%(domain)s is not a valid domain, such as example.com.", domain=repr(str(domain)[:100])
+        )
+        raise InvalidLinkOption(message, "domain") from None
+
+
+def in_domain(address: str, domain: str) -> bool:
+    """Whether ``address`` is one valid address at ``domain`` exactly (not a subdomain
+    of it; and not a list, a quoted part or a comment ending in ``@domain``)."""
+    try:
+        valid = canonical_address(address, smtputf8=True)
+    except InvalidEmail:
+        return False
+    return valid.key.rpartition("@")[2] == domain
+
+
+def another_domain(link: InvitationLinkMixin) -> InvitationForAnotherAddress:
+    return InvitationForAnotherAddress(
+        gettext(
+            "This link is for addresses at %(domain)s: sign up with one of those.",
+            domain=link.domain,
+        )
+    )
+
+
+def why_not_usable(link: InvitationLinkMixin) -> InvitationNotPending:
+    """The exception that says why nobody can join through ``link`` any more."""
+    if link.revoked_at is not None:
+        return InvitationRevoked(gettext("This link has been withdrawn."))
+    if link.uses >= link.max_uses:
+        return InvitationAlreadyUsed(
+            gettext("This link has been used by as many people as it allows.")
+        )
+    return InvitationExpired(gettext("This link has expired."))
+
+
+# -- creating, joining, revoking, settling ------------------------------------------
+
+
+def create_link(
+    store: Store[U],
+    permissions: Permissions[U],
+    from_user: U,
+    uses: int,
+    expires_in: ExpiresIn,
+    domain: str | None,
+) -> InvitationLinkMixin:
+    """Reserve ``uses`` of ``from_user``'s invitations for a new link, and commit.
+
+    Links send no email, so the daily sending limits do not count them; the allowance
+    does. The creator's expired links are settled first, so what they gave back can
+    pay for this one.
+    """
+    uses = check_uses(uses)
+    domain = check_domain(domain)
+    if not permissions.has_invite_permission(from_user):
+        raise InvitingNotAllowed(gettext("You are not allowed to send invitations."))
+    inviter_id = store.user_id(from_user)
+    now = utcnow()
+    may_manage = permissions.has_manage_permission(from_user)
+    expires_at = choose_expiry(current_app.config, may_manage, expires_in, now)
+    settle_expired(store, inviter_id)
+    token, digest = new_token()
+    url = join_url(token)  # before spending: a missing site URL refuses, spending nothing
+    with store.transaction(keep_loaded=True) as session:
+        default = store.default_allocation()
+        remaining = store.counters.spend(session, inviter_id, default, amount=uses)
+        if remaining is None:
+            left = store.counters.remaining(session, inviter_id, default)
+            raise NotEnoughInvitations(_not_enough(left, uses))
+        link: InvitationLinkMixin = store.Link(
+            token_digest=digest,
+            from_user_id=inviter_id,
+            inviter_label=store.user_email(from_user),
+            max_uses=uses,
+            uses=0,
+            domain=domain,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        session.add(link)
+        session.flush()
+    link.token = token
+    link.url = url
+    link.inviter_remaining = remaining
+    link.joiners = []
+    return link
+
+
+def _not_enough(left: int, uses: int) -> str:
+    if left == 0:  # then uses may be 1: no sentence about "1 people"
+        return gettext("You have no invitations left.")
+    return ngettext(
+        "You have %(num)d invitation left: not enough for a link for %(uses)d people.",
+        "You have %(num)d invitations left: not enough for a link for %(uses)d people.",
+        left,
+        uses=uses,
+    )
+
+
+def join(store: Store[U], link: InvitationLinkMixin, user: U) -> InvitationLinkMixin:
+    """Take one use of ``link`` for ``user``, in the caller's transaction (the signup's).
+
+    The conditional UPDATE is the check: of racing signups, only as many as there are
+    uses left get one; the others raise an
+    :class:`~flask_kaleo.InvitationNotPending`. An address outside the link's domain
+    raises :class:`~flask_kaleo.InvitationForAnotherAddress`, changing nothing.
+    """
+    address = store.user_email(user)
+    if link.domain is not None and not in_domain(address, link.domain):
+        raise another_domain(link)
+    session = store.session
+    model = store.Link
+    user_id = store.user_id(user)
+    now = utcnow()
+    result = session.execute(
+        sa.update(model)
+        .where(
+            model.id == link.id,
+            model.uses < model.max_uses,
+            model.revoked_at.is_(None),
+            model.given_back.is_(None),
+            not_expired(model.expires_at, now),
+        )
+        .values(uses=model.uses + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if rowcount(result) != 1:
+        _reread(store, link)
+        raise why_not_usable(link)
+    session.execute(
+        sa.insert(store.LinkUse).values(
+            link_id=link.id, user_id=user_id, email=address, joined_at=now
+        )
+    )
+    session.refresh(link)
+    if link.from_user_id is not None:  # NULL once the creator's account is gone
+        store.counters.count_accepted(session, link.from_user_id, store.default_allocation())
+    inviter = store.get_user(link.from_user_id)
+    signals.send(signals.link_joined, link=link, inviter=inviter, invitee=user)
+    return link
+
+
+def revoke_link(store: Store[t.Any], link: InvitationLinkMixin) -> InvitationLinkMixin:
+    """Withdraw ``link`` and give its unused uses back, in one transaction; commits.
+
+    A link that expired and was already settled, or was revoked before, raises an
+    :class:`~flask_kaleo.InvitationNotPending` (it has nothing left to give back).
+    """
+    model = store.Link
+    with store.transaction() as session:
+        result = session.execute(
+            sa.update(model)
+            .where(model.id == link.id, model.revoked_at.is_(None), model.given_back.is_(None))
+            .values(revoked_at=utcnow(), given_back=model.max_uses - model.uses)
+            .execution_options(synchronize_session=False)
+        )
+        if rowcount(result) != 1:
+            _reread(store, link)
+            if link.revoked_at is not None:
+                raise InvitationRevoked(gettext("This link has already been withdrawn."))
+            raise InvitationExpired(
+                gettext("This link has expired; its unused uses were already given back.")
+            )
+        _give_back(store, link.id)
+    store.session.refresh(link)
+    signals.send(signals.link_revoked, link=link, inviter=store.get_user(link.from_user_id))
+    return link
+
+
+def settle_expired(store: Store[t.Any], user_id: t.Any = None) -> int:
+    """Give back the unused uses of every expired, unsettled link (or one creator's);
+    returns how many uses went back.
+
+    One transaction per link, each locking the link and then its creator's stat row (as
+    a revoke does), so it never waits in a circle with a revoke or a signup.
+    """
+    model = store.Link
+    now = utcnow()
+    statement = sa.select(model.id).where(
+        model.given_back.is_(None), model.revoked_at.is_(None), expired(model.expires_at, now)
+    )
+    if user_id is not None:
+        statement = statement.where(model.from_user_id == user_id)
+    total = 0
+    for link_id in list(store.session.scalars(statement.order_by(model.id))):
+        with store.transaction() as session:
+            result = session.execute(
+                sa.update(model)
+                .where(
+                    model.id == link_id,
+                    model.given_back.is_(None),
+                    model.revoked_at.is_(None),
+                    expired(model.expires_at, now),
+                )
+                .values(given_back=model.max_uses - model.uses)
+                .execution_options(synchronize_session=False)
+            )
+            if rowcount(result) == 1:
+                total += _give_back(store, link_id)
+    return total
+
+
+def _give_back(store: Store[t.Any], link_id: int) -> int:
+    """Return what the just-settled link ``link_id`` recorded as ``given_back``."""
+    model = store.Link
+    row = store.session.execute(
+        sa.select(model.from_user_id, model.given_back).where(model.id == link_id)
+    ).one()
+    store.counters.give_back(store.session, row.from_user_id, amount=int(row.given_back))
+    return int(row.given_back) if row.from_user_id is not None else 0
+
+
+def _reread(store: Store[t.Any], link: InvitationLinkMixin) -> None:
+    """Read ``link`` again as the winner of a race left it (a locking read: a plain one
+    would see this transaction's snapshot on MariaDB)."""
+    model = store.Link
+    found = store.session.scalars(
+        sa.select(model)
+        .where(model.id == link.id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    ).first()
+    if found is None:
+        raise InvitationNotPending(gettext("This link no longer exists."))
+
+
+# -- reading ------------------------------------------------------------------------
+
+
+def link_by_digest(store: Store[t.Any], digest: str) -> InvitationLinkMixin | None:
+    """The link whose token has the digest ``digest``, in any state."""
+    model = store.Link
+    return store.session.scalars(sa.select(model).where(model.token_digest == digest)).first()
+
+
+def sent_links(store: Store[U], user: U) -> list[InvitationLinkMixin]:
+    """``user``'s links, oldest first, each with its ``joiners``: two queries."""
+    if not signed_in(user):
+        return []
+    model = store.Link
+    links: list[InvitationLinkMixin] = list(
+        store.session.scalars(
+            sa.select(model)
+            .where(model.from_user_id == store.user_id(user))
+            .order_by(model.created_at, model.id)
+        )
+    )
+    joined: dict[int, list[t.Any]] = {link.id: [] for link in links}
+    if links:
+        use = store.LinkUse
+        for row in store.session.scalars(
+            sa.select(use).where(use.link_id.in_(joined)).order_by(use.joined_at, use.id)
+        ):
+            joined[row.link_id].append(row)
+    for link in links:
+        link.joiners = joined[link.id]
+    return links

@@ -1,0 +1,185 @@
+"""Reminders: one more email, under a new link, to each pending invitation its invitee
+has not answered after a while, at most once (``flask kaleo remind``).
+
+Only digests are stored, so a reminder cannot repeat the first link: like a resend it
+mints a new one, and the old link's page says the invitation was sent again. It goes
+through the same delivery as an invitation (inline, or queued) and counts towards the
+daily sending limits like a resend. Not reminded: invitations created with
+``send=False`` (nobody was mailed; the address may not expect mail), invitations to
+members (``KALEO_PRIVATE_REFUSALS``: never mailed), those whose inviter's account is
+gone, and those whose email is still on its way. Checked again just before each claim:
+the inviter may still invite (the resend's permission), and the address has not become
+a member's since (a member is never mailed an invitation to join).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import typing as t
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ..delivery.transport import OutgoingEmail
+from ..exceptions import DeliveryError
+from ..exceptions import DeliveryFailed
+from ..exceptions import SendingLimitReached
+from ..models import JoinInvitationMixin
+from ..models import Status
+from ..models import rowcount
+from ..models import utcnow
+from .expiry import not_expired
+from .lifecycle import _put_back
+from .lifecycle import count_another_send
+from .lifecycle import new_link
+from .lifecycle import sending_again
+from .permissions import Permissions
+from .sending import Delivery
+from .store import Store
+
+
+@dataclasses.dataclass
+class RemindReport:
+    """What :meth:`Kaleo.remind <flask_kaleo.Kaleo.remind>` (``flask kaleo remind``) did."""
+
+    reminded: int = 0
+    """Reminders handed to the mail relay (inline) or to the queue."""
+    limited: int = 0
+    """Refused by a daily sending limit: left for a later run."""
+    failed: int = 0
+    """The relay could not take it: the earlier link works again, left for a later run."""
+    skipped: int = 0
+    """No longer to be mailed: its inviter may no longer invite, or its address is now
+    a member's."""
+
+
+def _candidates(model: t.Any, cutoff: dt.datetime, now: dt.datetime) -> list[t.Any]:
+    """The conditions of an invitation due for its reminder."""
+    return [
+        model.status == Status.SENT.value,
+        not_expired(model.expires_at, now),
+        model.reminded_at.is_(None),
+        model.link_only == sa.false(),
+        model.to_member == sa.false(),
+        model.delivered_at.is_not(None),
+        model.from_user_id.is_not(None),  # nobody reminds for a deleted account
+        sa.func.coalesce(model.resent_at, model.sent_at) <= cutoff,
+    ]
+
+
+def remind(
+    store: Store[t.Any], permissions: Permissions[t.Any], delivery: Delivery, after: dt.timedelta
+) -> RemindReport:
+    """Remind each pending invitation last mailed more than ``after`` ago, once.
+
+    Each is claimed by its own conditional UPDATE (``reminded_at`` still NULL, its
+    link unchanged) that also sets ``reminded_at`` and swaps the link, committed before
+    the email leaves: two runs at once never remind one invitation twice.
+    """
+    if after <= dt.timedelta(0):
+        raise ValueError("after must be a positive timedelta")
+    model = store.Invitation
+    now = utcnow()
+    with store.transaction() as session:  # ended before any network I/O
+        due = list(
+            session.scalars(
+                sa.select(model.id).where(*_candidates(model, now - after, now)).order_by(model.id)
+            )
+        )
+    report = RemindReport()
+    for invitation_id in due:
+        invitation = store.invitation(invitation_id)
+        if invitation is None:
+            continue
+        if not _still_wanted(store, permissions, invitation):
+            report.skipped += 1
+            continue
+        try:
+            claimed = _claim(store, delivery, invitation, after)
+        except SendingLimitReached:
+            report.limited += 1
+            continue
+        if claimed is None:
+            continue  # another run reminded it, or it changed meanwhile
+        if _deliver(store, delivery, invitation, *claimed):
+            report.reminded += 1
+        else:
+            report.failed += 1
+    return report
+
+
+def _still_wanted(
+    store: Store[t.Any], permissions: Permissions[t.Any], invitation: JoinInvitationMixin
+) -> bool:
+    """Whether its inviter may still invite and its address is still not a member's."""
+    inviter = store.get_user(invitation.from_user_id)
+    if inviter is None or not permissions.has_invite_permission(inviter):
+        return False
+    return store.find_user(invitation.email) is None
+
+
+def _claim(
+    store: Store[t.Any], delivery: Delivery, invitation: JoinInvitationMixin, after: dt.timedelta
+) -> tuple[str, dict[str, t.Any], OutgoingEmail | None] | None:
+    """One transaction: the claim (new link, ``reminded_at``), the daily limits, the
+    log of sends, and the email rendered inline. None when another run won."""
+    model = store.Invitation
+    now = utcnow()
+    token, digest, before, values = new_link(invitation, delivery.queued(), now, "reminded_at")
+    values["reminded_at"] = now  # equal to resent_at: this sending is the reminder
+    with sending_again(store, invitation) as session:
+        result = session.execute(
+            sa.update(model)
+            .where(
+                model.id == invitation.id,
+                model.token_digest == before["token_digest"],
+                *_candidates(model, now - after, now),
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if rowcount(result) != 1:
+            return None
+        count_another_send(store, session, invitation, now)
+        session.refresh(invitation)
+        email = None
+        if not delivery.queued():
+            label = invitation.inviter_label
+            email = delivery.render(invitation, token, inviter_label=label, first=False)
+    return digest, before, email
+
+
+def _deliver(
+    store: Store[t.Any],
+    delivery: Delivery,
+    invitation: JoinInvitationMixin,
+    digest: str,
+    before: dict[str, t.Any],
+    email: OutgoingEmail | None,
+) -> bool:
+    """Queue or send a claimed reminder; False when the relay could not take it (the
+    claim is undone: the earlier link works and a later run may remind it)."""
+    if delivery.queued():
+        unchanged = invitation.token_digest  # queued, the worker mints the new link
+        try:
+            delivery.enqueue(
+                invitation.id,
+                t.cast(dt.datetime, invitation.resent_at),
+                undo=lambda: _put_back(store, invitation, unchanged, before),
+            )
+        except DeliveryFailed:  # the queue is down: the claim was undone
+            return False
+        return True
+    try:
+        if email is not None:
+            delivery.send(email)
+    except DeliveryError as error:
+        current_app.logger.warning("flask-kaleo could not deliver a reminder: %s", error)
+        _put_back(store, invitation, digest, before)
+        return False
+    except Exception:
+        _put_back(store, invitation, digest, before)
+        raise
+    delivery.mark_delivered_or_log(invitation, digest)
+    return True

@@ -1,0 +1,438 @@
+"""Delivering invitation emails, never while a database transaction is open.
+
+An invitation is spent and stored first (committed, with ``delivered_at`` NULL: its
+email is on its way); then its email is handed to the transport; then a second short
+transaction records the outcome. Where the email goes next depends on
+``KALEO_DELIVERY``:
+
+- ``"inline"`` (the default): the request sends it at once and answers with the
+  outcome; an email the relay refuses, or cannot take within ``KALEO_MAIL_TIMEOUT``,
+  gives the invitation back (it becomes ``undeliverable``) and the request answers
+  "nothing was spent".
+- ``"rq"`` or ``"queue"``: the request answers at once; a worker mints the token,
+  sends, and retries a passing failure up to ``KALEO_DELIVERY_ATTEMPTS`` times before
+  giving the invitation back.
+
+Whoever sends an email (the request, a worker, the sweep, a resend, a reminder) first
+claims it with one conditional UPDATE that mints its token and sets a lease
+(``delivery_lease_until``) longer than the relay may take; nobody else claims it
+before the outcome is recorded or the lease has passed, so each claim mails at most one
+email however many workers, duplicate jobs and sweeps run at once.
+
+An invitation whose delivery never finished (a process killed between the two
+transactions, a lost job) is found by :meth:`Delivery.sweep` once its lease has passed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import typing as t
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
+
+from .. import signals
+from ..delivery.render import render_invitation
+from ..delivery.render import render_notice
+from ..delivery.transport import OutgoingEmail
+from ..delivery.transport import Transport
+from ..delivery.transport import active_transport
+from ..delivery.transport import flask_mail_transport
+from ..exceptions import ConfigurationError
+from ..exceptions import DeliveryError
+from ..exceptions import DeliveryFailed
+from ..i18n import N_
+from ..i18n import gettext
+from ..models import JoinInvitationMixin
+from ..models import Status
+from ..models import UTCDateTime
+from ..models import rowcount
+from ..models import utcnow
+from .store import Store
+from .tokens import new_token
+
+UNDELIVERED = N_(
+    "The invitation email could not be delivered, so nothing was spent."
+    " Please try again in a moment."
+)
+Enqueue = t.Callable[[int], None]
+DELIVERED: t.Final = "delivered"
+GIVEN_BACK: t.Final = "given back"
+PUT_BACK: t.Final = "put back"
+NOTHING_TO_DO: t.Final = "nothing to do"
+"""What :meth:`Delivery.deliver` did."""
+
+LEASE_STEPS = 12
+"""The network steps of one SMTP delivery a lease allows for, each bounded by
+``KALEO_MAIL_TIMEOUT`` (connect, greeting, EHLO, STARTTLS, EHLO again, AUTH, MAIL, RCPT,
+DATA, the message, QUIT), with one to spare."""
+LEASE_MARGIN = dt.timedelta(seconds=60)
+"""Added to the lease, for the database round trips and a slow process."""
+
+
+def lease_until(now: dt.datetime) -> dt.datetime:
+    """When a delivery claimed at ``now`` can no longer be talking to the relay."""
+    timeout = float(current_app.config["KALEO_MAIL_TIMEOUT"])
+    return now + dt.timedelta(seconds=timeout * LEASE_STEPS) + LEASE_MARGIN
+
+
+def lease_free(model: t.Any, now: dt.datetime) -> sa.ColumnElement[bool]:
+    """No delivery holds the invitation's email at ``now``."""
+    lease = model.delivery_lease_until
+    return sa.or_(lease.is_(None), lease <= now)
+
+
+def undo_record(before: dict[str, t.Any]) -> str:
+    """``before`` (column values) as the JSON of ``undo_sending``."""
+    return json.dumps(
+        {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in before.items()}
+    )
+
+
+def undo_values(model: t.Any, record: str) -> dict[str, t.Any]:
+    """The column values an ``undo_sending`` record holds."""
+    values: dict[str, t.Any] = json.loads(record)
+    columns = model.__table__.c
+    for name, value in values.items():
+        if value is not None and isinstance(columns[name].type, UTCDateTime):
+            values[name] = dt.datetime.fromisoformat(value)
+    return values
+
+
+@dataclasses.dataclass
+class SweepReport:
+    """What :meth:`Kaleo.deliver_stuck <flask_kaleo.Kaleo.deliver_stuck>` (``flask kaleo
+    deliver``) did with the invitations it found stuck."""
+
+    delivered: int = 0
+    queued: int = 0
+    given_back: int = 0
+    failed: int = 0
+    """Passing failures, left for a later sweep."""
+    put_back: int = 0
+    """Resends and reminders the relay refused: their earlier link works again."""
+
+
+class Delivery:
+    """The transport and the queue, and the steps of one invitation's delivery."""
+
+    def __init__(
+        self, store: Store[t.Any], transport: Transport | None, enqueue: Enqueue | None
+    ) -> None:
+        self.store = store
+        self.transport: Transport = transport or flask_mail_transport
+        self.enqueue_hook = enqueue
+
+    @staticmethod
+    def queued() -> bool:
+        return bool(current_app.config["KALEO_DELIVERY"] != "inline")
+
+    def render(
+        self, invitation: JoinInvitationMixin, token: str, *, inviter_label: str, first: bool
+    ) -> OutgoingEmail | None:
+        """The email ``invitation`` gets now: the invitation carrying ``token``'s link;
+        for one to a member (``KALEO_PRIVATE_REFUSALS``), nothing, or with
+        ``KALEO_NOTIFY_MEMBERS`` the short notice on its ``first`` sending only (a
+        resend never mails a member)."""
+        if not invitation.to_member:
+            reminder = invitation.is_reminder
+            return render_invitation(
+                invitation, token, inviter_label=inviter_label, reminder=reminder
+            )
+        if not first or not current_app.config["KALEO_NOTIFY_MEMBERS"]:
+            return None
+        member = self.store.find_user(invitation.email)
+        if member is None:
+            return None
+        return render_notice(self.store.user_email(member), invitation.locale)
+
+    def send(self, email: OutgoingEmail) -> None:
+        """Hand ``email`` to the transport, each network step bounded by the timeout."""
+        transport = active_transport(self.transport)
+        transport(email, float(current_app.config["KALEO_MAIL_TIMEOUT"]))
+
+    # -- after the commit ---------------------------------------------------
+
+    def start(self, invitation: JoinInvitationMixin, email: OutgoingEmail | None) -> None:
+        """Deliver a just-committed invitation: now (inline: ``email``, or None when
+        there is nothing to send, for an invitation to a member) or through the queue.
+        Raises :class:`DeliveryFailed` once the invitation is given back."""
+        if self.queued():
+            self.enqueue(invitation.id, invitation.sent_at)
+            return
+        if email is not None:
+            digest = invitation.token_digest
+            try:
+                self.send(email)
+            except DeliveryError as error:
+                current_app.logger.warning("flask-kaleo could not deliver an invitation: %s", error)
+                self.give_back(invitation.id, digest)
+                raise DeliveryFailed(gettext(UNDELIVERED)) from error
+            except Exception:  # a broken transport or setup: no spent invitation left behind
+                self.give_back(invitation.id, digest)
+                raise
+        self.mark_delivered_or_log(invitation, invitation.token_digest)
+
+    def mark_delivered_or_log(self, invitation: JoinInvitationMixin, digest: str) -> None:
+        """:meth:`mark_delivered`, but the email is out whatever the database says now:
+        if it cannot be told (the connection dropped), the invitation stays "sending"
+        and the sweep sends it again under a new link (the first one then explains)."""
+        try:
+            self.mark_delivered(invitation, digest)
+        except Exception:
+            current_app.logger.exception(
+                "flask-kaleo delivered invitation %d but could not record it", invitation.id
+            )
+
+    def enqueue(
+        self,
+        invitation_id: int,
+        sending: dt.datetime,
+        *,
+        undo: t.Callable[[], None] | None = None,
+    ) -> None:
+        """Queue the delivery of the invitation's sending that began at ``sending`` (on
+        RQ, at most one job waits for it). If the queue cannot take it, give the
+        invitation back (or ``undo`` what the caller did, for a resend)."""
+        mode = current_app.config["KALEO_DELIVERY"]
+        try:
+            if mode == "rq":
+                from ..delivery.rq import enqueue
+
+                enqueue(invitation_id, sending)
+            elif self.enqueue_hook is not None:
+                self.enqueue_hook(invitation_id)
+            else:
+                raise ConfigurationError(
+                    "KALEO_DELIVERY is 'queue' but no queue is set: decorate a function"
+                    " with @kaleo.delivery_queue"
+                )
+        except Exception as error:  # the queue's own failure (a Redis outage, ...)
+            current_app.logger.warning("flask-kaleo could not queue an invitation: %s", error)
+            if undo is not None:
+                undo()
+            else:
+                self.give_back(invitation_id)
+            if isinstance(error, ConfigurationError):
+                raise
+            raise DeliveryFailed(gettext(UNDELIVERED)) from error
+
+    def mark_delivered(self, invitation: JoinInvitationMixin, digest: str) -> None:
+        """Record that the relay took the email carrying ``digest``'s link (and keep
+        ``invitation`` loaded as it now is, so answering costs no query)."""
+        model = self.store.Invitation
+        now = utcnow()
+        done = {"delivered_at": now, "delivery_lease_until": None, "undo_sending": None}
+        with self.store.transaction(keep_loaded=True) as session:
+            session.execute(
+                sa.update(model)
+                .where(model.id == invitation.id, model.token_digest == digest)
+                .values(**done)
+                .execution_options(synchronize_session=False)
+            )
+        for name, value in done.items():
+            set_committed_value(invitation, name, value)
+
+    def give_back(self, invitation_id: int, digest: str | None = None) -> bool:
+        """Mark an undelivered invitation ``undeliverable`` and return it to the
+        inviter's allocation, as a revoke does: the claim whose link is ``digest``
+        does, or (None) anyone while no delivery holds it. False when it was no longer
+        waiting for its email (delivered, accepted, withdrawn or claimed meanwhile)."""
+        model = self.store.Invitation
+        mine = lease_free(model, utcnow()) if digest is None else model.token_digest == digest
+        with self.store.transaction() as session:
+            result = session.execute(
+                sa.update(model)
+                .where(
+                    model.id == invitation_id,
+                    model.status == Status.SENT.value,
+                    model.delivered_at.is_(None),
+                    mine,
+                )
+                .values(
+                    status=Status.UNDELIVERABLE.value,
+                    pending_email_key=None,
+                    delivery_lease_until=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if rowcount(result) != 1:
+                return False
+            inviter_id, forced = session.execute(
+                sa.select(model.from_user_id, model.forced).where(model.id == invitation_id)
+            ).one()
+            self.store.counters.give_back(session, inviter_id, forced=forced)
+        invitation = self.store.invitation(invitation_id)
+        inviter = self.store.get_user(inviter_id)
+        signals.send(signals.invite_undeliverable, invitation=invitation, inviter=inviter)
+        return True
+
+    # -- the worker's job -----------------------------------------------------
+
+    def deliver(self, invitation_id: int) -> str:
+        """Deliver a queued invitation (a worker's job): mint its token, send, record.
+
+        Returns ``"delivered"``, ``"given back"``, ``"put back"`` (a resend or reminder
+        that cannot go: its earlier link works again) or ``"nothing to do"``; raises
+        :class:`DeliveryError` for a passing failure that deserves another attempt.
+        """
+        claimed = self._claim(invitation_id)
+        if claimed is None:
+            return NOTHING_TO_DO
+        if isinstance(claimed, str):
+            return claimed
+        invitation, digest, email = claimed
+        try:
+            if email is not None:  # None: an invitation to a member, with nothing to send
+                self.send(email)
+        except DeliveryError as error:
+            attempts = invitation.delivery_attempts
+            last = attempts >= current_app.config["KALEO_DELIVERY_ATTEMPTS"]
+            current_app.logger.warning(
+                "flask-kaleo: delivery attempt %d of invitation %d failed: %s",
+                attempts,
+                invitation_id,
+                error,
+            )
+            if error.permanent or last:
+                return self.undo(invitation, digest)
+            self.release(invitation_id, digest)
+            raise
+        except Exception:  # a broken transport: the next attempt may claim it at once
+            self.release(invitation_id, digest)
+            raise
+        self.mark_delivered_or_log(invitation, digest)
+        return DELIVERED
+
+    def undo(self, invitation: JoinInvitationMixin, digest: str) -> str:
+        """The email of the claim whose link is ``digest`` cannot go: a first sending
+        gives the invitation back; a resend or reminder puts back the columns as they
+        were before it (its earlier link works again, nothing is refunded)."""
+        if invitation.undo_sending is None:
+            return GIVEN_BACK if self.give_back(invitation.id, digest) else NOTHING_TO_DO
+        model = self.store.Invitation
+        values = {"delivery_lease_until": None, **undo_values(model, invitation.undo_sending)}
+        with self.store.transaction() as session:
+            result = session.execute(
+                sa.update(model)
+                .where(model.id == invitation.id, model.token_digest == digest)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        return PUT_BACK if rowcount(result) == 1 else NOTHING_TO_DO
+
+    def release(self, invitation_id: int, digest: str) -> None:
+        """End the lease of the claim whose link is ``digest``: its email did not go,
+        and another attempt may claim it now."""
+        model = self.store.Invitation
+        with self.store.transaction() as session:
+            session.execute(
+                sa.update(model)
+                .where(model.id == invitation_id, model.token_digest == digest)
+                .values(delivery_lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def _claim(
+        self, invitation_id: int
+    ) -> tuple[JoinInvitationMixin, str, OutgoingEmail | None] | str | None:
+        """In one short transaction: a new token and a lease for an invitation still
+        waiting for its email that no other delivery holds, one more attempt counted,
+        and the email rendered. None if it is not waiting or is held; for one that
+        expired waiting, what :meth:`undo` did (a first sending is given back, a resend
+        or reminder put back: an expired invitation stays spent)."""
+        model = self.store.Invitation
+        now = utcnow()
+        with self.store.transaction(keep_loaded=True) as session:
+            invitation = session.scalars(
+                sa.select(model).where(
+                    model.id == invitation_id,
+                    model.status == Status.SENT.value,
+                    model.delivered_at.is_(None),
+                    lease_free(model, now),
+                )
+            ).first()
+            if invitation is None:
+                return None
+            if invitation.is_expired:
+                expired = True
+            else:
+                expired = False
+                token, digest = new_token()
+                result = session.execute(
+                    sa.update(model)
+                    .where(
+                        model.id == invitation_id,
+                        model.token_digest == invitation.token_digest,
+                        model.status == Status.SENT.value,
+                        model.delivered_at.is_(None),
+                        lease_free(model, now),
+                    )
+                    .values(
+                        token_digest=digest,
+                        replaced_token_digest=invitation.token_digest,
+                        delivery_attempts=model.delivery_attempts + 1,
+                        delivery_lease_until=lease_until(now),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                if rowcount(result) != 1:
+                    return None  # another delivery claimed it
+                session.refresh(invitation)
+                label = invitation.inviter_label
+                first = invitation.resent_at is None
+                email = self.render(invitation, token, inviter_label=label, first=first)
+        if expired:
+            return self.undo(invitation, invitation.token_digest)
+        return invitation, digest, email
+
+    # -- nothing stuck forever ------------------------------------------------
+
+    def sweep(self, older_than: dt.timedelta | None = None) -> SweepReport:
+        """Finish every delivery that has waited longer than ``older_than`` (default
+        ``KALEO_DELIVERY_STUCK_AFTER`` seconds) and that no delivery holds (its lease
+        passed, or it never had one): deliver it now (inline mode) or queue it again;
+        one that expired waiting is given back (a resend or reminder is put back: it
+        stays spent). Sweeps, workers and requests may run at
+        once: each email still goes once, to whichever claims it."""
+        if older_than is None:
+            older_than = dt.timedelta(seconds=current_app.config["KALEO_DELIVERY_STUCK_AFTER"])
+        model = self.store.Invitation
+        now = utcnow()
+        sending = sa.func.coalesce(model.resent_at, model.sent_at)
+        with self.store.transaction() as session:  # ended before any network I/O
+            stuck = session.execute(
+                sa.select(model.id, sending)
+                .where(
+                    model.status == Status.SENT.value,
+                    model.delivered_at.is_(None),
+                    lease_free(model, now),
+                    sending <= now - older_than,
+                )
+                .order_by(model.id)
+            ).all()
+        report = SweepReport()
+        for invitation_id, began in stuck:
+            if self.queued():
+                try:  # the queue down is a passing failure: nothing is given back
+                    self.enqueue(invitation_id, began, undo=lambda: None)
+                except DeliveryFailed:
+                    report.failed += 1
+                else:
+                    report.queued += 1
+                continue
+            try:
+                outcome = self.deliver(invitation_id)
+            except DeliveryError:
+                report.failed += 1
+                continue
+            if outcome == DELIVERED:
+                report.delivered += 1
+            elif outcome == GIVEN_BACK:
+                report.given_back += 1
+            elif outcome == PUT_BACK:
+                report.put_back += 1
+        return report

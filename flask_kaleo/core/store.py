@@ -1,0 +1,282 @@
+"""The database side of flask-kaleo: the session, the models and every read.
+
+:class:`Store` is built once by :class:`~flask_kaleo.Kaleo` and handed to the service
+modules; it never calls back into the extension.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import typing as t
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import FunctionElement
+
+from ..models import InvitationStatMixin
+from ..models import JoinInvitationMixin
+from .addresses import member_spellings
+from .counters import Counters
+from .limits import SendingLimits
+from .tokens import token_digest
+
+U = t.TypeVar("U")
+logger = logging.getLogger(__name__)
+
+_MAX_INTEGER_ID = 2**63 - 1
+"""A larger id is nobody's: the database would refuse to compare it."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+"""A NUL or other control character: in no member's address or id (and PostgreSQL
+refuses NUL in a query's text, so such a value never reaches the database)."""
+
+
+def signed_in(user: object) -> bool:
+    """False for None and for Flask-Login's anonymous user."""
+    return user is not None and getattr(user, "is_authenticated", True) is not False
+
+
+class exact(FunctionElement[str]):
+    """A string expression compared byte for byte: as is on SQLite and PostgreSQL
+    (their ``=`` on text already is), in a binary collation on MariaDB/MySQL, whose
+    default collations treat ``rene`` and ``rené`` as equal."""
+
+    type = sa.String()
+    inherit_cache = True
+    name = "exact"
+
+
+@compiles(exact)
+def _exact(element: exact, compiler: t.Any, **kw: t.Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(exact, "mysql")
+@compiles(exact, "mariadb")
+def _exact_mysql(element: exact, compiler: t.Any, **kw: t.Any) -> str:
+    return f"CONVERT({compiler.process(element.clauses, **kw)} USING utf8mb4) COLLATE utf8mb4_bin"
+
+
+class Store(t.Generic[U]):
+    """The app's ``db``, the user model, the kaleo models and their queries."""
+
+    def __init__(
+        self,
+        db: t.Any,
+        user_model: type[U],
+        invitation_model: type[JoinInvitationMixin],
+        stat_model: type[InvitationStatMixin],
+        find_user: t.Callable[[str], U | None] | None,
+        send_model: type,
+        lock_model: type,
+        *,
+        link_model: type,
+        link_use_model: type,
+    ) -> None:
+        self.db = db
+        self.user_model = user_model
+        self.Invitation: t.Any = invitation_model
+        self.Stat: t.Any = stat_model
+        self.Link: t.Any = link_model
+        self.LinkUse: t.Any = link_use_model
+        self.counters = Counters(stat_model, user_model)
+        self.limits = SendingLimits(stat_model, send_model, lock_model)
+        self._find_user = find_user
+        self.inviter_name: t.Callable[[U], str | None] | None = None
+        """The app's display-name hook (:meth:`Kaleo.inviter_name`), or None."""
+
+    @property
+    def session(self) -> Session:
+        return t.cast(Session, self.db.session)
+
+    @contextlib.contextmanager
+    def transaction(self, *, keep_loaded: bool = False) -> t.Iterator[Session]:
+        """Commit what the block did, or roll it all back if it raised anything.
+
+        With ``keep_loaded`` the objects the block loaded or created stay loaded after
+        the commit (they hold what was just written), so reading them again costs no
+        query.
+        """
+        session = self.session
+        scoped = self.db.session()  # the Session behind Flask-SQLAlchemy's scoped proxy
+        expire_on_commit = scoped.expire_on_commit
+        try:
+            yield session
+            scoped.expire_on_commit = expire_on_commit and not keep_loaded
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            scoped.expire_on_commit = expire_on_commit
+
+    def finish(self, *, commit: bool) -> None:
+        """End the session's open transaction before an endpoint answers: committed
+        without expiring what it loaded (``commit``: kaleo's own work is committed
+        already, what is left is reads and whatever the app had pending), else rolled
+        back. Flask-SQLAlchemy's teardown then has nothing to roll back: it runs after
+        the answer is built, and Flask turns no exception of a teardown into a
+        response.
+
+        A connection found lost here (SQLAlchemy invalidates it) is logged, and the
+        answer stands: kaleo's work was committed before it, or rolled back with it."""
+        scoped = self.db.session()  # the Session behind Flask-SQLAlchemy's scoped proxy
+        if not scoped.in_transaction():
+            return
+        expire_on_commit = scoped.expire_on_commit
+        scoped.expire_on_commit = False
+        try:
+            if commit:
+                scoped.commit()
+            else:
+                scoped.rollback()
+        except sa.exc.DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            logger.warning("flask-kaleo: the database connection was lost: %s", error.orig)
+        finally:
+            scoped.expire_on_commit = expire_on_commit
+
+    def fresh_snapshot(self) -> None:
+        """On MariaDB/MySQL, end the transaction the request began with its reads (the
+        signed-in user...), committing it without expiring anything: under REPEATABLE
+        READ its snapshot would hide sends committed since, and the daily limits count
+        them. The next statement begins anew, and takes its locks before it reads.
+
+        Whatever the session held before is committed with it, even when the invitation
+        is then refused: call ``kaleo.invite`` with nothing of your own pending (it
+        commits its own work in any case)."""
+        scoped = self.db.session()  # the Session behind Flask-SQLAlchemy's scoped proxy
+        if scoped.get_bind().dialect.name not in ("mysql", "mariadb"):
+            return
+        if not scoped.in_transaction():
+            return
+        expire_on_commit = scoped.expire_on_commit
+        scoped.expire_on_commit = False
+        try:
+            scoped.commit()
+        finally:
+            scoped.expire_on_commit = expire_on_commit
+
+    # -- settings read at use -------------------------------------------------
+
+    @staticmethod
+    def default_allocation() -> int:
+        return int(current_app.config["KALEO_DEFAULT_INVITE_ALLOCATION"])
+
+    # -- users ------------------------------------------------------------------
+
+    def user_id(self, user: U) -> t.Any:
+        """``user``'s primary key; a user just added in this transaction (signup) is
+        flushed first, so an app can add the user and accept in one commit."""
+        state = sa.inspect(user)
+        if state.pending:
+            self.session.flush()
+        if state.identity is None:
+            raise ValueError(f"{user!r} is not saved: add it to the session first")
+        return state.identity[0]
+
+    def user_email(self, user: U) -> str:
+        return str(getattr(user, current_app.config["KALEO_USER_EMAIL_ATTRIBUTE"]) or "")
+
+    def inviter_label(self, user: U) -> str:
+        """How ``user`` appears to the people they invite: the app's display name for
+        them (on one line, at most the column's 254 characters), else their address."""
+        name = self.inviter_name(user) if self.inviter_name is not None else None
+        label = " ".join(name.split()) if isinstance(name, str) else ""
+        return (label or self.user_email(user))[:254]
+
+    def get_user(self, user_id: t.Any) -> U | None:
+        """The user with this primary key; None for None (an inviter since deleted)."""
+        return None if user_id is None else self.session.get(self.user_model, user_id)
+
+    def find_user(self, email: str) -> U | None:
+        """The member whose address is ``email`` (any case, either form of its domain),
+        or None: ``lower(<email column>)`` is compared with the address's
+        :func:`~flask_kaleo.core.addresses.member_spellings`. An address with a NUL or
+        another control character is nobody's: None, without asking."""
+        if _CONTROL.search(email):
+            return None
+        if self._find_user is not None:
+            return self._find_user(email)
+        column = getattr(self.user_model, current_app.config["KALEO_USER_EMAIL_ATTRIBUTE"])
+        spellings = member_spellings(email)
+        lowered = exact(sa.func.lower(column))
+        condition = lowered == spellings[0] if len(spellings) == 1 else lowered.in_(spellings)
+        statement = sa.select(self.user_model).where(condition)
+        return self.session.scalars(statement.limit(1)).first()
+
+    def user_by_email_or_id(self, value: str) -> U | None:
+        """The user with this email address (any case) or primary key, or None (also
+        for a value with a NUL or another control character)."""
+        value = value.strip()
+        if _CONTROL.search(value):
+            return None
+        if "@" in value:
+            return self.find_user(value)
+        column: t.Any = sa.inspect(self.user_model).mapper.primary_key[0]
+        try:
+            key = column.type.python_type(value)
+        except NotImplementedError:  # a custom type: let the database compare
+            key = value
+        except (TypeError, ValueError):  # "abc" is nobody's integer id
+            return None
+        if isinstance(key, int) and not -_MAX_INTEGER_ID <= key <= _MAX_INTEGER_ID:
+            return None
+        return self.get_user(key)
+
+    # -- invitations and stats ----------------------------------------------------
+
+    def invitations_remaining(self, user: U) -> int:
+        """How many invitations ``user`` may still send; -1 means unlimited."""
+        if not signed_in(user):
+            return 0
+        return self.counters.remaining(self.session, self.user_id(user), self.default_allocation())
+
+    def stat_for(self, user: U) -> InvitationStatMixin:
+        """``user``'s stat row, or an unsaved one with the default allocation."""
+        user_id = self.user_id(user)
+        stat: InvitationStatMixin | None = self.session.get(self.Stat, user_id)
+        if stat is None:
+            stat = self.Stat(
+                user_id=user_id,
+                invites_allocated=self.default_allocation(),
+                invites_sent=0,
+                invites_accepted=0,
+            )
+        return stat
+
+    def sent_invitations(self, user: U) -> list[JoinInvitationMixin]:
+        """Everything ``user`` has sent, oldest first, in one query."""
+        if not signed_in(user):
+            return []
+        model = self.Invitation
+        statement = (
+            sa.select(model)
+            .where(model.from_user_id == self.user_id(user))
+            .order_by(model.sent_at, model.id)
+        )
+        return list(self.session.scalars(statement))
+
+    def invitation(self, invitation_id: int) -> JoinInvitationMixin | None:
+        return self.session.get(self.Invitation, invitation_id)
+
+    def invitation_by_digest(self, digest: str) -> JoinInvitationMixin | None:
+        """The invitation whose current token has this digest, in any state."""
+        model = self.Invitation
+        return self.session.scalars(sa.select(model).where(model.token_digest == digest)).first()
+
+    def invitation_by_token(self, token: str) -> JoinInvitationMixin | None:
+        return self.invitation_by_digest(token_digest(token))
+
+    def was_replaced(self, token: str) -> bool:
+        """Whether ``token`` is the old link of an invitation that was resent.
+
+        Only the link the latest resend replaced is remembered; an older one is unknown.
+        """
+        model = self.Invitation
+        statement = sa.select(model.id).where(model.replaced_token_digest == token_digest(token))
+        return self.session.execute(statement.limit(1)).first() is not None

@@ -1,0 +1,1 @@
+"""How an email is written and leaves: rendering, transports and queue adapters."""

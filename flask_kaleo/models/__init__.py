@@ -1,0 +1,49 @@
+"""Model mixins for the kaleo tables, and the builder of the default models.
+
+The mixins hold every column except those that point at the application's user
+model: those are declared from ``__kaleo_user_model__``, which the concrete class
+sets, so the user table's name and primary-key type are read from the user model and
+never hard-coded. An application that wants extra columns subclasses a mixin::
+
+    class Invitation(JoinInvitationMixin, db.Model):
+        __kaleo_user_model__ = User
+        campaign = db.Column(db.String(40))
+
+    kaleo = Kaleo(db=db, user_model=User, join_invitation_model=Invitation)
+"""
+
+from __future__ import annotations
+
+from .base import ADDRESS_KEY
+from .base import Status
+from .base import UTCDateTime
+from .base import build_model
+from .base import invitations_remaining
+from .base import rowcount
+from .base import shared_model
+from .base import user_column
+from .base import utcnow
+from .invitation import JoinInvitationMixin
+from .link import InvitationLinkMixin
+from .link import LinkUseMixin
+from .sending import AddressLockMixin
+from .sending import InvitationSendMixin
+from .stat import InvitationStatMixin
+
+__all__ = [
+    "ADDRESS_KEY",
+    "AddressLockMixin",
+    "InvitationLinkMixin",
+    "InvitationSendMixin",
+    "InvitationStatMixin",
+    "JoinInvitationMixin",
+    "LinkUseMixin",
+    "Status",
+    "UTCDateTime",
+    "build_model",
+    "invitations_remaining",
+    "rowcount",
+    "shared_model",
+    "user_column",
+    "utcnow",
+]

@@ -1,0 +1,133 @@
+"""What every kaleo table shares: the status values, the UTC datetime type, the column
+pointing at the application's user model, and the builders of the default models."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+from enum import Enum
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import mapped_column
+
+from ..config import UNLIMITED
+
+
+class Status(str, Enum):
+    """What became of an invitation. The value is stored, and used as the CSS class."""
+
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    JOINED_INDEPENDENTLY = "joined"
+    REVOKED = "revoked"
+    UNDELIVERABLE = "undeliverable"
+    """The email could not be delivered; the invitation went back to the allocation."""
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def rowcount(result: t.Any) -> int:
+    """The rows a statement's result says it matched (a conditional UPDATE's verdict)."""
+    return int(result.rowcount)
+
+
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    PostgreSQL keeps the zone; SQLite and MariaDB store naive values, so they are
+    stored as UTC and handed back with ``tzinfo=UTC``. MariaDB/MySQL ``DATETIME``
+    drops fractions of a second unless asked for them, so it gets ``DATETIME(6)``
+    and keeps the same instant as the other backends.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[t.Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(self.impl)
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> t.Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("flask-kaleo stores timezone-aware datetimes only")
+        value = value.astimezone(dt.timezone.utc)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: t.Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return t.cast(dt.datetime, value.replace(tzinfo=dt.timezone.utc))
+        return t.cast(dt.datetime, value.astimezone(dt.timezone.utc))
+
+
+ADDRESS_KEY = sa.String(254).with_variant(
+    mysql.VARCHAR(254, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+)
+"""The type of the comparison keys: compared byte for byte on every backend (SQLite and
+PostgreSQL compare text that way; MariaDB/MySQL need a binary collation, or ``rene``
+and ``rené`` would be one key). See :func:`flask_kaleo.core.addresses.address_key`."""
+
+
+def _user_key(cls: type) -> tuple[str, sa.types.TypeEngine[t.Any]]:
+    """``"table.column"`` and the type of the user model's single-column primary key."""
+    user_model = getattr(cls, "__kaleo_user_model__", None)
+    if user_model is None:
+        raise TypeError(
+            f"{cls.__name__} must set __kaleo_user_model__ to the application's user model"
+        )
+    primary_key = sa.inspect(user_model).mapper.primary_key
+    if len(primary_key) != 1:
+        raise TypeError("flask-kaleo needs a user model with a single-column primary key")
+    column = primary_key[0]
+    return f"{column.table.name}.{column.name}", column.type
+
+
+def user_column(
+    cls: type, *, nullable: bool, primary_key: bool = False, index: bool = True
+) -> t.Any:
+    target, type_ = _user_key(cls)
+    return mapped_column(
+        type_,
+        sa.ForeignKey(target, ondelete="CASCADE" if not nullable else "SET NULL"),
+        nullable=nullable,
+        primary_key=primary_key,
+        index=index and not primary_key,
+    )
+
+
+def invitations_remaining(allocated: int, sent: int) -> int:
+    """What an allocation leaves to send: -1 when unlimited, never below 0."""
+    return UNLIMITED if allocated == UNLIMITED else max(allocated - sent, 0)
+
+
+def build_model(mixin: type, base: type, user_model: type, name: str, **attributes: t.Any) -> type:
+    """The concrete model ``name`` from ``mixin`` on the application's ``db.Model``."""
+    return type(
+        name,
+        (mixin, base),
+        {
+            "__kaleo_user_model__": user_model,
+            "__module__": __name__,
+            "__qualname__": name,
+            **attributes,
+        },
+    )
+
+
+def shared_model(mixin: type, base: type, user_model: type, name: str, **attributes: t.Any) -> type:
+    """The model of ``mixin`` already built on ``base`` for ``user_model`` (several
+    Kaleo objects may share one database), or a new one from :func:`build_model`."""
+    registry = t.cast(t.Any, base).registry
+    for mapper in registry.mappers:
+        model = mapper.class_
+        if issubclass(model, mixin) and getattr(model, "__kaleo_user_model__", None) is user_model:
+            return t.cast(type, model)
+    return build_model(mixin, base, user_model, name, **attributes)

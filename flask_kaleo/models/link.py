@@ -1,0 +1,144 @@
+"""The tables of shareable links: the link and one row per use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import declared_attr
+from sqlalchemy.orm import mapped_column
+
+from .base import UTCDateTime
+from .base import user_column
+from .base import utcnow
+
+
+class InvitationLinkMixin:
+    """Columns of a shareable link (table ``kaleo_invitation_link``)."""
+
+    __kaleo_user_model__: t.ClassVar[type]
+    token: str | None = None
+    """The clear token; only set on a link just created."""
+    url: str | None = None
+    """The absolute link to share; only set on a link just created (only the token's
+    digest is stored, so it can never be shown again)."""
+    inviter_remaining: int | None = None
+    """Invitations the creator had left once the link was paid for (-1: unlimited);
+    only set on a link just created."""
+    joiners: t.Sequence[t.Any] = ()
+    """Who joined through it (``LinkUse`` rows, oldest first); filled by
+    :meth:`~flask_kaleo.Kaleo.sent_links`."""
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    token_digest: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    inviter_label: Mapped[str] = mapped_column(sa.String(254), nullable=False, default="")
+    """Who created it (their address then): kept when the account goes."""
+    max_uses: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    """How many people may join through it: what its creation took from the allocation."""
+    uses: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    """How many have joined through it."""
+    domain: Mapped[str | None] = mapped_column(sa.String(253), nullable=True)
+    """Only addresses at this domain (ASCII, lower-case) may join; NULL: any."""
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """When it stops working; NULL: never (staff only, see :doc:`expiry`)."""
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    given_back: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    """NULL while the link may be used; once revoked or settled after its expiry, the
+    unused uses it gave back to the allocation (``max_uses - uses``)."""
+
+    @declared_attr.directive
+    def __tablename__(cls) -> str:
+        return "kaleo_invitation_link"
+
+    @declared_attr
+    def from_user_id(cls) -> Mapped[t.Any]:
+        """The creator; NULL once their account is deleted."""
+        return t.cast(Mapped[t.Any], user_column(t.cast(type, cls), nullable=True))
+
+    @declared_attr
+    def from_user(cls) -> Mapped[t.Any]:
+        return orm.relationship(cls.__kaleo_user_model__, foreign_keys=lambda: [cls.from_user_id])
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[t.Any, ...]:
+        name = cls.__tablename__
+        return (
+            sa.CheckConstraint("max_uses >= 1", name=f"ck_{name}_max_uses"),
+            sa.CheckConstraint("uses >= 0 AND uses <= max_uses", name=f"ck_{name}_uses"),
+            sa.CheckConstraint(
+                "given_back IS NULL OR given_back = max_uses - uses",
+                name=f"ck_{name}_given_back",
+            ),
+            sa.CheckConstraint(
+                "revoked_at IS NULL OR given_back IS NOT NULL", name=f"ck_{name}_revoked"
+            ),
+        )
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= utcnow()
+
+    @property
+    def is_usable(self) -> bool:
+        """Whether someone may still join through it."""
+        return (
+            self.revoked_at is None
+            and self.given_back is None
+            and self.uses < self.max_uses
+            and not self.is_expired
+        )
+
+    @property
+    def display_status(self) -> str:
+        """``active``, ``used`` (every use taken), ``expired`` or ``revoked``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.uses >= self.max_uses:
+            return "used"
+        if self.is_expired or self.given_back is not None:
+            return "expired"
+        return "active"
+
+    def __repr__(self) -> str:
+        return f"<InvitationLink {self.id} {self.uses}/{self.max_uses} {self.display_status}>"
+
+
+class LinkUseMixin:
+    """One signup through a shareable link (table ``kaleo_link_use``): who joined, and
+    when. A link's ``uses`` always equals its number of rows here; the account may be
+    deleted later (``user_id`` NULL), its address stays."""
+
+    __kaleo_user_model__: t.ClassVar[type]
+    __kaleo_link_table__: t.ClassVar[str]
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), nullable=False)
+    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    @declared_attr.directive
+    def __tablename__(cls) -> str:
+        return "kaleo_link_use"
+
+    @declared_attr
+    def link_id(cls) -> Mapped[int]:
+        table = t.cast(t.Any, cls).__kaleo_link_table__
+        return mapped_column(
+            sa.Integer, sa.ForeignKey(f"{table}.id", ondelete="CASCADE"), nullable=False
+        )
+
+    @declared_attr
+    def user_id(cls) -> Mapped[t.Any]:
+        return t.cast(Mapped[t.Any], user_column(t.cast(type, cls), nullable=True))
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[t.Any, ...]:
+        # One account joins through one link once; the unique index serves link_id too.
+        name = cls.__tablename__
+        return (sa.UniqueConstraint("link_id", "user_id", name=f"uq_{name}_link_user"),)
+
+    def __repr__(self) -> str:
+        return f"<LinkUse {self.email!r} through {self.link_id}>"

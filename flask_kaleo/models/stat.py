@@ -1,0 +1,62 @@
+"""The stat table: one row of invitation counters per user."""
+
+from __future__ import annotations
+
+import typing as t
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import declared_attr
+from sqlalchemy.orm import mapped_column
+
+from .base import invitations_remaining
+from .base import user_column
+
+
+class InvitationStatMixin:
+    """A user's invitation counters: one row per user, created lazily.
+
+    ``invites_allocated`` is -1 for unlimited. The check constraints keep the
+    counters non-negative and never let ``invites_sent`` pass a finite allocation.
+    The counters are 64-bit: an unlimited member's links reserve up to a million uses
+    each, which a 32-bit ``invites_sent`` would overflow after 2,148 of them.
+    """
+
+    __kaleo_user_model__: t.ClassVar[type]
+
+    invites_allocated: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    invites_sent: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    invites_accepted: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+
+    @declared_attr.directive
+    def __tablename__(cls) -> str:
+        return "kaleo_invitation_stat"
+
+    @declared_attr
+    def user_id(cls) -> Mapped[t.Any]:
+        return t.cast(
+            Mapped[t.Any], user_column(t.cast(type, cls), nullable=False, primary_key=True)
+        )
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[t.Any, ...]:
+        name = cls.__tablename__
+        return (
+            sa.CheckConstraint("invites_allocated >= -1", name=f"ck_{name}_allocated"),
+            sa.CheckConstraint("invites_sent >= 0", name=f"ck_{name}_sent"),
+            sa.CheckConstraint("invites_accepted >= 0", name=f"ck_{name}_accepted"),
+            sa.CheckConstraint(
+                "invites_allocated = -1 OR invites_sent <= invites_allocated",
+                name=f"ck_{name}_within_allocation",
+            ),
+        )
+
+    @property
+    def invites_remaining(self) -> int:
+        return invitations_remaining(self.invites_allocated, self.invites_sent)
+
+    def __repr__(self) -> str:
+        return (
+            f"<InvitationStat user={self.user_id} allocated={self.invites_allocated}"
+            f" sent={self.invites_sent} accepted={self.invites_accepted}>"
+        )

@@ -1,0 +1,1 @@
+"""The HTTP layer: the blueprint, its views, forms, pages and template helpers."""

@@ -1,0 +1,50 @@
+"""The ``kaleo`` blueprint: every route, registered here and nowhere else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint
+
+from . import link_views
+from . import staff
+from . import views
+from .endpoint import ROUTED_METHODS
+from .endpoint import register_error_handlers
+
+PACKAGE = Path(__file__).resolve().parent.parent
+"""The ``flask_kaleo`` folder: the blueprint's root, where ``static/`` is."""
+
+
+def _template_folder() -> str:
+    """The templates inside an installed wheel, or the top-level ``templates/`` of a
+    source checkout (an editable install)."""
+    packaged = PACKAGE / "templates"
+    return str(packaged if packaged.is_dir() else PACKAGE.parent / "templates")
+
+
+blueprint = Blueprint(
+    "kaleo",
+    __name__,
+    root_path=str(PACKAGE),
+    template_folder=_template_folder(),
+    static_folder="static",
+    static_url_path="/static",
+)
+
+ROUTES = (
+    ("/invite", views.invite),
+    ("/accept/<token>", views.accept),
+    ("/resend/<invitation_id>", views.resend),
+    ("/revoke/<invitation_id>", views.revoke),
+    ("/extend/<invitation_id>", views.extend),
+    ("/staff/topoff", staff.staff_topoff),
+    ("/staff/add", staff.staff_add),
+    ("/staff/stat/<user>", staff.staff_stat),
+    ("/links", link_views.create_link),
+    ("/links/<link_id>/revoke", link_views.revoke_link),
+    ("/join/<token>", link_views.join),
+)
+for rule, view in ROUTES:
+    blueprint.add_url_rule(rule, view_func=view, methods=ROUTED_METHODS)
+register_error_handlers(blueprint)

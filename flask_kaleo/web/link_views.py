@@ -1,0 +1,133 @@
+"""The shareable links' endpoints: create and revoke (members, with
+``KALEO_ALLOW_LINKS``), and the join page the link itself opens (always)."""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import current_app
+from flask import get_template_attribute
+from flask import redirect
+from flask import render_template
+
+from ..core.links import check_uses
+from ..core.links import link_by_digest
+from ..core.links import why_not_usable
+from ..core.tokens import MAX_TOKEN_LENGTH
+from ..core.tokens import token_digest
+from ..exceptions import LinksNotAllowed
+from ..i18n import N_
+from ..i18n import gettext
+from ..i18n import ngettext
+from ..models import InvitationLinkMixin
+from ..state import get_kaleo
+from .endpoint import Refusal
+from .endpoint import ViewResponse
+from .endpoint import endpoint
+from .endpoint import fields
+from .endpoint import signed_in_user
+from .endpoint import succeed
+from .links_form import expiry_field
+from .session import remember_link
+from .views import _keep_token_private
+from .views import _private
+from .views import signup_url
+
+LINK_NOT_FOUND = N_("There is no such link among those you created.")
+LINKS_OFF = N_("Shareable links are not enabled on this site.")
+
+
+def _allowed() -> None:
+    if not current_app.config["KALEO_ALLOW_LINKS"]:
+        raise LinksNotAllowed(gettext(LINKS_OFF))
+
+
+def _uses_field(value: str) -> int:
+    """The form's number of people (checked again, with the message, by create_link)."""
+    text = value.strip()
+    return check_uses(int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None)
+
+
+@endpoint(sign_in=N_("Please sign in to create links."))
+def create_link() -> ViewResponse:
+    """Create a shareable link for ``uses`` people (optional ``days`` and ``domain``);
+    the answer holds its URL, the only time it is shown."""
+    _allowed()
+    data = fields()
+    uses = _uses_field(data.get("uses", ""))
+    link = get_kaleo().create_link(
+        signed_in_user(), uses, expires_in=expiry_field(data, "days"), domain=data.get("domain")
+    )
+    message = ngettext(
+        "Link created for %(num)d person: %(url)s (copy it now: it is shown only once).",
+        "Link created for %(num)d people: %(url)s (copy it now: it is shown only once).",
+        link.max_uses,
+        url=link.url,
+    )
+    return _answer(link, message)
+
+
+@endpoint(sign_in=N_("Please sign in to manage your links."))
+def revoke_link(link_id: str) -> ViewResponse:
+    """Withdraw one of your links; its unused uses go back to your allocation."""
+    link = _own_link(link_id)
+    get_kaleo().revoke_link(link)
+    message = ngettext(
+        "Link withdrawn; %(num)d unused invitation given back.",
+        "Link withdrawn; %(num)d unused invitations given back.",
+        link.given_back or 0,
+    )
+    return _answer(link, message)
+
+
+def _own_link(link_id: str) -> InvitationLinkMixin:
+    """The signed-in user's link; someone else's is as unknown as a missing one."""
+    kaleo = get_kaleo()
+    link = None
+    if link_id.isascii() and link_id.isdigit() and len(link_id) < 10:
+        link = kaleo.link(int(link_id))
+    if link is None or link.from_user_id != kaleo.store.user_id(signed_in_user()):
+        raise Refusal(gettext(LINK_NOT_FOUND), 404, code="no_such_link")
+    return link
+
+
+def _answer(link: InvitationLinkMixin, message: str) -> ViewResponse:
+    remaining = link.inviter_remaining
+    if remaining is None:
+        remaining = get_kaleo().invitations_remaining(signed_in_user())
+    item = get_template_attribute("kaleo/links.html", "link_item")
+    body: dict[str, t.Any] = {
+        "invitations_remaining": remaining,
+        "url": link.url,
+        "link": {
+            "id": link.id,
+            "url": link.url,
+            "uses": link.uses,
+            "max_uses": link.max_uses,
+            "domain": link.domain,
+            "status": link.display_status,
+            "expires_at": None if link.expires_at is None else link.expires_at.isoformat(),
+        },
+        "html": str(item(link, actions=True)),
+    }
+    return succeed(message, body)
+
+
+@endpoint(methods=("GET",), csrf=False)
+def join(token: str) -> ViewResponse:
+    """Remember a usable link in the session and send the visitor to sign up. Never
+    takes a use (link previews and scanners follow links); the signup does."""
+    kaleo = get_kaleo()
+    link = None
+    if len(token) <= MAX_TOKEN_LENGTH:
+        link = link_by_digest(kaleo.store, token_digest(token))
+    if link is None:
+        return _private(render_template("kaleo/accept_unknown.html"), 404)
+    if not link.is_usable:
+        reason = str(why_not_usable(link))
+        page = render_template(
+            "kaleo/accept_invalid.html", state=link.display_status, reason=reason
+        )
+        return _private(page, 410)
+    remember_link(link)
+    return _keep_token_private(redirect(signup_url(), code=303))

@@ -1,0 +1,112 @@
+"""The pages kaleo points people to (signup, log in, where a signed-in member goes),
+the one-time check of their settings, and kaleo's own error pages."""
+
+from __future__ import annotations
+
+import importlib.util
+import typing as t
+
+from flask import Flask
+from flask import current_app
+from flask import render_template
+from flask import url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BuildError
+
+from ..config import PAGE_TARGETS
+from ..exceptions import ConfigurationError
+from ..i18n import N_
+from ..i18n import gettext
+
+ERROR_PAGE = "kaleo/error.html"
+ERROR_TEXTS = {
+    401: N_("Please log in to see this page."),
+    403: N_("You are not allowed to do this."),
+    404: N_("There is nothing here."),
+    405: N_("This address takes a form, not a visit. Go back to the page with the form."),
+    410: N_("This is no longer available."),
+    413: N_("The request is too large."),
+}
+ERROR_TITLES = {
+    401: N_("Unauthorized"),
+    403: N_("Forbidden"),
+    404: N_("Not Found"),
+    405: N_("Method Not Allowed"),
+    410: N_("Gone"),
+    413: N_("Request Entity Too Large"),
+}
+"""The titles of kaleo's error pages (Werkzeug's names, translated)."""
+
+
+def page_url(setting: str) -> str | None:
+    """The URL a page setting names: a path as it is, an endpoint through url_for;
+    None when the setting is None."""
+    target: str | None = current_app.config[setting]
+    if target is None or "/" in target:
+        return target
+    try:
+        return url_for(target)
+    except BuildError:
+        raise _not_a_page(setting, target) from None
+
+
+def _not_a_page(setting: str, target: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"{setting} is {target!r}, which is neither a path (starting with '/') nor an"
+        " endpoint of this app: name the view's endpoint, or its path"
+    )
+
+
+def login_url() -> str | None:
+    """Where people log in: ``KALEO_LOGIN_URL``, else Flask-Login's ``login_view``."""
+    url = page_url("KALEO_LOGIN_URL")
+    if url is not None:
+        return url
+    manager = getattr(current_app, "login_manager", None)
+    view = getattr(manager, "login_view", None)
+    if not view or importlib.util.find_spec("flask_login") is None:
+        return None
+    from flask_login import login_url as flask_login_url
+
+    try:
+        return str(flask_login_url(view))
+    except BuildError:
+        return None
+
+
+def check_page_targets(app: Flask) -> None:
+    """Every page setting that names an endpoint names one of ``app``'s."""
+    for setting in PAGE_TARGETS:
+        target = app.config[setting]
+        if target is not None and "/" not in target and target not in app.view_functions:
+            raise _not_a_page(setting, target)
+
+
+def check_page_targets_once(app: Flask) -> None:
+    """Check the page settings when ``app`` serves its first request (its blueprints
+    are all registered by then), so that a mistyped endpoint fails at once, naming the
+    setting, rather than when an invitee first clicks. Until it passes, every request
+    fails the same way."""
+    checked = False
+
+    def check() -> None:
+        nonlocal checked
+        if not checked:
+            check_page_targets(app)
+            checked = True
+
+    app.before_request(check)
+
+
+def error_page(error: HTTPException) -> tuple[str, int]:
+    """``error`` as a kaleo page (``kaleo/error.html``, on ``kaleo/base.html``)."""
+    status = error.code or 500
+    text = gettext(ERROR_TEXTS[status]) if status in ERROR_TEXTS else error.description or ""
+    title = gettext(ERROR_TITLES[status]) if status in ERROR_TITLES else error.name
+    page = render_template(ERROR_PAGE, status=status, title=title, text=text)
+    return page, status
+
+
+def error_headers(error: HTTPException) -> t.Mapping[str, str]:
+    """The headers an error page keeps (a 405's ``Allow``)."""
+    return {k: v for k, v in error.get_headers() if k.lower() == "allow"}

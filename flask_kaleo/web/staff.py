@@ -1,0 +1,114 @@
+"""The staff JSON endpoints: top off or add to allocations (everyone's or one user's),
+and read one user's figures. Guarded by the manage permission, which denies by default
+(:meth:`Kaleo.manage_permission <flask_kaleo.Kaleo.manage_permission>`).
+
+They always answer JSON: ``{"status": "OK", ...}`` or the ERROR shape with 401 (not
+signed in), 403 (not allowed), 400 (bad CSRF token or bad input), 404 (unknown user)
+or 405 (wrong method).
+"""
+
+from __future__ import annotations
+
+import re
+import typing as t
+
+from flask import current_app
+from flask import jsonify
+
+from ..i18n import N_
+from ..i18n import gettext
+from ..state import get_kaleo
+from .endpoint import Refusal
+from .endpoint import ViewResponse
+from .endpoint import endpoint
+from .endpoint import fields
+from .endpoint import signed_in_user
+
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,12}")
+_TRUE = ("1", "true", "on", "yes")
+
+staff_endpoint = endpoint(sign_in=N_("Please sign in."), json_only=True)
+
+
+def _check_staff() -> None:
+    if not get_kaleo().has_manage_permission(signed_in_user()):
+        raise Refusal(gettext("You are not allowed to manage invitations."), 403)
+
+
+def _amount() -> int:
+    """``amount``: a whole number from 0 to ``KALEO_MAX_BULK_AMOUNT``."""
+    limit: int = current_app.config["KALEO_MAX_BULK_AMOUNT"]
+    raw = fields().get("amount", "").strip()
+    if not _WHOLE_NUMBER.fullmatch(raw) or int(raw) > limit:
+        message = gettext("amount must be a whole number from 0 to %(limit)d.", limit=limit)
+        raise Refusal(message, 400, "amount", code="invalid_amount")
+    return int(raw)
+
+
+def _user(value: str) -> t.Any:
+    user = get_kaleo().user_by_email_or_id(value) if value.strip() else None
+    if user is None:
+        message = gettext(
+            "There is no user with the email address or id %(user)s.", user=repr(value)
+        )
+        raise Refusal(message, 404, "user", code="unknown_user")
+    return user
+
+
+def _figures(user: t.Any) -> dict[str, t.Any]:
+    """One user's allocation and invitations, in two queries."""
+    kaleo = get_kaleo()
+    stat = kaleo.stat_for(user)
+    report = kaleo.report(user)
+    return {
+        "id": kaleo.store.user_id(user),
+        "email": kaleo.store.user_email(user),
+        "invites_allocated": stat.invites_allocated,
+        "invites_sent": stat.invites_sent,
+        "invites_accepted": stat.invites_accepted,
+        "invitations_remaining": stat.invites_remaining,
+        "pending": report.pending,
+        "expired": report.expired,
+    }
+
+
+def _bulk(action: t.Literal["topoff", "add"]) -> ViewResponse:
+    _check_staff()
+    amount = _amount()
+    target = fields().get("user", "").strip()
+    user = _user(target) if target else None
+    kaleo = get_kaleo()
+    if action == "topoff":
+        changed = kaleo.topoff_invites(amount, user=user)
+    else:
+        everyone = fields().get("everyone", "").strip().lower() in _TRUE
+        changed = kaleo.add_invites(amount, everyone=everyone, user=user)
+    body: dict[str, t.Any] = {
+        "status": "OK",
+        "action": action,
+        "amount": amount,
+        "users_changed": changed,
+    }
+    if user is not None:
+        body["user"] = _figures(user)
+    return jsonify(body)
+
+
+@staff_endpoint
+def staff_topoff() -> ViewResponse:
+    """Every user (or ``user``) ends with at least ``amount`` invitations left."""
+    return _bulk("topoff")
+
+
+@staff_endpoint
+def staff_add() -> ViewResponse:
+    """Add ``amount`` to every user with none left (``everyone``: to every finite
+    allocation), or to ``user``'s."""
+    return _bulk("add")
+
+
+@endpoint(methods=("GET",), sign_in=N_("Please sign in."), csrf=False, json_only=True)
+def staff_stat(user: str) -> ViewResponse:
+    """One user's allocation, sent, accepted, remaining, pending and expired counts."""
+    _check_staff()
+    return jsonify({"status": "OK", **_figures(_user(user))})

@@ -1,0 +1,242 @@
+"""The member's endpoints: invite (kaleo's AJAX contract), accept, resend and revoke.
+
+Each is declared with :func:`~flask_kaleo.web.endpoint.endpoint` and registered on the blueprint
+by :mod:`flask_kaleo.web.blueprint`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import typing as t
+
+from flask import current_app
+from flask import get_template_attribute
+from flask import redirect
+from flask import render_template
+from flask import request
+from werkzeug.wrappers import Response as BaseResponse
+
+from ..core.accepting import check_pending
+from ..core.expiry import NEVER
+from ..core.tokens import MAX_TOKEN_LENGTH
+from ..exceptions import InvitationNotPending
+from ..exceptions import InvitationRefused
+from ..i18n import N_
+from ..i18n import gettext
+from ..models import JoinInvitationMixin
+from ..models import Status
+from ..state import get_kaleo
+from .endpoint import Refusal
+from .endpoint import ViewResponse
+from .endpoint import endpoint
+from .endpoint import fields
+from .endpoint import same_site
+from .endpoint import signed_in_user
+from .endpoint import succeed
+from .endpoint import wants_json
+from .forms import keep_outcome
+from .forms import keep_typed
+from .links_form import expiry_field
+from .links_form import link_message
+from .links_form import link_requested
+from .pages import login_url
+from .pages import page_url
+from .session import remember
+
+NOT_FOUND = N_("There is no such invitation among those you sent.")
+REPLACED_MESSAGE = N_(
+    "This invitation was sent again with a new link, so this one no longer works."
+    " Use the link in the most recent invitation email."
+)
+
+
+@endpoint(sign_in=N_("Please sign in to send invitations."))
+def invite() -> ViewResponse:
+    """Send an invitation from the signed-in user (the address and message are checked
+    once, by :meth:`Kaleo.invite <flask_kaleo.Kaleo.invite>`)."""
+    data = fields()
+    send = link_requested(data)
+    try:
+        invitation = get_kaleo().invite(
+            signed_in_user(),
+            data.get("email_address", ""),
+            data.get("message"),
+            send=send,
+            expires_in=expiry_field(data, "expires_in_days"),
+        )
+    except InvitationRefused as error:
+        if not wants_json():  # the page it goes back to shows what was typed
+            keep_typed(data, {error.field: [str(error)]})
+        raise
+    actions = request.headers.get("X-Kaleo-Actions") == "1"
+    if not send:
+        return _answer(invitation, link_message(invitation), actions=actions)
+    message = gettext("Invitation sent to %(email)s.", email=invitation.email)
+    return _answer(invitation, message, actions=actions)
+
+
+@endpoint(sign_in=N_("Please sign in to manage your invitations."))
+def resend(invitation_id: str) -> ViewResponse:
+    """Email one of your pending invitations again, under a new link."""
+    invitation = _own_invitation(invitation_id)
+    with _outcome_in_row(invitation):
+        get_kaleo().resend(invitation)
+    message = gettext("Invitation sent again to %(email)s.", email=invitation.email)
+    return _row_answer(invitation, message)
+
+
+@endpoint(sign_in=N_("Please sign in to manage your invitations."))
+def revoke(invitation_id: str) -> ViewResponse:
+    """Withdraw one of your unaccepted invitations; it goes back to your allocation."""
+    invitation = _own_invitation(invitation_id)
+    asked = fields().get("confirm") == "yes" or invitation.status != Status.SENT.value
+    if not wants_json() and not asked:  # nothing to ask about one no longer pending
+        return _confirm_revoke(invitation)
+    with _outcome_in_row(invitation):
+        get_kaleo().revoke(invitation)
+    message = gettext("Invitation to %(email)s revoked.", email=invitation.email)
+    return _row_answer(invitation, message)
+
+
+@endpoint(sign_in=N_("Please sign in to manage your invitations."))
+def extend(invitation_id: str) -> ViewResponse:
+    """Move the expiry of one of your unanswered invitations by ``days`` (or to
+    ``never``, for staff), keeping its link."""
+    invitation = _own_invitation(invitation_id)
+    wanted = expiry_field(fields(), "days")
+    if wanted is None:
+        raise Refusal(gettext("Say how many days to extend the invitation by."), 400, "days")
+    with _outcome_in_row(invitation):
+        if wanted == NEVER:
+            get_kaleo().extend(invitation, to=NEVER)
+        else:
+            get_kaleo().extend(invitation, by=wanted)
+    message = gettext("Invitation to %(email)s extended.", email=invitation.email)
+    return _row_answer(invitation, message)
+
+
+def _confirm_revoke(invitation: JoinInvitationMixin) -> ViewResponse:
+    """A browser without JavaScript asks before revoking: a page whose form posts again
+    with ``confirm=yes``, and a way back that keeps the invitation."""
+    referrer = request.referrer or ""
+    back_to = referrer if referrer and same_site(referrer) else "/"
+    page = render_template("kaleo/revoke_confirm.html", invitation=invitation, back_to=back_to)
+    return page, 200
+
+
+@contextlib.contextmanager
+def _outcome_in_row(invitation: JoinInvitationMixin) -> t.Iterator[None]:
+    """A refused Resend/Revoke from a browser without JavaScript: the error goes back
+    to the row it is about (and, as ever, to a flash)."""
+    try:
+        yield
+    except (InvitationRefused, InvitationNotPending) as error:
+        if wants_json():
+            raise
+        keep_outcome(invitation.id, str(error))
+        raise Refusal(str(error), 200, error.field, fragment=_row_fragment(invitation)) from None
+
+
+def _row_fragment(invitation: JoinInvitationMixin) -> str:
+    return f"#kaleo-invitation-{invitation.id}"
+
+
+def _row_answer(invitation: JoinInvitationMixin, message: str) -> ViewResponse:
+    """The answer to Resend/Revoke; a browser without JavaScript goes back to the row,
+    which shows ``message``."""
+    answer = _answer(invitation, message, actions=True, fragment=_row_fragment(invitation))
+    if not wants_json():  # kept after rendering the answer's row, which would show it
+        keep_outcome(invitation.id, message)
+    return answer
+
+
+def _own_invitation(invitation_id: str) -> JoinInvitationMixin:
+    """The signed-in user's invitation; someone else's is as unknown as a missing one."""
+    kaleo = get_kaleo()
+    invitation = None
+    if invitation_id.isascii() and invitation_id.isdigit() and len(invitation_id) < 19:
+        invitation = kaleo.store.invitation(int(invitation_id))
+    if invitation is None or invitation.from_user_id != kaleo.store.user_id(signed_in_user()):
+        raise Refusal(gettext(NOT_FOUND), 404, code="no_such_invitation")
+    return invitation
+
+
+def _answer(
+    invitation: JoinInvitationMixin, message: str, *, actions: bool, fragment: str = ""
+) -> ViewResponse:
+    """The OK answer about ``invitation``, with its list item rendered once."""
+    remaining = invitation.inviter_remaining
+    if remaining is None:
+        remaining = get_kaleo().invitations_remaining(signed_in_user())
+    item = get_template_attribute("kaleo/macros.html", "invitation_item")
+    return succeed(
+        message,
+        {
+            "email": invitation.email,
+            "invitations_remaining": remaining,
+            "invitation": {
+                "id": invitation.id,
+                "email": invitation.email,
+                "status": invitation.display_status,
+                "sent_at": invitation.sent_at.isoformat(),
+                "expires_at": None
+                if invitation.expires_at is None
+                else invitation.expires_at.isoformat(),
+            },
+            "html": str(item(invitation, actions=actions)),
+            **({"link": invitation.accept_url} if invitation.accept_url else {}),
+        },
+        fragment,
+    )
+
+
+@endpoint(methods=("GET",), csrf=False)
+def accept(token: str) -> ViewResponse:
+    """Remember a valid invitation in the session and send the visitor to sign up.
+
+    Never consumes the invitation (mail scanners follow links); signup does.
+    """
+    kaleo = get_kaleo()
+    plausible = len(token) <= MAX_TOKEN_LENGTH
+    invitation = kaleo.store.invitation_by_token(token) if plausible else None
+    if invitation is not None and invitation.to_member:
+        invitation = None  # never mailed, never acceptable: as unknown as a wrong token
+    if invitation is None:
+        if plausible and kaleo.store.was_replaced(token):
+            page = render_template(
+                "kaleo/accept_invalid.html",
+                state="replaced",
+                reason=gettext(REPLACED_MESSAGE),
+                login_url=login_url(),
+            )
+            return _private(page, 410)
+        return _private(render_template("kaleo/accept_unknown.html"), 404)
+    try:
+        check_pending(invitation)
+    except InvitationNotPending as error:
+        page = render_template(
+            "kaleo/accept_invalid.html",
+            state=invitation.display_status,
+            reason=str(error),
+            login_url=login_url(),
+        )
+        return _private(page, 410)
+    remember(invitation)
+    return _keep_token_private(redirect(signup_url(), code=303))
+
+
+def _private(page: str, status: int) -> tuple[BaseResponse, int]:
+    return _keep_token_private(current_app.make_response(page)), status
+
+
+def _keep_token_private(response: BaseResponse) -> BaseResponse:
+    """A response to a URL holding a token: never cached, and the token never leaks as
+    a Referer."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def signup_url() -> str:
+    """``KALEO_SIGNUP_URL`` as a URL: a path as it is, an endpoint name through url_for."""
+    return t.cast(str, page_url("KALEO_SIGNUP_URL"))
