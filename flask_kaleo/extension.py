@@ -25,6 +25,7 @@ from .core import inviting
 from .core import lifecycle
 from .core import links
 from .core import reminders
+from .core import resending
 from .core.expiry import ExpiresIn
 from .core.lifecycle import InvitationReport
 from .core.permissions import Permissions
@@ -367,7 +368,7 @@ class Kaleo(t.Generic[U]):
 
     def resend(self, invitation: JoinInvitationMixin) -> JoinInvitationMixin:
         """Email a pending invitation again under a new link; spends nothing."""
-        return lifecycle.resend(self.store, self.permissions, self.delivery, invitation)
+        return resending.resend(self.store, self.permissions, self.delivery, invitation)
 
     def extend(
         self,

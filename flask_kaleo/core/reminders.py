@@ -30,11 +30,11 @@ from ..models import Status
 from ..models import rowcount
 from ..models import utcnow
 from .expiry import not_expired
-from .lifecycle import _put_back
-from .lifecycle import count_another_send
-from .lifecycle import new_link
-from .lifecycle import sending_again
 from .permissions import Permissions
+from .resending import count_another_send
+from .resending import new_link
+from .resending import put_back
+from .resending import sending_again
 from .sending import Delivery
 from .store import Store
 
@@ -166,7 +166,7 @@ def _deliver(
             delivery.enqueue(
                 invitation.id,
                 t.cast(dt.datetime, invitation.resent_at),
-                undo=lambda: _put_back(store, invitation, unchanged, before),
+                undo=lambda: put_back(store, invitation, unchanged, before),
             )
         except DeliveryFailed:  # the queue is down: the claim was undone
             return False
@@ -176,10 +176,10 @@ def _deliver(
             delivery.send(email)
     except DeliveryError as error:
         current_app.logger.warning("flask-kaleo could not deliver a reminder: %s", error)
-        _put_back(store, invitation, digest, before)
+        put_back(store, invitation, digest, before)
         return False
     except Exception:
-        _put_back(store, invitation, digest, before)
+        put_back(store, invitation, digest, before)
         raise
     delivery.mark_delivered_or_log(invitation, digest)
     return True
