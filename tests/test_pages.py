@@ -13,7 +13,7 @@ from flask import render_template_string
 from flask.testing import FlaskClient
 from flask_login import login_user
 
-from flask_kaleo.cli import plural
+from flask_kaleo.cli.params import plural
 from flask_kaleo.exceptions import ConfigurationError
 from flask_kaleo.web.text import invitations_left
 from tests.helpers import accept_link

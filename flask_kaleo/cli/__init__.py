@@ -1,0 +1,37 @@
+"""``flask kaleo ...``: kaleo's two management commands (set-based) and the staff's tools."""
+
+from __future__ import annotations
+
+from flask.cli import AppGroup
+
+from .allocations import add_invites
+from .allocations import infinite_invites
+from .allocations import purge_expired
+from .allocations import report
+from .allocations import topoff_invites
+from .delivery import deliver
+from .delivery import worker
+from .invitations import extend
+from .invitations import import_invites
+from .invitations import invite
+from .invitations import remind
+from .links import create_link
+from .links import revoke_link
+
+kaleo_cli = AppGroup("kaleo", help="Manage invitation allocations (flask-kaleo).")
+for command in (
+    add_invites,
+    topoff_invites,
+    infinite_invites,
+    report,
+    purge_expired,
+    invite,
+    import_invites,
+    remind,
+    extend,
+    deliver,
+    worker,
+    create_link,
+    revoke_link,
+):
+    kaleo_cli.add_command(command)

@@ -1,0 +1,110 @@
+"""``flask kaleo`` commands for allocations: kaleo's add-invites and topoff-invites
+(set-based), infinite-invites, the report, and purging expired invitations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import click
+from flask.cli import with_appcontext
+
+from ..state import get_kaleo
+from .params import AMOUNT
+from .params import NEGATIVE_NUMBERS_ARE_ARGUMENTS
+from .params import USER
+from .params import FiniteRange
+from .params import n_invitations
+from .params import n_users
+from .params import resolve_user
+
+
+@click.command("add-invites", context_settings=NEGATIVE_NUMBERS_ARE_ARGUMENTS)
+@AMOUNT
+@USER
+@click.option(
+    "--all",
+    "--everyone",
+    "everyone",
+    is_flag=True,
+    help="Add to every user with a finite allocation, not only those with none left.",
+)
+@with_appcontext
+def add_invites(amount: int, user: str | None, everyone: bool) -> None:
+    """Add N invitations to every user who has none left."""
+    target = resolve_user(user)
+    changed = get_kaleo().add_invites(amount, everyone=everyone, user=target)
+    click.echo(f"Added {n_invitations(amount)} to {n_users(changed)}.")
+
+
+@click.command("topoff-invites", context_settings=NEGATIVE_NUMBERS_ARE_ARGUMENTS)
+@AMOUNT
+@USER
+@with_appcontext
+def topoff_invites(amount: int, user: str | None) -> None:
+    """Make sure every user has at least N invitations left."""
+    target = resolve_user(user)
+    changed = get_kaleo().topoff_invites(amount, user=target)
+    click.echo(f"Topped off {n_users(changed)} to at least {n_invitations(amount)} remaining.")
+
+
+@click.command("infinite-invites")
+@USER
+@with_appcontext
+def infinite_invites(user: str | None) -> None:
+    """Give every user (or one) unlimited invitations."""
+    changed = get_kaleo().infinite_invites(user=resolve_user(user))
+    click.echo(f"Gave unlimited invitations to {n_users(changed)}.")
+
+
+@click.command("report")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object, for machines.")
+@with_appcontext
+def report(as_json: bool) -> None:
+    """Show how many invitations were sent, accepted, joined independently, are
+    pending, expired, revoked or undeliverable, and the acceptance rate (accepted /
+    sent)."""
+    figures = get_kaleo().report()
+    if as_json:
+        click.echo(json.dumps(figures.as_dict(), sort_keys=True))
+        return
+    rate = figures.acceptance_rate
+    rows = [
+        ("Sent", f"{figures.sent:,}"),
+        ("Accepted", f"{figures.accepted:,}"),
+        ("Joined independently", f"{figures.joined_independently:,}"),
+        ("Pending", f"{figures.pending:,}"),
+        ("Expired", f"{figures.expired:,}"),
+        ("Revoked", f"{figures.revoked:,}"),
+        ("Undeliverable", f"{figures.undeliverable:,}"),
+        ("Acceptance rate", "n/a" if rate is None else f"{rate:.1%}"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        click.echo(f"{label + ':':<{width + 1}} {value}")
+
+
+@click.command("purge-expired")
+@click.option(
+    "--older-than",
+    "days",
+    metavar="DAYS",
+    type=FiniteRange(min=0, max=36500),
+    default=30,
+    show_default=True,
+    help="Only invitations that expired more than DAYS days ago (0: every expired one).",
+)
+@click.option("--dry-run", is_flag=True, help="Only say how many would be deleted.")
+@with_appcontext
+def purge_expired(days: float, dry_run: bool) -> None:
+    """Delete unanswered invitations that expired a while ago (in one statement).
+
+    Allocations are untouched: an expired invitation stays spent. Expired shareable
+    links give their unused uses back (once each).
+    """
+    count = get_kaleo().purge_expired(dt.timedelta(days=days), dry_run=dry_run)
+    what = f"{n_invitations(count)} that expired more than {days:g} days ago"
+    click.echo(f"Would delete {what}." if dry_run else f"Deleted {what}.")
+    returned = 0 if dry_run else get_kaleo().settle_expired_links()
+    if returned:
+        click.echo(f"Gave back {n_invitations(returned)} unused by expired links.")
