@@ -37,7 +37,7 @@ autodoc_typehints = "description"
 # The hooks' callable types, documented on the API page under these names.
 autodoc_type_aliases = {
     "Transport": "flask_kaleo.delivery.transport.Transport",
-    "Enqueue": "flask_kaleo.core.sending.Enqueue",
+    "Enqueue": "flask_kaleo.core.hooks.Enqueue",
 }
 autodoc_default_options = {"members": True, "show-inheritance": True}
 

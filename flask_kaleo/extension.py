@@ -1,9 +1,8 @@
 """The :class:`Kaleo` extension: the one public object, over the service modules.
 
-Each method delegates to the module that owns its concern: :mod:`.store` (the
-session, models and reads), :mod:`.inviting`, :mod:`.accepting`, :mod:`.lifecycle`,
-:mod:`.allocation` (counters) and :mod:`.permissions` (the app's hooks). None of
-them imports this module.
+Each method delegates to the module of ``core`` (or ``web``, for the visitor's
+session) that owns its concern; the app's hooks are held in one
+:class:`~flask_kaleo.core.hooks.Hooks`. None of them imports this module.
 """
 
 from __future__ import annotations
@@ -27,12 +26,12 @@ from .core import links
 from .core import reminders
 from .core import resending
 from .core.expiry import ExpiresIn
+from .core.hooks import Enqueue
+from .core.hooks import Hooks
+from .core.hooks import UserHook
 from .core.lifecycle import InvitationReport
-from .core.permissions import Permissions
-from .core.permissions import UserHook
 from .core.reminders import RemindReport
 from .core.sending import Delivery
-from .core.sending import Enqueue
 from .core.sending import SweepReport
 from .core.store import Store
 from .delivery.transport import Transport
@@ -72,19 +71,10 @@ class Kaleo(t.Generic[U]):
         :class:`~flask_kaleo.JoinInvitationMixin` to use instead of the default.
     :param invitation_stat_model: likewise, of
         :class:`~flask_kaleo.InvitationStatMixin`.
-    :param current_user: a callable returning the signed-in user or None; by default
-        Flask-Login's ``current_user``.
-    :param invite_permission: who may invite at all (besides having invitations
-        left); by default anyone signed in. Same as decorating with
-        :meth:`invite_permission`.
-    :param manage_permission: who may use the staff endpoints; by default nobody. Same
-        as decorating with :meth:`manage_permission`.
-    :param find_user: ``(canonical address) -> user or None``, the member check; by
-        default ``lower(<email column>)`` against the address's
-        :func:`~flask_kaleo.core.addresses.member_spellings` (see :doc:`databases`).
-    :param transport: how emails leave; see :meth:`transport`.
-    :param delivery_queue: how deliveries are queued with ``KALEO_DELIVERY = "queue"``;
-        see :meth:`delivery_queue`.
+
+    The app's hooks are set with decorators, each once: :meth:`current_user_loader`,
+    :meth:`invite_permission`, :meth:`manage_permission`, :meth:`member_loader`,
+    :meth:`inviter_name`, :meth:`transport` and :meth:`delivery_queue`.
     """
 
     def __init__(
@@ -95,12 +85,6 @@ class Kaleo(t.Generic[U]):
         user_model: type[U] | None = None,
         join_invitation_model: type[JoinInvitationMixin] | None = None,
         invitation_stat_model: type[InvitationStatMixin] | None = None,
-        current_user: t.Callable[[], U | None] | None = None,
-        invite_permission: UserHook[U] | None = None,
-        manage_permission: UserHook[U] | None = None,
-        find_user: t.Callable[[str], U | None] | None = None,
-        transport: Transport | None = None,
-        delivery_queue: Enqueue | None = None,
     ) -> None:
         if db is None:
             raise ConfigurationError(
@@ -147,21 +131,19 @@ class Kaleo(t.Generic[U]):
         self.AddressLock: t.Any = lock_model
         self.InvitationLink: t.Any = link_model
         self.LinkUse: t.Any = link_use_model
+        self.hooks: Hooks[U] = Hooks()
         self.store: Store[U] = Store(
             db,
             user_model,
             invitation_model,
             stat_model,
-            find_user,
+            self.hooks,
             send_model,
             lock_model,
             link_model=link_model,
             link_use_model=link_use_model,
         )
-        self.permissions: Permissions[U] = Permissions(
-            current_user, invite_permission, manage_permission
-        )
-        self.delivery = Delivery(self.store, transport, delivery_queue)
+        self.delivery = Delivery(self.store, self.hooks)
         if app is not None:
             self.init_app(app)
 
@@ -199,20 +181,38 @@ class Kaleo(t.Generic[U]):
         if app.config["KALEO_MIGRATE_RENDER_ITEM"]:
             register_with_flask_migrate(app)
 
-    # -- the app's hooks ----------------------------------------------------
+    # -- the app's hooks (each set by its decorator, held in ``self.hooks``) -----
 
-    def current_user(self) -> U | None:
-        """The signed-in user, or None."""
-        return self.permissions.current_user()
+    def current_user_loader(self, hook: t.Callable[[], U | None]) -> t.Callable[[], U | None]:
+        """Decorator that sets how to find the signed-in user: ``hook()`` returns the
+        user or None. By default Flask-Login's ``current_user``."""
+        self.hooks.current_user = hook
+        return hook
 
     def invite_permission(self, hook: UserHook[U]) -> UserHook[U]:
-        """Decorator that sets who may invite at all (besides having invitations left)."""
-        self.permissions.invite_hook = hook
+        """Decorator that sets who may invite at all (besides having invitations left);
+        by default anyone signed in."""
+        self.hooks.invite_permission = hook
         return hook
 
     def manage_permission(self, hook: UserHook[U]) -> UserHook[U]:
         """Decorator that sets who may use the staff endpoints (by default nobody)."""
-        self.permissions.manage_hook = hook
+        self.hooks.manage_permission = hook
+        return hook
+
+    def member_loader(self, hook: t.Callable[[str], U | None]) -> t.Callable[[str], U | None]:
+        """Decorator that sets how the member who owns an address is found:
+        ``hook(canonical address)`` returns the user or None. By default
+        ``lower(<email column>)`` is compared with the address's
+        :func:`~flask_kaleo.core.addresses.member_spellings` (see :doc:`databases`)."""
+        self.hooks.find_member = hook
+        return hook
+
+    def inviter_name(self, hook: t.Callable[[U], str | None]) -> t.Callable[[U], str | None]:
+        """Decorator that sets how an inviter appears to the people they invite (the
+        email's subject and text, the signup page): ``hook(user)`` returns a display
+        name, or None for the address. Kept on the invitation as its ``inviter_label``."""
+        self.hooks.inviter_name = hook
         return hook
 
     def transport(self, transport: Transport) -> Transport:
@@ -221,26 +221,25 @@ class Kaleo(t.Generic[U]):
         ``timeout`` seconds per network operation, or raise
         :class:`~flask_kaleo.DeliveryError` (``permanent=True`` when retrying cannot
         help). By default Flask-Mail's SMTP settings, with that timeout."""
-        self.delivery.transport = transport
+        self.hooks.transport = transport
         return transport
-
-    def inviter_name(self, hook: t.Callable[[U], str | None]) -> t.Callable[[U], str | None]:
-        """Decorator that sets how an inviter appears to the people they invite (the
-        email's subject and text, the signup page): ``hook(user)`` returns a display
-        name, or None for the address. Kept on the invitation as its ``inviter_label``."""
-        self.store.inviter_name = hook
-        return hook
 
     def delivery_queue(self, enqueue: Enqueue) -> Enqueue:
         """Decorator that sets how ``KALEO_DELIVERY = "queue"`` queues a delivery:
         ``enqueue(invitation_id)`` hands the id to any queue, whose worker calls
         :meth:`deliver` with it (and retries while that raises)."""
-        self.delivery.enqueue_hook = enqueue
+        self.hooks.delivery_queue = enqueue
         return enqueue
+
+    # -- who may do what --------------------------------------------------------
+
+    def current_user(self) -> U | None:
+        """The signed-in user, or None."""
+        return self.hooks.current_user()
 
     def has_invite_permission(self, user: U | None) -> bool:
         """Whether the invite permission lets ``user`` invite at all."""
-        return self.permissions.has_invite_permission(user)
+        return self.hooks.has_invite_permission(user)
 
     def can_invite_now(self, user: U | None) -> bool:
         """Whether ``user`` may send an invitation now: permitted, and some are left."""
@@ -248,7 +247,7 @@ class Kaleo(t.Generic[U]):
 
     def has_manage_permission(self, user: U | None) -> bool:
         """Whether ``user`` may use the staff endpoints."""
-        return self.permissions.has_manage_permission(user)
+        return self.hooks.has_manage_permission(user)
 
     # -- reading --------------------------------------------------------------
 
@@ -303,7 +302,7 @@ class Kaleo(t.Generic[U]):
         whatever the session held before is committed first (see :doc:`security`)."""
         return inviting.invite(
             self.store,
-            self.permissions,
+            self.hooks,
             self.delivery,
             from_user,
             email,
@@ -368,7 +367,7 @@ class Kaleo(t.Generic[U]):
 
     def resend(self, invitation: JoinInvitationMixin) -> JoinInvitationMixin:
         """Email a pending invitation again under a new link; spends nothing."""
-        return resending.resend(self.store, self.permissions, self.delivery, invitation)
+        return resending.resend(self.store, self.hooks, self.delivery, invitation)
 
     def extend(
         self,
@@ -381,12 +380,12 @@ class Kaleo(t.Generic[U]):
         from now if it has passed) or ``to`` a moment, keeping its link; an expired one
         comes back to life. Bounded by ``KALEO_MAX_EXPIRATION`` from now unless its
         inviter has the manage permission (:doc:`expiry`)."""
-        return lifecycle.extend(self.store, self.permissions, invitation, by=by, to=to)
+        return lifecycle.extend(self.store, self.hooks, invitation, by=by, to=to)
 
     def remind(self, after: dt.timedelta) -> RemindReport:
         """Mail one reminder, under a new link, to each pending invitation sent more
         than ``after`` ago and never reminded (``flask kaleo remind``; :doc:`expiry`)."""
-        return reminders.remind(self.store, self.permissions, self.delivery, after)
+        return reminders.remind(self.store, self.hooks, self.delivery, after)
 
     def revoke(self, invitation: JoinInvitationMixin) -> JoinInvitationMixin:
         """Withdraw an unaccepted invitation and give it back to the inviter."""
@@ -407,7 +406,7 @@ class Kaleo(t.Generic[U]):
         only (just its digest is stored). ``expires_in`` as for invitations
         (:doc:`expiry`); ``domain`` admits only addresses at that domain. Raises an
         :class:`~flask_kaleo.exceptions.InvitationRefused` subclass."""
-        return links.create_link(self.store, self.permissions, from_user, uses, expires_in, domain)
+        return links.create_link(self.store, self.hooks, from_user, uses, expires_in, domain)
 
     def revoke_link(self, link: InvitationLinkMixin) -> InvitationLinkMixin:
         """Withdraw ``link`` and give its unused uses back to its creator; commits."""

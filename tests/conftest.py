@@ -19,6 +19,7 @@ its rows are deleted afterwards.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import typing as t
@@ -228,14 +229,12 @@ def statements(app: Flask) -> Statements:
 
 @pytest.fixture(autouse=True)
 def restore_kaleo() -> t.Iterator[None]:
-    """Whatever a test sets on the shared extension (a permission hook, a transport, a
-    delivery queue) is undone."""
-    parts = (kaleo, kaleo.permissions, kaleo.delivery)
-    saved = [dict(vars(part)) for part in parts]
+    """Whatever hook a test sets on the shared extension (a permission, a transport, a
+    delivery queue) is undone: they are all held in ``kaleo.hooks``."""
+    saved = dataclasses.replace(kaleo.hooks)
     yield
-    for part, state in zip(parts, saved, strict=True):
-        vars(part).clear()
-        vars(part).update(state)
+    for field in dataclasses.fields(saved):
+        setattr(kaleo.hooks, field.name, getattr(saved, field.name))
 
 
 @pytest.fixture

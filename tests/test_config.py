@@ -359,7 +359,8 @@ def test_current_user_callable_without_flask_login(own_app: OwnApp) -> None:
     def signed_in_member() -> Member | None:
         return t.cast("Member | None", g.get("member"))
 
-    own_kaleo = Kaleo(db=own_db, user_model=Member, current_user=signed_in_member)
+    own_kaleo = Kaleo(db=own_db, user_model=Member)
+    own_kaleo.current_user_loader(signed_in_member)
     app = own_app(own_db, own_kaleo, KALEO_DEFAULT_INVITE_ALLOCATION=2)
     assert not hasattr(app, "login_manager")
 
@@ -396,7 +397,7 @@ def test_current_user_callable_without_flask_login(own_app: OwnApp) -> None:
         assert response.json["status"] == "ERROR"
 
 
-def test_find_user_hook_replaces_the_member_lookup(own_app: OwnApp) -> None:
+def test_member_loader_replaces_the_member_lookup(own_app: OwnApp) -> None:
     """An app can give its own member lookup (e.g. an indexed equality on a column that
     compares without case); invite() and the CLI's --user use it."""
     asked: list[str] = []
@@ -407,7 +408,8 @@ def test_find_user_hook_replaces_the_member_lookup(own_app: OwnApp) -> None:
             sa.select(account).where(account.address == email.lower())  # type: ignore[attr-defined]
         ).first()
 
-    own_db, account, own_kaleo = accounts_kaleo(find_user=find_account)
+    own_db, account, own_kaleo = accounts_kaleo()
+    own_kaleo.member_loader(find_account)
     app = own_app(own_db, own_kaleo, **ACCOUNTS)
     with app.test_request_context():
         alice = account(uid="a-1", address="alice@example.com")

@@ -57,7 +57,8 @@ SCRIPT = textwrap.dedent(
         is_authenticated = True
 
 
-    kaleo = Kaleo(db=db, user_model=User, current_user=lambda: signed_in[0])
+    kaleo = Kaleo(db=db, user_model=User)
+    kaleo.current_user_loader(lambda: signed_in[0])
 
     app = Flask("hostapp")
     app.config.update(

@@ -177,10 +177,8 @@ def test_mail_debug_logs_the_email_with_its_link_and_sends_nothing(
 
 
 def test_the_inviter_name_hook_names_the_inviter(
-    client: FlaskClient, outbox: list[t.Any], app: Flask, monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, outbox: list[t.Any], app: Flask
 ) -> None:
-    monkeypatch.setattr(kaleo.store, "inviter_name", None)  # restored after the test
-
     @kaleo.inviter_name
     def name(user: t.Any) -> str | None:
         return None if user.email.startswith("nameless") else " Alice\n Liddell "

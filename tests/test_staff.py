@@ -95,7 +95,7 @@ def test_manage_permission_decorator_decides(
     assert_error(response, 403, text="not allowed")
 
 
-def test_can_manage_as_a_constructor_argument(app_ctx: None) -> None:
+def test_a_second_extension_has_hooks_of_its_own(app_ctx: None) -> None:
     boss = make_user("boss@example.com")
     worker = make_user("worker@example.com")
     other = Kaleo(
@@ -103,8 +103,8 @@ def test_can_manage_as_a_constructor_argument(app_ctx: None) -> None:
         user_model=User,
         join_invitation_model=kaleo.JoinInvitation,
         invitation_stat_model=kaleo.InvitationStat,
-        manage_permission=lambda user: user.email == "boss@example.com",
     )
+    other.manage_permission(lambda user: user.email == "boss@example.com")
     assert other.has_manage_permission(boss) and not other.has_manage_permission(worker)
     assert not other.has_manage_permission(None)
     assert not kaleo.has_manage_permission(boss)  # the shared extension still denies everyone

@@ -28,7 +28,7 @@ from .addresses import canonical_address
 from .addresses import clean_message
 from .expiry import ExpiresIn
 from .expiry import choose_lifetime
-from .permissions import Permissions
+from .hooks import Hooks
 from .sending import Delivery
 from .sending import lease_until
 from .store import Store
@@ -39,7 +39,7 @@ U = t.TypeVar("U")
 
 def invite(
     store: Store[U],
-    permissions: Permissions[U],
+    hooks: Hooks[U],
     delivery: Delivery,
     from_user: U,
     email: str,
@@ -65,13 +65,13 @@ def invite(
     """
     address, key, _ = canonical_address(email, smtputf8=current_app.config["KALEO_SMTPUTF8"])
     message = clean_message(message, current_app.config["KALEO_MESSAGE_MAX_LENGTH"])
-    if not permissions.has_invite_permission(from_user):
+    if not hooks.has_invite_permission(from_user):
         raise InvitingNotAllowed(gettext("You are not allowed to send invitations."))
     if key == address_key(store.user_email(from_user)):
         raise CannotInviteSelf(gettext("You cannot invite yourself."))
 
     lifetime = choose_lifetime(
-        current_app.config, permissions.has_manage_permission(from_user), expires_in
+        current_app.config, hooks.has_manage_permission(from_user), expires_in
     )
     inviter_id = store.user_id(from_user)
     already_invited = AlreadyInvited(gettext("You have already invited %(email)s.", email=address))

@@ -38,7 +38,7 @@ from .expiry import NEVER
 from .expiry import check_new_expiry
 from .expiry import expired
 from .expiry import not_expired
-from .permissions import Permissions
+from .hooks import Hooks
 from .store import Store
 
 U = t.TypeVar("U")
@@ -100,7 +100,7 @@ REINVITED = N_(
 
 def extend(
     store: Store[U],
-    permissions: Permissions[U],
+    hooks: Hooks[U],
     invitation: JoinInvitationMixin,
     *,
     by: dt.timedelta | None = None,
@@ -120,7 +120,7 @@ def extend(
     if (by is None) == (to is None):
         raise TypeError("extend() takes one of by= or to=")
     inviter = store.get_user(invitation.from_user_id)
-    if inviter is None or not permissions.has_invite_permission(inviter):
+    if inviter is None or not hooks.has_invite_permission(inviter):
         raise InvitingNotAllowed(gettext("You are not allowed to manage this invitation."))
     check_pending_or_expired(invitation)
     current = invitation.expires_at
@@ -141,7 +141,7 @@ def extend(
         new = to
     else:
         raise TypeError(f"to= must be a datetime or 'never', not {to!r}")
-    check_new_expiry(current_app.config, permissions.has_manage_permission(inviter), new, now)
+    check_new_expiry(current_app.config, hooks.has_manage_permission(inviter), new, now)
     if new is not None and new <= current:
         raise ExpiryOutOfBounds(gettext("An extension must move the expiry later."))
     model = store.Invitation

@@ -42,9 +42,9 @@ from .expiry import ExpiresIn
 from .expiry import choose_expiry
 from .expiry import expired
 from .expiry import not_expired
-from .permissions import Permissions
+from .hooks import Hooks
+from .hooks import signed_in
 from .store import Store
-from .store import signed_in
 from .tokens import new_token
 
 U = t.TypeVar("U")
@@ -116,7 +116,7 @@ def why_not_usable(link: InvitationLinkMixin) -> InvitationNotPending:
 
 def create_link(
     store: Store[U],
-    permissions: Permissions[U],
+    hooks: Hooks[U],
     from_user: U,
     uses: int,
     expires_in: ExpiresIn,
@@ -130,11 +130,11 @@ def create_link(
     """
     uses = check_uses(uses)
     domain = check_domain(domain)
-    if not permissions.has_invite_permission(from_user):
+    if not hooks.has_invite_permission(from_user):
         raise InvitingNotAllowed(gettext("You are not allowed to send invitations."))
     inviter_id = store.user_id(from_user)
     now = utcnow()
-    may_manage = permissions.has_manage_permission(from_user)
+    may_manage = hooks.has_manage_permission(from_user)
     expires_at = choose_expiry(current_app.config, may_manage, expires_in, now)
     settle_expired(store, inviter_id)
     token, digest = new_token()

@@ -30,7 +30,7 @@ from ..models import Status
 from ..models import rowcount
 from ..models import utcnow
 from .expiry import not_expired
-from .permissions import Permissions
+from .hooks import Hooks
 from .resending import count_another_send
 from .resending import new_link
 from .resending import put_back
@@ -69,7 +69,7 @@ def _candidates(model: t.Any, cutoff: dt.datetime, now: dt.datetime) -> list[t.A
 
 
 def remind(
-    store: Store[t.Any], permissions: Permissions[t.Any], delivery: Delivery, after: dt.timedelta
+    store: Store[t.Any], hooks: Hooks[t.Any], delivery: Delivery, after: dt.timedelta
 ) -> RemindReport:
     """Remind each pending invitation last mailed more than ``after`` ago, once.
 
@@ -92,7 +92,7 @@ def remind(
         invitation = store.invitation(invitation_id)
         if invitation is None:
             continue
-        if not _still_wanted(store, permissions, invitation):
+        if not _still_wanted(store, hooks, invitation):
             report.skipped += 1
             continue
         try:
@@ -110,11 +110,11 @@ def remind(
 
 
 def _still_wanted(
-    store: Store[t.Any], permissions: Permissions[t.Any], invitation: JoinInvitationMixin
+    store: Store[t.Any], hooks: Hooks[t.Any], invitation: JoinInvitationMixin
 ) -> bool:
     """Whether its inviter may still invite and its address is still not a member's."""
     inviter = store.get_user(invitation.from_user_id)
-    if inviter is None or not permissions.has_invite_permission(inviter):
+    if inviter is None or not hooks.has_invite_permission(inviter):
         return False
     return store.find_user(invitation.email) is None
 

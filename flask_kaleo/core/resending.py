@@ -25,7 +25,7 @@ from ..models import utcnow
 from .accepting import check_pending
 from .accepting import reread
 from .expiry import not_expired
-from .permissions import Permissions
+from .hooks import Hooks
 from .sending import Delivery
 from .sending import lease_free
 from .sending import lease_until
@@ -38,7 +38,7 @@ U = t.TypeVar("U")
 
 def resend(
     store: Store[U],
-    permissions: Permissions[U],
+    hooks: Hooks[U],
     delivery: Delivery,
     invitation: JoinInvitationMixin,
 ) -> JoinInvitationMixin:
@@ -57,7 +57,7 @@ def resend(
     config = current_app.config
     model = store.Invitation
     inviter = store.get_user(invitation.from_user_id)
-    if inviter is None or not permissions.has_invite_permission(inviter):
+    if inviter is None or not hooks.has_invite_permission(inviter):
         raise InvitingNotAllowed(gettext("You are not allowed to send invitations."))
     now = utcnow()
     interval = dt.timedelta(seconds=config["KALEO_RESEND_INTERVAL"])

@@ -38,9 +38,7 @@ from .. import signals
 from ..delivery.render import render_invitation
 from ..delivery.render import render_notice
 from ..delivery.transport import OutgoingEmail
-from ..delivery.transport import Transport
 from ..delivery.transport import active_transport
-from ..delivery.transport import flask_mail_transport
 from ..exceptions import ConfigurationError
 from ..exceptions import DeliveryError
 from ..exceptions import DeliveryFailed
@@ -51,6 +49,7 @@ from ..models import Status
 from ..models import UTCDateTime
 from ..models import rowcount
 from ..models import utcnow
+from .hooks import Hooks
 from .store import Store
 from .tokens import new_token
 
@@ -58,7 +57,6 @@ UNDELIVERED = N_(
     "The invitation email could not be delivered, so nothing was spent."
     " Please try again in a moment."
 )
-Enqueue = t.Callable[[int], None]
 DELIVERED: t.Final = "delivered"
 GIVEN_BACK: t.Final = "given back"
 PUT_BACK: t.Final = "put back"
@@ -119,12 +117,9 @@ class SweepReport:
 class Delivery:
     """The transport and the queue, and the steps of one invitation's delivery."""
 
-    def __init__(
-        self, store: Store[t.Any], transport: Transport | None, enqueue: Enqueue | None
-    ) -> None:
+    def __init__(self, store: Store[t.Any], hooks: Hooks[t.Any]) -> None:
         self.store = store
-        self.transport: Transport = transport or flask_mail_transport
-        self.enqueue_hook = enqueue
+        self.hooks = hooks
 
     @staticmethod
     def queued() -> bool:
@@ -151,7 +146,7 @@ class Delivery:
 
     def send(self, email: OutgoingEmail) -> None:
         """Hand ``email`` to the transport, each network step bounded by the timeout."""
-        transport = active_transport(self.transport)
+        transport = active_transport(self.hooks.transport)
         transport(email, float(current_app.config["KALEO_MAIL_TIMEOUT"]))
 
     # -- after the commit ---------------------------------------------------
@@ -203,8 +198,8 @@ class Delivery:
                 from ..delivery.rq import enqueue
 
                 enqueue(invitation_id, sending)
-            elif self.enqueue_hook is not None:
-                self.enqueue_hook(invitation_id)
+            elif self.hooks.delivery_queue is not None:
+                self.hooks.delivery_queue(invitation_id)
             else:
                 raise ConfigurationError(
                     "KALEO_DELIVERY is 'queue' but no queue is set: decorate a function"

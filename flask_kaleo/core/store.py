@@ -21,6 +21,8 @@ from ..models import InvitationStatMixin
 from ..models import JoinInvitationMixin
 from .addresses import member_spellings
 from .counters import Counters
+from .hooks import Hooks
+from .hooks import signed_in
 from .limits import SendingLimits
 from .tokens import token_digest
 
@@ -32,11 +34,6 @@ _MAX_INTEGER_ID = 2**63 - 1
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 """A NUL or other control character: in no member's address or id (and PostgreSQL
 refuses NUL in a query's text, so such a value never reaches the database)."""
-
-
-def signed_in(user: object) -> bool:
-    """False for None and for Flask-Login's anonymous user."""
-    return user is not None and getattr(user, "is_authenticated", True) is not False
 
 
 class exact(FunctionElement[str]):
@@ -69,7 +66,7 @@ class Store(t.Generic[U]):
         user_model: type[U],
         invitation_model: type[JoinInvitationMixin],
         stat_model: type[InvitationStatMixin],
-        find_user: t.Callable[[str], U | None] | None,
+        hooks: Hooks[U],
         send_model: type,
         lock_model: type,
         *,
@@ -84,9 +81,7 @@ class Store(t.Generic[U]):
         self.LinkUse: t.Any = link_use_model
         self.counters = Counters(stat_model, user_model)
         self.limits = SendingLimits(stat_model, send_model, lock_model)
-        self._find_user = find_user
-        self.inviter_name: t.Callable[[U], str | None] | None = None
-        """The app's display-name hook (:meth:`Kaleo.inviter_name`), or None."""
+        self.hooks = hooks
 
     @property
     def session(self) -> Session:
@@ -185,7 +180,8 @@ class Store(t.Generic[U]):
     def inviter_label(self, user: U) -> str:
         """How ``user`` appears to the people they invite: the app's display name for
         them (on one line, at most the column's 254 characters), else their address."""
-        name = self.inviter_name(user) if self.inviter_name is not None else None
+        hook = self.hooks.inviter_name
+        name = hook(user) if hook is not None else None
         label = " ".join(name.split()) if isinstance(name, str) else ""
         return (label or self.user_email(user))[:254]
 
@@ -200,8 +196,8 @@ class Store(t.Generic[U]):
         another control character is nobody's: None, without asking."""
         if _CONTROL.search(email):
             return None
-        if self._find_user is not None:
-            return self._find_user(email)
+        if self.hooks.find_member is not None:
+            return self.hooks.find_member(email)
         column = getattr(self.user_model, current_app.config["KALEO_USER_EMAIL_ATTRIBUTE"])
         spellings = member_spellings(email)
         lowered = exact(sa.func.lower(column))
