@@ -160,9 +160,12 @@ def closed_loop(
     return outcome
 
 
-def gunicorn(port: int, workers: int, *options: str) -> list[str]:
-    """The command serving the benchmarks' host app with ``workers`` gunicorn workers
-    (sync unless ``options`` say otherwise) on 127.0.0.1:``port``."""
+def gunicorn(
+    port: int, workers: int, *options: str, app: str = "benchmarks.support:create_app()"
+) -> list[str]:
+    """The command serving ``app`` (the benchmarks' host app unless told) with
+    ``workers`` gunicorn workers (sync unless ``options`` say otherwise) on
+    127.0.0.1:``port``."""
     return [
         sys.executable,
         "-m",
@@ -174,7 +177,7 @@ def gunicorn(port: int, workers: int, *options: str) -> list[str]:
         "--log-level",
         "warning",
         *options,
-        "benchmarks.support:create_app()",
+        app,
     ]
 
 
@@ -287,14 +290,39 @@ def statements_per_invite(app: Flask) -> int:
     return max(counts[1:])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(doc: str) -> argparse.ArgumentParser:
+    """The options of a closed-loop run (this module's, floor.py's, pinax_load.py's)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--postgresql", metavar="URL", required=True)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--members", type=int, default=8, help="client threads, one each")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds counted")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds not counted")
-    options = parser.parse_args()
+    return parser
+
+
+def members_invite(
+    options: argparse.Namespace, app: str = "benchmarks.support:create_app()"
+) -> Outcome:
+    """Make ``options.members`` members (inside the host app's context, on its schema),
+    serve ``app`` with gunicorn on their database and run the closed loop of invites."""
+    members = [f"member{i}@example.com" for i in range(options.members)]
+    for email in members:
+        make_user(email, allocation=ALLOCATION)
+    db.session.remove()
+    db.engine.dispose()  # the workers open their own connections
+
+    port = free_port()
+    command = gunicorn(port, options.workers, app=app)
+    env = {DATABASE_URL_VARIABLE: options.postgresql}
+    with serve(command, port, "/login", env):
+        run = f"{int(time.time())}"
+        actions = [invite_action(port, email, run) for email in members]
+        return closed_loop(actions, options.warmup, options.duration)
+
+
+def main() -> None:
+    options = arguments(__doc__).parse_args()
 
     app = create_app(options.postgresql)
     with app.app_context():
@@ -303,19 +331,7 @@ def main() -> None:
     statements = statements_per_invite(app)
     with app.app_context():
         try:
-            members = [f"member{i}@example.com" for i in range(options.members)]
-            for email in members:
-                make_user(email, allocation=ALLOCATION)
-            db.session.remove()
-            db.engine.dispose()  # the workers open their own connections
-
-            port = free_port()
-            command = gunicorn(port, options.workers)
-            env = {DATABASE_URL_VARIABLE: options.postgresql}
-            with serve(command, port, "/login", env):
-                run = f"{int(time.time())}"
-                actions = [invite_action(port, email, run) for email in members]
-                outcome = closed_loop(actions, options.warmup, options.duration)
+            outcome = members_invite(options)
         finally:
             db.session.remove()
             db.drop_all()

@@ -15,7 +15,6 @@ The site's tables are dropped afterwards; point it at a throwaway database.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -28,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchmarks.load import ALLOCATION  # noqa: E402
 from benchmarks.load import Browser  # noqa: E402
+from benchmarks.load import arguments  # noqa: E402
 from benchmarks.load import closed_loop  # noqa: E402
 from benchmarks.load import free_port  # noqa: E402
 from benchmarks.load import report  # noqa: E402
@@ -72,13 +72,8 @@ def invite_action(port: int, email: str, run: str) -> t.Callable[[int], str | No
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--postgresql", metavar="URL", required=True)
+    parser = arguments(__doc__)
     parser.add_argument("--venv", type=Path, default=Path("/work/pinax-venv"))
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
-    parser.add_argument("--members", type=int, default=8, help="client threads, one each")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds counted")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds not counted")
     options = parser.parse_args()
 
     python = str(options.venv / "bin" / "python")
