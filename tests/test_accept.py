@@ -23,8 +23,8 @@ from flask_kaleo.exceptions import InvitationRevoked
 from flask_kaleo.exceptions import NotEnoughInvitations
 from flask_kaleo.models import Status
 from tests.helpers import accept_link
-from tests.helpers import csrf_token
 from tests.helpers import expire
+from tests.helpers import join
 from tests.helpers import login
 from tests.helpers import make_user
 from tests.helpers import post_invite
@@ -397,14 +397,6 @@ def test_process_independent_joins(app: Flask, outbox: list[t.Any]) -> None:
 
 
 # -- acceptance settles only what it proves -----------------------------------------
-
-
-def join(app: Flask, token: str, email: str) -> t.Any:
-    """A visitor follows the link of ``token`` and signs up as ``email`` through the
-    host app's signup view (which calls kaleo.signup)."""
-    visitor = app.test_client()
-    assert visitor.get(f"/invites/accept/{token}").status_code == 303
-    return visitor.post("/join", data={"email": email, "csrf_token": csrf_token(visitor)})
 
 
 def _states(tokens: dict[str, str]) -> dict[str, tuple[str, t.Any]]:

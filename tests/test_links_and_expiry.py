@@ -26,6 +26,7 @@ from flask_kaleo import SendingLimitReached
 from flask_kaleo.models import utcnow
 from tests.helpers import AJAX
 from tests.helpers import BROWSER
+from tests.helpers import POOL
 from tests.helpers import SetHook
 from tests.helpers import accept_link
 from tests.helpers import assert_counters_match_rows
@@ -33,15 +34,14 @@ from tests.helpers import assert_error
 from tests.helpers import csrf_token
 from tests.helpers import expire
 from tests.helpers import invitation_to
+from tests.helpers import join
 from tests.helpers import make_invitation
 from tests.helpers import make_user
 from tests.helpers import post_invite
+from tests.helpers import race
 from tests.helpers import signed_in
 from tests.hostapp import db
 from tests.hostapp import kaleo
-from tests.test_accept import join
-from tests.test_races import POOL
-from tests.test_races import race
 
 # Links built outside a request (the Python API) need the site's address.
 pytestmark = pytest.mark.settings(KALEO_SITE_URL="http://localhost")

@@ -28,16 +28,16 @@ from tests.helpers import assert_error
 from tests.helpers import csrf_token
 from tests.helpers import fresh
 from tests.helpers import invitation_to
+from tests.helpers import invite_all
 from tests.helpers import make_invitation
 from tests.helpers import make_user
 from tests.helpers import post_invite
+from tests.helpers import race
 from tests.helpers import signed_in
 from tests.helpers import signed_in_session
 from tests.hostapp import User
 from tests.hostapp import db
 from tests.hostapp import kaleo
-from tests.test_races import invite_all
-from tests.test_races import race
 
 VICTIM = "victim@example.com"
 SERVER = pytest.mark.settings(SERVER_NAME="beta.example.org", PREFERRED_URL_SCHEME="https")

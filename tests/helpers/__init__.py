@@ -1,14 +1,19 @@
 """The test suite's helpers, one module per concern; every name is also importable from
 ``tests.helpers`` itself. Fixtures and hooks live in conftest.py; the host app in
-hostapp.py.
+hostapp.py; the browser tests' steps in e2e/story.py.
 
 - ``run``: what a missing service does, the deadline (``WAIT``), a call with a deadline;
-- ``users``: members, signed in or out;
-- ``http``: the CSRF token, the invite form, the ERROR assertion, live-server clients;
-- ``invitations``: invitations in any state, read back, expired; signals received;
+- ``users``: members, signed in or out, counted;
+- ``http``: the CSRF token, the invite form, the ERROR assertion, live-server clients,
+  a visitor who follows a link and signs up;
+- ``invitations``: invitations in any state, read back, aged or expired; signals;
 - ``database``: the schema, the rows cleared, counters checked against rows, statements;
 - ``mail``: accept links, email text, a real SMTP server, a relay that never answers;
-- ``processes``: free ports, the queue tests' Redis, commands run against the test app.
+- ``processes``: free ports, the queue tests' Redis, commands run against the test app;
+- ``races``: threads let go at once at a barrier, clients of a live server inviting at
+  once;
+- ``i18n``: the shipped locales, Flask-Babel on the host app, a visitor's language;
+- ``html``: markup parsed into a small tree to query.
 """
 
 from tests.helpers.database import SPENT
@@ -19,6 +24,10 @@ from tests.helpers.database import clear_rows
 from tests.helpers.database import drop_everything
 from tests.helpers.database import link_counts
 from tests.helpers.database import stat_row
+from tests.helpers.html import VOID
+from tests.helpers.html import Node
+from tests.helpers.html import TreeBuilder
+from tests.helpers.html import parse
 from tests.helpers.http import AJAX
 from tests.helpers.http import BROWSER
 from tests.helpers.http import ERRORS
@@ -26,14 +35,21 @@ from tests.helpers.http import Browser
 from tests.helpers.http import Reply
 from tests.helpers.http import assert_error
 from tests.helpers.http import csrf_token
+from tests.helpers.http import join
 from tests.helpers.http import post_invite
 from tests.helpers.http import signed_in_session
+from tests.helpers.i18n import LOCALES
+from tests.helpers.i18n import choose_locale
+from tests.helpers.i18n import speaking
+from tests.helpers.i18n import with_babel
 from tests.helpers.invitations import STATES
+from tests.helpers.invitations import age
 from tests.helpers.invitations import expire
 from tests.helpers.invitations import invitation_columns
 from tests.helpers.invitations import invitation_count
 from tests.helpers.invitations import invitation_to
 from tests.helpers.invitations import lapse_lease
+from tests.helpers.invitations import link_for
 from tests.helpers.invitations import make_invitation
 from tests.helpers.invitations import make_invitations
 from tests.helpers.invitations import received
@@ -54,6 +70,9 @@ from tests.helpers.processes import redis_contents
 from tests.helpers.processes import run_at_once
 from tests.helpers.processes import run_command
 from tests.helpers.processes import worker_env
+from tests.helpers.races import POOL
+from tests.helpers.races import invite_all
+from tests.helpers.races import race
 from tests.helpers.run import REQUIRE_ALL
 from tests.helpers.run import WAIT
 from tests.helpers.run import returns
@@ -64,7 +83,9 @@ from tests.helpers.users import fresh
 from tests.helpers.users import login
 from tests.helpers.users import logout
 from tests.helpers.users import make_user
+from tests.helpers.users import new_user
 from tests.helpers.users import signed_in
+from tests.helpers.users import user_count
 
 __all__ = [
     "AJAX",
@@ -74,6 +95,9 @@ __all__ = [
     "CELERY_REDIS_URL",
     "ERRORS",
     "LINK",
+    "LOCALES",
+    "Node",
+    "POOL",
     "REDIS_URLS",
     "REQUIRE_ALL",
     "ROOT",
@@ -85,12 +109,16 @@ __all__ = [
     "SetHook",
     "SilentRelay",
     "Statements",
+    "TreeBuilder",
     "UserHook",
+    "VOID",
     "WAIT",
     "accept_link",
+    "age",
     "assert_counters_match_rows",
     "assert_error",
     "build_schema",
+    "choose_locale",
     "clear_rows",
     "csrf_token",
     "drop_everything",
@@ -101,8 +129,11 @@ __all__ = [
     "invitation_columns",
     "invitation_count",
     "invitation_to",
+    "invite_all",
+    "join",
     "lapse_lease",
     "link_counts",
+    "link_for",
     "login",
     "logout",
     "mail_relay",
@@ -110,7 +141,10 @@ __all__ = [
     "make_invitations",
     "make_user",
     "message_text",
+    "new_user",
+    "parse",
     "post_invite",
+    "race",
     "received",
     "redis_contents",
     "returns",
@@ -119,6 +153,9 @@ __all__ = [
     "signed_in",
     "signed_in_session",
     "skip_or_fail",
+    "speaking",
     "stat_row",
+    "user_count",
+    "with_babel",
     "worker_env",
 ]

@@ -137,3 +137,11 @@ def signed_in_session(app: Flask, user: User) -> tuple[dict[str, str], str]:
     cookie = client.get_cookie("session")
     assert cookie is not None
     return {"session": cookie.value}, token
+
+
+def join(app: Flask, token: str, email: str) -> t.Any:
+    """A visitor follows the link of ``token`` and signs up as ``email`` through the
+    host app's signup view (which calls kaleo.signup)."""
+    visitor = app.test_client()
+    assert visitor.get(f"/invites/accept/{token}").status_code == 303
+    return visitor.post("/join", data={"email": email, "csrf_token": csrf_token(visitor)})

@@ -9,10 +9,12 @@ import secrets
 import typing as t
 
 import sqlalchemy as sa
+from flask import Flask
 
 from flask_kaleo.core.addresses import address_key
 from flask_kaleo.core.tokens import token_digest
 from flask_kaleo.models import utcnow
+from tests.helpers.users import make_user
 from tests.hostapp import User
 from tests.hostapp import db
 from tests.hostapp import kaleo
@@ -129,3 +131,33 @@ def received(signal: t.Any) -> t.Iterator[list[dict[str, t.Any]]]:
 
     with signal.connected_to(record):
         yield calls
+
+
+def age(invitation_id: int, days: float) -> None:
+    """Move an invitation's sending ``days`` into the past (its expiry stays ahead)."""
+    model = kaleo.JoinInvitation
+    sent_at = utcnow() - dt.timedelta(days=days)
+    db.session.execute(
+        sa.update(model)
+        .where(model.id == invitation_id)
+        .values(sent_at=sent_at, delivered_at=sent_at)
+    )
+    db.session.commit()
+    db.session.expire_all()
+
+
+def link_for(app: Flask, email: str, state: str = "sent") -> str:
+    """The accept path of a new invitation to ``email``, then ``state``: "accepted",
+    "expired" or "revoked"."""
+    with app.test_request_context():
+        inviter = make_user(f"inviter.{email}", allocation=5)
+        invitation = kaleo.invite(inviter, email)
+        token = invitation.token
+        if state == "accepted":
+            kaleo.accept(invitation, make_user(email))
+            db.session.commit()
+        elif state == "expired":
+            expire(invitation.id)
+        elif state == "revoked":
+            kaleo.revoke(invitation)
+    return f"/invites/accept/{token}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import typing as t
 
+import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.hostapp import User
@@ -61,3 +63,15 @@ def signed_in(
         user = make_user(email, allocation)
     login(client, user)
     return user
+
+
+def new_user(app: Flask, email: str, allocation: int | None = None) -> User:
+    """A committed user, loaded, usable after its app context ends."""
+    with app.app_context():
+        return make_user(email, allocation)
+
+
+def user_count(app: Flask) -> int:
+    """How many users the app's database holds."""
+    with app.app_context():
+        return int(db.session.scalar(sa.select(sa.func.count()).select_from(User)) or 0)
