@@ -21,8 +21,8 @@ from flask_kaleo import ExpiryOutOfBounds
 from flask_kaleo import InvitationExpired
 from flask_kaleo import InvitationRevoked
 from flask_kaleo import LinksNotAllowed
+from flask_kaleo import MemberLimitReached
 from flask_kaleo import NotEnoughInvitations
-from flask_kaleo import SendingLimitReached
 from flask_kaleo.models import utcnow
 from tests.helpers import AJAX
 from tests.helpers import BROWSER
@@ -104,7 +104,7 @@ def test_links_are_not_counted_by_the_daily_sending_limits(app_ctx: None) -> Non
     kaleo.invite(alice, "one@example.com", send=False)
     kaleo.invite(alice, "two@example.com", send=False)
     kaleo.invite(alice, "three@example.com")  # the day's one email
-    with pytest.raises(SendingLimitReached):
+    with pytest.raises(MemberLimitReached):
         kaleo.invite(alice, "four@example.com")
     kaleo.invite(alice, "four@example.com", send=False)
     assert assert_counters_match_rows(alice.id) == (5, 4, 0)

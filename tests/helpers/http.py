@@ -57,10 +57,17 @@ ERRORS = re.compile(r'<ul class="errorlist">(?:<li>[^<>]+</li>)+</ul>')
 
 
 def assert_error(
-    response: t.Any, status: int = 200, field: str | None = None, text: str | None = None
+    response: t.Any,
+    status: int = 200,
+    field: str | None = None,
+    text: str | None = None,
+    *,
+    code: str | None = None,
 ) -> str:
     """The ERROR shape: JSON with ``status`` ERROR and ``errors`` an escaped HTML list
-    (containing ``text``); with ``field``, ``error_list`` names it. Returns ``errors``."""
+    (containing ``text``); with ``field``, ``error_list`` names it; with ``code``, the
+    answer's ``code`` is it and ``error_codes`` lists it under ``field`` (``__all__``
+    when none). Returns ``errors``."""
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/json"
     body = response.json
@@ -70,6 +77,9 @@ def assert_error(
         assert text in body["errors"], body["errors"]
     if field is not None:
         assert body["error_list"][field], body
+    if code is not None:
+        assert body["code"] == code, body
+        assert code in body["error_codes"][field or "__all__"], body
     return str(body["errors"])
 
 
