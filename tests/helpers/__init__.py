@@ -2,7 +2,8 @@
 ``tests.helpers`` itself. Fixtures and hooks live in conftest.py; the host app in
 hostapp.py; the browser tests' steps in e2e/story.py.
 
-- ``run``: what a missing service does, the deadline (``WAIT``), a call with a deadline;
+- ``run``: what a missing service does, the deadline (``WAIT``), a call with a deadline,
+  the checkout's instance folders left alone;
 - ``users``: members, signed in or out, counted;
 - ``http``: the CSRF token, the invite form, the ERROR assertion, live-server clients,
   a visitor who follows a link and signs up;
@@ -73,8 +74,12 @@ from tests.helpers.processes import worker_env
 from tests.helpers.races import POOL
 from tests.helpers.races import invite_all
 from tests.helpers.races import race
+from tests.helpers.run import CHECKOUT
+from tests.helpers.run import INSTANCE_FOLDERS
 from tests.helpers.run import REQUIRE_ALL
 from tests.helpers.run import WAIT
+from tests.helpers.run import assert_instance_untouched
+from tests.helpers.run import instance_files
 from tests.helpers.run import returns
 from tests.helpers.run import skip_or_fail
 from tests.helpers.users import SetHook
@@ -88,6 +93,10 @@ from tests.helpers.users import signed_in
 from tests.helpers.users import user_count
 
 __all__ = [
+    "assert_instance_untouched",
+    "instance_files",
+    "INSTANCE_FOLDERS",
+    "CHECKOUT",
     "AJAX",
     "BIN",
     "BROWSER",

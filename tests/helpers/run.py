@@ -1,12 +1,13 @@
 """The run's rules and deadlines: what a missing service does (skip, or fail under
-``KALEO_TEST_REQUIRE_ALL=1``), how long anything may be waited on, and a call that must
-return within it."""
+``KALEO_TEST_REQUIRE_ALL=1``), how long anything may be waited on, a call that must
+return within it, and the instance folders a run must leave alone."""
 
 from __future__ import annotations
 
 import os
 import threading
 import typing as t
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +46,29 @@ def returns(call: t.Callable[[], t.Any], within: float = WAIT) -> t.Any:
     if not finished:
         raise value
     return value
+
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+INSTANCE_FOLDERS = (CHECKOUT / "instance", CHECKOUT / "example_app" / "instance")
+"""Flask's instance folders in the checkout (the host apps' and the example app's): an
+app built by a test keeps its instance folder under ``tmp_path``, never here."""
+
+
+def instance_files() -> dict[str, float]:
+    """Every folder and file under ``INSTANCE_FOLDERS``, with its modification time."""
+    found: dict[str, float] = {}
+    for folder in INSTANCE_FOLDERS:
+        if folder.exists():
+            found[str(folder)] = folder.stat().st_mtime
+            found.update({str(path): path.stat().st_mtime for path in folder.rglob("*")})
+    return found
+
+
+def assert_instance_untouched(before: dict[str, float], during: str) -> None:
+    """Nothing under ``INSTANCE_FOLDERS`` appeared or changed since ``before``."""
+    after = instance_files()
+    changed = sorted(path for path, mtime in after.items() if before.get(path) != mtime)
+    assert not changed, (
+        f"{during} wrote into the checkout's instance folder: {changed}; give the app an "
+        "instance_path (or a database) under tmp_path"
+    )
