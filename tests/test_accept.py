@@ -411,9 +411,9 @@ def _states(tokens: dict[str, str]) -> dict[str, tuple[str, t.Any]]:
 def test_signing_up_as_another_address_settles_only_that_invitation(
     app: Flask, outbox: list[t.Any]
 ) -> None:
-    """Before: Carol's link used under any address turned bob's and dan's invitations
-    to Carol into "joined" by that account, and their links answered 410. Now they
-    stay pending (their links keep working) until Carol's address is proved."""
+    """Alice's link to Carol, used to sign up under another address, settles alice's
+    invitation alone: bob's and dan's invitations to Carol stay pending (their links
+    keep working) until Carol's own address signs up."""
     tokens = _three_inviters(app, outbox)
     with received(signals.joined_independently) as calls:
         response = join(app, tokens["alice"], "mallory@example.com")

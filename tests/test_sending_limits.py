@@ -72,7 +72,7 @@ def post(client: FlaskClient, action: str, invitation_id: int) -> t.Any:
 
 def revoke_and_reinvite(app: Flask, client: FlaskClient, address: str, loops: int) -> list[t.Any]:
     """Invite ``address``, then ``loops`` times revoke it and invite it again, as the
-    issue's attacker did with an allocation of 1. Returns every invite's answer."""
+    attacker with an allocation of 1 can. Returns every invite's answer."""
     answers = [post_invite(client, address)]
     for _ in range(loops):
         with app.app_context():
@@ -91,7 +91,7 @@ def test_each_limit_has_its_own_code_under_one_base() -> None:
     assert codes == {"sending_limit_reached", "member_limit_reached", "address_limit_reached"}
 
 
-# -- the revoke + re-invite loop of the issue --------------------------------------------
+# -- the revoke + re-invite loop ---------------------------------------------------------
 
 
 @pytest.mark.all_backends
