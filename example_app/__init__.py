@@ -33,9 +33,11 @@ from .models import kaleo
 MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
 
 
-def create_app(config: dict[str, t.Any] | None = None) -> Flask:
-    """Build the app; ``config`` overrides the defaults (tests pass their own database)."""
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(config: dict[str, t.Any] | None = None, instance_path: str | None = None) -> Flask:
+    """Build the app; ``config`` overrides the defaults (tests pass their own database),
+    and ``instance_path`` replaces Flask's instance folder (``instance/`` beside the
+    package), where the default database and the secret key live."""
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(
         SQLALCHEMY_DATABASE_URI=os.environ.get(

@@ -8,6 +8,7 @@ from .core.lifecycle import InvitationReport
 from .core.reminders import RemindReport
 from .core.sending import SweepReport
 from .delivery.transport import OutgoingEmail
+from .exceptions import AddressLimitReached
 from .exceptions import AlreadyInvited
 from .exceptions import AlreadyMember
 from .exceptions import CannotInviteSelf
@@ -26,6 +27,7 @@ from .exceptions import InvitationRevoked
 from .exceptions import InvitingNotAllowed
 from .exceptions import KaleoError
 from .exceptions import LinksNotAllowed
+from .exceptions import MemberLimitReached
 from .exceptions import MessageTooLong
 from .exceptions import NotEnoughInvitations
 from .exceptions import ResendTooSoon
@@ -42,6 +44,7 @@ from .web.blueprint import blueprint
 __all__ = [
     "NEVER",
     "UNLIMITED",
+    "AddressLimitReached",
     "AlreadyInvited",
     "AlreadyMember",
     "CannotInviteSelf",
@@ -67,6 +70,7 @@ __all__ = [
     "Kaleo",
     "KaleoError",
     "LinksNotAllowed",
+    "MemberLimitReached",
     "MessageTooLong",
     "NotEnoughInvitations",
     "OutgoingEmail",

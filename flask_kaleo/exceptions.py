@@ -60,11 +60,25 @@ class NotEnoughInvitations(InvitationRefused):
 
 
 class SendingLimitReached(InvitationRefused):
-    """A daily sending limit was reached: the member's (``KALEO_DAILY_SEND_LIMIT``) or
-    the address's (``KALEO_ADDRESS_DAILY_LIMIT``). The message says which, without
-    saying who else invited the address."""
+    """A daily sending limit was reached: the member's (``KALEO_DAILY_SEND_LIMIT``,
+    raised as :class:`MemberLimitReached`) or the address's
+    (``KALEO_ADDRESS_DAILY_LIMIT``, raised as :class:`AddressLimitReached`). The message
+    and the code say which, without saying who else invited the address."""
 
     code = "sending_limit_reached"
+
+
+class MemberLimitReached(SendingLimitReached):
+    """The member has caused ``KALEO_DAILY_SEND_LIMIT`` emails in the last 24 hours."""
+
+    code = "member_limit_reached"
+
+
+class AddressLimitReached(SendingLimitReached):
+    """The address has received ``KALEO_ADDRESS_DAILY_LIMIT`` emails from the site in the
+    last 24 hours, whoever invited it."""
+
+    code = "address_limit_reached"
 
 
 class InvitingNotAllowed(InvitationRefused):

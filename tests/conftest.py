@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
 import threading
 import typing as t
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis.configuration import set_hypothesis_home_dir
 from werkzeug.serving import make_server
 
 from tests.helpers import CELERY_REDIS_URL
@@ -38,10 +41,12 @@ from tests.helpers import SetHook
 from tests.helpers import SilentRelay
 from tests.helpers import SMTPServer
 from tests.helpers import Statements
+from tests.helpers import assert_instance_untouched
 from tests.helpers import build_schema
 from tests.helpers import clear_rows
 from tests.helpers import drop_everything
 from tests.helpers import empty_redis
+from tests.helpers import instance_files
 from tests.helpers import mail_relay
 from tests.helpers import skip_or_fail
 from tests.hostapp import create_app
@@ -57,6 +62,11 @@ BACKEND_URL_VARIABLES = {
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Hypothesis keeps its examples and constants in pytest's cache (or a temporary
+    # folder when the cache is off), not in a .hypothesis folder in the checkout.
+    cache = getattr(config, "cache", None)
+    home = cache.mkdir("hypothesis") if cache else Path(tempfile.mkdtemp(prefix="hypothesis-"))
+    set_hypothesis_home_dir(str(home))
     config.addinivalue_line("markers", "settings(**config): extra app config for the test")
     config.addinivalue_line("markers", "all_backends: run on SQLite, PostgreSQL and MariaDB")
     config.addinivalue_line("markers", "backends(*names): run only on these databases")
@@ -225,6 +235,23 @@ def statements(app: Flask) -> Statements:
     """A recorder of the statements the app's engine runs inside ``with statements:``."""
     with app.app_context():
         return Statements(db.engine)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def instance_untouched_by_the_run() -> t.Iterator[None]:
+    """The run (fixtures of any scope included) writes nothing into the checkout's
+    instance folders; checked once the last test has finished."""
+    before = instance_files()
+    yield
+    assert_instance_untouched(before, "the test run")
+
+
+@pytest.fixture(autouse=True)
+def instance_untouched_by_the_test() -> t.Iterator[None]:
+    """The test writes nothing into the checkout's instance folders (named at once)."""
+    before = instance_files()
+    yield
+    assert_instance_untouched(before, "this test")
 
 
 @pytest.fixture(autouse=True)

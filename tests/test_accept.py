@@ -23,8 +23,8 @@ from flask_kaleo.exceptions import InvitationRevoked
 from flask_kaleo.exceptions import NotEnoughInvitations
 from flask_kaleo.models import Status
 from tests.helpers import accept_link
-from tests.helpers import csrf_token
 from tests.helpers import expire
+from tests.helpers import join
 from tests.helpers import login
 from tests.helpers import make_user
 from tests.helpers import post_invite
@@ -399,14 +399,6 @@ def test_process_independent_joins(app: Flask, outbox: list[t.Any]) -> None:
 # -- acceptance settles only what it proves -----------------------------------------
 
 
-def join(app: Flask, token: str, email: str) -> t.Any:
-    """A visitor follows the link of ``token`` and signs up as ``email`` through the
-    host app's signup view (which calls kaleo.signup)."""
-    visitor = app.test_client()
-    assert visitor.get(f"/invites/accept/{token}").status_code == 303
-    return visitor.post("/join", data={"email": email, "csrf_token": csrf_token(visitor)})
-
-
 def _states(tokens: dict[str, str]) -> dict[str, tuple[str, t.Any]]:
     db.session.expire_all()
     return {
@@ -419,9 +411,9 @@ def _states(tokens: dict[str, str]) -> dict[str, tuple[str, t.Any]]:
 def test_signing_up_as_another_address_settles_only_that_invitation(
     app: Flask, outbox: list[t.Any]
 ) -> None:
-    """Before: Carol's link used under any address turned bob's and dan's invitations
-    to Carol into "joined" by that account, and their links answered 410. Now they
-    stay pending (their links keep working) until Carol's address is proved."""
+    """Alice's link to Carol, used to sign up under another address, settles alice's
+    invitation alone: bob's and dan's invitations to Carol stay pending (their links
+    keep working) until Carol's own address signs up."""
     tokens = _three_inviters(app, outbox)
     with received(signals.joined_independently) as calls:
         response = join(app, tokens["alice"], "mallory@example.com")

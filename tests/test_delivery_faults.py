@@ -1,5 +1,5 @@
 """Inline delivery against relays that fail, on every database, through the invite
-endpoint: the outcomes of point 2 of issue 10.
+endpoint.
 
 The invitation and the spend commit first, then the email goes to the relay. A relay
 that never answers (within ``KALEO_MAIL_TIMEOUT``), refuses the recipient or the

@@ -21,6 +21,7 @@ from flask import Flask
 from flask_kaleo.exceptions import ResendTooSoon
 from flask_kaleo.models import utcnow
 from tests.helpers import BIN
+from tests.helpers import POOL
 from tests.helpers import WAIT
 from tests.helpers import SMTPServer
 from tests.helpers import accept_link
@@ -35,7 +36,6 @@ from tests.helpers import worker_env
 from tests.hostapp import User
 from tests.hostapp import db
 from tests.hostapp import kaleo
-from tests.test_races import POOL
 
 pytestmark = [
     pytest.mark.all_backends,

@@ -1,15 +1,15 @@
 """One member's delivery stalls in a relay that never answers; nobody else waits.
 
-Issue 10 found the inviter's stat-row lock held for the whole stall, so her other
-requests, her invitees' signups and the staff's top-off waited with her, and a burst of
-her invites used up the connection pool. Delivery now happens after the commit, holding
-no lock and no pooled connection. These tests prove it on PostgreSQL and MariaDB, where
-locks and pools are real: the host app runs on a threaded werkzeug server on 127.0.0.1,
-every member is a real HTTP client, and the stalled requests sit in a real socket that
-never greets them, with a KALEO_MAIL_TIMEOUT far longer than the test needs.
+Delivery happens after the commit, holding no lock and no pooled connection: her other
+requests, her invitees' signups and the staff's top-off go on while her email waits, and
+a burst of her invites does not use up the connection pool. These tests prove it on
+PostgreSQL and MariaDB, where locks and pools are real: the host app runs on a threaded
+werkzeug server on 127.0.0.1, every member is a real HTTP client, and the stalled
+requests sit in a real socket that never greets them, with a KALEO_MAIL_TIMEOUT far
+longer than the test needs.
 
-Only alice's deliveries stall: the app's transport (the hook of point 6) sends mail to
-``@stalled.example`` to the silent relay and everything else through the default
+Only alice's deliveries stall: the app's transport (set with ``kaleo.transport``) sends
+mail to ``@stalled.example`` to the silent relay and everything else through the default
 Flask-Mail transport to a working aiosmtpd relay. One relay per path, rather than a
 relay that stalls some clients: the working path is then exactly the default one.
 Closing the silent relay at the end releases every stalled request, which gives its

@@ -1,4 +1,4 @@
-"""A process killed between the commit and the delivery, then the sweeper (point 4).
+"""A process killed between the commit and the delivery, then the sweeper.
 
 A child process creates the host app on the test's database and sends an invitation
 through a transport that SIGKILLs the process when it is called: the invitation and

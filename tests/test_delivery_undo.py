@@ -21,6 +21,7 @@ from flask_kaleo import signals
 from flask_kaleo.exceptions import DeliveryError
 from tests.helpers import SMTPServer
 from tests.helpers import accept_link
+from tests.helpers import age
 from tests.helpers import assert_counters_match_rows
 from tests.helpers import expire
 from tests.helpers import invitation_to
@@ -29,7 +30,6 @@ from tests.helpers import message_text
 from tests.helpers import received
 from tests.hostapp import db
 from tests.hostapp import kaleo
-from tests.test_reminders import age
 
 pytestmark = [
     pytest.mark.all_backends,

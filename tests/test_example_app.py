@@ -26,7 +26,8 @@ def start(database: Path) -> Flask:
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
             "SECRET_KEY": "t",
             "KALEO_SITE_URL": "http://localhost",  # the test client's host
-        }
+        },
+        instance_path=str(database.parent / "instance"),
     )
 
 
@@ -145,7 +146,8 @@ def test_signup_with_a_taken_address_keeps_the_invitation(tmp_path: Path) -> Non
             "SECRET_KEY": "t",
             "KALEO_SITE_URL": "http://localhost",
             "KALEO_REQUIRE_INVITED_EMAIL": False,
-        }
+        },
+        instance_path=str(tmp_path / "instance"),
     )
     visitor = invite_and_follow(example, "yann@example.com")
     response = sign_up_as(visitor, "bob@example.com")

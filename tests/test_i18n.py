@@ -22,20 +22,22 @@ from flask_babel import Babel
 
 from flask_kaleo import i18n
 from tests.helpers import BROWSER
+from tests.helpers import LOCALES
 from tests.helpers import WAIT
 from tests.helpers import assert_error
 from tests.helpers import csrf_token
 from tests.helpers import invitation_to
+from tests.helpers import link_for
 from tests.helpers import post_invite
 from tests.helpers import signed_in
+from tests.helpers import speaking
+from tests.helpers import with_babel
 from tests.hostapp import create_app
 from tests.hostapp import db
 from tests.hostapp import kaleo
 from tests.hostapp import mail
-from tests.test_pages import link_for
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCALES = ["en", "fr", "de", "es", "pt_BR", "ja", "ar"]
 
 
 class Known(t.NamedTuple):
@@ -114,23 +116,10 @@ def kaleo_mail_outbox() -> t.Any:
     return mail.record_messages()
 
 
-def choose_locale() -> str | None:
-    return request.accept_languages.best_match(LOCALES)
-
-
-def with_babel(app: Flask, **options: t.Any) -> Flask:
-    Babel(app, locale_selector=choose_locale, **options)
-    return app
-
-
 @pytest.fixture
 def babel_app(app: Flask) -> Flask:
     """The host app with Flask-Babel initialised after flask-kaleo."""
     return with_babel(app)
-
-
-def speaking(locale: str) -> dict[str, str]:
-    return {"Accept-Language": locale.replace("_", "-"), "X-Requested-With": "XMLHttpRequest"}
 
 
 @pytest.mark.parametrize("locale", LOCALES)

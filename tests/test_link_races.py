@@ -12,18 +12,18 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from tests.helpers import POOL
 from tests.helpers import Browser
 from tests.helpers import Reply
 from tests.helpers import assert_counters_match_rows
 from tests.helpers import csrf_token
+from tests.helpers import new_user
+from tests.helpers import race
 from tests.helpers import signed_in_session
+from tests.helpers import user_count
 from tests.hostapp import User
 from tests.hostapp import db
 from tests.hostapp import kaleo
-from tests.test_races import POOL
-from tests.test_races import new_user
-from tests.test_races import race
-from tests.test_races import users
 
 pytestmark = [
     pytest.mark.backends("postgresql", "mariadb"),
@@ -92,7 +92,7 @@ def test_thirty_signups_through_a_five_use_link(app: Flask, live_port: int) -> N
     for reply in results:
         if reply.status_code == 410:
             assert "used by as many people as it allows" in reply.text
-    assert users(app) == 1 + 5
+    assert user_count(app) == 1 + 5
     assert counters(app, alice, link_id) == (5, 5, 5, None)
     print(
         f"30 signups, 5 uses: {codes.count(201)} joined, {codes.count(410)} refused at"
@@ -173,7 +173,7 @@ def test_revoke_racing_signups_through_a_link(app: Flask, live_port: int, round_
         if reply.status_code == 410:
             assert "withdrawn" in reply.text or "as many people" in reply.text, reply.text
     uses = [r.status_code for r in signups].count(201)
-    assert users(app) == 1 + uses
+    assert user_count(app) == 1 + uses
     assert counters(app, alice, link_id) == (uses, uses, uses, 5 - uses)
     print(f"revoke vs 8 signups, 5 uses: {uses} joined, {5 - uses} given back")
     assert f"{5 - uses} unused" in revoke.json["message"]

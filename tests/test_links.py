@@ -34,7 +34,9 @@ from tests.helpers import fresh
 from tests.helpers import make_user
 from tests.helpers import received
 from tests.helpers import signed_in
+from tests.helpers import speaking
 from tests.helpers import stat_row
+from tests.helpers import with_babel
 from tests.hostapp import User
 from tests.hostapp import db
 from tests.hostapp import kaleo
@@ -549,9 +551,6 @@ def test_links_send_no_mail_so_the_daily_limit_does_not_count_them(
 
 @links_on
 def test_the_answers_speak_the_visitors_language(app: Flask, client: FlaskClient) -> None:
-    from tests.test_i18n import speaking
-    from tests.test_i18n import with_babel
-
     with_babel(app)
     alice = signed_in(client, allocation=3)
     headers = speaking("fr")

@@ -21,11 +21,12 @@ from flask_kaleo import ExpiryOutOfBounds
 from flask_kaleo import InvitationExpired
 from flask_kaleo import InvitationRevoked
 from flask_kaleo import LinksNotAllowed
+from flask_kaleo import MemberLimitReached
 from flask_kaleo import NotEnoughInvitations
-from flask_kaleo import SendingLimitReached
 from flask_kaleo.models import utcnow
 from tests.helpers import AJAX
 from tests.helpers import BROWSER
+from tests.helpers import POOL
 from tests.helpers import SetHook
 from tests.helpers import accept_link
 from tests.helpers import assert_counters_match_rows
@@ -33,15 +34,14 @@ from tests.helpers import assert_error
 from tests.helpers import csrf_token
 from tests.helpers import expire
 from tests.helpers import invitation_to
+from tests.helpers import join
 from tests.helpers import make_invitation
 from tests.helpers import make_user
 from tests.helpers import post_invite
+from tests.helpers import race
 from tests.helpers import signed_in
 from tests.hostapp import db
 from tests.hostapp import kaleo
-from tests.test_accept import join
-from tests.test_races import POOL
-from tests.test_races import race
 
 # Links built outside a request (the Python API) need the site's address.
 pytestmark = pytest.mark.settings(KALEO_SITE_URL="http://localhost")
@@ -104,7 +104,7 @@ def test_links_are_not_counted_by_the_daily_sending_limits(app_ctx: None) -> Non
     kaleo.invite(alice, "one@example.com", send=False)
     kaleo.invite(alice, "two@example.com", send=False)
     kaleo.invite(alice, "three@example.com")  # the day's one email
-    with pytest.raises(SendingLimitReached):
+    with pytest.raises(MemberLimitReached):
         kaleo.invite(alice, "four@example.com")
     kaleo.invite(alice, "four@example.com", send=False)
     assert assert_counters_match_rows(alice.id) == (5, 4, 0)

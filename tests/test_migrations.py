@@ -27,8 +27,11 @@ pytestmark = pytest.mark.all_backends
 
 
 @pytest.fixture
-def example_app(empty_database: str) -> t.Iterator[Flask]:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True})
+def example_app(empty_database: str, tmp_path: Path) -> t.Iterator[Flask]:
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True},
+        instance_path=str(tmp_path / "instance"),
+    )
     with app.app_context():
         drop_everything(db.engine)  # the tables the app's first start made
         yield app

@@ -18,33 +18,15 @@ from flask_kaleo.exceptions import ConfigurationError
 from flask_kaleo.web.text import invitations_left
 from tests.helpers import accept_link
 from tests.helpers import csrf_token
-from tests.helpers import expire
+from tests.helpers import link_for
 from tests.helpers import make_user
 from tests.helpers import post_invite
 from tests.helpers import signed_in
-from tests.hostapp import db
 from tests.hostapp import kaleo
 from tests.hostapp import login_manager
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 BASE = '<main class="kaleo-page">'
-
-
-def link_for(app: Flask, email: str, state: str = "sent") -> str:
-    """The accept path of a new invitation to ``email``, then ``state``: "accepted",
-    "expired" or "revoked"."""
-    with app.test_request_context():
-        inviter = make_user(f"inviter.{email}", allocation=5)
-        invitation = kaleo.invite(inviter, email)
-        token = invitation.token
-        if state == "accepted":
-            kaleo.accept(invitation, make_user(email))
-            db.session.commit()
-        elif state == "expired":
-            expire(invitation.id)
-        elif state == "revoked":
-            kaleo.revoke(invitation)
-    return f"/invites/accept/{token}"
 
 
 # -- every page on kaleo/base.html ---------------------------------------------------

@@ -60,8 +60,8 @@ def sent_list(client: FlaskClient, address: str) -> str:
 @pytest.mark.all_backends
 @PRIVATE
 def test_a_members_address_is_answered_like_a_strangers(app: Flask, smtp: SMTPServer) -> None:
-    """Before: "bob@example.com is already a member." Now: the same OK as for a
-    stranger, the count drops, the list shows it pending; no email reaches bob."""
+    """Not "bob@example.com is already a member." but the same OK as for a stranger:
+    the count drops, the list shows it pending; no email reaches bob."""
     with app.app_context():
         make_user("bob@example.com")
     alice, alice_user = member_client(app, "alice@example.com")

@@ -21,77 +21,30 @@ from flask_kaleo.exceptions import InvitationNotPending
 from flask_kaleo.exceptions import InvitationRefused
 from flask_kaleo.exceptions import InvitationRevoked
 from flask_kaleo.exceptions import ResendTooSoon
+from tests.helpers import POOL
 from tests.helpers import WAIT
-from tests.helpers import Browser
-from tests.helpers import Reply
 from tests.helpers import Statements
 from tests.helpers import assert_error
+from tests.helpers import invite_all
 from tests.helpers import make_user
+from tests.helpers import new_user
+from tests.helpers import race
 from tests.helpers import signed_in_session
 from tests.helpers import stat_row
+from tests.helpers import user_count
 from tests.hostapp import User
 from tests.hostapp import db
 from tests.hostapp import kaleo
 
 # Racers wait for a pooled connection rather than fail; the pool stays well under the
 # servers' connection limits, which other test runs share.
-POOL = {"pool_size": 5, "max_overflow": 20, "pool_timeout": 120}
-
 pytestmark = [
     pytest.mark.backends("postgresql", "mariadb"),
     pytest.mark.settings(SQLALCHEMY_ENGINE_OPTIONS=POOL),
 ]
 
 
-def race(count: int, work: t.Callable[[int, threading.Barrier], t.Any]) -> list[t.Any]:
-    """Run ``work(i, barrier)`` in ``count`` threads; return each result or exception.
-
-    ``work`` calls ``barrier.wait()`` at the moment the racers should be lined up.
-    """
-    barrier = threading.Barrier(count, timeout=WAIT)
-    results: list[t.Any] = [None] * count
-
-    def run(i: int) -> None:
-        try:
-            results[i] = work(i, barrier)
-        except BaseException as error:  # noqa: B036 - reported to the test below
-            results[i] = error
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(WAIT)
-    assert not any(thread.is_alive() for thread in threads), "a racer hung"
-    return results
-
-
 # -- real HTTP clients of the live server (the ``live_port`` fixture) ----------------
-
-
-def invite_all(
-    port: int, sessions: list[tuple[dict[str, str], str]], addresses: list[str]
-) -> list[Reply]:
-    """One browser per address opens the page, then all post their invitation at once."""
-
-    def work(i: int, barrier: threading.Barrier) -> Reply:
-        browser = Browser(port, sessions[i])
-        browser.open_page()
-        barrier.wait()
-        reply = browser.invite(addresses[i])
-        assert reply.mimetype == "application/json", reply
-        return reply
-
-    results = race(len(addresses), work)
-    for result in results:
-        assert not isinstance(result, BaseException), repr(result)
-    return results
-
-
-def new_user(app: Flask, email: str, allocation: int | None = None) -> User:
-    """A committed user, loaded, usable after its app context ends."""
-    with app.app_context():
-        return make_user(email, allocation)
 
 
 def stat_of(app: Flask, user: User) -> t.Any:
@@ -189,11 +142,6 @@ def accept_as_new_user(i: int, invitation_id: int, barrier: threading.Barrier) -
     return int(user.id)
 
 
-def users(app: Flask) -> int:
-    with app.app_context():
-        return int(db.session.scalar(sa.select(sa.func.count()).select_from(User)) or 0)
-
-
 def test_twelve_accepts_of_one_invitation(app: Flask) -> None:
     """12 new users accept one invitation at once, each in its own transaction that
     also creates the user: one wins; the others are told it was already used."""
@@ -217,7 +165,7 @@ def test_twelve_accepts_of_one_invitation(app: Flask) -> None:
         invitation = db.session.get_one(kaleo.JoinInvitation, invitation_id)
         assert (invitation.status, invitation.to_user_id) == ("accepted", winners[0])
         assert invitation.pending_email_key is None
-    assert users(app) == 2
+    assert user_count(app) == 2
 
 
 def test_accepts_and_revokes_of_one_invitation_at_once(app: Flask) -> None:
@@ -251,7 +199,7 @@ def test_accepts_and_revokes_of_one_invitation_at_once(app: Flask) -> None:
     with app.app_context():
         invitation = db.session.get_one(kaleo.JoinInvitation, invitation_id)
         assert invitation.status == winner and invitation.pending_email_key is None
-    assert (stat.invites_sent, stat.invites_accepted, users(app)) == expected
+    assert (stat.invites_sent, stat.invites_accepted, user_count(app)) == expected
 
 
 @pytest.mark.settings(KALEO_RESEND_INTERVAL=0)

@@ -13,32 +13,20 @@ import sqlalchemy as sa
 from flask import Flask
 
 from flask_kaleo.models import utcnow
+from tests.helpers import POOL
 from tests.helpers import SMTPServer
 from tests.helpers import accept_link
+from tests.helpers import age
 from tests.helpers import invitation_to
 from tests.helpers import make_invitation
 from tests.helpers import make_user
 from tests.helpers import message_text
+from tests.helpers import race
 from tests.hostapp import db
 from tests.hostapp import kaleo
-from tests.test_races import POOL
-from tests.test_races import race
 
 pytestmark = pytest.mark.settings(KALEO_SITE_URL="http://localhost")
 DAY = dt.timedelta(days=1)
-
-
-def age(invitation_id: int, days: float) -> None:
-    """Move an invitation's sending ``days`` into the past (its expiry stays ahead)."""
-    model = kaleo.JoinInvitation
-    sent_at = utcnow() - dt.timedelta(days=days)
-    db.session.execute(
-        sa.update(model)
-        .where(model.id == invitation_id)
-        .values(sent_at=sent_at, delivered_at=sent_at)
-    )
-    db.session.commit()
-    db.session.expire_all()
 
 
 def remind(app: Flask, *args: str) -> t.Any:

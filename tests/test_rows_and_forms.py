@@ -10,12 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.helpers import AJAX
+from tests.helpers import Node
 from tests.helpers import csrf_token
 from tests.helpers import invitation_to
 from tests.helpers import make_invitations
+from tests.helpers import parse
 from tests.helpers import signed_in
-from tests.test_macros import Node
-from tests.test_macros import parse
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml", "Referer": "http://localhost/manage"}
 LONG = "a.very.long.address.that.goes.on.and.on.for.a.while@subdomain.example.com"

@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from flask_kaleo import AddressLimitReached
+from flask_kaleo import MemberLimitReached
 from flask_kaleo import SendingLimitReached
 from flask_kaleo.core.limits import ADDRESS_LIMIT_REACHED
 from flask_kaleo.core.limits import MEMBER_LIMIT_REACHED
@@ -28,16 +30,16 @@ from tests.helpers import assert_error
 from tests.helpers import csrf_token
 from tests.helpers import fresh
 from tests.helpers import invitation_to
+from tests.helpers import invite_all
 from tests.helpers import make_invitation
 from tests.helpers import make_user
 from tests.helpers import post_invite
+from tests.helpers import race
 from tests.helpers import signed_in
 from tests.helpers import signed_in_session
 from tests.hostapp import User
 from tests.hostapp import db
 from tests.hostapp import kaleo
-from tests.test_races import invite_all
-from tests.test_races import race
 
 VICTIM = "victim@example.com"
 SERVER = pytest.mark.settings(SERVER_NAME="beta.example.org", PREFERRED_URL_SCHEME="https")
@@ -70,7 +72,7 @@ def post(client: FlaskClient, action: str, invitation_id: int) -> t.Any:
 
 def revoke_and_reinvite(app: Flask, client: FlaskClient, address: str, loops: int) -> list[t.Any]:
     """Invite ``address``, then ``loops`` times revoke it and invite it again, as the
-    issue's attacker did with an allocation of 1. Returns every invite's answer."""
+    attacker with an allocation of 1 can. Returns every invite's answer."""
     answers = [post_invite(client, address)]
     for _ in range(loops):
         with app.app_context():
@@ -82,7 +84,14 @@ def revoke_and_reinvite(app: Flask, client: FlaskClient, address: str, loops: in
     return answers
 
 
-# -- the revoke + re-invite loop of the issue --------------------------------------------
+def test_each_limit_has_its_own_code_under_one_base() -> None:
+    assert issubclass(MemberLimitReached, SendingLimitReached)
+    assert issubclass(AddressLimitReached, SendingLimitReached)
+    codes = {SendingLimitReached.code, MemberLimitReached.code, AddressLimitReached.code}
+    assert codes == {"sending_limit_reached", "member_limit_reached", "address_limit_reached"}
+
+
+# -- the revoke + re-invite loop ---------------------------------------------------------
 
 
 @pytest.mark.all_backends
@@ -107,7 +116,7 @@ def test_revoke_loop_reaches_the_victim_only_up_to_the_address_limit(
     assert smtp.recipients() == [VICTIM] * delivered
     assert sum(answer.json["status"] == "OK" for answer in answers) == delivered
     for answer in answers[delivered:]:
-        assert_error(answer, 200, text="This address has received the most invitations")
+        assert_error(answer, 200, code="address_limit_reached")
     with app.app_context():
         stat = assert_counters_match_rows(alice.id)
         assert stat == (1, 0 if delivered == 3 else 1, 0)  # the last one revoked, or sent
@@ -128,7 +137,7 @@ def test_the_members_daily_limit_stops_a_spray_to_many_addresses(
             invitation_id = invitation_to(address).id
         assert post(client, "revoke", invitation_id).json["status"] == "OK"
     refused = post_invite(client, "target50@example.com")
-    assert_error(refused, 200, text="You have sent the most invitations allowed in a day")
+    assert_error(refused, 200, code="member_limit_reached")
     assert len(smtp.recipients()) == 50
     with app.app_context():
         assert assert_counters_match_rows(alice.id) == (1, 0, 0)  # nothing spent
@@ -147,7 +156,7 @@ def test_an_unlimited_member_is_limited_too(
     for number in range(3):
         assert post_invite(client, f"f{number}@example.com").json["status"] == "OK"
     answer = post_invite(client, "f3@example.com")
-    errors = assert_error(answer, 200, text=MEMBER_LIMIT_REACHED)
+    errors = assert_error(answer, 200, text=MEMBER_LIMIT_REACHED, code="member_limit_reached")
     assert "f3@example.com" not in errors
     assert len(smtp.recipients()) == 3
     with app.app_context():
@@ -170,8 +179,9 @@ def test_staff_force_is_limited_too(app: Flask, smtp: SMTPServer) -> None:
     result = runner.invoke(args=["kaleo", "invite", "--force", alice.email, "c@example.com"])
     assert result.exit_code == 1 and MEMBER_LIMIT_REACHED in result.output
     with app.app_context():
-        with pytest.raises(SendingLimitReached, match="most invitations allowed in a day"):
+        with pytest.raises(MemberLimitReached) as refused:
             kaleo.invite(db.session.get_one(User, alice.id), "d@example.com", force=True)
+        assert refused.value.code == "member_limit_reached"
         assert assert_counters_match_rows(alice.id) == (2, 2, 0)
     assert smtp.recipients() == ["a@example.com", "b@example.com"]
 
@@ -187,10 +197,15 @@ def test_the_address_limit_spans_inviters_and_does_not_say_who(
         clients.append(client)
     for client in clients[:3]:
         assert post_invite(client, VICTIM).json["status"] == "OK"
-    errors = assert_error(post_invite(clients[3], VICTIM), 200, text=ADDRESS_LIMIT_REACHED)
+    errors = assert_error(
+        post_invite(clients[3], VICTIM),
+        200,
+        text=ADDRESS_LIMIT_REACHED,
+        code="address_limit_reached",
+    )
     assert "member" not in errors
     # Another spelling of the same mailbox is the same address.
-    assert_error(post_invite(clients[3], "VICTIM@Example.COM"), 200, text=ADDRESS_LIMIT_REACHED)
+    assert_error(post_invite(clients[3], "VICTIM@Example.COM"), 200, code="address_limit_reached")
     assert smtp.recipients() == [VICTIM] * 3
 
 
@@ -210,7 +225,7 @@ def test_resends_count(app: Flask, client: FlaskClient, smtp: SMTPServer) -> Non
         assert post(client, "resend", invitation_id).json["status"] == "OK"
     with app.app_context():
         digest = invitation_to(VICTIM).token_digest
-    assert_error(post(client, "resend", invitation_id), 200, text=ADDRESS_LIMIT_REACHED)
+    assert_error(post(client, "resend", invitation_id), 200, code="address_limit_reached")
     assert smtp.recipients() == [VICTIM] * 3
     with app.app_context():
         invitation = invitation_to(VICTIM)
@@ -230,8 +245,8 @@ def test_resends_count_towards_the_members_limit(
     with app.app_context():
         invitation_id = invitation_to(VICTIM).id
     assert post(client, "resend", invitation_id).json["status"] == "OK"
-    assert_error(post(client, "resend", invitation_id), 200, text=MEMBER_LIMIT_REACHED)
-    assert_error(post_invite(client, "other@example.com"), 200, text=MEMBER_LIMIT_REACHED)
+    assert_error(post(client, "resend", invitation_id), 200, code="member_limit_reached")
+    assert_error(post_invite(client, "other@example.com"), 200, code="member_limit_reached")
     assert smtp.recipients() == [VICTIM] * 2
 
 
@@ -248,7 +263,7 @@ def test_sends_older_than_a_day_no_longer_count_and_are_purged(
     with app.app_context():
         invitation_id = invitation_to(VICTIM).id
     assert post(client, "revoke", invitation_id).json["status"] == "OK"
-    assert_error(post_invite(client, VICTIM), 200, text=ADDRESS_LIMIT_REACHED)
+    assert_error(post_invite(client, VICTIM), 200, code="address_limit_reached")
     send = kaleo.InvitationSend.__table__
     with app.app_context():
         db.session.execute(sa.update(send).values(sent_at=utcnow() - dt.timedelta(hours=25)))
@@ -302,7 +317,7 @@ def test_twenty_members_invite_one_address_at_once(
     assert len(succeeded) == 3
     for reply in replies:
         if reply.json["status"] != "OK":
-            assert_error(reply, 200, text=ADDRESS_LIMIT_REACHED)
+            assert_error(reply, 200, code="address_limit_reached")
     assert len(outbox) == 3
     with app.app_context():
         stats = [assert_counters_match_rows(member.id) for member in members]
@@ -324,7 +339,7 @@ def test_one_unlimited_member_sends_twenty_at_once(
     assert sum(reply.json["status"] == "OK" for reply in replies) == 4
     for reply in replies:
         if reply.json["status"] != "OK":
-            assert_error(reply, 200, text=MEMBER_LIMIT_REACHED)
+            assert_error(reply, 200, code="member_limit_reached")
     assert len(outbox) == 4
     with app.app_context():
         assert assert_counters_match_rows(free.id) == (-1, 4, 0)
@@ -349,7 +364,7 @@ def test_a_members_address_reaches_the_limit_like_a_strangers(app: Flask, smtp: 
         assert answers["kate@example.com", number].json["status"] == "OK"
         assert answers["stranger@example.com", number].json["status"] == "OK"
     for address in ("kate@example.com", "stranger@example.com"):
-        assert_error(answers[address, 3], 200, text=ADDRESS_LIMIT_REACHED)
+        assert_error(answers[address, 3], 200, code="address_limit_reached")
     assert smtp.recipients() == ["stranger@example.com"] * 3
 
 
@@ -379,7 +394,7 @@ def test_resends_and_invites_to_one_address_at_once(
     assert sum(reply.json["status"] == "OK" for reply in replies) == 3
     for reply in replies:
         if reply.json["status"] != "OK":
-            assert_error(reply, 200, text=ADDRESS_LIMIT_REACHED)
+            assert_error(reply, 200, code="address_limit_reached")
     assert len(outbox) == 3
     with app.app_context():
         assert sends(email_key=VICTIM) == 3

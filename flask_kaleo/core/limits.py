@@ -13,6 +13,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
+from ..exceptions import AddressLimitReached
+from ..exceptions import MemberLimitReached
 from ..exceptions import SendingLimitReached
 from ..i18n import N_
 from ..i18n import gettext
@@ -84,27 +86,38 @@ class SendingLimits:
         member_limit: int | None,
         address_limit: int | None,
     ) -> None:
-        """Raise :class:`~flask_kaleo.SendingLimitReached` when ``user_id`` or ``key``
-        already had their day's sends; one query counts both."""
+        """Raise :class:`~flask_kaleo.MemberLimitReached` when ``user_id`` already
+        had their day's sends, or :class:`~flask_kaleo.AddressLimitReached` when
+        ``key`` did (both are :class:`~flask_kaleo.SendingLimitReached`); one query
+        counts both."""
         since = now - DAY
         send = self.send
-        counts: list[tuple[sa.ScalarSelect[t.Any], int, str]] = []
+        counts: list[tuple[sa.ScalarSelect[t.Any], int, type[SendingLimitReached], str]] = []
         if member_limit is not None and user_id is not None:
             member = sa.select(sa.func.count()).where(
                 send.c.from_user_id == user_id, send.c.sent_at > since
             )
-            counts.append((member.scalar_subquery(), member_limit, MEMBER_LIMIT_REACHED))
+            counts.append(
+                (member.scalar_subquery(), member_limit, MemberLimitReached, MEMBER_LIMIT_REACHED)
+            )
         if address_limit is not None:
             address = sa.select(sa.func.count()).where(
                 send.c.email_key == key, send.c.sent_at > since
             )
-            counts.append((address.scalar_subquery(), address_limit, ADDRESS_LIMIT_REACHED))
+            counts.append(
+                (
+                    address.scalar_subquery(),
+                    address_limit,
+                    AddressLimitReached,
+                    ADDRESS_LIMIT_REACHED,
+                )
+            )
         if not counts:
             return
-        row = session.execute(sa.select(*(count for count, _, _ in counts))).one()
-        for sent, (_, limit, message) in zip(row, counts, strict=True):
+        row = session.execute(sa.select(*(count for count, _, _, _ in counts))).one()
+        for sent, (_, limit, refusal, message) in zip(row, counts, strict=True):
             if sent >= limit:
-                raise SendingLimitReached(gettext(message))
+                raise refusal(gettext(message))
 
     def record(
         self,

@@ -52,7 +52,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[LiveServ
 
     database = tmp_path_factory.mktemp("example") / "example.sqlite"
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "e2e secret"}
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "e2e secret"},
+        instance_path=str(database.parent / "instance"),
     )
     with serve(app, db) as live:
         app.before_request(live._wait_at_gate)

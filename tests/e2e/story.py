@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typing as t
 
+from playwright.sync_api import Locator
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
@@ -87,3 +88,10 @@ def finish_story(page: Page, server: LiveServer, address: str, path: str) -> Non
     log_out(page)
     log_in(page, server, *ALICE)
     see_accepted(page, server, address, path)
+
+
+def row(page: Page, address: str) -> Locator:
+    """The row of the sent list that shows ``address``."""
+    return page.locator(".invite-list li").filter(
+        has=page.locator(".kaleo-email", has_text=address)
+    )

@@ -19,7 +19,7 @@ from tests.e2e.live import ARTIFACTS
 from tests.e2e.live import LiveServer
 from tests.e2e.live import PageFactory
 from tests.e2e.story import log_in
-from tests.e2e.test_sent_list import row
+from tests.e2e.story import row
 
 
 class Words(t.NamedTuple):

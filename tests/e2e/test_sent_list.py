@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Locator
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
@@ -16,6 +15,7 @@ from tests.e2e.live import LiveServer
 from tests.e2e.live import PageFactory
 from tests.e2e.story import log_in
 from tests.e2e.story import remaining
+from tests.e2e.story import row
 from tests.e2e.story import send_invitation
 
 SHORT = "al@example.com"
@@ -30,12 +30,6 @@ def member_with(page: Page, server: LiveServer, name: str, *addresses: str) -> N
     for address in addresses:
         send_invitation(page, address)
         expect(page.locator(".invite-list li", has_text=address)).to_have_count(1)
-
-
-def row(page: Page, address: str) -> Locator:
-    return page.locator(".invite-list li").filter(
-        has=page.locator(".kaleo-email", has_text=address)
-    )
 
 
 def relative_luminance(rgb: tuple[int, ...]) -> float:
