@@ -57,6 +57,17 @@ def _exact_mysql(element: exact, compiler: t.Any, **kw: t.Any) -> str:
     return f"CONVERT({compiler.process(element.clauses, **kw)} USING utf8mb4) COLLATE utf8mb4_bin"
 
 
+def _commit_keeping_loaded(session: Session) -> None:
+    """Commit ``session`` without expiring the objects it loaded: what they hold is
+    what was read or written, so reading them again costs no query."""
+    expire_on_commit = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire_on_commit
+
+
 class Store(t.Generic[U]):
     """The app's ``db``, the user model, the kaleo models and their queries."""
 
@@ -121,19 +132,15 @@ class Store(t.Generic[U]):
         scoped = self.db.session()  # the Session behind Flask-SQLAlchemy's scoped proxy
         if not scoped.in_transaction():
             return
-        expire_on_commit = scoped.expire_on_commit
-        scoped.expire_on_commit = False
         try:
             if commit:
-                scoped.commit()
+                _commit_keeping_loaded(scoped)
             else:
                 scoped.rollback()
         except sa.exc.DBAPIError as error:
             if not error.connection_invalidated:
                 raise
             logger.warning("flask-kaleo: the database connection was lost: %s", error.orig)
-        finally:
-            scoped.expire_on_commit = expire_on_commit
 
     def fresh_snapshot(self) -> None:
         """On MariaDB/MySQL, end the transaction the request began with its reads (the
@@ -147,14 +154,8 @@ class Store(t.Generic[U]):
         scoped = self.db.session()  # the Session behind Flask-SQLAlchemy's scoped proxy
         if scoped.get_bind().dialect.name not in ("mysql", "mariadb"):
             return
-        if not scoped.in_transaction():
-            return
-        expire_on_commit = scoped.expire_on_commit
-        scoped.expire_on_commit = False
-        try:
-            scoped.commit()
-        finally:
-            scoped.expire_on_commit = expire_on_commit
+        if scoped.in_transaction():
+            _commit_keeping_loaded(scoped)
 
     # -- settings read at use -------------------------------------------------
 
