@@ -44,7 +44,7 @@ from .models import JoinInvitationMixin
 from .models import LinkUseMixin
 from .models import build_model
 from .models import shared_model
-from .web import session
+from .web import session as visitor
 from .web.forms import csrf_token
 from .web.forms import forget_typed
 from .web.forms import new_invite_form
@@ -173,7 +173,7 @@ class Kaleo(t.Generic[U]):
         if importlib.util.find_spec("flask_login") is not None:
             from flask_login import user_logged_out
 
-            user_logged_out.connect(session.forget, app)
+            user_logged_out.connect(visitor.forget, app)
             user_logged_out.connect(forget_typed, app)
         cli_name = app.config["KALEO_CLI_NAME"]
         if cli_name:
@@ -317,7 +317,7 @@ class Kaleo(t.Generic[U]):
         """The invitation the accept link remembered in this session, while it is still
         pending, or the shareable link the join link remembered, while someone may
         still join through it; otherwise None. Either can be given to :meth:`accept`."""
-        return session.pending_invitation(self.store)
+        return visitor.pending_invitation(self.store)
 
     @t.overload
     def signup_email(self, value: None = None) -> str | None: ...
@@ -327,8 +327,8 @@ class Kaleo(t.Generic[U]):
         """The invited address to prefill (no ``value``), or the address the form sent,
         checked against it with ``KALEO_REQUIRE_INVITED_EMAIL`` (:doc:`accepting`)."""
         if value is None:
-            return session.signup_email(self.store)
-        return session.signup_email(self.store, value)
+            return visitor.signup_email(self.store)
+        return visitor.signup_email(self.store, value)
 
     @t.overload
     def accept(self, invitation: JoinInvitationMixin, user: U) -> JoinInvitationMixin: ...
@@ -342,7 +342,7 @@ class Kaleo(t.Generic[U]):
         (:doc:`accepting` says what else it settles). Given a shareable link, take one
         of its uses for ``user`` instead (:doc:`links`)."""
         accepted = accepting.accept(self.store, invitation, user)
-        session.forget_if(accepted)
+        visitor.forget_if(accepted)
         return accepted
 
     def process_independent_joins(self, user: U, email: str) -> list[JoinInvitationMixin]:
@@ -354,14 +354,14 @@ class Kaleo(t.Generic[U]):
         """Guard an app's signup view: a signed-in member goes on to
         ``KALEO_SIGNED_IN_REDIRECT``; with ``KALEO_INVITE_ONLY`` on, only visitors who
         followed a valid invitation link get through; others see a 403 page."""
-        return session.invitation_required(self.store, view, self.current_user)
+        return visitor.invitation_required(self.store, view, self.current_user)
 
     def signup(self, email: str, create_user: t.Callable[[str], U]) -> U:
         """Create the account a signup form asked for and accept the session's
         invitation with it, in one commit: ``create_user(address)`` builds the user
         for the checked address. Raises :class:`~flask_kaleo.InvitationNotPending`
         (answer it with 410) with nothing created (:doc:`accepting`)."""
-        return session.signup(self.store, email, create_user)
+        return visitor.signup(self.store, email, create_user)
 
     # -- after sending ----------------------------------------------------------
 
