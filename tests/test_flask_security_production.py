@@ -7,13 +7,10 @@ at most one account per use, and a registration that fails or raises leaves none
 from __future__ import annotations
 
 import concurrent.futures
-import http.client
-import http.cookies
 import re
 import smtplib
 import threading
 import typing as t
-from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
@@ -29,6 +26,7 @@ from flask_kaleo import Status
 from tests.e2e.live import LiveServer
 from tests.e2e.live import serve
 from tests.helpers import WAIT
+from tests.helpers import Browser
 from tests.security_app import Receiver
 from tests.security_app import Role
 from tests.security_app import User
@@ -77,26 +75,15 @@ class Visitor:
     """A browser of its own (cookies) on the live server; redirects are not followed."""
 
     def __init__(self, server: LiveServer) -> None:
-        self.port = int(server.url.rsplit(":", 1)[1])
-        self.cookies: dict[str, str] = {}
+        port = int(server.url.rsplit(":", 1)[1])
+        self.browser = Browser(port, ({}, ""), ajax=False)  # posts forms as a browser does
+        self.page = ""
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None) -> int:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            for header in response.headers.get_all("Set-Cookie") or []:
-                jar = http.cookies.SimpleCookie(header)
-                self.cookies.update({name: morsel.value for name, morsel in jar.items()})
-            self.page = response.read().decode()
-            return response.status
-        finally:
-            connection.close()
+        """The answer's status; its body is kept in ``page``."""
+        reply = self.browser.request(method, path, form)
+        self.page = reply.text
+        return reply.status_code
 
     def follow(self, path: str) -> None:
         assert self.request("GET", path) == 303

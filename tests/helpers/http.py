@@ -99,12 +99,17 @@ class Reply(t.NamedTuple):
 
 
 class Browser:
-    """An HTTP client with its own cookies and CSRF token, talking to a live server."""
+    """An HTTP client with its own cookies and CSRF token, talking to a live server.
+    Its form posts say they come from kaleo's script (``X-Requested-With``) unless
+    ``ajax`` is False."""
 
-    def __init__(self, port: int, session: tuple[dict[str, str], str]) -> None:
+    def __init__(
+        self, port: int, session: tuple[dict[str, str], str], *, ajax: bool = True
+    ) -> None:
         self.port = port
         self.cookies = dict(session[0])
         self.csrf_token = session[1]
+        self.ajax = ajax
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None) -> Reply:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
@@ -113,7 +118,8 @@ class Browser:
         if form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers.update(AJAX)
+            if self.ajax:
+                headers.update(AJAX)
         try:
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
