@@ -44,6 +44,7 @@ from .models import JoinInvitationMixin
 from .models import LinkUseMixin
 from .models import build_model
 from .models import shared_model
+from .web import jinja
 from .web import session as visitor
 from .web.forms import csrf_token
 from .web.forms import forget_typed
@@ -168,7 +169,7 @@ class Kaleo(t.Generic[U]):
                 " sent. Turn it off in production."
             )
         check_page_targets_once(app)
-        i18n.setup_templates(app)
+        jinja.setup_templates(app)
         app.jinja_env.globals.update(kaleo_row_outcome=row_outcome)
         if importlib.util.find_spec("flask_login") is not None:
             from flask_login import user_logged_out

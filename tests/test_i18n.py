@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from flask_babel import Babel
 
 from flask_kaleo import i18n
+from flask_kaleo.web import jinja
 from tests.helpers import BROWSER
 from tests.helpers import LOCALES
 from tests.helpers import WAIT
@@ -362,7 +363,7 @@ def test_a_translation_with_other_placeholders_falls_back_to_english(
 ) -> None:
     """An app's own catalog may name a placeholder wrong: the English is used and the
     mistake logged, not a 500 after the invitation was sent."""
-    monkeypatch.setattr(i18n, "_translate", lambda string: "Envoyée à %(courriel)s.")
+    monkeypatch.setattr(i18n, "translate", lambda string: "Envoyée à %(courriel)s.")
     with babel_app.test_request_context():
         assert i18n.gettext("Invitation sent to %(email)s.", email="a@b.c") == (
             "Invitation sent to a@b.c."
@@ -449,7 +450,7 @@ def test_numbers_and_dates_follow_the_visitor(babel_app: Flask) -> None:
     assert number == "1.234.567"
     assert written.startswith("5. März 2027") and written.endswith("14:30:00 UTC")
     with babel_app.test_request_context(headers={"Accept-Language": "ar"}):
-        assert i18n.text_direction() == "rtl" and i18n.language_tag() == "ar"
+        assert jinja.text_direction() == "rtl" and jinja.language_tag() == "ar"
 
 
 @pytest.mark.settings(KALEO_DELIVERY="queue", KALEO_SITE_URL="https://example.org")
