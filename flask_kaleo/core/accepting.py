@@ -50,7 +50,7 @@ def reread(store: Store[t.Any], invitation: JoinInvitationMixin) -> None:
     of a race left it: a locking read, since a plain one would see this transaction's
     snapshot on MariaDB (REPEATABLE READ) and give a stale reason. A row that is gone
     (purged, its inviter deleted) is an :class:`InvitationNotPending` too."""
-    model = store.Invitation
+    model = store.JoinInvitation
     found = store.session.scalars(
         sa.select(model)
         .where(model.id == invitation.id)
@@ -108,7 +108,7 @@ def accept(store: Store[U], invitation: Pending, user: U) -> Pending:
     """
     if isinstance(invitation, InvitationLinkMixin):
         return links.join(store, invitation, user)
-    model = store.Invitation
+    model = store.JoinInvitation
     session = store.session
     same_address = _same_address(store.user_email(user), invitation)
     if not same_address and current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]:
@@ -156,7 +156,7 @@ def _mark_joined(
     key = identity_key(email)
     if key is None:  # not an address: no invitation was sent to it
         return []
-    model = store.Invitation
+    model = store.JoinInvitation
     session = store.session
     statement = sa.select(model).where(
         model.email_key == address_key(email),  # indexed; the strict matches are among these

@@ -74,7 +74,7 @@ def revoke(store: Store[t.Any], invitation: JoinInvitationMixin) -> JoinInvitati
     :class:`~flask_kaleo.exceptions.InvitationNotPending` when it was already accepted,
     joined or revoked.
     """
-    model = store.Invitation
+    model = store.JoinInvitation
     with store.transaction() as session:
         result = session.execute(
             sa.update(model)
@@ -144,7 +144,7 @@ def extend(
     check_new_expiry(current_app.config, hooks.has_manage_permission(inviter), new, now)
     if new is not None and new <= current:
         raise ExpiryOutOfBounds(gettext("An extension must move the expiry later."))
-    model = store.Invitation
+    model = store.JoinInvitation
     with store.transaction() as session:
         result = session.execute(
             sa.update(model)
@@ -181,7 +181,7 @@ def _count(condition: sa.ColumnElement[bool]) -> t.Any:
 
 def report(store: Store[t.Any], inviter_id: t.Any = None) -> InvitationReport:
     """The invitations by state, all or one inviter's, in one aggregate query."""
-    model = store.Invitation
+    model = store.JoinInvitation
     now = utcnow()
     unanswered = model.status == Status.SENT.value
     statement = sa.select(
@@ -206,7 +206,7 @@ def purge_expired(store: Store[t.Any], older_than: dt.timedelta, *, dry_run: boo
 
     Counters are untouched: an expired invitation stays spent (revoke gives one back).
     """
-    model = store.Invitation
+    model = store.JoinInvitation
     condition = sa.and_(
         model.status == Status.SENT.value, expired(model.expires_at, utcnow() - older_than)
     )

@@ -145,7 +145,7 @@ def create_link(
         if remaining is None:
             left = store.counters.remaining(session, inviter_id, default)
             raise NotEnoughInvitations(_not_enough(left, uses))
-        link: InvitationLinkMixin = store.Link(
+        link: InvitationLinkMixin = store.InvitationLink(
             token_digest=digest,
             from_user_id=inviter_id,
             inviter_label=store.user_email(from_user),
@@ -187,7 +187,7 @@ def join(store: Store[U], link: InvitationLinkMixin, user: U) -> InvitationLinkM
     if link.domain is not None and not in_domain(address, link.domain):
         raise another_domain(link)
     session = store.session
-    model = store.Link
+    model = store.InvitationLink
     user_id = store.user_id(user)
     now = utcnow()
     result = session.execute(
@@ -224,7 +224,7 @@ def revoke_link(store: Store[t.Any], link: InvitationLinkMixin) -> InvitationLin
     A link that expired and was already settled, or was revoked before, raises an
     :class:`~flask_kaleo.InvitationNotPending` (it has nothing left to give back).
     """
-    model = store.Link
+    model = store.InvitationLink
     with store.transaction() as session:
         result = session.execute(
             sa.update(model)
@@ -252,7 +252,7 @@ def settle_expired(store: Store[t.Any], user_id: t.Any = None) -> int:
     One transaction per link, each locking the link and then its creator's stat row (as
     a revoke does), so it never waits in a circle with a revoke or a signup.
     """
-    model = store.Link
+    model = store.InvitationLink
     now = utcnow()
     statement = sa.select(model.id).where(
         model.given_back.is_(None), model.revoked_at.is_(None), expired(model.expires_at, now)
@@ -280,7 +280,7 @@ def settle_expired(store: Store[t.Any], user_id: t.Any = None) -> int:
 
 def _give_back(store: Store[t.Any], link_id: int) -> int:
     """Return what the just-settled link ``link_id`` recorded as ``given_back``."""
-    model = store.Link
+    model = store.InvitationLink
     row = store.session.execute(
         sa.select(model.from_user_id, model.given_back).where(model.id == link_id)
     ).one()
@@ -291,7 +291,7 @@ def _give_back(store: Store[t.Any], link_id: int) -> int:
 def _reread(store: Store[t.Any], link: InvitationLinkMixin) -> None:
     """Read ``link`` again as the winner of a race left it (a locking read: a plain one
     would see this transaction's snapshot on MariaDB)."""
-    model = store.Link
+    model = store.InvitationLink
     found = store.session.scalars(
         sa.select(model)
         .where(model.id == link.id)
@@ -307,7 +307,7 @@ def _reread(store: Store[t.Any], link: InvitationLinkMixin) -> None:
 
 def link_by_digest(store: Store[t.Any], digest: str) -> InvitationLinkMixin | None:
     """The link whose token has the digest ``digest``, in any state."""
-    model = store.Link
+    model = store.InvitationLink
     return store.session.scalars(sa.select(model).where(model.token_digest == digest)).first()
 
 
@@ -315,7 +315,7 @@ def sent_links(store: Store[U], user: U) -> list[InvitationLinkMixin]:
     """``user``'s links, oldest first, each with its ``joiners``: two queries."""
     if not signed_in(user):
         return []
-    model = store.Link
+    model = store.InvitationLink
     links: list[InvitationLinkMixin] = list(
         store.session.scalars(
             sa.select(model)

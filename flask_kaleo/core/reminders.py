@@ -79,7 +79,7 @@ def remind(
     """
     if after <= dt.timedelta(0):
         raise ValueError("after must be a positive timedelta")
-    model = store.Invitation
+    model = store.JoinInvitation
     now = utcnow()
     with store.transaction() as session:  # ended before any network I/O
         due = list(
@@ -124,7 +124,7 @@ def _claim(
 ) -> tuple[str, dict[str, t.Any], OutgoingEmail | None] | None:
     """One transaction: the claim (new link, ``reminded_at``), the daily limits, the
     log of sends, and the email rendered inline. None when another run won."""
-    model = store.Invitation
+    model = store.JoinInvitation
     now = utcnow()
     token, digest, before, values = new_link(invitation, delivery.queued(), now, "reminded_at")
     values["reminded_at"] = now  # equal to resent_at: this sending is the reminder

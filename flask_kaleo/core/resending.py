@@ -55,7 +55,7 @@ def resend(
     puts the old one back if its email cannot go.
     """
     config = current_app.config
-    model = store.Invitation
+    model = store.JoinInvitation
     inviter = store.get_user(invitation.from_user_id)
     if inviter is None or not hooks.has_invite_permission(inviter):
         raise InvitingNotAllowed(gettext("You are not allowed to send invitations."))
@@ -191,7 +191,7 @@ def put_back(
 ) -> None:
     """Undo a resend whose email could not go out (``digest`` is the link it set): the
     earlier link works again."""
-    model = store.Invitation
+    model = store.JoinInvitation
     with store.transaction() as session:
         session.execute(
             sa.update(model)

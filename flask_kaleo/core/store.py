@@ -86,9 +86,9 @@ class Store(t.Generic[U]):
     ) -> None:
         self.db = db
         self.user_model = user_model
-        self.Invitation: t.Any = invitation_model
-        self.Stat: t.Any = stat_model
-        self.Link: t.Any = link_model
+        self.JoinInvitation: t.Any = invitation_model
+        self.InvitationStat: t.Any = stat_model
+        self.InvitationLink: t.Any = link_model
         self.LinkUse: t.Any = link_use_model
         self.counters = Counters(stat_model, user_model)
         self.limits = SendingLimits(stat_model, send_model, lock_model)
@@ -236,9 +236,9 @@ class Store(t.Generic[U]):
     def stat_for(self, user: U) -> InvitationStatMixin:
         """``user``'s stat row, or an unsaved one with the default allocation."""
         user_id = self.user_id(user)
-        stat: InvitationStatMixin | None = self.session.get(self.Stat, user_id)
+        stat: InvitationStatMixin | None = self.session.get(self.InvitationStat, user_id)
         if stat is None:
-            stat = self.Stat(
+            stat = self.InvitationStat(
                 user_id=user_id,
                 invites_allocated=self.default_allocation(),
                 invites_sent=0,
@@ -250,7 +250,7 @@ class Store(t.Generic[U]):
         """Everything ``user`` has sent, oldest first, in one query."""
         if not signed_in(user):
             return []
-        model = self.Invitation
+        model = self.JoinInvitation
         statement = (
             sa.select(model)
             .where(model.from_user_id == self.user_id(user))
@@ -259,11 +259,11 @@ class Store(t.Generic[U]):
         return list(self.session.scalars(statement))
 
     def invitation(self, invitation_id: int) -> JoinInvitationMixin | None:
-        return self.session.get(self.Invitation, invitation_id)
+        return self.session.get(self.JoinInvitation, invitation_id)
 
     def invitation_by_digest(self, digest: str) -> JoinInvitationMixin | None:
         """The invitation whose current token has this digest, in any state."""
-        model = self.Invitation
+        model = self.JoinInvitation
         return self.session.scalars(sa.select(model).where(model.token_digest == digest)).first()
 
     def invitation_by_token(self, token: str) -> JoinInvitationMixin | None:
@@ -274,6 +274,6 @@ class Store(t.Generic[U]):
 
         Only the link the latest resend replaced is remembered; an older one is unknown.
         """
-        model = self.Invitation
+        model = self.JoinInvitation
         statement = sa.select(model.id).where(model.replaced_token_digest == token_digest(token))
         return self.session.execute(statement.limit(1)).first() is not None
