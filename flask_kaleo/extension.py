@@ -8,6 +8,7 @@ session) that owns its concern; the app's hooks are held in one
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib.util
 import typing as t
 
@@ -42,6 +43,7 @@ from .models import InvitationSendMixin
 from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
 from .models import LinkUseMixin
+from .models import Pending
 from .models import build_model
 from .models import shared_model
 from .web import jinja
@@ -56,6 +58,7 @@ from .web.text import state_label
 
 U = t.TypeVar("U")
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+P = t.TypeVar("P", bound=Pending)
 
 
 class Kaleo(t.Generic[U]):
@@ -314,11 +317,11 @@ class Kaleo(t.Generic[U]):
             expires_in=expires_in,
         )
 
-    def pending_invitation(self) -> JoinInvitationMixin | InvitationLinkMixin | None:
-        """The invitation the accept link remembered in this session, while it is still
-        pending, or the shareable link the join link remembered, while someone may
+    def pending_invitation(self) -> Pending | None:
+        """The invitation whose accept URL this session followed, while it is still
+        pending, or the shareable link whose join URL it followed, while someone may
         still join through it; otherwise None. Either can be given to :meth:`accept`."""
-        return visitor.pending_invitation(self.store)
+        return visitor.pending_once(functools.partial(accepting.still_pending, self.store))
 
     @t.overload
     def signup_email(self, value: None = None) -> str | None: ...
@@ -327,17 +330,12 @@ class Kaleo(t.Generic[U]):
     def signup_email(self, value: str | None = None) -> str | None:
         """The invited address to prefill (no ``value``), or the address the form sent,
         checked against it with ``KALEO_REQUIRE_INVITED_EMAIL`` (:doc:`accepting`)."""
+        pending = self.pending_invitation()
         if value is None:
-            return visitor.signup_email(self.store)
-        return visitor.signup_email(self.store, value)
+            return None if pending is None else pending.invited_address
+        return accepting.check_signup_address(pending, value)
 
-    @t.overload
-    def accept(self, invitation: JoinInvitationMixin, user: U) -> JoinInvitationMixin: ...
-    @t.overload
-    def accept(self, invitation: InvitationLinkMixin, user: U) -> InvitationLinkMixin: ...
-    def accept(
-        self, invitation: JoinInvitationMixin | InvitationLinkMixin, user: U
-    ) -> JoinInvitationMixin | InvitationLinkMixin:
+    def accept(self, invitation: P, user: U) -> P:
         """Mark ``invitation`` accepted by ``user``, in the caller's transaction:
         single-use, or an :class:`~flask_kaleo.exceptions.InvitationNotPending`
         (:doc:`accepting` says what else it settles). Given a shareable link, take one
@@ -355,14 +353,15 @@ class Kaleo(t.Generic[U]):
         """Guard an app's signup view: a signed-in member goes on to
         ``KALEO_SIGNED_IN_REDIRECT``; with ``KALEO_INVITE_ONLY`` on, only visitors who
         followed a valid invitation link get through; others see a 403 page."""
-        return visitor.invitation_required(self.store, view, self.current_user)
+        return visitor.invitation_required(view, self.pending_invitation, self.current_user)
 
     def signup(self, email: str, create_user: t.Callable[[str], U]) -> U:
         """Create the account a signup form asked for and accept the session's
         invitation with it, in one commit: ``create_user(address)`` builds the user
         for the checked address. Raises :class:`~flask_kaleo.InvitationNotPending`
         (answer it with 410) with nothing created (:doc:`accepting`)."""
-        return visitor.signup(self.store, email, create_user)
+        remembered = visitor.remembered()
+        return accepting.signup(self.store, remembered, email, create_user, visitor.forget)
 
     # -- after sending ----------------------------------------------------------
 
@@ -422,6 +421,11 @@ class Kaleo(t.Generic[U]):
         """``user``'s links, oldest first, each with ``joiners`` (who joined, oldest
         first), in two queries."""
         return [] if user is None else links.sent_links(self.store, user)
+
+    def link_by_token(self, token: str) -> InvitationLinkMixin | None:
+        """The link whose join URL ends in ``token``, in any state (see its
+        :attr:`~flask_kaleo.InvitationLinkMixin.is_pending`), or None."""
+        return links.link_by_token(self.store, token)
 
     def link(self, link_id: int) -> InvitationLinkMixin | None:
         """The link with this id, or None."""

@@ -21,6 +21,7 @@ from flask_kaleo.exceptions import InvitationForAnotherAddress
 from flask_kaleo.exceptions import InvitationNotPending
 from flask_kaleo.exceptions import InvitationRevoked
 from flask_kaleo.exceptions import NotEnoughInvitations
+from flask_kaleo.models import JoinInvitationMixin
 from flask_kaleo.models import Status
 from tests.helpers import accept_link
 from tests.helpers import expire
@@ -72,8 +73,8 @@ def test_valid_link_remembers_and_redirects(
     with client:
         client.get("/signup")
         pending = kaleo.pending_invitation()
-        assert pending is not None
-        assert pending.email == "carol@example.com"
+        assert isinstance(pending, JoinInvitationMixin)
+        assert pending.invited_address == pending.email == "carol@example.com"
         assert pending.status == Status.SENT.value
 
 

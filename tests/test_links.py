@@ -318,7 +318,7 @@ def test_a_use_past_max_uses_is_a_clean_refusal(app: Flask) -> None:
         carol, dave = make_user("carol@example.com"), make_user("dave@example.com")
         link_id, _ = new_link(alice, 1)
         link = reload_link(link_id)
-        assert link.is_usable and link.uses == 0
+        assert link.is_pending and link.uses == 0
         other = db.engine.connect()  # another request's signup, committed meanwhile
         with other.begin():
             model = kaleo.InvitationLink

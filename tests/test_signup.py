@@ -11,9 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.exc import IntegrityError
 
+from flask_kaleo.core.accepting import INVITATION_REQUIRED
 from flask_kaleo.exceptions import InvitationRevoked
 from flask_kaleo.models import Status
-from flask_kaleo.web.session import INVITATION_REQUIRED
 from flask_kaleo.web.session import SESSION_KEY
 from flask_kaleo.web.session import remember
 from tests.helpers import csrf_token

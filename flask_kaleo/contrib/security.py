@@ -42,13 +42,12 @@ from wtforms import Form
 from wtforms import ValidationError
 
 from ..config import DEFAULT_SETTINGS
+from ..core.accepting import INVITATION_REQUIRED
 from ..exceptions import ConfigurationError
 from ..exceptions import InvitationNotPending
 from ..i18n import gettext
-from ..models import InvitationLinkMixin
-from ..models import JoinInvitationMixin
+from ..models import Pending
 from ..state import get_kaleo
-from ..web.session import INVITATION_REQUIRED
 from ..web.session import SESSION_KEY
 
 __all__ = ["RegistrationRefused", "wire"]
@@ -156,7 +155,7 @@ def _invite_only(view: F) -> F:
     return t.cast(F, register)
 
 
-def _pending() -> JoinInvitationMixin | InvitationLinkMixin | None:
+def _pending() -> Pending | None:
     """The session's pending invitation as this request first saw it (None for a
     signed-in user). A registration that started with one must accept it, even if it
     stops being pending meanwhile."""
@@ -166,7 +165,7 @@ def _pending() -> JoinInvitationMixin | InvitationLinkMixin | None:
         kaleo = get_kaleo()
         signed_in = kaleo.current_user() is not None
         request.environ[_PENDING] = None if signed_in else kaleo.pending_invitation()
-    return t.cast("JoinInvitationMixin | InvitationLinkMixin | None", request.environ[_PENDING])
+    return t.cast("Pending | None", request.environ[_PENDING])
 
 
 CreateUser = t.Callable[..., t.Any]
@@ -195,7 +194,7 @@ def _accepting(create_user: CreateUser) -> CreateUser:
     return create
 
 
-def _accept(invitation: JoinInvitationMixin | InvitationLinkMixin, user: t.Any) -> None:
+def _accept(invitation: Pending, user: object) -> None:
     """Accept ``invitation`` with the new ``user``, in its transaction; if it can no
     longer be accepted, roll the user back and refuse."""
     kaleo = get_kaleo()
@@ -225,10 +224,11 @@ def _prefilled(instantiate: Instantiator) -> Instantiator:
         if not isinstance(field, Field) or invitation is None:
             return form
         field.validators = [*field.validators, _invited_address]
-        if isinstance(invitation, InvitationLinkMixin):  # names nobody: no address to fill
+        invited = invitation.invited_address
+        if invited is None:  # a link names nobody: no address to fill
             return form
         if kwargs.get("formdata") is None and not field.data:
-            field.data = invitation.email
+            field.data = invited
         if current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]:
             field.render_kw = {**(field.render_kw or {}), "readonly": True}
         return form

@@ -30,14 +30,12 @@ from ..i18n import N_
 from ..i18n import gettext
 from ..models import JoinInvitationMixin
 from ..models import Status
+from ..models import expired
+from ..models import not_expired
 from ..models import rowcount
 from ..models import utcnow
-from .accepting import reread
-from .accepting import why_not_pending
 from .expiry import NEVER
 from .expiry import check_new_expiry
-from .expiry import expired
-from .expiry import not_expired
 from .hooks import Hooks
 from .store import Store
 
@@ -83,8 +81,8 @@ def revoke(store: Store[t.Any], invitation: JoinInvitationMixin) -> JoinInvitati
             .execution_options(synchronize_session=False)
         )
         if rowcount(result) != 1:
-            reread(store, invitation)
-            raise why_not_pending(invitation)
+            invitation.reread(session)
+            raise invitation.why_not_pending()
         store.counters.give_back(session, invitation.from_user_id, forced=invitation.forced)
     store.session.refresh(invitation)
     inviter = store.get_user(invitation.from_user_id)
@@ -158,7 +156,7 @@ def extend(
             .execution_options(synchronize_session=False)
         )
         if rowcount(result) != 1:
-            reread(store, invitation)
+            invitation.reread(session)
             check_pending_or_expired(invitation)
             if invitation.pending_email_key is None:
                 raise ExpiryOutOfBounds(gettext(REINVITED))
@@ -172,7 +170,7 @@ def extend(
 def check_pending_or_expired(invitation: JoinInvitationMixin) -> None:
     """Raise why an invitation cannot be extended: answered, revoked or given back."""
     if invitation.status != Status.SENT.value:
-        raise why_not_pending(invitation)
+        raise invitation.why_not_pending()
 
 
 def _count(condition: sa.ColumnElement[bool]) -> t.Any:

@@ -27,9 +27,9 @@ from ..exceptions import DeliveryFailed
 from ..exceptions import SendingLimitReached
 from ..models import JoinInvitationMixin
 from ..models import Status
+from ..models import not_expired
 from ..models import rowcount
 from ..models import utcnow
-from .expiry import not_expired
 from .hooks import Hooks
 from .resending import count_another_send
 from .resending import new_link

@@ -20,11 +20,10 @@ from ..exceptions import ResendTooSoon
 from ..i18n import gettext
 from ..models import JoinInvitationMixin
 from ..models import Status
+from ..models import not_expired
 from ..models import rowcount
 from ..models import utcnow
 from .accepting import check_pending
-from .accepting import reread
-from .expiry import not_expired
 from .hooks import Hooks
 from .sending import Delivery
 from .sending import lease_free
@@ -85,7 +84,7 @@ def resend(
             .execution_options(synchronize_session=False)
         )
         if rowcount(result) != 1:
-            reread(store, invitation)
+            invitation.reread(session)
             check_pending(invitation)
             raise _too_soon(invitation, interval, now)
         count_another_send(store, session, invitation, now)

@@ -17,8 +17,10 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FunctionElement
 
+from ..models import InvitationLinkMixin
 from ..models import InvitationStatMixin
 from ..models import JoinInvitationMixin
+from ..models import LinkUseMixin
 from .addresses import member_spellings
 from .counters import Counters
 from .hooks import Hooks
@@ -81,15 +83,16 @@ class Store(t.Generic[U]):
         send_model: type,
         lock_model: type,
         *,
-        link_model: type,
-        link_use_model: type,
+        link_model: type[InvitationLinkMixin],
+        link_use_model: type[LinkUseMixin],
     ) -> None:
         self.db = db
         self.user_model = user_model
-        self.JoinInvitation: t.Any = invitation_model
-        self.InvitationStat: t.Any = stat_model
-        self.InvitationLink: t.Any = link_model
-        self.LinkUse: t.Any = link_use_model
+        self.JoinInvitation = invitation_model
+        self.InvitationStat = stat_model
+        self.InvitationLink = link_model
+        self.LinkUse = link_use_model
+        link_model.__kaleo_use_model__ = link_use_model
         self.counters = Counters(stat_model, user_model)
         self.limits = SendingLimits(stat_model, send_model, lock_model)
         self.hooks = hooks

@@ -10,6 +10,7 @@ from enum import Enum
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.orm import mapped_column
 
 from ..config import UNLIMITED
@@ -33,6 +34,20 @@ def utcnow() -> dt.datetime:
 def rowcount(result: t.Any) -> int:
     """The rows a statement's result says it matched (a conditional UPDATE's verdict)."""
     return int(result.rowcount)
+
+
+Expiry: t.TypeAlias = "QueryableAttribute[dt.datetime | None]"
+"""An expiry column (``expires_at``), as the model's class gives it."""
+
+
+def not_expired(expires_at: Expiry, now: dt.datetime) -> sa.ColumnElement[bool]:
+    """SQL: the expiry column ``expires_at`` has not passed (NULL never expires)."""
+    return sa.or_(expires_at.is_(None), expires_at > now)
+
+
+def expired(expires_at: Expiry, now: dt.datetime) -> sa.ColumnElement[bool]:
+    """SQL: the expiry column ``expires_at`` has passed (never true for NULL)."""
+    return sa.and_(expires_at.is_not(None), expires_at <= now)
 
 
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):

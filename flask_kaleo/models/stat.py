@@ -24,6 +24,10 @@ class InvitationStatMixin:
 
     __kaleo_user_model__: t.ClassVar[type]
 
+    if t.TYPE_CHECKING:  # the declarative constructor of the concrete model
+
+        def __init__(self, **columns: object) -> None: ...
+
     invites_allocated: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     invites_sent: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     invites_accepted: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
