@@ -23,10 +23,8 @@ creates is not the admin's own signup.
 from __future__ import annotations
 
 import functools
-import logging
 import typing as t
 
-import sqlalchemy as sa
 from flask import Flask
 from flask import current_app
 from flask import has_request_context
@@ -49,6 +47,8 @@ from ..i18n import gettext
 from ..models import Pending
 from ..state import get_kaleo
 from ..web.session import SESSION_KEY
+from .held_mail import hold_mail_until_commit
+from .held_mail import sent_after_commit
 
 __all__ = ["RegistrationRefused", "wire"]
 
@@ -57,9 +57,6 @@ REGISTER_FORMS = ("register_form", "confirm_register_form")
 
 _WIRED = "kaleo_security"
 _PENDING = "kaleo_registering_with"
-_HELD_MAIL = "kaleo_mail_after_commit"
-
-logger = logging.getLogger(__name__)
 
 
 class RegistrationRefused(Exception):
@@ -112,7 +109,7 @@ def wire(app: Flask) -> None:
     app.view_functions[endpoint] = _invite_only(view)
     datastore.create_user = _accepting(datastore.create_user)  # type: ignore[method-assign]
     mail_util = security.mail_util  # its documented place to change how mail leaves
-    mail_util.send_mail = _sent_after_commit(mail_util.send_mail)  # type: ignore[method-assign]
+    mail_util.send_mail = sent_after_commit(mail_util.send_mail)  # type: ignore[method-assign]
     for name in REGISTER_FORMS:
         info = security.forms[name]
         security.set_form_info(
@@ -200,7 +197,7 @@ def _accept(invitation: Pending, user: object) -> None:
     kaleo = get_kaleo()
     session = kaleo.store.session
     session.flush()  # the new user's primary key
-    _hold_mail_until_commit(kaleo.db.session())
+    hold_mail_until_commit(kaleo.db.session())
     try:
         kaleo.accept(invitation, user)
     except InvitationNotPending as error:
@@ -241,54 +238,6 @@ def _invited_address(form: Form, field: Field) -> None:
         get_kaleo().signup_email(field.data if isinstance(field.data, str) else "")
     except InvitationNotPending as error:
         raise ValidationError(str(error)) from None
-
-
-Send = t.Callable[..., None]
-
-
-def _sent_after_commit(send: Send) -> Send:
-    """Flask-Security-Too's ``MailUtil.send_mail``, holding its messages while a
-    registration's accept keeps rows locked (see :func:`_hold_mail_until_commit`)."""
-
-    @functools.wraps(send)
-    def send_mail(*args: t.Any, **kwargs: t.Any) -> None:
-        held = request.environ.get(_HELD_MAIL) if has_request_context() else None
-        if held is None:
-            send(*args, **kwargs)
-        else:
-            held.append(functools.partial(send, *args, **kwargs))
-
-    return send_mail
-
-
-def _hold_mail_until_commit(session: sa.orm.Session) -> None:
-    """Until this transaction ends, Flask-Security-Too's emails wait: they leave once
-    it commits (its register view commits after ``register_user`` returns, and sends
-    the welcome and confirmation emails before that) and are dropped if it rolls back,
-    as the account they speak of then does not exist."""
-    held: list[t.Callable[[], None]] = []
-    environ = request.environ
-    environ[_HELD_MAIL] = held
-
-    def release(session: sa.orm.Session) -> None:
-        """Send what was held. The account is committed by now: an email that fails
-        is logged (as a failed send outside a transaction would be), not raised, so
-        the registration still succeeds and the other emails still leave."""
-        if environ.get(_HELD_MAIL) is held:
-            del environ[_HELD_MAIL]
-        while held:
-            try:
-                held.pop(0)()
-            except Exception:
-                logger.exception("flask-kaleo: a Flask-Security-Too email was not sent")
-
-    def drop(session: sa.orm.Session) -> None:
-        if environ.get(_HELD_MAIL) is held:
-            del environ[_HELD_MAIL]
-        held.clear()
-
-    sa.event.listen(session, "after_commit", release, once=True)
-    sa.event.listen(session, "after_rollback", drop, once=True)
 
 
 def _confirmed(app: Flask, user: t.Any, **extra: t.Any) -> None:
