@@ -25,7 +25,7 @@ def sent_after_commit(send: Send) -> Send:
     registration's accept keeps rows locked (see :func:`hold_mail_until_commit`)."""
 
     @functools.wraps(send)
-    def send_mail(*args: t.Any, **kwargs: t.Any) -> None:
+    def send_mail(*args: object, **kwargs: object) -> None:
         held = request.environ.get(_HELD_MAIL) if has_request_context() else None
         if held is None:
             send(*args, **kwargs)

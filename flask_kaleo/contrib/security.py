@@ -132,7 +132,7 @@ def _invite_only(view: F) -> F:
     Flask-Security-Too does."""
 
     @functools.wraps(view)
-    def register(*args: t.Any, **kwargs: t.Any) -> t.Any:
+    def register(*args: object, **kwargs: object) -> object:
         kaleo = get_kaleo()
         _pending()  # read once, at the start: the invitation this registration is for
         remembered = flask_session.get(SESSION_KEY)
@@ -177,7 +177,7 @@ def _accepting(create_user: CreateUser) -> CreateUser:
     did."""
 
     @functools.wraps(create_user)
-    def create(*args: t.Any, **kwargs: t.Any) -> t.Any:
+    def create(*args: object, **kwargs: object) -> t.Any:
         if not has_request_context() or get_kaleo().current_user() is not None:
             return create_user(*args, **kwargs)
         invitation = _pending()
@@ -214,7 +214,7 @@ def _prefilled(instantiate: Instantiator) -> Instantiator:
     first display and checks what is posted with :meth:`~flask_kaleo.Kaleo.signup_email`
     (with ``KALEO_REQUIRE_INVITED_EMAIL``, another address is an error at the field)."""
 
-    def instantiate_with_invitation(name: str, cls: type[Form] | None, **kwargs: t.Any) -> Form:
+    def instantiate_with_invitation(name: str, cls: type[Form] | None, **kwargs: object) -> Form:
         form = instantiate(name, cls, **kwargs)
         field = getattr(form, "email", None)
         invitation = _pending()
@@ -240,7 +240,7 @@ def _invited_address(form: Form, field: Field) -> None:
         raise ValidationError(str(error)) from None
 
 
-def _confirmed(app: Flask, user: t.Any, **extra: t.Any) -> None:
+def _confirmed(app: Flask, user: object, **extra: object) -> None:
     """The user proved their address (confirmation, or a confirmed change of address):
     other members' invitations to it become "joined independently"."""
     kaleo = get_kaleo()

@@ -157,7 +157,7 @@ def _mark_joined(
     return invitations
 
 
-def find_remembered(store: Store[t.Any], value: str) -> Pending | None:
+def find_remembered(store: Store[U], value: str) -> Pending | None:
     """The invitation or link a session's remembered ``value``
     (:attr:`~flask_kaleo.models.Pending.session_value`) names, in any state."""
     # The link's prefix first: an invitation's is empty.
@@ -172,7 +172,7 @@ def find_remembered(store: Store[t.Any], value: str) -> Pending | None:
     return store.session.scalars(sa.select(invitation).where(condition)).first()
 
 
-def still_pending(store: Store[t.Any], value: str) -> Pending | None:
+def still_pending(store: Store[U], value: str) -> Pending | None:
     """What the session's ``value`` names, while a signup may still redeem it."""
     found = find_remembered(store, value)
     return found if found is not None and found.is_pending else None

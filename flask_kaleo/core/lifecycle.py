@@ -59,11 +59,11 @@ class InvitationReport:
         """Accepted ÷ sent, or None before anything was sent."""
         return self.accepted / self.sent if self.sent else None
 
-    def as_dict(self) -> dict[str, t.Any]:
+    def as_dict(self) -> dict[str, int | float | None]:
         return {**dataclasses.asdict(self), "acceptance_rate": self.acceptance_rate}
 
 
-def revoke(store: Store[t.Any], invitation: JoinInvitationMixin) -> JoinInvitationMixin:
+def revoke(store: Store[U], invitation: JoinInvitationMixin) -> JoinInvitationMixin:
     """Withdraw an unaccepted invitation (pending or expired) and commit.
 
     The invitation goes back to the inviter's allocation in the same transaction (a
@@ -173,11 +173,11 @@ def check_pending_or_expired(invitation: JoinInvitationMixin) -> None:
         raise invitation.why_not_pending()
 
 
-def _count(condition: sa.ColumnElement[bool]) -> t.Any:
+def _count(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
-def report(store: Store[t.Any], inviter_id: t.Any = None) -> InvitationReport:
+def report(store: Store[U], inviter_id: object = None) -> InvitationReport:
     """The invitations by state, all or one inviter's, in one aggregate query."""
     model = store.JoinInvitation
     now = utcnow()
@@ -197,7 +197,7 @@ def report(store: Store[t.Any], inviter_id: t.Any = None) -> InvitationReport:
     return InvitationReport(*(int(value) for value in row))
 
 
-def purge_expired(store: Store[t.Any], older_than: dt.timedelta, *, dry_run: bool = False) -> int:
+def purge_expired(store: Store[U], older_than: dt.timedelta, *, dry_run: bool = False) -> int:
     """Delete unanswered invitations that expired more than ``older_than`` ago, in one
     statement, and the log's sends older than two days (no daily limit counts them);
     with ``dry_run``, only count the invitations. Returns how many invitations.

@@ -154,7 +154,7 @@ def _not_enough(left: int, uses: int) -> str:
     )
 
 
-def revoke_link(store: Store[t.Any], link: InvitationLinkMixin) -> InvitationLinkMixin:
+def revoke_link(store: Store[U], link: InvitationLinkMixin) -> InvitationLinkMixin:
     """Withdraw ``link`` and give its unused uses back, in one transaction; commits.
 
     A link that expired and was already settled, or was revoked before, raises an
@@ -181,7 +181,7 @@ def revoke_link(store: Store[t.Any], link: InvitationLinkMixin) -> InvitationLin
     return link
 
 
-def settle_expired(store: Store[t.Any], user_id: t.Any = None) -> int:
+def settle_expired(store: Store[U], user_id: object = None) -> int:
     """Give back the unused uses of every expired, unsettled link (or one creator's);
     returns how many uses went back.
 
@@ -214,7 +214,7 @@ def settle_expired(store: Store[t.Any], user_id: t.Any = None) -> int:
     return total
 
 
-def _give_back(store: Store[t.Any], link_id: int) -> int:
+def _give_back(store: Store[U], link_id: int) -> int:
     """Return what the just-settled link ``link_id`` recorded as ``given_back``."""
     model = store.InvitationLink
     row = store.session.execute(
@@ -227,7 +227,7 @@ def _give_back(store: Store[t.Any], link_id: int) -> int:
 # -- reading ------------------------------------------------------------------------
 
 
-def link_by_token(store: Store[t.Any], token: str) -> InvitationLinkMixin | None:
+def link_by_token(store: Store[U], token: str) -> InvitationLinkMixin | None:
     """The link whose token is ``token``, in any state (None for a token longer than
     any, without hashing it)."""
     if len(token) > MAX_TOKEN_LENGTH:

@@ -38,6 +38,8 @@ from .resending import sending_again
 from .sending import Delivery
 from .store import Store
 
+U = t.TypeVar("U")
+
 
 @dataclasses.dataclass
 class RemindReport:
@@ -54,7 +56,9 @@ class RemindReport:
     a member's."""
 
 
-def _candidates(model: t.Any, cutoff: dt.datetime, now: dt.datetime) -> list[t.Any]:
+def _candidates(
+    model: type[JoinInvitationMixin], cutoff: dt.datetime, now: dt.datetime
+) -> list[sa.ColumnElement[bool]]:
     """The conditions of an invitation due for its reminder."""
     return [
         model.status == Status.SENT.value,
@@ -69,7 +73,7 @@ def _candidates(model: t.Any, cutoff: dt.datetime, now: dt.datetime) -> list[t.A
 
 
 def remind(
-    store: Store[t.Any], hooks: Hooks[t.Any], delivery: Delivery, after: dt.timedelta
+    store: Store[U], hooks: Hooks[U], delivery: Delivery, after: dt.timedelta
 ) -> RemindReport:
     """Remind each pending invitation last mailed more than ``after`` ago, once.
 
@@ -109,9 +113,7 @@ def remind(
     return report
 
 
-def _still_wanted(
-    store: Store[t.Any], hooks: Hooks[t.Any], invitation: JoinInvitationMixin
-) -> bool:
+def _still_wanted(store: Store[U], hooks: Hooks[U], invitation: JoinInvitationMixin) -> bool:
     """Whether its inviter may still invite and its address is still not a member's."""
     inviter = store.get_user(invitation.from_user_id)
     if inviter is None or not hooks.has_invite_permission(inviter):
@@ -120,8 +122,8 @@ def _still_wanted(
 
 
 def _claim(
-    store: Store[t.Any], delivery: Delivery, invitation: JoinInvitationMixin, after: dt.timedelta
-) -> tuple[str, dict[str, t.Any], OutgoingEmail | None] | None:
+    store: Store[U], delivery: Delivery, invitation: JoinInvitationMixin, after: dt.timedelta
+) -> tuple[str, dict[str, object], OutgoingEmail | None] | None:
     """One transaction: the claim (new link, ``reminded_at``), the daily limits, the
     log of sends, and the email rendered inline. None when another run won."""
     model = store.JoinInvitation
@@ -151,11 +153,11 @@ def _claim(
 
 
 def _deliver(
-    store: Store[t.Any],
+    store: Store[U],
     delivery: Delivery,
     invitation: JoinInvitationMixin,
     digest: str,
-    before: dict[str, t.Any],
+    before: dict[str, object],
     email: OutgoingEmail | None,
 ) -> bool:
     """Queue or send a claimed reminder; False when the relay could not take it (the

@@ -133,7 +133,7 @@ REISSUED = (
 
 def new_link(
     invitation: JoinInvitationMixin, queued: bool, now: dt.datetime, *keep: str
-) -> tuple[str, str, dict[str, t.Any], dict[str, t.Any]]:
+) -> tuple[str, str, dict[str, object], dict[str, object]]:
     """What mailing ``invitation`` again under a new link writes: the new token and its
     digest (inline; queued, the worker mints them), the columns as they were (those of
     :data:`REISSUED` and ``keep``, to put back if the email cannot go, kept in the row
@@ -141,7 +141,7 @@ def new_link(
     lease of the claim)."""
     before = {name: getattr(invitation, name) for name in (*REISSUED, *keep)}
     token, digest = new_token()
-    values: dict[str, t.Any] = {
+    values: dict[str, object] = {
         "resent_at": now,
         "delivered_at": None,
         "delivery_attempts": 0,
@@ -155,7 +155,7 @@ def new_link(
 
 
 @contextlib.contextmanager
-def sending_again(store: Store[t.Any], invitation: JoinInvitationMixin) -> t.Iterator[Session]:
+def sending_again(store: Store[U], invitation: JoinInvitationMixin) -> t.Iterator[Session]:
     """The transaction of a resend or reminder: begun afresh (MariaDB), the address's
     row locked first (locks go address, then the inviter's row)."""
     with store.transaction(keep_loaded=True) as session:
@@ -166,7 +166,7 @@ def sending_again(store: Store[t.Any], invitation: JoinInvitationMixin) -> t.Ite
 
 
 def count_another_send(
-    store: Store[t.Any], session: Session, invitation: JoinInvitationMixin, now: dt.datetime
+    store: Store[U], session: Session, invitation: JoinInvitationMixin, now: dt.datetime
 ) -> None:
     """Inside the transaction that claimed a resend or reminder (after the address's
     lock): lock the inviter's row, check both daily limits, and log the send."""
@@ -186,7 +186,7 @@ def count_another_send(
 
 
 def put_back(
-    store: Store[t.Any], invitation: JoinInvitationMixin, digest: str, before: dict[str, t.Any]
+    store: Store[U], invitation: JoinInvitationMixin, digest: str, before: dict[str, object]
 ) -> None:
     """Undo a resend whose email could not go out (``digest`` is the link it set): the
     earlier link works again."""

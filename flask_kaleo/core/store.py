@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
 
 from ..models import InvitationLinkMixin
@@ -49,13 +50,13 @@ class exact(FunctionElement[str]):
 
 
 @compiles(exact)
-def _exact(element: exact, compiler: t.Any, **kw: t.Any) -> str:
+def _exact(element: exact, compiler: SQLCompiler, **kw: object) -> str:
     return str(compiler.process(element.clauses, **kw))
 
 
 @compiles(exact, "mysql")
 @compiles(exact, "mariadb")
-def _exact_mysql(element: exact, compiler: t.Any, **kw: t.Any) -> str:
+def _exact_mysql(element: exact, compiler: SQLCompiler, **kw: object) -> str:
     return f"CONVERT({compiler.process(element.clauses, **kw)} USING utf8mb4) COLLATE utf8mb4_bin"
 
 
@@ -168,7 +169,7 @@ class Store(t.Generic[U]):
 
     # -- users ------------------------------------------------------------------
 
-    def user_id(self, user: U) -> t.Any:
+    def user_id(self, user: U) -> object:
         """``user``'s primary key; a user just added in this transaction (signup) is
         flushed first, so an app can add the user and accept in one commit."""
         state = sa.inspect(user)
@@ -189,7 +190,7 @@ class Store(t.Generic[U]):
         label = " ".join(name.split()) if isinstance(name, str) else ""
         return (label or self.user_email(user))[:254]
 
-    def get_user(self, user_id: t.Any) -> U | None:
+    def get_user(self, user_id: object) -> U | None:
         """The user with this primary key; None for None (an inviter since deleted)."""
         return None if user_id is None else self.session.get(self.user_model, user_id)
 

@@ -10,6 +10,7 @@ from enum import Enum
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.orm import mapped_column
 
@@ -62,12 +63,12 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[t.Any]:
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[dt.datetime]:
         if dialect.name in ("mysql", "mariadb"):
             return dialect.type_descriptor(mysql.DATETIME(fsp=6))
         return dialect.type_descriptor(self.impl)
 
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> t.Any:
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -75,12 +76,13 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
         value = value.astimezone(dt.timezone.utc)
         return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 
-    def process_result_value(self, value: t.Any, dialect: Dialect) -> dt.datetime | None:
+    def process_result_value(self, value: object, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return t.cast(dt.datetime, value.replace(tzinfo=dt.timezone.utc))
-        return t.cast(dt.datetime, value.astimezone(dt.timezone.utc))
+        stored = t.cast(dt.datetime, value)  # the DateTime type under it parsed it
+        if stored.tzinfo is None:
+            return stored.replace(tzinfo=dt.timezone.utc)
+        return stored.astimezone(dt.timezone.utc)
 
 
 ADDRESS_KEY = sa.String(254).with_variant(
@@ -107,15 +109,17 @@ def _user_key(cls: type) -> tuple[str, sa.types.TypeEngine[t.Any]]:
 
 def user_column(
     cls: type, *, nullable: bool, primary_key: bool = False, index: bool = True
-) -> t.Any:
+) -> Mapped[t.Any]:
+    """A column holding a user's primary key (whose type is the user model's)."""
     target, type_ = _user_key(cls)
-    return mapped_column(
+    column = mapped_column(
         type_,
         sa.ForeignKey(target, ondelete="CASCADE" if not nullable else "SET NULL"),
         nullable=nullable,
         primary_key=primary_key,
         index=index and not primary_key,
     )
+    return t.cast("Mapped[t.Any]", column)
 
 
 def invitations_remaining(allocated: int, sent: int) -> int:
@@ -123,7 +127,7 @@ def invitations_remaining(allocated: int, sent: int) -> int:
     return UNLIMITED if allocated == UNLIMITED else max(allocated - sent, 0)
 
 
-def build_model(mixin: type, base: type, user_model: type, name: str, **attributes: t.Any) -> type:
+def build_model(mixin: type, base: type, user_model: type, name: str, **attributes: object) -> type:
     """The concrete model ``name`` from ``mixin`` on the application's ``db.Model``."""
     return type(
         name,
@@ -137,7 +141,9 @@ def build_model(mixin: type, base: type, user_model: type, name: str, **attribut
     )
 
 
-def shared_model(mixin: type, base: type, user_model: type, name: str, **attributes: t.Any) -> type:
+def shared_model(
+    mixin: type, base: type, user_model: type, name: str, **attributes: object
+) -> type:
     """The model of ``mixin`` already built on ``base`` for ``user_model`` (several
     Kaleo objects may share one database), or a new one from :func:`build_model`."""
     registry = t.cast(t.Any, base).registry

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.schema import SchemaItem
 
 from .. import signals
 from ..exceptions import InvitationAlreadyUsed
@@ -120,12 +121,12 @@ class JoinInvitationMixin(RedeemableMixin):
         ``inviter_label`` stay, the trail a moderator needs)."""
         # Indexed by ix_<table>_from_user_sent (from_user_id, sent_at): the sent list's
         # index serves lookups by inviter too, so a second index would only cost writes.
-        return t.cast(Mapped[t.Any], user_column(t.cast(type, cls), nullable=True, index=False))
+        return user_column(t.cast(type, cls), nullable=True, index=False)
 
     @declared_attr
     def to_user_id(cls) -> Mapped[t.Any]:
         """The user who joined through this invitation, or independently."""
-        return t.cast(Mapped[t.Any], user_column(t.cast(type, cls), nullable=True))
+        return user_column(t.cast(type, cls), nullable=True)
 
     @declared_attr
     def from_user(cls) -> Mapped[t.Any]:
@@ -136,7 +137,7 @@ class JoinInvitationMixin(RedeemableMixin):
         return orm.relationship(cls.__kaleo_user_model__, foreign_keys=lambda: [cls.to_user_id])
 
     @declared_attr.directive
-    def __table_args__(cls) -> tuple[t.Any, ...]:
+    def __table_args__(cls) -> tuple[SchemaItem, ...]:
         name = cls.__tablename__
         statuses = ", ".join(f"'{s.value}'" for s in Status)
         return (
@@ -220,7 +221,7 @@ class JoinInvitationMixin(RedeemableMixin):
             model.to_member == sa.false(),
         )
 
-    def accepted_values(self, user_id: object) -> dict[str, t.Any]:
+    def accepted_values(self, user_id: object) -> dict[str, object]:
         return {"status": Status.ACCEPTED.value, "to_user_id": user_id, "pending_email_key": None}
 
     def record_use(self, session: Session, user_id: object, email: str, now: dt.datetime) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.schema import SchemaItem
 
 from .. import signals
 from ..exceptions import InvitationAlreadyUsed
@@ -77,14 +78,14 @@ class InvitationLinkMixin(RedeemableMixin):
     @declared_attr
     def from_user_id(cls) -> Mapped[t.Any]:
         """The creator; NULL once their account is deleted."""
-        return t.cast(Mapped[t.Any], user_column(t.cast(type, cls), nullable=True))
+        return user_column(t.cast(type, cls), nullable=True)
 
     @declared_attr
     def from_user(cls) -> Mapped[t.Any]:
         return orm.relationship(cls.__kaleo_user_model__, foreign_keys=lambda: [cls.from_user_id])
 
     @declared_attr.directive
-    def __table_args__(cls) -> tuple[t.Any, ...]:
+    def __table_args__(cls) -> tuple[SchemaItem, ...]:
         name = cls.__tablename__
         return (
             sa.CheckConstraint("max_uses >= 1", name=f"ck_{name}_max_uses"),
@@ -165,7 +166,7 @@ class InvitationLinkMixin(RedeemableMixin):
             not_expired(model.expires_at, now),
         )
 
-    def accepted_values(self, user_id: object) -> dict[str, t.Any]:
+    def accepted_values(self, user_id: object) -> dict[str, object]:
         return {"uses": type(self).uses + 1}
 
     def record_use(self, session: Session, user_id: object, email: str, now: dt.datetime) -> None:
@@ -206,17 +207,17 @@ class LinkUseMixin:
 
     @declared_attr
     def link_id(cls) -> Mapped[int]:
-        table = t.cast(t.Any, cls).__kaleo_link_table__
+        table = cls.__kaleo_link_table__
         return mapped_column(
             sa.Integer, sa.ForeignKey(f"{table}.id", ondelete="CASCADE"), nullable=False
         )
 
     @declared_attr
     def user_id(cls) -> Mapped[t.Any]:
-        return t.cast(Mapped[t.Any], user_column(t.cast(type, cls), nullable=True))
+        return user_column(t.cast(type, cls), nullable=True)
 
     @declared_attr.directive
-    def __table_args__(cls) -> tuple[t.Any, ...]:
+    def __table_args__(cls) -> tuple[SchemaItem, ...]:
         # One account joins through one link once; the unique index serves link_id too.
         name = cls.__tablename__
         return (sa.UniqueConstraint("link_id", "user_id", name=f"uq_{name}_link_user"),)

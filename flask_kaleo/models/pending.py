@@ -25,7 +25,7 @@ class Pending(t.Protocol):
     @property
     def id(self) -> int: ...
     @property
-    def from_user_id(self) -> t.Any: ...
+    def from_user_id(self) -> object: ...
     @property
     def token_digest(self) -> str: ...
     @property
@@ -65,7 +65,7 @@ class Pending(t.Protocol):
     def pending_where(self, now: dt.datetime) -> tuple[sa.ColumnElement[bool], ...]:
         """SQL: this row, still redeemable at ``now`` (the accept's conditional UPDATE)."""
 
-    def accepted_values(self, user_id: object) -> dict[str, t.Any]:
+    def accepted_values(self, user_id: object) -> dict[str, object]:
         """The columns the accept's UPDATE writes for the user ``user_id``."""
 
     def record_use(self, session: Session, user_id: object, email: str, now: dt.datetime) -> None:

@@ -89,7 +89,7 @@ def invitation_required(
     invitation or link get through; others see a 403 page."""
 
     @functools.wraps(view)
-    def guarded(*args: t.Any, **kwargs: t.Any) -> t.Any:
+    def guarded(*args: object, **kwargs: object) -> object:
         target = page_url("KALEO_SIGNED_IN_REDIRECT")
         if target is not None and current_user is not None and current_user() is not None:
             flash(gettext("You are already signed in."), "info")
