@@ -5,11 +5,11 @@ Expiry rules, in one place:
 
 - an expired invitation cannot be accepted, is not the session's pending invitation,
   shows as ``expired`` in the lists and counts as ``expired`` in the report;
-- it cannot be resent (its link is dead; resending would mail another dead link or,
+- it cannot be resent (its accept URL is dead; resending would mail another dead one or,
   with ``KALEO_RESEND_RESETS_EXPIRY``, bring back an invitation whose address may
   already hold a newer one): the inviter invites the address again instead;
 - it can be revoked, which gives it back to the inviter's allocation;
-- it can be extended (:func:`extend`), which brings it back to life with its link;
+- it can be extended (:func:`extend`), which brings it back to life with its accept URL;
 - an invitation whose ``expires_at`` is NULL never expires;
 - ``purge_expired`` deletes those that expired before a cut-off.
 """
@@ -68,7 +68,7 @@ def revoke(store: Store[U], invitation: JoinInvitationMixin) -> JoinInvitationMi
 
     The invitation goes back to the inviter's allocation in the same transaction (a
     forced one lowers the allocation it raised instead), and
-    its link then shows a "revoked" page. Raises
+    its accept URL then shows a "revoked" page. Raises
     :class:`~flask_kaleo.exceptions.InvitationNotPending` when it was already accepted,
     joined or revoked.
     """
@@ -104,8 +104,8 @@ def extend(
     by: dt.timedelta | None = None,
     to: dt.datetime | t.Literal["never"] | None = None,
 ) -> JoinInvitationMixin:
-    """Move an unanswered invitation's expiry, keeping its link (resend changes the
-    link); an expired one comes back to life, unless its address was invited again
+    """Move an unanswered invitation's expiry, keeping its accept URL (resend changes the
+    token); an expired one comes back to life, unless its address was invited again
     since (its slot went to the newer invitation).
 
     ``by`` counts from the current expiry, or from now if that has passed; ``to`` is

@@ -1,6 +1,6 @@
-"""Mailing an invitation again under a new link: a resend, and the steps a reminder
-shares with it (the claim's transaction, the daily limits, putting the earlier link
-back when its email cannot go)."""
+"""Mailing an invitation again under a new accept URL: a resend, and the steps a
+reminder shares with it (the new token, the claim's transaction, the daily limits,
+putting the earlier accept URL back when its email cannot go)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def resend(
     delivery: Delivery,
     invitation: JoinInvitationMixin,
 ) -> JoinInvitationMixin:
-    """Mail ``invitation`` again under a new link; the old link then dies.
+    """Mail ``invitation`` again under a new accept URL; the old accept URL then dies.
 
     Spends nothing, but counts towards the daily sending limits (refused with
     :class:`~flask_kaleo.SendingLimitReached` at either). Keeps the expiry unless
@@ -49,8 +49,8 @@ def resend(
     of the last sending, or while an email of it is at the relay (its delivery's
     lease). One conditional UPDATE swaps the token and commits, so two racing resends
     make one winner; the email goes out after the commit. A delivery failure puts the
-    old link back (it keeps working): inline at once, raising
-    :class:`~flask_kaleo.DeliveryFailed`; queued, the worker mints the new link and
+    old accept URL back (it keeps working): inline at once, raising
+    :class:`~flask_kaleo.DeliveryFailed`; queued, the worker mints the new token and
     puts the old one back if its email cannot go.
     """
     config = current_app.config
@@ -60,10 +60,10 @@ def resend(
         raise InvitingNotAllowed(gettext("You are not allowed to send invitations."))
     now = utcnow()
     interval = dt.timedelta(seconds=config["KALEO_RESEND_INTERVAL"])
-    token, digest, before, values = new_link(
+    token, digest, before, values = reissue(
         invitation, delivery.queued(), now, "expires_at", "link_only"
     )
-    values["link_only"] = False  # a link-only invitation is mailed now, under a new link
+    values["link_only"] = False  # a send=False invitation is mailed now, under a new token
     if config["KALEO_RESEND_RESETS_EXPIRY"] and invitation.expires_at is not None:
         values["expires_at"] = now + dt.timedelta(hours=config["KALEO_DEFAULT_EXPIRATION"])
     with sending_again(store, invitation) as session:
@@ -75,7 +75,7 @@ def resend(
                 not_expired(model.expires_at, now),
                 model.token_digest == before["token_digest"],
                 lease_free(model, now),
-                sa.or_(  # a link never mailed may be mailed at once
+                sa.or_(  # one never mailed may be mailed at once
                     model.link_only,
                     sa.func.coalesce(model.resent_at, model.sent_at) <= now - interval,
                 ),
@@ -95,7 +95,7 @@ def resend(
             label = store.inviter_label(inviter)
             email = delivery.render(invitation, token, inviter_label=label, first=False)
     if delivery.queued():
-        unchanged = invitation.token_digest  # queued, the worker mints the new link
+        unchanged = invitation.token_digest  # queued, the worker mints the new token
         delivery.enqueue(
             invitation.id, now, undo=lambda: put_back(store, invitation, unchanged, before)
         )
@@ -128,13 +128,13 @@ REISSUED = (
     "delivery_attempts",
     "undo_sending",
 )
-"""The columns an email under a new link (a resend, a reminder) changes."""
+"""The columns an email under a new accept URL (a resend, a reminder) changes."""
 
 
-def new_link(
+def reissue(
     invitation: JoinInvitationMixin, queued: bool, now: dt.datetime, *keep: str
 ) -> tuple[str, str, dict[str, object], dict[str, object]]:
-    """What mailing ``invitation`` again under a new link writes: the new token and its
+    """What mailing ``invitation`` again under a new accept URL writes: the new token and its
     digest (inline; queued, the worker mints them), the columns as they were (those of
     :data:`REISSUED` and ``keep``, to put back if the email cannot go, kept in the row
     too for whoever finishes the delivery), and the new values (inline, with the
@@ -188,8 +188,8 @@ def count_another_send(
 def put_back(
     store: Store[U], invitation: JoinInvitationMixin, digest: str, before: dict[str, object]
 ) -> None:
-    """Undo a resend whose email could not go out (``digest`` is the link it set): the
-    earlier link works again."""
+    """Undo a resend whose email could not go out (``digest`` is the token it set): the
+    earlier accept URL works again."""
     model = store.JoinInvitation
     with store.transaction() as session:
         session.execute(

@@ -274,9 +274,9 @@ class Store(t.Generic[U]):
         return self.invitation_by_digest(token_digest(token))
 
     def was_replaced(self, token: str) -> bool:
-        """Whether ``token`` is the old link of an invitation that was resent.
+        """Whether ``token`` is the old token of an invitation that was resent.
 
-        Only the link the latest resend replaced is remembered; an older one is unknown.
+        Only the token the latest resend replaced is remembered; an older one is unknown.
         """
         model = self.JoinInvitation
         statement = sa.select(model.id).where(model.replaced_token_digest == token_digest(token))

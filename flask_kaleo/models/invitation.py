@@ -71,7 +71,7 @@ class JoinInvitationMixin(RedeemableMixin):
     replaced_token_digest: Mapped[str | None] = mapped_column(
         sa.String(64), nullable=True, index=True
     )
-    """The digest of the token a resend replaced, so its dead link gets a clear page."""
+    """The digest of the token a resend replaced, so its dead accept URL gets a clear page."""
     inviter_label: Mapped[str] = mapped_column(sa.String(254), nullable=False, default="")
     """Who sent it (the inviter's address when it was sent): kept when the account goes."""
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -85,7 +85,7 @@ class JoinInvitationMixin(RedeemableMixin):
     most one email."""
     undo_sending: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     """While a resend or reminder is on its way: the columns as they were before it
-    (JSON), put back if its email cannot go, so the earlier link works again. NULL for
+    (JSON), put back if its email cannot go, so the earlier accept URL works again. NULL for
     a first sending (whose failure gives the invitation back) and once delivered."""
     forced: Mapped[bool] = mapped_column(
         sa.Boolean, nullable=False, default=False, server_default=sa.false()
@@ -164,9 +164,9 @@ class JoinInvitationMixin(RedeemableMixin):
 
     @property
     def display_status(self) -> str:
-        """``sent``, ``sending`` (its email is on its way), ``link`` (created without
-        an email), ``accepted``, ``joined``, ``revoked``, ``undeliverable`` or
-        ``expired``."""
+        """``sent``, ``sending`` (its email is on its way), ``link`` (created with
+        ``send=False``, without an email), ``accepted``, ``joined``, ``revoked``,
+        ``undeliverable`` or ``expired``."""
         if self.is_expired:
             return "expired"
         if self.status == Status.SENT.value and self.link_only:
