@@ -50,7 +50,7 @@ html_static_path = ["_static"]
 nitpicky = True
 nitpick_ignore_regex = [
     ("py:class", r"(t|typing|datetime|dt|flask|enum|sqlalchemy|blinker)\..*"),
-    ("py:class", r"Flask|UserHook|flask_kaleo\.extension\.[FU]|U"),
+    ("py:class", r"Flask|UserHook|flask_kaleo\.extension\.[FPU]|U"),
     ("py:obj", r"flask_kaleo\.extension\.U"),  # Kaleo's base, Generic[U]
     ("py:class", r"(contextlib|jinja2|markupsafe)\..*"),  # flask_kaleo.i18n's helpers
     ("py:class", r"AutogenContext|False"),  # render_item's Alembic hook signature
