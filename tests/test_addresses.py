@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from flask_kaleo import Kaleo
 from flask_kaleo.core.addresses import address_key
 from flask_kaleo.core.addresses import canonical_address
 from flask_kaleo.core.addresses import member_spellings
@@ -26,9 +27,9 @@ from tests.helpers import mail_relay
 from tests.helpers import make_user
 from tests.helpers import post_invite
 from tests.helpers import signed_in
+from tests.hostapp import User
 from tests.hostapp import create_app
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 NFD = "zoe\u0308@example.com"  # e + combining diaeresis
 NFC = "zo\u00eb@example.com"
@@ -76,7 +77,9 @@ CASES: dict[str, Case] = {
 @pytest.mark.all_backends
 @pytest.mark.settings(KALEO_SMTPUTF8=True)
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
-def test_two_spellings(app: Flask, client: FlaskClient, smtp: SMTPServer, case: Case) -> None:
+def test_two_spellings(
+    app: Flask, client: FlaskClient, smtp: SMTPServer, case: Case, kaleo: Kaleo[User]
+) -> None:
     signed_in(client, allocation=5)
     first = post_invite(client, case.first)
     assert first.json["status"] == "OK", first.json
@@ -113,7 +116,7 @@ MEMBERS = {
 @pytest.mark.all_backends
 @pytest.mark.parametrize(("member", "typed"), MEMBERS.values(), ids=MEMBERS.keys())
 def test_the_member_check_sees_through_spellings(
-    app: Flask, client: FlaskClient, smtp: SMTPServer, member: str, typed: str
+    app: Flask, client: FlaskClient, smtp: SMTPServer, member: str, typed: str, kaleo: Kaleo[User]
 ) -> None:
     with app.app_context():
         make_user(member)
@@ -141,7 +144,7 @@ def test_the_member_check_never_merges_two_mailboxes(
 
 @pytest.mark.all_backends
 def test_a_non_ascii_local_part_is_refused_and_nothing_is_spent(
-    app: Flask, client: FlaskClient, smtp: SMTPServer
+    app: Flask, client: FlaskClient, smtp: SMTPServer, kaleo: Kaleo[User]
 ) -> None:
     inviter = signed_in(client, allocation=1)
     response = post_invite(client, "rené@example.com")
@@ -176,7 +179,7 @@ def test_import_invites_reports_a_non_ascii_local_part_per_row(
 
 @pytest.mark.settings(KALEO_SMTPUTF8=True)
 def test_a_relay_without_smtputf8_refuses_for_good_and_nothing_is_spent(
-    app: Flask, client: FlaskClient
+    app: Flask, client: FlaskClient, kaleo: Kaleo[User]
 ) -> None:
     """The setting says the relay takes SMTPUTF8; this one does not: the invitation is
     given back, as any email the relay refuses for good."""

@@ -20,6 +20,7 @@ from flask import request
 from flask.testing import FlaskClient
 from flask_babel import Babel
 
+from flask_kaleo import Kaleo
 from flask_kaleo import i18n
 from flask_kaleo.web import jinja
 from tests.helpers import BROWSER
@@ -28,14 +29,15 @@ from tests.helpers import WAIT
 from tests.helpers import assert_error
 from tests.helpers import csrf_token
 from tests.helpers import invitation_to
+from tests.helpers import kaleo_of
 from tests.helpers import link_for
 from tests.helpers import post_invite
 from tests.helpers import signed_in
 from tests.helpers import speaking
 from tests.helpers import with_babel
+from tests.hostapp import User
 from tests.hostapp import create_app
 from tests.hostapp import db
-from tests.hostapp import kaleo
 from tests.hostapp import mail
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -268,7 +270,9 @@ def test_the_expiry_is_written_for_the_locale_in_utc(
     assert line.endswith(f" {expires.hour:02}:{expires.minute:02} TU.")  # TU: UTC in French
 
 
-def test_the_inviters_choice_of_locale_wins(babel_app: Flask, outbox: list[t.Any]) -> None:
+def test_the_inviters_choice_of_locale_wins(
+    babel_app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]
+) -> None:
     with babel_app.app_context():
         alice = db.session.merge(signed_in(babel_app.test_client()))
         with babel_app.test_request_context(headers={"Accept-Language": "fr"}):
@@ -341,7 +345,7 @@ def test_a_request_locale_that_fits_is_stored(app: Flask, outbox: list[t.Any]) -
 
 @pytest.mark.settings(KALEO_DELIVERY="queue", KALEO_SITE_URL="https://example.org")
 def test_a_stored_locale_babel_no_longer_knows_falls_back(
-    babel_app: Flask, client: FlaskClient, outbox: list[t.Any]
+    babel_app: Flask, client: FlaskClient, outbox: list[t.Any], kaleo: Kaleo[User]
 ) -> None:
     """An invitation queued with a locale the app later stopped offering is written in
     the default language: it must not stay stuck in the queue."""
@@ -455,7 +459,7 @@ def test_numbers_and_dates_follow_the_visitor(babel_app: Flask) -> None:
 
 @pytest.mark.settings(KALEO_DELIVERY="queue", KALEO_SITE_URL="https://example.org")
 def test_an_email_rendered_later_uses_the_invitations_locale(
-    babel_app: Flask, client: FlaskClient, outbox: list[t.Any]
+    babel_app: Flask, client: FlaskClient, outbox: list[t.Any], kaleo: Kaleo[User]
 ) -> None:
     queued: list[int] = []
     kaleo.delivery_queue(queued.append)
@@ -485,6 +489,7 @@ def test_outside_a_request_the_default_locale_is_used(app: Flask, database_url: 
         BABEL_DEFAULT_LOCALE="es",
         before_kaleo=with_babel,  # choose_locale reads the request: never called here
     )
+    kaleo = kaleo_of(worker)
     queued: list[int] = []
     kaleo.delivery_queue(queued.append)
     with worker.app_context(), kaleo_mail_outbox() as outbox:
@@ -536,11 +541,12 @@ class NotInstalled(importlib.abc.MetaPathFinder):
 
 sys.meta_path.insert(0, NotInstalled())
 from tests.helpers import build_schema
-from tests.hostapp import create_app, db, kaleo, User
+from tests.hostapp import create_app, db, User
 
 url = "sqlite:///" + str(Path(sys.argv[1]) / "kaleo.sqlite")
 build_schema(url)
 app = create_app(url)
+kaleo = app.extensions["kaleo"]
 with app.test_request_context(headers={"Accept-Language": "fr"}):
     alice = User(email="alice@example.com")
     db.session.add(alice)

@@ -29,7 +29,6 @@ from tests.helpers import signed_in
 from tests.helpers import stat_row
 from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 StaffPost = t.Callable[..., t.Any]
 
@@ -95,7 +94,7 @@ def test_manage_permission_decorator_decides(
     assert_error(response, 403, text="not allowed")
 
 
-def test_a_second_extension_has_hooks_of_its_own(app_ctx: None) -> None:
+def test_a_second_extension_has_hooks_of_its_own(app_ctx: None, kaleo: Kaleo[User]) -> None:
     boss = make_user("boss@example.com")
     worker = make_user("worker@example.com")
     other = Kaleo(
@@ -107,7 +106,7 @@ def test_a_second_extension_has_hooks_of_its_own(app_ctx: None) -> None:
     other.manage_permission(lambda user: user.email == "boss@example.com")
     assert other.has_manage_permission(boss) and not other.has_manage_permission(worker)
     assert not other.has_manage_permission(None)
-    assert not kaleo.has_manage_permission(boss)  # the shared extension still denies everyone
+    assert not kaleo.has_manage_permission(boss)  # the app's extension still denies everyone
 
 
 def test_csrf_is_enforced(app: Flask, client: FlaskClient, staff: StaffPost) -> None:
@@ -305,7 +304,7 @@ def test_bulk_endpoint_is_set_based(app: Flask, staff: StaffPost, statements: St
 
 
 def test_invite_permission_is_consulted_everywhere(
-    app: Flask, client: FlaskClient, invite_hook: SetHook
+    app: Flask, client: FlaskClient, invite_hook: SetHook, kaleo: Kaleo[User]
 ) -> None:
     invite_hook(lambda user: not user.email.startswith("muted@"))
     with app.app_context():
