@@ -86,7 +86,7 @@ def test_two_spellings(
     assert first.json["email"] == case.mailboxes[0]
     second = post_invite(client, case.second)
     if len(case.mailboxes) == 1:
-        assert_error(second, field="email_address", text="already invited")
+        assert_error(second, field="email_address", code="already_invited")
     else:
         assert second.json["status"] == "OK", second.json
         assert second.json["email"] == case.mailboxes[1]
@@ -121,7 +121,7 @@ def test_the_member_check_sees_through_spellings(
     with app.app_context():
         make_user(member)
     inviter = signed_in(client, allocation=1)
-    assert_error(post_invite(client, typed), field="email_address", text="already a member")
+    assert_error(post_invite(client, typed), field="email_address", code="already_member")
     assert smtp.recipients() == []
     with app.app_context():
         assert kaleo.invitations_remaining(inviter) == 1
@@ -148,7 +148,7 @@ def test_a_non_ascii_local_part_is_refused_and_nothing_is_spent(
 ) -> None:
     inviter = signed_in(client, allocation=1)
     response = post_invite(client, "rené@example.com")
-    assert_error(response, field="email_address", text="part before the @ is plain ASCII")
+    assert_error(response, field="email_address", code="invalid_email")
     assert smtp.rcpt_count == 0
     with app.app_context():
         assert kaleo.invitations_remaining(inviter) == 1
@@ -191,7 +191,7 @@ def test_a_relay_without_smtputf8_refuses_for_good_and_nothing_is_spent(
             response = post_invite(client, "rené@example.com")
     finally:
         server.stop()
-    assert_error(response, text="could not be delivered")
+    assert_error(response, code="delivery_failed")
     assert server.recipients() == []
     with app.app_context():
         assert kaleo.invitations_remaining(inviter) == 1

@@ -91,7 +91,7 @@ def sign_up(app: Flask, invitation_id: int, email: str) -> int:
 
 
 def given_back(reply: Reply) -> None:
-    assert_error(reply, 200, text="could not be delivered, so nothing was spent")
+    assert_error(reply, 200, code="delivery_failed")
 
 
 def test_a_stalled_delivery_holds_up_nobody_else(

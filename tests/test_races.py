@@ -85,7 +85,7 @@ def test_forty_invites_with_five_left(
     assert all(reply.status_code == 200 for reply in results)
     for reply in results:
         if reply.json["status"] != "OK":
-            assert_error(reply, 200, text="no invitations left")
+            assert_error(reply, 200, code="no_invitations_left")
     stat = stat_of(app, alice)
     assert (stat.invites_allocated, stat.invites_sent) == (5, 5)
     sent = invitations_from(app, alice)
@@ -108,7 +108,7 @@ def test_same_address_at_once(app: Flask, live_port: int, outbox: list[t.Any]) -
         assert [reply.json["status"] for reply in mine].count("OK") == 1
         for reply in mine:
             if reply.json["status"] != "OK":
-                assert_error(reply, 200, text="already invited")
+                assert_error(reply, 200, "email_address", code="already_invited")
         assert stat_of(app, inviter).invites_sent == 1
         sent = invitations_from(app, inviter)
         assert [(i.email_key, i.pending_email_key) for i in sent] == [

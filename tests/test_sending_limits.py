@@ -20,7 +20,6 @@ from flask_kaleo import AddressLimitReached
 from flask_kaleo import Kaleo
 from flask_kaleo import MemberLimitReached
 from flask_kaleo import SendingLimitReached
-from flask_kaleo.core.limits import ADDRESS_LIMIT_REACHED
 from flask_kaleo.core.limits import MEMBER_LIMIT_REACHED
 from flask_kaleo.models import utcnow
 from tests.helpers import AJAX
@@ -157,7 +156,7 @@ def test_an_unlimited_member_is_limited_too(
     for number in range(3):
         assert post_invite(client, f"f{number}@example.com").json["status"] == "OK"
     answer = post_invite(client, "f3@example.com")
-    errors = assert_error(answer, 200, text=MEMBER_LIMIT_REACHED, code="member_limit_reached")
+    errors = assert_error(answer, 200, code="member_limit_reached")
     assert "f3@example.com" not in errors
     assert len(smtp.recipients()) == 3
     with app.app_context():
@@ -201,7 +200,6 @@ def test_the_address_limit_spans_inviters_and_does_not_say_who(
     errors = assert_error(
         post_invite(clients[3], VICTIM),
         200,
-        text=ADDRESS_LIMIT_REACHED,
         code="address_limit_reached",
     )
     assert "member" not in errors
