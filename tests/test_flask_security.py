@@ -337,8 +337,8 @@ def test_registering_with_the_address_an_invitation_was_emailed_to_settles(
 
 
 @pytest.mark.settings(SECURITY_CONFIRMABLE=True)
-# Flask-Security-Too before 5.9 (5.7 is the lowest allowed) calls its own deprecated helper
-# when it checks a confirmation token; 5.9 no longer does.
+# Flask-Security-Too 5.7 and 5.8 (5.7 is the lowest allowed) call their own deprecated
+# helper when they check a confirmation token; 5.9 does not.
 @pytest.mark.filterwarnings("ignore:'get_token_status' is deprecated:DeprecationWarning")
 def test_confirming_the_address_settles_joined_independently(
     security_app: Flask, visitor: FlaskClient
