@@ -44,7 +44,6 @@ from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
 from .models import LinkUseMixin
 from .models import Pending
-from .models import build_model
 from .models import shared_model
 from .web import jinja
 from .web import session as visitor
@@ -98,10 +97,10 @@ class Kaleo(t.Generic[U]):
             raise ConfigurationError(
                 "Kaleo needs the app's user model: Kaleo(db=db, user_model=User)"
             )
-        invitation_model = join_invitation_model or build_model(
+        invitation_model = join_invitation_model or shared_model(
             JoinInvitationMixin, db.Model, user_model, "JoinInvitation"
         )
-        stat_model = invitation_stat_model or build_model(
+        stat_model = invitation_stat_model or shared_model(
             InvitationStatMixin, db.Model, user_model, "InvitationStat"
         )
         for model, mixin in (

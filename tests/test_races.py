@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from flask_kaleo import Kaleo
 from flask_kaleo.exceptions import InvitationAlreadyUsed
 from flask_kaleo.exceptions import InvitationNotPending
 from flask_kaleo.exceptions import InvitationRefused
@@ -25,7 +26,9 @@ from tests.helpers import POOL
 from tests.helpers import WAIT
 from tests.helpers import Statements
 from tests.helpers import assert_error
+from tests.helpers import current_kaleo
 from tests.helpers import invite_all
+from tests.helpers import kaleo_of
 from tests.helpers import make_user
 from tests.helpers import new_user
 from tests.helpers import race
@@ -34,7 +37,6 @@ from tests.helpers import stat_row
 from tests.helpers import user_count
 from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 # Racers wait for a pooled connection rather than fail; the pool stays well under the
 # servers' connection limits, which other test runs share.
@@ -49,12 +51,12 @@ pytestmark = [
 
 def stat_of(app: Flask, user: User) -> t.Any:
     with app.app_context():
-        return kaleo.stat_for(db.session.get_one(User, user.id))
+        return kaleo_of(app).stat_for(db.session.get_one(User, user.id))
 
 
 def invitations_from(app: Flask, user: User) -> list[t.Any]:
     with app.app_context():
-        return kaleo.sent_invitations(db.session.get(User, user.id))
+        return kaleo_of(app).sent_invitations(db.session.get(User, user.id))
 
 
 # -- the invite races, through HTTP ------------------------------------------------
@@ -83,7 +85,7 @@ def test_forty_invites_with_five_left(
     assert all(reply.status_code == 200 for reply in results)
     for reply in results:
         if reply.json["status"] != "OK":
-            assert_error(reply, 200, text="no invitations left")
+            assert_error(reply, 200, code="no_invitations_left")
     stat = stat_of(app, alice)
     assert (stat.invites_allocated, stat.invites_sent) == (5, 5)
     sent = invitations_from(app, alice)
@@ -106,7 +108,7 @@ def test_same_address_at_once(app: Flask, live_port: int, outbox: list[t.Any]) -
         assert [reply.json["status"] for reply in mine].count("OK") == 1
         for reply in mine:
             if reply.json["status"] != "OK":
-                assert_error(reply, 200, text="already invited")
+                assert_error(reply, 200, "email_address", code="already_invited")
         assert stat_of(app, inviter).invites_sent == 1
         sent = invitations_from(app, inviter)
         assert [(i.email_key, i.pending_email_key) for i in sent] == [
@@ -122,7 +124,7 @@ def one_invitation(app: Flask) -> tuple[User, int]:
     """alice (one invitation) has invited carol@example.com; the invitation's id."""
     alice = new_user(app, "alice@example.com", 1)
     with app.test_request_context():
-        return alice, int(kaleo.invite(alice, "carol@example.com").id)
+        return alice, int(kaleo_of(app).invite(alice, "carol@example.com").id)
 
 
 def accept_as_new_user(i: int, invitation_id: int, barrier: threading.Barrier) -> int:
@@ -131,6 +133,7 @@ def accept_as_new_user(i: int, invitation_id: int, barrier: threading.Barrier) -
     user = User(email=f"carol{i}@example.com")
     db.session.add(user)
     db.session.flush()
+    kaleo = current_kaleo()
     invitation = db.session.get_one(kaleo.JoinInvitation, invitation_id)
     barrier.wait()
     try:
@@ -142,7 +145,7 @@ def accept_as_new_user(i: int, invitation_id: int, barrier: threading.Barrier) -
     return int(user.id)
 
 
-def test_twelve_accepts_of_one_invitation(app: Flask) -> None:
+def test_twelve_accepts_of_one_invitation(app: Flask, kaleo: Kaleo[User]) -> None:
     """12 new users accept one invitation at once, each in its own transaction that
     also creates the user: one wins; the others are told it was already used."""
     alice, invitation_id = one_invitation(app)
@@ -168,7 +171,7 @@ def test_twelve_accepts_of_one_invitation(app: Flask) -> None:
     assert user_count(app) == 2
 
 
-def test_accepts_and_revokes_of_one_invitation_at_once(app: Flask) -> None:
+def test_accepts_and_revokes_of_one_invitation_at_once(app: Flask, kaleo: Kaleo[User]) -> None:
     """Six new users accept one invitation while its inviter revokes it six times at
     once: exactly one of the twelve wins, and the counters match the winner."""
     alice, invitation_id = one_invitation(app)
@@ -203,7 +206,9 @@ def test_accepts_and_revokes_of_one_invitation_at_once(app: Flask) -> None:
 
 
 @pytest.mark.settings(KALEO_RESEND_INTERVAL=0)
-def test_eight_resends_of_one_invitation_at_once(app: Flask, outbox: list[t.Any]) -> None:
+def test_eight_resends_of_one_invitation_at_once(
+    app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]
+) -> None:
     """Eight resends at once, with no interval to wait: one swaps the token and mails
     it; the others find the token already replaced and send nothing."""
     alice, invitation_id = one_invitation(app)
@@ -252,7 +257,7 @@ def invite_while(
             barrier.wait()
             for attempt in range(ATTEMPTS):
                 try:
-                    kaleo.invite(user, f"friend{i}-{attempt}@example.com")
+                    kaleo_of(app).invite(user, f"friend{i}-{attempt}@example.com")
                     sent += 1
                 except InvitationRefused:
                     pass
@@ -268,7 +273,7 @@ def make_inviters(app: Flask, allocation: int | None) -> list[User]:
     return [new_user(app, f"inviter{i}@example.com", allocation) for i in range(INVITERS)]
 
 
-def test_add_invites_while_inviting(app: Flask, outbox: list[t.Any]) -> None:
+def test_add_invites_while_inviting(app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]) -> None:
     """``add_invites(2, everyone=True)`` eight times while four users send: every
     allocation ends exactly 16 higher, and every invitation that went out is counted.
     Half the inviters start without a stat row, so the set-based INSERT ... SELECT
@@ -287,7 +292,7 @@ def test_add_invites_while_inviting(app: Flask, outbox: list[t.Any]) -> None:
     assert len(outbox) == sum(sent)
 
 
-def test_topoff_invites_while_inviting(app: Flask, outbox: list[t.Any]) -> None:
+def test_topoff_invites_while_inviting(app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]) -> None:
     """``topoff_invites(3)`` eight times while four users with 3 left send: no spend is
     lost, and nobody ever holds more than 3 unspent (each top-off counts from the
     committed number sent)."""
@@ -323,14 +328,14 @@ def stat_table_lock_waiters() -> int:
 @pytest.mark.parametrize(
     ("operation", "allocated"),
     [
-        (lambda: kaleo.add_invites(5), 5),
-        (lambda: kaleo.topoff_invites(5), 5),
-        (lambda: kaleo.infinite_invites(), -1),
+        (lambda kaleo: kaleo.add_invites(5), 5),
+        (lambda kaleo: kaleo.topoff_invites(5), 5),
+        (lambda kaleo: kaleo.infinite_invites(), -1),
     ],
     ids=["add", "topoff", "infinite"],
 )
 def test_the_first_bulk_insert_locks_the_empty_table_and_inserts_plainly(
-    app: Flask, operation: t.Callable[[], int], allocated: int
+    app: Flask, kaleo: Kaleo[User], operation: t.Callable[[Kaleo[User]], int], allocated: int
 ) -> None:
     """Nobody has a stat row: the table is locked against writers and every row is
     inserted with no ON CONFLICT. Once rows exist, neither the lock nor the plain
@@ -338,7 +343,7 @@ def test_the_first_bulk_insert_locks_the_empty_table_and_inserts_plainly(
     with app.app_context():
         users = [make_user(f"user{number}@example.com") for number in range(3)]
         with Statements(db.engine) as first:
-            assert operation() == 3
+            assert operation(kaleo) == 3
         assert [s for s in first.statements if s.startswith("LOCK TABLE")] == [
             "LOCK TABLE kaleo_invitation_stat IN SHARE ROW EXCLUSIVE MODE"
         ]
@@ -356,7 +361,9 @@ def test_the_first_bulk_insert_locks_the_empty_table_and_inserts_plainly(
 
 
 @pytest.mark.backends("postgresql")
-def test_the_first_add_invites_sees_a_row_committed_while_it_waited(app: Flask) -> None:
+def test_the_first_add_invites_sees_a_row_committed_while_it_waited(
+    app: Flask, kaleo: Kaleo[User]
+) -> None:
     """A member's stat row is being inserted, not yet committed, when add-invites finds
     the table empty: it waits for the lock, sees the row once committed, and adds to it
     rather than insert it a second time."""

@@ -145,10 +145,19 @@ def shared_model(
     mixin: type, base: type, user_model: type, name: str, **attributes: object
 ) -> type:
     """The model of ``mixin`` already built on ``base`` for ``user_model`` (several
-    Kaleo objects may share one database), or a new one from :func:`build_model`."""
-    registry = t.cast(t.Any, base).registry
-    for mapper in registry.mappers:
+    Kaleo objects may share one database), or a new one from :func:`build_model`.
+
+    A model built here is kept in the metadata's ``info`` as long as its table is:
+    the registry holds its mappers weakly, so a later Kaleo finds the model even
+    after every earlier Kaleo is gone."""
+    declarative = t.cast(t.Any, base)
+    built: dict[tuple[type, type], type] = declarative.metadata.info.setdefault("kaleo_models", {})
+    if (mixin, user_model) in built:
+        return built[mixin, user_model]
+    for mapper in declarative.registry.mappers:
         model = mapper.class_
         if issubclass(model, mixin) and getattr(model, "__kaleo_user_model__", None) is user_model:
             return t.cast(type, model)
-    return build_model(mixin, base, user_model, name, **attributes)
+    model = build_model(mixin, base, user_model, name, **attributes)
+    built[mixin, user_model] = model
+    return model
