@@ -425,7 +425,7 @@ def test_import_all_good_exits_zero(app: Flask, run: Run, tmp_path: Path) -> Non
 
 
 @SERVER
-@pytest.mark.settings(KALEO_DAILY_SEND_LIMIT=2)
+@pytest.mark.settings(KALEO_RATE_LIMITS={"member": 2})
 def test_import_stops_at_the_daily_limit_row_by_row(app: Flask, run: Run, tmp_path: Path) -> None:
     """An unlimited member's import still stops at the day's sends; each refused row
     is reported, and nothing is spent for it."""

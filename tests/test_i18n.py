@@ -29,6 +29,7 @@ from tests.helpers import csrf_token
 from tests.helpers import invitation_to
 from tests.helpers import link_for
 from tests.helpers import post_invite
+from tests.helpers import reconfigure
 from tests.helpers import signed_in
 from tests.helpers import speaking
 from tests.helpers import with_babel
@@ -399,8 +400,10 @@ def test_refusals_carry_codes_in_every_shape(client: FlaskClient) -> None:
         assert list(body["error_codes"]) == list(body["error_list"]), body
 
 
-@pytest.mark.settings(KALEO_MESSAGE_MAX_LENGTH=1)
-def test_english_and_its_plurals_without_flask_babel(app: Flask, client: FlaskClient) -> None:
+def test_english_and_its_plurals_without_flask_babel(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("flask_kaleo.core.inviting.MESSAGE_MAX_LENGTH", 1)  # the singular
     signed_in(client)
     refused = post_invite(client, "carol@example.com", message="too long")
     assert_error(refused, 200, "message", "Keep the message under 1 character.")
@@ -466,7 +469,7 @@ def test_an_email_rendered_later_uses_the_invitations_locale(
         assert kaleo.deliver(queued[0]) == "delivered"
     assert KNOWN["ja"].body in outbox[0].body
     # the sweep (inline now) renders the other in Brazilian Portuguese
-    babel_app.config["KALEO_DELIVERY"] = "inline"
+    reconfigure(babel_app, KALEO_DELIVERY="inline")
     result = babel_app.test_cli_runner().invoke(args=["kaleo", "deliver", "--older-than", "0"])
     assert result.exit_code == 0 and result.output.startswith("Delivered 1"), result.output
     assert KNOWN["pt_BR"].subject in outbox[1].subject

@@ -33,6 +33,7 @@ from tests.helpers import csrf_token
 from tests.helpers import fresh
 from tests.helpers import make_user
 from tests.helpers import received
+from tests.helpers import reconfigure
 from tests.helpers import signed_in
 from tests.helpers import speaking
 from tests.helpers import stat_row
@@ -147,7 +148,7 @@ def test_a_member_the_invite_permission_refuses_creates_no_link(
     response = post_link(client, uses="2")
     assert_error(response, 200, text="not allowed to send invitations")
     assert response.json["code"] == "not_allowed"
-    app.config["KALEO_SITE_URL"] = "https://example.org"
+    reconfigure(app, KALEO_SITE_URL="https://example.org")
     result = app.test_cli_runner().invoke(
         args=["kaleo", "create-link", "muted@example.com", "--uses", "2"]
     )
@@ -536,7 +537,7 @@ def test_the_endpoint_takes_json(app: Flask, client: FlaskClient) -> None:
 
 
 @links_on
-@pytest.mark.settings(KALEO_DAILY_SEND_LIMIT=1)
+@pytest.mark.settings(KALEO_RATE_LIMITS={"member": 1})
 def test_links_send_no_mail_so_the_daily_limit_does_not_count_them(
     app: Flask, client: FlaskClient, outbox: list[t.Any]
 ) -> None:
@@ -738,7 +739,7 @@ def test_cli_refusals_exit_1(app: Flask, cli: t.Callable[..., Result]) -> None:
     assert result.exit_code == 1 and "set KALEO_SITE_URL" in result.output
     with app.app_context():
         assert stat_row(alice_id) == (1, 0, 0)  # no link to give, nothing spent
-    app.config["KALEO_SITE_URL"] = "https://example.org"
+    reconfigure(app, KALEO_SITE_URL="https://example.org")
     result = cli("create-link", "alice@example.com", "--uses", "2")
     assert result.exit_code == 1 and "not enough for a link" in result.output
     result = cli("create-link", "alice@example.com", "--uses", "1", "--domain", "bad domain")

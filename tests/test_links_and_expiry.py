@@ -39,6 +39,7 @@ from tests.helpers import make_invitation
 from tests.helpers import make_user
 from tests.helpers import post_invite
 from tests.helpers import race
+from tests.helpers import reconfigure
 from tests.helpers import signed_in
 from tests.hostapp import db
 from tests.hostapp import kaleo
@@ -98,7 +99,7 @@ def test_the_link_is_accepted_like_a_mailed_one(app: Flask, client: FlaskClient)
         assert assert_counters_match_rows(alice.id) == (3, 1, 1)
 
 
-@pytest.mark.settings(KALEO_ADDRESS_DAILY_LIMIT=1, KALEO_DAILY_SEND_LIMIT=1)
+@pytest.mark.settings(KALEO_RATE_LIMITS={"member": 1, "address": 1})
 def test_links_are_not_counted_by_the_daily_sending_limits(app_ctx: None) -> None:
     alice = make_user("alice@example.com", 5)
     kaleo.invite(alice, "one@example.com", send=False)
@@ -203,7 +204,7 @@ def test_a_link_can_be_revoked(app: Flask, client: FlaskClient) -> None:
 def test_cli_invite_no_send_prints_the_link(app: Flask, outbox: list[t.Any]) -> None:
     with app.app_context():
         make_user("alice@example.com", 2)
-    app.config["KALEO_SITE_URL"] = "https://example.com"
+    reconfigure(app, KALEO_SITE_URL="https://example.com")
     result = app.test_cli_runner().invoke(
         args=["kaleo", "invite", "alice@example.com", "carol@example.com", "--no-send"]
     )
@@ -318,10 +319,19 @@ def test_sent_list_says_when_each_expires(app: Flask, client: FlaskClient) -> No
 @pytest.mark.parametrize(
     ("settings", "text"),
     [
-        ({"KALEO_MIN_EXPIRATION": 200}, "KALEO_MIN_EXPIRATION <= KALEO_DEFAULT_EXPIRATION"),
-        ({"KALEO_MAX_EXPIRATION": 100}, "<= KALEO_MAX_EXPIRATION"),
-        ({"KALEO_MIN_EXPIRATION": 0}, "KALEO_MIN_EXPIRATION must be a positive number"),
-        ({"KALEO_MAX_EXPIRATION": "720"}, "KALEO_MAX_EXPIRATION must be a positive number"),
+        (
+            {"KALEO_EXPIRATION_BOUNDS": (dt.timedelta(hours=200), dt.timedelta(days=30))},
+            "KALEO_DEFAULT_EXPIRATION must lie within KALEO_EXPIRATION_BOUNDS",
+        ),
+        (
+            {"KALEO_EXPIRATION_BOUNDS": (dt.timedelta(hours=1), dt.timedelta(hours=100))},
+            "KALEO_DEFAULT_EXPIRATION must lie within KALEO_EXPIRATION_BOUNDS",
+        ),
+        (
+            {"KALEO_EXPIRATION_BOUNDS": (dt.timedelta(0), dt.timedelta(days=30))},
+            "KALEO_EXPIRATION_BOUNDS must be a pair",
+        ),
+        ({"KALEO_EXPIRATION_BOUNDS": (900, 720)}, "KALEO_EXPIRATION_BOUNDS must be a pair"),
         ({"KALEO_ALLOW_LINKS": "yes"}, "KALEO_ALLOW_LINKS must be True or False"),
     ],
 )

@@ -8,6 +8,7 @@ real HTTP client with its own cookies and CSRF token.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 import typing as t
@@ -202,7 +203,7 @@ def test_accepts_and_revokes_of_one_invitation_at_once(app: Flask) -> None:
     assert (stat.invites_sent, stat.invites_accepted, user_count(app)) == expected
 
 
-@pytest.mark.settings(KALEO_RESEND_INTERVAL=0)
+@pytest.mark.settings(KALEO_RESEND_INTERVAL=dt.timedelta(0))
 def test_eight_resends_of_one_invitation_at_once(app: Flask, outbox: list[t.Any]) -> None:
     """Eight resends at once, with no interval to wait: one swaps the token and mails
     it; the others find the token already replaced and send nothing."""

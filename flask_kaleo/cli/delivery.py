@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
+from ..config import current_config
 from ..state import get_kaleo
 from .params import FiniteRange
 
@@ -19,7 +19,7 @@ from .params import FiniteRange
     metavar="SECONDS",
     type=FiniteRange(min=0, max=10**8),
     default=None,
-    help="Only deliveries waiting longer than this (default KALEO_DELIVERY_STUCK_AFTER).",
+    help="Only deliveries waiting longer than this (default 3600).",
 )
 @with_appcontext
 def deliver(seconds: float | None) -> None:
@@ -45,7 +45,7 @@ def deliver(seconds: float | None) -> None:
 @with_appcontext
 def worker(burst: bool) -> None:
     """Run an RQ worker that delivers invitations (KALEO_DELIVERY = 'rq')."""
-    if current_app.config["KALEO_DELIVERY"] != "rq":
+    if current_config().delivery != "rq":
         raise click.UsageError("the worker delivers for KALEO_DELIVERY = 'rq' only")
     from ..delivery.rq import work
 

@@ -181,7 +181,7 @@ def remind(after: dt.timedelta) -> None:
 @with_appcontext
 def extend(invitation_id: int, days: float | None, never: bool) -> None:
     """Extend invitation ID, keeping its link; an expired one comes back to life. The
-    bounds of the inviter apply (KALEO_MAX_EXPIRATION unless they have the manage
+    bounds of the inviter apply (KALEO_EXPIRATION_BOUNDS unless they have the manage
     permission)."""
     if (days is None) == (not never):
         raise click.UsageError("give either --days N or --never")

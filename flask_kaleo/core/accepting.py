@@ -7,9 +7,9 @@ from __future__ import annotations
 import typing as t
 
 import sqlalchemy as sa
-from flask import current_app
 
 from .. import signals
+from ..config import current_config
 from ..exceptions import InvitationAlreadyUsed
 from ..exceptions import InvitationExpired
 from ..exceptions import InvitationForAnotherAddress
@@ -111,7 +111,7 @@ def accept(store: Store[U], invitation: Pending, user: U) -> Pending:
     model = store.Invitation
     session = store.session
     same_address = _same_address(store.user_email(user), invitation)
-    if not same_address and current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]:
+    if not same_address and current_config().require_invited_email:
         raise _another_address(invitation)
     user_id = store.user_id(user)
     result = session.execute(
@@ -202,7 +202,7 @@ def check_signup_address(pending: Pending | None, value: object) -> str:
             raise links.another_domain(pending)
     elif (
         pending is not None
-        and current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]
+        and current_config().require_invited_email
         and not _same_address(address, pending)
     ):
         raise _another_address(pending)

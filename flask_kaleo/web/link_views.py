@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import typing as t
 
-from flask import current_app
 from flask import get_template_attribute
 from flask import redirect
 from flask import render_template
 
+from ..config import current_config
 from ..core.links import check_uses
 from ..core.links import link_by_digest
 from ..core.links import why_not_usable
@@ -38,7 +38,7 @@ LINKS_OFF = N_("Shareable links are not enabled on this site.")
 
 
 def _allowed() -> None:
-    if not current_app.config["KALEO_ALLOW_LINKS"]:
+    if not current_config().allow_links:
         raise LinksNotAllowed(gettext(LINKS_OFF))
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask import current_app
 from werkzeug.datastructures import MultiDict
 
+from ..config import current_config
 from ..core.expiry import NEVER
 from ..core.expiry import ExpiresIn
 from ..exceptions import LinksNotAllowed
@@ -29,7 +29,7 @@ def link_requested(data: MultiDict[str, str]) -> bool:
     """Whether to mail the invitation (``send`` absent or true) or only create its link,
     which needs ``KALEO_ALLOW_LINKS``. Returns ``send``."""
     send = data.get("send", "1").strip().lower() not in _FALSE
-    if not send and not current_app.config["KALEO_ALLOW_LINKS"]:
+    if not send and not current_config().allow_links:
         raise LinksNotAllowed(gettext("Creating invitation links is not enabled on this site."))
     return send
 

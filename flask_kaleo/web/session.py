@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import typing as t
 
-from flask import current_app
 from flask import flash
 from flask import has_request_context
 from flask import redirect
@@ -18,6 +17,7 @@ from flask import render_template
 from flask import request
 from flask import session as flask_session
 
+from ..config import current_config
 from ..core import links
 from ..core.accepting import Pending
 from ..core.accepting import check_pending
@@ -154,7 +154,7 @@ def signup(store: Store[U], email: object, create_user: t.Callable[[str], U]) ->
         except InvitationNotPending:
             forget()  # said once: on an open site, the next attempt signs up uninvited
             raise
-    elif current_app.config["KALEO_INVITE_ONLY"]:
+    elif current_config().invite_only:
         raise InvitationNotPending(gettext(INVITATION_REQUIRED))
     address = signup_email(store, email)
     user = create_and_accept(store, pending, address, create_user)
@@ -177,7 +177,7 @@ def invitation_required(
         if target is not None and current_user is not None and current_user() is not None:
             flash(gettext("You are already signed in."), "info")
             return redirect(target, code=303)
-        if current_app.config["KALEO_INVITE_ONLY"] and pending_invitation(store) is None:
+        if current_config().invite_only and pending_invitation(store) is None:
             return render_template("kaleo/invite_only.html"), 403
         return view(*args, **kwargs)
 
