@@ -171,49 +171,49 @@ SHOWN = {
         "Revoke the invitation to carol@example.com?",
         "Invitation already used",
         "log in",
-        "Say how many days to extend the invitation by.",
+        "Say how long to extend the invitation by.",
     ),
     "fr": Shown(
         "en attente",
         "Retirer l’invitation à carol@example.com ?",
         "Invitation déjà utilisée",
         "connectez-vous",
-        "Indiquez de combien de jours prolonger l’invitation.",
+        "Indiquez de combien de temps prolonger l’invitation.",
     ),
     "de": Shown(
         "ausstehend",
         "Einladung an carol@example.com zurückziehen?",
         "Einladung bereits verwendet",
         "melden Sie sich an",
-        "Geben Sie an, um wie viele Tage die Einladung verlängert werden soll.",
+        "Geben Sie an, um wie lange die Einladung verlängert werden soll.",
     ),
     "es": Shown(
         "pendiente",
         "¿Retirar la invitación a carol@example.com?",
         "Invitación ya utilizada",
         "inicia sesión",
-        "Indica cuántos días quieres extender la invitación.",
+        "Indica cuánto tiempo quieres extender la invitación.",
     ),
     "pt_BR": Shown(
         "pendente",
         "Cancelar o convite para carol@example.com?",
         "Convite já utilizado",
         "entre",
-        "Diga por quantos dias estender o convite.",
+        "Diga por quanto tempo estender o convite.",
     ),
     "ja": Shown(
         "保留中",
         "carol@example.com への招待を取り消しますか?",
         "使用済みの招待",
         "ログイン",
-        "招待を延長する日数を指定してください。",
+        "招待を延長する期間を指定してください。",
     ),
     "ar": Shown(
         "معلّقة",
         "هل تريد سحب الدعوة الموجهة إلى carol@example.com؟",
         "الدعوة مستخدمة بالفعل",
         "سجّل الدخول",
-        "حدّد عدد الأيام التي تريد تمديد الدعوة بها.",
+        "حدّد المدة التي تريد تمديد الدعوة بها.",
     ),
 }
 
@@ -243,7 +243,7 @@ def test_the_sent_list_and_the_pages_in_each_language(
     assert f'<h1 class="kaleo-confirm-heading">{heading}</h1>' in confirm.text
 
     refused = client.post(f"/invites/extend/{invitation_id}", data=form, headers=speaking(locale))
-    assert_error(refused, 400, "days", shown.no_days)
+    assert_error(refused, 400, "by", shown.no_days)
     assert refused.json["code"] == "bad_request"
 
     used = client.get(link_for(babel_app, "bob@example.com", "accepted"), headers=language)

@@ -451,7 +451,7 @@ def post_link(
 @pytest.mark.all_backends
 def test_the_endpoint_answers_the_url_once(app: Flask, client: FlaskClient) -> None:
     alice = signed_in(client, allocation=10)
-    response = post_link(client, uses="5", days="3", domain="example.com")
+    response = post_link(client, uses="5", expires_in="3d", domain="example.com")
     body = response.json
     assert body["status"] == "OK", body
     assert body["invitations_remaining"] == 5
@@ -511,16 +511,17 @@ def test_an_unlimited_members_counters_pass_32_bits(app: Flask, client: FlaskCli
         ({"uses": "99999999999"}, "uses", "whole number from 1"),
         ({"uses": "11"}, "__all__", "not enough for a link for 11 people"),
         ({"uses": "2", "domain": "nope"}, "domain", "not a valid domain"),
-        ({"uses": "2", "days": "0"}, "days", "number of days above 0"),
-        ({"uses": "2", "days": "nan"}, "days", "number of days above 0"),
-        ({"uses": "2", "days": "400"}, "expires_in", "may last from"),
+        ({"uses": "2", "expires_in": "0d"}, "expires_in", "a duration such as"),
+        ({"uses": "2", "expires_in": "3"}, "expires_in", "a duration such as"),
+        ({"uses": "2", "expires_in": "nan"}, "expires_in", "a duration such as"),
+        ({"uses": "2", "expires_in": "400d"}, "expires_in", "may last from"),
     ],
 )
 def test_bad_input_gets_the_error_shape(
     app: Flask, client: FlaskClient, data: dict[str, str], field: str, text: str
 ) -> None:
     alice = signed_in(client, allocation=10)
-    status = 400 if field == "days" else 200  # an unreadable field, as on the invite form
+    status = 400 if "a duration" in text else 200  # unreadable, as on the invite form
     assert_error(post_link(client, data), status, field=field, text=text)
     with app.app_context():
         assert stat_row(alice.id) == (10, 0, 0)
@@ -567,7 +568,9 @@ def test_the_answers_speak_the_visitors_language(app: Flask, client: FlaskClient
     with app.test_request_context(headers=headers):
         page = render_template_string(LINKS_PAGE, user=db.session.get(User, alice.id), actions=True)
     assert "0 sur 2 utilisés" in page and "retirée" in page  # the list, in French
-    assert "Créer un lien à partager" in page and "Valable pendant (jours)" in page
+    assert (
+        "Créer un lien à partager" in page and "Valable pendant (par exemple 36h, 7d ou 2w)" in page
+    )
 
 
 def test_links_are_off_by_default(app: Flask, client: FlaskClient) -> None:
@@ -691,7 +694,14 @@ def test_cli_creates_and_revokes_links(app: Flask, cli: t.Callable[..., Result])
     with app.app_context():
         alice = make_user("alice@example.com", 10)
     result = cli(
-        "create-link", "alice@example.com", "--uses", "4", "--days", "2", "--domain", "example.com"
+        "create-link",
+        "alice@example.com",
+        "--uses",
+        "4",
+        "--expires-in",
+        "2d",
+        "--domain",
+        "example.com",
     )
     assert result.exit_code == 0, result.output
     url = result.stdout.strip()
@@ -715,8 +725,9 @@ def test_cli_creates_and_revokes_links(app: Flask, cli: t.Callable[..., Result])
         ("create-link", "alice@example.com", "--uses", "0"),
         ("create-link", "alice@example.com", "--uses", "1000001"),
         ("create-link", "alice@example.com", "--uses", "x"),
-        ("create-link", "alice@example.com", "--uses", "2", "--days", "0"),
-        ("create-link", "alice@example.com", "--uses", "2", "--days", "nan"),
+        ("create-link", "alice@example.com", "--uses", "2", "--expires-in", "0d"),
+        ("create-link", "alice@example.com", "--uses", "2", "--expires-in", "2"),
+        ("create-link", "alice@example.com", "--uses", "2", "--expires-in", "nan"),
         ("create-link", "nobody@example.com", "--uses", "2"),
         ("revoke-link", "0"),
         ("revoke-link", "12345"),

@@ -9,20 +9,19 @@ from flask.cli import with_appcontext
 
 from ..config import current_config
 from ..state import get_kaleo
-from .params import FiniteRange
+from .params import Duration
+from .params import duration_help
 
 
 @click.command("deliver")
 @click.option(
     "--older-than",
-    "seconds",
-    metavar="SECONDS",
-    type=FiniteRange(min=0, max=10**8),
+    type=Duration(allow_zero=True),
     default=None,
-    help="Only deliveries waiting longer than this (default 3600).",
+    help=duration_help("Only deliveries waiting longer than this (default 1h)."),
 )
 @with_appcontext
-def deliver(seconds: float | None) -> None:
+def deliver(older_than: dt.timedelta | None) -> None:
     """Finish invitations whose email never went out (a killed process, a lost job).
 
     Inline, they are delivered now; queued, they are queued again; those that expired
@@ -31,7 +30,6 @@ def deliver(seconds: float | None) -> None:
     lease) is left to it. Safe to run from cron, even while workers and another run
     are delivering: each email goes once.
     """
-    older_than = None if seconds is None else dt.timedelta(seconds=seconds)
     report = get_kaleo().deliver_stuck(older_than)
     click.echo(
         f"Delivered {report.delivered:,}, queued {report.queued:,}, gave back"

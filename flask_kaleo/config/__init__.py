@@ -3,7 +3,8 @@
 (:func:`current_config`).
 
 Durations are :class:`~datetime.timedelta` (``KALEO_DEFAULT_EXPIRATION`` also takes
-kaleo's number of hours). A leaf package: it imports nothing from flask-kaleo but its
+kaleo's number of hours); the command line and the forms write them in
+:mod:`.durations`' syntax. A leaf package: it imports nothing from flask-kaleo but its
 exceptions.
 """
 

@@ -50,13 +50,16 @@ def _uses_field(value: str) -> int:
 
 @endpoint(sign_in=N_("Please sign in to create links."))
 def create_link() -> ViewResponse:
-    """Create a shareable link for ``uses`` people (optional ``days`` and ``domain``);
+    """Create a shareable link for ``uses`` people (optional ``expires_in`` and ``domain``);
     the answer holds its URL, the only time it is shown."""
     _allowed()
     data = fields()
     uses = _uses_field(data.get("uses", ""))
     link = get_kaleo().create_link(
-        signed_in_user(), uses, expires_in=expiry_field(data, "days"), domain=data.get("domain")
+        signed_in_user(),
+        uses,
+        expires_in=expiry_field(data, "expires_in"),
+        domain=data.get("domain"),
     )
     message = ngettext(
         "Link created for %(num)d person: %(url)s (copy it now: it is shown only once).",
