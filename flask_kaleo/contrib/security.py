@@ -124,7 +124,8 @@ def wire(app: Flask) -> None:
     user_confirmed.connect(_confirmed, app)
     change_email_confirmed.connect(_confirmed, app)
     app.register_error_handler(RegistrationRefused, _refused)
-    if "KALEO_SIGNUP_URL" not in app.config:
+    if "KALEO_SIGNUP_URL" not in app.config:  # written too, for whoever reads the config
+        app.config["KALEO_SIGNUP_URL"] = endpoint
         keep(app, dataclasses.replace(config_of(app), signup_url=endpoint))
     app.extensions[_WIRED] = True
 
