@@ -38,7 +38,7 @@ T = t.TypeVar("T")
 
 
 def read_settings(
-    settings: t.Mapping[str, t.Any], user_model: type, *, trusts_request_host: bool = False
+    settings: t.Mapping[str, object], user_model: type, *, trusts_request_host: bool = False
 ) -> KaleoConfig:
     """``settings`` (an ``app.config``) as a :class:`KaleoConfig`, or a
     :class:`~flask_kaleo.ConfigurationError` naming the first wrong setting.
@@ -123,7 +123,7 @@ def _check_names(settings: t.Mapping[str, object]) -> None:
 
 
 def _check_together(
-    config: KaleoConfig, settings: t.Mapping[str, t.Any], trusts_request_host: bool
+    config: KaleoConfig, settings: t.Mapping[str, object], trusts_request_host: bool
 ) -> None:
     """What one setting cannot say alone."""
     low, high = config.expiration_bounds
