@@ -69,6 +69,7 @@ from benchmarks.support import DATABASE_URL_VARIABLE  # noqa: E402
 from benchmarks.support import create_app  # noqa: E402
 from benchmarks.support import db  # noqa: E402
 from benchmarks.support import make_user  # noqa: E402
+from flask_kaleo.config import RQ_QUEUE  # noqa: E402
 
 SCENARIOS = ("no-mail", "inline", "rq", "stalled-inline", "stalled-rq")
 UNDELIVERED = "could not be delivered"
@@ -237,17 +238,16 @@ def run_scenario(
 ) -> Result:
     stalled = scenario.startswith("stalled")
     mode = "rq" if scenario.endswith("rq") else "inline"
-    queue = f"kaleo-bench-{os.getpid()}-{scenario}"
+    queue = RQ_QUEUE  # emptied after each scenario
     relay: SlowRelay | SilentRelay = SilentRelay() if stalled else SlowRelay(options.relay_delay)
     config = {
         "KALEO_DELIVERY": mode,
         "MAIL_SUPPRESS_SEND": scenario == "no-mail",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": relay.port,
-        "KALEO_MAIL_TIMEOUT": options.stall_timeout,
+        "KALEO_MAIL_TIMEOUT": {"seconds": options.stall_timeout},
         "KALEO_REDIS_URL": options.redis,
-        "KALEO_RQ_QUEUE": queue,
-        "KALEO_DELIVERY_BACKOFF": 1,
+        "KALEO_DELIVERY_RETRIES": [{"seconds": 1}, {"seconds": 2}, {"seconds": 4}],
     }
     env = {DATABASE_URL_VARIABLE: options.postgresql, CONFIG_VARIABLE: json.dumps(config)}
     port = free_port()

@@ -47,7 +47,7 @@ from sqlalchemy.dialects.postgresql import insert
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE_URL_VARIABLE = "KALEO_BENCH_DATABASE_URL"  # the same as benchmarks/support.py's
 LIMIT_PER_ADDRESS = 3
-"""Sends to one address a day: kaleo's default ``KALEO_DAILY_ADDRESS_LIMIT``."""
+"""Sends to one address a day: kaleo's default ``KALEO_RATE_LIMITS["address"]``."""
 
 FORM_PAGE = (
     '<!doctype html><form method="post" action="{action}">'

@@ -10,13 +10,15 @@ import it from here:
 
 ``$KALEO_BENCH_CONFIG`` may hold a JSON object of settings that override the defaults,
 so that a server and its queue workers, started as separate processes, share one
-configuration: ``{"KALEO_DELIVERY": "rq", "MAIL_SUPPRESS_SEND": false, ...}``.
+configuration: ``{"KALEO_DELIVERY": "rq", "MAIL_SUPPRESS_SEND": false, ...}``; a
+duration is written ``{"seconds": 10}``.
 
 The benchmarks use this module only, never the test suite's helpers.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -87,6 +89,11 @@ LOGIN_PAGE = """<!doctype html>
 """
 
 
+def _durations(value: dict[str, t.Any]) -> t.Any:
+    """``{"seconds": 10}`` in ``$KALEO_BENCH_CONFIG``: a duration setting."""
+    return dt.timedelta(seconds=value["seconds"]) if set(value) == {"seconds"} else value
+
+
 def create_app(database_url: str | None = None, **config: t.Any) -> Flask:
     """The host app on ``database_url``, or on the URL in $KALEO_BENCH_DATABASE_URL."""
     app = Flask(__name__)
@@ -99,9 +106,9 @@ def create_app(database_url: str | None = None, **config: t.Any) -> Flask:
         KALEO_SITE_URL="http://127.0.0.1",
         # Members here send hundreds of invitations a second: a throughput run, not a
         # day of a real site (fresh addresses each, so the per-address limit stays on).
-        KALEO_DAILY_SEND_LIMIT=None,
+        KALEO_RATE_LIMITS={"member": None},
     )
-    app.config.update(json.loads(os.environ.get(CONFIG_VARIABLE) or "{}"))
+    app.config.update(json.loads(os.environ.get(CONFIG_VARIABLE) or "{}", object_hook=_durations))
     app.config.update(config)
     db.init_app(app)
     mail.init_app(app)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms import IntegerField
@@ -14,6 +13,8 @@ from wtforms.validators import EqualTo
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import ValidationError
+
+from flask_kaleo.config import MAX_BULK_AMOUNT
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -57,7 +58,7 @@ class AllocationForm(FlaskForm):  # type: ignore[misc]
     set_to = SubmitField("Set allocation to")
 
     def validate_amount(self, field: IntegerField) -> None:
-        """The staff endpoints' own bound, ``KALEO_MAX_BULK_AMOUNT``."""
-        limit = current_app.config["KALEO_MAX_BULK_AMOUNT"]
+        """The staff endpoints' own bound."""
+        limit = MAX_BULK_AMOUNT
         if field.data is not None and not 0 <= field.data <= limit:
             raise ValidationError(f"Enter a number from 0 to {limit}.")

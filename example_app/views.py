@@ -24,6 +24,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from flask_kaleo import JoinInvitationMixin
+from flask_kaleo.config import MAX_BULK_AMOUNT
+from flask_kaleo.config import current_config
 from flask_kaleo.exceptions import InvitationNotPending
 
 from . import demo
@@ -92,7 +94,7 @@ def signup() -> str | Response | tuple[str, int]:
     invitation = kaleo.pending_invitation()
     form = SignupForm(email=kaleo.signup_email())  # the invited address, if any
     invited = isinstance(invitation, JoinInvitationMixin)  # a shareable link names nobody
-    if invited and current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]:
+    if invited and current_config().require_invited_email:
         form.email.render_kw = {**(form.email.render_kw or {}), "readonly": True}
     if form.validate_on_submit():
         if kaleo.find_user(form.email.data) is not None:
@@ -134,7 +136,9 @@ def staff() -> str | Response:
     if form.validate_on_submit():
         flash(*_allocate(form, members))
         return redirect(url_for("example.staff"), code=303)
-    return render_template("staff.html", form=form, rows=_stats(members))
+    return render_template(
+        "staff.html", form=form, rows=_stats(members), max_amount=MAX_BULK_AMOUNT
+    )
 
 
 def _allocate(form: AllocationForm, members: list[User]) -> tuple[str, str]:
@@ -175,7 +179,7 @@ def _stats(members: list[User]) -> list[dict[str, t.Any]]:
     """One row per member; the stats come from one query."""
     stat = kaleo.InvitationStat
     by_user = {row.user_id: row for row in db.session.scalars(sa.select(stat))}
-    default = current_app.config["KALEO_DEFAULT_INVITE_ALLOCATION"]
+    default = current_config().default_invite_allocation
     rows = []
     for member in members:
         row = by_user.get(member.id) or stat(

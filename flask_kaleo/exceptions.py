@@ -60,22 +60,22 @@ class NotEnoughInvitations(InvitationRefused):
 
 
 class SendingLimitReached(InvitationRefused):
-    """A daily sending limit was reached: the member's (``KALEO_DAILY_SEND_LIMIT``,
+    """A daily sending limit was reached: the member's (``KALEO_RATE_LIMITS["member"]``,
     raised as :class:`MemberLimitReached`) or the address's
-    (``KALEO_ADDRESS_DAILY_LIMIT``, raised as :class:`AddressLimitReached`). The message
+    (``KALEO_RATE_LIMITS["address"]``, raised as :class:`AddressLimitReached`). The message
     and the code say which, without saying who else invited the address."""
 
     code = "sending_limit_reached"
 
 
 class MemberLimitReached(SendingLimitReached):
-    """The member has caused ``KALEO_DAILY_SEND_LIMIT`` emails in the last 24 hours."""
+    """The member has caused ``KALEO_RATE_LIMITS["member"]`` emails in the last 24 hours."""
 
     code = "member_limit_reached"
 
 
 class AddressLimitReached(SendingLimitReached):
-    """The address has received ``KALEO_ADDRESS_DAILY_LIMIT`` emails from the site in the
+    """The address has received ``KALEO_RATE_LIMITS["address"]`` emails from the site in the
     last 24 hours, whoever invited it."""
 
     code = "address_limit_reached"
@@ -115,7 +115,7 @@ class ResendTooSoon(InvitationRefused):
 
 class ExpiryOutOfBounds(InvitationRefused):
     """The lifetime asked for an invitation (or its extension) is outside
-    ``KALEO_MIN_EXPIRATION`` .. ``KALEO_MAX_EXPIRATION``, or "never", which only members
+    ``KALEO_EXPIRATION_BOUNDS``, or "never", which only members
     with the manage permission may choose. Nothing was spent or changed."""
 
     field = "expires_in"

@@ -16,8 +16,7 @@ from flask import Flask
 
 from . import i18n
 from .cli import kaleo_cli
-from .config import DEFAULT_SETTINGS
-from .config import check_settings
+from .config import configure
 from .contrib.alembic import register_with_flask_migrate
 from .core import accepting
 from .core import grants
@@ -155,9 +154,7 @@ class Kaleo(t.Generic[U]):
         Flask-Migrate) :func:`~flask_kaleo.contrib.alembic.render_item`."""
         if "kaleo" in app.extensions:
             raise RuntimeError("flask-kaleo is already set up on this app")
-        for key, value in DEFAULT_SETTINGS.items():
-            app.config.setdefault(key, value)
-        check_settings(app.config, self.user_model, trusts_request_host=app.debug or app.testing)
+        config = configure(app, self.user_model)
         app.extensions["kaleo"] = self
         app.jinja_env.globals.update(
             kaleo_extension=self, kaleo_invite_form=new_invite_form, kaleo_csrf_token=csrf_token
@@ -165,9 +162,9 @@ class Kaleo(t.Generic[U]):
         app.jinja_env.filters.update(
             invitations_left=invitations_left, kaleo_state_label=state_label
         )
-        if app.config["KALEO_MAIL_DEBUG"]:
+        if config.delivery == "log":
             app.logger.warning(
-                "KALEO_MAIL_DEBUG is on: invitation emails are written to this log, never"
+                "KALEO_DELIVERY is 'log': invitation emails are written to this log, never"
                 " sent. Turn it off in production."
             )
         check_page_targets_once(app)
@@ -178,11 +175,8 @@ class Kaleo(t.Generic[U]):
 
             user_logged_out.connect(visitor.forget, app)
             user_logged_out.connect(forget_typed, app)
-        cli_name = app.config["KALEO_CLI_NAME"]
-        if cli_name:
-            app.cli.add_command(kaleo_cli, name=cli_name)
-        if app.config["KALEO_MIGRATE_RENDER_ITEM"]:
-            register_with_flask_migrate(app)
+        app.cli.add_command(kaleo_cli, name="kaleo")
+        register_with_flask_migrate(app)
 
     # -- the app's hooks (each set by its decorator, held in ``self.hooks``) -----
 
@@ -377,8 +371,8 @@ class Kaleo(t.Generic[U]):
     ) -> JoinInvitationMixin:
         """Move an unanswered invitation's expiry ``by`` a time (from its expiry, or
         from now if it has passed) or ``to`` a moment, keeping its link; an expired one
-        comes back to life. Bounded by ``KALEO_MAX_EXPIRATION`` from now unless its
-        inviter has the manage permission (:doc:`expiry`)."""
+        comes back to life. Bounded by the longest of ``KALEO_EXPIRATION_BOUNDS`` from
+        now unless its inviter has the manage permission (:doc:`expiry`)."""
         return lifecycle.extend(self.store, self.hooks, invitation, by=by, to=to)
 
     def remind(self, after: dt.timedelta) -> RemindReport:

@@ -3,8 +3,9 @@
 With ``KALEO_DELIVERY = "queue"``, flask-kaleo commits each invitation and hands its id
 to the function set with ``kaleo.delivery_queue``; here that queues a Celery task,
 which a Celery worker runs in the app's context. flask-kaleo counts the attempts: while
-one may pass, ``kaleo.deliver`` raises and the task is retried; after
-``KALEO_DELIVERY_ATTEMPTS`` (or a permanent refusal) it gives the invitation back.
+one may pass, ``kaleo.deliver`` raises and the task is retried after the next wait of
+``KALEO_DELIVERY_RETRIES``; after the last attempt (or a permanent refusal) it gives the
+invitation back.
 
 In the app factory: ``celery_init_app(app)`` (Flask's Celery pattern, which also sets the
 app's delivery queue), with the broker in ``app.config["CELERY"]``; then run
@@ -19,10 +20,10 @@ from celery import Celery
 from celery import Task
 from celery import shared_task
 from flask import Flask
-from flask import current_app
 
 from flask_kaleo import DeliveryError
 from flask_kaleo import get_kaleo
+from flask_kaleo.config import current_config
 from tests.helpers import kaleo_of
 
 
@@ -35,8 +36,8 @@ def deliver_invitation(self: Task, invitation_id: int) -> None:
     try:
         get_kaleo().deliver(invitation_id)
     except DeliveryError as error:  # a passing failure: try again, backing off
-        backoff = current_app.config["KALEO_DELIVERY_BACKOFF"] * 2**self.request.retries
-        raise self.retry(exc=error, countdown=backoff) from error
+        wait = current_config().delivery_retries[self.request.retries]
+        raise self.retry(exc=error, countdown=wait.total_seconds()) from error
 
 
 def celery_init_app(app: Flask) -> Celery:

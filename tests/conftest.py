@@ -34,6 +34,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from werkzeug.serving import make_server
 
 from flask_kaleo import Kaleo
+from flask_kaleo.config import config_of
 from tests.helpers import CELERY_REDIS_URL
 from tests.helpers import REDIS_URLS
 from tests.helpers import RQ_REDIS_URL
@@ -172,7 +173,7 @@ def outbox(app: Flask) -> t.Iterator[list[t.Any]]:
 def smtp(app: Flask) -> t.Iterator[SMTPServer]:
     """Real delivery for this test, to an SMTP server on 127.0.0.1 (offering SMTPUTF8
     when the app's ``KALEO_SMTPUTF8`` says its relay does)."""
-    server = SMTPServer(smtputf8=app.config["KALEO_SMTPUTF8"])
+    server = SMTPServer(smtputf8=config_of(app).smtputf8)
     server.start()
     try:
         with mail_relay(app, server.port):

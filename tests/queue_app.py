@@ -11,6 +11,7 @@ The test that starts the worker says how to build it, in environment variables:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import typing as t
@@ -21,8 +22,13 @@ from flask_kaleo import signals
 from tests import hostapp
 
 
+def _durations(value: dict[str, t.Any]) -> t.Any:
+    """The durations ``worker_env`` wrote as ``{"seconds": ...}``."""
+    return dt.timedelta(seconds=value["seconds"]) if set(value) == {"seconds"} else value
+
+
 def create_app() -> Flask:
-    config = json.loads(os.environ.get("KALEO_TEST_CONFIG", "{}"))
+    config = json.loads(os.environ.get("KALEO_TEST_CONFIG", "{}"), object_hook=_durations)
     app = hostapp.create_app(os.environ["KALEO_TEST_DATABASE_URL"], **config)
     if "CELERY" in config:
         from tests.celery_app import celery_init_app

@@ -33,6 +33,7 @@ from tests.helpers import login
 from tests.helpers import make_user
 from tests.helpers import post_invite
 from tests.helpers import received
+from tests.helpers import reconfigure
 from tests.hostapp import User
 from tests.hostapp import db
 
@@ -66,7 +67,7 @@ def invitation_for(token: str) -> t.Any:
 def test_valid_link_remembers_and_redirects(
     app: Flask, client: FlaskClient, outbox: list[t.Any], signup: str, kaleo: Kaleo[User]
 ) -> None:
-    app.config["KALEO_SIGNUP_URL"] = signup  # a path, then an endpoint name
+    reconfigure(app, KALEO_SIGNUP_URL=signup)  # a path, then an endpoint name
     token = send(app, outbox, "alice@example.com", "carol@example.com")
     response = client.get(f"/invites/accept/{token}")
     assert response.status_code == 303
@@ -521,7 +522,7 @@ def test_a_lookalike_address_is_another_mailbox(
     """An account under a lookalike of the invited address neither satisfies
     KALEO_REQUIRE_INVITED_EMAIL nor settles anyone's invitation to the real one."""
     tokens = _to_fiona(app, outbox)
-    app.config["KALEO_REQUIRE_INVITED_EMAIL"] = True
+    reconfigure(app, KALEO_REQUIRE_INVITED_EMAIL=True)
     with client:
         client.get(f"/invites/accept/{tokens['alice']}")
         client.get("/signup")
@@ -533,7 +534,7 @@ def test_a_lookalike_address_is_another_mailbox(
         with pytest.raises(InvitationForAnotherAddress):
             kaleo.accept(invitation_for(tokens["alice"]), impostor)
         db.session.rollback()
-        app.config["KALEO_REQUIRE_INVITED_EMAIL"] = False
+        reconfigure(app, KALEO_REQUIRE_INVITED_EMAIL=False)
         kaleo.accept(invitation_for(tokens["alice"]), impostor)  # holds the link: fine
         assert kaleo.process_independent_joins(impostor, lookalike) == []
         db.session.commit()

@@ -7,8 +7,6 @@ no stat row at all (which counts with ``KALEO_DEFAULT_INVITE_ALLOCATION``).
 
 from __future__ import annotations
 
-import typing as t
-
 import pytest
 import sqlalchemy as sa
 from click.testing import Result
@@ -328,25 +326,3 @@ def test_statement_count_does_not_grow_with_the_number_of_users(
     with app.app_context():
         unlimited = [s for e, s in large_stats.items() if e.startswith("unlimited")]
         assert unlimited and all(s == (-1, 4) for s in unlimited)
-
-
-# -- the group's name ----------------------------------------------------------------
-
-
-@pytest.mark.settings(KALEO_CLI_NAME="invitations")
-def test_cli_name_renames_the_group(app: Flask, people: Stats) -> None:
-    assert run(app, "kaleo", "add-invites", "1").exit_code == 2
-    result = run(app, "invitations", "add-invites", "1")
-    assert result.exit_code == 0, result.output
-    assert result.output == "Added 1 invitation to 2 users.\n"
-
-
-@pytest.mark.parametrize("name", [None, "", False])
-def test_falsy_cli_name_removes_the_group(database_url: str, name: t.Any) -> None:
-    from tests.hostapp import create_app
-
-    app = create_app(database_url, KALEO_CLI_NAME=name)
-    assert "kaleo" not in app.cli.commands
-    result = run(app, "kaleo", "add-invites", "1")
-    assert result.exit_code == 2
-    assert "No such command 'kaleo'" in result.output

@@ -154,23 +154,23 @@ def test_purge_expired_deletes_only_old_expired_ones(
 
     result = run("purge-expired", "--dry-run")
     assert result.exit_code == 0
-    assert result.output == "Would delete 1 invitation that expired more than 30 days ago.\n"
+    assert result.output == "Would delete 1 invitation that expired more than 30d ago.\n"
     assert len(invitations(app)) == 4
 
     result = run("purge-expired")
-    assert result.output == "Deleted 1 invitation that expired more than 30 days ago.\n"
+    assert result.output == "Deleted 1 invitation that expired more than 30d ago.\n"
     assert [e for e, _ in invitations(app)] == [
         "recent@example.com",
         "live@example.com",
         "gone@example.com",
     ]
-    assert run("purge-expired", "--older-than", "1").output.startswith("Deleted 1 invitation")
+    assert run("purge-expired", "--older-than", "1d").output.startswith("Deleted 1 invitation")
     assert [e for e, _ in invitations(app)] == ["live@example.com", "gone@example.com"]
     with app.app_context():
         assert stat_row(alice.id) == (10, 3, 0)  # expired invitations stay spent
 
 
-@pytest.mark.parametrize("value", ["-1", "abc", "1e9", "nan", "NaN", "inf"])
+@pytest.mark.parametrize("value", ["-1", "1", "3600", "abc", "1e9", "nan", "NaN", "inf", "1h1d"])
 @pytest.mark.parametrize("command", ["purge-expired", "deliver"])
 def test_a_bad_cutoff_is_a_usage_error(run: Run, command: str, value: t.Any) -> None:
     result = run(command, "--older-than", value)
@@ -433,7 +433,7 @@ def test_import_all_good_exits_zero(app: Flask, run: Run, tmp_path: Path) -> Non
 
 
 @SERVER
-@pytest.mark.settings(KALEO_DAILY_SEND_LIMIT=2)
+@pytest.mark.settings(KALEO_RATE_LIMITS={"member": 2})
 def test_import_stops_at_the_daily_limit_row_by_row(app: Flask, run: Run, tmp_path: Path) -> None:
     """An unlimited member's import still stops at the day's sends; each refused row
     is reported, and nothing is spent for it."""

@@ -8,7 +8,10 @@ The checks of ``init_app`` read no database, so those tests use a bare Flask app
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import importlib.util
+import re
 import typing as t
 from pathlib import Path
 
@@ -24,6 +27,12 @@ from flask_kaleo import AlreadyMember
 from flask_kaleo import InvitingNotAllowed
 from flask_kaleo import Kaleo
 from flask_kaleo import blueprint
+from flask_kaleo.config import DEFAULT_SETTINGS
+from flask_kaleo.config import REMOVED_SETTINGS
+from flask_kaleo.config import KaleoConfig
+from flask_kaleo.config import RateLimits
+from flask_kaleo.config import config_of
+from flask_kaleo.config import current_config
 from flask_kaleo.exceptions import ConfigurationError
 from flask_kaleo.models import JoinInvitationMixin
 from tests.helpers import AJAX
@@ -43,6 +52,10 @@ def bare_app(**config: t.Any) -> Flask:
     return app
 
 
+H = dt.timedelta(hours=1)
+NEVER_MIND = dt.timedelta(0)
+
+
 @pytest.mark.parametrize(
     ("setting", "value"),
     [
@@ -53,23 +66,40 @@ def bare_app(**config: t.Any) -> Flask:
         ("KALEO_DEFAULT_EXPIRATION", None),
         ("KALEO_DEFAULT_EXPIRATION", float("nan")),
         ("KALEO_DEFAULT_EXPIRATION", float("inf")),
-        ("KALEO_RESEND_INTERVAL", float("nan")),
-        ("KALEO_RESEND_INTERVAL", float("inf")),
+        ("KALEO_DEFAULT_EXPIRATION", NEVER_MIND),
+        ("KALEO_DEFAULT_EXPIRATION", -H),
+        ("KALEO_EXPIRATION_BOUNDS", None),
+        ("KALEO_EXPIRATION_BOUNDS", (H,)),
+        ("KALEO_EXPIRATION_BOUNDS", (H, 2 * H, 3 * H)),
+        ("KALEO_EXPIRATION_BOUNDS", (0.25, 720)),  # hours: a timedelta is asked for
+        ("KALEO_EXPIRATION_BOUNDS", (NEVER_MIND, 200 * H)),
+        ("KALEO_EXPIRATION_BOUNDS", (200 * H, 170 * H)),  # shortest after longest
+        ("KALEO_EXPIRATION_BOUNDS", "15m..30d"),
+        ("KALEO_RESEND_INTERVAL", 300),  # seconds: a timedelta is asked for
+        ("KALEO_RESEND_INTERVAL", 0),
         ("KALEO_RESEND_INTERVAL", True),
-        ("KALEO_RESEND_INTERVAL", -1),
-        ("KALEO_RESEND_RESETS_EXPIRY", "yes"),
+        ("KALEO_RESEND_INTERVAL", "5m"),
+        ("KALEO_RESEND_INTERVAL", -H),
         ("KALEO_REQUIRE_INVITED_EMAIL", "yes"),
         ("KALEO_REQUIRE_INVITED_EMAIL", 1),
-        ("KALEO_PRIVATE_REFUSALS", "yes"),
-        ("KALEO_NOTIFY_MEMBERS", 1),
-        ("KALEO_NOTIFY_MEMBERS", True),  # without KALEO_PRIVATE_REFUSALS
-        ("KALEO_MAX_BULK_AMOUNT", 0),
-        ("KALEO_MAX_BULK_AMOUNT", -3),
-        ("KALEO_MAX_BULK_AMOUNT", "10"),
-        ("KALEO_MAX_BULK_AMOUNT", 2.5),
-        ("KALEO_MAX_BULK_AMOUNT", True),
-        ("KALEO_MAX_BULK_AMOUNT", None),
-        ("KALEO_MAX_BULK_AMOUNT", 1_000_001),
+        ("KALEO_ALLOW_LINKS", None),
+        ("KALEO_SMTPUTF8", 0),
+        ("KALEO_MEMBER_PRIVACY", True),
+        ("KALEO_MEMBER_PRIVACY", "private"),
+        ("KALEO_MEMBER_PRIVACY", "QUIET"),
+        ("KALEO_MEMBER_PRIVACY", ""),
+        ("KALEO_RATE_LIMITS", None),
+        ("KALEO_RATE_LIMITS", 50),
+        ("KALEO_RATE_LIMITS", [("member", 5)]),
+        ("KALEO_RATE_LIMITS", {"members": 5}),  # an unknown key
+        ("KALEO_RATE_LIMITS", {"member": 0}),
+        ("KALEO_RATE_LIMITS", {"member": -1}),
+        ("KALEO_RATE_LIMITS", {"member": 2.5}),
+        ("KALEO_RATE_LIMITS", {"member": True}),
+        ("KALEO_RATE_LIMITS", {"member": "50"}),
+        ("KALEO_RATE_LIMITS", {"address": 0}),
+        ("KALEO_RATE_LIMITS", {"address": 3.0}),
+        ("KALEO_RATE_LIMITS", {"address": False}),
         ("KALEO_DEFAULT_INVITE_ALLOCATION", 2.5),
         ("KALEO_DEFAULT_INVITE_ALLOCATION", "5"),
         ("KALEO_DEFAULT_INVITE_ALLOCATION", True),
@@ -81,13 +111,6 @@ def bare_app(**config: t.Any) -> Flask:
         ("KALEO_INVITE_ONLY", "yes"),
         ("KALEO_INVITE_ONLY", 1),
         ("KALEO_INVITE_ONLY", None),
-        ("KALEO_EMAIL_SUBJECT", "{inviter} invites you to {app}"),
-        ("KALEO_EMAIL_SUBJECT", "{0} invites you"),
-        ("KALEO_EMAIL_SUBJECT", "{inviter.__class__} invites you"),
-        ("KALEO_EMAIL_SUBJECT", "{inviter invites you"),
-        ("KALEO_EMAIL_SUBJECT", ""),
-        ("KALEO_MESSAGE_MAX_LENGTH", 0),
-        ("KALEO_MESSAGE_MAX_LENGTH", "500"),
         ("KALEO_USER_EMAIL_ATTRIBUTE", "mail"),
         ("KALEO_USER_EMAIL_ATTRIBUTE", "is_authenticated"),  # a property, not a column
         ("KALEO_USER_EMAIL_ATTRIBUTE", None),
@@ -95,77 +118,213 @@ def bare_app(**config: t.Any) -> Flask:
         ("KALEO_SITE_URL", "ftp://example.com"),
         ("KALEO_SITE_URL", "https://"),
         ("KALEO_SITE_URL", 42),
+        ("KALEO_SITE_NAME", ""),
+        ("KALEO_SITE_NAME", 42),
         ("KALEO_DELIVERY", "smtp"),
         ("KALEO_DELIVERY", None),
-        ("KALEO_MAIL_TIMEOUT", 0),
-        ("KALEO_MAIL_TIMEOUT", -1),
-        ("KALEO_MAIL_TIMEOUT", float("nan")),
-        ("KALEO_MAIL_TIMEOUT", float("inf")),
+        ("KALEO_DELIVERY", "LOG"),
+        ("KALEO_MAIL_TIMEOUT", NEVER_MIND),
+        ("KALEO_MAIL_TIMEOUT", -H),
+        ("KALEO_MAIL_TIMEOUT", 10),  # seconds: a timedelta is asked for
         ("KALEO_MAIL_TIMEOUT", "10"),
         ("KALEO_MAIL_TIMEOUT", True),
-        ("KALEO_DELIVERY_ATTEMPTS", 0),
-        ("KALEO_DELIVERY_ATTEMPTS", 101),
-        ("KALEO_DELIVERY_ATTEMPTS", 2.0),
-        ("KALEO_DELIVERY_BACKOFF", -1),
-        ("KALEO_DELIVERY_BACKOFF", -0.5),  # RQ would refuse the retry of every invite
-        ("KALEO_DELIVERY_BACKOFF", float("nan")),
-        ("KALEO_DELIVERY_STUCK_AFTER", 0),
+        ("KALEO_DELIVERY_RETRIES", None),
+        ("KALEO_DELIVERY_RETRIES", 3),
+        ("KALEO_DELIVERY_RETRIES", [60, 120]),  # seconds: timedeltas are asked for
+        ("KALEO_DELIVERY_RETRIES", [H, -H]),
+        ("KALEO_DELIVERY_RETRIES", "1m 2m"),
+        ("KALEO_DELIVERY_RETRIES", [H] * 100),  # more than 100 attempts
         ("KALEO_REDIS_URL", ""),
-        ("KALEO_RQ_QUEUE", None),
-        ("KALEO_DAILY_SEND_LIMIT", 0),
-        ("KALEO_DAILY_SEND_LIMIT", -1),
-        ("KALEO_DAILY_SEND_LIMIT", 2.5),
-        ("KALEO_DAILY_SEND_LIMIT", True),
-        ("KALEO_DAILY_SEND_LIMIT", "50"),
-        ("KALEO_ADDRESS_DAILY_LIMIT", 0),
-        ("KALEO_ADDRESS_DAILY_LIMIT", 3.0),
-        ("KALEO_ADDRESS_DAILY_LIMIT", False),
-        ("KALEO_MAIL_DEBUG", "yes"),
-        ("KALEO_MAIL_DEBUG", 1),
+        ("KALEO_REDIS_URL", None),
         ("KALEO_SIGNED_IN_REDIRECT", ""),
         ("KALEO_SIGNED_IN_REDIRECT", 42),
         ("KALEO_LOGIN_URL", ""),
         ("KALEO_LOGIN_URL", ["/login"]),
     ],
 )
-def test_bad_setting_fails_at_init_app_naming_it(setting: str, value: t.Any) -> None:
+def test_bad_setting_fails_at_init_app_naming_it_its_type_and_default(
+    setting: str, value: t.Any
+) -> None:
     kaleo = Kaleo(db=db, user_model=User)
     app = bare_app(**{setting: value})
-    with pytest.raises(ConfigurationError, match=setting):
+    with pytest.raises(ConfigurationError, match=f"^{setting} must be ") as raised:
         kaleo.init_app(app)
+    default = DEFAULT_SETTINGS[setting]
+    shown = repr(default).replace("datetime.timedelta", "timedelta")
+    assert f"(default {shown}), not {value!r}" in str(raised.value)
     assert "kaleo" not in app.extensions
 
 
 @pytest.mark.parametrize(
-    ("setting", "value"),
+    ("setting", "value", "read"),
     [
-        ("KALEO_DEFAULT_EXPIRATION", 1),
-        ("KALEO_DEFAULT_EXPIRATION", 0.5),
-        ("KALEO_DEFAULT_INVITE_ALLOCATION", -1),
-        ("KALEO_DEFAULT_INVITE_ALLOCATION", 5),
-        ("KALEO_SIGNUP_URL", "auth.register"),
-        ("KALEO_SIGNUP_URL", "/join"),
-        ("KALEO_MAIL_DEBUG", True),
-        ("KALEO_SIGNED_IN_REDIRECT", None),
-        ("KALEO_SIGNED_IN_REDIRECT", "accounts.home"),
-        ("KALEO_LOGIN_URL", "/login"),
-        ("KALEO_INVITE_ONLY", True),
-        ("KALEO_EMAIL_SUBJECT", "Join {site}: {inviter} asked us to write"),
-        ("KALEO_SITE_URL", "https://example.com/community"),
-        ("KALEO_MAIL_TIMEOUT", 0.5),
-        ("KALEO_DELIVERY_BACKOFF", 0),
-        ("KALEO_DAILY_SEND_LIMIT", 1),
-        ("KALEO_DAILY_SEND_LIMIT", None),
-        ("KALEO_ADDRESS_DAILY_LIMIT", 10),
-        ("KALEO_ADDRESS_DAILY_LIMIT", None),
+        ("KALEO_DEFAULT_EXPIRATION", 1, ("default_expiration", H)),
+        ("KALEO_DEFAULT_EXPIRATION", 0.5, ("default_expiration", H / 2)),
+        ("KALEO_DEFAULT_EXPIRATION", 36 * H, ("default_expiration", 36 * H)),
+        ("KALEO_EXPIRATION_BOUNDS", [H, 200 * H], ("expiration_bounds", (H, 200 * H))),
+        ("KALEO_DEFAULT_INVITE_ALLOCATION", -1, ("default_invite_allocation", -1)),
+        ("KALEO_DEFAULT_INVITE_ALLOCATION", 5, ("default_invite_allocation", 5)),
+        ("KALEO_SIGNUP_URL", "auth.register", ("signup_url", "auth.register")),
+        ("KALEO_SIGNUP_URL", "/join", ("signup_url", "/join")),
+        ("KALEO_DELIVERY", "log", ("delivery", "log")),
+        ("KALEO_SIGNED_IN_REDIRECT", None, ("signed_in_redirect", None)),
+        ("KALEO_SIGNED_IN_REDIRECT", "accounts.home", ("signed_in_redirect", "accounts.home")),
+        ("KALEO_LOGIN_URL", "/login", ("login_url", "/login")),
+        ("KALEO_INVITE_ONLY", True, ("invite_only", True)),
+        ("KALEO_ALLOW_LINKS", True, ("allow_links", True)),
+        ("KALEO_SMTPUTF8", True, ("smtputf8", True)),
+        ("KALEO_REQUIRE_INVITED_EMAIL", True, ("require_invited_email", True)),
+        (
+            "KALEO_SITE_URL",
+            "https://example.com/community",
+            ("site_url", "https://example.com/community"),
+        ),
+        ("KALEO_SITE_NAME", "Example Beta", ("site_name", "Example Beta")),
+        (
+            "KALEO_MAIL_TIMEOUT",
+            dt.timedelta(seconds=0.5),
+            ("mail_timeout", dt.timedelta(seconds=0.5)),
+        ),
+        ("KALEO_RESEND_INTERVAL", NEVER_MIND, ("resend_interval", NEVER_MIND)),
+        ("KALEO_DELIVERY_RETRIES", [], ("delivery_attempts", 1)),
+        ("KALEO_DELIVERY_RETRIES", (NEVER_MIND, H), ("delivery_retries", (NEVER_MIND, H))),
+        ("KALEO_DELIVERY_RETRIES", [H] * 99, ("delivery_attempts", 100)),
+        ("KALEO_REDIS_URL", "redis://cache:6379/3", ("redis_url", "redis://cache:6379/3")),
+        ("KALEO_RATE_LIMITS", {"member": 1}, ("rate_limits", RateLimits(member=1, address=3))),
+        ("KALEO_RATE_LIMITS", {"member": None}, ("rate_limits", RateLimits(None, 3))),
+        ("KALEO_RATE_LIMITS", {"address": 10}, ("rate_limits", RateLimits(50, 10))),
+        ("KALEO_RATE_LIMITS", {"address": None}, ("rate_limits", RateLimits(50, None))),
+        ("KALEO_RATE_LIMITS", {}, ("rate_limits", RateLimits(50, 3))),
+        ("KALEO_MEMBER_PRIVACY", "quiet", ("private_refusals", True)),
+        ("KALEO_MEMBER_PRIVACY", "quiet", ("notify_members", False)),
+        ("KALEO_MEMBER_PRIVACY", "notify", ("notify_members", True)),
+        ("KALEO_MEMBER_PRIVACY", "notify", ("private_refusals", True)),
+        ("KALEO_MEMBER_PRIVACY", None, ("private_refusals", False)),
     ],
 )
-def test_good_setting_is_accepted(setting: str, value: t.Any) -> None:
+def test_good_setting_is_read_into_the_typed_config(
+    setting: str, value: t.Any, read: tuple[str, t.Any]
+) -> None:
     kaleo = Kaleo(db=db, user_model=User)
     app = bare_app(**{setting: value})
     kaleo.init_app(app)
-    assert app.config[setting] == value
+    assert getattr(config_of(app), read[0]) == read[1]
     assert app.extensions["kaleo"] is kaleo
+
+
+def test_the_defaults_are_read_when_nothing_is_set() -> None:
+    app = bare_app()
+    Kaleo(db=db, user_model=User).init_app(app)
+    config = config_of(app)
+    assert config == KaleoConfig(
+        default_expiration=168 * H,
+        default_invite_allocation=0,
+        expiration_bounds=(dt.timedelta(minutes=15), dt.timedelta(days=30)),
+        signup_url="/",
+        signed_in_redirect="/",
+        login_url=None,
+        invite_only=False,
+        require_invited_email=False,
+        allow_links=False,
+        member_privacy=None,
+        rate_limits=RateLimits(member=50, address=3),
+        resend_interval=dt.timedelta(minutes=5),
+        site_url=None,
+        site_name=None,
+        user_email_attribute="email",
+        smtputf8=False,
+        delivery="inline",
+        delivery_retries=(
+            dt.timedelta(minutes=1),
+            dt.timedelta(minutes=2),
+            dt.timedelta(minutes=4),
+        ),
+        mail_timeout=dt.timedelta(seconds=10),
+        redis_url="redis://127.0.0.1:6379/0",
+    )
+    assert config.delivery_attempts == 4 and not config.queued
+    assert not any(key.startswith("KALEO_") for key in app.config)  # nothing written there
+    assert app.jinja_env.globals["kaleo_config"] is config
+    with app.app_context():
+        assert current_config() is config
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.invite_only = True  # type: ignore[misc]
+
+
+def test_the_expiry_must_lie_within_its_bounds() -> None:
+    message = (
+        "KALEO_DEFAULT_EXPIRATION must lie within KALEO_EXPIRATION_BOUNDS, not 1 day, 0:00:00"
+        " outside 2 days, 0:00:00 .. 30 days, 0:00:00"
+    )
+    with pytest.raises(ConfigurationError, match=f"^{re.escape(message)}$"):
+        Kaleo(db=db, user_model=User).init_app(
+            bare_app(KALEO_DEFAULT_EXPIRATION=24, KALEO_EXPIRATION_BOUNDS=(48 * H, 720 * H))
+        )
+    Kaleo(db=db, user_model=User).init_app(
+        bare_app(KALEO_DEFAULT_EXPIRATION=48, KALEO_EXPIRATION_BOUNDS=(48 * H, 48 * H))
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "replacement"),
+    [
+        ("KALEO_MIN_EXPIRATION", "KALEO_EXPIRATION_BOUNDS[0]"),
+        ("KALEO_MAX_EXPIRATION", "KALEO_EXPIRATION_BOUNDS[1]"),
+        ("KALEO_PRIVATE_REFUSALS", "KALEO_MEMBER_PRIVACY = 'quiet'"),
+        ("KALEO_NOTIFY_MEMBERS", "KALEO_MEMBER_PRIVACY = 'notify'"),
+        ("KALEO_DAILY_SEND_LIMIT", "KALEO_RATE_LIMITS['member']"),
+        ("KALEO_ADDRESS_DAILY_LIMIT", "KALEO_RATE_LIMITS['address']"),
+        ("KALEO_MAIL_DEBUG", "KALEO_DELIVERY = 'log'"),
+        ("KALEO_DELIVERY_ATTEMPTS", "KALEO_DELIVERY_RETRIES"),
+        ("KALEO_DELIVERY_BACKOFF", "KALEO_DELIVERY_RETRIES"),
+        ("KALEO_EMAIL_SUBJECT", "kaleo/email/invitation_subject.txt"),
+        ("KALEO_EMAIL_SENDER", "MAIL_DEFAULT_SENDER"),
+        ("KALEO_EMAIL_TEXT_TEMPLATE", "kaleo/email/invitation.txt"),
+        ("KALEO_EMAIL_HTML_TEMPLATE", "kaleo/email/invitation.html"),
+        ("KALEO_MESSAGE_MAX_LENGTH", "1000 characters"),
+        ("KALEO_CLI_NAME", "'flask kaleo'"),
+        ("KALEO_MAX_BULK_AMOUNT", "at most 1000"),
+        ("KALEO_RQ_QUEUE", "always 'kaleo'"),
+        ("KALEO_DELIVERY_STUCK_AFTER", "--older-than"),
+        ("KALEO_RESEND_RESETS_EXPIRY", "a resend keeps the expiry"),
+        ("KALEO_MIGRATE_RENDER_ITEM", "render_item"),
+    ],
+)
+def test_a_removed_setting_names_what_replaced_it(setting: str, replacement: str) -> None:
+    """Even set to its former default: an app that still sets it has to hear of it."""
+    app = bare_app(**{setting: False})
+    with pytest.raises(ConfigurationError, match=f"^{setting} is ") as raised:
+        Kaleo(db=db, user_model=User).init_app(app)
+    assert replacement in str(raised.value)
+    assert "kaleo" not in app.extensions
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            "KALEO_INVITE_ONLLY",
+            "KALEO_INVITE_ONLLY is not a flask-kaleo setting: did you mean KALEO_INVITE_ONLY?",
+        ),
+        (
+            "KALEO_RATE_LIMIT",
+            "KALEO_RATE_LIMIT is not a flask-kaleo setting: did you mean KALEO_RATE_LIMITS?",
+        ),
+        (
+            "KALEO_SITEURL",
+            "KALEO_SITEURL is not a flask-kaleo setting: did you mean KALEO_SITE_URL?",
+        ),
+        ("KALEO_FAVOURITE_COLOUR", "KALEO_FAVOURITE_COLOUR is not a flask-kaleo setting"),
+    ],
+)
+def test_an_unknown_setting_names_the_closest_one(setting: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"^{re.escape(message)}$"):
+        Kaleo(db=db, user_model=User).init_app(bare_app(**{setting: True}))
+
+
+def test_every_removed_setting_is_tested_and_none_is_still_a_setting() -> None:
+    assert not set(REMOVED_SETTINGS) & set(DEFAULT_SETTINGS)
+    assert len(DEFAULT_SETTINGS) == 20
 
 
 def test_rq_delivery_without_rq_installed_names_the_extra(
@@ -201,18 +360,6 @@ def test_production_app_must_say_where_links_point() -> None:
         {"DEBUG": True},
     ):
         kaleo.init_app(bare_app(TESTING=False, **safe))
-
-
-def test_defaults_are_visible_in_config() -> None:
-    kaleo = Kaleo(db=db, user_model=User)
-    app = bare_app()
-    kaleo.init_app(app)
-    assert app.config["KALEO_DEFAULT_EXPIRATION"] == 168
-    assert app.config["KALEO_DEFAULT_INVITE_ALLOCATION"] == 0
-    assert app.config["KALEO_SIGNUP_URL"] == "/"
-    assert app.config["KALEO_INVITE_ONLY"] is False
-    assert app.config["KALEO_USER_EMAIL_ATTRIBUTE"] == "email"
-    assert app.jinja_env.globals["kaleo_extension"] is kaleo
 
 
 def test_second_init_app_on_one_app_raises() -> None:

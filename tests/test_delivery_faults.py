@@ -12,6 +12,7 @@ checking that the counters agree with the rows.
 
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 
 import pytest
@@ -83,7 +84,7 @@ def assert_delivered(app: Flask, client: FlaskClient, response: t.Any, smtp: SMT
     assert client.get(f"/invites/accept/{token}").status_code == 303
 
 
-@pytest.mark.settings(KALEO_MAIL_TIMEOUT=0.5)
+@pytest.mark.settings(KALEO_MAIL_TIMEOUT=dt.timedelta(seconds=0.5))
 def test_silent_relay_times_out_and_nothing_is_spent(
     app: Flask, client: FlaskClient, silent_relay: SilentRelay
 ) -> None:
@@ -156,7 +157,7 @@ def test_closed_port_gives_back_and_a_retry_to_a_working_relay_succeeds(
         assert assert_counters_match_rows(alice.id) == (1, 1, 0)
 
 
-@pytest.mark.settings(KALEO_RESEND_INTERVAL=0)
+@pytest.mark.settings(KALEO_RESEND_INTERVAL=dt.timedelta(0))
 def test_resend_refused_keeps_the_old_link_and_the_new_one_never_exists(
     app: Flask, client: FlaskClient, smtp: SMTPServer, kaleo: Kaleo[User]
 ) -> None:

@@ -32,6 +32,7 @@ from tests.helpers import lapse_lease
 from tests.helpers import make_invitation
 from tests.helpers import make_user
 from tests.helpers import message_text
+from tests.helpers import reconfigure
 from tests.helpers import run_at_once
 from tests.helpers import worker_env
 from tests.hostapp import User
@@ -126,7 +127,7 @@ def test_a_sweep_leaves_an_email_being_sent_inline_alone(
     """While a request (invite, resend) or ``flask kaleo remind`` has its email at the
     relay, ``flask kaleo deliver --older-than 0`` and ``kaleo.deliver`` find it held
     and send nothing; the held email is then recorded as delivered."""
-    app.config["KALEO_RESEND_INTERVAL"] = 0
+    reconfigure(app, KALEO_RESEND_INTERVAL=dt.timedelta(0))
     with app.app_context():
         alice = make_user("alice@example.com", 3)
         if sending != "invite":
@@ -207,7 +208,7 @@ def test_a_claim_whose_process_died_is_swept_once_its_lease_passed(
     assert smtp.recipients() == ["carol@example.com"]
 
 
-@pytest.mark.settings(KALEO_DELIVERY="queue", KALEO_RESEND_INTERVAL=0)
+@pytest.mark.settings(KALEO_DELIVERY="queue", KALEO_RESEND_INTERVAL=dt.timedelta(0))
 def test_no_resend_while_an_email_of_the_invitation_is_at_the_relay(
     app: Flask,
     smtp: SMTPServer,

@@ -53,7 +53,8 @@ pytestmark = pytest.mark.settings(
     KALEO_DELIVERY="rq",
     KALEO_REDIS_URL=RQ_REDIS_URL,
     KALEO_SITE_URL=SITE,  # the worker builds links outside any request
-    KALEO_DELIVERY_BACKOFF=0,  # a retry is queued again at once, for the burst worker
+    # four attempts, each retry queued again at once, for the burst worker
+    KALEO_DELIVERY_RETRIES=[dt.timedelta(0)] * 3,
 )
 
 INVITEE = "carol@example.com"
@@ -231,7 +232,7 @@ def test_redis_never_holds_the_token(
     assert leaks == []
 
 
-@pytest.mark.settings(KALEO_DELIVERY_ATTEMPTS=3)
+@pytest.mark.settings(KALEO_DELIVERY_RETRIES=[dt.timedelta(0)] * 2)
 def test_passing_refusals_are_retried_then_the_invitation_is_given_back(
     app: Flask,
     client: FlaskClient,
@@ -266,7 +267,7 @@ def test_passing_refusals_are_retried_then_the_invitation_is_given_back(
     assert '<span class="invitations_remaining">(3)</span>' in page
 
 
-@pytest.mark.settings(KALEO_DELIVERY_ATTEMPTS=3)
+@pytest.mark.settings(KALEO_DELIVERY_RETRIES=[dt.timedelta(0)] * 2)
 def test_a_permanent_refusal_is_given_back_after_one_attempt(
     app: Flask,
     client: FlaskClient,

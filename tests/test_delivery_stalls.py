@@ -18,6 +18,7 @@ invitation back.
 
 from __future__ import annotations
 
+import datetime as dt
 import smtplib
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
@@ -53,7 +54,7 @@ pytestmark = [
     # SQLAlchemy's default pool (5 + 10 connections), with a shorter wait for one, so
     # that an exhausted pool shows as a 500 within the test rather than after 30 s.
     pytest.mark.settings(
-        KALEO_MAIL_TIMEOUT=60,
+        KALEO_MAIL_TIMEOUT=dt.timedelta(seconds=60),
         SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 5, "max_overflow": 10, "pool_timeout": 10},
     ),
 ]

@@ -37,8 +37,8 @@ pytestmark = [
     pytest.mark.settings(
         KALEO_DELIVERY="queue",
         KALEO_SITE_URL="http://localhost",
-        KALEO_RESEND_INTERVAL=0,
-        KALEO_DELIVERY_ATTEMPTS=2,
+        KALEO_RESEND_INTERVAL=dt.timedelta(0),
+        KALEO_DELIVERY_RETRIES=[dt.timedelta(minutes=1)],
     ),
 ]
 DAY = dt.timedelta(days=1)

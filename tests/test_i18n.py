@@ -32,6 +32,7 @@ from tests.helpers import invitation_to
 from tests.helpers import kaleo_of
 from tests.helpers import link_for
 from tests.helpers import post_invite
+from tests.helpers import reconfigure
 from tests.helpers import signed_in
 from tests.helpers import speaking
 from tests.helpers import with_babel
@@ -173,49 +174,49 @@ SHOWN = {
         "Revoke the invitation to carol@example.com?",
         "Invitation already used",
         "log in",
-        "Say how many days to extend the invitation by.",
+        "Say how long to extend the invitation by.",
     ),
     "fr": Shown(
         "en attente",
         "Retirer l’invitation à carol@example.com ?",
         "Invitation déjà utilisée",
         "connectez-vous",
-        "Indiquez de combien de jours prolonger l’invitation.",
+        "Indiquez de combien de temps prolonger l’invitation.",
     ),
     "de": Shown(
         "ausstehend",
         "Einladung an carol@example.com zurückziehen?",
         "Einladung bereits verwendet",
         "melden Sie sich an",
-        "Geben Sie an, um wie viele Tage die Einladung verlängert werden soll.",
+        "Geben Sie an, um wie lange die Einladung verlängert werden soll.",
     ),
     "es": Shown(
         "pendiente",
         "¿Retirar la invitación a carol@example.com?",
         "Invitación ya utilizada",
         "inicia sesión",
-        "Indica cuántos días quieres extender la invitación.",
+        "Indica cuánto tiempo quieres extender la invitación.",
     ),
     "pt_BR": Shown(
         "pendente",
         "Cancelar o convite para carol@example.com?",
         "Convite já utilizado",
         "entre",
-        "Diga por quantos dias estender o convite.",
+        "Diga por quanto tempo estender o convite.",
     ),
     "ja": Shown(
         "保留中",
         "carol@example.com への招待を取り消しますか?",
         "使用済みの招待",
         "ログイン",
-        "招待を延長する日数を指定してください。",
+        "招待を延長する期間を指定してください。",
     ),
     "ar": Shown(
         "معلّقة",
         "هل تريد سحب الدعوة الموجهة إلى carol@example.com؟",
         "الدعوة مستخدمة بالفعل",
         "سجّل الدخول",
-        "حدّد عدد الأيام التي تريد تمديد الدعوة بها.",
+        "حدّد المدة التي تريد تمديد الدعوة بها.",
     ),
 }
 
@@ -246,7 +247,7 @@ def test_the_sent_list_and_the_pages_in_each_language(
 
     refused = client.post(f"/invites/extend/{invitation_id}", data=form, headers=speaking(locale))
     # The text is what is tested: the refusal in the visitor's language.
-    assert_error(refused, 400, "days", shown.no_days, code="bad_request")
+    assert_error(refused, 400, "by", shown.no_days, code="bad_request")
 
     used = client.get(link_for(babel_app, "bob@example.com", "accepted"), headers=language)
     assert used.status_code == 410
@@ -403,8 +404,10 @@ def test_refusals_carry_codes_in_every_shape(client: FlaskClient) -> None:
         assert list(body["error_codes"]) == list(body["error_list"]), body
 
 
-@pytest.mark.settings(KALEO_MESSAGE_MAX_LENGTH=1)
-def test_english_and_its_plurals_without_flask_babel(app: Flask, client: FlaskClient) -> None:
+def test_english_and_its_plurals_without_flask_babel(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("flask_kaleo.core.inviting.MESSAGE_MAX_LENGTH", 1)  # the singular
     signed_in(client)
     refused = post_invite(client, "carol@example.com", message="too long")
     # The text is what is tested: English's singular, without a catalog.
@@ -472,7 +475,7 @@ def test_an_email_rendered_later_uses_the_invitations_locale(
         assert kaleo.deliver(queued[0]) == "delivered"
     assert KNOWN["ja"].body in outbox[0].body
     # the sweep (inline now) renders the other in Brazilian Portuguese
-    babel_app.config["KALEO_DELIVERY"] = "inline"
+    reconfigure(babel_app, KALEO_DELIVERY="inline")
     result = babel_app.test_cli_runner().invoke(args=["kaleo", "deliver", "--older-than", "0"])
     assert result.exit_code == 0 and result.output.startswith("Delivered 1"), result.output
     assert KNOWN["pt_BR"].subject in outbox[1].subject

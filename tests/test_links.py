@@ -35,6 +35,7 @@ from tests.helpers import current_kaleo
 from tests.helpers import fresh
 from tests.helpers import make_user
 from tests.helpers import received
+from tests.helpers import reconfigure
 from tests.helpers import signed_in
 from tests.helpers import speaking
 from tests.helpers import stat_row
@@ -147,7 +148,7 @@ def test_a_member_the_invite_permission_refuses_creates_no_link(
             kaleo.create_link(db.session.get_one(User, muted.id), 2)
     response = post_link(client, uses="2")
     assert_error(response, 200, code="not_allowed")
-    app.config["KALEO_SITE_URL"] = "https://example.org"
+    reconfigure(app, KALEO_SITE_URL="https://example.org")
     result = app.test_cli_runner().invoke(
         args=["kaleo", "create-link", "muted@example.com", "--uses", "2"]
     )
@@ -464,7 +465,7 @@ def test_the_endpoint_answers_the_url_once(
     app: Flask, client: FlaskClient, kaleo: Kaleo[User]
 ) -> None:
     alice = signed_in(client, allocation=10)
-    response = post_link(client, uses="5", days="3", domain="example.com")
+    response = post_link(client, uses="5", expires_in="3d", domain="example.com")
     body = response.json
     assert body["status"] == "OK", body
     assert body["invitations_remaining"] == 5
@@ -526,16 +527,17 @@ def test_an_unlimited_members_counters_pass_32_bits(
         ({"uses": "99999999999"}, "uses", "invalid_link_option"),
         ({"uses": "11"}, "__all__", "no_invitations_left"),
         ({"uses": "2", "domain": "nope"}, "domain", "invalid_link_option"),
-        ({"uses": "2", "days": "0"}, "days", "bad_request"),
-        ({"uses": "2", "days": "nan"}, "days", "bad_request"),
-        ({"uses": "2", "days": "400"}, "expires_in", "expiry_out_of_bounds"),
+        ({"uses": "2", "expires_in": "0d"}, "expires_in", "bad_request"),
+        ({"uses": "2", "expires_in": "3"}, "expires_in", "bad_request"),
+        ({"uses": "2", "expires_in": "nan"}, "expires_in", "bad_request"),
+        ({"uses": "2", "expires_in": "400d"}, "expires_in", "expiry_out_of_bounds"),
     ],
 )
 def test_bad_input_gets_the_error_shape(
     app: Flask, client: FlaskClient, data: dict[str, str], field: str, code: str
 ) -> None:
     alice = signed_in(client, allocation=10)
-    status = 400 if field == "days" else 200  # an unreadable field, as on the invite form
+    status = 400 if code == "bad_request" else 200  # unreadable, as on the invite form
     assert_error(post_link(client, data), status, field=field, code=code)
     with app.app_context():
         assert stat_row(alice.id) == (10, 0, 0)
@@ -552,7 +554,7 @@ def test_the_endpoint_takes_json(app: Flask, client: FlaskClient) -> None:
 
 
 @links_on
-@pytest.mark.settings(KALEO_DAILY_SEND_LIMIT=1)
+@pytest.mark.settings(KALEO_RATE_LIMITS={"member": 1})
 def test_links_send_no_mail_so_the_daily_limit_does_not_count_them(
     app: Flask, client: FlaskClient, outbox: list[t.Any], kaleo: Kaleo[User]
 ) -> None:
@@ -583,7 +585,9 @@ def test_the_answers_speak_the_visitors_language(app: Flask, client: FlaskClient
     with app.test_request_context(headers=headers):
         page = render_template_string(LINKS_PAGE, user=db.session.get(User, alice.id), actions=True)
     assert "0 sur 2 utilisés" in page and "retirée" in page  # the list, in French
-    assert "Créer un lien à partager" in page and "Valable pendant (jours)" in page
+    assert (
+        "Créer un lien à partager" in page and "Valable pendant (par exemple 36h, 7d ou 2w)" in page
+    )
 
 
 def test_links_are_off_by_default(app: Flask, client: FlaskClient) -> None:
@@ -709,7 +713,14 @@ def test_cli_creates_and_revokes_links(
     with app.app_context():
         alice = make_user("alice@example.com", 10)
     result = cli(
-        "create-link", "alice@example.com", "--uses", "4", "--days", "2", "--domain", "example.com"
+        "create-link",
+        "alice@example.com",
+        "--uses",
+        "4",
+        "--expires-in",
+        "2d",
+        "--domain",
+        "example.com",
     )
     assert result.exit_code == 0, result.output
     url = result.stdout.strip()
@@ -733,8 +744,9 @@ def test_cli_creates_and_revokes_links(
         ("create-link", "alice@example.com", "--uses", "0"),
         ("create-link", "alice@example.com", "--uses", "1000001"),
         ("create-link", "alice@example.com", "--uses", "x"),
-        ("create-link", "alice@example.com", "--uses", "2", "--days", "0"),
-        ("create-link", "alice@example.com", "--uses", "2", "--days", "nan"),
+        ("create-link", "alice@example.com", "--uses", "2", "--expires-in", "0d"),
+        ("create-link", "alice@example.com", "--uses", "2", "--expires-in", "2"),
+        ("create-link", "alice@example.com", "--uses", "2", "--expires-in", "nan"),
         ("create-link", "nobody@example.com", "--uses", "2"),
         ("revoke-link", "0"),
         ("revoke-link", "12345"),
@@ -757,7 +769,7 @@ def test_cli_refusals_exit_1(app: Flask, cli: t.Callable[..., Result]) -> None:
     assert result.exit_code == 1 and "set KALEO_SITE_URL" in result.output
     with app.app_context():
         assert stat_row(alice_id) == (1, 0, 0)  # no link to give, nothing spent
-    app.config["KALEO_SITE_URL"] = "https://example.org"
+    reconfigure(app, KALEO_SITE_URL="https://example.org")
     result = cli("create-link", "alice@example.com", "--uses", "2")
     assert result.exit_code == 1 and "not enough for a link" in result.output
     result = cli("create-link", "alice@example.com", "--uses", "1", "--domain", "bad domain")

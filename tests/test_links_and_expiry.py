@@ -40,6 +40,7 @@ from tests.helpers import make_invitation
 from tests.helpers import make_user
 from tests.helpers import post_invite
 from tests.helpers import race
+from tests.helpers import reconfigure
 from tests.helpers import signed_in
 from tests.hostapp import User
 from tests.hostapp import db
@@ -101,7 +102,7 @@ def test_the_link_is_accepted_like_a_mailed_one(
         assert assert_counters_match_rows(alice.id) == (3, 1, 1)
 
 
-@pytest.mark.settings(KALEO_ADDRESS_DAILY_LIMIT=1, KALEO_DAILY_SEND_LIMIT=1)
+@pytest.mark.settings(KALEO_RATE_LIMITS={"member": 1, "address": 1})
 def test_links_are_not_counted_by_the_daily_sending_limits(
     app_ctx: None, kaleo: Kaleo[User]
 ) -> None:
@@ -207,7 +208,7 @@ def test_a_link_can_be_revoked(app: Flask, client: FlaskClient) -> None:
 def test_cli_invite_no_send_prints_the_link(app: Flask, outbox: list[t.Any]) -> None:
     with app.app_context():
         make_user("alice@example.com", 2)
-    app.config["KALEO_SITE_URL"] = "https://example.com"
+    reconfigure(app, KALEO_SITE_URL="https://example.com")
     result = app.test_cli_runner().invoke(
         args=["kaleo", "invite", "alice@example.com", "carol@example.com", "--no-send"]
     )
@@ -273,14 +274,15 @@ def test_staff_may_exceed_the_bounds_and_choose_never(
         assert invitation_to("shared@example.com").status == "accepted"
 
 
-@pytest.mark.parametrize("value", ["-1", "0", "abc", "1e3", "36501", "nan", "2.12345", " "])
+@pytest.mark.parametrize(
+    "value", ["-1", "0", "0d", "3", "abc", "1e3", "36501d", "nan", "2.5d", "1h1d", "1d 2h", " "]
+)
 def test_endpoint_refuses_odd_expiry_input(client: FlaskClient, value: str) -> None:
     user = signed_in(client)
-    response = post(
-        client, "/invites/invite", email_address="carol@example.com", expires_in_days=value
-    )
+    response = post(client, "/invites/invite", email_address="carol@example.com", expires_in=value)
     if value.strip():
-        assert_error(response, 400, field="expires_in_days")
+        assert_error(response, 400, field="expires_in")
+        assert "such as 90m, 36h, 7d or 2w" in response.json["errors"]
     else:  # blank is the default
         assert response.json["status"] == "OK"
     assert user.id is not None
@@ -288,17 +290,17 @@ def test_endpoint_refuses_odd_expiry_input(client: FlaskClient, value: str) -> N
 
 def test_endpoint_expiry_field_and_its_bounds(app: Flask, client: FlaskClient) -> None:
     signed_in(client)
-    response = post(client, "/invites/invite", email_address="a@example.com", expires_in_days="3")
+    response = post(client, "/invites/invite", email_address="a@example.com", expires_in="3d")
     assert response.json["status"] == "OK"
     assert close_to(
         dt.datetime.fromisoformat(response.json["invitation"]["expires_at"]), utcnow() + 72 * HOUR
     )
     assert '<time datetime="' in response.json["html"]
-    too_long = post(client, "/invites/invite", email_address="b@example.com", expires_in_days="60")
+    too_long = post(client, "/invites/invite", email_address="b@example.com", expires_in="60d")
     assert_error(too_long, field="expires_in", code="expiry_out_of_bounds")
     assert too_long.json["error_codes"] == {"expires_in": ["expiry_out_of_bounds"]}
     assert_error(
-        post(client, "/invites/invite", email_address="b@example.com", expires_in_days="never"),
+        post(client, "/invites/invite", email_address="b@example.com", expires_in="never"),
         field="expires_in",
     )
 
@@ -322,10 +324,19 @@ def test_sent_list_says_when_each_expires(app: Flask, client: FlaskClient) -> No
 @pytest.mark.parametrize(
     ("settings", "text"),
     [
-        ({"KALEO_MIN_EXPIRATION": 200}, "KALEO_MIN_EXPIRATION <= KALEO_DEFAULT_EXPIRATION"),
-        ({"KALEO_MAX_EXPIRATION": 100}, "<= KALEO_MAX_EXPIRATION"),
-        ({"KALEO_MIN_EXPIRATION": 0}, "KALEO_MIN_EXPIRATION must be a positive number"),
-        ({"KALEO_MAX_EXPIRATION": "720"}, "KALEO_MAX_EXPIRATION must be a positive number"),
+        (
+            {"KALEO_EXPIRATION_BOUNDS": (dt.timedelta(hours=200), dt.timedelta(days=30))},
+            "KALEO_DEFAULT_EXPIRATION must lie within KALEO_EXPIRATION_BOUNDS",
+        ),
+        (
+            {"KALEO_EXPIRATION_BOUNDS": (dt.timedelta(hours=1), dt.timedelta(hours=100))},
+            "KALEO_DEFAULT_EXPIRATION must lie within KALEO_EXPIRATION_BOUNDS",
+        ),
+        (
+            {"KALEO_EXPIRATION_BOUNDS": (dt.timedelta(0), dt.timedelta(days=30))},
+            "KALEO_EXPIRATION_BOUNDS must be a pair",
+        ),
+        ({"KALEO_EXPIRATION_BOUNDS": (900, 720)}, "KALEO_EXPIRATION_BOUNDS must be a pair"),
         ({"KALEO_ALLOW_LINKS": "yes"}, "KALEO_ALLOW_LINKS must be True or False"),
     ],
 )
@@ -348,7 +359,7 @@ def test_extend_moves_the_expiry_and_keeps_the_link(app: Flask, client: FlaskCli
     with app.app_context():
         invitation = make_invitation(alice, "carol@example.com")
         before = (invitation.id, invitation.token_digest, invitation.expires_at)
-    response = post(client, f"/invites/extend/{before[0]}", days="2")
+    response = post(client, f"/invites/extend/{before[0]}", by="2d")
     assert response.json["status"] == "OK", response.json
     assert 'class="kaleo-extend"' in response.json["html"]
     with app.app_context():
@@ -457,12 +468,12 @@ def test_extend_endpoint_refuses_odd_input_and_others_invitations(
         mine = make_invitation(alice, "carol@example.com").id
         bob = make_user("bob@example.com", 3)
         theirs = make_invitation(bob, "dave@example.com").id
-    for value in ("", "-2", "x", "0"):
-        assert_error(post(client, f"/invites/extend/{mine}", days=value), 400, field="days")
-    assert_error(post(client, f"/invites/extend/{theirs}", days="1"), 404)
-    no_csrf = client.post(f"/invites/extend/{mine}", data={"days": "1"}, headers=AJAX)
+    for value in ("", "-2d", "x", "0", "2"):
+        assert_error(post(client, f"/invites/extend/{mine}", by=value), 400, field="by")
+    assert_error(post(client, f"/invites/extend/{theirs}", by="1d"), 404)
+    no_csrf = client.post(f"/invites/extend/{mine}", data={"by": "1d"}, headers=AJAX)
     assert_error(no_csrf, 400)
-    assert_error(post(client, f"/invites/extend/{mine}", days="45"), field="expires_in")
+    assert_error(post(client, f"/invites/extend/{mine}", by="45d"), field="expires_in")
 
 
 def test_cli_extend(app: Flask) -> None:
@@ -471,18 +482,20 @@ def test_cli_extend(app: Flask) -> None:
         invitation_id = make_invitation(alice, "carol@example.com").id
         expire(invitation_id)
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["kaleo", "extend", str(invitation_id), "--days", "3"])
+    result = runner.invoke(args=["kaleo", "extend", str(invitation_id), "--by", "3d"])
     assert result.exit_code == 0, result.output
     assert "now expires" in result.output
     with app.app_context():
         assert invitation_to("carol@example.com").is_pending
     for args, code in (
         ([str(invitation_id)], 2),
-        ([str(invitation_id), "--days", "1", "--never"], 2),
-        ([str(invitation_id), "--days", "-1"], 2),
-        ([str(invitation_id), "--days", "nan"], 2),
-        (["999999", "--days", "1"], 2),
-        (["abc", "--days", "1"], 2),
+        ([str(invitation_id), "--by", "1d", "--never"], 2),
+        ([str(invitation_id), "--by", "-1d"], 2),
+        ([str(invitation_id), "--by", "0"], 2),
+        ([str(invitation_id), "--by", "3"], 2),  # a duration has a unit
+        ([str(invitation_id), "--by", "nan"], 2),
+        (["999999", "--by", "1d"], 2),
+        (["abc", "--by", "1d"], 2),
         ([str(invitation_id), "--never"], 1),  # alice is no staff
     ):
         result = runner.invoke(args=["kaleo", "extend", *args])
@@ -535,7 +548,7 @@ def test_staff_extend_to_never_through_the_endpoint(
     alice = signed_in(client)
     with app.app_context():
         invitation_id = make_invitation(alice, "carol@example.com").id
-    response = post(client, f"/invites/extend/{invitation_id}", days="never")
+    response = post(client, f"/invites/extend/{invitation_id}", by="never")
     assert response.json["invitation"]["expires_at"] is None
     assert "never expires" in response.json["html"]
     assert 'class="kaleo-extend"' not in response.json["html"]  # nothing left to extend

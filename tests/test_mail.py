@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2 import DictLoader
 
 from flask_kaleo import ConfigurationError
 from flask_kaleo import Kaleo
@@ -38,10 +39,17 @@ from tests.hostapp import User
 from tests.hostapp import db
 
 
-@pytest.mark.settings(KALEO_EMAIL_SUBJECT="[{site}] {inviter} sent you an invitation")
 def test_email_carries_subject_addresses_link_inviter_message_and_expiry(
     app: Flask, client: FlaskClient, outbox: list[t.Any], kaleo: Kaleo[User]
 ) -> None:
+    """The app's own ``kaleo/email/invitation_subject.txt`` replaces the subject."""
+    app.jinja_loader = DictLoader(
+        {
+            "kaleo/email/invitation_subject.txt": (
+                "\n [{{ site_name }}] {{ inviter_label }} sent you an invitation \n"
+            )
+        }
+    )
     signed_in(client, allocation=2)
 
     response = post_invite(client, "Carol@Example.COM", "Come and see our garden.")
@@ -194,15 +202,17 @@ def test_invite_outside_a_request_without_server_name_names_it_and_spends_nothin
 def test_without_any_sender_mail_comes_from_noreply_at_the_host(
     app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]
 ) -> None:
-    """Neither MAIL_DEFAULT_SENDER nor KALEO_EMAIL_SENDER: a sane sender, not a crash."""
+    """No MAIL_DEFAULT_SENDER: a sane sender, not a crash."""
     with app.test_request_context("/", base_url="https://invite.example.net:8443"):
         alice = make_user("alice@example.com", allocation=1)
         kaleo.invite(alice, "carol@example.com")
     assert [message.sender for message in outbox] == ["noreply@invite.example.net"]
 
 
-@pytest.mark.settings(MAIL_DEFAULT_SENDER=None, KALEO_EMAIL_SENDER="Invites <hi@example.org>")
-def test_kaleo_email_sender_wins(app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]) -> None:
+@pytest.mark.settings(MAIL_DEFAULT_SENDER=("Invites", "hi@example.org"))
+def test_a_named_default_sender_is_used(
+    app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]
+) -> None:
     with app.test_request_context("/"):
         alice = make_user("alice@example.com", allocation=1)
         kaleo.invite(alice, "carol@example.com")
@@ -275,7 +285,7 @@ def test_closed_port_spends_nothing_and_a_retry_succeeds_once_a_server_listens(
     assert len(smtp.messages) == 1
 
 
-@pytest.mark.settings(KALEO_MAIL_TIMEOUT=2.5)
+@pytest.mark.settings(KALEO_MAIL_TIMEOUT=dt.timedelta(seconds=2.5))
 def test_a_transport_of_the_apps_own_gets_the_rendered_email_and_the_timeout(
     app: Flask, client: FlaskClient, kaleo: Kaleo[User]
 ) -> None:

@@ -181,13 +181,3 @@ def test_render_item_reaches_flask_migrate_in_either_order(migrate_first: bool) 
 def test_render_item_leaves_other_items_to_alembic() -> None:
     assert render(sa.DateTime(timezone=True), render_item) == (False, set())
     assert render(sa.Column("x", sa.Integer), render_item, "column") == (False, set())
-
-
-def test_an_app_can_keep_flask_migrate_to_itself() -> None:
-    """``KALEO_MIGRATE_RENDER_ITEM = False``: an env.py that passes its own
-    ``render_item`` next to ``**conf_args`` must not get it twice."""
-    app, db, kaleo = member_app(KALEO_MIGRATE_RENDER_ITEM=False)
-    Migrate(app, db)
-    kaleo.init_app(app)
-    with app.app_context():
-        assert "render_item" not in app.extensions["migrate"].configure_args

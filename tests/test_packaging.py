@@ -98,6 +98,7 @@ SCRIPT = textwrap.dedent(
         assert "&lt;b&gt;Welcome&lt;/b&gt;" in email.html, email.html
         email_templates = {Path(t.filename).resolve() for t in used}
         assert email_templates == {
+            templates / "kaleo" / "email" / "invitation_subject.txt",
             templates / "kaleo" / "email" / "invitation.txt",
             templates / "kaleo" / "email" / "invitation.html",
         }, email_templates
@@ -149,6 +150,7 @@ def test_wheel_maps_the_templates_into_the_package(wheel: Path) -> None:
         "flask_kaleo/py.typed",
         "flask_kaleo/static/kaleo.js",
         "flask_kaleo/templates/kaleo/macros.html",
+        "flask_kaleo/templates/kaleo/email/invitation_subject.txt",
         "flask_kaleo/templates/kaleo/email/invitation.txt",
         "flask_kaleo/templates/kaleo/email/invitation.html",
     ):

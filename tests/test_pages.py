@@ -22,6 +22,7 @@ from tests.helpers import csrf_token
 from tests.helpers import link_for
 from tests.helpers import make_user
 from tests.helpers import post_invite
+from tests.helpers import reconfigure
 from tests.helpers import signed_in
 from tests.hostapp import User
 from tests.hostapp import login_manager
@@ -121,14 +122,14 @@ def test_a_mistyped_page_endpoint_fails_the_first_request(database_url: str, set
 
 def test_endpoints_registered_after_init_app_pass(client: FlaskClient, app: Flask) -> None:
     """The check waits for the first request: blueprints come after kaleo.init_app."""
-    app.config["KALEO_SIGNUP_URL"] = "signup"
+    reconfigure(app, KALEO_SIGNUP_URL="signup")
     assert client.get("/").status_code == 200
 
 
 # -- development mail -------------------------------------------------------------------
 
 
-@pytest.mark.settings(KALEO_MAIL_DEBUG=True)
+@pytest.mark.settings(KALEO_DELIVERY="log")
 def test_mail_debug_logs_the_email_with_its_link_and_sends_nothing(
     app: Flask,
     client: FlaskClient,
@@ -138,7 +139,7 @@ def test_mail_debug_logs_the_email_with_its_link_and_sends_nothing(
 ) -> None:
     @kaleo.transport
     def broken(email: t.Any, timeout: float) -> None:
-        raise AssertionError("KALEO_MAIL_DEBUG must not use the app's transport")
+        raise AssertionError("KALEO_DELIVERY = 'log' must not use the app's transport")
 
     signed_in(client)
     with caplog.at_level(logging.WARNING, logger=app.logger.name):
@@ -150,7 +151,7 @@ def test_mail_debug_logs_the_email_with_its_link_and_sends_nothing(
     [record] = [r for r in caplog.records if r.name == app.logger.name]
     assert record.levelno == logging.WARNING
     text = record.getMessage()
-    assert text.startswith("KALEO_MAIL_DEBUG is on: this email was not sent.")
+    assert text.startswith("KALEO_DELIVERY is 'log': this email was not sent.")
     assert "To: bob@example.com" in text and "Come along" in text
     assert "\n[2026" not in text  # the invitee's lines cannot pass for the log's own
     _, token = accept_link(text)
@@ -217,8 +218,8 @@ def test_mail_debug_says_so_when_the_app_starts(
     from tests.hostapp import create_app
 
     with caplog.at_level(logging.WARNING):
-        app = create_app(database_url, KALEO_MAIL_DEBUG=True)
+        app = create_app(database_url, KALEO_DELIVERY="log")
     assert [r.getMessage() for r in caplog.records if r.name == app.logger.name] == [
-        "KALEO_MAIL_DEBUG is on: invitation emails are written to this log, never sent."
+        "KALEO_DELIVERY is 'log': invitation emails are written to this log, never sent."
         " Turn it off in production."
     ]

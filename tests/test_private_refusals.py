@@ -1,9 +1,10 @@
-"""KALEO_PRIVATE_REFUSALS and KALEO_NOTIFY_MEMBERS: a member's
+"""KALEO_MEMBER_PRIVACY, "quiet" and "notify": a member's
 address is answered exactly like a stranger's, is never mailed an invitation and can
 never be accepted. A real SMTP server records what was actually sent."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import typing as t
 
@@ -28,7 +29,7 @@ from tests.helpers import stat_row
 from tests.hostapp import User
 from tests.hostapp import db
 
-PRIVATE = pytest.mark.settings(KALEO_PRIVATE_REFUSALS=True, KALEO_RESEND_INTERVAL=0)
+PRIVATE = pytest.mark.settings(KALEO_MEMBER_PRIVACY="quiet", KALEO_RESEND_INTERVAL=dt.timedelta(0))
 TIMES = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+(\+00:00)?")
 
 
@@ -135,9 +136,9 @@ def test_an_invitation_to_a_member_can_never_be_accepted(
 
 
 @PRIVATE
-@pytest.mark.settings(KALEO_NOTIFY_MEMBERS=True)
+@pytest.mark.settings(KALEO_MEMBER_PRIVACY="notify")
 def test_the_member_may_be_told_someone_tried(app: Flask, smtp: SMTPServer) -> None:
-    """With KALEO_NOTIFY_MEMBERS the member gets a short notice, at the address of
+    """With KALEO_MEMBER_PRIVACY = "notify" the member gets a short notice, at the address of
     their account: no link, no inviter, never the inviter's message; once."""
     with app.app_context():
         make_user("bob@example.com")
@@ -162,7 +163,7 @@ def test_the_member_may_be_told_someone_tried(app: Flask, smtp: SMTPServer) -> N
 
 
 @PRIVATE
-@pytest.mark.settings(KALEO_NOTIFY_MEMBERS=True, KALEO_SITE_URL="https://beta.example.org")
+@pytest.mark.settings(KALEO_MEMBER_PRIVACY="notify", KALEO_SITE_URL="https://beta.example.org")
 @pytest.mark.settings(KALEO_DELIVERY="queue")
 def test_queued_invitations_to_members_go_through_the_worker(
     app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]

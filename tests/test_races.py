@@ -8,6 +8,7 @@ real HTTP client with its own cookies and CSRF token.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 import typing as t
@@ -205,7 +206,7 @@ def test_accepts_and_revokes_of_one_invitation_at_once(app: Flask, kaleo: Kaleo[
     assert (stat.invites_sent, stat.invites_accepted, user_count(app)) == expected
 
 
-@pytest.mark.settings(KALEO_RESEND_INTERVAL=0)
+@pytest.mark.settings(KALEO_RESEND_INTERVAL=dt.timedelta(0))
 def test_eight_resends_of_one_invitation_at_once(
     app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]
 ) -> None:

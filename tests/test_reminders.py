@@ -23,6 +23,7 @@ from tests.helpers import make_invitation
 from tests.helpers import make_user
 from tests.helpers import message_text
 from tests.helpers import race
+from tests.helpers import reconfigure
 from tests.hostapp import User
 from tests.hostapp import db
 
@@ -89,7 +90,7 @@ def test_only_pending_mailed_invitations_past_the_delay_are_reminded(
     assert sorted(m["To"] for m in smtp.messages) == ["due@example.com", "never@example.com"]
 
 
-@pytest.mark.settings(KALEO_ADDRESS_DAILY_LIMIT=1)
+@pytest.mark.settings(KALEO_RATE_LIMITS={"address": 1})
 def test_reminders_count_towards_the_daily_limits(
     app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]
 ) -> None:
@@ -141,7 +142,7 @@ def test_queued_reminders_go_through_the_worker(
 def test_a_resend_after_the_reminder_is_an_invitation_again(
     app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]
 ) -> None:
-    app.config["KALEO_RESEND_INTERVAL"] = 0
+    reconfigure(app, KALEO_RESEND_INTERVAL=dt.timedelta(0))
     with app.app_context():
         alice = make_user("alice@example.com", 5)
         invitation = kaleo.invite(alice, "carol@example.com")
@@ -249,7 +250,7 @@ def test_no_reminder_to_an_address_that_has_become_a_member(
 ) -> None:
     """Carol joined without her invitation (it is still pending): no email invites her
     to join, whether or not refusals are private."""
-    app.config["KALEO_PRIVATE_REFUSALS"] = private
+    reconfigure(app, KALEO_MEMBER_PRIVACY="quiet" if private else None)
     with app.app_context():
         alice = make_user("alice@example.com", 5)
         make_invitation(alice, "carol@example.com", sent_at=utcnow() - 4 * DAY)

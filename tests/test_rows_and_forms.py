@@ -4,6 +4,7 @@ outcome shown in its row, and a refused invitation coming back with what was typ
 
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 
 from flask import Flask
@@ -15,6 +16,7 @@ from tests.helpers import csrf_token
 from tests.helpers import invitation_to
 from tests.helpers import make_invitations
 from tests.helpers import parse
+from tests.helpers import reconfigure
 from tests.helpers import signed_in
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml", "Referer": "http://localhost/manage"}
@@ -155,7 +157,7 @@ def test_script_callers_revoke_at_once(app: Flask, client: FlaskClient) -> None:
 
 
 def test_refused_row_action_is_told_in_its_row(app: Flask, client: FlaskClient) -> None:
-    app.config["KALEO_RESEND_INTERVAL"] = 300
+    reconfigure(app, KALEO_RESEND_INTERVAL=dt.timedelta(minutes=5))
     invited(app, client, "carol@example.com")
     with app.app_context():
         invitation_id = invitation_to("carol@example.com").id
@@ -191,9 +193,8 @@ def test_refused_invitation_without_javascript_keeps_what_was_typed(
 
 
 def test_message_error_is_at_the_message_field(app: Flask, client: FlaskClient) -> None:
-    app.config["KALEO_MESSAGE_MAX_LENGTH"] = 10
     signed_in(client, allocation=3)
-    post(client, "/invites/invite", email_address="carol@example.com", message="x" * 11)
+    post(client, "/invites/invite", email_address="carol@example.com", message="x" * 1001)
     form = page(client).one("form", cls="kaleo-invite-form")
     assert form.one("input", name="email_address").attrs["value"] == "carol@example.com"
     assert "aria-invalid" not in form.one("input", name="email_address").attrs

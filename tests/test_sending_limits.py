@@ -1,7 +1,7 @@
 """Daily sending limits that hold whatever the allocation.
 
-``KALEO_DAILY_SEND_LIMIT`` bounds the emails one member causes in 24 hours and
-``KALEO_ADDRESS_DAILY_LIMIT`` those one address receives, across all inviters; both
+``KALEO_RATE_LIMITS["member"]`` bounds the emails one member causes in 24 hours and
+``KALEO_RATE_LIMITS["address"]`` those one address receives, across all inviters; both
 count invitations and resends from the log of sends, inside the spend's transaction.
 Deliveries go to a real SMTP server (aiosmtpd), which records what actually arrived.
 """
@@ -36,6 +36,7 @@ from tests.helpers import make_invitation
 from tests.helpers import make_user
 from tests.helpers import post_invite
 from tests.helpers import race
+from tests.helpers import reconfigure
 from tests.helpers import signed_in
 from tests.helpers import signed_in_session
 from tests.hostapp import User
@@ -99,18 +100,16 @@ def test_each_limit_has_its_own_code_under_one_base() -> None:
     ("limits", "delivered"),
     [
         pytest.param({}, 3, id="defaults"),
-        pytest.param(
-            {"KALEO_DAILY_SEND_LIMIT": None, "KALEO_ADDRESS_DAILY_LIMIT": None}, 51, id="off"
-        ),
+        pytest.param({"KALEO_RATE_LIMITS": {"member": None, "address": None}}, 51, id="off"),
     ],
 )
 def test_revoke_loop_reaches_the_victim_only_up_to_the_address_limit(
     app: Flask, client: FlaskClient, smtp: SMTPServer, limits: dict[str, t.Any], delivered: int
 ) -> None:
     """50 loops of revoke + invite with an allocation of 1: with the limits, exactly
-    ``KALEO_ADDRESS_DAILY_LIMIT`` emails arrive, and every refusal spends nothing. With
+    ``KALEO_RATE_LIMITS["address"]`` emails arrive, and every refusal spends nothing. With
     both limits None, every loop mails the address (51 emails)."""
-    app.config.update(limits)
+    reconfigure(app, **limits)
     alice = signed_in(client, allocation=1)
     answers = revoke_and_reinvite(app, client, VICTIM, 50)
     assert smtp.recipients() == [VICTIM] * delivered
@@ -148,7 +147,7 @@ def test_the_members_daily_limit_stops_a_spray_to_many_addresses(
 
 
 @pytest.mark.all_backends
-@pytest.mark.settings(KALEO_DAILY_SEND_LIMIT=3)
+@pytest.mark.settings(KALEO_RATE_LIMITS={"member": 3})
 def test_an_unlimited_member_is_limited_too(
     app: Flask, client: FlaskClient, smtp: SMTPServer
 ) -> None:
@@ -165,7 +164,7 @@ def test_an_unlimited_member_is_limited_too(
 
 @SERVER
 @pytest.mark.all_backends
-@pytest.mark.settings(KALEO_DAILY_SEND_LIMIT=2)
+@pytest.mark.settings(KALEO_RATE_LIMITS={"member": 2})
 def test_staff_force_is_limited_too(app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]) -> None:
     """``flask kaleo invite --force`` and ``kaleo.invite(force=True)`` go beyond the
     allocation, never beyond the day's limit; a refusal raises nothing."""
@@ -212,7 +211,7 @@ def test_the_address_limit_spans_inviters_and_does_not_say_who(
 
 
 @pytest.mark.all_backends
-@pytest.mark.settings(KALEO_RESEND_INTERVAL=0)
+@pytest.mark.settings(KALEO_RESEND_INTERVAL=dt.timedelta(0))
 def test_resends_count(app: Flask, client: FlaskClient, smtp: SMTPServer) -> None:
     """Resending overwrites ``resent_at``; the log of sends still counts every one. A
     refused resend changes nothing: the link already sent keeps working."""
@@ -234,7 +233,7 @@ def test_resends_count(app: Flask, client: FlaskClient, smtp: SMTPServer) -> Non
 
 @pytest.mark.all_backends
 @pytest.mark.settings(
-    KALEO_RESEND_INTERVAL=0, KALEO_DAILY_SEND_LIMIT=2, KALEO_ADDRESS_DAILY_LIMIT=None
+    KALEO_RESEND_INTERVAL=dt.timedelta(0), KALEO_RATE_LIMITS={"member": 2, "address": None}
 )
 def test_resends_count_towards_the_members_limit(
     app: Flask, client: FlaskClient, smtp: SMTPServer
@@ -253,7 +252,7 @@ def test_resends_count_towards_the_members_limit(
 
 
 @pytest.mark.all_backends
-@pytest.mark.settings(KALEO_ADDRESS_DAILY_LIMIT=1)
+@pytest.mark.settings(KALEO_RATE_LIMITS={"address": 1})
 def test_sends_older_than_a_day_no_longer_count_and_are_purged(
     app: Flask, client: FlaskClient, kaleo: Kaleo[User]
 ) -> None:
@@ -305,7 +304,7 @@ def test_twenty_members_invite_one_address_at_once(
     app: Flask, live_port: int, outbox: list[t.Any]
 ) -> None:
     """20 members, each with invitations left, invite one address at the same moment:
-    exactly ``KALEO_ADDRESS_DAILY_LIMIT`` (3) go out, the 17 others get the ERROR, and
+    exactly ``KALEO_RATE_LIMITS["address"]`` (3) go out, the 17 others get the ERROR, and
     every member's counters match their rows."""
     with app.app_context():
         members = [make_user(f"member{i}@example.com", allocation=2) for i in range(20)]
@@ -326,7 +325,7 @@ def test_twenty_members_invite_one_address_at_once(
 
 @pytest.mark.backends("postgresql", "mariadb")
 @pytest.mark.settings(
-    SQLALCHEMY_ENGINE_OPTIONS=POOL, KALEO_DAILY_SEND_LIMIT=4, KALEO_ADDRESS_DAILY_LIMIT=None
+    SQLALCHEMY_ENGINE_OPTIONS=POOL, KALEO_RATE_LIMITS={"member": 4, "address": None}
 )
 def test_one_unlimited_member_sends_twenty_at_once(
     app: Flask, live_port: int, outbox: list[t.Any]
@@ -346,7 +345,7 @@ def test_one_unlimited_member_sends_twenty_at_once(
 
 
 @pytest.mark.all_backends
-@pytest.mark.settings(KALEO_PRIVATE_REFUSALS=True)
+@pytest.mark.settings(KALEO_MEMBER_PRIVACY="quiet")
 def test_a_members_address_reaches_the_limit_like_a_strangers(app: Flask, smtp: SMTPServer) -> None:
     """With private refusals a member's address is answered like a fresh one, at the
     limit too: its invitations send no email but count, or the fourth answer would

@@ -9,11 +9,13 @@ import json
 import click
 from flask.cli import with_appcontext
 
+from ..config.durations import format_duration
 from ..state import get_kaleo
 from .params import AMOUNT
 from .params import NEGATIVE_NUMBERS_ARE_ARGUMENTS
 from .params import USER
-from .params import FiniteRange
+from .params import Duration
+from .params import duration_help
 from .params import n_invitations
 from .params import n_users
 from .params import resolve_user
@@ -87,23 +89,21 @@ def report(as_json: bool) -> None:
 @click.command("purge-expired")
 @click.option(
     "--older-than",
-    "days",
-    metavar="DAYS",
-    type=FiniteRange(min=0, max=36500),
-    default=30,
+    type=Duration(allow_zero=True),
+    default="30d",
     show_default=True,
-    help="Only invitations that expired more than DAYS days ago (0: every expired one).",
+    help=duration_help("Only invitations that expired more than this long ago (0d: all)."),
 )
 @click.option("--dry-run", is_flag=True, help="Only say how many would be deleted.")
 @with_appcontext
-def purge_expired(days: float, dry_run: bool) -> None:
+def purge_expired(older_than: dt.timedelta, dry_run: bool) -> None:
     """Delete unanswered invitations that expired a while ago (in one statement).
 
     Allocations are untouched: an expired invitation stays spent. Expired shareable
     links give their unused uses back (once each).
     """
-    count = get_kaleo().purge_expired(dt.timedelta(days=days), dry_run=dry_run)
-    what = f"{n_invitations(count)} that expired more than {days:g} days ago"
+    count = get_kaleo().purge_expired(older_than, dry_run=dry_run)
+    what = f"{n_invitations(count)} that expired more than {format_duration(older_than)} ago"
     click.echo(f"Would delete {what}." if dry_run else f"Deleted {what}.")
     returned = 0 if dry_run else get_kaleo().settle_expired_links()
     if returned:

@@ -5,24 +5,23 @@ from __future__ import annotations
 import datetime as dt
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
+from ..config import current_config
 from ..state import get_kaleo
-from .params import FiniteRange
+from .params import Duration
+from .params import duration_help
 
 
 @click.command("deliver")
 @click.option(
     "--older-than",
-    "seconds",
-    metavar="SECONDS",
-    type=FiniteRange(min=0, max=10**8),
+    type=Duration(allow_zero=True),
     default=None,
-    help="Only deliveries waiting longer than this (default KALEO_DELIVERY_STUCK_AFTER).",
+    help=duration_help("Only deliveries waiting longer than this (default 1h)."),
 )
 @with_appcontext
-def deliver(seconds: float | None) -> None:
+def deliver(older_than: dt.timedelta | None) -> None:
     """Finish invitations whose email never went out (a killed process, a lost job).
 
     Inline, they are delivered now; queued, they are queued again; those that expired
@@ -31,7 +30,6 @@ def deliver(seconds: float | None) -> None:
     lease) is left to it. Safe to run from cron, even while workers and another run
     are delivering: each email goes once.
     """
-    older_than = None if seconds is None else dt.timedelta(seconds=seconds)
     report = get_kaleo().deliver_stuck(older_than)
     click.echo(
         f"Delivered {report.delivered:,}, queued {report.queued:,}, gave back"
@@ -45,7 +43,7 @@ def deliver(seconds: float | None) -> None:
 @with_appcontext
 def worker(burst: bool) -> None:
     """Run an RQ worker that delivers invitations (KALEO_DELIVERY = 'rq')."""
-    if current_app.config["KALEO_DELIVERY"] != "rq":
+    if current_config().delivery != "rq":
         raise click.UsageError("the worker delivers for KALEO_DELIVERY = 'rq' only")
     from ..delivery.rq import work
 

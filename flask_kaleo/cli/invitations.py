@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import sys
-import typing as t
 
 import click
 from flask import current_app
@@ -17,9 +16,9 @@ from ..exceptions import ConfigurationError
 from ..exceptions import InvitationRefused
 from ..exceptions import KaleoError
 from ..state import get_kaleo
-from .params import DAYS
 from .params import FROM_USER
 from .params import Duration
+from .params import duration_help
 from .params import n_invitations
 from .params import resolve_user
 
@@ -152,7 +151,7 @@ def _print_report(report: list[str], sent: int, refused: int, total: int) -> Non
     "--after",
     type=Duration(),
     required=True,
-    help="Remind invitations last mailed more than this long ago (3d, 12h, 1d12h).",
+    help=duration_help("Remind invitations last mailed more than this long ago."),
 )
 @with_appcontext
 def remind(after: dt.timedelta) -> None:
@@ -171,20 +170,19 @@ def remind(after: dt.timedelta) -> None:
 @click.command("extend")
 @click.argument("invitation_id", metavar="ID", type=click.IntRange(min=1, max=2**63 - 1))
 @click.option(
-    "--days",
-    metavar="N",
-    type=DAYS,
+    "--by",
+    type=Duration(),
     default=None,
-    help="Move the expiry N days later (from now, if it has passed).",
+    help=duration_help("Move the expiry this much later (from now, if it has passed)."),
 )
 @click.option("--never", is_flag=True, help="Never expire (the inviter must be staff).")
 @with_appcontext
-def extend(invitation_id: int, days: float | None, never: bool) -> None:
+def extend(invitation_id: int, by: dt.timedelta | None, never: bool) -> None:
     """Extend invitation ID, keeping its link; an expired one comes back to life. The
-    bounds of the inviter apply (KALEO_MAX_EXPIRATION unless they have the manage
+    bounds of the inviter apply (KALEO_EXPIRATION_BOUNDS unless they have the manage
     permission)."""
-    if (days is None) == (not never):
-        raise click.UsageError("give either --days N or --never")
+    if (by is None) == (not never):
+        raise click.UsageError("give either --by DURATION or --never")
     kaleo = get_kaleo()
     invitation = kaleo.store.invitation(invitation_id)
     if invitation is None:
@@ -193,7 +191,7 @@ def extend(invitation_id: int, days: float | None, never: bool) -> None:
         if never:
             kaleo.extend(invitation, to=NEVER)
         else:
-            kaleo.extend(invitation, by=dt.timedelta(days=t.cast(float, days)))
+            kaleo.extend(invitation, by=by)
     except KaleoError as error:
         raise click.ClickException(str(error)) from None
     expires = invitation.expires_at

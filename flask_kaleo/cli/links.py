@@ -10,8 +10,9 @@ from flask.cli import with_appcontext
 from ..config import MAX_AMOUNT
 from ..exceptions import KaleoError
 from ..state import get_kaleo
-from .params import DAYS
 from .params import FROM_USER
+from .params import Duration
+from .params import duration_help
 from .params import n_invitations
 from .params import resolve_user
 
@@ -26,15 +27,16 @@ from .params import resolve_user
     help="How many people may join through it (taken from FROM_USER's invitations).",
 )
 @click.option(
-    "--days",
-    metavar="D",
-    type=DAYS,
+    "--expires-in",
+    type=Duration(),
     default=None,
-    help="How long it works (default KALEO_DEFAULT_EXPIRATION).",
+    help=duration_help("How long it works (default KALEO_DEFAULT_EXPIRATION)."),
 )
 @click.option("--domain", metavar="DOMAIN", default=None, help="Only addresses at DOMAIN.")
 @with_appcontext
-def create_link(from_user: str, uses: int, days: float | None, domain: str | None) -> None:
+def create_link(
+    from_user: str, uses: int, expires_in: dt.timedelta | None, domain: str | None
+) -> None:
     """Create a shareable link for up to N people on behalf of FROM_USER and print it.
 
     The link is printed once: only its digest is stored. It is built from
@@ -42,7 +44,6 @@ def create_link(from_user: str, uses: int, days: float | None, domain: str | Non
     """
     kaleo = get_kaleo()
     inviter = resolve_user(from_user, "FROM_USER")
-    expires_in = None if days is None else dt.timedelta(days=days)
     try:
         link = kaleo.create_link(inviter, uses, expires_in=expires_in, domain=domain)
     except KaleoError as error:

@@ -4,33 +4,16 @@ user they name, durations, and English counts."""
 from __future__ import annotations
 
 import datetime as dt
-import math
-import re
 import typing as t
 
 import click
 
 from ..config import MAX_AMOUNT
+from ..config.durations import SYNTAX
+from ..config.durations import parse_duration
 from ..state import get_kaleo
 
 AMOUNT = click.argument("amount", metavar="N", type=click.IntRange(min=0, max=MAX_AMOUNT))
-
-
-class FiniteRange(click.FloatRange):
-    """A float range that also refuses ``nan`` (which compares false with both bounds,
-    so click's own range lets it through)."""
-
-    def convert(
-        self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> t.Any:
-        number = super().convert(value, param, ctx)
-        if math.isnan(number):
-            self.fail(f"{value!r} is not a number.", param, ctx)
-        return number
-
-
-DAYS = FiniteRange(min=0, min_open=True, max=36500)
-"""A number of days above 0 (fractions allowed), up to a hundred years."""
 
 
 # So that "-3" reaches N's check ("-3 is not in the range x>=0") instead of being
@@ -80,21 +63,26 @@ FROM_USER = click.argument("from_user", metavar="FROM_USER")
 
 
 class Duration(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2 only
-    """A duration such as ``3d``, ``12h``, ``90m`` or ``1d12h``: days, hours, minutes."""
+    """A duration in :mod:`flask_kaleo.config.durations`' syntax (``90m``, ``36h``, ``7d``,
+    ``2w``, ``1d12h``); zero only with ``allow_zero``. Anything else exits 2 with a
+    usage message."""
 
     name = "DURATION"
-    PATTERN = re.compile(r"(?:([0-9]{1,5})d)?(?:([0-9]{1,6})h)?(?:([0-9]{1,8})m)?")
+
+    def __init__(self, *, allow_zero: bool = False) -> None:
+        self.allow_zero = allow_zero
 
     def convert(
         self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> dt.timedelta:
         if isinstance(value, dt.timedelta):
             return value
-        match = self.PATTERN.fullmatch(str(value).strip().lower())
-        if match is None or not any(match.groups()):
-            self.fail(f"{value!r} is not a duration such as 3d, 12h or 1d12h.", param, ctx)
-        days, hours, minutes = (int(part or 0) for part in match.groups())
-        duration = dt.timedelta(days=days, hours=hours, minutes=minutes)
-        if duration <= dt.timedelta(0) or duration > dt.timedelta(days=36500):
-            self.fail(f"{value!r} must be above 0 and at most 36500 days.", param, ctx)
-        return duration
+        try:
+            return parse_duration(str(value), allow_zero=self.allow_zero)
+        except ValueError as error:
+            self.fail(f"{error}.", param, ctx)
+
+
+def duration_help(text: str) -> str:
+    """An option's help, with the syntax its value takes."""
+    return f"{text} A duration: {SYNTAX}."

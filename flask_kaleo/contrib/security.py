@@ -22,11 +22,11 @@ creates is not the admin's own signup.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import typing as t
 
 from flask import Flask
-from flask import current_app
 from flask import has_request_context
 from flask import render_template
 from flask import request
@@ -39,7 +39,9 @@ from wtforms import Field
 from wtforms import Form
 from wtforms import ValidationError
 
-from ..config import DEFAULT_SETTINGS
+from ..config import config_of
+from ..config import current_config
+from ..config import keep
 from ..core.accepting import INVITATION_REQUIRED
 from ..exceptions import ConfigurationError
 from ..exceptions import InvitationNotPending
@@ -118,8 +120,9 @@ def wire(app: Flask) -> None:
     user_confirmed.connect(_confirmed, app)
     change_email_confirmed.connect(_confirmed, app)
     app.register_error_handler(RegistrationRefused, _refused)
-    if app.config["KALEO_SIGNUP_URL"] == DEFAULT_SETTINGS["KALEO_SIGNUP_URL"]:
+    if "KALEO_SIGNUP_URL" not in app.config:  # written too, for whoever reads the config
         app.config["KALEO_SIGNUP_URL"] = endpoint
+        keep(app, dataclasses.replace(config_of(app), signup_url=endpoint))
     app.extensions[_WIRED] = True
 
 
@@ -181,7 +184,7 @@ def _accepting(create_user: CreateUser) -> CreateUser:
         if not has_request_context() or get_kaleo().current_user() is not None:
             return create_user(*args, **kwargs)
         invitation = _pending()
-        if invitation is None and current_app.config["KALEO_INVITE_ONLY"]:
+        if invitation is None and current_config().invite_only:
             raise RegistrationRefused(InvitationNotPending(gettext(INVITATION_REQUIRED)), None)
         user = create_user(*args, **kwargs)
         if invitation is not None:
@@ -226,7 +229,7 @@ def _prefilled(instantiate: Instantiator) -> Instantiator:
             return form
         if kwargs.get("formdata") is None and not field.data:
             field.data = invited
-        if current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]:
+        if current_config().require_invited_email:
             field.render_kw = {**(field.render_kw or {}), "readonly": True}
         return form
 

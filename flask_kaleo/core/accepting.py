@@ -10,9 +10,9 @@ from __future__ import annotations
 import typing as t
 
 import sqlalchemy as sa
-from flask import current_app
 
 from .. import signals
+from ..config import current_config
 from ..exceptions import InvitationNotPending
 from ..i18n import N_
 from ..i18n import gettext
@@ -55,7 +55,7 @@ def check_address(pending: Pending, address: str) -> None:
     invited = pending.invited_address
     if (
         invited is not None
-        and current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]
+        and current_config().require_invited_email
         and not _same_address(address, invited)
     ):
         raise pending.another_address()
@@ -212,7 +212,7 @@ def signup(
         except InvitationNotPending:
             forget()  # said once: on an open site, the next attempt signs up uninvited
             raise
-    elif current_app.config["KALEO_INVITE_ONLY"]:
+    elif current_config().invite_only:
         raise InvitationNotPending(gettext(INVITATION_REQUIRED))
     address = check_signup_address(pending, email)
     session = store.session

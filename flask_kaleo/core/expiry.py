@@ -1,6 +1,6 @@
 """Choosing an invitation's expiry: the default, or a lifetime its sender asked for,
-within ``KALEO_MIN_EXPIRATION`` and ``KALEO_MAX_EXPIRATION`` unless the sender has the
-manage permission (who may also choose :data:`NEVER`).
+within ``KALEO_EXPIRATION_BOUNDS`` unless the sender has the manage permission (who
+may also choose :data:`NEVER`).
 
 One home for the bounds: inviting, extending and shareable links all ask
 :func:`choose_expiry` or :func:`check_new_expiry`. The SQL conditions "not expired"
@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 
+from ..config import KaleoConfig
 from ..exceptions import ExpiryOutOfBounds
 from ..i18n import format_number
 from ..i18n import gettext
@@ -25,8 +26,9 @@ ExpiresIn = dt.timedelta | t.Literal["never"] | None
 """What a caller may ask for: a lifetime, :data:`NEVER`, or None for the default."""
 
 
-def _hours(value: float) -> str:
-    """``0.25`` -> "15 minutes", ``24`` -> "1 day", ``36`` -> "36 hours"."""
+def _hours(duration: dt.timedelta) -> str:
+    """15 minutes -> "15 minutes", 24 hours -> "1 day", 36 hours -> "36 hours"."""
+    value = duration / dt.timedelta(hours=1)
     if value < 1:
         minutes = round(value * 60)
         return ngettext("%(num)s minute", "%(num)s minutes", minutes, num=format_number(minutes))
@@ -38,7 +40,7 @@ def _hours(value: float) -> str:
 
 
 def choose_expiry(
-    config: t.Mapping[str, t.Any],
+    config: KaleoConfig,
     may_manage: bool,
     expires_in: ExpiresIn,
     now: dt.datetime,
@@ -50,7 +52,7 @@ def choose_expiry(
 
 
 def choose_lifetime(
-    config: t.Mapping[str, t.Any], may_manage: bool, expires_in: ExpiresIn
+    config: KaleoConfig, may_manage: bool, expires_in: ExpiresIn
 ) -> dt.timedelta | None:
     """How long something created with ``expires_in`` lasts (None: forever).
 
@@ -59,7 +61,7 @@ def choose_lifetime(
     ``may_manage``. Raises :class:`~flask_kaleo.ExpiryOutOfBounds` otherwise.
     """
     if expires_in is None:
-        return dt.timedelta(hours=config["KALEO_DEFAULT_EXPIRATION"])
+        return config.default_expiration
     if isinstance(expires_in, str):
         if expires_in != NEVER:
             raise TypeError(f"expires_in must be a timedelta, 'never' or None, not {expires_in!r}")
@@ -73,38 +75,38 @@ def choose_lifetime(
     if expires_in <= dt.timedelta(0):
         raise ExpiryOutOfBounds(gettext("An invitation must expire in the future."))
     if not may_manage:
-        low = dt.timedelta(hours=config["KALEO_MIN_EXPIRATION"])
-        high = dt.timedelta(hours=config["KALEO_MAX_EXPIRATION"])
+        low, high = config.expiration_bounds
         if not low <= expires_in <= high:
             raise ExpiryOutOfBounds(
                 gettext(
                     "An invitation may last from %(low)s to %(high)s.",
-                    low=_hours(config["KALEO_MIN_EXPIRATION"]),
-                    high=_hours(config["KALEO_MAX_EXPIRATION"]),
+                    low=_hours(low),
+                    high=_hours(high),
                 )
             )
     return expires_in
 
 
 def check_new_expiry(
-    config: t.Mapping[str, t.Any],
+    config: KaleoConfig,
     may_manage: bool,
     new: dt.datetime | None,
     now: dt.datetime,
 ) -> None:
     """An extension's target: later than ``now``, and no later than
-    ``now + KALEO_MAX_EXPIRATION`` unless ``may_manage`` (who may also give None, never)."""
+    ``now`` plus the longest of ``KALEO_EXPIRATION_BOUNDS`` unless ``may_manage`` (who
+    may also give None, never)."""
     if new is None:
         if not may_manage:
             raise ExpiryOutOfBounds(gettext("Only staff can make an invitation never expire."))
         return
     if new <= now:
         raise ExpiryOutOfBounds(gettext("An invitation must expire in the future."))
-    high = dt.timedelta(hours=config["KALEO_MAX_EXPIRATION"])
+    high = config.expiration_bounds[1]
     if not may_manage and new - now > high:
         raise ExpiryOutOfBounds(
             gettext(
                 "An invitation may be valid for at most %(high)s from now.",
-                high=_hours(config["KALEO_MAX_EXPIRATION"]),
+                high=_hours(high),
             )
         )

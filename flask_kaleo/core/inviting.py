@@ -8,10 +8,11 @@ import functools
 import typing as t
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from .. import signals
+from ..config import MESSAGE_MAX_LENGTH
+from ..config import current_config
 from ..delivery.render import accept_url
 from ..delivery.transport import OutgoingEmail
 from ..exceptions import AlreadyInvited
@@ -63,16 +64,14 @@ def invite(
     its ``accept_url`` (never stored). No email means the daily sending limits, which
     count emails, neither check nor count it.
     """
-    address, key, _ = canonical_address(email, smtputf8=current_app.config["KALEO_SMTPUTF8"])
-    message = clean_message(message, current_app.config["KALEO_MESSAGE_MAX_LENGTH"])
+    address, key, _ = canonical_address(email, smtputf8=current_config().smtputf8)
+    message = clean_message(message, MESSAGE_MAX_LENGTH)
     if not hooks.has_invite_permission(from_user):
         raise InvitingNotAllowed(gettext("You are not allowed to send invitations."))
     if key == address_key(store.user_email(from_user)):
         raise CannotInviteSelf(gettext("You cannot invite yourself."))
 
-    lifetime = choose_lifetime(
-        current_app.config, hooks.has_manage_permission(from_user), expires_in
-    )
+    lifetime = choose_lifetime(current_config(), hooks.has_manage_permission(from_user), expires_in)
     inviter_id = store.user_id(from_user)
     already_invited = AlreadyInvited(gettext("You have already invited %(email)s.", email=address))
     attempt = functools.partial(
@@ -137,9 +136,9 @@ def _record(
     in the log of sends): the pending slot is looked at only when the insert says it is
     taken.
     """
-    config = current_app.config
-    member_limit = config["KALEO_DAILY_SEND_LIMIT"] if send else None
-    address_limit = config["KALEO_ADDRESS_DAILY_LIMIT"] if send else None
+    config = current_config()
+    member_limit = config.rate_limits.member if send else None
+    address_limit = config.rate_limits.address if send else None
     with store.transaction(keep_loaded=True) as session:
         store.fresh_snapshot()
         if address_limit is not None:  # locks first: address, then the inviter's row
@@ -169,7 +168,7 @@ def _record(
         # Only once an invitation is spent (rolled back if refused): a member with none
         # left learns nothing about who is a member.
         to_member = store.find_user(address) is not None
-        if to_member and not current_app.config["KALEO_PRIVATE_REFUSALS"]:
+        if to_member and not config.private_refusals:
             raise AlreadyMember(gettext("%(email)s is already a member.", email=address))
         token, digest = new_token()
         invitation = _new_invitation(store, inviter_id, address, key, message, fields, digest)
@@ -177,7 +176,7 @@ def _record(
         invitation.expires_at = None if lifetime is None else invitation.sent_at + lifetime
         invitation.forced = forced
         invitation.inviter_remaining = remaining
-        # A member's address, with KALEO_PRIVATE_REFUSALS: stored, spent and answered
+        # A member's address, with KALEO_MEMBER_PRIVACY: stored, spent and answered
         # like any other, but never mailed an invitation and never acceptable.
         invitation.to_member = to_member
         email = None
@@ -235,7 +234,6 @@ def _new_invitation(
     digest: str,
 ) -> JoinInvitationMixin:
     now = utcnow()
-    hours = current_app.config["KALEO_DEFAULT_EXPIRATION"]
     invitation: JoinInvitationMixin = store.JoinInvitation(
         **fields,
         from_user_id=inviter_id,
@@ -244,7 +242,7 @@ def _new_invitation(
         pending_email_key=key,
         message=message,
         sent_at=now,
-        expires_at=now + dt.timedelta(hours=hours),
+        expires_at=now + current_config().default_expiration,
         status=Status.SENT.value,
         token_digest=digest,
     )

@@ -5,9 +5,8 @@ Expiry rules, in one place:
 
 - an expired invitation cannot be accepted, is not the session's pending invitation,
   shows as ``expired`` in the lists and counts as ``expired`` in the report;
-- it cannot be resent (its accept URL is dead; resending would mail another dead one or,
-  with ``KALEO_RESEND_RESETS_EXPIRY``, bring back an invitation whose address may
-  already hold a newer one): the inviter invites the address again instead;
+- it cannot be resent (its accept URL is dead; resending would mail another dead one):
+  the inviter invites the address again, or extends it;
 - it can be revoked, which gives it back to the inviter's allocation;
 - it can be extended (:func:`extend`), which brings it back to life with its accept URL;
 - an invitation whose ``expires_at`` is NULL never expires;
@@ -21,9 +20,9 @@ import datetime as dt
 import typing as t
 
 import sqlalchemy as sa
-from flask import current_app
 
 from .. import signals
+from ..config import current_config
 from ..exceptions import ExpiryOutOfBounds
 from ..exceptions import InvitingNotAllowed
 from ..i18n import N_
@@ -111,7 +110,7 @@ def extend(
     ``by`` counts from the current expiry, or from now if that has passed; ``to`` is
     the new expiry itself (:data:`~flask_kaleo.NEVER` for none). The result must be
     later than now and than the current expiry, and (unless the inviter has the manage
-    permission) at most ``KALEO_MAX_EXPIRATION`` hours from now, else
+    permission) at most the longest of ``KALEO_EXPIRATION_BOUNDS`` from now, else
     :class:`~flask_kaleo.ExpiryOutOfBounds`. One conditional UPDATE, on the expiry it
     read: of two racing extensions, the second is refused.
     """
@@ -139,7 +138,7 @@ def extend(
         new = to
     else:
         raise TypeError(f"to= must be a datetime or 'never', not {to!r}")
-    check_new_expiry(current_app.config, hooks.has_manage_permission(inviter), new, now)
+    check_new_expiry(current_config(), hooks.has_manage_permission(inviter), new, now)
     if new is not None and new <= current:
         raise ExpiryOutOfBounds(gettext("An extension must move the expiry later."))
     model = store.JoinInvitation

@@ -1,6 +1,5 @@
 """The daily sending limits: the log of sends, the per-address lock, and the
-statements that count them inside the spend's transaction (``KALEO_DAILY_SEND_LIMIT``,
-``KALEO_ADDRESS_DAILY_LIMIT``)."""
+statements that count them inside the spend's transaction (``KALEO_RATE_LIMITS``)."""
 
 from __future__ import annotations
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 import typing as t
 
 import sqlalchemy as sa
-from flask import current_app
 
 from .. import signals
 from ..config import MAX_AMOUNT
+from ..config import current_config
 from ..config import is_whole_number
 from ..delivery.render import join_url
 from ..exceptions import InvalidEmail
@@ -114,7 +114,7 @@ def create_link(
     inviter_id = store.user_id(from_user)
     now = utcnow()
     may_manage = hooks.has_manage_permission(from_user)
-    expires_at = choose_expiry(current_app.config, may_manage, expires_in, now)
+    expires_at = choose_expiry(current_config(), may_manage, expires_in, now)
     settle_expired(store, inviter_id)
     token, digest = new_token()
     url = join_url(token)  # before spending: a missing site URL refuses, spending nothing

@@ -6,7 +6,7 @@ mints a new token, and the old accept URL's page says the invitation was sent ag
 through the same delivery as an invitation (inline, or queued) and counts towards the
 daily sending limits like a resend. Not reminded: invitations created with
 ``send=False`` (nobody was mailed; the address may not expect mail), invitations to
-members (``KALEO_PRIVATE_REFUSALS``: never mailed), those whose inviter's account is
+members (``KALEO_MEMBER_PRIVACY``: never mailed), those whose inviter's account is
 gone, and those whose email is still on its way. Checked again just before each claim:
 the inviter may still invite (the resend's permission), and the address has not become
 a member's since (a member is never mailed an invitation to join).

@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from .. import signals
+from ..config import current_config
 from ..exceptions import DeliveryError
 from ..exceptions import DeliveryFailed
 from ..exceptions import InvitingNotAllowed
@@ -44,28 +45,23 @@ def resend(
     """Mail ``invitation`` again under a new accept URL; the old accept URL then dies.
 
     Spends nothing, but counts towards the daily sending limits (refused with
-    :class:`~flask_kaleo.SendingLimitReached` at either). Keeps the expiry unless
-    ``KALEO_RESEND_RESETS_EXPIRY``; refused within ``KALEO_RESEND_INTERVAL`` seconds
-    of the last sending, or while an email of it is at the relay (its delivery's
+    :class:`~flask_kaleo.SendingLimitReached` at either). Keeps the expiry (extending
+    is how to give more time); refused within ``KALEO_RESEND_INTERVAL`` of the last
+    sending, or while an email of it is at the relay (its delivery's
     lease). One conditional UPDATE swaps the token and commits, so two racing resends
     make one winner; the email goes out after the commit. A delivery failure puts the
     old accept URL back (it keeps working): inline at once, raising
     :class:`~flask_kaleo.DeliveryFailed`; queued, the worker mints the new token and
     puts the old one back if its email cannot go.
     """
-    config = current_app.config
     model = store.JoinInvitation
     inviter = store.get_user(invitation.from_user_id)
     if inviter is None or not hooks.has_invite_permission(inviter):
         raise InvitingNotAllowed(gettext("You are not allowed to send invitations."))
     now = utcnow()
-    interval = dt.timedelta(seconds=config["KALEO_RESEND_INTERVAL"])
-    token, digest, before, values = reissue(
-        invitation, delivery.queued(), now, "expires_at", "link_only"
-    )
+    interval = current_config().resend_interval
+    token, digest, before, values = reissue(invitation, delivery.queued(), now, "link_only")
     values["link_only"] = False  # a send=False invitation is mailed now, under a new token
-    if config["KALEO_RESEND_RESETS_EXPIRY"] and invitation.expires_at is not None:
-        values["expires_at"] = now + dt.timedelta(hours=config["KALEO_DEFAULT_EXPIRATION"])
     with sending_again(store, invitation) as session:
         result = session.execute(
             sa.update(model)
@@ -160,7 +156,7 @@ def sending_again(store: Store[U], invitation: JoinInvitationMixin) -> t.Iterato
     row locked first (locks go address, then the inviter's row)."""
     with store.transaction(keep_loaded=True) as session:
         store.fresh_snapshot()
-        if current_app.config["KALEO_ADDRESS_DAILY_LIMIT"] is not None:
+        if current_config().rate_limits.address is not None:
             store.limits.lock_address(session, invitation.email_key)
         yield session
 
@@ -170,8 +166,8 @@ def count_another_send(
 ) -> None:
     """Inside the transaction that claimed a resend or reminder (after the address's
     lock): lock the inviter's row, check both daily limits, and log the send."""
-    config = current_app.config
-    member_limit = config["KALEO_DAILY_SEND_LIMIT"]
+    limits = current_config().rate_limits
+    member_limit = limits.member
     if member_limit is not None and invitation.from_user_id is not None:
         store.limits.lock_member(session, invitation.from_user_id)
     store.limits.check(
@@ -180,7 +176,7 @@ def count_another_send(
         invitation.email_key,
         now,
         member_limit=member_limit,
-        address_limit=config["KALEO_ADDRESS_DAILY_LIMIT"],
+        address_limit=limits.address,
     )
     store.limits.record(session, invitation.id, invitation.from_user_id, invitation.email_key, now)
 

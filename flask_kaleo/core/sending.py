@@ -5,13 +5,14 @@ email is on its way); then its email is handed to the transport; then a second s
 transaction records the outcome. Where the email goes next depends on
 ``KALEO_DELIVERY``:
 
-- ``"inline"`` (the default): the request sends it at once and answers with the
+- ``"inline"`` (the default) or ``"log"`` (written to the app's log, never sent):
+  the request sends it at once and answers with the
   outcome; an email the relay refuses, or cannot take within ``KALEO_MAIL_TIMEOUT``,
   gives the invitation back (it becomes ``undeliverable``) and the request answers
   "nothing was spent".
 - ``"rq"`` or ``"queue"``: the request answers at once; a worker mints the token,
-  sends, and retries a passing failure up to ``KALEO_DELIVERY_ATTEMPTS`` times before
-  giving the invitation back.
+  sends, and retries a passing failure after each wait of ``KALEO_DELIVERY_RETRIES``
+  before giving the invitation back.
 
 Whoever sends an email (the request, a worker, the sweep, a resend, a reminder) first
 claims it with one conditional UPDATE that mints its token and sets a lease
@@ -35,6 +36,8 @@ from flask import current_app
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import signals
+from ..config import DELIVERY_STUCK_AFTER
+from ..config import current_config
 from ..delivery.render import render_invitation
 from ..delivery.render import render_notice
 from ..delivery.transport import OutgoingEmail
@@ -73,8 +76,7 @@ LEASE_MARGIN = dt.timedelta(seconds=60)
 
 def lease_until(now: dt.datetime) -> dt.datetime:
     """When a delivery claimed at ``now`` can no longer be talking to the relay."""
-    timeout = float(current_app.config["KALEO_MAIL_TIMEOUT"])
-    return now + dt.timedelta(seconds=timeout * LEASE_STEPS) + LEASE_MARGIN
+    return now + current_config().mail_timeout * LEASE_STEPS + LEASE_MARGIN
 
 
 def lease_free(model: t.Any, now: dt.datetime) -> sa.ColumnElement[bool]:
@@ -123,21 +125,21 @@ class Delivery:
 
     @staticmethod
     def queued() -> bool:
-        return bool(current_app.config["KALEO_DELIVERY"] != "inline")
+        return current_config().queued
 
     def render(
         self, invitation: JoinInvitationMixin, token: str, *, inviter_label: str, first: bool
     ) -> OutgoingEmail | None:
         """The email ``invitation`` gets now: the invitation carrying ``token``'s link;
-        for one to a member (``KALEO_PRIVATE_REFUSALS``), nothing, or with
-        ``KALEO_NOTIFY_MEMBERS`` the short notice on its ``first`` sending only (a
+        for one to a member (``KALEO_MEMBER_PRIVACY``), nothing, or with ``"notify"``
+        the short notice on its ``first`` sending only (a
         resend never mails a member)."""
         if not invitation.to_member:
             reminder = invitation.is_reminder
             return render_invitation(
                 invitation, token, inviter_label=inviter_label, reminder=reminder
             )
-        if not first or not current_app.config["KALEO_NOTIFY_MEMBERS"]:
+        if not first or not current_config().notify_members:
             return None
         member = self.store.find_user(invitation.email)
         if member is None:
@@ -147,7 +149,7 @@ class Delivery:
     def send(self, email: OutgoingEmail) -> None:
         """Hand ``email`` to the transport, each network step bounded by the timeout."""
         transport = active_transport(self.hooks.transport)
-        transport(email, float(current_app.config["KALEO_MAIL_TIMEOUT"]))
+        transport(email, current_config().mail_timeout.total_seconds())
 
     # -- after the commit ---------------------------------------------------
 
@@ -192,7 +194,7 @@ class Delivery:
         """Queue the delivery of the invitation's sending that began at ``sending`` (on
         RQ, at most one job waits for it). If the queue cannot take it, give the
         invitation back (or ``undo`` what the caller did, for a resend)."""
-        mode = current_app.config["KALEO_DELIVERY"]
+        mode = current_config().delivery
         try:
             if mode == "rq":
                 from ..delivery.rq import enqueue
@@ -285,7 +287,7 @@ class Delivery:
                 self.send(email)
         except DeliveryError as error:
             attempts = invitation.delivery_attempts
-            last = attempts >= current_app.config["KALEO_DELIVERY_ATTEMPTS"]
+            last = attempts >= current_config().delivery_attempts
             current_app.logger.warning(
                 "flask-kaleo: delivery attempt %d of invitation %d failed: %s",
                 attempts,
@@ -388,13 +390,14 @@ class Delivery:
 
     def sweep(self, older_than: dt.timedelta | None = None) -> SweepReport:
         """Finish every delivery that has waited longer than ``older_than`` (default
-        ``KALEO_DELIVERY_STUCK_AFTER`` seconds) and that no delivery holds (its lease
+        an hour, :data:`~flask_kaleo.config.DELIVERY_STUCK_AFTER`) and that no delivery
+        holds (its lease
         passed, or it never had one): deliver it now (inline mode) or queue it again;
         one that expired waiting is given back (a resend or reminder is put back: it
         stays spent). Sweeps, workers and requests may run at
         once: each email still goes once, to whichever claims it."""
         if older_than is None:
-            older_than = dt.timedelta(seconds=current_app.config["KALEO_DELIVERY_STUCK_AFTER"])
+            older_than = DELIVERY_STUCK_AFTER
         model = self.store.JoinInvitation
         now = utcnow()
         sending = sa.func.coalesce(model.resent_at, model.sent_at)

@@ -12,12 +12,12 @@ import re
 import typing as t
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
 
+from ..config import current_config
 from ..models import InvitationLinkMixin
 from ..models import InvitationStatMixin
 from ..models import JoinInvitationMixin
@@ -165,7 +165,7 @@ class Store(t.Generic[U]):
 
     @staticmethod
     def default_allocation() -> int:
-        return int(current_app.config["KALEO_DEFAULT_INVITE_ALLOCATION"])
+        return current_config().default_invite_allocation
 
     # -- users ------------------------------------------------------------------
 
@@ -180,7 +180,7 @@ class Store(t.Generic[U]):
         return state.identity[0]
 
     def user_email(self, user: U) -> str:
-        return str(getattr(user, current_app.config["KALEO_USER_EMAIL_ATTRIBUTE"]) or "")
+        return str(getattr(user, current_config().user_email_attribute) or "")
 
     def inviter_label(self, user: U) -> str:
         """How ``user`` appears to the people they invite: the app's display name for
@@ -203,7 +203,7 @@ class Store(t.Generic[U]):
             return None
         if self.hooks.find_member is not None:
             return self.hooks.find_member(email)
-        column = getattr(self.user_model, current_app.config["KALEO_USER_EMAIL_ATTRIBUTE"])
+        column = getattr(self.user_model, current_config().user_email_attribute)
         spellings = member_spellings(email)
         lowered = exact(sa.func.lower(column))
         condition = lowered == spellings[0] if len(spellings) == 1 else lowered.in_(spellings)

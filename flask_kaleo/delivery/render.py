@@ -18,6 +18,7 @@ from werkzeug.routing import BuildError
 from werkzeug.routing import MapAdapter
 
 from .. import i18n
+from ..config import current_config
 from ..exceptions import ConfigurationError
 from ..models import JoinInvitationMixin
 from .transport import OutgoingEmail
@@ -26,8 +27,9 @@ from .transport import OutgoingEmail
 def _site_adapter() -> MapAdapter | None:
     """URLs bound to the configured site, or None when only a request can tell."""
     config = current_app.config
-    if config["KALEO_SITE_URL"]:
-        parts = urlsplit(config["KALEO_SITE_URL"])
+    site_url = current_config().site_url
+    if site_url:
+        parts = urlsplit(site_url)
         return current_app.url_map.bind(
             parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme
         )
@@ -78,7 +80,7 @@ def site_host() -> str:
 
 
 def site_name() -> str:
-    return str(current_app.config["KALEO_SITE_NAME"] or site_host())
+    return current_config().site_name or site_host()
 
 
 def default_sender() -> str:
@@ -87,13 +89,8 @@ def default_sender() -> str:
 
 
 def _sender() -> str:
-    config = current_app.config
     mail = current_app.extensions.get("mail")
-    sender = (
-        config["KALEO_EMAIL_SENDER"]
-        or (mail.default_sender if mail is not None else None)
-        or default_sender()
-    )
+    sender = (mail.default_sender if mail is not None else None) or default_sender()
     return sender if isinstance(sender, str) else f"{sender[0]} <{sender[1]}>"
 
 
@@ -103,7 +100,7 @@ NOTICE_HTML_TEMPLATE = "kaleo/email/notice.html"
 
 def render_notice(recipient: str, locale: str | None = None) -> OutgoingEmail:
     """The short "someone tried to invite you" notice to a member (with
-    ``KALEO_NOTIFY_MEMBERS``), in ``locale``: no link, no inviter, never the inviter's
+    ``KALEO_MEMBER_PRIVACY = "notify"``), in ``locale``: no link, no inviter, never the inviter's
     message."""
     site = site_name()
     context = {"site_name": site}
@@ -118,17 +115,9 @@ def render_notice(recipient: str, locale: str | None = None) -> OutgoingEmail:
         )
 
 
-def email_subject(inviter_label: str, site: str) -> str:
-    """``KALEO_EMAIL_SUBJECT`` filled in, translated: the default through the shipped
-    catalogs, an app's own subject through its ``flask_kaleo`` catalog if it has one."""
-    subject: str = current_app.config["KALEO_EMAIL_SUBJECT"]
-    translated = i18n.gettext(subject)
-    try:
-        return translated.format(inviter=inviter_label, site=site)
-    except (KeyError, IndexError, ValueError):  # a translation that broke the placeholders
-        return subject.format(inviter=inviter_label, site=site)
-
-
+TEXT_TEMPLATE = "kaleo/email/invitation.txt"
+HTML_TEMPLATE = "kaleo/email/invitation.html"
+SUBJECT_TEMPLATE = "kaleo/email/invitation_subject.txt"
 REMINDER_TEXT_TEMPLATE = "kaleo/email/reminder.txt"
 REMINDER_HTML_TEMPLATE = "kaleo/email/reminder.html"
 
@@ -143,9 +132,8 @@ def render_invitation(
     and bodies are written in ``invitation.locale`` (with Flask-Babel), its expiry
     (``expires``) in that locale's words, in UTC, the zone stated.
     """
-    config = current_app.config
     site = site_name()
-    text, html = config["KALEO_EMAIL_TEXT_TEMPLATE"], config["KALEO_EMAIL_HTML_TEMPLATE"]
+    text, html = TEXT_TEMPLATE, HTML_TEMPLATE
     if reminder:
         text, html = REMINDER_TEXT_TEMPLATE, REMINDER_HTML_TEMPLATE
     expires = invitation.expires_at
@@ -157,7 +145,7 @@ def render_invitation(
             "accept_url": accept_url(token),
             "expires": expires and i18n.format_expiry(expires),
         }
-        subject = email_subject(inviter_label, site)
+        subject = render_template(SUBJECT_TEMPLATE, **context).strip()
         if reminder:
             subject = i18n.gettext("Reminder: %(subject)s", subject=subject)
         return OutgoingEmail(

@@ -17,6 +17,8 @@ from flask import Flask
 from flask import current_app
 from flask import has_app_context
 
+from ..config import RQ_QUEUE
+from ..config import current_config
 from ..state import get_kaleo
 
 if t.TYPE_CHECKING:
@@ -33,9 +35,10 @@ def connection() -> Redis:
 
     extensions = current_app.extensions
     if "kaleo.redis" not in extensions:
-        timeout = float(current_app.config["KALEO_MAIL_TIMEOUT"])
+        config = current_config()
+        timeout = config.mail_timeout.total_seconds()
         extensions["kaleo.redis"] = Redis.from_url(
-            current_app.config["KALEO_REDIS_URL"],
+            config.redis_url,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
         )
@@ -45,14 +48,12 @@ def connection() -> Redis:
 def queue() -> Queue:
     from rq import Queue
 
-    return Queue(current_app.config["KALEO_RQ_QUEUE"], connection=connection())
+    return Queue(RQ_QUEUE, connection=connection())
 
 
 def retry_delays() -> list[int]:
-    """Seconds before each retry: the backoff, doubling (``KALEO_DELIVERY_BACKOFF``)."""
-    config = current_app.config
-    backoff = float(config["KALEO_DELIVERY_BACKOFF"])
-    return [round(backoff * 2**n) for n in range(config["KALEO_DELIVERY_ATTEMPTS"] - 1)]
+    """Seconds before each retry (``KALEO_DELIVERY_RETRIES``)."""
+    return [round(wait.total_seconds()) for wait in current_config().delivery_retries]
 
 
 WAITING = frozenset({"queued", "scheduled", "deferred", "started"})

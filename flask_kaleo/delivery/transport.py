@@ -21,6 +21,7 @@ from email.utils import parseaddr
 
 from flask import current_app
 
+from ..config import current_config
 from ..exceptions import ConfigurationError
 from ..exceptions import DeliveryError
 
@@ -140,11 +141,11 @@ def _is_permanent(error: Exception) -> bool:
 
 
 def log_transport(email: OutgoingEmail, timeout: float) -> None:
-    """Development mail (``KALEO_MAIL_DEBUG``): send nothing, and write the email's
+    """Development mail (``KALEO_DELIVERY = "log"``): send nothing, and write the email's
     text, accept link included, to the app's log, as a warning so that ``flask run``
     shows it without ``--debug``. Always succeeds: the invitation counts as delivered."""
     current_app.logger.warning(
-        "KALEO_MAIL_DEBUG is on: this email was not sent.\nTo: %s\nFrom: %s\nSubject: %s\n\n%s",
+        "KALEO_DELIVERY is 'log': this email was not sent.\nTo: %s\nFrom: %s\nSubject: %s\n\n%s",
         email.recipient,
         email.sender,
         email.subject,
@@ -159,6 +160,6 @@ def _indented(text: str) -> str:
 
 
 def active_transport(configured: Transport) -> Transport:
-    """The transport to use now: :func:`log_transport` while ``KALEO_MAIL_DEBUG`` is
-    on (whatever transport the app gave), else ``configured``."""
-    return log_transport if current_app.config["KALEO_MAIL_DEBUG"] else configured
+    """The transport to use now: :func:`log_transport` when ``KALEO_DELIVERY`` is
+    ``"log"`` (whatever transport the app gave), else ``configured``."""
+    return log_transport if current_config().delivery == "log" else configured

@@ -95,7 +95,7 @@ class JoinInvitationMixin(RedeemableMixin):
     to_member: Mapped[bool] = mapped_column(
         sa.Boolean, nullable=False, default=False, server_default=sa.false()
     )
-    """Sent, with ``KALEO_PRIVATE_REFUSALS``, to an address that already belonged to a
+    """Sent, with ``KALEO_MEMBER_PRIVACY``, to an address that already belonged to a
     member: answered and listed like any invitation, but no invitation email is sent
     and it can never be accepted (it stays pending until it expires)."""
     link_only: Mapped[bool] = mapped_column(

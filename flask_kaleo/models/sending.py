@@ -18,8 +18,7 @@ from .base import user_column
 
 class InvitationSendMixin:
     """One email an invitation caused (its first sending or a resend): an append-only
-    log, counted by the daily sending limits (``KALEO_DAILY_SEND_LIMIT``,
-    ``KALEO_ADDRESS_DAILY_LIMIT``).
+    log, counted by the daily sending limits (``KALEO_RATE_LIMITS``).
 
     The invitations table cannot count them: a resend overwrites ``resent_at``, so
     several resends of one invitation leave one trace. The rows outlive what they count:
@@ -69,7 +68,7 @@ class InvitationSendMixin:
 class AddressLockMixin:
     """One row per invited address (its comparison key), locked by every transaction
     that sends to it, so that two inviters of one address count its day's sends one
-    after the other (``KALEO_ADDRESS_DAILY_LIMIT``). Nothing else is stored."""
+    after the other (``KALEO_RATE_LIMITS["address"]``). Nothing else is stored."""
 
     __kaleo_user_model__: t.ClassVar[type]
 

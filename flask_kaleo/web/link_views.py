@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import typing as t
 
-from flask import current_app
 from flask import get_template_attribute
 from flask import redirect
 from flask import render_template
 
+from ..config import current_config
 from ..exceptions import LinksNotAllowed
 from ..i18n import N_
 from ..i18n import gettext
@@ -33,7 +33,7 @@ LINKS_OFF = N_("Shareable links are not enabled on this site.")
 
 
 def _allowed() -> None:
-    if not current_app.config["KALEO_ALLOW_LINKS"]:
+    if not current_config().allow_links:
         raise LinksNotAllowed(gettext(LINKS_OFF))
 
 
@@ -46,13 +46,16 @@ def _uses_field(value: str) -> int:
 
 @endpoint(sign_in=N_("Please sign in to create links."))
 def create_link() -> ViewResponse:
-    """Create a shareable link for ``uses`` people (optional ``days`` and ``domain``);
+    """Create a shareable link for ``uses`` people (optional ``expires_in`` and ``domain``);
     the answer holds its URL, the only time it is shown."""
     _allowed()
     data = fields()
     uses = _uses_field(data.get("uses", ""))
     link = get_kaleo().create_link(
-        signed_in_user(), uses, expires_in=expiry_field(data, "days"), domain=data.get("domain")
+        signed_in_user(),
+        uses,
+        expires_in=expiry_field(data, "expires_in"),
+        domain=data.get("domain"),
     )
     message = ngettext(
         "Link created for %(num)d person: %(url)s (copy it now: it is shown only once).",

@@ -14,6 +14,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
 from ..config import PAGE_TARGETS
+from ..config import config_of
+from ..config import current_config
 from ..exceptions import ConfigurationError
 from ..i18n import N_
 from ..i18n import gettext
@@ -41,7 +43,7 @@ ERROR_TITLES = {
 def page_url(setting: str) -> str | None:
     """The URL a page setting names: a path as it is, an endpoint through url_for;
     None when the setting is None."""
-    target: str | None = current_app.config[setting]
+    target = current_config().page_target(setting)
     if target is None or "/" in target:
         return target
     try:
@@ -77,7 +79,7 @@ def login_url() -> str | None:
 def check_page_targets(app: Flask) -> None:
     """Every page setting that names an endpoint names one of ``app``'s."""
     for setting in PAGE_TARGETS:
-        target = app.config[setting]
+        target = config_of(app).page_target(setting)
         if target is not None and "/" not in target and target not in app.view_functions:
             raise _not_a_page(setting, target)
 

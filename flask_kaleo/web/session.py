@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import typing as t
 
-from flask import current_app
 from flask import flash
 from flask import has_request_context
 from flask import redirect
@@ -19,6 +18,7 @@ from flask import render_template
 from flask import request
 from flask import session as flask_session
 
+from ..config import current_config
 from ..i18n import gettext
 from ..models import Pending
 from .pages import page_url
@@ -94,7 +94,7 @@ def invitation_required(
         if target is not None and current_user is not None and current_user() is not None:
             flash(gettext("You are already signed in."), "info")
             return redirect(target, code=303)
-        if current_app.config["KALEO_INVITE_ONLY"] and pending() is None:
+        if current_config().invite_only and pending() is None:
             return render_template("kaleo/invite_only.html"), 403
         return view(*args, **kwargs)
 

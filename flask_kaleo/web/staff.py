@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 import typing as t
 
-from flask import current_app
 from flask import jsonify
 
+from ..config import MAX_BULK_AMOUNT
 from ..i18n import N_
 from ..i18n import gettext
 from ..state import get_kaleo
@@ -36,8 +36,8 @@ def _check_staff() -> None:
 
 
 def _amount() -> int:
-    """``amount``: a whole number from 0 to ``KALEO_MAX_BULK_AMOUNT``."""
-    limit: int = current_app.config["KALEO_MAX_BULK_AMOUNT"]
+    """``amount``: a whole number from 0 to :data:`~flask_kaleo.config.MAX_BULK_AMOUNT`."""
+    limit = MAX_BULK_AMOUNT
     raw = fields().get("amount", "").strip()
     if not _WHOLE_NUMBER.fullmatch(raw) or int(raw) > limit:
         message = gettext("amount must be a whole number from 0 to %(limit)d.", limit=limit)

@@ -62,7 +62,7 @@ def invite() -> ViewResponse:
             data.get("email_address", ""),
             data.get("message"),
             send=send,
-            expires_in=expiry_field(data, "expires_in_days"),
+            expires_in=expiry_field(data, "expires_in"),
         )
     except InvitationRefused as error:
         if not wants_json():  # the page it goes back to shows what was typed
@@ -100,12 +100,12 @@ def revoke(invitation_id: str) -> ViewResponse:
 
 @endpoint(sign_in=N_("Please sign in to manage your invitations."))
 def extend(invitation_id: str) -> ViewResponse:
-    """Move the expiry of one of your unanswered invitations by ``days`` (or to
+    """Move the expiry of one of your unanswered invitations ``by`` a duration (or to
     ``never``, for staff), keeping its link."""
     invitation = _own_invitation(invitation_id)
-    wanted = expiry_field(fields(), "days")
+    wanted = expiry_field(fields(), "by")
     if wanted is None:
-        raise Refusal(gettext("Say how many days to extend the invitation by."), 400, "days")
+        raise Refusal(gettext("Say how long to extend the invitation by."), 400, "by")
     with _outcome_in_row(invitation):
         if wanted == NEVER:
             get_kaleo().extend(invitation, to=NEVER)

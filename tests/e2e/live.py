@@ -12,6 +12,8 @@ from flask import Flask
 from flask import request
 from werkzeug.serving import make_server
 
+from tests.helpers import reconfigure
+
 if t.TYPE_CHECKING:
     from playwright.sync_api import Page
 
@@ -60,7 +62,7 @@ def serve(app: Flask, db: t.Any) -> t.Iterator[LiveServer]:
     stopped, and ``db``'s connections closed, afterwards."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     live = LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
-    app.config["KALEO_SITE_URL"] = live.url
+    reconfigure(app, KALEO_SITE_URL=live.url)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

@@ -3,6 +3,8 @@ script (in place, no reload) and with JavaScript off (plain posts, a flash)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
@@ -14,6 +16,7 @@ from tests.e2e.story import mark_page
 from tests.e2e.story import page_was_kept
 from tests.e2e.story import remaining
 from tests.e2e.story import send_invitation
+from tests.helpers import reconfigure
 
 
 def outbox_count(page: Page, server: LiveServer, address: str) -> int:
@@ -23,7 +26,7 @@ def outbox_count(page: Page, server: LiveServer, address: str) -> int:
 
 
 def test_revoke_and_resend_in_place(page: Page, live_server: LiveServer) -> None:
-    live_server.app.config["KALEO_RESEND_INTERVAL"] = 0  # this module's own server
+    reconfigure(live_server.app, KALEO_RESEND_INTERVAL=dt.timedelta(0))  # this module's own server
     log_in(page, live_server, *ALICE)
     for address in ("carol@example.com", "dave@example.com"):
         send_invitation(page, address)
@@ -54,7 +57,7 @@ def test_revoke_and_resend_in_place(page: Page, live_server: LiveServer) -> None
 def test_without_javascript_the_buttons_post_and_come_back(
     open_page: PageFactory, live_server: LiveServer
 ) -> None:
-    live_server.app.config["KALEO_RESEND_INTERVAL"] = 300
+    reconfigure(live_server.app, KALEO_RESEND_INTERVAL=dt.timedelta(minutes=5))
     page = open_page(java_script_enabled=False)
     log_in(page, live_server, *ALICE)
     send_invitation(page, "erin@example.com")

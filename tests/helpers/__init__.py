@@ -15,9 +15,11 @@ hostapp.py; the browser tests' steps in e2e/story.py.
 - ``races``: threads let go at once at a barrier, clients of a live server inviting at
   once;
 - ``i18n``: the shipped locales, Flask-Babel on the host app, a visitor's language;
-- ``html``: markup parsed into a small tree to query.
+- ``html``: markup parsed into a small tree to query;
+- ``config``: a running test app's settings changed.
 """
 
+from tests.helpers.config import reconfigure
 from tests.helpers.database import SPENT
 from tests.helpers.database import Statements
 from tests.helpers.database import assert_counters_match_rows
@@ -96,6 +98,7 @@ from tests.helpers.users import signed_in
 from tests.helpers.users import user_count
 
 __all__ = [
+    "reconfigure",
     "assert_instance_untouched",
     "instance_files",
     "INSTANCE_FOLDERS",

@@ -4,6 +4,7 @@ commands (workers, ``flask kaleo ...``) run against this test's app."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import pickle
@@ -135,9 +136,16 @@ def worker_env(app: Flask, database_url: str, smtp: SMTPServer, tmp_path: Path) 
         "PYTHONPATH": path,
         "FLASK_APP": "tests.queue_app",
         "KALEO_TEST_DATABASE_URL": database_url,
-        "KALEO_TEST_CONFIG": json.dumps(config),
+        "KALEO_TEST_CONFIG": json.dumps(config, default=_seconds),
         "KALEO_TEST_SIGNAL_LOG": str(tmp_path / "signals.jsonl"),
     }
+
+
+def _seconds(value: object) -> dict[str, float]:
+    """A duration setting in ``KALEO_TEST_CONFIG``; ``tests/queue_app.py`` reads it back."""
+    if not isinstance(value, dt.timedelta):
+        raise TypeError(f"{value!r} cannot be passed to a worker")
+    return {"seconds": value.total_seconds()}
 
 
 def run_at_once(commands: list[list[str]], env: dict[str, str], tmp_path: Path) -> list[str]:
