@@ -14,17 +14,12 @@ import typing as t
 
 import sqlalchemy as sa
 
+from ..constants import NEVER as NEVER
+from ..constants import ExpiresIn as ExpiresIn
 from ..exceptions import ExpiryOutOfBounds
 from ..i18n import format_number
 from ..i18n import gettext
 from ..i18n import ngettext
-
-NEVER: t.Final = "never"
-"""``expires_in=NEVER``: the invitation never expires (``expires_at`` NULL); only for
-members with the manage permission."""
-
-ExpiresIn = dt.timedelta | t.Literal["never"] | None
-"""What a caller may ask for: a lifetime, :data:`NEVER`, or None for the default."""
 
 
 def _hours(value: float) -> str:
