@@ -33,11 +33,11 @@ PENDING = "uq_kaleo_join_invitation_pending|kaleo_join_invitation.pending_email_
 
 
 def invitations() -> sa.Table:
-    return t.cast(sa.Table, kaleo.JoinInvitation.__table__)
+    return kaleo.JoinInvitation.__table__
 
 
 def stats() -> sa.Table:
-    return t.cast(sa.Table, kaleo.InvitationStat.__table__)
+    return kaleo.InvitationStat.__table__
 
 
 def insert(table: sa.Table, **row: t.Any) -> None:
@@ -192,6 +192,7 @@ def test_times_come_back_timezone_aware_utc(app: Flask) -> None:
             assert value.utcoffset() == dt.timedelta(0)
         # The stored instant is the instant: no backend drops the fractions of a second.
         assert before <= loaded.sent_at <= after
+        assert loaded.expires_at is not None
         assert loaded.expires_at - loaded.sent_at == dt.timedelta(hours=168)
 
 

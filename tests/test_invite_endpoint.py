@@ -32,7 +32,7 @@ from tests.hostapp import kaleo
 def counters(app: Flask, user: User) -> tuple[int, int]:
     """(invites_sent of ``user``'s stat, number of invitation rows in the table)."""
     with app.app_context():
-        return kaleo.stat_for(user).invites_sent, invitation_count()
+        return kaleo.allocation(user).invites_sent, invitation_count()
 
 
 # -- success -------------------------------------------------------------------

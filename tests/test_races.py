@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from flask_kaleo import UNLIMITED
 from flask_kaleo.exceptions import InvitationAlreadyUsed
 from flask_kaleo.exceptions import InvitationNotPending
 from flask_kaleo.exceptions import InvitationRefused
@@ -49,7 +50,7 @@ pytestmark = [
 
 def stat_of(app: Flask, user: User) -> t.Any:
     with app.app_context():
-        return kaleo.stat_for(db.session.get_one(User, user.id))
+        return kaleo.allocation(db.session.get_one(User, user.id))
 
 
 def invitations_from(app: Flask, user: User) -> list[t.Any]:
@@ -277,7 +278,7 @@ def test_add_invites_while_inviting(app: Flask, outbox: list[t.Any]) -> None:
     without_rows = [new_user(app, f"newcomer{i}@example.com") for i in range(2)]
     inviters = with_rows + without_rows
 
-    sent, _ = invite_while(app, inviters, lambda: kaleo.add_invites(2, everyone=True))
+    sent, _ = invite_while(app, inviters, lambda: kaleo.grant(2, everyone=True))
 
     for inviter, count, start in zip(inviters, sent, [3, 3, 0, 0], strict=True):
         stat = stat_of(app, inviter)
@@ -293,7 +294,7 @@ def test_topoff_invites_while_inviting(app: Flask, outbox: list[t.Any]) -> None:
     committed number sent)."""
     inviters = make_inviters(app, allocation=3)
 
-    sent, _ = invite_while(app, inviters, lambda: kaleo.topoff_invites(3))
+    sent, _ = invite_while(app, inviters, lambda: kaleo.grant(3, top_off=True))
 
     for inviter, count in zip(inviters, sent, strict=True):
         stat = stat_of(app, inviter)
@@ -323,9 +324,9 @@ def stat_table_lock_waiters() -> int:
 @pytest.mark.parametrize(
     ("operation", "allocated"),
     [
-        (lambda: kaleo.add_invites(5), 5),
-        (lambda: kaleo.topoff_invites(5), 5),
-        (lambda: kaleo.infinite_invites(), -1),
+        (lambda: kaleo.grant(5), 5),
+        (lambda: kaleo.grant(5, top_off=True), 5),
+        (lambda: kaleo.grant(UNLIMITED), -1),
     ],
     ids=["add", "topoff", "infinite"],
 )
@@ -348,7 +349,7 @@ def test_the_first_bulk_insert_locks_the_empty_table_and_inserts_plainly(
 
         make_user("late@example.com")
         with Statements(db.engine) as second:
-            added = kaleo.add_invites(5, everyone=True)
+            added = kaleo.grant(5, everyone=True)
         assert added == (4 if allocated > 0 else 1)  # unlimited allocations stay so
         assert not any(s.startswith("LOCK TABLE") for s in second.statements)
         [(insert, _)] = second.starting("INSERT")
@@ -367,7 +368,7 @@ def test_the_first_add_invites_sees_a_row_committed_while_it_waited(app: Flask) 
         def add() -> None:
             with app.app_context():
                 try:
-                    outcome.append(kaleo.add_invites(5))
+                    outcome.append(kaleo.grant(5))
                 except BaseException as error:  # noqa: B036 - reported below
                     outcome.append(error)
 

@@ -32,7 +32,7 @@ def deliver(seconds: float | None) -> None:
     are delivering: each email goes once.
     """
     older_than = None if seconds is None else dt.timedelta(seconds=seconds)
-    report = get_kaleo().deliver_stuck(older_than)
+    report = get_kaleo().deliver(older_than=older_than)
     click.echo(
         f"Delivered {report.delivered:,}, queued {report.queued:,}, gave back"
         f" {report.given_back:,}, left {report.failed:,} for a later try, put back"
@@ -47,6 +47,4 @@ def worker(burst: bool) -> None:
     """Run an RQ worker that delivers invitations (KALEO_DELIVERY = 'rq')."""
     if current_app.config["KALEO_DELIVERY"] != "rq":
         raise click.UsageError("the worker delivers for KALEO_DELIVERY = 'rq' only")
-    from ..delivery.rq import work
-
-    work(burst=burst)
+    get_kaleo().work(burst=burst)

@@ -95,3 +95,58 @@ class Hooks(t.Generic[U]):
         if self._users is None:
             raise RuntimeError("these hooks belong to no Kaleo object")
         return self._users
+
+
+class HookDecorators(t.Generic[U]):
+    """The decorators that set the hooks, each once; :class:`~flask_kaleo.Kaleo`
+    inherits them."""
+
+    hooks: Hooks[U]
+
+    def current_user_loader(self, hook: t.Callable[[], U | None]) -> t.Callable[[], U | None]:
+        """Decorator that sets how to find the signed-in user: ``hook()`` returns the
+        user or None. By default Flask-Login's ``current_user``."""
+        self.hooks.current_user = hook
+        return hook
+
+    def invite_permission(self, hook: UserHook[U]) -> UserHook[U]:
+        """Decorator that sets who may invite at all (besides having invitations left);
+        by default anyone signed in."""
+        self.hooks.invite_permission = hook
+        return hook
+
+    def manage_permission(self, hook: UserHook[U]) -> UserHook[U]:
+        """Decorator that sets who may use the staff endpoints (by default nobody)."""
+        self.hooks.manage_permission = hook
+        return hook
+
+    def member_loader(self, hook: t.Callable[[str], U | None]) -> t.Callable[[str], U | None]:
+        """Decorator that sets how the member who owns an address is found:
+        ``hook(canonical address)`` returns the user or None. By default
+        ``lower(<email column>)`` is compared with the address's
+        :func:`~flask_kaleo.core.addresses.member_spellings` (see :doc:`databases`)."""
+        self.hooks.find_member = hook
+        return hook
+
+    def inviter_name(self, hook: t.Callable[[U], str | None]) -> t.Callable[[U], str | None]:
+        """Decorator that sets how an inviter appears to the people they invite (the
+        email's subject and text, the signup page): ``hook(user)`` returns a display
+        name, or None for the address. Kept on the invitation as its ``inviter_label``."""
+        self.hooks.inviter_name = hook
+        return hook
+
+    def transport(self, transport: Transport) -> Transport:
+        """Decorator that sets how emails leave: ``transport(email, timeout)`` gets an
+        :class:`~flask_kaleo.delivery.transport.OutgoingEmail` and must deliver it within
+        ``timeout`` seconds per network operation, or raise
+        :class:`~flask_kaleo.DeliveryError` (``permanent=True`` when retrying cannot
+        help). By default Flask-Mail's SMTP settings, with that timeout."""
+        self.hooks.transport = transport
+        return transport
+
+    def delivery_queue(self, enqueue: Enqueue) -> Enqueue:
+        """Decorator that sets how ``KALEO_DELIVERY = "queue"`` queues a delivery:
+        ``enqueue(invitation_id)`` hands the id to any queue, whose worker calls
+        :meth:`~flask_kaleo.Kaleo.deliver` with it (and retries while that raises)."""
+        self.hooks.delivery_queue = enqueue
+        return enqueue

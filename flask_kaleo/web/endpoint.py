@@ -165,7 +165,7 @@ def _declaration() -> Declaration | None:
 
 def signed_in_user() -> t.Any:
     """The signed-in user, asked of the app's hook once per request."""
-    return _once_per_request("kaleo.user", get_kaleo().current_user)
+    return _once_per_request("kaleo.user", get_kaleo().hooks.current_user)
 
 
 def wants_json() -> bool:

@@ -10,8 +10,8 @@ import re
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
-from ..core.expiry import NEVER
-from ..core.expiry import ExpiresIn
+from ..constants import NEVER
+from ..constants import ExpiresIn
 from ..exceptions import LinksNotAllowed
 from ..i18n import format_number
 from ..i18n import gettext
