@@ -16,8 +16,8 @@ from ..exceptions import LinksNotAllowed
 from ..i18n import format_number
 from ..i18n import gettext
 from ..models import JoinInvitationMixin
-from .endpoint import Refusal
-from .endpoint import wants_json
+from .answers import Refusal
+from .answers import wants_json
 
 _DAYS = re.compile(r"[0-9]{1,5}(?:\.[0-9]{1,3})?")
 MAX_DAYS = 36500

@@ -18,8 +18,8 @@ from flask import jsonify
 from ..i18n import N_
 from ..i18n import gettext
 from ..state import get_kaleo
-from .endpoint import Refusal
-from .endpoint import ViewResponse
+from .answers import Refusal
+from .answers import ViewResponse
 from .endpoint import endpoint
 from .endpoint import fields
 from .endpoint import signed_in_user
