@@ -52,7 +52,7 @@ nitpick_ignore_regex = [
     ("py:class", r"(t|typing|datetime|dt|flask|enum|sqlalchemy|blinker)\..*"),
     ("py:class", r"Flask|SQLAlchemy|UserHook|TypeAliasForwardRef|U"),
     # Kaleo's type variables and bases (Generic[U]), which the API page does not show
-    ("py:class", r"'?flask_kaleo\.(extension|maintenance|core\.hooks)\.[FMTU]'?"),
+    ("py:class", r"'?flask_kaleo\.(extension|maintenance|core\.hooks)\.[FMPTU]'?"),
     ("py:class", r"'?flask_kaleo\.core\.hooks\.(Users|HookDecorators|Enqueue)'?"),
     ("py:class", r"flask_kaleo\.maintenance\.Maintenance"),
     ("py:obj", r"flask_kaleo\.(extension|maintenance|core\.hooks)\.U"),

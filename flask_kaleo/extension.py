@@ -10,6 +10,7 @@ names. None of them imports this module.
 
 from __future__ import annotations
 
+import functools
 import typing as t
 
 from flask import Flask
@@ -35,6 +36,7 @@ from .maintenance import Maintenance
 from .models import InvitationLinkMixin
 from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
+from .models import Pending
 from .models.mapped import ModelError
 from .models.mapped import map_models
 from .web import session as visitor
@@ -43,6 +45,7 @@ from .web.setup import setup_web
 U = t.TypeVar("U")
 F = t.TypeVar("F", bound=t.Callable[..., object])
 M = t.TypeVar("M", JoinInvitationMixin, InvitationLinkMixin)
+P = t.TypeVar("P", bound=Pending)
 
 
 class Kaleo(HookDecorators[U], Maintenance[U]):
@@ -143,6 +146,11 @@ class Kaleo(HookDecorators[U], Maintenance[U]):
         first), in two queries."""
         return [] if user is None else links.sent_links(self.store, user)
 
+    def link_by_token(self, token: str) -> InvitationLinkMixin | None:
+        """The link whose join URL ends in ``token``, in any state (see its
+        :attr:`~flask_kaleo.InvitationLinkMixin.is_pending`), or None."""
+        return links.link_by_token(self.store, token)
+
     def allocation(self, user: U) -> InvitationStatMixin:
         """``user``'s allocation: ``invites_allocated``, ``invites_sent``,
         ``invites_accepted`` and ``invites_remaining`` (an unsaved row with the default
@@ -199,25 +207,20 @@ class Kaleo(HookDecorators[U], Maintenance[U]):
             expires_in=expires_in,
         )
 
-    def pending_invitation(self) -> JoinInvitationMixin | InvitationLinkMixin | None:
-        """The invitation the accept link remembered in this session, while it is still
-        pending, or the shareable link the join link remembered, while someone may
+    def pending_invitation(self) -> Pending | None:
+        """The invitation whose accept URL this session followed, while it is still
+        pending, or the shareable link whose join URL it followed, while someone may
         still join through it; otherwise None. Either can be given to :meth:`accept`."""
-        return visitor.pending_invitation(self.store)
+        return visitor.pending_once(functools.partial(accepting.still_pending, self.store))
 
     def signup_email(self) -> str | None:
         """The invited address, to prefill the signup form: the session's pending
         invitation's, or None (a shareable link has none). :meth:`signup` checks what
         the form sent against it (:doc:`accepting`)."""
-        return visitor.signup_email(self.store)
+        pending = self.pending_invitation()
+        return None if pending is None else pending.invited_address
 
-    @t.overload
-    def accept(self, invitation: JoinInvitationMixin, user: U) -> JoinInvitationMixin: ...
-    @t.overload
-    def accept(self, invitation: InvitationLinkMixin, user: U) -> InvitationLinkMixin: ...
-    def accept(
-        self, invitation: JoinInvitationMixin | InvitationLinkMixin, user: U
-    ) -> JoinInvitationMixin | InvitationLinkMixin:
+    def accept(self, invitation: P, user: U) -> P:
         """Mark ``invitation`` accepted by ``user``, in the caller's transaction:
         single-use, or an :class:`~flask_kaleo.exceptions.InvitationNotPending`
         (:doc:`accepting` says what else it settles). Given a shareable link, take one
@@ -235,14 +238,15 @@ class Kaleo(HookDecorators[U], Maintenance[U]):
         """Guard an app's signup view: a signed-in member goes on to
         ``KALEO_SIGNED_IN_REDIRECT``; with ``KALEO_INVITE_ONLY`` on, only visitors who
         followed a valid invitation link get through; others see a 403 page."""
-        return visitor.invitation_required(self.store, view, self.hooks.current_user)
+        return visitor.invitation_required(view, self.pending_invitation, self.hooks.current_user)
 
     def signup(self, email: str, create_user: t.Callable[[str], U]) -> U:
         """Create the account a signup form asked for and accept the session's
         invitation with it, in one commit: ``create_user(address)`` builds the user
         for the checked address. Raises :class:`~flask_kaleo.InvitationNotPending`
         (answer it with 410) with nothing created (:doc:`accepting`)."""
-        return visitor.signup(self.store, email, create_user)
+        remembered = visitor.remembered()
+        return accepting.signup(self.store, remembered, email, create_user, visitor.forget)
 
     def create_link(
         self,

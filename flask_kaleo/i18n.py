@@ -17,21 +17,18 @@ import re
 import typing as t
 from pathlib import Path
 
-from flask import Flask
 from flask import current_app
 from flask import g
 from flask import has_app_context
 from flask import has_request_context
-from jinja2 import pass_context
-from jinja2.runtime import Context
 from markupsafe import Markup
 
 if t.TYPE_CHECKING:
     from flask_babel import Domain
 
 DOMAIN = "flask_kaleo"
-logger = logging.getLogger(__name__)
 """The gettext domain of flask-kaleo's strings (``flask_kaleo.po``/``.mo``)."""
+logger = logging.getLogger(__name__)
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 """Where the shipped catalogs live: ``<locale>/LC_MESSAGES/flask_kaleo.mo``."""
 LOCALE_PATTERN = re.compile(r"[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8}){0,3}")
@@ -77,21 +74,21 @@ def _selected() -> t.Iterator[None]:
         yield
 
 
-def _translate(string: str) -> str:
+def translate(string: str) -> str:
     if not babel_active():
         return string
     with _selected():
         return t.cast(str, _domain().get_translations().ugettext(string))
 
 
-def _translate_plural(singular: str, plural: str, num: int) -> str:
+def translate_plural(singular: str, plural: str, num: int) -> str:
     if not babel_active():
         return singular if num == 1 else plural
     with _selected():
         return t.cast(str, _domain().get_translations().ungettext(singular, plural, num))
 
 
-def _fill(text: str, english: str, variables: t.Mapping[str, t.Any], escape: bool = False) -> str:
+def fill(text: str, english: str, variables: t.Mapping[str, t.Any], escape: bool = False) -> str:
     """``text % variables``; a translation whose placeholders do not match (an app's
     own catalog, say) is logged and the English is used, rather than a 500 after the
     work is done."""
@@ -104,15 +101,15 @@ def _fill(text: str, english: str, variables: t.Mapping[str, t.Any], escape: boo
 
 def gettext(string: str, /, **variables: t.Any) -> str:
     """``string`` translated for the current locale, ``%(name)s`` placeholders filled."""
-    text = _translate(string)
-    return _fill(text, string, variables) if variables else text
+    text = translate(string)
+    return fill(text, string, variables) if variables else text
 
 
 def ngettext(singular: str, plural: str, num: int, /, **variables: t.Any) -> str:
     """The singular or plural form for ``num`` (available as ``%(num)d``)."""
     variables.setdefault("num", num)
     english = singular if num == 1 else plural
-    return _fill(_translate_plural(singular, plural, num), english, variables)
+    return fill(translate_plural(singular, plural, num), english, variables)
 
 
 def N_(string: str) -> str:  # noqa: N802 (the conventional gettext marker)
@@ -156,7 +153,7 @@ def current_locale() -> str | None:
     """The request's locale as Flask-Babel chose it, or None without Flask-Babel."""
     if not babel_active():
         return None
-    locale = _babel_locale()
+    locale = babel_locale()
     return None if locale is None else str(locale)
 
 
@@ -236,24 +233,11 @@ def in_locale(locale: str | None) -> t.Iterator[None]:
         setattr(g, _FORCED, forced)
 
 
-def text_direction() -> str:
-    """``"rtl"`` when the current locale is written right to left, else ``"ltr"``."""
-    locale = _babel_locale() if babel_active() else None
-    if locale is None:
-        return "ltr"
-    return "rtl" if locale.character_order == "right-to-left" else "ltr"
-
-
-def language_tag() -> str:
-    """The current locale as an HTML ``lang`` value (``pt-BR``); ``en`` by default."""
-    return (current_locale() or "en").replace("_", "-")
-
-
 # -- numbers and dates ------------------------------------------------------------
 
 
-def _babel_locale() -> t.Any:
-    """Flask-Babel's current ``babel.Locale`` (see :func:`_selected`)."""
+def babel_locale() -> t.Any:
+    """Flask-Babel's current ``babel.Locale``, chosen as ``_selected`` says."""
     from flask_babel import get_locale
 
     with _selected():
@@ -267,7 +251,7 @@ def format_number(number: int | float) -> str:
         return str(number)
     from babel.numbers import format_decimal
 
-    return format_decimal(number, locale=_babel_locale())
+    return format_decimal(number, locale=babel_locale())
 
 
 def format_datetime(
@@ -288,7 +272,7 @@ def format_datetime(
     if tzinfo is None:
         with _selected():
             tzinfo = get_timezone()
-    return babel_format(value, format, tzinfo=tzinfo, locale=_babel_locale())
+    return babel_format(value, format, tzinfo=tzinfo, locale=babel_locale())
 
 
 def format_expiry(value: dt.datetime) -> str:
@@ -300,7 +284,7 @@ def format_expiry(value: dt.datetime) -> str:
     from babel.dates import format_time
     from babel.dates import get_datetime_format
 
-    locale = _babel_locale()
+    locale = babel_locale()
     utc = dt.timezone.utc
     when = value.replace(tzinfo=utc) if value.tzinfo is None else value.astimezone(utc)
     time = format_time(when, "short", tzinfo=utc, locale=locale)
@@ -308,54 +292,3 @@ def format_expiry(value: dt.datetime) -> str:
     pattern = str(get_datetime_format("long", locale=locale)).replace("'", "")
     date = format_date(when, "long", locale=locale)
     return pattern.replace("{0}", f"{time} {zone}").replace("{1}", date)
-
-
-# -- templates ----------------------------------------------------------------------
-
-
-def _for_template(
-    context: Context, text: str, english: str, variables: dict[str, t.Any], named: bool
-) -> str:
-    """What ``{% trans %}`` expects back: newstyle callables fill the placeholders
-    (escaping the values under autoescape); oldstyle ones leave ``{% trans %}``'s to
-    the template, but a direct call with ``named`` placeholders is filled here."""
-    if not context.environment.newstyle_gettext and not named:  # type: ignore[attr-defined]
-        return text
-    return _fill(text, english, variables, escape=context.eval_ctx.autoescape)
-
-
-@pass_context
-def template_gettext(context: Context, string: str, /, **variables: t.Any) -> str:
-    """kaleo's templates bind ``gettext`` to this: ``{% trans %}`` in the flask_kaleo
-    domain, whatever the app's own templates use."""
-    return _for_template(context, _translate(string), string, variables, bool(variables))
-
-
-@pass_context
-def template_ngettext(
-    context: Context, singular: str, plural: str, num: int, /, **variables: t.Any
-) -> str:
-    named = bool(variables)
-    variables.setdefault("num", num)
-    text = _translate_plural(singular, plural, num)
-    return _for_template(context, text, singular if num == 1 else plural, variables, named)
-
-
-def setup_templates(app: Flask) -> None:
-    """Give the app's Jinja environment the ``{% trans %}`` tag (with English
-    callables, unless Flask-Babel or the app installed theirs) and kaleo's helpers.
-
-    kaleo's templates start with ``{% set gettext, ngettext = kaleo_gettext,
-    kaleo_ngettext %}``, so their strings come from the ``flask_kaleo`` domain even
-    after Flask-Babel installs the app's own ``gettext`` in the environment."""
-    env = app.jinja_env
-    if "jinja2.ext.InternationalizationExtension" not in env.extensions:
-        env.add_extension("jinja2.ext.i18n")
-        env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(
-        kaleo_gettext=template_gettext,
-        kaleo_ngettext=template_ngettext,
-        kaleo_text_direction=text_direction,
-        kaleo_language=language_tag,
-    )
-    env.filters.update(kaleo_number=format_number, kaleo_datetime=format_datetime)

@@ -1,4 +1,5 @@
-"""Fixtures and hooks: the host app on a database, clients, mail, statements, hooks.
+"""Fixtures and hooks: the host app on a database (with a Kaleo of its own), clients,
+mail, statements, hooks.
 
 A test runs on SQLite unless its meaning depends on the database. Those say so:
 
@@ -19,7 +20,6 @@ its rows are deleted afterwards.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tempfile
 import threading
@@ -33,6 +33,7 @@ from flask.testing import FlaskClient
 from hypothesis.configuration import set_hypothesis_home_dir
 from werkzeug.serving import make_server
 
+from flask_kaleo import Kaleo
 from tests.helpers import CELERY_REDIS_URL
 from tests.helpers import REDIS_URLS
 from tests.helpers import RQ_REDIS_URL
@@ -47,11 +48,12 @@ from tests.helpers import clear_rows
 from tests.helpers import drop_everything
 from tests.helpers import empty_redis
 from tests.helpers import instance_files
+from tests.helpers import kaleo_of
 from tests.helpers import mail_relay
 from tests.helpers import skip_or_fail
+from tests.hostapp import User
 from tests.hostapp import create_app
 from tests.hostapp import db
-from tests.hostapp import kaleo
 from tests.hostapp import mail
 
 BACKENDS = ("sqlite", "postgresql", "mariadb")
@@ -254,23 +256,19 @@ def instance_untouched_by_the_test() -> t.Iterator[None]:
     assert_instance_untouched(before, "this test")
 
 
-@pytest.fixture(autouse=True)
-def restore_kaleo() -> t.Iterator[None]:
-    """Whatever hook a test sets on the shared extension (a permission, a transport, a
-    delivery queue) is undone: they are all held in ``kaleo.hooks``."""
-    saved = dataclasses.replace(kaleo.hooks)
-    yield
-    for field in dataclasses.fields(saved):
-        setattr(kaleo.hooks, field.name, getattr(saved, field.name))
+@pytest.fixture
+def kaleo(app: Flask) -> Kaleo[User]:
+    """The test app's own ``Kaleo``: a hook a test sets lives and dies with its app."""
+    return kaleo_of(app)
 
 
 @pytest.fixture
-def invite_hook() -> SetHook:
-    """Sets the invite permission of the shared extension, for this test only."""
+def invite_hook(kaleo: Kaleo[User]) -> SetHook:
+    """Sets the invite permission of the test app's extension."""
     return kaleo.invite_permission
 
 
 @pytest.fixture
-def manage_hook() -> SetHook:
-    """Sets the manage permission of the shared extension, for this test only."""
+def manage_hook(kaleo: Kaleo[User]) -> SetHook:
+    """Sets the manage permission of the test app's extension."""
     return kaleo.manage_permission

@@ -38,8 +38,6 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
 # scan (the docs recommend it). MariaDB has no expression indexes, hence ddl_if.
 db.Index("ix_user_email_lower", sa.func.lower(User.email)).ddl_if(dialect=("postgresql", "sqlite"))
 
-kaleo = Kaleo(db=db, user_model=User)
-
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
@@ -59,7 +57,9 @@ PAGE = """<!doctype html>
 def create_app(
     database_url: str, *, before_kaleo: t.Callable[[Flask], t.Any] | None = None, **config: t.Any
 ) -> Flask:
-    """The host app; ``before_kaleo`` sets up another extension first (Flask-Babel)."""
+    """The host app with a ``Kaleo`` of its own (``app.extensions["kaleo"]``): the hooks
+    a test sets live and die with its app. ``before_kaleo`` sets up another extension
+    first (Flask-Babel)."""
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY="test secret",
@@ -74,6 +74,7 @@ def create_app(
     csrf.init_app(app)
     if before_kaleo is not None:
         before_kaleo(app)
+    kaleo = Kaleo(db=db, user_model=User)
     kaleo.init_app(app)
     app.register_blueprint(blueprint, url_prefix="/invites")
 

@@ -52,8 +52,6 @@ class User(db.Model, UserMixin):  # type: ignore[name-defined,misc]
     roles = db.relationship(Role, secondary=roles_users)  # type: ignore[assignment]
 
 
-kaleo = Kaleo(db=db, user_model=User)
-
 HOME = """<!doctype html><html lang="en"><title>Home</title>
 {% from "kaleo/macros.html" import invite_form, invites_sent, remaining_invites, kaleo_script %}
 <p class="who">Signed in as {{ current_user.email }}</p>
@@ -72,8 +70,9 @@ Receiver = t.Callable[..., t.Any]
 
 
 def create_app(database_url: str, receivers: t.Sequence[Receiver] = (), **config: t.Any) -> Flask:
-    """The app; ``receivers`` are the host's own receivers of ``user_registered``,
-    connected before ``wire(app)`` (kept alive by the app, as module-level ones are)."""
+    """The app, with a ``Kaleo`` of its own (:func:`security_kaleo`); ``receivers`` are
+    the host's own receivers of ``user_registered``, connected before ``wire(app)``
+    (kept alive by the app, as module-level ones are)."""
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY="security test secret",
@@ -93,7 +92,7 @@ def create_app(database_url: str, receivers: t.Sequence[Receiver] = (), **config
     db.init_app(app)
     mail.init_app(app)
     csrf.init_app(app)
-    kaleo.init_app(app)
+    Kaleo(db=db, user_model=User).init_app(app)
     app.register_blueprint(blueprint, url_prefix="/invites")
     Security(app, SQLAlchemyUserDatastore(db, User, Role))
     app.extensions["test_receivers"] = receivers
@@ -107,6 +106,11 @@ def create_app(database_url: str, receivers: t.Sequence[Receiver] = (), **config
         return render_template_string(HOME)
 
     return app
+
+
+def security_kaleo(app: Flask) -> Kaleo[User]:
+    """The ``Kaleo`` that ``app`` set up."""
+    return t.cast("Kaleo[User]", app.extensions["kaleo"])
 
 
 def add_member(app: Flask, email: str, password: str) -> int:

@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_login import logout_user
 
+from flask_kaleo import Kaleo
 from flask_kaleo import signals
 from flask_kaleo.core.accepting import check_signup_address
 from flask_kaleo.exceptions import ConfigurationError
@@ -22,17 +23,19 @@ from flask_kaleo.exceptions import InvitationForAnotherAddress
 from flask_kaleo.exceptions import InvitationNotPending
 from flask_kaleo.exceptions import InvitationRevoked
 from flask_kaleo.exceptions import NotEnoughInvitations
+from flask_kaleo.models import JoinInvitationMixin
 from flask_kaleo.models import Status
 from tests.helpers import accept_link
+from tests.helpers import current_kaleo
 from tests.helpers import expire
 from tests.helpers import join
+from tests.helpers import kaleo_of
 from tests.helpers import login
 from tests.helpers import make_user
 from tests.helpers import post_invite
 from tests.helpers import received
 from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 
 def send(app: Flask, outbox: list[t.Any], inviter: str, to: str, message: str = "") -> str:
@@ -52,7 +55,7 @@ def send(app: Flask, outbox: list[t.Any], inviter: str, to: str, message: str = 
 
 
 def invitation_for(token: str) -> t.Any:
-    invitation = kaleo.store.invitation_by_token(token)
+    invitation = current_kaleo().store.invitation_by_token(token)
     assert invitation is not None
     return invitation
 
@@ -62,7 +65,7 @@ def invitation_for(token: str) -> t.Any:
 
 @pytest.mark.parametrize("signup", ["/signup", "signup"])
 def test_valid_link_remembers_and_redirects(
-    app: Flask, client: FlaskClient, outbox: list[t.Any], signup: str
+    app: Flask, client: FlaskClient, outbox: list[t.Any], signup: str, kaleo: Kaleo[User]
 ) -> None:
     app.config["KALEO_SIGNUP_URL"] = signup  # a path, then an endpoint name
     token = send(app, outbox, "alice@example.com", "carol@example.com")
@@ -73,8 +76,8 @@ def test_valid_link_remembers_and_redirects(
     with client:
         client.get("/signup")
         pending = kaleo.pending_invitation()
-        assert pending is not None
-        assert pending.email == "carol@example.com"
+        assert isinstance(pending, JoinInvitationMixin)
+        assert pending.invited_address == pending.email == "carol@example.com"
         assert pending.status == Status.SENT.value
 
 
@@ -127,7 +130,9 @@ def test_other_methods_on_the_link_are_405_json(
         assert invitation_for(token).status == Status.SENT.value
 
 
-def test_get_never_consumes(app: Flask, client: FlaskClient, outbox: list[t.Any]) -> None:
+def test_get_never_consumes(
+    app: Flask, client: FlaskClient, outbox: list[t.Any], kaleo: Kaleo[User]
+) -> None:
     token = send(app, outbox, "alice@example.com", "carol@example.com")
     scanner = app.test_client()  # a mail scanner pre-clicking the link
     assert scanner.get(f"/invites/accept/{token}").status_code == 303
@@ -142,7 +147,7 @@ def test_get_never_consumes(app: Flask, client: FlaskClient, outbox: list[t.Any]
 
 
 def test_unknown_token_is_404_and_says_nothing(
-    app: Flask, client: FlaskClient, outbox: list[t.Any]
+    app: Flask, client: FlaskClient, outbox: list[t.Any], kaleo: Kaleo[User]
 ) -> None:
     token = send(app, outbox, "alice@example.com", "carol@example.com", "Secret plans")
     near = token[:-1] + ("A" if token[-1] != "A" else "B")
@@ -167,17 +172,17 @@ def _expire(token: str) -> None:
 
 
 def _accept(token: str) -> None:
-    kaleo.accept(invitation_for(token), make_user("carol@example.com"))
+    current_kaleo().accept(invitation_for(token), make_user("carol@example.com"))
     db.session.commit()
 
 
 def _join(token: str) -> None:
-    kaleo.process_independent_joins(make_user("carol@example.com"), "carol@example.com")
+    current_kaleo().process_independent_joins(make_user("carol@example.com"), "carol@example.com")
     db.session.commit()
 
 
 def _revoke(token: str) -> None:
-    model = kaleo.JoinInvitation
+    model = current_kaleo().JoinInvitation
     db.session.execute(
         sa.update(model)
         .where(model.id == invitation_for(token).id)
@@ -202,6 +207,7 @@ def test_spent_link_is_410(
     outbox: list[t.Any],
     spoil: t.Callable[[str], None],
     reason: str,
+    kaleo: Kaleo[User],
 ) -> None:
     token = send(app, outbox, "alice@example.com", "carol@example.com")
     with app.app_context():
@@ -221,7 +227,7 @@ def test_spent_link_is_410(
 
 
 def test_accept_with_the_new_user_in_one_commit(
-    app: Flask, client: FlaskClient, outbox: list[t.Any]
+    app: Flask, client: FlaskClient, outbox: list[t.Any], kaleo: Kaleo[User]
 ) -> None:
     token = send(app, outbox, "alice@example.com", "carol@example.com")
     client.get(f"/invites/accept/{token}")
@@ -242,7 +248,9 @@ def test_accept_with_the_new_user_in_one_commit(
         assert kaleo.allocation(invitation.from_user).invites_sent == 1
 
 
-def test_accept_rolled_back_leaves_nothing(app: Flask, outbox: list[t.Any]) -> None:
+def test_accept_rolled_back_leaves_nothing(
+    app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]
+) -> None:
     token = send(app, outbox, "alice@example.com", "carol@example.com")
     with app.app_context():
         carol = User(email="carol@example.com")
@@ -258,7 +266,7 @@ def test_accept_rolled_back_leaves_nothing(app: Flask, outbox: list[t.Any]) -> N
         assert kaleo.allocation(invitation.from_user).invites_accepted == 0
 
 
-def test_accept_is_single_use(app: Flask, outbox: list[t.Any]) -> None:
+def test_accept_is_single_use(app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]) -> None:
     token = send(app, outbox, "alice@example.com", "carol@example.com")
     with app.app_context():
         carol = make_user("carol@example.com")
@@ -270,7 +278,7 @@ def test_accept_is_single_use(app: Flask, outbox: list[t.Any]) -> None:
         assert kaleo.allocation(invitation_for(token).from_user).invites_accepted == 1
 
 
-def test_accept_expired_raises(app: Flask, outbox: list[t.Any]) -> None:
+def test_accept_expired_raises(app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]) -> None:
     token = send(app, outbox, "alice@example.com", "carol@example.com")
     with app.app_context():
         _expire(token)
@@ -281,7 +289,7 @@ def test_accept_expired_raises(app: Flask, outbox: list[t.Any]) -> None:
         assert invitation_for(token).status == Status.SENT.value
 
 
-def test_accept_revoked_raises(app: Flask, outbox: list[t.Any]) -> None:
+def test_accept_revoked_raises(app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]) -> None:
     token = send(app, outbox, "alice@example.com", "carol@example.com")
     with app.app_context():
         _revoke(token)
@@ -292,7 +300,7 @@ def test_accept_revoked_raises(app: Flask, outbox: list[t.Any]) -> None:
 # -- signals and joined independently ------------------------------------------------
 
 
-def test_signals_on_send_and_accept(app: Flask, outbox: list[t.Any]) -> None:
+def test_signals_on_send_and_accept(app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]) -> None:
     log: list[tuple[str, t.Any, dict[str, tuple[str, str | None]]]] = []
 
     def recorder(name: str) -> t.Callable[..., None]:
@@ -328,7 +336,7 @@ def test_signals_on_send_and_accept(app: Flask, outbox: list[t.Any]) -> None:
     }
 
 
-def test_no_signal_on_refusal(app: Flask) -> None:
+def test_no_signal_on_refusal(app: Flask, kaleo: Kaleo[User]) -> None:
     with received(signals.invite_sent) as calls, app.test_request_context():
         alice = make_user("alice@example.com", allocation=0)
         with pytest.raises(NotEnoughInvitations):
@@ -360,7 +368,9 @@ def _assert_joined(tokens: dict[str, str], carol: t.Any, joined: set[str]) -> No
 
 
 @pytest.mark.all_backends  # one set-based UPDATE over every inviter's row
-def test_accept_joins_the_other_inviters(app: Flask, outbox: list[t.Any]) -> None:
+def test_accept_joins_the_other_inviters(
+    app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]
+) -> None:
     tokens = _three_inviters(app, outbox)
     with received(signals.joined_independently) as calls, app.app_context():
         carol = make_user("carol@example.com")
@@ -378,7 +388,7 @@ def test_accept_joins_the_other_inviters(app: Flask, outbox: list[t.Any]) -> Non
 
 
 @pytest.mark.all_backends
-def test_process_independent_joins(app: Flask, outbox: list[t.Any]) -> None:
+def test_process_independent_joins(app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]) -> None:
     tokens = _three_inviters(app, outbox)
     with app.app_context():
         _revoke(tokens["bob"])  # a revoked invitation stays revoked
@@ -441,7 +451,7 @@ def test_signing_up_as_another_address_settles_only_that_invitation(
 
 @pytest.mark.all_backends
 def test_the_app_settles_the_others_once_it_confirmed_the_address(
-    app: Flask, outbox: list[t.Any]
+    app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]
 ) -> None:
     tokens = _three_inviters(app, outbox)
     with app.app_context():
@@ -458,7 +468,9 @@ def test_the_app_settles_the_others_once_it_confirmed_the_address(
 
 @pytest.mark.all_backends
 @pytest.mark.settings(KALEO_REQUIRE_INVITED_EMAIL=True)
-def test_require_invited_email_refuses_another_address(app: Flask, outbox: list[t.Any]) -> None:
+def test_require_invited_email_refuses_another_address(
+    app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]
+) -> None:
     tokens = _three_inviters(app, outbox)
     with app.app_context():
         before = _states(tokens)
@@ -505,7 +517,7 @@ def _to_fiona(app: Flask, outbox: list[t.Any]) -> dict[str, str]:
 
 @pytest.mark.parametrize("lookalike", LOOKALIKES)
 def test_a_lookalike_address_is_another_mailbox(
-    app: Flask, client: FlaskClient, outbox: list[t.Any], lookalike: str
+    app: Flask, client: FlaskClient, outbox: list[t.Any], lookalike: str, kaleo: Kaleo[User]
 ) -> None:
     """An account under a lookalike of the invited address neither satisfies
     KALEO_REQUIRE_INVITED_EMAIL nor settles anyone's invitation to the real one."""
@@ -537,7 +549,9 @@ def test_a_lookalike_address_is_another_mailbox(
 
 
 @pytest.mark.all_backends
-def test_a_link_only_invitation_proves_no_mailbox(app: Flask, outbox: list[t.Any]) -> None:
+def test_a_link_only_invitation_proves_no_mailbox(
+    app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]
+) -> None:
     """A ``send=False`` invitation was never emailed: accepting it with its own address
     settles nothing else until the app confirms the address."""
     tokens = {"bob": send(app, outbox, "bob@example.com", "fiona@example.com")}
@@ -560,7 +574,7 @@ def test_a_link_only_invitation_proves_no_mailbox(app: Flask, outbox: list[t.Any
 
 @pytest.mark.all_backends
 def test_a_shareable_link_settles_nothing_until_the_address_is_confirmed(
-    app: Flask, outbox: list[t.Any]
+    app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]
 ) -> None:
     tokens = {"bob": send(app, outbox, "bob@example.com", "fiona@example.com")}
     with app.test_request_context():
@@ -578,7 +592,7 @@ def test_a_shareable_link_settles_nothing_until_the_address_is_confirmed(
 
 @pytest.mark.settings(KALEO_REQUIRE_INVITED_EMAIL=True)
 def test_signup_email_prefills_and_binds(
-    app: Flask, client: FlaskClient, outbox: list[t.Any]
+    app: Flask, client: FlaskClient, outbox: list[t.Any], kaleo: Kaleo[User]
 ) -> None:
     token = send(app, outbox, "alice@example.com", "Carol@Example.com")
     with client:
@@ -601,7 +615,7 @@ def test_signup_email_prefills_and_binds(
 
 
 def test_signup_email_binds_nothing_by_default(
-    app: Flask, client: FlaskClient, outbox: list[t.Any]
+    app: Flask, client: FlaskClient, outbox: list[t.Any], kaleo: Kaleo[User]
 ) -> None:
     token = send(app, outbox, "alice@example.com", "carol@example.com")
     with client:
@@ -621,7 +635,7 @@ def add_guarded_signup(app: Flask) -> None:
     def beta_signup() -> str:
         return "welcome to the beta"
 
-    app.add_url_rule("/beta-signup", "beta_signup", kaleo.invitation_required(beta_signup))
+    app.add_url_rule("/beta-signup", "beta_signup", kaleo_of(app).invitation_required(beta_signup))
 
 
 @pytest.mark.settings(KALEO_INVITE_ONLY=True)
@@ -654,7 +668,7 @@ def test_invitation_required_does_nothing_when_not_invite_only(
 # -- tokens -------------------------------------------------------------------------------
 
 
-def test_only_the_digest_is_stored(app: Flask, outbox: list[t.Any]) -> None:
+def test_only_the_digest_is_stored(app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]) -> None:
     tokens = [
         send(app, outbox, "alice@example.com", f"friend{number}@example.com") for number in range(3)
     ]
@@ -684,7 +698,7 @@ def test_digest_is_not_a_token(app: Flask, client: FlaskClient, outbox: list[t.A
 
 @pytest.mark.backends("postgresql", "mariadb")  # SQLite enforces no foreign keys here
 def test_deleting_an_inviter_keeps_the_invitations_they_sent(
-    app: Flask, outbox: list[t.Any]
+    app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]
 ) -> None:
     """The trail a moderator needs when an inviter turns out to be a spammer."""
     send(app, outbox, "alice@example.com", "carol@example.com")

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from flask_kaleo import Kaleo
 from flask_kaleo.core.addresses import address_key
 from flask_kaleo.core.addresses import canonical_address
 from flask_kaleo.core.addresses import member_spellings
@@ -26,9 +27,9 @@ from tests.helpers import mail_relay
 from tests.helpers import make_user
 from tests.helpers import post_invite
 from tests.helpers import signed_in
+from tests.hostapp import User
 from tests.hostapp import create_app
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 NFD = "zoe\u0308@example.com"  # e + combining diaeresis
 NFC = "zo\u00eb@example.com"
@@ -76,14 +77,16 @@ CASES: dict[str, Case] = {
 @pytest.mark.all_backends
 @pytest.mark.settings(KALEO_SMTPUTF8=True)
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
-def test_two_spellings(app: Flask, client: FlaskClient, smtp: SMTPServer, case: Case) -> None:
+def test_two_spellings(
+    app: Flask, client: FlaskClient, smtp: SMTPServer, case: Case, kaleo: Kaleo[User]
+) -> None:
     signed_in(client, allocation=5)
     first = post_invite(client, case.first)
     assert first.json["status"] == "OK", first.json
     assert first.json["email"] == case.mailboxes[0]
     second = post_invite(client, case.second)
     if len(case.mailboxes) == 1:
-        assert_error(second, field="email_address", text="already invited")
+        assert_error(second, field="email_address", code="already_invited")
     else:
         assert second.json["status"] == "OK", second.json
         assert second.json["email"] == case.mailboxes[1]
@@ -113,12 +116,12 @@ MEMBERS = {
 @pytest.mark.all_backends
 @pytest.mark.parametrize(("member", "typed"), MEMBERS.values(), ids=MEMBERS.keys())
 def test_the_member_check_sees_through_spellings(
-    app: Flask, client: FlaskClient, smtp: SMTPServer, member: str, typed: str
+    app: Flask, client: FlaskClient, smtp: SMTPServer, member: str, typed: str, kaleo: Kaleo[User]
 ) -> None:
     with app.app_context():
         make_user(member)
     inviter = signed_in(client, allocation=1)
-    assert_error(post_invite(client, typed), field="email_address", text="already a member")
+    assert_error(post_invite(client, typed), field="email_address", code="already_member")
     assert smtp.recipients() == []
     with app.app_context():
         assert kaleo.invitations_remaining(inviter) == 1
@@ -141,11 +144,11 @@ def test_the_member_check_never_merges_two_mailboxes(
 
 @pytest.mark.all_backends
 def test_a_non_ascii_local_part_is_refused_and_nothing_is_spent(
-    app: Flask, client: FlaskClient, smtp: SMTPServer
+    app: Flask, client: FlaskClient, smtp: SMTPServer, kaleo: Kaleo[User]
 ) -> None:
     inviter = signed_in(client, allocation=1)
     response = post_invite(client, "rené@example.com")
-    assert_error(response, field="email_address", text="part before the @ is plain ASCII")
+    assert_error(response, field="email_address", code="invalid_email")
     assert smtp.rcpt_count == 0
     with app.app_context():
         assert kaleo.invitations_remaining(inviter) == 1
@@ -176,7 +179,7 @@ def test_import_invites_reports_a_non_ascii_local_part_per_row(
 
 @pytest.mark.settings(KALEO_SMTPUTF8=True)
 def test_a_relay_without_smtputf8_refuses_for_good_and_nothing_is_spent(
-    app: Flask, client: FlaskClient
+    app: Flask, client: FlaskClient, kaleo: Kaleo[User]
 ) -> None:
     """The setting says the relay takes SMTPUTF8; this one does not: the invitation is
     given back, as any email the relay refuses for good."""
@@ -188,7 +191,7 @@ def test_a_relay_without_smtputf8_refuses_for_good_and_nothing_is_spent(
             response = post_invite(client, "rené@example.com")
     finally:
         server.stop()
-    assert_error(response, text="could not be delivered")
+    assert_error(response, code="delivery_failed")
     assert server.recipients() == []
     with app.app_context():
         assert kaleo.invitations_remaining(inviter) == 1

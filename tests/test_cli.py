@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from click.testing import Result
 from flask import Flask
 
+from flask_kaleo import Kaleo
 from tests.helpers import Statements
+from tests.helpers import current_kaleo
 from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 Stats = dict[str, tuple[int, int] | None]
 """Each user's (invites_allocated, invites_sent) by email; None without a stat row."""
@@ -41,7 +42,7 @@ def add_users(count: int) -> None:
         stat = KINDS[kind]
         if stat is not None:
             db.session.add(
-                kaleo.InvitationStat(
+                current_kaleo().InvitationStat(
                     user_id=user.id,
                     invites_allocated=stat[0],
                     invites_sent=stat[1],
@@ -52,7 +53,7 @@ def add_users(count: int) -> None:
 
 
 def stats() -> Stats:
-    table = kaleo.InvitationStat.__table__
+    table = current_kaleo().InvitationStat.__table__
     rows = db.session.execute(
         sa.select(User.email, table.c.invites_allocated, table.c.invites_sent).outerjoin(
             table, table.c.user_id == User.id
@@ -101,7 +102,7 @@ def test_add_invites_adds_to_users_with_none_left_and_counts_rowless_users_as_em
 @pytest.mark.all_backends
 @pytest.mark.settings(KALEO_DEFAULT_INVITE_ALLOCATION=3)
 def test_add_invites_leaves_rowless_users_alone_when_the_default_leaves_them_some(
-    app: Flask, people: Stats
+    app: Flask, people: Stats, kaleo: Kaleo[User]
 ) -> None:
     result = run(app, "kaleo", "add-invites", "10")
 
@@ -140,7 +141,7 @@ def test_add_invites_all_adds_to_every_finite_allocation(
     "default", [0, pytest.param(3, marks=pytest.mark.settings(KALEO_DEFAULT_INVITE_ALLOCATION=3))]
 )
 def test_topoff_gives_everyone_at_least_n_and_leaves_richer_and_unlimited_users(
-    app: Flask, people: Stats, default: int
+    app: Flask, people: Stats, default: int, kaleo: Kaleo[User]
 ) -> None:
     result = run(app, "kaleo", "topoff-invites", "4")
 
@@ -272,7 +273,9 @@ def test_bad_input_is_a_usage_error_that_changes_nothing(
         ["topoff-invites", "3", "--user", "some1\x1b@example.com"],
     ],
 )
-def test_a_user_with_a_nul_is_a_usage_error(app: Flask, people: Stats, args: list[str]) -> None:
+def test_a_user_with_a_nul_is_a_usage_error(
+    app: Flask, people: Stats, args: list[str], kaleo: Kaleo[User]
+) -> None:
     """PostgreSQL refuses NUL in a query's text: such a value never reaches it, and is
     nobody's address or id."""
     result = run(app, "kaleo", *args)
@@ -301,7 +304,7 @@ def test_a_user_with_a_nul_is_a_usage_error(app: Flask, people: Stats, args: lis
     ],
 )
 def test_statement_count_does_not_grow_with_the_number_of_users(
-    app: Flask, command: list[str]
+    app: Flask, command: list[str], kaleo: Kaleo[User]
 ) -> None:
     def statements_for(count: int) -> tuple[int, Stats]:
         with app.app_context():

@@ -14,6 +14,7 @@ from click.testing import Result
 from flask import Flask
 
 from flask_kaleo import DeliveryError
+from flask_kaleo import Kaleo
 from tests.helpers import AJAX
 from tests.helpers import SMTPServer
 from tests.helpers import Statements
@@ -21,11 +22,12 @@ from tests.helpers import csrf_token
 from tests.helpers import expire
 from tests.helpers import fresh
 from tests.helpers import invitation_to
+from tests.helpers import kaleo_of
 from tests.helpers import login
 from tests.helpers import make_user
 from tests.helpers import stat_row
+from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 Run = t.Callable[..., Result]
 
@@ -47,7 +49,7 @@ def run(app: Flask) -> Run:
 
 def invitations(app: Flask) -> list[tuple[str, str]]:
     with app.app_context():
-        model = kaleo.JoinInvitation
+        model = kaleo_of(app).JoinInvitation
         rows = db.session.execute(sa.select(model.email, model.status).order_by(model.id))
         return [(row.email, row.status) for row in rows]
 
@@ -87,7 +89,9 @@ def test_infinite_invites_for_everyone_and_one(app: Flask, run: Run) -> None:
 
 @SERVER
 @pytest.mark.all_backends
-def test_report_text_and_json(app: Flask, run: Run, statements: Statements) -> None:
+def test_report_text_and_json(
+    app: Flask, run: Run, statements: Statements, kaleo: Kaleo[User]
+) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", allocation=10)
     for address in ("a@example.com", "b@example.com", "c@example.com", "d@example.com"):
@@ -133,7 +137,9 @@ def test_report_on_an_empty_site(run: Run) -> None:
 
 @SERVER
 @pytest.mark.all_backends
-def test_purge_expired_deletes_only_old_expired_ones(app: Flask, run: Run) -> None:
+def test_purge_expired_deletes_only_old_expired_ones(
+    app: Flask, run: Run, kaleo: Kaleo[User]
+) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", allocation=10)
     for address in ("old@example.com", "recent@example.com", "live@example.com"):
@@ -245,7 +251,7 @@ def test_force_with_a_default_allocation_spends_the_default_first(app: Flask, ru
 @pytest.mark.settings(KALEO_SITE_URL="https://beta.example.org")  # no SERVER_NAME: HTTP too
 @pytest.mark.all_backends  # one UPDATE undoes both counters; the CHECK must hold on each
 def test_revoking_a_forced_invitation_gives_back_only_what_the_member_had(
-    app: Flask, run: Run, outbox: list[t.Any]
+    app: Flask, run: Run, outbox: list[t.Any], kaleo: Kaleo[User]
 ) -> None:
     """Revoking a --force invitation undoes the raise it made: it never becomes an
     invitation the member could spend, and their remaining stays at 0."""
@@ -283,7 +289,9 @@ def test_revoking_a_forced_invitation_gives_back_only_what_the_member_had(
 
 @SERVER
 @pytest.mark.all_backends
-def test_an_undeliverable_forced_invitation_lowers_the_raise(app: Flask, run: Run) -> None:
+def test_an_undeliverable_forced_invitation_lowers_the_raise(
+    app: Flask, run: Run, kaleo: Kaleo[User]
+) -> None:
     """Given back by delivery (the relay refused it), a forced invitation leaves the
     allocation as it was, like a revoke; an unlimited one stays unlimited."""
     with app.app_context():
@@ -385,7 +393,7 @@ def test_import_row_that_cannot_be_delivered_is_given_back(
 
 @SERVER
 def test_import_row_whose_transport_breaks_is_refused_and_the_rest_sent(
-    app: Flask, run: Run, tmp_path: Path
+    app: Flask, run: Run, tmp_path: Path, kaleo: Kaleo[User]
 ) -> None:
     """A transport that raises something unexpected for one row: that row is reported
     and counted as refused (given back), the others are sent, and the exit is 1."""

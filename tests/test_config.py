@@ -1,9 +1,9 @@
 """Setting the extension up: settings checked at init_app, models
 built from the app's own user model, custom models, and apps without Flask-Login.
 
-The checks of ``init_app`` read no database, so those tests use a bare Flask app;
-the tests that build their own models use their own ``SQLAlchemy()`` (the shared
-metadata of tests.hostapp is never touched).
+The checks of ``init_app`` read no database, so those tests use a bare Flask app and a
+``Kaleo`` of their own; the tests that build their own models use their own
+``SQLAlchemy()`` (the shared metadata of tests.hostapp is never touched).
 """
 
 from __future__ import annotations
@@ -21,15 +21,18 @@ from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 
 from flask_kaleo import AlreadyMember
+from flask_kaleo import InvitingNotAllowed
 from flask_kaleo import Kaleo
 from flask_kaleo import blueprint
 from flask_kaleo.exceptions import ConfigurationError
 from flask_kaleo.models import JoinInvitationMixin
 from tests.helpers import AJAX
 from tests.helpers import csrf_token
+from tests.helpers import kaleo_of
+from tests.helpers import make_user
 from tests.hostapp import User
+from tests.hostapp import create_app
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 
 def bare_app(**config: t.Any) -> Flask:
@@ -126,6 +129,7 @@ def bare_app(**config: t.Any) -> Flask:
     ],
 )
 def test_bad_setting_fails_at_init_app_naming_it(setting: str, value: t.Any) -> None:
+    kaleo = Kaleo(db=db, user_model=User)
     app = bare_app(**{setting: value})
     with pytest.raises(ConfigurationError, match=setting):
         kaleo.init_app(app)
@@ -157,6 +161,7 @@ def test_bad_setting_fails_at_init_app_naming_it(setting: str, value: t.Any) -> 
     ],
 )
 def test_good_setting_is_accepted(setting: str, value: t.Any) -> None:
+    kaleo = Kaleo(db=db, user_model=User)
     app = bare_app(**{setting: value})
     kaleo.init_app(app)
     assert app.config[setting] == value
@@ -166,6 +171,7 @@ def test_good_setting_is_accepted(setting: str, value: t.Any) -> None:
 def test_rq_delivery_without_rq_installed_names_the_extra(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    kaleo = Kaleo(db=db, user_model=User)
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "rq" else real(name, *a)
@@ -175,6 +181,7 @@ def test_rq_delivery_without_rq_installed_names_the_extra(
 
 
 def test_queued_delivery_needs_the_sites_address_even_in_testing() -> None:
+    kaleo = Kaleo(db=db, user_model=User)
     with pytest.raises(ConfigurationError, match="KALEO_SITE_URL"):
         kaleo.init_app(bare_app(KALEO_DELIVERY="queue"))
     kaleo.init_app(bare_app(KALEO_DELIVERY="queue", KALEO_SITE_URL="https://example.com"))
@@ -183,6 +190,7 @@ def test_queued_delivery_needs_the_sites_address_even_in_testing() -> None:
 def test_production_app_must_say_where_links_point() -> None:
     """Links never come from the request's Host header, which anyone can forge: out of
     debug and testing mode, the app names its address (or trusts its hosts)."""
+    kaleo = Kaleo(db=db, user_model=User)
     app = bare_app(TESTING=False)
     with pytest.raises(ConfigurationError, match="KALEO_SITE_URL"):
         kaleo.init_app(app)
@@ -196,6 +204,7 @@ def test_production_app_must_say_where_links_point() -> None:
 
 
 def test_defaults_are_visible_in_config() -> None:
+    kaleo = Kaleo(db=db, user_model=User)
     app = bare_app()
     kaleo.init_app(app)
     assert app.config["KALEO_DEFAULT_EXPIRATION"] == 168
@@ -207,6 +216,7 @@ def test_defaults_are_visible_in_config() -> None:
 
 
 def test_second_init_app_on_one_app_raises() -> None:
+    kaleo = Kaleo(db=db, user_model=User)
     app = bare_app()
     kaleo.init_app(app)
     with pytest.raises(RuntimeError, match="already"):
@@ -220,6 +230,43 @@ def test_kaleo_needs_db_and_user_model() -> None:
         Kaleo(db=db)  # type: ignore[call-arg]
     with pytest.raises(ConfigurationError, match="user model"):
         Kaleo(db=db, user_model=None)  # type: ignore[arg-type]
+
+
+# -- several Kaleo objects over one db ---------------------------------------------------
+
+
+@pytest.mark.all_backends
+def test_two_kaleo_objects_on_one_db_work_side_by_side(app: Flask, database_url: str) -> None:
+    """Two apps on one db and user model, each with a Kaleo of its own: the models are
+    defined once on the metadata and shared, and so are the rows, while each Kaleo
+    keeps its own hooks. (``app``, the fixture's, deletes the rows afterwards.)"""
+    other_app = create_app(database_url)
+    kaleo, other = kaleo_of(app), kaleo_of(other_app)
+    assert kaleo is not other
+    for model in ("JoinInvitation", "InvitationStat", "InvitationSend", "AddressLock"):
+        assert getattr(kaleo, model) is getattr(other, model), model
+    assert (kaleo.InvitationLink, kaleo.LinkUse) == (other.InvitationLink, other.LinkUse)
+
+    kaleo.invite_permission(lambda user: False)
+    mailed: list[str] = []
+    other.transport(lambda email, timeout: mailed.append(email.recipient))
+    with other_app.test_request_context():
+        alice = make_user("alice@example.com", allocation=3)
+        other.invite(alice, "carol@example.com")
+    assert mailed == ["carol@example.com"]  # the other app's transport
+
+    with app.test_request_context():
+        alice = db.session.get_one(User, alice.id)
+        assert [sent.email for sent in kaleo.sent_invitations(alice)] == ["carol@example.com"]
+        with pytest.raises(InvitingNotAllowed):  # this app's permission
+            kaleo.invite(alice, "dave@example.com")
+    with other_app.test_request_context():
+        alice = db.session.get_one(User, alice.id)
+        other.invite(alice, "dave@example.com")  # the other app's permission: anyone
+        assert other.invitations_remaining(alice) == 1
+    assert mailed == ["carol@example.com", "dave@example.com"]
+    with other_app.app_context():
+        db.engine.dispose()
 
 
 # -- models built from the app's own user model -----------------------------------------

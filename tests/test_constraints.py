@@ -14,12 +14,14 @@ import sqlalchemy as sa
 from flask import Flask
 
 from flask_kaleo import AlreadyInvited
+from flask_kaleo import Kaleo
 from flask_kaleo.models import utcnow
+from tests.helpers import current_kaleo
 from tests.helpers import expire
 from tests.helpers import invitation_columns
 from tests.helpers import make_user
+from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 pytestmark = pytest.mark.all_backends
 
@@ -33,11 +35,11 @@ PENDING = "uq_kaleo_join_invitation_pending|kaleo_join_invitation.pending_email_
 
 
 def invitations() -> sa.Table:
-    return kaleo.JoinInvitation.__table__
+    return current_kaleo().JoinInvitation.__table__
 
 
 def stats() -> sa.Table:
-    return kaleo.InvitationStat.__table__
+    return current_kaleo().InvitationStat.__table__
 
 
 def insert(table: sa.Table, **row: t.Any) -> None:
@@ -166,7 +168,7 @@ def test_an_update_past_the_allocation_is_refused(app_ctx: None) -> None:
     assert db.session.scalar(sa.select(table.c.invites_sent)) == 0
 
 
-def test_unlimited_allows_any_number_sent(app_ctx: None) -> None:
+def test_unlimited_allows_any_number_sent(app_ctx: None, kaleo: Kaleo[User]) -> None:
     alice = make_user("alice@example.com")
     insert(stats(), user_id=alice.id, invites_allocated=-1, invites_sent=500, invites_accepted=7)
     assert kaleo.invitations_remaining(alice) == -1
@@ -175,7 +177,7 @@ def test_unlimited_allows_any_number_sent(app_ctx: None) -> None:
 # -- times ---------------------------------------------------------------------------
 
 
-def test_times_come_back_timezone_aware_utc(app: Flask) -> None:
+def test_times_come_back_timezone_aware_utc(app: Flask, kaleo: Kaleo[User]) -> None:
     with app.test_request_context("/"):
         alice = make_user("alice@example.com", allocation=1)
         before = utcnow()
@@ -196,7 +198,9 @@ def test_times_come_back_timezone_aware_utc(app: Flask) -> None:
         assert loaded.expires_at - loaded.sent_at == dt.timedelta(hours=168)
 
 
-def test_a_zone_other_than_utc_is_stored_as_the_same_instant(app_ctx: None) -> None:
+def test_a_zone_other_than_utc_is_stored_as_the_same_instant(
+    app_ctx: None, kaleo: Kaleo[User]
+) -> None:
     alice = make_user("alice@example.com")
     plus_two = dt.timezone(dt.timedelta(hours=2))
     sent = dt.datetime(2030, 1, 1, 12, 0, tzinfo=plus_two)
@@ -210,7 +214,9 @@ def test_a_zone_other_than_utc_is_stored_as_the_same_instant(app_ctx: None) -> N
 # -- the invite path frees an expired invitation's slot ------------------------------
 
 
-def test_inviting_again_after_expiry_releases_the_old_pending_slot(app: Flask) -> None:
+def test_inviting_again_after_expiry_releases_the_old_pending_slot(
+    app: Flask, kaleo: Kaleo[User]
+) -> None:
     with app.test_request_context("/"):
         alice = make_user("alice@example.com", allocation=3)
         first = kaleo.invite(alice, "carol@example.com")

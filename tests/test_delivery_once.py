@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from flask_kaleo import Kaleo
 from flask_kaleo.exceptions import ResendTooSoon
 from flask_kaleo.models import utcnow
 from tests.helpers import BIN
@@ -35,7 +36,6 @@ from tests.helpers import run_at_once
 from tests.helpers import worker_env
 from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 pytestmark = [
     pytest.mark.all_backends,
@@ -88,7 +88,10 @@ def hold(app: Flask, smtp: SMTPServer) -> t.Iterator[t.Callable[[t.Callable[[], 
 
 @pytest.mark.settings(KALEO_DELIVERY="queue")
 def test_two_deliveries_of_one_invitation_at_once_mail_it_once(
-    app: Flask, smtp: SMTPServer, hold: t.Callable[[t.Callable[[], t.Any]], Held]
+    app: Flask,
+    smtp: SMTPServer,
+    hold: t.Callable[[t.Callable[[], t.Any]], Held],
+    kaleo: Kaleo[User],
 ) -> None:
     """A job delivers while a duplicate job of the same invitation starts: the duplicate
     finds the email claimed and sends nothing; the one email's link works."""
@@ -114,7 +117,11 @@ def test_two_deliveries_of_one_invitation_at_once_mail_it_once(
 
 @pytest.mark.parametrize("sending", ["invite", "resend", "remind"])
 def test_a_sweep_leaves_an_email_being_sent_inline_alone(
-    app: Flask, smtp: SMTPServer, hold: t.Callable[[t.Callable[[], t.Any]], Held], sending: str
+    app: Flask,
+    smtp: SMTPServer,
+    hold: t.Callable[[t.Callable[[], t.Any]], Held],
+    sending: str,
+    kaleo: Kaleo[User],
 ) -> None:
     """While a request (invite, resend) or ``flask kaleo remind`` has its email at the
     relay, ``flask kaleo deliver --older-than 0`` and ``kaleo.deliver`` find it held
@@ -178,7 +185,7 @@ def test_two_deliver_commands_at_once_mail_each_stuck_invitation_once(
 
 
 def test_a_claim_whose_process_died_is_swept_once_its_lease_passed(
-    app: Flask, smtp: SMTPServer
+    app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]
 ) -> None:
     """An invitation claimed by a delivery that never finished keeps its lease: the
     sweep leaves it until the lease has passed, then mails it once."""
@@ -202,7 +209,10 @@ def test_a_claim_whose_process_died_is_swept_once_its_lease_passed(
 
 @pytest.mark.settings(KALEO_DELIVERY="queue", KALEO_RESEND_INTERVAL=0)
 def test_no_resend_while_an_email_of_the_invitation_is_at_the_relay(
-    app: Flask, smtp: SMTPServer, hold: t.Callable[[t.Callable[[], t.Any]], Held]
+    app: Flask,
+    smtp: SMTPServer,
+    hold: t.Callable[[t.Callable[[], t.Any]], Held],
+    kaleo: Kaleo[User],
 ) -> None:
     """A worker has the email at the relay: a resend now is refused as too soon (it
     would mail a second email, and the worker would record the first under its link)."""

@@ -25,6 +25,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from flask_kaleo import Kaleo
 from flask_kaleo.core.tokens import token_digest
 from flask_kaleo.models import utcnow
 from tests.helpers import BIN
@@ -44,7 +45,7 @@ from tests.helpers import run_command
 from tests.helpers import signed_in
 from tests.helpers import stat_row
 from tests.helpers import worker_env
-from tests.hostapp import kaleo
+from tests.hostapp import User
 
 SITE = "https://kaleo.example"
 
@@ -303,13 +304,11 @@ def test_celery_recipe_delivers_through_a_celery_worker(
     celery_redis: t.Any,
     database_url: str,
     tmp_path: Path,
+    kaleo: Kaleo[User],
 ) -> None:
     """tests/celery_app.py, as the docs show it, with a real worker on Redis."""
     from tests.celery_app import celery_init_app
-    from tests.celery_app import queue_delivery
-    from tests.hostapp import kaleo
 
-    kaleo.delivery_queue(queue_delivery)  # imported before this test: set it again
     celery_init_app(app)
     invite_and_see_it_queued(app, client, smtp)
     assert celery_redis.llen("celery") == 1  # the task waits on the broker
@@ -351,6 +350,7 @@ def test_two_burst_workers_with_duplicate_jobs_mail_each_invitation_once(
     rq_redis: t.Any,
     database_url: str,
     tmp_path: Path,
+    kaleo: Kaleo[User],
 ) -> None:
     """Six stuck invitations: two sweeps queue one job each (the job id names the
     sending). Then each has two jobs side by side (a lost job found again), and two

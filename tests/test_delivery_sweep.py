@@ -25,6 +25,7 @@ from tests.helpers import WAIT
 from tests.helpers import SMTPServer
 from tests.helpers import accept_link
 from tests.helpers import assert_counters_match_rows
+from tests.helpers import current_kaleo
 from tests.helpers import expire
 from tests.helpers import lapse_lease
 from tests.helpers import make_user
@@ -32,7 +33,6 @@ from tests.helpers import message_text
 from tests.helpers import received
 from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 # The sweeper runs outside any request, so links come from the configured site.
 pytestmark = [pytest.mark.all_backends, pytest.mark.settings(KALEO_SITE_URL="http://localhost")]
@@ -41,10 +41,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 KILLED_AFTER_COMMIT = """
 import os, signal, sys
-from tests.hostapp import User, create_app, db, kaleo
+from tests.hostapp import User, create_app, db
 
 url, inviter_id, address = sys.argv[1:]
 app = create_app(url)
+kaleo = app.extensions["kaleo"]
 
 @kaleo.transport
 def killed(email, timeout):
@@ -77,7 +78,7 @@ def deliver(app: Flask, *options: str) -> str:
 
 def the_invitation(inviter: User) -> t.Any:
     db.session.expire_all()
-    [invitation] = kaleo.sent_invitations(db.session.get_one(User, inviter.id))
+    [invitation] = current_kaleo().sent_invitations(db.session.get_one(User, inviter.id))
     return invitation
 
 

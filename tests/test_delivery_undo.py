@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from flask_kaleo import Kaleo
 from flask_kaleo import signals
 from flask_kaleo.exceptions import DeliveryError
 from tests.helpers import SMTPServer
@@ -28,8 +29,8 @@ from tests.helpers import invitation_to
 from tests.helpers import make_user
 from tests.helpers import message_text
 from tests.helpers import received
+from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 pytestmark = [
     pytest.mark.all_backends,
@@ -62,7 +63,7 @@ def columns(invitation: t.Any) -> dict[str, t.Any]:
 @pytest.mark.parametrize("again", ["resend", "remind"])
 @pytest.mark.parametrize("refusal", ["permanent", "last attempt"])
 def test_a_refused_queued_resend_or_reminder_puts_the_earlier_link_back(
-    app: Flask, smtp: SMTPServer, again: str, refusal: str
+    app: Flask, smtp: SMTPServer, again: str, refusal: str, kaleo: Kaleo[User]
 ) -> None:
     queued: list[int] = []
     kaleo.delivery_queue(queued.append)
@@ -99,7 +100,9 @@ def test_a_refused_queued_resend_or_reminder_puts_the_earlier_link_back(
     assert app.test_client().get(f"/invites/accept/{token}").status_code == 303
 
 
-def test_a_refused_first_sending_is_given_back(app: Flask, smtp: SMTPServer) -> None:
+def test_a_refused_first_sending_is_given_back(
+    app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]
+) -> None:
     kaleo.delivery_queue(lambda invitation_id: None)
     smtp.refuse_at = "RCPT"
     with app.app_context():
@@ -114,7 +117,7 @@ def test_a_refused_first_sending_is_given_back(app: Flask, smtp: SMTPServer) -> 
 
 
 def test_a_refused_resend_of_a_link_only_invitation_leaves_it_a_link(
-    app: Flask, smtp: SMTPServer
+    app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]
 ) -> None:
     """The columns put back include those the resend changed besides the link: a link
     created without email stays one (and is not reminded)."""
@@ -136,7 +139,7 @@ def test_a_refused_resend_of_a_link_only_invitation_leaves_it_a_link(
 
 
 def test_a_sweep_that_cannot_queue_leaves_the_invitations_for_a_later_sweep(
-    app: Flask, smtp: SMTPServer
+    app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]
 ) -> None:
     """The queue is down while the sweep runs: a stuck resend keeps its earlier link and
     a stuck first sending stays spent; both wait for the next sweep."""
@@ -166,7 +169,7 @@ def test_a_sweep_that_cannot_queue_leaves_the_invitations_for_a_later_sweep(
 
 
 def test_a_resend_that_expired_waiting_is_put_back_not_given_back(
-    app: Flask, smtp: SMTPServer
+    app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]
 ) -> None:
     """A queued resend whose invitation expired before any worker claimed it: the job
     puts the earlier columns back, and the expired invitation stays spent."""

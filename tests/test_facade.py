@@ -26,7 +26,6 @@ from tests.helpers import make_user
 from tests.helpers import stat_row
 from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,7 +54,7 @@ def test_the_facade_has_about_thirty_public_methods() -> None:
         assert getattr(Kaleo, name).__doc__, name
 
 
-def test_get_kaleo_finds_the_extension_of_a_given_app(app: Flask) -> None:
+def test_get_kaleo_finds_the_extension_of_a_given_app(app: Flask, kaleo: Kaleo[User]) -> None:
     assert get_kaleo(app) is kaleo
     with app.app_context():
         assert get_kaleo() is kaleo
@@ -66,7 +65,9 @@ def test_get_kaleo_finds_the_extension_of_a_given_app(app: Flask) -> None:
 # -- kaleo.hooks answers the questions the hooks settle ----------------------------------
 
 
-def test_hooks_answer_who_is_signed_in_and_who_a_value_names(app: Flask) -> None:
+def test_hooks_answer_who_is_signed_in_and_who_a_value_names(
+    app: Flask, kaleo: Kaleo[User]
+) -> None:
     with app.test_request_context():
         alice = make_user("Alice@example.com")
         assert kaleo.hooks.current_user() is None  # Flask-Login: nobody signed in
@@ -80,7 +81,7 @@ def test_hooks_answer_who_is_signed_in_and_who_a_value_names(app: Flask) -> None
         assert kaleo.hooks.email(alice) == "Alice@example.com"
 
 
-def test_member_asks_the_member_loader_for_an_address(app: Flask) -> None:
+def test_member_asks_the_member_loader_for_an_address(app: Flask, kaleo: Kaleo[User]) -> None:
     with app.test_request_context():
         bob = make_user("bob@example.com")
         asked: list[str] = []
@@ -101,7 +102,7 @@ def test_hooks_of_a_kaleo_without_a_store_say_so() -> None:
         Hooks[User]().member("x@example.com")
 
 
-def test_permissions_are_answered_by_the_hooks(app: Flask) -> None:
+def test_permissions_are_answered_by_the_hooks(app: Flask, kaleo: Kaleo[User]) -> None:
     with app.test_request_context():
         alice = make_user("alice@example.com", 1)
         assert kaleo.hooks.has_invite_permission(alice)
@@ -114,7 +115,9 @@ def test_permissions_are_answered_by_the_hooks(app: Flask) -> None:
 # -- reading -----------------------------------------------------------------------------
 
 
-def test_get_finds_an_invitation_or_link_and_checks_its_sender(app: Flask) -> None:
+def test_get_finds_an_invitation_or_link_and_checks_its_sender(
+    app: Flask, kaleo: Kaleo[User]
+) -> None:
     with app.test_request_context():
         alice = make_user("alice@example.com", 5)
         bob = make_user("bob@example.com", 5)
@@ -128,7 +131,7 @@ def test_get_finds_an_invitation_or_link_and_checks_its_sender(app: Flask) -> No
         assert kaleo.get(kaleo.InvitationLink, link.id + 1000) is None
 
 
-def test_allocation_reads_the_stat_or_the_default(app: Flask) -> None:
+def test_allocation_reads_the_stat_or_the_default(app: Flask, kaleo: Kaleo[User]) -> None:
     with app.test_request_context():
         alice = make_user("alice@example.com", 4)
         kaleo.invite(alice, "carol@example.com")
@@ -141,7 +144,7 @@ def test_allocation_reads_the_stat_or_the_default(app: Flask) -> None:
 # -- grant: add, everyone, top off, unlimited ----------------------------------------------
 
 
-def test_grant_does_what_the_three_commands_do(app: Flask) -> None:
+def test_grant_does_what_the_three_commands_do(app: Flask, kaleo: Kaleo[User]) -> None:
     with app.app_context():
         empty = make_user("empty@example.com", 0)
         some = make_user("some@example.com", 3)
@@ -165,7 +168,9 @@ def test_grant_does_what_the_three_commands_do(app: Flask) -> None:
         {"amount": -2},
     ],
 )
-def test_grant_refuses_options_that_do_not_go_together(app: Flask, options: dict[str, int]) -> None:
+def test_grant_refuses_options_that_do_not_go_together(
+    app: Flask, kaleo: Kaleo[User], options: dict[str, int]
+) -> None:
     with app.app_context(), pytest.raises(ValueError):
         kaleo.grant(**options)  # type: ignore[arg-type]
 
@@ -173,7 +178,7 @@ def test_grant_refuses_options_that_do_not_go_together(app: Flask, options: dict
 # -- revoke takes a link; purge_expired settles expired links ------------------------------
 
 
-def test_revoke_takes_an_invitation_or_a_link(app: Flask) -> None:
+def test_revoke_takes_an_invitation_or_a_link(app: Flask, kaleo: Kaleo[User]) -> None:
     with app.test_request_context():
         alice = make_user("alice@example.com", 5)
         link = kaleo.create_link(alice, 3)
@@ -185,7 +190,7 @@ def test_revoke_takes_an_invitation_or_a_link(app: Flask) -> None:
             kaleo.revoke(invitation)
 
 
-def test_purge_expired_gives_back_what_expired_links_left(app: Flask) -> None:
+def test_purge_expired_gives_back_what_expired_links_left(app: Flask, kaleo: Kaleo[User]) -> None:
     with app.test_request_context():
         alice = make_user("alice@example.com", 5)
         link = kaleo.create_link(alice, 3)
@@ -202,7 +207,7 @@ def test_purge_expired_gives_back_what_expired_links_left(app: Flask) -> None:
 # -- deliver without an id sweeps ---------------------------------------------------------
 
 
-def test_deliver_without_an_id_is_the_sweep(app: Flask) -> None:
+def test_deliver_without_an_id_is_the_sweep(app: Flask, kaleo: Kaleo[User]) -> None:
     with app.app_context():
         report = kaleo.deliver(older_than=dt.timedelta(0))
         assert (report.delivered, report.queued, report.failed) == (0, 0, 0)
@@ -213,7 +218,7 @@ def test_deliver_without_an_id_is_the_sweep(app: Flask) -> None:
 
 
 @pytest.mark.settings(KALEO_REQUIRE_INVITED_EMAIL=True)
-def test_signup_email_prefills_and_signup_checks(app: Flask) -> None:
+def test_signup_email_prefills_and_signup_checks(app: Flask, kaleo: Kaleo[User]) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", 1)
         with app.test_request_context():

@@ -34,7 +34,7 @@ from tests.security_app import add_member
 from tests.security_app import create_app
 from tests.security_app import csrf
 from tests.security_app import db
-from tests.security_app import kaleo
+from tests.security_app import security_kaleo
 
 PASSWORD = "a long enough password"
 PARALLEL = 20
@@ -107,7 +107,7 @@ def users() -> list[str]:
 
 def invitation_state(app: Flask, invitation_id: int) -> tuple[str, int | None]:
     with app.app_context():
-        invitation = db.session.get(kaleo.JoinInvitation, invitation_id)
+        invitation = db.session.get(security_kaleo(app).JoinInvitation, invitation_id)
         assert invitation is not None
         return invitation.status, invitation.to_user_id
 
@@ -116,7 +116,7 @@ def invite(app: Flask, address: str = "bob@example.com") -> tuple[int, str]:
     """Alice (a new member) invites ``address``: the invitation's id and accept path."""
     alice = add_member(app, "alice@example.com", PASSWORD)
     with app.app_context():
-        invitation = kaleo.invite(db.session.get_one(User, alice), address)
+        invitation = security_kaleo(app).invite(db.session.get_one(User, alice), address)
         return int(invitation.id), f"/invites/accept/{invitation.token}"
 
 
@@ -170,6 +170,7 @@ def test_one_invitation_gives_one_account_to_parallel_registrations(
 @pytest.mark.all_backends
 def test_a_link_of_three_uses_gives_three_accounts(database: str) -> None:
     app = production_app(database, default_role)
+    kaleo = security_kaleo(app)
     alice = add_member(app, "alice@example.com", PASSWORD)
     with app.test_request_context():
         link = kaleo.create_link(db.session.get_one(User, alice), 3)
@@ -220,6 +221,7 @@ def test_a_revoke_committed_mid_registration_leaves_no_account(
     created; the host's committing receiver is there."""
     app = production_app(database, default_role)
     invitation_id, path = invite(app)
+    kaleo = security_kaleo(app)
 
     def hash_while_the_inviter_revokes(password: str) -> t.Any:
         with app.app_context():  # its own session: another transaction

@@ -23,14 +23,16 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from flask_kaleo import Kaleo
 from tests.helpers import SetHook
 from tests.helpers import csrf_token
 from tests.helpers import fresh
+from tests.helpers import kaleo_of
 from tests.helpers import login
 from tests.helpers import make_user
 from tests.helpers import post_invite
+from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 FIELDS = ["email_address", "message", "csrf_token", "amount", "user", "everyone"]
 EXAMPLES = 120
@@ -72,7 +74,7 @@ class Target(t.NamedTuple):
 
 
 @pytest.fixture
-def target(app: Flask, client: FlaskClient) -> Target:
+def target(app: Flask, client: FlaskClient, kaleo: Kaleo[User]) -> Target:
     """A member with nothing left and a pending invitation; someone else's invitation;
     the manage permission for the member (the staff endpoints then parse their body)."""
     with app.app_context():
@@ -105,8 +107,8 @@ def staff_hook(manage_hook: SetHook) -> None:
 def snapshot(app: Flask) -> tuple[list[t.Any], list[t.Any]]:
     """Every counter and every invitation's state, as stored."""
     with app.app_context():
-        stat = kaleo.InvitationStat.__table__
-        model = kaleo.JoinInvitation
+        kaleo = kaleo_of(app)
+        stat, model = kaleo.InvitationStat.__table__, kaleo.JoinInvitation
         counters = db.session.execute(sa.select(stat).order_by(stat.c.user_id)).all()
         invitations = db.session.execute(
             sa.select(model.id, model.status, model.token_digest, model.pending_email_key)

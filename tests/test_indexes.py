@@ -14,13 +14,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from flask_kaleo import Kaleo
 from tests.helpers import Statements
 from tests.helpers import csrf_token
 from tests.helpers import make_user
 from tests.helpers import post_invite
 from tests.helpers import signed_in
+from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 pytestmark = pytest.mark.backends("postgresql")
 
@@ -66,7 +67,9 @@ def test_invite_request_uses_indexes(
             assert_indexed(statement, parameters)
 
 
-def test_sent_list_and_token_lookup_use_indexes(app: Flask, statements: Statements) -> None:
+def test_sent_list_and_token_lookup_use_indexes(
+    app: Flask, statements: Statements, kaleo: Kaleo[User]
+) -> None:
     with app.test_request_context():
         alice = make_user("alice@example.com", allocation=3)
         invitation = kaleo.invite(alice, "carol@example.com")
@@ -79,7 +82,7 @@ def test_sent_list_and_token_lookup_use_indexes(app: Flask, statements: Statemen
             assert_indexed(statement, parameters)
 
 
-def test_first_bulk_insert_never_rescans_the_table_it_fills(app: Flask) -> None:
+def test_first_bulk_insert_never_rescans_the_table_it_fills(app: Flask, kaleo: Kaleo[User]) -> None:
     """With no stat row yet (and the empty table analysed), the planner must not join
     the user table against a scan of the stat table being filled: that plan makes a
     first add-invites quadratic (100,000 users in about a minute)."""

@@ -12,12 +12,15 @@ from flask import Flask
 from flask import render_template_string
 from flask.testing import FlaskClient
 
+from flask_kaleo import Kaleo
 from tests.helpers import AJAX
 from tests.helpers import BROWSER
 from tests.helpers import Statements
 from tests.helpers import assert_error
 from tests.helpers import csrf_token
+from tests.helpers import current_kaleo
 from tests.helpers import invitation_count
+from tests.helpers import kaleo_of
 from tests.helpers import logout
 from tests.helpers import make_invitation
 from tests.helpers import make_invitations
@@ -26,13 +29,12 @@ from tests.helpers import post_invite
 from tests.helpers import signed_in
 from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 
 def counters(app: Flask, user: User) -> tuple[int, int]:
     """(invites_sent of ``user``'s stat, number of invitation rows in the table)."""
     with app.app_context():
-        return kaleo.allocation(user).invites_sent, invitation_count()
+        return kaleo_of(app).allocation(user).invites_sent, invitation_count()
 
 
 # -- success -------------------------------------------------------------------
@@ -255,7 +257,9 @@ def test_wrong_method_is_405_json(app: Flask, client: FlaskClient, method: str) 
 
 
 @pytest.mark.settings(PROPAGATE_EXCEPTIONS=False)
-def test_unexpected_failure_is_a_json_500_for_json_callers(app: Flask, client: FlaskClient) -> None:
+def test_unexpected_failure_is_a_json_500_for_json_callers(
+    app: Flask, client: FlaskClient, kaleo: Kaleo[User]
+) -> None:
     """Not a Flask HTML error page: kaleo's original jQuery snippet and our script read JSON."""
     alice = signed_in(client)
     token = csrf_token(client)
@@ -351,7 +355,7 @@ def test_browser_csrf_failure_redirects_with_flash(app: Flask, client: FlaskClie
 def bulk_invitations(user: User, count: int) -> None:
     """``count`` earlier invitations by ``user``, inserted in one statement, and spent."""
     make_invitations(user, [f"old{number}@example.com" for number in range(count)])
-    stat = kaleo.InvitationStat.__table__
+    stat = current_kaleo().InvitationStat.__table__
     db.session.execute(
         sa.update(stat)
         .where(stat.c.user_id == user.id)

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from flask_kaleo import InvitationExpired
 from flask_kaleo import InvitationNotPending
 from flask_kaleo import InvitationRevoked
+from flask_kaleo import Kaleo
 from flask_kaleo import ResendTooSoon
 from flask_kaleo import signals
 from flask_kaleo.core.tokens import token_digest
@@ -35,7 +36,6 @@ from tests.helpers import signed_in
 from tests.helpers import stat_row
 from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 NO_WAIT = pytest.mark.settings(KALEO_RESEND_INTERVAL=0)
 
@@ -91,7 +91,7 @@ def act(
 
 @NO_WAIT
 def test_resend_issues_a_new_link_and_kills_the_old(
-    app: Flask, client: FlaskClient, alice: User, outbox: list[t.Any]
+    app: Flask, client: FlaskClient, alice: User, outbox: list[t.Any], kaleo: Kaleo[User]
 ) -> None:
     old_link = link_of(outbox[0])
     with app.app_context():
@@ -145,7 +145,12 @@ def test_resend_can_reset_the_expiry(
 
 @pytest.mark.all_backends  # the interval is compared in SQL
 def test_resend_is_rate_limited(
-    app: Flask, client: FlaskClient, alice: User, invitation: t.Any, outbox: list[t.Any]
+    app: Flask,
+    client: FlaskClient,
+    alice: User,
+    invitation: t.Any,
+    outbox: list[t.Any],
+    kaleo: Kaleo[User],
 ) -> None:
     response = act(client, "resend", invitation.id)
     assert response.json["status"] == "ERROR"
@@ -193,7 +198,12 @@ def test_resend_delivery_failure_keeps_the_old_link(
 
 @NO_WAIT
 def test_an_expired_invitation_cannot_be_resent(
-    app: Flask, client: FlaskClient, alice: User, invitation: t.Any, outbox: list[t.Any]
+    app: Flask,
+    client: FlaskClient,
+    alice: User,
+    invitation: t.Any,
+    outbox: list[t.Any],
+    kaleo: Kaleo[User],
 ) -> None:
     with app.app_context():
         expire(invitation.id)
@@ -210,7 +220,12 @@ def test_an_expired_invitation_cannot_be_resent(
 
 
 def test_revoke_gives_the_invitation_back_and_kills_the_link(
-    app: Flask, client: FlaskClient, alice: User, invitation: t.Any, outbox: list[t.Any]
+    app: Flask,
+    client: FlaskClient,
+    alice: User,
+    invitation: t.Any,
+    outbox: list[t.Any],
+    kaleo: Kaleo[User],
 ) -> None:
     link = link_of(outbox[0])
     visitor = app.test_client()
@@ -242,7 +257,7 @@ def test_revoke_gives_the_invitation_back_and_kills_the_link(
 
 
 def test_revoke_twice_or_after_acceptance_is_refused(
-    app: Flask, client: FlaskClient, alice: User, invitation: t.Any
+    app: Flask, client: FlaskClient, alice: User, invitation: t.Any, kaleo: Kaleo[User]
 ) -> None:
     assert act(client, "revoke", invitation.id).json["status"] == "OK"
     response = act(client, "revoke", invitation.id)
@@ -344,7 +359,9 @@ def test_sent_list_has_no_forms_by_default(app: Flask, client: FlaskClient, alic
     assert "data-kaleo-actions" not in sent_list
 
 
-def test_sent_list_offers_actions_by_state(app: Flask, client: FlaskClient, alice: User) -> None:
+def test_sent_list_offers_actions_by_state(
+    app: Flask, client: FlaskClient, alice: User, kaleo: Kaleo[User]
+) -> None:
     for address in ("dave@example.com", "erin@example.com"):
         assert post_invite(client, address).json["status"] == "OK"
     with app.app_context():
@@ -377,7 +394,12 @@ def test_sent_list_offers_actions_by_state(app: Flask, client: FlaskClient, alic
 
 @pytest.mark.all_backends  # "expired" is a comparison of times in SQL
 def test_expiry_on_accept_and_pending_invitation(
-    app: Flask, client: FlaskClient, alice: User, invitation: t.Any, outbox: list[t.Any]
+    app: Flask,
+    client: FlaskClient,
+    alice: User,
+    invitation: t.Any,
+    outbox: list[t.Any],
+    kaleo: Kaleo[User],
 ) -> None:
     link = link_of(outbox[0])
     visitor = app.test_client()
@@ -401,7 +423,7 @@ def test_expiry_on_accept_and_pending_invitation(
 
 @pytest.mark.all_backends
 def test_stats_count_every_state_in_one_query(
-    app: Flask, client: FlaskClient, alice: User, statements: Statements
+    app: Flask, client: FlaskClient, alice: User, statements: Statements, kaleo: Kaleo[User]
 ) -> None:
     for address in ("dave@example.com", "erin@example.com"):
         assert post_invite(client, address).json["status"] == "OK"
@@ -432,7 +454,9 @@ def invitation_of_id(app: Flask, email: str) -> int:
 
 
 @NO_WAIT
-def test_python_api_resend_and_revoke(app: Flask, alice: User, outbox: list[t.Any]) -> None:
+def test_python_api_resend_and_revoke(
+    app: Flask, alice: User, outbox: list[t.Any], kaleo: Kaleo[User]
+) -> None:
     with app.test_request_context():
         invitation = invitation_to("carol@example.com")
         old = invitation.token_digest
@@ -447,7 +471,7 @@ def test_python_api_resend_and_revoke(app: Flask, alice: User, outbox: list[t.An
         assert stat_row(alice.id) == (3, 0, 0)
 
 
-def test_resend_too_soon_from_the_api(app: Flask, alice: User) -> None:
+def test_resend_too_soon_from_the_api(app: Flask, alice: User, kaleo: Kaleo[User]) -> None:
     with app.test_request_context():
         with pytest.raises(ResendTooSoon):
             kaleo.resend(invitation_to("carol@example.com"))
@@ -466,7 +490,9 @@ def test_resend_respects_the_invite_permission(
 @pytest.mark.all_backends
 @pytest.mark.settings(KALEO_RESEND_INTERVAL=0)
 @pytest.mark.parametrize("action", ["accept", "revoke", "resend"])
-def test_a_row_that_vanished_is_no_longer_pending_not_a_crash(app: Flask, action: str) -> None:
+def test_a_row_that_vanished_is_no_longer_pending_not_a_crash(
+    app: Flask, action: str, kaleo: Kaleo[User]
+) -> None:
     """Purged, or gone with its inviter, between being read and being acted on."""
     with app.app_context():
         alice = make_user("alice@example.com", allocation=2)

@@ -12,18 +12,19 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from flask_kaleo import Kaleo
 from tests.helpers import POOL
 from tests.helpers import Browser
 from tests.helpers import Reply
 from tests.helpers import assert_counters_match_rows
 from tests.helpers import csrf_token
+from tests.helpers import kaleo_of
 from tests.helpers import new_user
 from tests.helpers import race
 from tests.helpers import signed_in_session
 from tests.helpers import user_count
 from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 pytestmark = [
     pytest.mark.backends("postgresql", "mariadb"),
@@ -34,7 +35,7 @@ pytestmark = [
 
 
 @pytest.fixture(autouse=True)
-def invite_only_signup(app: Flask) -> None:
+def invite_only_signup(app: Flask, kaleo: Kaleo[User]) -> None:
     """``/beta-join``: the host app's signup behind ``kaleo.invitation_required``, as an
     invite-only site has it (an open signup would let a loser join without the link)."""
     view = kaleo.invitation_required(app.view_functions["join"])
@@ -52,7 +53,7 @@ def visitor(app: Flask, port: int) -> Browser:
 
 def new_link(app: Flask, inviter: User, uses: int) -> tuple[int, str]:
     with app.test_request_context():
-        link = kaleo.create_link(db.session.get_one(User, inviter.id), uses)
+        link = kaleo_of(app).create_link(db.session.get_one(User, inviter.id), uses)
         assert link.url is not None
         return link.id, urlsplit(link.url).path
 
@@ -70,11 +71,13 @@ def counters(app: Flask, inviter: User, link_id: int) -> tuple[int, int, int, in
     link's uses and what it gave back."""
     with app.app_context():
         _, sent, accepted = assert_counters_match_rows(inviter.id)
-        link = db.session.get_one(kaleo.InvitationLink, link_id)
+        link = db.session.get_one(kaleo_of(app).InvitationLink, link_id)
         return sent, accepted, link.uses, link.given_back
 
 
-def test_thirty_signups_through_a_five_use_link(app: Flask, live_port: int) -> None:
+def test_thirty_signups_through_a_five_use_link(
+    app: Flask, live_port: int, kaleo: Kaleo[User]
+) -> None:
     """30 people sign up through one 5-use link at once: exactly 5 accounts are
     created, ``uses`` is 5, and the others are told the link is used up."""
     alice = new_user(app, "alice@example.com", 10)

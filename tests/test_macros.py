@@ -9,6 +9,7 @@ from flask import Flask
 from flask import render_template_string
 from flask_wtf.csrf import validate_csrf
 
+from flask_kaleo import Kaleo
 from tests.helpers import Node
 from tests.helpers import Statements
 from tests.helpers import make_invitations
@@ -16,7 +17,6 @@ from tests.helpers import make_user
 from tests.helpers import parse
 from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 PAGE = """{% from "kaleo/macros.html" import invite_form, invites_sent, remaining_invites %}
 <div class="invites">
@@ -65,7 +65,9 @@ def test_form_markup_for_the_original_jquery_snippet(app: Flask) -> None:
 @pytest.mark.parametrize(
     ("allocation", "shown"), [(7, "5"), (-1, "-1")], ids=["finite", "unlimited"]
 )
-def test_remaining_invites_is_the_bare_number(app: Flask, allocation: int, shown: str) -> None:
+def test_remaining_invites_is_the_bare_number(
+    app: Flask, allocation: int, shown: str, kaleo: Kaleo[User]
+) -> None:
     """Like kaleo's tag and the JSON's invitations_remaining: -1 means unlimited."""
     with app.app_context():
         alice = make_user("alice@example.com", allocation=allocation)
@@ -90,7 +92,9 @@ def test_remaining_invites_is_the_bare_number(app: Flask, allocation: int, shown
     ],
     ids=["never-given", "used-up"],
 )
-def test_no_form_when_none_left(app: Flask, allocation: int, sent: int, shown: str) -> None:
+def test_no_form_when_none_left(
+    app: Flask, allocation: int, sent: int, shown: str, kaleo: Kaleo[User]
+) -> None:
     """A member who never had any is not told they have none *left*."""
     with app.app_context():
         alice = make_user("alice@example.com", allocation=allocation)
@@ -145,7 +149,7 @@ def test_list_item_per_invitation_with_its_status(app: Flask) -> None:
     )
 
 
-def test_user_input_is_escaped(app: Flask) -> None:
+def test_user_input_is_escaped(app: Flask, kaleo: Kaleo[User]) -> None:
     address = "o'brien&co+<x>@example.com"  # stored as-is by a bulk insert
     valid = "tom&jerry'@example.com"  # one that email-validator accepts, sent for real
     with app.app_context():

@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from flask_kaleo import ConfigurationError
+from flask_kaleo import Kaleo
 from flask_kaleo import signals
 from flask_kaleo.delivery.transport import OutgoingEmail
 from flask_kaleo.exceptions import DeliveryError
@@ -26,6 +27,7 @@ from tests.helpers import accept_link
 from tests.helpers import assert_error
 from tests.helpers import csrf_token
 from tests.helpers import invitation_count
+from tests.helpers import kaleo_of
 from tests.helpers import make_user
 from tests.helpers import message_text
 from tests.helpers import post_invite
@@ -34,12 +36,11 @@ from tests.helpers import signed_in
 from tests.helpers import stat_row
 from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 
 @pytest.mark.settings(KALEO_EMAIL_SUBJECT="[{site}] {inviter} sent you an invitation")
 def test_email_carries_subject_addresses_link_inviter_message_and_expiry(
-    app: Flask, client: FlaskClient, outbox: list[t.Any]
+    app: Flask, client: FlaskClient, outbox: list[t.Any], kaleo: Kaleo[User]
 ) -> None:
     signed_in(client, allocation=2)
 
@@ -110,7 +111,7 @@ def test_html_body_escapes_the_message_and_text_body_keeps_it(
 
 @pytest.mark.settings(KALEO_SITE_URL="http://localhost")
 def test_the_reminders_html_body_escapes_the_message_too(
-    app: Flask, client: FlaskClient, outbox: list[t.Any]
+    app: Flask, client: FlaskClient, outbox: list[t.Any], kaleo: Kaleo[User]
 ) -> None:
     alice = signed_in(client, allocation=1)
     message = '<script>alert("hi")</script> & <b>Tom</b>\'s'
@@ -159,7 +160,9 @@ def test_app_templates_override_the_email(
 
 
 @pytest.mark.settings(SERVER_NAME="invites.example.com", PREFERRED_URL_SCHEME="https")
-def test_invite_outside_a_request_links_to_server_name(app: Flask, outbox: list[t.Any]) -> None:
+def test_invite_outside_a_request_links_to_server_name(
+    app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]
+) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", allocation=1)
         invitation = kaleo.invite(alice, "carol@example.com", "Hello from a worker")
@@ -175,7 +178,7 @@ def test_invite_outside_a_request_links_to_server_name(app: Flask, outbox: list[
 
 
 def test_invite_outside_a_request_without_server_name_names_it_and_spends_nothing(
-    app: Flask, outbox: list[t.Any]
+    app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]
 ) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", allocation=1)
@@ -189,7 +192,7 @@ def test_invite_outside_a_request_without_server_name_names_it_and_spends_nothin
 
 @pytest.mark.settings(MAIL_DEFAULT_SENDER=None)
 def test_without_any_sender_mail_comes_from_noreply_at_the_host(
-    app: Flask, outbox: list[t.Any]
+    app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]
 ) -> None:
     """Neither MAIL_DEFAULT_SENDER nor KALEO_EMAIL_SENDER: a sane sender, not a crash."""
     with app.test_request_context("/", base_url="https://invite.example.net:8443"):
@@ -199,7 +202,7 @@ def test_without_any_sender_mail_comes_from_noreply_at_the_host(
 
 
 @pytest.mark.settings(MAIL_DEFAULT_SENDER=None, KALEO_EMAIL_SENDER="Invites <hi@example.org>")
-def test_kaleo_email_sender_wins(app: Flask, outbox: list[t.Any]) -> None:
+def test_kaleo_email_sender_wins(app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]) -> None:
     with app.test_request_context("/"):
         alice = make_user("alice@example.com", allocation=1)
         kaleo.invite(alice, "carol@example.com")
@@ -215,7 +218,7 @@ def assert_nothing_spent(response: t.Any, app: Flask, user: User) -> None:
     errors = assert_error(response, 200).lower()
     assert "nothing was spent" in errors and "try again" in errors
     with app.app_context():
-        model = kaleo.JoinInvitation
+        model = kaleo_of(app).JoinInvitation
         states = db.session.execute(sa.select(model.status, model.pending_email_key)).all()
         assert [tuple(row) for row in states] == [("undeliverable", None)]
         assert stat_row(user.id) == (1, 0, 0)
@@ -274,7 +277,7 @@ def test_closed_port_spends_nothing_and_a_retry_succeeds_once_a_server_listens(
 
 @pytest.mark.settings(KALEO_MAIL_TIMEOUT=2.5)
 def test_a_transport_of_the_apps_own_gets_the_rendered_email_and_the_timeout(
-    app: Flask, client: FlaskClient
+    app: Flask, client: FlaskClient, kaleo: Kaleo[User]
 ) -> None:
     sent: list[tuple[OutgoingEmail, float]] = []
 
@@ -295,7 +298,7 @@ def test_a_transport_of_the_apps_own_gets_the_rendered_email_and_the_timeout(
 
 
 def test_a_transport_that_gives_up_gives_the_invitation_back(
-    app: Flask, client: FlaskClient
+    app: Flask, client: FlaskClient, kaleo: Kaleo[User]
 ) -> None:
     @kaleo.transport
     def refuse(email: OutgoingEmail, timeout: float) -> None:

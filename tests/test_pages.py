@@ -13,6 +13,7 @@ from flask import render_template_string
 from flask.testing import FlaskClient
 from flask_login import login_user
 
+from flask_kaleo import Kaleo
 from flask_kaleo.cli.params import plural
 from flask_kaleo.exceptions import ConfigurationError
 from flask_kaleo.web.text import invitations_left
@@ -22,7 +23,7 @@ from tests.helpers import link_for
 from tests.helpers import make_user
 from tests.helpers import post_invite
 from tests.helpers import signed_in
-from tests.hostapp import kaleo
+from tests.hostapp import User
 from tests.hostapp import login_manager
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
@@ -129,7 +130,11 @@ def test_endpoints_registered_after_init_app_pass(client: FlaskClient, app: Flas
 
 @pytest.mark.settings(KALEO_MAIL_DEBUG=True)
 def test_mail_debug_logs_the_email_with_its_link_and_sends_nothing(
-    app: Flask, client: FlaskClient, outbox: list[t.Any], caplog: pytest.LogCaptureFixture
+    app: Flask,
+    client: FlaskClient,
+    outbox: list[t.Any],
+    caplog: pytest.LogCaptureFixture,
+    kaleo: Kaleo[User],
 ) -> None:
     @kaleo.transport
     def broken(email: t.Any, timeout: float) -> None:
@@ -159,7 +164,7 @@ def test_mail_debug_logs_the_email_with_its_link_and_sends_nothing(
 
 
 def test_the_inviter_name_hook_names_the_inviter(
-    client: FlaskClient, outbox: list[t.Any], app: Flask
+    client: FlaskClient, outbox: list[t.Any], app: Flask, kaleo: Kaleo[User]
 ) -> None:
     @kaleo.inviter_name
     def name(user: t.Any) -> str | None:

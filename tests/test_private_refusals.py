@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from flask_kaleo import InvitationNotPending
+from flask_kaleo import Kaleo
 from flask_kaleo import Status
 from flask_kaleo.core.tokens import new_token
 from tests.helpers import AJAX
@@ -24,8 +25,8 @@ from tests.helpers import make_user
 from tests.helpers import message_text
 from tests.helpers import post_invite
 from tests.helpers import stat_row
+from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 PRIVATE = pytest.mark.settings(KALEO_PRIVATE_REFUSALS=True, KALEO_RESEND_INTERVAL=0)
 TIMES = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+(\+00:00)?")
@@ -108,7 +109,9 @@ def test_a_members_address_is_answered_like_a_strangers(app: Flask, smtp: SMTPSe
 
 @pytest.mark.all_backends
 @PRIVATE
-def test_an_invitation_to_a_member_can_never_be_accepted(app: Flask, smtp: SMTPServer) -> None:
+def test_an_invitation_to_a_member_can_never_be_accepted(
+    app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]
+) -> None:
     with app.app_context():
         bob = make_user("bob@example.com")
         alice = make_user("alice@example.com", 3)
@@ -161,7 +164,9 @@ def test_the_member_may_be_told_someone_tried(app: Flask, smtp: SMTPServer) -> N
 @PRIVATE
 @pytest.mark.settings(KALEO_NOTIFY_MEMBERS=True, KALEO_SITE_URL="https://beta.example.org")
 @pytest.mark.settings(KALEO_DELIVERY="queue")
-def test_queued_invitations_to_members_go_through_the_worker(app: Flask, smtp: SMTPServer) -> None:
+def test_queued_invitations_to_members_go_through_the_worker(
+    app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]
+) -> None:
     queued: list[int] = []
     kaleo.delivery_queue(queued.append)
     with app.app_context():

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from flask_kaleo import UNLIMITED
+from flask_kaleo import Kaleo
 from flask_kaleo.exceptions import InvitationAlreadyUsed
 from flask_kaleo.exceptions import InvitationNotPending
 from flask_kaleo.exceptions import InvitationRefused
@@ -26,7 +27,9 @@ from tests.helpers import POOL
 from tests.helpers import WAIT
 from tests.helpers import Statements
 from tests.helpers import assert_error
+from tests.helpers import current_kaleo
 from tests.helpers import invite_all
+from tests.helpers import kaleo_of
 from tests.helpers import make_user
 from tests.helpers import new_user
 from tests.helpers import race
@@ -35,7 +38,6 @@ from tests.helpers import stat_row
 from tests.helpers import user_count
 from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 # Racers wait for a pooled connection rather than fail; the pool stays well under the
 # servers' connection limits, which other test runs share.
@@ -50,12 +52,12 @@ pytestmark = [
 
 def stat_of(app: Flask, user: User) -> t.Any:
     with app.app_context():
-        return kaleo.allocation(db.session.get_one(User, user.id))
+        return kaleo_of(app).allocation(db.session.get_one(User, user.id))
 
 
 def invitations_from(app: Flask, user: User) -> list[t.Any]:
     with app.app_context():
-        return kaleo.sent_invitations(db.session.get(User, user.id))
+        return kaleo_of(app).sent_invitations(db.session.get(User, user.id))
 
 
 # -- the invite races, through HTTP ------------------------------------------------
@@ -84,7 +86,7 @@ def test_forty_invites_with_five_left(
     assert all(reply.status_code == 200 for reply in results)
     for reply in results:
         if reply.json["status"] != "OK":
-            assert_error(reply, 200, text="no invitations left")
+            assert_error(reply, 200, code="no_invitations_left")
     stat = stat_of(app, alice)
     assert (stat.invites_allocated, stat.invites_sent) == (5, 5)
     sent = invitations_from(app, alice)
@@ -107,7 +109,7 @@ def test_same_address_at_once(app: Flask, live_port: int, outbox: list[t.Any]) -
         assert [reply.json["status"] for reply in mine].count("OK") == 1
         for reply in mine:
             if reply.json["status"] != "OK":
-                assert_error(reply, 200, text="already invited")
+                assert_error(reply, 200, "email_address", code="already_invited")
         assert stat_of(app, inviter).invites_sent == 1
         sent = invitations_from(app, inviter)
         assert [(i.email_key, i.pending_email_key) for i in sent] == [
@@ -123,7 +125,7 @@ def one_invitation(app: Flask) -> tuple[User, int]:
     """alice (one invitation) has invited carol@example.com; the invitation's id."""
     alice = new_user(app, "alice@example.com", 1)
     with app.test_request_context():
-        return alice, int(kaleo.invite(alice, "carol@example.com").id)
+        return alice, int(kaleo_of(app).invite(alice, "carol@example.com").id)
 
 
 def accept_as_new_user(i: int, invitation_id: int, barrier: threading.Barrier) -> int:
@@ -132,6 +134,7 @@ def accept_as_new_user(i: int, invitation_id: int, barrier: threading.Barrier) -
     user = User(email=f"carol{i}@example.com")
     db.session.add(user)
     db.session.flush()
+    kaleo = current_kaleo()
     invitation = db.session.get_one(kaleo.JoinInvitation, invitation_id)
     barrier.wait()
     try:
@@ -143,7 +146,7 @@ def accept_as_new_user(i: int, invitation_id: int, barrier: threading.Barrier) -
     return int(user.id)
 
 
-def test_twelve_accepts_of_one_invitation(app: Flask) -> None:
+def test_twelve_accepts_of_one_invitation(app: Flask, kaleo: Kaleo[User]) -> None:
     """12 new users accept one invitation at once, each in its own transaction that
     also creates the user: one wins; the others are told it was already used."""
     alice, invitation_id = one_invitation(app)
@@ -169,7 +172,7 @@ def test_twelve_accepts_of_one_invitation(app: Flask) -> None:
     assert user_count(app) == 2
 
 
-def test_accepts_and_revokes_of_one_invitation_at_once(app: Flask) -> None:
+def test_accepts_and_revokes_of_one_invitation_at_once(app: Flask, kaleo: Kaleo[User]) -> None:
     """Six new users accept one invitation while its inviter revokes it six times at
     once: exactly one of the twelve wins, and the counters match the winner."""
     alice, invitation_id = one_invitation(app)
@@ -204,7 +207,9 @@ def test_accepts_and_revokes_of_one_invitation_at_once(app: Flask) -> None:
 
 
 @pytest.mark.settings(KALEO_RESEND_INTERVAL=0)
-def test_eight_resends_of_one_invitation_at_once(app: Flask, outbox: list[t.Any]) -> None:
+def test_eight_resends_of_one_invitation_at_once(
+    app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]
+) -> None:
     """Eight resends at once, with no interval to wait: one swaps the token and mails
     it; the others find the token already replaced and send nothing."""
     alice, invitation_id = one_invitation(app)
@@ -253,7 +258,7 @@ def invite_while(
             barrier.wait()
             for attempt in range(ATTEMPTS):
                 try:
-                    kaleo.invite(user, f"friend{i}-{attempt}@example.com")
+                    kaleo_of(app).invite(user, f"friend{i}-{attempt}@example.com")
                     sent += 1
                 except InvitationRefused:
                     pass
@@ -269,8 +274,8 @@ def make_inviters(app: Flask, allocation: int | None) -> list[User]:
     return [new_user(app, f"inviter{i}@example.com", allocation) for i in range(INVITERS)]
 
 
-def test_add_invites_while_inviting(app: Flask, outbox: list[t.Any]) -> None:
-    """``add_invites(2, everyone=True)`` eight times while four users send: every
+def test_add_invites_while_inviting(app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]) -> None:
+    """``grant(2, everyone=True)`` eight times while four users send: every
     allocation ends exactly 16 higher, and every invitation that went out is counted.
     Half the inviters start without a stat row, so the set-based INSERT ... SELECT
     races the invitations too."""
@@ -288,8 +293,8 @@ def test_add_invites_while_inviting(app: Flask, outbox: list[t.Any]) -> None:
     assert len(outbox) == sum(sent)
 
 
-def test_topoff_invites_while_inviting(app: Flask, outbox: list[t.Any]) -> None:
-    """``topoff_invites(3)`` eight times while four users with 3 left send: no spend is
+def test_topoff_invites_while_inviting(app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]) -> None:
+    """``grant(3, top_off=True)`` eight times while four users with 3 left send: no spend is
     lost, and nobody ever holds more than 3 unspent (each top-off counts from the
     committed number sent)."""
     inviters = make_inviters(app, allocation=3)
@@ -324,14 +329,14 @@ def stat_table_lock_waiters() -> int:
 @pytest.mark.parametrize(
     ("operation", "allocated"),
     [
-        (lambda: kaleo.grant(5), 5),
-        (lambda: kaleo.grant(5, top_off=True), 5),
-        (lambda: kaleo.grant(UNLIMITED), -1),
+        (lambda kaleo: kaleo.grant(5), 5),
+        (lambda kaleo: kaleo.grant(5, top_off=True), 5),
+        (lambda kaleo: kaleo.grant(UNLIMITED), -1),
     ],
     ids=["add", "topoff", "infinite"],
 )
 def test_the_first_bulk_insert_locks_the_empty_table_and_inserts_plainly(
-    app: Flask, operation: t.Callable[[], int], allocated: int
+    app: Flask, kaleo: Kaleo[User], operation: t.Callable[[Kaleo[User]], int], allocated: int
 ) -> None:
     """Nobody has a stat row: the table is locked against writers and every row is
     inserted with no ON CONFLICT. Once rows exist, neither the lock nor the plain
@@ -339,7 +344,7 @@ def test_the_first_bulk_insert_locks_the_empty_table_and_inserts_plainly(
     with app.app_context():
         users = [make_user(f"user{number}@example.com") for number in range(3)]
         with Statements(db.engine) as first:
-            assert operation() == 3
+            assert operation(kaleo) == 3
         assert [s for s in first.statements if s.startswith("LOCK TABLE")] == [
             "LOCK TABLE kaleo_invitation_stat IN SHARE ROW EXCLUSIVE MODE"
         ]
@@ -357,7 +362,9 @@ def test_the_first_bulk_insert_locks_the_empty_table_and_inserts_plainly(
 
 
 @pytest.mark.backends("postgresql")
-def test_the_first_add_invites_sees_a_row_committed_while_it_waited(app: Flask) -> None:
+def test_the_first_add_invites_sees_a_row_committed_while_it_waited(
+    app: Flask, kaleo: Kaleo[User]
+) -> None:
     """A member's stat row is being inserted, not yet committed, when add-invites finds
     the table empty: it waits for the lock, sees the row once committed, and adds to it
     rather than insert it a second time."""

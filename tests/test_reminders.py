@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from flask_kaleo import Kaleo
 from flask_kaleo.models import utcnow
 from tests.helpers import POOL
 from tests.helpers import SMTPServer
@@ -22,8 +23,8 @@ from tests.helpers import make_invitation
 from tests.helpers import make_user
 from tests.helpers import message_text
 from tests.helpers import race
+from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 pytestmark = pytest.mark.settings(KALEO_SITE_URL="http://localhost")
 DAY = dt.timedelta(days=1)
@@ -34,7 +35,9 @@ def remind(app: Flask, *args: str) -> t.Any:
 
 
 @pytest.mark.all_backends
-def test_one_reminder_under_a_new_link_and_never_twice(app: Flask, smtp: SMTPServer) -> None:
+def test_one_reminder_under_a_new_link_and_never_twice(
+    app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]
+) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", 5)
         invitation = kaleo.invite(alice, "carol@example.com")
@@ -64,7 +67,7 @@ def test_one_reminder_under_a_new_link_and_never_twice(app: Flask, smtp: SMTPSer
 
 @pytest.mark.all_backends
 def test_only_pending_mailed_invitations_past_the_delay_are_reminded(
-    app: Flask, smtp: SMTPServer
+    app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]
 ) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", 5)
@@ -87,7 +90,9 @@ def test_only_pending_mailed_invitations_past_the_delay_are_reminded(
 
 
 @pytest.mark.settings(KALEO_ADDRESS_DAILY_LIMIT=1)
-def test_reminders_count_towards_the_daily_limits(app: Flask, smtp: SMTPServer) -> None:
+def test_reminders_count_towards_the_daily_limits(
+    app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]
+) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", 5)
         kaleo.invite(alice, "carol@example.com")  # today's one email to carol
@@ -98,7 +103,9 @@ def test_reminders_count_towards_the_daily_limits(app: Flask, smtp: SMTPServer) 
     assert len(smtp.messages) == 1
 
 
-def test_an_undelivered_reminder_leaves_the_old_link_working(app: Flask, smtp: SMTPServer) -> None:
+def test_an_undelivered_reminder_leaves_the_old_link_working(
+    app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]
+) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", 5)
         invitation = kaleo.invite(alice, "carol@example.com")
@@ -114,7 +121,9 @@ def test_an_undelivered_reminder_leaves_the_old_link_working(app: Flask, smtp: S
 
 
 @pytest.mark.settings(KALEO_DELIVERY="queue")
-def test_queued_reminders_go_through_the_worker(app: Flask, smtp: SMTPServer) -> None:
+def test_queued_reminders_go_through_the_worker(
+    app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]
+) -> None:
     queued: list[int] = []
     kaleo.delivery_queue(queued.append)
     with app.app_context():
@@ -129,7 +138,9 @@ def test_queued_reminders_go_through_the_worker(app: Flask, smtp: SMTPServer) ->
     accept_link(message_text(reminder, "plain"))
 
 
-def test_a_resend_after_the_reminder_is_an_invitation_again(app: Flask, smtp: SMTPServer) -> None:
+def test_a_resend_after_the_reminder_is_an_invitation_again(
+    app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]
+) -> None:
     app.config["KALEO_RESEND_INTERVAL"] = 0
     with app.app_context():
         alice = make_user("alice@example.com", 5)
@@ -163,7 +174,9 @@ def test_durations(app: Flask, smtp: SMTPServer, after: str, due: bool) -> None:
 
 @pytest.mark.backends("postgresql", "mariadb")
 @pytest.mark.settings(SQLALCHEMY_ENGINE_OPTIONS=POOL)
-def test_remind_runs_at_once_remind_each_invitation_once(app: Flask, smtp: SMTPServer) -> None:
+def test_remind_runs_at_once_remind_each_invitation_once(
+    app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]
+) -> None:
     """Four remind runs at once over six due invitations: six reminders in all, one
     per invitation, each claimed by exactly one run."""
     with app.app_context():
@@ -191,7 +204,7 @@ def test_remind_runs_at_once_remind_each_invitation_once(app: Flask, smtp: SMTPS
 
 @pytest.mark.all_backends
 def test_a_second_reminder_is_never_sent_however_long_ago_the_first(
-    app: Flask, smtp: SMTPServer
+    app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]
 ) -> None:
     """The first reminder's sending moved back past the delay: only ``reminded_at``
     still set stops a second one."""
@@ -215,7 +228,7 @@ def test_a_second_reminder_is_never_sent_however_long_ago_the_first(
 
 @pytest.mark.all_backends
 def test_no_reminder_for_an_inviter_no_longer_allowed_to_invite(
-    app: Flask, smtp: SMTPServer, invite_hook: t.Any
+    app: Flask, smtp: SMTPServer, invite_hook: t.Any, kaleo: Kaleo[User]
 ) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", 5)
@@ -232,7 +245,7 @@ def test_no_reminder_for_an_inviter_no_longer_allowed_to_invite(
 @pytest.mark.all_backends
 @pytest.mark.parametrize("private", [False, True])
 def test_no_reminder_to_an_address_that_has_become_a_member(
-    app: Flask, smtp: SMTPServer, private: bool
+    app: Flask, smtp: SMTPServer, private: bool, kaleo: Kaleo[User]
 ) -> None:
     """Carol joined without her invitation (it is still pending): no email invites her
     to join, whether or not refusals are private."""

@@ -17,9 +17,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from flask_kaleo import AddressLimitReached
+from flask_kaleo import Kaleo
 from flask_kaleo import MemberLimitReached
 from flask_kaleo import SendingLimitReached
-from flask_kaleo.core.limits import ADDRESS_LIMIT_REACHED
 from flask_kaleo.core.limits import MEMBER_LIMIT_REACHED
 from flask_kaleo.models import utcnow
 from tests.helpers import AJAX
@@ -28,6 +28,7 @@ from tests.helpers import SMTPServer
 from tests.helpers import assert_counters_match_rows
 from tests.helpers import assert_error
 from tests.helpers import csrf_token
+from tests.helpers import current_kaleo
 from tests.helpers import fresh
 from tests.helpers import invitation_to
 from tests.helpers import invite_all
@@ -39,7 +40,6 @@ from tests.helpers import signed_in
 from tests.helpers import signed_in_session
 from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 VICTIM = "victim@example.com"
 SERVER = pytest.mark.settings(SERVER_NAME="beta.example.org", PREFERRED_URL_SCHEME="https")
@@ -47,7 +47,7 @@ SERVER = pytest.mark.settings(SERVER_NAME="beta.example.org", PREFERRED_URL_SCHE
 
 def sends(**where: t.Any) -> int:
     """Rows of the log of sends (optionally those matching ``where``)."""
-    model = kaleo.InvitationSend
+    model = current_kaleo().InvitationSend
     statement = sa.select(sa.func.count()).select_from(model)
     for column, value in where.items():
         statement = statement.where(getattr(model, column) == value)
@@ -56,7 +56,7 @@ def sends(**where: t.Any) -> int:
 
 def latest_to(address: str) -> t.Any:
     """The newest invitation to ``address``."""
-    model = kaleo.JoinInvitation
+    model = current_kaleo().JoinInvitation
     return db.session.scalars(
         sa.select(model).where(model.email == address).order_by(model.id.desc()).limit(1)
     ).one()
@@ -156,7 +156,7 @@ def test_an_unlimited_member_is_limited_too(
     for number in range(3):
         assert post_invite(client, f"f{number}@example.com").json["status"] == "OK"
     answer = post_invite(client, "f3@example.com")
-    errors = assert_error(answer, 200, text=MEMBER_LIMIT_REACHED, code="member_limit_reached")
+    errors = assert_error(answer, 200, code="member_limit_reached")
     assert "f3@example.com" not in errors
     assert len(smtp.recipients()) == 3
     with app.app_context():
@@ -166,7 +166,7 @@ def test_an_unlimited_member_is_limited_too(
 @SERVER
 @pytest.mark.all_backends
 @pytest.mark.settings(KALEO_DAILY_SEND_LIMIT=2)
-def test_staff_force_is_limited_too(app: Flask, smtp: SMTPServer) -> None:
+def test_staff_force_is_limited_too(app: Flask, smtp: SMTPServer, kaleo: Kaleo[User]) -> None:
     """``flask kaleo invite --force`` and ``kaleo.invite(force=True)`` go beyond the
     allocation, never beyond the day's limit; a refusal raises nothing."""
     with app.app_context():
@@ -200,7 +200,6 @@ def test_the_address_limit_spans_inviters_and_does_not_say_who(
     errors = assert_error(
         post_invite(clients[3], VICTIM),
         200,
-        text=ADDRESS_LIMIT_REACHED,
         code="address_limit_reached",
     )
     assert "member" not in errors
@@ -256,7 +255,7 @@ def test_resends_count_towards_the_members_limit(
 @pytest.mark.all_backends
 @pytest.mark.settings(KALEO_ADDRESS_DAILY_LIMIT=1)
 def test_sends_older_than_a_day_no_longer_count_and_are_purged(
-    app: Flask, client: FlaskClient
+    app: Flask, client: FlaskClient, kaleo: Kaleo[User]
 ) -> None:
     alice = signed_in(client, allocation=5)
     assert post_invite(client, VICTIM).json["status"] == "OK"

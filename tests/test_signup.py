@@ -11,18 +11,20 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.exc import IntegrityError
 
+from flask_kaleo import Kaleo
+from flask_kaleo.core.accepting import INVITATION_REQUIRED
 from flask_kaleo.exceptions import InvitationRevoked
 from flask_kaleo.models import Status
-from flask_kaleo.web.session import INVITATION_REQUIRED
 from flask_kaleo.web.session import SESSION_KEY
 from flask_kaleo.web.session import remember
 from tests.helpers import csrf_token
+from tests.helpers import current_kaleo
 from tests.helpers import expire
+from tests.helpers import kaleo_of
 from tests.helpers import make_user
 from tests.helpers import signed_in
 from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 
 def invited(app: Flask, email: str = "bob@example.com") -> tuple[FlaskClient, int]:
@@ -30,7 +32,7 @@ def invited(app: Flask, email: str = "bob@example.com") -> tuple[FlaskClient, in
     with app.test_request_context():  # the link is built for the request's host
         alice = db.session.scalar(sa.select(User).where(User.email == "alice@example.com"))
         alice = alice or make_user("alice@example.com", allocation=5)
-        invitation = kaleo.invite(alice, email)
+        invitation = kaleo_of(app).invite(alice, email)
         token, invitation_id = invitation.token, invitation.id
     visitor = app.test_client()
     assert visitor.get(f"/invites/accept/{token}").status_code == 303
@@ -48,11 +50,11 @@ def user_named(email: str) -> User | None:
 
 def invitation(invitation_id: int) -> t.Any:
     db.session.expire_all()
-    return db.session.get(kaleo.JoinInvitation, invitation_id)
+    return db.session.get(current_kaleo().JoinInvitation, invitation_id)
 
 
 @pytest.mark.all_backends
-def test_signup_creates_the_user_and_accepts_in_one_commit(app: Flask) -> None:
+def test_signup_creates_the_user_and_accepts_in_one_commit(app: Flask, kaleo: Kaleo[User]) -> None:
     visitor, invitation_id = invited(app)
     response = join(visitor, " bob@example.com ")
     assert (response.status_code, response.text) == (201, "welcome bob@example.com")
@@ -67,7 +69,7 @@ def test_signup_creates_the_user_and_accepts_in_one_commit(app: Flask) -> None:
 
 
 @pytest.mark.all_backends
-def test_an_invitation_used_meanwhile_creates_no_account(app: Flask) -> None:
+def test_an_invitation_used_meanwhile_creates_no_account(app: Flask, kaleo: Kaleo[User]) -> None:
     """Two tabs, one link: the second signup is refused with 410 and leaves nothing."""
     visitor, invitation_id = invited(app)
     with app.app_context():
@@ -86,6 +88,7 @@ def test_an_invitation_used_meanwhile_creates_no_account(app: Flask) -> None:
 @pytest.mark.all_backends
 def test_an_invitation_revoked_during_the_signup_leaves_no_user_even_after_a_commit(
     app: Flask,
+    kaleo: Kaleo[User],
 ) -> None:
     """Pending when signup checks it, revoked (committed elsewhere) before the accept:
     signup rolls its user back, so a commit afterwards (a view, a teardown) writes no
@@ -111,7 +114,7 @@ def test_an_invitation_revoked_during_the_signup_leaves_no_user_even_after_a_com
 
 
 @pytest.mark.all_backends
-def test_an_error_of_the_app_rolls_the_accept_back(app: Flask) -> None:
+def test_an_error_of_the_app_rolls_the_accept_back(app: Flask, kaleo: Kaleo[User]) -> None:
     """The user cannot be created (the address is taken): the invitation stays pending."""
     visitor, invitation_id = invited(app)
     with app.app_context():
@@ -174,7 +177,7 @@ def test_another_address_than_the_invited_one_is_410(app: Flask) -> None:
 
 
 @pytest.fixture
-def guarded(app: Flask) -> FlaskClient:
+def guarded(app: Flask, kaleo: Kaleo[User]) -> FlaskClient:
     """A signup page behind kaleo.invitation_required, at /guarded."""
     app.add_url_rule("/guarded", "guarded", kaleo.invitation_required(lambda: "the form"))
     return app.test_client()

@@ -23,10 +23,8 @@ creates is not the admin's own signup.
 from __future__ import annotations
 
 import functools
-import logging
 import typing as t
 
-import sqlalchemy as sa
 from flask import Flask
 from flask import current_app
 from flask import has_request_context
@@ -42,15 +40,16 @@ from wtforms import Form
 from wtforms import ValidationError
 
 from ..config import DEFAULT_SETTINGS
+from ..core.accepting import INVITATION_REQUIRED
 from ..core.accepting import check_signup_address
 from ..exceptions import ConfigurationError
 from ..exceptions import InvitationNotPending
 from ..i18n import gettext
-from ..models import InvitationLinkMixin
-from ..models import JoinInvitationMixin
+from ..models import Pending
 from ..state import get_kaleo
-from ..web.session import INVITATION_REQUIRED
 from ..web.session import SESSION_KEY
+from .held_mail import hold_mail_until_commit
+from .held_mail import sent_after_commit
 
 __all__ = ["RegistrationRefused", "wire"]
 
@@ -59,9 +58,6 @@ REGISTER_FORMS = ("register_form", "confirm_register_form")
 
 _WIRED = "kaleo_security"
 _PENDING = "kaleo_registering_with"
-_HELD_MAIL = "kaleo_mail_after_commit"
-
-logger = logging.getLogger(__name__)
 
 
 class RegistrationRefused(Exception):
@@ -114,7 +110,7 @@ def wire(app: Flask) -> None:
     app.view_functions[endpoint] = _invite_only(view)
     datastore.create_user = _accepting(datastore.create_user)  # type: ignore[method-assign]
     mail_util = security.mail_util  # its documented place to change how mail leaves
-    mail_util.send_mail = _sent_after_commit(mail_util.send_mail)  # type: ignore[method-assign]
+    mail_util.send_mail = sent_after_commit(mail_util.send_mail)  # type: ignore[method-assign]
     for name in REGISTER_FORMS:
         info = security.forms[name]
         security.set_form_info(
@@ -137,7 +133,7 @@ def _invite_only(view: F) -> F:
     Flask-Security-Too does."""
 
     @functools.wraps(view)
-    def register(*args: t.Any, **kwargs: t.Any) -> t.Any:
+    def register(*args: object, **kwargs: object) -> object:
         kaleo = get_kaleo()
         _pending()  # read once, at the start: the invitation this registration is for
         remembered = flask_session.get(SESSION_KEY)
@@ -157,7 +153,7 @@ def _invite_only(view: F) -> F:
     return t.cast(F, register)
 
 
-def _pending() -> JoinInvitationMixin | InvitationLinkMixin | None:
+def _pending() -> Pending | None:
     """The session's pending invitation as this request first saw it (None for a
     signed-in user). A registration that started with one must accept it, even if it
     stops being pending meanwhile."""
@@ -167,7 +163,7 @@ def _pending() -> JoinInvitationMixin | InvitationLinkMixin | None:
         kaleo = get_kaleo()
         signed_in = kaleo.hooks.current_user() is not None
         request.environ[_PENDING] = None if signed_in else kaleo.pending_invitation()
-    return t.cast("JoinInvitationMixin | InvitationLinkMixin | None", request.environ[_PENDING])
+    return t.cast("Pending | None", request.environ[_PENDING])
 
 
 CreateUser = t.Callable[..., t.Any]
@@ -182,7 +178,7 @@ def _accepting(create_user: CreateUser) -> CreateUser:
     did."""
 
     @functools.wraps(create_user)
-    def create(*args: t.Any, **kwargs: t.Any) -> t.Any:
+    def create(*args: object, **kwargs: object) -> t.Any:
         if not has_request_context() or get_kaleo().hooks.current_user() is not None:
             return create_user(*args, **kwargs)
         invitation = _pending()
@@ -196,13 +192,13 @@ def _accepting(create_user: CreateUser) -> CreateUser:
     return create
 
 
-def _accept(invitation: JoinInvitationMixin | InvitationLinkMixin, user: t.Any) -> None:
+def _accept(invitation: Pending, user: object) -> None:
     """Accept ``invitation`` with the new ``user``, in its transaction; if it can no
     longer be accepted, roll the user back and refuse."""
     kaleo = get_kaleo()
     session = kaleo.store.session
     session.flush()  # the new user's primary key
-    _hold_mail_until_commit(kaleo.db.session())
+    hold_mail_until_commit(kaleo.db.session())
     try:
         kaleo.accept(invitation, user)
     except InvitationNotPending as error:
@@ -219,17 +215,18 @@ def _prefilled(instantiate: Instantiator) -> Instantiator:
     first display and checks what is posted against it, as :meth:`~flask_kaleo.Kaleo.signup`
     does (with ``KALEO_REQUIRE_INVITED_EMAIL``, another address is an error at the field)."""
 
-    def instantiate_with_invitation(name: str, cls: type[Form] | None, **kwargs: t.Any) -> Form:
+    def instantiate_with_invitation(name: str, cls: type[Form] | None, **kwargs: object) -> Form:
         form = instantiate(name, cls, **kwargs)
         field = getattr(form, "email", None)
         invitation = _pending()
         if not isinstance(field, Field) or invitation is None:
             return form
         field.validators = [*field.validators, _invited_address]
-        if isinstance(invitation, InvitationLinkMixin):  # names nobody: no address to fill
+        invited = invitation.invited_address
+        if invited is None:  # a link names nobody: no address to fill
             return form
         if kwargs.get("formdata") is None and not field.data:
-            field.data = invitation.email
+            field.data = invited
         if current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]:
             field.render_kw = {**(field.render_kw or {}), "readonly": True}
         return form
@@ -246,55 +243,7 @@ def _invited_address(form: Form, field: Field) -> None:
         raise ValidationError(str(error)) from None
 
 
-Send = t.Callable[..., None]
-
-
-def _sent_after_commit(send: Send) -> Send:
-    """Flask-Security-Too's ``MailUtil.send_mail``, holding its messages while a
-    registration's accept keeps rows locked (see :func:`_hold_mail_until_commit`)."""
-
-    @functools.wraps(send)
-    def send_mail(*args: t.Any, **kwargs: t.Any) -> None:
-        held = request.environ.get(_HELD_MAIL) if has_request_context() else None
-        if held is None:
-            send(*args, **kwargs)
-        else:
-            held.append(functools.partial(send, *args, **kwargs))
-
-    return send_mail
-
-
-def _hold_mail_until_commit(session: sa.orm.Session) -> None:
-    """Until this transaction ends, Flask-Security-Too's emails wait: they leave once
-    it commits (its register view commits after ``register_user`` returns, and sends
-    the welcome and confirmation emails before that) and are dropped if it rolls back,
-    as the account they speak of then does not exist."""
-    held: list[t.Callable[[], None]] = []
-    environ = request.environ
-    environ[_HELD_MAIL] = held
-
-    def release(session: sa.orm.Session) -> None:
-        """Send what was held. The account is committed by now: an email that fails
-        is logged (as a failed send outside a transaction would be), not raised, so
-        the registration still succeeds and the other emails still leave."""
-        if environ.get(_HELD_MAIL) is held:
-            del environ[_HELD_MAIL]
-        while held:
-            try:
-                held.pop(0)()
-            except Exception:
-                logger.exception("flask-kaleo: a Flask-Security-Too email was not sent")
-
-    def drop(session: sa.orm.Session) -> None:
-        if environ.get(_HELD_MAIL) is held:
-            del environ[_HELD_MAIL]
-        held.clear()
-
-    sa.event.listen(session, "after_commit", release, once=True)
-    sa.event.listen(session, "after_rollback", drop, once=True)
-
-
-def _confirmed(app: Flask, user: t.Any, **extra: t.Any) -> None:
+def _confirmed(app: Flask, user: object, **extra: object) -> None:
     """The user proved their address (confirmation, or a confirmed change of address):
     other members' invitations to it become "joined independently"."""
     kaleo = get_kaleo()

@@ -1,6 +1,9 @@
-"""Accepting an invitation: why one can no longer be, the signup's address checked
-against it, the single-use accept, and "joined independently". The visitor's session
-(which invitation a signup is for) is the web layer's: :mod:`flask_kaleo.web.session`."""
+"""Accepting what a signup redeems (an invitation, or a shareable link: a
+:class:`~flask_kaleo.models.Pending`): finding it from what the visitor's session
+remembered, the signup's address checked against it, the single-use accept, the
+signup that creates the user and accepts in one commit, and "joined independently".
+The session itself is the web layer's (:mod:`flask_kaleo.web.session`): these
+functions take what they need from it as arguments."""
 
 from __future__ import annotations
 
@@ -10,132 +13,95 @@ import sqlalchemy as sa
 from flask import current_app
 
 from .. import signals
-from ..exceptions import InvitationAlreadyUsed
-from ..exceptions import InvitationExpired
-from ..exceptions import InvitationForAnotherAddress
 from ..exceptions import InvitationNotPending
-from ..exceptions import InvitationRevoked
+from ..i18n import N_
 from ..i18n import gettext
-from ..models import InvitationLinkMixin
 from ..models import JoinInvitationMixin
+from ..models import Pending
 from ..models import Status
 from ..models import rowcount
 from ..models import utcnow
-from . import links
 from .addresses import address_key
 from .addresses import identity_key
-from .expiry import not_expired
+from .links import in_domain
 from .store import Store
 
 U = t.TypeVar("U")
+P = t.TypeVar("P", bound=Pending)
 
-Pending = JoinInvitationMixin | InvitationLinkMixin
-"""What a signup can redeem: an invitation, or a shareable link; :func:`accept` takes
-either."""
-
-
-def why_not_pending(invitation: JoinInvitationMixin) -> InvitationNotPending:
-    """The exception that says why ``invitation`` can no longer be accepted."""
-    if invitation.to_member and invitation.is_pending:  # to a member: never acceptable
-        return InvitationNotPending(gettext("This invitation can no longer be accepted."))
-    if invitation.status == Status.REVOKED.value:
-        return InvitationRevoked(gettext("This invitation has been withdrawn."))
-    if invitation.status == Status.SENT.value:
-        return InvitationExpired(gettext("This invitation has expired."))
-    return InvitationAlreadyUsed(gettext("This invitation has already been used."))
+INVITATION_REQUIRED = N_(
+    "Signing up is by invitation only: follow the link in your invitation email."
+)
 
 
-def reread(store: Store[t.Any], invitation: JoinInvitationMixin) -> None:
-    """Read ``invitation`` again after a conditional UPDATE missed it, as the winner
-    of a race left it: a locking read, since a plain one would see this transaction's
-    snapshot on MariaDB (REPEATABLE READ) and give a stale reason. A row that is gone
-    (purged, its inviter deleted) is an :class:`InvitationNotPending` too."""
-    model = store.Invitation
-    found = store.session.scalars(
-        sa.select(model)
-        .where(model.id == invitation.id)
-        .with_for_update(read=True)
-        .execution_options(populate_existing=True)  # the loaded instance is refreshed
-    ).first()
-    if found is None:
-        raise InvitationNotPending(gettext("This invitation no longer exists."))
+def check_pending(pending: Pending) -> None:
+    """Raise the reason ``pending`` can no longer be redeemed, if any."""
+    if not pending.is_pending:
+        raise pending.why_not_pending()
 
 
-def check_pending(invitation: Pending) -> None:
-    """Raise the reason ``invitation`` (or a shareable link) can no longer be accepted,
-    if any."""
-    if isinstance(invitation, InvitationLinkMixin):
-        if not invitation.is_usable:
-            raise links.why_not_usable(invitation)
-    elif not invitation.is_pending:
-        raise why_not_pending(invitation)
-
-
-def _same_address(address: object, invitation: JoinInvitationMixin) -> bool:
-    """Whether ``address`` (what the new account uses) is the invited mailbox, by the
-    strict key (:func:`~flask_kaleo.core.addresses.identity_key`): ``Bob@`` is ``bob@``,
-    the fullwidth ``ｂｏｂ@`` is not."""
+def _same_address(address: object, invited: str) -> bool:
+    """Whether ``address`` (what the new account uses) is the ``invited`` mailbox, by
+    the strict key (:func:`~flask_kaleo.core.addresses.identity_key`): ``Bob@`` is
+    ``bob@``, the fullwidth ``ｂｏｂ@`` is not."""
     key = identity_key(address)
-    return key is not None and key == identity_key(invitation.email)
+    return key is not None and key == identity_key(invited)
 
 
-def _another_address(invitation: JoinInvitationMixin) -> InvitationForAnotherAddress:
-    return InvitationForAnotherAddress(
-        gettext(
-            "This invitation was sent to %(email)s: sign up with that address.",
-            email=invitation.email,
-        )
-    )
+def check_address(pending: Pending, address: str) -> None:
+    """Raise :class:`~flask_kaleo.InvitationForAnotherAddress` unless ``pending``
+    admits ``address``: at a link's domain, and with ``KALEO_REQUIRE_INVITED_EMAIL``
+    the invited address itself."""
+    invited = pending.invited_address
+    if (
+        invited is not None
+        and current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]
+        and not _same_address(address, invited)
+    ):
+        raise pending.another_address()
+    domain = pending.allowed_domain
+    if domain is not None and not in_domain(address, domain):
+        raise pending.another_address()
 
 
-@t.overload
-def accept(store: Store[U], invitation: JoinInvitationMixin, user: U) -> JoinInvitationMixin: ...
-@t.overload
-def accept(store: Store[U], invitation: InvitationLinkMixin, user: U) -> InvitationLinkMixin: ...
-def accept(store: Store[U], invitation: Pending, user: U) -> Pending:
-    """Mark ``invitation`` accepted by ``user``, in the caller's transaction; given a
-    shareable link, take one of its uses (:func:`flask_kaleo.core.links.join`).
+def accept(store: Store[U], pending: P, user: U) -> P:
+    """Record that ``user`` redeemed ``pending``, in the caller's transaction: an
+    invitation becomes accepted, a shareable link gives up one of its uses.
 
-    Single-use: of two concurrent calls, one wins and the other raises an
+    Single-use: the conditional UPDATE is the check, so of racing calls only as many
+    win as it allows (one, or the link's uses left); the others raise an
     :class:`~flask_kaleo.exceptions.InvitationNotPending`. Accepting proves only that
-    ``user`` holds this invitation's link: other inviters' invitations to the same
-    address become "joined independently" only when the link was emailed to that
-    address (not a ``send=False`` one, nor a shareable link) and ``user``'s address
+    ``user`` holds its accept URL: other inviters' invitations to the same address
+    become "joined independently" only when the URL was emailed to that address (not
+    a ``send=False`` invitation, nor a link) and ``user``'s address
     (``KALEO_USER_EMAIL_ATTRIBUTE``) is that very mailbox; otherwise they stay pending
-    until :func:`process_independent_joins` is told the address was confirmed. With
-    ``KALEO_REQUIRE_INVITED_EMAIL``, a ``user`` with another address raises
+    until :func:`process_independent_joins` is told the address was confirmed. An
+    address :func:`check_address` refuses raises
     :class:`~flask_kaleo.InvitationForAnotherAddress` and nothing changes.
     """
-    if isinstance(invitation, InvitationLinkMixin):
-        return links.join(store, invitation, user)
-    model = store.Invitation
+    address = store.user_email(user)
+    check_address(pending, address)
     session = store.session
-    same_address = _same_address(store.user_email(user), invitation)
-    if not same_address and current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]:
-        raise _another_address(invitation)
     user_id = store.user_id(user)
+    now = utcnow()
     result = session.execute(
-        sa.update(model)
-        .where(
-            model.id == invitation.id,
-            model.status == Status.SENT.value,
-            not_expired(model.expires_at, utcnow()),
-            model.to_member == sa.false(),
-        )
-        .values(status=Status.ACCEPTED.value, to_user_id=user_id, pending_email_key=None)
+        sa.update(type(pending))
+        .where(*pending.pending_where(now))
+        .values(**pending.accepted_values(user_id))
         .execution_options(synchronize_session=False)
     )
     if rowcount(result) != 1:
-        reread(store, invitation)
-        raise why_not_pending(invitation)
-    session.refresh(invitation)
-    if invitation.from_user_id is not None:  # NULL once the inviter's account is gone
-        store.counters.count_accepted(session, invitation.from_user_id, store.default_allocation())
-    inviter = store.get_user(invitation.from_user_id)
-    signals.send(signals.invite_accepted, invitation=invitation, inviter=inviter, invitee=user)
-    if same_address and not invitation.link_only:  # the emailed link proves the mailbox
-        _mark_joined(store, user, invitation.email, exclude_id=invitation.id)
-    return invitation
+        pending.reread(session)
+        raise pending.why_not_pending()
+    pending.record_use(session, user_id, address, now)
+    session.refresh(pending)
+    if pending.from_user_id is not None:  # NULL once the inviter's account is gone
+        store.counters.count_accepted(session, pending.from_user_id, store.default_allocation())
+    pending.announce_accepted(store.get_user(pending.from_user_id), user)
+    emailed = pending.emailed_address
+    if emailed is not None and _same_address(address, emailed):  # it proves the mailbox
+        _mark_joined(store, user, emailed, exclude_id=pending.id)
+    return pending
 
 
 def process_independent_joins(store: Store[U], user: U, email: str) -> list[JoinInvitationMixin]:
@@ -156,7 +122,7 @@ def _mark_joined(
     key = identity_key(email)
     if key is None:  # not an address: no invitation was sent to it
         return []
-    model = store.Invitation
+    model = store.JoinInvitation
     session = store.session
     statement = sa.select(model).where(
         model.email_key == address_key(email),  # indexed; the strict matches are among these
@@ -191,29 +157,64 @@ def _mark_joined(
     return invitations
 
 
+def find_remembered(store: Store[U], value: str) -> Pending | None:
+    """The invitation or link a session's remembered ``value``
+    (:attr:`~flask_kaleo.models.Pending.session_value`) names, in any state."""
+    # The link's prefix first: an invitation's is empty.
+    link = store.InvitationLink
+    condition = link.by_session_value(value)
+    if condition is not None:
+        return store.session.scalars(sa.select(link).where(condition)).first()
+    invitation = store.JoinInvitation
+    condition = invitation.by_session_value(value)
+    if condition is None:
+        return None
+    return store.session.scalars(sa.select(invitation).where(condition)).first()
+
+
+def still_pending(store: Store[U], value: str) -> Pending | None:
+    """What the session's ``value`` names, while a signup may still redeem it."""
+    found = find_remembered(store, value)
+    return found if found is not None and found.is_pending else None
+
+
 def check_signup_address(pending: Pending | None, value: object) -> str:
     """The address a signup form sent (``value``), trimmed and checked against what
-    the signup redeems: a shareable link's domain, or with ``KALEO_REQUIRE_INVITED_EMAIL``
-    the invited address (:class:`~flask_kaleo.InvitationForAnotherAddress`, whose
-    message says which address to use)."""
+    the signup redeems (:func:`check_address`)."""
     address = value.strip() if isinstance(value, str) else ""
-    if isinstance(pending, InvitationLinkMixin):
-        if pending.domain is not None and not links.in_domain(address, pending.domain):
-            raise links.another_domain(pending)
-    elif (
-        pending is not None
-        and current_app.config["KALEO_REQUIRE_INVITED_EMAIL"]
-        and not _same_address(address, pending)
-    ):
-        raise _another_address(pending)
+    if pending is not None:
+        check_address(pending, address)
     return address
 
 
-def create_and_accept(
-    store: Store[U], pending: Pending | None, address: str, create_user: t.Callable[[str], U]
+def signup(
+    store: Store[U],
+    remembered: str | None,
+    email: object,
+    create_user: t.Callable[[str], U],
+    forget: t.Callable[[], None],
 ) -> U:
-    """Create the user ``create_user(address)`` builds and accept ``pending`` (if any)
-    with it, in one commit; on any error, roll both back and raise it."""
+    """Create the account a signup form asked for and accept what the session
+    remembered (its value ``remembered``) with it, in one commit; ``forget()`` makes
+    the session forget it, once used or no longer pending.
+
+    ``create_user(address)`` builds the user (not yet added to the session) for the
+    checked address. Raises :class:`~flask_kaleo.InvitationNotPending` (the
+    invitation was used, expired or revoked since its URL was followed; another
+    address than the invited one with ``KALEO_REQUIRE_INVITED_EMAIL``; no invitation
+    with ``KALEO_INVITE_ONLY``) with nothing created; any error of the app's own
+    (a duplicate address) rolls back too and is raised as it is.
+    """
+    pending = None if remembered is None else find_remembered(store, remembered)
+    if pending is not None:
+        try:
+            check_pending(pending)
+        except InvitationNotPending:
+            forget()  # said once: on an open site, the next attempt signs up uninvited
+            raise
+    elif current_app.config["KALEO_INVITE_ONLY"]:
+        raise InvitationNotPending(gettext(INVITATION_REQUIRED))
+    address = check_signup_address(pending, email)
     session = store.session
     try:
         user = create_user(address)
@@ -225,4 +226,6 @@ def create_and_accept(
     except BaseException:
         session.rollback()
         raise
+    if pending is not None:
+        forget()
     return user

@@ -3,16 +3,14 @@ within ``KALEO_MIN_EXPIRATION`` and ``KALEO_MAX_EXPIRATION`` unless the sender h
 manage permission (who may also choose :data:`NEVER`).
 
 One home for the bounds: inviting, extending and shareable links all ask
-:func:`choose_expiry` or :func:`check_new_expiry`. Also the SQL conditions "not
-expired" and "expired", which treat a NULL expiry as "never expires".
+:func:`choose_expiry` or :func:`check_new_expiry`. The SQL conditions "not expired"
+and "expired" are the models' (:func:`flask_kaleo.models.not_expired`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import typing as t
-
-import sqlalchemy as sa
 
 from ..constants import NEVER as NEVER
 from ..constants import ExpiresIn as ExpiresIn
@@ -105,13 +103,3 @@ def check_new_expiry(
                 high=_hours(config["KALEO_MAX_EXPIRATION"]),
             )
         )
-
-
-def not_expired(expires_at: t.Any, now: dt.datetime) -> sa.ColumnElement[bool]:
-    """SQL: the expiry column ``expires_at`` has not passed (NULL never expires)."""
-    return sa.or_(expires_at.is_(None), expires_at > now)
-
-
-def expired(expires_at: t.Any, now: dt.datetime) -> sa.ColumnElement[bool]:
-    """SQL: the expiry column ``expires_at`` has passed (never true for NULL)."""
-    return sa.and_(expires_at.is_not(None), expires_at <= now)

@@ -208,7 +208,7 @@ def _free_expired_slot(
     the transaction's snapshot before the inviter's row is locked, and the daily count
     would miss sends), then an UPDATE by primary key only when needed.
     """
-    model = store.Invitation
+    model = store.JoinInvitation
     current = store.session.execute(
         sa.select(model.id, model.expires_at)
         .where(model.from_user_id == inviter_id, model.pending_email_key == key)
@@ -236,7 +236,7 @@ def _new_invitation(
 ) -> JoinInvitationMixin:
     now = utcnow()
     hours = current_app.config["KALEO_DEFAULT_EXPIRATION"]
-    invitation: JoinInvitationMixin = store.Invitation(
+    invitation: JoinInvitationMixin = store.JoinInvitation(
         **fields,
         from_user_id=inviter_id,
         email=address,

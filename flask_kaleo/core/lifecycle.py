@@ -5,11 +5,11 @@ Expiry rules, in one place:
 
 - an expired invitation cannot be accepted, is not the session's pending invitation,
   shows as ``expired`` in the lists and counts as ``expired`` in the report;
-- it cannot be resent (its link is dead; resending would mail another dead link or,
+- it cannot be resent (its accept URL is dead; resending would mail another dead one or,
   with ``KALEO_RESEND_RESETS_EXPIRY``, bring back an invitation whose address may
   already hold a newer one): the inviter invites the address again instead;
 - it can be revoked, which gives it back to the inviter's allocation;
-- it can be extended (:func:`extend`), which brings it back to life with its link;
+- it can be extended (:func:`extend`), which brings it back to life with its accept URL;
 - an invitation whose ``expires_at`` is NULL never expires;
 - ``purge_expired`` deletes those that expired before a cut-off.
 """
@@ -30,14 +30,12 @@ from ..i18n import N_
 from ..i18n import gettext
 from ..models import JoinInvitationMixin
 from ..models import Status
+from ..models import expired
+from ..models import not_expired
 from ..models import rowcount
 from ..models import utcnow
-from .accepting import reread
-from .accepting import why_not_pending
 from .expiry import NEVER
 from .expiry import check_new_expiry
-from .expiry import expired
-from .expiry import not_expired
 from .hooks import Hooks
 from .store import Store
 
@@ -61,20 +59,20 @@ class InvitationReport:
         """Accepted ÷ sent, or None before anything was sent."""
         return self.accepted / self.sent if self.sent else None
 
-    def as_dict(self) -> dict[str, t.Any]:
+    def as_dict(self) -> dict[str, int | float | None]:
         return {**dataclasses.asdict(self), "acceptance_rate": self.acceptance_rate}
 
 
-def revoke(store: Store[t.Any], invitation: JoinInvitationMixin) -> JoinInvitationMixin:
+def revoke(store: Store[U], invitation: JoinInvitationMixin) -> JoinInvitationMixin:
     """Withdraw an unaccepted invitation (pending or expired) and commit.
 
     The invitation goes back to the inviter's allocation in the same transaction (a
     forced one lowers the allocation it raised instead), and
-    its link then shows a "revoked" page. Raises
+    its accept URL then shows a "revoked" page. Raises
     :class:`~flask_kaleo.exceptions.InvitationNotPending` when it was already accepted,
     joined or revoked.
     """
-    model = store.Invitation
+    model = store.JoinInvitation
     with store.transaction() as session:
         result = session.execute(
             sa.update(model)
@@ -83,8 +81,8 @@ def revoke(store: Store[t.Any], invitation: JoinInvitationMixin) -> JoinInvitati
             .execution_options(synchronize_session=False)
         )
         if rowcount(result) != 1:
-            reread(store, invitation)
-            raise why_not_pending(invitation)
+            invitation.reread(session)
+            raise invitation.why_not_pending()
         store.counters.give_back(session, invitation.from_user_id, forced=invitation.forced)
     store.session.refresh(invitation)
     inviter = store.get_user(invitation.from_user_id)
@@ -106,8 +104,8 @@ def extend(
     by: dt.timedelta | None = None,
     to: dt.datetime | t.Literal["never"] | None = None,
 ) -> JoinInvitationMixin:
-    """Move an unanswered invitation's expiry, keeping its link (resend changes the
-    link); an expired one comes back to life, unless its address was invited again
+    """Move an unanswered invitation's expiry, keeping its accept URL (resend changes the
+    token); an expired one comes back to life, unless its address was invited again
     since (its slot went to the newer invitation).
 
     ``by`` counts from the current expiry, or from now if that has passed; ``to`` is
@@ -144,7 +142,7 @@ def extend(
     check_new_expiry(current_app.config, hooks.has_manage_permission(inviter), new, now)
     if new is not None and new <= current:
         raise ExpiryOutOfBounds(gettext("An extension must move the expiry later."))
-    model = store.Invitation
+    model = store.JoinInvitation
     with store.transaction() as session:
         result = session.execute(
             sa.update(model)
@@ -158,7 +156,7 @@ def extend(
             .execution_options(synchronize_session=False)
         )
         if rowcount(result) != 1:
-            reread(store, invitation)
+            invitation.reread(session)
             check_pending_or_expired(invitation)
             if invitation.pending_email_key is None:
                 raise ExpiryOutOfBounds(gettext(REINVITED))
@@ -172,16 +170,16 @@ def extend(
 def check_pending_or_expired(invitation: JoinInvitationMixin) -> None:
     """Raise why an invitation cannot be extended: answered, revoked or given back."""
     if invitation.status != Status.SENT.value:
-        raise why_not_pending(invitation)
+        raise invitation.why_not_pending()
 
 
-def _count(condition: sa.ColumnElement[bool]) -> t.Any:
+def _count(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
-def report(store: Store[t.Any], inviter_id: t.Any = None) -> InvitationReport:
+def report(store: Store[U], inviter_id: object = None) -> InvitationReport:
     """The invitations by state, all or one inviter's, in one aggregate query."""
-    model = store.Invitation
+    model = store.JoinInvitation
     now = utcnow()
     unanswered = model.status == Status.SENT.value
     statement = sa.select(
@@ -199,14 +197,14 @@ def report(store: Store[t.Any], inviter_id: t.Any = None) -> InvitationReport:
     return InvitationReport(*(int(value) for value in row))
 
 
-def purge_expired(store: Store[t.Any], older_than: dt.timedelta, *, dry_run: bool = False) -> int:
+def purge_expired(store: Store[U], older_than: dt.timedelta, *, dry_run: bool = False) -> int:
     """Delete unanswered invitations that expired more than ``older_than`` ago, in one
     statement, and the log's sends older than two days (no daily limit counts them);
     with ``dry_run``, only count the invitations. Returns how many invitations.
 
     Counters are untouched: an expired invitation stays spent (revoke gives one back).
     """
-    model = store.Invitation
+    model = store.JoinInvitation
     condition = sa.and_(
         model.status == Status.SENT.value, expired(model.expires_at, utcnow() - older_than)
     )

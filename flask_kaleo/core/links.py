@@ -25,27 +25,26 @@ from ..config import is_whole_number
 from ..delivery.render import join_url
 from ..exceptions import InvalidEmail
 from ..exceptions import InvalidLinkOption
-from ..exceptions import InvitationAlreadyUsed
 from ..exceptions import InvitationExpired
-from ..exceptions import InvitationForAnotherAddress
-from ..exceptions import InvitationNotPending
 from ..exceptions import InvitationRevoked
 from ..exceptions import InvitingNotAllowed
 from ..exceptions import NotEnoughInvitations
 from ..i18n import gettext
 from ..i18n import ngettext
 from ..models import InvitationLinkMixin
+from ..models import LinkUseMixin
+from ..models import expired
 from ..models import rowcount
 from ..models import utcnow
 from .addresses import canonical_address
 from .expiry import ExpiresIn
 from .expiry import choose_expiry
-from .expiry import expired
-from .expiry import not_expired
 from .hooks import Hooks
 from .hooks import signed_in
 from .store import Store
+from .tokens import MAX_TOKEN_LENGTH
 from .tokens import new_token
+from .tokens import token_digest
 
 U = t.TypeVar("U")
 
@@ -91,26 +90,6 @@ def in_domain(address: str, domain: str) -> bool:
     return valid.key.rpartition("@")[2] == domain
 
 
-def another_domain(link: InvitationLinkMixin) -> InvitationForAnotherAddress:
-    return InvitationForAnotherAddress(
-        gettext(
-            "This link is for addresses at %(domain)s: sign up with one of those.",
-            domain=link.domain,
-        )
-    )
-
-
-def why_not_usable(link: InvitationLinkMixin) -> InvitationNotPending:
-    """The exception that says why nobody can join through ``link`` any more."""
-    if link.revoked_at is not None:
-        return InvitationRevoked(gettext("This link has been withdrawn."))
-    if link.uses >= link.max_uses:
-        return InvitationAlreadyUsed(
-            gettext("This link has been used by as many people as it allows.")
-        )
-    return InvitationExpired(gettext("This link has expired."))
-
-
 # -- creating, joining, revoking, settling ------------------------------------------
 
 
@@ -145,7 +124,7 @@ def create_link(
         if remaining is None:
             left = store.counters.remaining(session, inviter_id, default)
             raise NotEnoughInvitations(_not_enough(left, uses))
-        link: InvitationLinkMixin = store.Link(
+        link: InvitationLinkMixin = store.InvitationLink(
             token_digest=digest,
             from_user_id=inviter_id,
             inviter_label=store.user_email(from_user),
@@ -175,56 +154,13 @@ def _not_enough(left: int, uses: int) -> str:
     )
 
 
-def join(store: Store[U], link: InvitationLinkMixin, user: U) -> InvitationLinkMixin:
-    """Take one use of ``link`` for ``user``, in the caller's transaction (the signup's).
-
-    The conditional UPDATE is the check: of racing signups, only as many as there are
-    uses left get one; the others raise an
-    :class:`~flask_kaleo.InvitationNotPending`. An address outside the link's domain
-    raises :class:`~flask_kaleo.InvitationForAnotherAddress`, changing nothing.
-    """
-    address = store.user_email(user)
-    if link.domain is not None and not in_domain(address, link.domain):
-        raise another_domain(link)
-    session = store.session
-    model = store.Link
-    user_id = store.user_id(user)
-    now = utcnow()
-    result = session.execute(
-        sa.update(model)
-        .where(
-            model.id == link.id,
-            model.uses < model.max_uses,
-            model.revoked_at.is_(None),
-            model.given_back.is_(None),
-            not_expired(model.expires_at, now),
-        )
-        .values(uses=model.uses + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if rowcount(result) != 1:
-        _reread(store, link)
-        raise why_not_usable(link)
-    session.execute(
-        sa.insert(store.LinkUse).values(
-            link_id=link.id, user_id=user_id, email=address, joined_at=now
-        )
-    )
-    session.refresh(link)
-    if link.from_user_id is not None:  # NULL once the creator's account is gone
-        store.counters.count_accepted(session, link.from_user_id, store.default_allocation())
-    inviter = store.get_user(link.from_user_id)
-    signals.send(signals.link_joined, link=link, inviter=inviter, invitee=user)
-    return link
-
-
-def revoke_link(store: Store[t.Any], link: InvitationLinkMixin) -> InvitationLinkMixin:
+def revoke_link(store: Store[U], link: InvitationLinkMixin) -> InvitationLinkMixin:
     """Withdraw ``link`` and give its unused uses back, in one transaction; commits.
 
     A link that expired and was already settled, or was revoked before, raises an
     :class:`~flask_kaleo.InvitationNotPending` (it has nothing left to give back).
     """
-    model = store.Link
+    model = store.InvitationLink
     with store.transaction() as session:
         result = session.execute(
             sa.update(model)
@@ -233,7 +169,7 @@ def revoke_link(store: Store[t.Any], link: InvitationLinkMixin) -> InvitationLin
             .execution_options(synchronize_session=False)
         )
         if rowcount(result) != 1:
-            _reread(store, link)
+            link.reread(session)
             if link.revoked_at is not None:
                 raise InvitationRevoked(gettext("This link has already been withdrawn."))
             raise InvitationExpired(
@@ -245,14 +181,14 @@ def revoke_link(store: Store[t.Any], link: InvitationLinkMixin) -> InvitationLin
     return link
 
 
-def settle_expired(store: Store[t.Any], user_id: t.Any = None) -> int:
+def settle_expired(store: Store[U], user_id: object = None) -> int:
     """Give back the unused uses of every expired, unsettled link (or one creator's);
     returns how many uses went back.
 
     One transaction per link, each locking the link and then its creator's stat row (as
     a revoke does), so it never waits in a circle with a revoke or a signup.
     """
-    model = store.Link
+    model = store.InvitationLink
     now = utcnow()
     statement = sa.select(model.id).where(
         model.given_back.is_(None), model.revoked_at.is_(None), expired(model.expires_at, now)
@@ -278,9 +214,9 @@ def settle_expired(store: Store[t.Any], user_id: t.Any = None) -> int:
     return total
 
 
-def _give_back(store: Store[t.Any], link_id: int) -> int:
+def _give_back(store: Store[U], link_id: int) -> int:
     """Return what the just-settled link ``link_id`` recorded as ``given_back``."""
-    model = store.Link
+    model = store.InvitationLink
     row = store.session.execute(
         sa.select(model.from_user_id, model.given_back).where(model.id == link_id)
     ).one()
@@ -288,34 +224,24 @@ def _give_back(store: Store[t.Any], link_id: int) -> int:
     return int(row.given_back) if row.from_user_id is not None else 0
 
 
-def _reread(store: Store[t.Any], link: InvitationLinkMixin) -> None:
-    """Read ``link`` again as the winner of a race left it (a locking read: a plain one
-    would see this transaction's snapshot on MariaDB)."""
-    model = store.Link
-    found = store.session.scalars(
-        sa.select(model)
-        .where(model.id == link.id)
-        .with_for_update(read=True)
-        .execution_options(populate_existing=True)
-    ).first()
-    if found is None:
-        raise InvitationNotPending(gettext("This link no longer exists."))
-
-
 # -- reading ------------------------------------------------------------------------
 
 
-def link_by_digest(store: Store[t.Any], digest: str) -> InvitationLinkMixin | None:
-    """The link whose token has the digest ``digest``, in any state."""
-    model = store.Link
-    return store.session.scalars(sa.select(model).where(model.token_digest == digest)).first()
+def link_by_token(store: Store[U], token: str) -> InvitationLinkMixin | None:
+    """The link whose token is ``token``, in any state (None for a token longer than
+    any, without hashing it)."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        return None
+    model = store.InvitationLink
+    statement = sa.select(model).where(model.token_digest == token_digest(token))
+    return store.session.scalars(statement).first()
 
 
 def sent_links(store: Store[U], user: U) -> list[InvitationLinkMixin]:
     """``user``'s links, oldest first, each with its ``joiners``: two queries."""
     if not signed_in(user):
         return []
-    model = store.Link
+    model = store.InvitationLink
     links: list[InvitationLinkMixin] = list(
         store.session.scalars(
             sa.select(model)
@@ -323,7 +249,7 @@ def sent_links(store: Store[U], user: U) -> list[InvitationLinkMixin]:
             .order_by(model.created_at, model.id)
         )
     )
-    joined: dict[int, list[t.Any]] = {link.id: [] for link in links}
+    joined: dict[int, list[LinkUseMixin]] = {link.id: [] for link in links}
     if links:
         use = store.LinkUse
         for row in store.session.scalars(

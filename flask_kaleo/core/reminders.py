@@ -1,8 +1,8 @@
-"""Reminders: one more email, under a new link, to each pending invitation its invitee
+"""Reminders: one more email, under a new accept URL, to each pending invitation its invitee
 has not answered after a while, at most once (``flask kaleo remind``).
 
-Only digests are stored, so a reminder cannot repeat the first link: like a resend it
-mints a new one, and the old link's page says the invitation was sent again. It goes
+Only digests are stored, so a reminder cannot repeat the first accept URL: like a resend it
+mints a new token, and the old accept URL's page says the invitation was sent again. It goes
 through the same delivery as an invitation (inline, or queued) and counts towards the
 daily sending limits like a resend. Not reminded: invitations created with
 ``send=False`` (nobody was mailed; the address may not expect mail), invitations to
@@ -27,16 +27,18 @@ from ..exceptions import DeliveryFailed
 from ..exceptions import SendingLimitReached
 from ..models import JoinInvitationMixin
 from ..models import Status
+from ..models import not_expired
 from ..models import rowcount
 from ..models import utcnow
-from .expiry import not_expired
 from .hooks import Hooks
 from .resending import count_another_send
-from .resending import new_link
 from .resending import put_back
+from .resending import reissue
 from .resending import sending_again
 from .sending import Delivery
 from .store import Store
+
+U = t.TypeVar("U")
 
 
 @dataclasses.dataclass
@@ -48,13 +50,15 @@ class RemindReport:
     limited: int = 0
     """Refused by a daily sending limit: left for a later run."""
     failed: int = 0
-    """The relay could not take it: the earlier link works again, left for a later run."""
+    """The relay could not take it: the earlier accept URL works again, left for a later run."""
     skipped: int = 0
     """No longer to be mailed: its inviter may no longer invite, or its address is now
     a member's."""
 
 
-def _candidates(model: t.Any, cutoff: dt.datetime, now: dt.datetime) -> list[t.Any]:
+def _candidates(
+    model: type[JoinInvitationMixin], cutoff: dt.datetime, now: dt.datetime
+) -> list[sa.ColumnElement[bool]]:
     """The conditions of an invitation due for its reminder."""
     return [
         model.status == Status.SENT.value,
@@ -69,17 +73,17 @@ def _candidates(model: t.Any, cutoff: dt.datetime, now: dt.datetime) -> list[t.A
 
 
 def remind(
-    store: Store[t.Any], hooks: Hooks[t.Any], delivery: Delivery, after: dt.timedelta
+    store: Store[U], hooks: Hooks[U], delivery: Delivery, after: dt.timedelta
 ) -> RemindReport:
     """Remind each pending invitation last mailed more than ``after`` ago, once.
 
     Each is claimed by its own conditional UPDATE (``reminded_at`` still NULL, its
-    link unchanged) that also sets ``reminded_at`` and swaps the link, committed before
+    token unchanged) that also sets ``reminded_at`` and swaps the token, committed before
     the email leaves: two runs at once never remind one invitation twice.
     """
     if after <= dt.timedelta(0):
         raise ValueError("after must be a positive timedelta")
-    model = store.Invitation
+    model = store.JoinInvitation
     now = utcnow()
     with store.transaction() as session:  # ended before any network I/O
         due = list(
@@ -109,9 +113,7 @@ def remind(
     return report
 
 
-def _still_wanted(
-    store: Store[t.Any], hooks: Hooks[t.Any], invitation: JoinInvitationMixin
-) -> bool:
+def _still_wanted(store: Store[U], hooks: Hooks[U], invitation: JoinInvitationMixin) -> bool:
     """Whether its inviter may still invite and its address is still not a member's."""
     inviter = store.get_user(invitation.from_user_id)
     if inviter is None or not hooks.has_invite_permission(inviter):
@@ -120,13 +122,13 @@ def _still_wanted(
 
 
 def _claim(
-    store: Store[t.Any], delivery: Delivery, invitation: JoinInvitationMixin, after: dt.timedelta
-) -> tuple[str, dict[str, t.Any], OutgoingEmail | None] | None:
-    """One transaction: the claim (new link, ``reminded_at``), the daily limits, the
+    store: Store[U], delivery: Delivery, invitation: JoinInvitationMixin, after: dt.timedelta
+) -> tuple[str, dict[str, object], OutgoingEmail | None] | None:
+    """One transaction: the claim (new token, ``reminded_at``), the daily limits, the
     log of sends, and the email rendered inline. None when another run won."""
-    model = store.Invitation
+    model = store.JoinInvitation
     now = utcnow()
-    token, digest, before, values = new_link(invitation, delivery.queued(), now, "reminded_at")
+    token, digest, before, values = reissue(invitation, delivery.queued(), now, "reminded_at")
     values["reminded_at"] = now  # equal to resent_at: this sending is the reminder
     with sending_again(store, invitation) as session:
         result = session.execute(
@@ -151,17 +153,17 @@ def _claim(
 
 
 def _deliver(
-    store: Store[t.Any],
+    store: Store[U],
     delivery: Delivery,
     invitation: JoinInvitationMixin,
     digest: str,
-    before: dict[str, t.Any],
+    before: dict[str, object],
     email: OutgoingEmail | None,
 ) -> bool:
     """Queue or send a claimed reminder; False when the relay could not take it (the
-    claim is undone: the earlier link works and a later run may remind it)."""
+    claim is undone: the earlier accept URL works and a later run may remind it)."""
     if delivery.queued():
-        unchanged = invitation.token_digest  # queued, the worker mints the new link
+        unchanged = invitation.token_digest  # queued, the worker mints the new token
         try:
             delivery.enqueue(
                 invitation.id,

@@ -1,6 +1,6 @@
-"""Mailing an invitation again under a new link: a resend, and the steps a reminder
-shares with it (the claim's transaction, the daily limits, putting the earlier link
-back when its email cannot go)."""
+"""Mailing an invitation again under a new accept URL: a resend, and the steps a
+reminder shares with it (the new token, the claim's transaction, the daily limits,
+putting the earlier accept URL back when its email cannot go)."""
 
 from __future__ import annotations
 
@@ -20,11 +20,10 @@ from ..exceptions import ResendTooSoon
 from ..i18n import gettext
 from ..models import JoinInvitationMixin
 from ..models import Status
+from ..models import not_expired
 from ..models import rowcount
 from ..models import utcnow
 from .accepting import check_pending
-from .accepting import reread
-from .expiry import not_expired
 from .hooks import Hooks
 from .sending import Delivery
 from .sending import lease_free
@@ -42,7 +41,7 @@ def resend(
     delivery: Delivery,
     invitation: JoinInvitationMixin,
 ) -> JoinInvitationMixin:
-    """Mail ``invitation`` again under a new link; the old link then dies.
+    """Mail ``invitation`` again under a new accept URL; the old accept URL then dies.
 
     Spends nothing, but counts towards the daily sending limits (refused with
     :class:`~flask_kaleo.SendingLimitReached` at either). Keeps the expiry unless
@@ -50,21 +49,21 @@ def resend(
     of the last sending, or while an email of it is at the relay (its delivery's
     lease). One conditional UPDATE swaps the token and commits, so two racing resends
     make one winner; the email goes out after the commit. A delivery failure puts the
-    old link back (it keeps working): inline at once, raising
-    :class:`~flask_kaleo.DeliveryFailed`; queued, the worker mints the new link and
+    old accept URL back (it keeps working): inline at once, raising
+    :class:`~flask_kaleo.DeliveryFailed`; queued, the worker mints the new token and
     puts the old one back if its email cannot go.
     """
     config = current_app.config
-    model = store.Invitation
+    model = store.JoinInvitation
     inviter = store.get_user(invitation.from_user_id)
     if inviter is None or not hooks.has_invite_permission(inviter):
         raise InvitingNotAllowed(gettext("You are not allowed to send invitations."))
     now = utcnow()
     interval = dt.timedelta(seconds=config["KALEO_RESEND_INTERVAL"])
-    token, digest, before, values = new_link(
+    token, digest, before, values = reissue(
         invitation, delivery.queued(), now, "expires_at", "link_only"
     )
-    values["link_only"] = False  # a link-only invitation is mailed now, under a new link
+    values["link_only"] = False  # a send=False invitation is mailed now, under a new token
     if config["KALEO_RESEND_RESETS_EXPIRY"] and invitation.expires_at is not None:
         values["expires_at"] = now + dt.timedelta(hours=config["KALEO_DEFAULT_EXPIRATION"])
     with sending_again(store, invitation) as session:
@@ -76,7 +75,7 @@ def resend(
                 not_expired(model.expires_at, now),
                 model.token_digest == before["token_digest"],
                 lease_free(model, now),
-                sa.or_(  # a link never mailed may be mailed at once
+                sa.or_(  # one never mailed may be mailed at once
                     model.link_only,
                     sa.func.coalesce(model.resent_at, model.sent_at) <= now - interval,
                 ),
@@ -85,7 +84,7 @@ def resend(
             .execution_options(synchronize_session=False)
         )
         if rowcount(result) != 1:
-            reread(store, invitation)
+            invitation.reread(session)
             check_pending(invitation)
             raise _too_soon(invitation, interval, now)
         count_another_send(store, session, invitation, now)
@@ -96,7 +95,7 @@ def resend(
             label = store.inviter_label(inviter)
             email = delivery.render(invitation, token, inviter_label=label, first=False)
     if delivery.queued():
-        unchanged = invitation.token_digest  # queued, the worker mints the new link
+        unchanged = invitation.token_digest  # queued, the worker mints the new token
         delivery.enqueue(
             invitation.id, now, undo=lambda: put_back(store, invitation, unchanged, before)
         )
@@ -129,20 +128,20 @@ REISSUED = (
     "delivery_attempts",
     "undo_sending",
 )
-"""The columns an email under a new link (a resend, a reminder) changes."""
+"""The columns an email under a new accept URL (a resend, a reminder) changes."""
 
 
-def new_link(
+def reissue(
     invitation: JoinInvitationMixin, queued: bool, now: dt.datetime, *keep: str
-) -> tuple[str, str, dict[str, t.Any], dict[str, t.Any]]:
-    """What mailing ``invitation`` again under a new link writes: the new token and its
+) -> tuple[str, str, dict[str, object], dict[str, object]]:
+    """What mailing ``invitation`` again under a new accept URL writes: the new token and its
     digest (inline; queued, the worker mints them), the columns as they were (those of
     :data:`REISSUED` and ``keep``, to put back if the email cannot go, kept in the row
     too for whoever finishes the delivery), and the new values (inline, with the
     lease of the claim)."""
     before = {name: getattr(invitation, name) for name in (*REISSUED, *keep)}
     token, digest = new_token()
-    values: dict[str, t.Any] = {
+    values: dict[str, object] = {
         "resent_at": now,
         "delivered_at": None,
         "delivery_attempts": 0,
@@ -156,7 +155,7 @@ def new_link(
 
 
 @contextlib.contextmanager
-def sending_again(store: Store[t.Any], invitation: JoinInvitationMixin) -> t.Iterator[Session]:
+def sending_again(store: Store[U], invitation: JoinInvitationMixin) -> t.Iterator[Session]:
     """The transaction of a resend or reminder: begun afresh (MariaDB), the address's
     row locked first (locks go address, then the inviter's row)."""
     with store.transaction(keep_loaded=True) as session:
@@ -167,7 +166,7 @@ def sending_again(store: Store[t.Any], invitation: JoinInvitationMixin) -> t.Ite
 
 
 def count_another_send(
-    store: Store[t.Any], session: Session, invitation: JoinInvitationMixin, now: dt.datetime
+    store: Store[U], session: Session, invitation: JoinInvitationMixin, now: dt.datetime
 ) -> None:
     """Inside the transaction that claimed a resend or reminder (after the address's
     lock): lock the inviter's row, check both daily limits, and log the send."""
@@ -187,11 +186,11 @@ def count_another_send(
 
 
 def put_back(
-    store: Store[t.Any], invitation: JoinInvitationMixin, digest: str, before: dict[str, t.Any]
+    store: Store[U], invitation: JoinInvitationMixin, digest: str, before: dict[str, object]
 ) -> None:
-    """Undo a resend whose email could not go out (``digest`` is the link it set): the
-    earlier link works again."""
-    model = store.Invitation
+    """Undo a resend whose email could not go out (``digest`` is the token it set): the
+    earlier accept URL works again."""
+    model = store.JoinInvitation
     with store.transaction() as session:
         session.execute(
             sa.update(model)

@@ -218,7 +218,7 @@ class Delivery:
     def mark_delivered(self, invitation: JoinInvitationMixin, digest: str) -> None:
         """Record that the relay took the email carrying ``digest``'s link (and keep
         ``invitation`` loaded as it now is, so answering costs no query)."""
-        model = self.store.Invitation
+        model = self.store.JoinInvitation
         now = utcnow()
         done = {"delivered_at": now, "delivery_lease_until": None, "undo_sending": None}
         with self.store.transaction(keep_loaded=True) as session:
@@ -236,7 +236,7 @@ class Delivery:
         inviter's allocation, as a revoke does: the claim whose link is ``digest``
         does, or (None) anyone while no delivery holds it. False when it was no longer
         waiting for its email (delivered, accepted, withdrawn or claimed meanwhile)."""
-        model = self.store.Invitation
+        model = self.store.JoinInvitation
         mine = lease_free(model, utcnow()) if digest is None else model.token_digest == digest
         with self.store.transaction() as session:
             result = session.execute(
@@ -308,7 +308,7 @@ class Delivery:
         were before it (its earlier link works again, nothing is refunded)."""
         if invitation.undo_sending is None:
             return GIVEN_BACK if self.give_back(invitation.id, digest) else NOTHING_TO_DO
-        model = self.store.Invitation
+        model = self.store.JoinInvitation
         values = {"delivery_lease_until": None, **undo_values(model, invitation.undo_sending)}
         with self.store.transaction() as session:
             result = session.execute(
@@ -322,7 +322,7 @@ class Delivery:
     def release(self, invitation_id: int, digest: str) -> None:
         """End the lease of the claim whose link is ``digest``: its email did not go,
         and another attempt may claim it now."""
-        model = self.store.Invitation
+        model = self.store.JoinInvitation
         with self.store.transaction() as session:
             session.execute(
                 sa.update(model)
@@ -339,7 +339,7 @@ class Delivery:
         and the email rendered. None if it is not waiting or is held; for one that
         expired waiting, what :meth:`undo` did (a first sending is given back, a resend
         or reminder put back: an expired invitation stays spent)."""
-        model = self.store.Invitation
+        model = self.store.JoinInvitation
         now = utcnow()
         with self.store.transaction(keep_loaded=True) as session:
             invitation = session.scalars(
@@ -395,7 +395,7 @@ class Delivery:
         once: each email still goes once, to whichever claims it."""
         if older_than is None:
             older_than = dt.timedelta(seconds=current_app.config["KALEO_DELIVERY_STUCK_AFTER"])
-        model = self.store.Invitation
+        model = self.store.JoinInvitation
         now = utcnow()
         sending = sa.func.coalesce(model.resent_at, model.sent_at)
         with self.store.transaction() as session:  # ended before any network I/O

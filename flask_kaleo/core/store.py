@@ -15,10 +15,13 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
 
+from ..models import InvitationLinkMixin
 from ..models import InvitationStatMixin
 from ..models import JoinInvitationMixin
+from ..models import LinkUseMixin
 from .addresses import member_spellings
 from .counters import Counters
 from .hooks import Hooks
@@ -47,13 +50,13 @@ class exact(FunctionElement[str]):
 
 
 @compiles(exact)
-def _exact(element: exact, compiler: t.Any, **kw: t.Any) -> str:
+def _exact(element: exact, compiler: SQLCompiler, **kw: object) -> str:
     return str(compiler.process(element.clauses, **kw))
 
 
 @compiles(exact, "mysql")
 @compiles(exact, "mariadb")
-def _exact_mysql(element: exact, compiler: t.Any, **kw: t.Any) -> str:
+def _exact_mysql(element: exact, compiler: SQLCompiler, **kw: object) -> str:
     return f"CONVERT({compiler.process(element.clauses, **kw)} USING utf8mb4) COLLATE utf8mb4_bin"
 
 
@@ -81,15 +84,16 @@ class Store(t.Generic[U]):
         send_model: type,
         lock_model: type,
         *,
-        link_model: type,
-        link_use_model: type,
+        link_model: type[InvitationLinkMixin],
+        link_use_model: type[LinkUseMixin],
     ) -> None:
         self.db = db
         self.user_model = user_model
-        self.Invitation: t.Any = invitation_model
-        self.Stat: t.Any = stat_model
-        self.Link: t.Any = link_model
-        self.LinkUse: t.Any = link_use_model
+        self.JoinInvitation = invitation_model
+        self.InvitationStat = stat_model
+        self.InvitationLink = link_model
+        self.LinkUse = link_use_model
+        link_model.__kaleo_use_model__ = link_use_model
         self.counters = Counters(stat_model, user_model)
         self.limits = SendingLimits(stat_model, send_model, lock_model)
         self.hooks = hooks
@@ -165,7 +169,7 @@ class Store(t.Generic[U]):
 
     # -- users ------------------------------------------------------------------
 
-    def user_id(self, user: U) -> t.Any:
+    def user_id(self, user: U) -> object:
         """``user``'s primary key; a user just added in this transaction (signup) is
         flushed first, so an app can add the user and accept in one commit."""
         state = sa.inspect(user)
@@ -186,7 +190,7 @@ class Store(t.Generic[U]):
         label = " ".join(name.split()) if isinstance(name, str) else ""
         return (label or self.user_email(user))[:254]
 
-    def get_user(self, user_id: t.Any) -> U | None:
+    def get_user(self, user_id: object) -> U | None:
         """The user with this primary key; None for None (an inviter since deleted)."""
         return None if user_id is None else self.session.get(self.user_model, user_id)
 
@@ -236,9 +240,9 @@ class Store(t.Generic[U]):
     def stat_for(self, user: U) -> InvitationStatMixin:
         """``user``'s stat row, or an unsaved one with the default allocation."""
         user_id = self.user_id(user)
-        stat: InvitationStatMixin | None = self.session.get(self.Stat, user_id)
+        stat: InvitationStatMixin | None = self.session.get(self.InvitationStat, user_id)
         if stat is None:
-            stat = self.Stat(
+            stat = self.InvitationStat(
                 user_id=user_id,
                 invites_allocated=self.default_allocation(),
                 invites_sent=0,
@@ -250,7 +254,7 @@ class Store(t.Generic[U]):
         """Everything ``user`` has sent, oldest first, in one query."""
         if not signed_in(user):
             return []
-        model = self.Invitation
+        model = self.JoinInvitation
         statement = (
             sa.select(model)
             .where(model.from_user_id == self.user_id(user))
@@ -259,21 +263,21 @@ class Store(t.Generic[U]):
         return list(self.session.scalars(statement))
 
     def invitation(self, invitation_id: int) -> JoinInvitationMixin | None:
-        return self.session.get(self.Invitation, invitation_id)
+        return self.session.get(self.JoinInvitation, invitation_id)
 
     def invitation_by_digest(self, digest: str) -> JoinInvitationMixin | None:
         """The invitation whose current token has this digest, in any state."""
-        model = self.Invitation
+        model = self.JoinInvitation
         return self.session.scalars(sa.select(model).where(model.token_digest == digest)).first()
 
     def invitation_by_token(self, token: str) -> JoinInvitationMixin | None:
         return self.invitation_by_digest(token_digest(token))
 
     def was_replaced(self, token: str) -> bool:
-        """Whether ``token`` is the old link of an invitation that was resent.
+        """Whether ``token`` is the old token of an invitation that was resent.
 
-        Only the link the latest resend replaced is remembered; an older one is unknown.
+        Only the token the latest resend replaced is remembered; an older one is unknown.
         """
-        model = self.Invitation
+        model = self.JoinInvitation
         statement = sa.select(model.id).where(model.replaced_token_digest == token_digest(token))
         return self.session.execute(statement.limit(1)).first() is not None

@@ -1,4 +1,5 @@
-"""Accept tokens: 256 random bits for the link, and only their digest for the database."""
+"""Tokens: 256 random bits for an accept URL (or a link's join URL), and only their
+digest for the database."""
 
 from __future__ import annotations
 

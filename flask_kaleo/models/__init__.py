@@ -18,7 +18,9 @@ from .base import ADDRESS_KEY
 from .base import Status
 from .base import UTCDateTime
 from .base import build_model
+from .base import expired
 from .base import invitations_remaining
+from .base import not_expired
 from .base import rowcount
 from .base import shared_model
 from .base import user_column
@@ -26,6 +28,8 @@ from .base import utcnow
 from .invitation import JoinInvitationMixin
 from .link import InvitationLinkMixin
 from .link import LinkUseMixin
+from .pending import Pending
+from .pending import RedeemableMixin
 from .sending import AddressLockMixin
 from .sending import InvitationSendMixin
 from .stat import InvitationStatMixin
@@ -38,10 +42,14 @@ __all__ = [
     "InvitationStatMixin",
     "JoinInvitationMixin",
     "LinkUseMixin",
+    "Pending",
+    "RedeemableMixin",
     "Status",
     "UTCDateTime",
     "build_model",
+    "expired",
     "invitations_remaining",
+    "not_expired",
     "rowcount",
     "shared_model",
     "user_column",

@@ -10,6 +10,8 @@ from enum import Enum
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.orm import mapped_column
 
 from ..config import UNLIMITED
@@ -35,6 +37,20 @@ def rowcount(result: t.Any) -> int:
     return int(result.rowcount)
 
 
+Expiry: t.TypeAlias = "QueryableAttribute[dt.datetime | None]"
+"""An expiry column (``expires_at``), as the model's class gives it."""
+
+
+def not_expired(expires_at: Expiry, now: dt.datetime) -> sa.ColumnElement[bool]:
+    """SQL: the expiry column ``expires_at`` has not passed (NULL never expires)."""
+    return sa.or_(expires_at.is_(None), expires_at > now)
+
+
+def expired(expires_at: Expiry, now: dt.datetime) -> sa.ColumnElement[bool]:
+    """SQL: the expiry column ``expires_at`` has passed (never true for NULL)."""
+    return sa.and_(expires_at.is_not(None), expires_at <= now)
+
+
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):
     """A timezone-aware UTC datetime on every backend.
 
@@ -47,12 +63,12 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[t.Any]:
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[dt.datetime]:
         if dialect.name in ("mysql", "mariadb"):
             return dialect.type_descriptor(mysql.DATETIME(fsp=6))
         return dialect.type_descriptor(self.impl)
 
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> t.Any:
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -60,12 +76,13 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
         value = value.astimezone(dt.timezone.utc)
         return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 
-    def process_result_value(self, value: t.Any, dialect: Dialect) -> dt.datetime | None:
+    def process_result_value(self, value: object, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return t.cast(dt.datetime, value.replace(tzinfo=dt.timezone.utc))
-        return t.cast(dt.datetime, value.astimezone(dt.timezone.utc))
+        stored = t.cast(dt.datetime, value)  # the DateTime type under it parsed it
+        if stored.tzinfo is None:
+            return stored.replace(tzinfo=dt.timezone.utc)
+        return stored.astimezone(dt.timezone.utc)
 
 
 ADDRESS_KEY = sa.String(254).with_variant(
@@ -92,15 +109,17 @@ def _user_key(cls: type) -> tuple[str, sa.types.TypeEngine[t.Any]]:
 
 def user_column(
     cls: type, *, nullable: bool, primary_key: bool = False, index: bool = True
-) -> t.Any:
+) -> Mapped[t.Any]:
+    """A column holding a user's primary key (whose type is the user model's)."""
     target, type_ = _user_key(cls)
-    return mapped_column(
+    column = mapped_column(
         type_,
         sa.ForeignKey(target, ondelete="CASCADE" if not nullable else "SET NULL"),
         nullable=nullable,
         primary_key=primary_key,
         index=index and not primary_key,
     )
+    return t.cast("Mapped[t.Any]", column)
 
 
 def invitations_remaining(allocated: int, sent: int) -> int:
@@ -108,7 +127,7 @@ def invitations_remaining(allocated: int, sent: int) -> int:
     return UNLIMITED if allocated == UNLIMITED else max(allocated - sent, 0)
 
 
-def build_model(mixin: type, base: type, user_model: type, name: str, **attributes: t.Any) -> type:
+def build_model(mixin: type, base: type, user_model: type, name: str, **attributes: object) -> type:
     """The concrete model ``name`` from ``mixin`` on the application's ``db.Model``."""
     return type(
         name,
@@ -122,12 +141,23 @@ def build_model(mixin: type, base: type, user_model: type, name: str, **attribut
     )
 
 
-def shared_model(mixin: type, base: type, user_model: type, name: str, **attributes: t.Any) -> type:
+def shared_model(
+    mixin: type, base: type, user_model: type, name: str, **attributes: object
+) -> type:
     """The model of ``mixin`` already built on ``base`` for ``user_model`` (several
-    Kaleo objects may share one database), or a new one from :func:`build_model`."""
-    registry = t.cast(t.Any, base).registry
-    for mapper in registry.mappers:
+    Kaleo objects may share one database), or a new one from :func:`build_model`.
+
+    A model built here is kept in the metadata's ``info`` as long as its table is:
+    the registry holds its mappers weakly, so a later Kaleo finds the model even
+    after every earlier Kaleo is gone."""
+    declarative = t.cast(t.Any, base)
+    built: dict[tuple[type, type], type] = declarative.metadata.info.setdefault("kaleo_models", {})
+    if (mixin, user_model) in built:
+        return built[mixin, user_model]
+    for mapper in declarative.registry.mappers:
         model = mapper.class_
         if issubclass(model, mixin) and getattr(model, "__kaleo_user_model__", None) is user_model:
             return t.cast(type, model)
-    return build_model(mixin, base, user_model, name, **attributes)
+    model = build_model(mixin, base, user_model, name, **attributes)
+    built[mixin, user_model] = model
+    return model

@@ -8,17 +8,29 @@ import typing as t
 import sqlalchemy as sa
 from sqlalchemy import orm
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
 from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.schema import SchemaItem
 
+from .. import signals
+from ..exceptions import InvitationAlreadyUsed
+from ..exceptions import InvitationExpired
+from ..exceptions import InvitationForAnotherAddress
+from ..exceptions import InvitationNotPending
+from ..exceptions import InvitationRevoked
+from ..i18n import N_
+from ..i18n import gettext
 from .base import ADDRESS_KEY
 from .base import Status
 from .base import UTCDateTime
+from .base import not_expired
 from .base import user_column
 from .base import utcnow
+from .pending import RedeemableMixin
 
 
-class JoinInvitationMixin:
+class JoinInvitationMixin(RedeemableMixin):
     """Columns of a join invitation.
 
     ``pending_email_key`` equals ``email_key`` while the invitation may still be
@@ -28,14 +40,20 @@ class JoinInvitationMixin:
     """
 
     __kaleo_user_model__: t.ClassVar[type]
+
+    if t.TYPE_CHECKING:  # the declarative constructor of the concrete model
+
+        def __init__(self, **columns: object) -> None: ...
+
+    GONE = N_("This invitation no longer exists.")
     token: str | None = None
     """The clear accept token; only set on an invitation just created or reissued."""
     inviter_remaining: int | None = None
     """Invitations the inviter had left once this one was spent (-1: unlimited); only
     set on an invitation just created, so the answer needs no second query."""
     accept_url: str | None = None
-    """The absolute accept link of an invitation just created with ``send=False``:
-    handed to the caller once, never stored (only its digest is)."""
+    """The absolute accept URL of an invitation just created with ``send=False``:
+    handed to the caller once, never stored (only its token's digest is)."""
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), nullable=False)
@@ -53,7 +71,7 @@ class JoinInvitationMixin:
     replaced_token_digest: Mapped[str | None] = mapped_column(
         sa.String(64), nullable=True, index=True
     )
-    """The digest of the token a resend replaced, so its dead link gets a clear page."""
+    """The digest of the token a resend replaced, so its dead accept URL gets a clear page."""
     inviter_label: Mapped[str] = mapped_column(sa.String(254), nullable=False, default="")
     """Who sent it (the inviter's address when it was sent): kept when the account goes."""
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -67,7 +85,7 @@ class JoinInvitationMixin:
     most one email."""
     undo_sending: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     """While a resend or reminder is on its way: the columns as they were before it
-    (JSON), put back if its email cannot go, so the earlier link works again. NULL for
+    (JSON), put back if its email cannot go, so the earlier accept URL works again. NULL for
     a first sending (whose failure gives the invitation back) and once delivered."""
     forced: Mapped[bool] = mapped_column(
         sa.Boolean, nullable=False, default=False, server_default=sa.false()
@@ -83,8 +101,8 @@ class JoinInvitationMixin:
     link_only: Mapped[bool] = mapped_column(
         sa.Boolean, nullable=False, default=False, server_default=sa.false()
     )
-    """Created with ``send=False``: its link was handed to the inviter and no email was
-    sent (``delivered_at`` is set at creation, so no sweep picks it up). Mailing it
+    """Created with ``send=False``: its accept URL was handed to the inviter and no
+    email was sent (``delivered_at`` is set at creation, so no sweep picks it up). Mailing it
     (resend) clears the mark."""
     reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     """When ``flask kaleo remind`` sent its one reminder (NULL: never); set by the same
@@ -103,12 +121,12 @@ class JoinInvitationMixin:
         ``inviter_label`` stay, the trail a moderator needs)."""
         # Indexed by ix_<table>_from_user_sent (from_user_id, sent_at): the sent list's
         # index serves lookups by inviter too, so a second index would only cost writes.
-        return t.cast(Mapped[t.Any], user_column(t.cast(type, cls), nullable=True, index=False))
+        return user_column(t.cast(type, cls), nullable=True, index=False)
 
     @declared_attr
     def to_user_id(cls) -> Mapped[t.Any]:
         """The user who joined through this invitation, or independently."""
-        return t.cast(Mapped[t.Any], user_column(t.cast(type, cls), nullable=True))
+        return user_column(t.cast(type, cls), nullable=True)
 
     @declared_attr
     def from_user(cls) -> Mapped[t.Any]:
@@ -119,7 +137,7 @@ class JoinInvitationMixin:
         return orm.relationship(cls.__kaleo_user_model__, foreign_keys=lambda: [cls.to_user_id])
 
     @declared_attr.directive
-    def __table_args__(cls) -> tuple[t.Any, ...]:
+    def __table_args__(cls) -> tuple[SchemaItem, ...]:
         name = cls.__tablename__
         statuses = ", ".join(f"'{s.value}'" for s in Status)
         return (
@@ -146,9 +164,9 @@ class JoinInvitationMixin:
 
     @property
     def display_status(self) -> str:
-        """``sent``, ``sending`` (its email is on its way), ``link`` (created without
-        an email), ``accepted``, ``joined``, ``revoked``, ``undeliverable`` or
-        ``expired``."""
+        """``sent``, ``sending`` (its email is on its way), ``link`` (created with
+        ``send=False``, without an email), ``accepted``, ``joined``, ``revoked``,
+        ``undeliverable`` or ``expired``."""
         if self.is_expired:
             return "expired"
         if self.status == Status.SENT.value and self.link_only:
@@ -161,6 +179,56 @@ class JoinInvitationMixin:
     def is_reminder(self) -> bool:
         """Whether its latest sending is its reminder (a later resend is not)."""
         return self.reminded_at is not None and self.reminded_at == self.resent_at
+
+    # -- as :class:`~flask_kaleo.models.Pending` ------------------------------------
+
+    @property
+    def invited_address(self) -> str | None:
+        return self.email
+
+    @property
+    def allowed_domain(self) -> str | None:
+        return None
+
+    @property
+    def emailed_address(self) -> str | None:
+        return None if self.link_only else self.email
+
+    def why_not_pending(self) -> InvitationNotPending:
+        """The exception that says why it can no longer be accepted."""
+        if self.to_member and self.is_pending:  # to a member: never acceptable
+            return InvitationNotPending(gettext("This invitation can no longer be accepted."))
+        if self.status == Status.REVOKED.value:
+            return InvitationRevoked(gettext("This invitation has been withdrawn."))
+        if self.status == Status.SENT.value:
+            return InvitationExpired(gettext("This invitation has expired."))
+        return InvitationAlreadyUsed(gettext("This invitation has already been used."))
+
+    def another_address(self) -> InvitationForAnotherAddress:
+        return InvitationForAnotherAddress(
+            gettext(
+                "This invitation was sent to %(email)s: sign up with that address.",
+                email=self.email,
+            )
+        )
+
+    def pending_where(self, now: dt.datetime) -> tuple[sa.ColumnElement[bool], ...]:
+        model = type(self)
+        return (
+            self.this_row(),
+            model.status == Status.SENT.value,
+            not_expired(model.expires_at, now),
+            model.to_member == sa.false(),
+        )
+
+    def accepted_values(self, user_id: object) -> dict[str, object]:
+        return {"status": Status.ACCEPTED.value, "to_user_id": user_id, "pending_email_key": None}
+
+    def record_use(self, session: Session, user_id: object, email: str, now: dt.datetime) -> None:
+        """Nothing more: the invitation's own row says who accepted it."""
+
+    def announce_accepted(self, inviter: object, invitee: object) -> None:
+        signals.send(signals.invite_accepted, invitation=self, inviter=inviter, invitee=invitee)
 
     def __repr__(self) -> str:
         return f"<JoinInvitation {self.id} to {self.email!r} {self.status}>"

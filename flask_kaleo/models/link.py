@@ -8,18 +8,39 @@ import typing as t
 import sqlalchemy as sa
 from sqlalchemy import orm
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
 from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.schema import SchemaItem
 
+from .. import signals
+from ..exceptions import InvitationAlreadyUsed
+from ..exceptions import InvitationExpired
+from ..exceptions import InvitationForAnotherAddress
+from ..exceptions import InvitationNotPending
+from ..exceptions import InvitationRevoked
+from ..i18n import N_
+from ..i18n import gettext
 from .base import UTCDateTime
+from .base import not_expired
 from .base import user_column
 from .base import utcnow
+from .pending import RedeemableMixin
 
 
-class InvitationLinkMixin:
+class InvitationLinkMixin(RedeemableMixin):
     """Columns of a shareable link (table ``kaleo_invitation_link``)."""
 
     __kaleo_user_model__: t.ClassVar[type]
+
+    if t.TYPE_CHECKING:  # the declarative constructor of the concrete model
+
+        def __init__(self, **columns: object) -> None: ...
+
+    __kaleo_use_model__: t.ClassVar[type[LinkUseMixin]]
+    """The model of its uses (set by :class:`~flask_kaleo.core.store.Store`)."""
+    SESSION_PREFIX = "link:"
+    GONE = N_("This link no longer exists.")
     token: str | None = None
     """The clear token; only set on a link just created."""
     url: str | None = None
@@ -28,7 +49,7 @@ class InvitationLinkMixin:
     inviter_remaining: int | None = None
     """Invitations the creator had left once the link was paid for (-1: unlimited);
     only set on a link just created."""
-    joiners: t.Sequence[t.Any] = ()
+    joiners: t.Sequence[LinkUseMixin] = ()
     """Who joined through it (``LinkUse`` rows, oldest first); filled by
     :meth:`~flask_kaleo.Kaleo.sent_links`."""
 
@@ -57,14 +78,14 @@ class InvitationLinkMixin:
     @declared_attr
     def from_user_id(cls) -> Mapped[t.Any]:
         """The creator; NULL once their account is deleted."""
-        return t.cast(Mapped[t.Any], user_column(t.cast(type, cls), nullable=True))
+        return user_column(t.cast(type, cls), nullable=True)
 
     @declared_attr
     def from_user(cls) -> Mapped[t.Any]:
         return orm.relationship(cls.__kaleo_user_model__, foreign_keys=lambda: [cls.from_user_id])
 
     @declared_attr.directive
-    def __table_args__(cls) -> tuple[t.Any, ...]:
+    def __table_args__(cls) -> tuple[SchemaItem, ...]:
         name = cls.__tablename__
         return (
             sa.CheckConstraint("max_uses >= 1", name=f"ck_{name}_max_uses"),
@@ -83,7 +104,7 @@ class InvitationLinkMixin:
         return self.expires_at is not None and self.expires_at <= utcnow()
 
     @property
-    def is_usable(self) -> bool:
+    def is_pending(self) -> bool:
         """Whether someone may still join through it."""
         return (
             self.revoked_at is None
@@ -103,6 +124,62 @@ class InvitationLinkMixin:
             return "expired"
         return "active"
 
+    # -- as :class:`~flask_kaleo.models.Pending` ------------------------------------
+
+    @property
+    def invited_address(self) -> str | None:
+        return None  # a link names nobody
+
+    @property
+    def allowed_domain(self) -> str | None:
+        return self.domain
+
+    @property
+    def emailed_address(self) -> str | None:
+        return None  # proves nothing about the address of whoever follows it
+
+    def why_not_pending(self) -> InvitationNotPending:
+        """The exception that says why nobody can join through it any more."""
+        if self.revoked_at is not None:
+            return InvitationRevoked(gettext("This link has been withdrawn."))
+        if self.uses >= self.max_uses:
+            return InvitationAlreadyUsed(
+                gettext("This link has been used by as many people as it allows.")
+            )
+        return InvitationExpired(gettext("This link has expired."))
+
+    def another_address(self) -> InvitationForAnotherAddress:
+        return InvitationForAnotherAddress(
+            gettext(
+                "This link is for addresses at %(domain)s: sign up with one of those.",
+                domain=self.domain,
+            )
+        )
+
+    def pending_where(self, now: dt.datetime) -> tuple[sa.ColumnElement[bool], ...]:
+        model = type(self)
+        return (
+            self.this_row(),
+            model.uses < model.max_uses,
+            model.revoked_at.is_(None),
+            model.given_back.is_(None),
+            not_expired(model.expires_at, now),
+        )
+
+    def accepted_values(self, user_id: object) -> dict[str, object]:
+        return {"uses": type(self).uses + 1}
+
+    def record_use(self, session: Session, user_id: object, email: str, now: dt.datetime) -> None:
+        """One row of who joined, and when."""
+        session.execute(
+            sa.insert(self.__kaleo_use_model__).values(
+                link_id=self.id, user_id=user_id, email=email, joined_at=now
+            )
+        )
+
+    def announce_accepted(self, inviter: object, invitee: object) -> None:
+        signals.send(signals.link_joined, link=self, inviter=inviter, invitee=invitee)
+
     def __repr__(self) -> str:
         return f"<InvitationLink {self.id} {self.uses}/{self.max_uses} {self.display_status}>"
 
@@ -113,6 +190,11 @@ class LinkUseMixin:
     deleted later (``user_id`` NULL), its address stays."""
 
     __kaleo_user_model__: t.ClassVar[type]
+
+    if t.TYPE_CHECKING:  # the declarative constructor of the concrete model
+
+        def __init__(self, **columns: object) -> None: ...
+
     __kaleo_link_table__: t.ClassVar[str]
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
@@ -125,17 +207,17 @@ class LinkUseMixin:
 
     @declared_attr
     def link_id(cls) -> Mapped[int]:
-        table = t.cast(t.Any, cls).__kaleo_link_table__
+        table = cls.__kaleo_link_table__
         return mapped_column(
             sa.Integer, sa.ForeignKey(f"{table}.id", ondelete="CASCADE"), nullable=False
         )
 
     @declared_attr
     def user_id(cls) -> Mapped[t.Any]:
-        return t.cast(Mapped[t.Any], user_column(t.cast(type, cls), nullable=True))
+        return user_column(t.cast(type, cls), nullable=True)
 
     @declared_attr.directive
-    def __table_args__(cls) -> tuple[t.Any, ...]:
+    def __table_args__(cls) -> tuple[SchemaItem, ...]:
         # One account joins through one link once; the unique index serves link_id too.
         name = cls.__tablename__
         return (sa.UniqueConstraint("link_id", "user_id", name=f"uq_{name}_link_user"),)

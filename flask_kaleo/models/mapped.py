@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import typing as t
 
-from .base import build_model
 from .base import shared_model
 from .invitation import JoinInvitationMixin
 from .link import InvitationLinkMixin
@@ -62,11 +61,11 @@ def map_models(
 ) -> Models:
     """The models on ``base`` (the app's ``db.Model``) for ``user_model``: the app's
     own invitation and stat models if given (each must subclass its mixin), else the
-    defaults; the other four are shared by every Kaleo on ``base``."""
-    invitation = invitation_model or build_model(
+    defaults; each default is shared by every Kaleo on ``base``."""
+    invitation = invitation_model or shared_model(
         JoinInvitationMixin, base, user_model, "JoinInvitation"
     )
-    stat = stat_model or build_model(InvitationStatMixin, base, user_model, "InvitationStat")
+    stat = stat_model or shared_model(InvitationStatMixin, base, user_model, "InvitationStat")
     for model, mixin in ((invitation, JoinInvitationMixin), (stat, InvitationStatMixin)):
         if not issubclass(model, mixin):
             raise ModelError(f"{model.__name__} must subclass {mixin.__name__}")

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.schema import SchemaItem
 
 from .base import ADDRESS_KEY
 from .base import UTCDateTime
@@ -40,7 +41,7 @@ class InvitationSendMixin:
 
     @declared_attr
     def invitation_id(cls) -> Mapped[int | None]:
-        table = t.cast(t.Any, cls).__kaleo_invitation_table__
+        table = cls.__kaleo_invitation_table__
         return mapped_column(
             sa.Integer,
             sa.ForeignKey(f"{table}.id", ondelete="SET NULL"),
@@ -51,10 +52,10 @@ class InvitationSendMixin:
     @declared_attr
     def from_user_id(cls) -> Mapped[t.Any]:
         """Who caused it; NULL once the account is deleted. Indexed with ``sent_at``."""
-        return t.cast(Mapped[t.Any], user_column(t.cast(type, cls), nullable=True, index=False))
+        return user_column(t.cast(type, cls), nullable=True, index=False)
 
     @declared_attr.directive
-    def __table_args__(cls) -> tuple[t.Any, ...]:
+    def __table_args__(cls) -> tuple[SchemaItem, ...]:
         name = cls.__tablename__
         return (
             sa.Index(f"ix_{name}_from_user_sent", "from_user_id", "sent_at"),

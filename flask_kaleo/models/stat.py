@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.schema import SchemaItem
 
 from .base import invitations_remaining
 from .base import user_column
@@ -24,6 +25,10 @@ class InvitationStatMixin:
 
     __kaleo_user_model__: t.ClassVar[type]
 
+    if t.TYPE_CHECKING:  # the declarative constructor of the concrete model
+
+        def __init__(self, **columns: object) -> None: ...
+
     invites_allocated: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     invites_sent: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     invites_accepted: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
@@ -34,12 +39,10 @@ class InvitationStatMixin:
 
     @declared_attr
     def user_id(cls) -> Mapped[t.Any]:
-        return t.cast(
-            Mapped[t.Any], user_column(t.cast(type, cls), nullable=False, primary_key=True)
-        )
+        return user_column(t.cast(type, cls), nullable=False, primary_key=True)
 
     @declared_attr.directive
-    def __table_args__(cls) -> tuple[t.Any, ...]:
+    def __table_args__(cls) -> tuple[SchemaItem, ...]:
         name = cls.__tablename__
         return (
             sa.CheckConstraint("invites_allocated >= -1", name=f"ck_{name}_allocated"),

@@ -10,11 +10,6 @@ from flask import get_template_attribute
 from flask import redirect
 from flask import render_template
 
-from ..core.links import check_uses
-from ..core.links import link_by_digest
-from ..core.links import why_not_usable
-from ..core.tokens import MAX_TOKEN_LENGTH
-from ..core.tokens import token_digest
 from ..exceptions import LinksNotAllowed
 from ..i18n import N_
 from ..i18n import gettext
@@ -28,7 +23,7 @@ from .endpoint import fields
 from .endpoint import signed_in_user
 from .endpoint import succeed
 from .links_form import expiry_field
-from .session import remember_link
+from .session import remember
 from .views import _keep_token_private
 from .views import _private
 from .views import signup_url
@@ -43,9 +38,10 @@ def _allowed() -> None:
 
 
 def _uses_field(value: str) -> int:
-    """The form's number of people (checked again, with the message, by create_link)."""
+    """The form's number of people; 0 (refused by create_link, with the message) when
+    it is not a whole number."""
     text = value.strip()
-    return check_uses(int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None)
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 0
 
 
 @endpoint(sign_in=N_("Please sign in to create links."))
@@ -117,17 +113,14 @@ def _answer(link: InvitationLinkMixin, message: str) -> ViewResponse:
 def join(token: str) -> ViewResponse:
     """Remember a usable link in the session and send the visitor to sign up. Never
     takes a use (link previews and scanners follow links); the signup does."""
-    kaleo = get_kaleo()
-    link = None
-    if len(token) <= MAX_TOKEN_LENGTH:
-        link = link_by_digest(kaleo.store, token_digest(token))
+    link = get_kaleo().link_by_token(token)
     if link is None:
         return _private(render_template("kaleo/accept_unknown.html"), 404)
-    if not link.is_usable:
-        reason = str(why_not_usable(link))
+    if not link.is_pending:
+        reason = str(link.why_not_pending())
         page = render_template(
             "kaleo/accept_invalid.html", state=link.display_status, reason=reason
         )
         return _private(page, 410)
-    remember_link(link)
+    remember(link)
     return _keep_token_private(redirect(signup_url(), code=303))

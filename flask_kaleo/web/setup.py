@@ -8,7 +8,7 @@ import importlib.util
 
 from flask import Flask
 
-from .. import i18n
+from . import jinja
 from . import session as visitor
 from .forms import csrf_token
 from .forms import forget_typed
@@ -31,7 +31,7 @@ def setup_web(app: Flask, kaleo: object) -> None:
     )
     app.jinja_env.filters.update(invitations_left=invitations_left, kaleo_state_label=state_label)
     check_page_targets_once(app)
-    i18n.setup_templates(app)
+    jinja.setup_templates(app)
     if importlib.util.find_spec("flask_login") is not None:
         from flask_login import user_logged_out
 

@@ -4,6 +4,7 @@ hostapp.py; the browser tests' steps in e2e/story.py.
 
 - ``run``: what a missing service does, the deadline (``WAIT``), a call with a deadline,
   the checkout's instance folders left alone;
+- ``extension``: the ``Kaleo`` of the app under test, found through the app;
 - ``users``: members, signed in or out, counted;
 - ``http``: the CSRF token, the invite form, the ERROR assertion, live-server clients,
   a visitor who follows a link and signs up;
@@ -25,6 +26,8 @@ from tests.helpers.database import clear_rows
 from tests.helpers.database import drop_everything
 from tests.helpers.database import link_counts
 from tests.helpers.database import stat_row
+from tests.helpers.extension import current_kaleo
+from tests.helpers.extension import kaleo_of
 from tests.helpers.html import VOID
 from tests.helpers.html import Node
 from tests.helpers.html import TreeBuilder
@@ -130,6 +133,7 @@ __all__ = [
     "choose_locale",
     "clear_rows",
     "csrf_token",
+    "current_kaleo",
     "drop_everything",
     "empty_redis",
     "expire",
@@ -138,6 +142,7 @@ __all__ = [
     "invitation_columns",
     "invitation_count",
     "invitation_to",
+    "kaleo_of",
     "invite_all",
     "join",
     "lapse_lease",

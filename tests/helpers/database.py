@@ -8,8 +8,9 @@ import warnings
 
 import sqlalchemy as sa
 
+from tests.helpers.extension import current_kaleo
+from tests.hostapp import create_app
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 
 def drop_everything(engine: sa.Engine) -> None:
@@ -22,13 +23,13 @@ def drop_everything(engine: sa.Engine) -> None:
 
 
 def build_schema(url: str) -> None:
-    """The host app's tables, and nothing else, in the database at ``url``."""
-    engine = sa.create_engine(url)
-    try:
-        drop_everything(engine)
-        db.metadata.create_all(engine)
-    finally:
-        engine.dispose()
+    """The host app's tables, and nothing else, in the database at ``url`` (kaleo's
+    are defined on the metadata by the app's ``Kaleo``)."""
+    app = create_app(url)
+    with app.app_context():
+        drop_everything(db.engine)
+        db.create_all()
+        db.engine.dispose()
 
 
 def clear_rows(engine: sa.Engine) -> None:
@@ -50,7 +51,7 @@ def clear_rows(engine: sa.Engine) -> None:
 
 def stat_row(user_id: int) -> tuple[int, int, int] | None:
     """``(allocated, sent, accepted)`` as stored, read fresh; None without a stat row."""
-    stat = kaleo.InvitationStat.__table__
+    stat = current_kaleo().InvitationStat.__table__
     row = db.session.execute(
         sa.select(stat.c.invites_allocated, stat.c.invites_sent, stat.c.invites_accepted).where(
             stat.c.user_id == user_id
@@ -68,7 +69,7 @@ def assert_counters_match_rows(user_id: int) -> tuple[int, int, int]:
     """``user_id``'s stored counters agree with their invitation rows: ``invites_sent``
     counts the rows still spent, ``invites_accepted`` the accepted ones, and nothing is
     sent beyond the allocation. Returns the stat row."""
-    model = kaleo.JoinInvitation
+    model = current_kaleo().JoinInvitation
     db.session.expire_all()
     rows = db.session.execute(
         sa.select(model.status, sa.func.count())
@@ -91,6 +92,7 @@ def link_counts(user_id: int) -> tuple[int, int]:
     """What ``user_id``'s shareable links hold of their counters: the uses still
     reserved (a live link's ``max_uses``, a settled one's ``uses``) and the people who
     joined through them; each link's ``uses`` is checked against its rows of joiners."""
+    kaleo = current_kaleo()
     link, use = kaleo.InvitationLink, kaleo.LinkUse
     rows = db.session.execute(
         sa.select(link.max_uses, link.uses, link.given_back, sa.func.count(use.id))

@@ -14,10 +14,10 @@ from flask import Flask
 from flask_kaleo.core.addresses import address_key
 from flask_kaleo.core.tokens import token_digest
 from flask_kaleo.models import utcnow
+from tests.helpers.extension import current_kaleo
 from tests.helpers.users import make_user
 from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 STATES = ("sent", "sending", "expired", "accepted", "joined", "revoked", "undeliverable")
 
@@ -61,7 +61,9 @@ def invitation_columns(
 def make_invitation(inviter: User, email: str, state: str = "sent", **options: t.Any) -> t.Any:
     """A committed invitation from ``inviter`` to ``email`` in ``state``, written
     straight to the table (no email, no counters); see ``invitation_columns``."""
-    invitation = kaleo.JoinInvitation(**invitation_columns(inviter.id, email, state, **options))
+    invitation = current_kaleo().JoinInvitation(
+        **invitation_columns(inviter.id, email, state, **options)
+    )
     db.session.add(invitation)
     db.session.commit()
     return invitation
@@ -78,26 +80,28 @@ def make_invitations(
         )
         for n, address in enumerate(emails)
     ]
-    db.session.execute(sa.insert(kaleo.JoinInvitation), rows)
+    db.session.execute(sa.insert(current_kaleo().JoinInvitation), rows)
     db.session.commit()
 
 
 def invitation_to(email: str) -> t.Any:
     """The one invitation to ``email`` (as entered), read fresh."""
     db.session.expire_all()
-    model = kaleo.JoinInvitation
+    model = current_kaleo().JoinInvitation
     return db.session.scalars(sa.select(model).where(model.email == email)).one()
 
 
 def invitation_count() -> int:
-    return db.session.scalars(sa.select(sa.func.count()).select_from(kaleo.JoinInvitation)).one()
+    return db.session.scalars(
+        sa.select(sa.func.count()).select_from(current_kaleo().JoinInvitation)
+    ).one()
 
 
 def expire(invitation_id: int, hours_ago: float = 1) -> None:
     """Move an invitation's expiry ``hours_ago`` into the past (its sending a week
     before that), the one way the tests let an invitation expire."""
     expires_at = utcnow() - dt.timedelta(hours=hours_ago)
-    model = kaleo.JoinInvitation
+    model = current_kaleo().JoinInvitation
     db.session.execute(
         sa.update(model)
         .where(model.id == invitation_id)
@@ -110,7 +114,7 @@ def expire(invitation_id: int, hours_ago: float = 1) -> None:
 def lapse_lease(invitation_id: int) -> None:
     """Move the lease of an invitation's delivery into the past, as if the process
     that claimed it had died that long ago."""
-    model = kaleo.JoinInvitation
+    model = current_kaleo().JoinInvitation
     db.session.execute(
         sa.update(model)
         .where(model.id == invitation_id)
@@ -135,7 +139,7 @@ def received(signal: t.Any) -> t.Iterator[list[dict[str, t.Any]]]:
 
 def age(invitation_id: int, days: float) -> None:
     """Move an invitation's sending ``days`` into the past (its expiry stays ahead)."""
-    model = kaleo.JoinInvitation
+    model = current_kaleo().JoinInvitation
     sent_at = utcnow() - dt.timedelta(days=days)
     db.session.execute(
         sa.update(model)
@@ -150,6 +154,7 @@ def link_for(app: Flask, email: str, state: str = "sent") -> str:
     """The accept path of a new invitation to ``email``, then ``state``: "accepted",
     "expired" or "revoked"."""
     with app.test_request_context():
+        kaleo = current_kaleo()
         inviter = make_user(f"inviter.{email}", allocation=5)
         invitation = kaleo.invite(inviter, email)
         token = invitation.token

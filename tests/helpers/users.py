@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.helpers.extension import current_kaleo
 from tests.hostapp import User
 from tests.hostapp import db
-from tests.hostapp import kaleo
 
 UserHook = t.Callable[[t.Any], bool]
 SetHook = t.Callable[[UserHook], UserHook]
@@ -26,7 +26,7 @@ def make_user(email: str, allocation: int | None = None) -> User:
     db.session.commit()
     if allocation is not None:
         db.session.add(
-            kaleo.InvitationStat(
+            current_kaleo().InvitationStat(
                 user_id=user.id, invites_allocated=allocation, invites_sent=0, invites_accepted=0
             )
         )
