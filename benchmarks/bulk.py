@@ -8,7 +8,7 @@ Each size starts from a fresh schema: N users made with one set-based INSERT. In
 "mixed" scenario half of them have a stat row (a quarter with nothing left) and the
 other half none (they count with the default allocation); in the "first-day" scenario
 nobody has a row yet, so ``add-invites`` writes one for every user. Then
-``kaleo.add_invites(5)`` and ``kaleo.topoff_invites(10)`` run once each, timed, with
+``kaleo.grant(5)`` and ``kaleo.grant(10, top_off=True)`` run once each, timed, with
 their SQL statements counted.
 Uses the benchmarks' own host app (benchmarks/support.py); on PostgreSQL the stat table
 gets the fill factor docs/databases.md adds in a migration. The database is dropped clean
@@ -71,8 +71,8 @@ def run(url: str, sizes: list[int], scenarios: list[str]) -> list[Row]:
                 if backend == "postgresql":
                     connection.exec_driver_sql("ANALYZE")
             for command, call in (
-                ("add-invites 5", lambda: kaleo.add_invites(5)),
-                ("topoff-invites 10", lambda: kaleo.topoff_invites(10)),
+                ("add-invites 5", lambda: kaleo.grant(5)),
+                ("topoff-invites 10", lambda: kaleo.grant(10, top_off=True)),
             ):
                 with StatementCounter(db.engine) as counter:
                     start = time.perf_counter()

@@ -50,7 +50,7 @@ def home() -> str:
 def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
-        user = kaleo.find_user(form.email.data)
+        user = kaleo.hooks.member(form.email.data)
         if user is not None and user.check_password(form.password.data):
             login_user(user)
             flash(f"Logged in as {user.email}.", "success")
@@ -97,7 +97,7 @@ def signup() -> str | Response | tuple[str, int]:
     if invited and current_config().require_invited_email:
         form.email.render_kw = {**(form.email.render_kw or {}), "readonly": True}
     if form.validate_on_submit():
-        if kaleo.find_user(form.email.data) is not None:
+        if kaleo.hooks.member(form.email.data) is not None:
             form.email.errors.append(TAKEN)
             return render_template("signup.html", form=form, invitation=invitation)
         password = form.password.data
@@ -128,7 +128,7 @@ def _new_user(address: str, password: str) -> User:
 @login_required
 def staff() -> str | Response:
     """Invitation stats per member, and top-ups for everyone or one member."""
-    if not kaleo.has_manage_permission(current_user):
+    if not kaleo.hooks.has_manage_permission(current_user):
         abort(403)
     members = list(db.session.scalars(sa.select(User).order_by(User.email)))
     form = AllocationForm()
@@ -154,13 +154,13 @@ def _allocate(form: AllocationForm, members: list[User]) -> tuple[str, str]:
             return f"{member.email} has already sent more than {amount}.", "error"
         return f"{member.email} now has {_invitations(amount)} in all.", "success"
     if form.add.data:  # as `flask kaleo add-invites`: only those with none left
-        changed = kaleo.add_invites(amount, user=member)
+        changed = kaleo.grant(amount, user=member)
         if member is None:
             return f"Added {_invitations(amount)} to {_members(changed)} with none left.", "success"
         if not changed:
             return f"{member.email} still has invitations left: nothing added.", "success"
         return f"Added {_invitations(amount)} to {member.email}.", "success"
-    changed = kaleo.topoff_invites(amount, user=member)
+    changed = kaleo.grant(amount, user=member, top_off=True)
     if member is not None and not changed:
         return f"{member.email} needed no change (already enough, or unlimited).", "success"
     who = member.email if member is not None else _members(changed)

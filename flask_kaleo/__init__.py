@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .config import UNLIMITED
-from .core.expiry import NEVER
+from .constants import NEVER
 from .core.lifecycle import InvitationReport
 from .core.reminders import RemindReport
 from .core.sending import SweepReport
@@ -33,6 +33,7 @@ from .exceptions import NotEnoughInvitations
 from .exceptions import ResendTooSoon
 from .exceptions import SendingLimitReached
 from .extension import Kaleo
+from .maintenance import PurgeReport
 from .models import InvitationLinkMixin
 from .models import InvitationStatMixin
 from .models import JoinInvitationMixin
@@ -74,6 +75,7 @@ __all__ = [
     "MessageTooLong",
     "NotEnoughInvitations",
     "OutgoingEmail",
+    "PurgeReport",
     "RemindReport",
     "ResendTooSoon",
     "Status",

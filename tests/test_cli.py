@@ -283,9 +283,9 @@ def test_a_user_with_a_nul_is_a_usage_error(
     assert repr(args[-1]) in result.output
     with app.app_context():
         assert stats() == people
-        assert kaleo.find_user("some1\x00@example.com") is None
-        assert kaleo.user_by_email_or_id(args[-1]) is None
-        assert kaleo.find_user("some1@example.com") is not None
+        assert kaleo.hooks.member("some1\x00@example.com") is None
+        assert kaleo.hooks.member(args[-1]) is None
+        assert kaleo.hooks.member("some1@example.com") is not None
 
 
 # -- set-based: the same statements for 10 users as for 300 --------------------------

@@ -35,11 +35,11 @@ PENDING = "uq_kaleo_join_invitation_pending|kaleo_join_invitation.pending_email_
 
 
 def invitations() -> sa.Table:
-    return t.cast(sa.Table, current_kaleo().JoinInvitation.__table__)
+    return current_kaleo().JoinInvitation.__table__
 
 
 def stats() -> sa.Table:
-    return t.cast(sa.Table, current_kaleo().InvitationStat.__table__)
+    return current_kaleo().InvitationStat.__table__
 
 
 def insert(table: sa.Table, **row: t.Any) -> None:
@@ -194,6 +194,7 @@ def test_times_come_back_timezone_aware_utc(app: Flask, kaleo: Kaleo[User]) -> N
             assert value.utcoffset() == dt.timedelta(0)
         # The stored instant is the instant: no backend drops the fractions of a second.
         assert before <= loaded.sent_at <= after
+        assert loaded.expires_at is not None
         assert loaded.expires_at - loaded.sent_at == dt.timedelta(hours=168)
 
 

@@ -199,12 +199,12 @@ def test_a_claim_whose_process_died_is_swept_once_its_lease_passed(
             sent_at=utcnow() - DAY,
             delivery_lease_until=utcnow() + dt.timedelta(minutes=3),
         )
-        assert kaleo.deliver_stuck(dt.timedelta(0)).delivered == 0
+        assert kaleo.deliver(older_than=dt.timedelta(0)).delivered == 0
         assert kaleo.deliver(stuck.id) == "nothing to do"
         assert smtp.messages == []
         lapse_lease(stuck.id)
-        assert kaleo.deliver_stuck(dt.timedelta(0)).delivered == 1
-        assert kaleo.deliver_stuck(dt.timedelta(0)).delivered == 0
+        assert kaleo.deliver(older_than=dt.timedelta(0)).delivered == 1
+        assert kaleo.deliver(older_than=dt.timedelta(0)).delivered == 0
     assert smtp.recipients() == ["carol@example.com"]
 
 

@@ -367,8 +367,8 @@ def test_two_burst_workers_with_duplicate_jobs_mail_each_invitation_once(
         alice = make_user("alice@example.com", 10)
         for address in addresses:
             make_invitation(alice, address, "sending", sent_at=utcnow() - dt.timedelta(days=1))
-        assert kaleo.deliver_stuck(dt.timedelta(0)).queued == 6
-        assert kaleo.deliver_stuck(dt.timedelta(0)).queued == 6
+        assert kaleo.deliver(older_than=dt.timedelta(0)).queued == 6
+        assert kaleo.deliver(older_than=dt.timedelta(0)).queued == 6
         ids = [invitation_to(address).id for address in addresses]
     queue = Queue("kaleo", connection=rq_redis)
     assert queue.count == 6

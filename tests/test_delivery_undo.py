@@ -95,7 +95,7 @@ def test_a_refused_queued_resend_or_reminder_puts_the_earlier_link_back(
         assert given_back == []
         assert assert_counters_match_rows(alice_id) == (3, 1, 0)
         assert kaleo.deliver(invitation_id) == "nothing to do"
-        assert kaleo.deliver_stuck(dt.timedelta(0)).queued == 0
+        assert kaleo.deliver(older_than=dt.timedelta(0)).queued == 0
     assert smtp.recipients() == ["carol@example.com"]  # the first email only
     assert app.test_client().get(f"/invites/accept/{token}").status_code == 303
 
@@ -156,14 +156,14 @@ def test_a_sweep_that_cannot_queue_leaves_the_invitations_for_a_later_sweep(
         kaleo.resend(invitation_to("carol@example.com"))
         kaleo.invite(alice, "dave@example.com")
         kaleo.delivery_queue(down)
-        report = kaleo.deliver_stuck(dt.timedelta(0))
+        report = kaleo.deliver(older_than=dt.timedelta(0))
         assert (report.queued, report.given_back, report.failed) == (0, 0, 2)
         for address in ("carol@example.com", "dave@example.com"):
             stored = invitation_to(address)
             assert (stored.status, stored.delivered_at) == ("sent", None)
         assert assert_counters_match_rows(alice_id) == (3, 2, 0)
         kaleo.delivery_queue(lambda invitation_id: None)
-        assert kaleo.deliver_stuck(dt.timedelta(0)).queued == 2
+        assert kaleo.deliver(older_than=dt.timedelta(0)).queued == 2
     _, token = accept_link(message_text(smtp.messages[0], "plain"))
     assert app.test_client().get(f"/invites/accept/{token}").status_code == 303
 

@@ -58,10 +58,10 @@ def test_first_start_seeds_demo_accounts_once(
     assert "demo accounts" not in capsys.readouterr().out
     with second.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 3
-        alice = kaleo.find_user("alice@example.com")
+        alice = kaleo.hooks.member("alice@example.com")
         assert alice.check_password("alice-password")
         assert kaleo.invitations_remaining(alice) == 3
-        staff = kaleo.find_user("staff@example.com")
+        staff = kaleo.hooks.member("staff@example.com")
         assert staff.is_staff and kaleo.invitations_remaining(staff) == -1
     for app in (first, second):
         with app.app_context():
@@ -127,7 +127,7 @@ def test_signup_is_bound_to_the_invited_address(example: Flask) -> None:
     with example.app_context():
         invitation = db.session.scalars(sa.select(kaleo.JoinInvitation)).one()
         assert invitation.status == "sent"
-        assert kaleo.find_user("someone.else@example.com") is None
+        assert kaleo.hooks.member("someone.else@example.com") is None
     response = sign_up_as(visitor, "Yann@example.com")
     assert response.status_code == 303
     with example.app_context():

@@ -106,7 +106,7 @@ def user_id(app: Flask, email: str) -> int | None:
 
 def accepted_count(app: Flask, inviter_id: int) -> int:
     with app.app_context():
-        return int(security_kaleo(app).stat_for(row(User, inviter_id)).invites_accepted)
+        return int(security_kaleo(app).allocation(row(User, inviter_id)).invites_accepted)
 
 
 def email_input(page: str) -> str:

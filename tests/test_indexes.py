@@ -92,7 +92,7 @@ def test_first_bulk_insert_never_rescans_the_table_it_fills(app: Flask, kaleo: K
         with db.engine.begin() as connection:
             connection.exec_driver_sql("ANALYZE")
         with Statements(db.engine) as recorder:
-            assert kaleo.add_invites(5) == 3
+            assert kaleo.grant(5) == 3
         inserts = recorder.starting("INSERT")
         assert len(inserts) == 1
         with db.engine.connect() as connection:

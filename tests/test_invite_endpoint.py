@@ -34,7 +34,7 @@ from tests.hostapp import db
 def counters(app: Flask, user: User) -> tuple[int, int]:
     """(invites_sent of ``user``'s stat, number of invitation rows in the table)."""
     with app.app_context():
-        return kaleo_of(app).stat_for(user).invites_sent, invitation_count()
+        return kaleo_of(app).allocation(user).invites_sent, invitation_count()
 
 
 # -- success -------------------------------------------------------------------

@@ -81,7 +81,7 @@ def test_send_false_spends_records_and_hands_the_link_over_once(
     assert (stored.link_only, stored.display_status) == (True, "link")
     assert stored.delivered_at is not None  # nothing waits for a delivery
     assert stored.accept_url is None  # read back, the link is gone: only its digest stays
-    assert kaleo.deliver_stuck(dt.timedelta(0)).delivered == 0
+    assert kaleo.deliver(older_than=dt.timedelta(0)).delivered == 0
     assert outbox == []
     # The address's day is untouched: a link is not an email.
     send_log = kaleo.InvitationSend.__table__
@@ -262,7 +262,7 @@ def test_staff_may_exceed_the_bounds_and_choose_never(
         never = invitation_to("never@example.com")
         assert never.expires_at is None and never.is_pending
         assert kaleo.report(boss).pending == 3
-        assert kaleo.purge_expired(dt.timedelta(0)) == 0
+        assert kaleo.purge_expired(dt.timedelta(0)).deleted == 0
         # A pending "never" invitation holds its address: a second one is refused.
         with pytest.raises(Exception, match="already invited"):
             kaleo.invite(boss, "never@example.com")

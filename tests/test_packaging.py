@@ -88,7 +88,7 @@ SCRIPT = textwrap.dedent(
         alice = User(email="alice@example.com")
         db.session.add(alice)
         db.session.commit()
-        kaleo.topoff_invites(2)
+        kaleo.grant(2, top_off=True)
         signed_in.append(alice)
 
         with mail.record_messages() as outbox:

@@ -157,7 +157,7 @@ def test_mail_debug_logs_the_email_with_its_link_and_sends_nothing(
     _, token = accept_link(text)
     assert client.get(f"/invites/accept/{token}").status_code == 303  # the link works
     with app.app_context():
-        [invitation] = kaleo.sent_invitations(kaleo.find_user("alice@example.com"))
+        [invitation] = kaleo.sent_invitations(kaleo.hooks.member("alice@example.com"))
         assert invitation.delivered_at is not None  # counted as delivered
 
 
@@ -178,7 +178,7 @@ def test_the_inviter_name_hook_names_the_inviter(
     assert "Alice Liddell has invited you" in email.body
     assert "<strong>Alice Liddell</strong>" in email.html
     with app.app_context():
-        [invitation] = kaleo.sent_invitations(kaleo.find_user("alice@example.com"))
+        [invitation] = kaleo.sent_invitations(kaleo.hooks.member("alice@example.com"))
         assert invitation.inviter_label == "Alice Liddell"
     signed_in(client, "nameless@example.com")
     assert post_invite(client, "carol@example.com").json["status"] == "OK"

@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from flask_kaleo import UNLIMITED
 from flask_kaleo import Kaleo
 from flask_kaleo.exceptions import InvitationAlreadyUsed
 from flask_kaleo.exceptions import InvitationNotPending
@@ -52,7 +53,7 @@ pytestmark = [
 
 def stat_of(app: Flask, user: User) -> t.Any:
     with app.app_context():
-        return kaleo_of(app).stat_for(db.session.get_one(User, user.id))
+        return kaleo_of(app).allocation(db.session.get_one(User, user.id))
 
 
 def invitations_from(app: Flask, user: User) -> list[t.Any]:
@@ -275,7 +276,7 @@ def make_inviters(app: Flask, allocation: int | None) -> list[User]:
 
 
 def test_add_invites_while_inviting(app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]) -> None:
-    """``add_invites(2, everyone=True)`` eight times while four users send: every
+    """``grant(2, everyone=True)`` eight times while four users send: every
     allocation ends exactly 16 higher, and every invitation that went out is counted.
     Half the inviters start without a stat row, so the set-based INSERT ... SELECT
     races the invitations too."""
@@ -283,7 +284,7 @@ def test_add_invites_while_inviting(app: Flask, outbox: list[t.Any], kaleo: Kale
     without_rows = [new_user(app, f"newcomer{i}@example.com") for i in range(2)]
     inviters = with_rows + without_rows
 
-    sent, _ = invite_while(app, inviters, lambda: kaleo.add_invites(2, everyone=True))
+    sent, _ = invite_while(app, inviters, lambda: kaleo.grant(2, everyone=True))
 
     for inviter, count, start in zip(inviters, sent, [3, 3, 0, 0], strict=True):
         stat = stat_of(app, inviter)
@@ -294,12 +295,12 @@ def test_add_invites_while_inviting(app: Flask, outbox: list[t.Any], kaleo: Kale
 
 
 def test_topoff_invites_while_inviting(app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]) -> None:
-    """``topoff_invites(3)`` eight times while four users with 3 left send: no spend is
+    """``grant(3, top_off=True)`` eight times while four users with 3 left send: no spend is
     lost, and nobody ever holds more than 3 unspent (each top-off counts from the
     committed number sent)."""
     inviters = make_inviters(app, allocation=3)
 
-    sent, _ = invite_while(app, inviters, lambda: kaleo.topoff_invites(3))
+    sent, _ = invite_while(app, inviters, lambda: kaleo.grant(3, top_off=True))
 
     for inviter, count in zip(inviters, sent, strict=True):
         stat = stat_of(app, inviter)
@@ -329,9 +330,9 @@ def stat_table_lock_waiters() -> int:
 @pytest.mark.parametrize(
     ("operation", "allocated"),
     [
-        (lambda kaleo: kaleo.add_invites(5), 5),
-        (lambda kaleo: kaleo.topoff_invites(5), 5),
-        (lambda kaleo: kaleo.infinite_invites(), -1),
+        (lambda kaleo: kaleo.grant(5), 5),
+        (lambda kaleo: kaleo.grant(5, top_off=True), 5),
+        (lambda kaleo: kaleo.grant(UNLIMITED), -1),
     ],
     ids=["add", "topoff", "infinite"],
 )
@@ -354,7 +355,7 @@ def test_the_first_bulk_insert_locks_the_empty_table_and_inserts_plainly(
 
         make_user("late@example.com")
         with Statements(db.engine) as second:
-            added = kaleo.add_invites(5, everyone=True)
+            added = kaleo.grant(5, everyone=True)
         assert added == (4 if allocated > 0 else 1)  # unlimited allocations stay so
         assert not any(s.startswith("LOCK TABLE") for s in second.statements)
         [(insert, _)] = second.starting("INSERT")
@@ -375,7 +376,7 @@ def test_the_first_add_invites_sees_a_row_committed_while_it_waited(
         def add() -> None:
             with app.app_context():
                 try:
-                    outcome.append(kaleo.add_invites(5))
+                    outcome.append(kaleo.grant(5))
                 except BaseException as error:  # noqa: B036 - reported below
                     outcome.append(error)
 

@@ -63,7 +63,7 @@ def test_signup_creates_the_user_and_accepts_in_one_commit(app: Flask, kaleo: Ka
         assert bob is not None
         accepted = invitation(invitation_id)
         assert (accepted.status, accepted.to_user_id) == (Status.ACCEPTED.value, bob.id)
-        assert kaleo.stat_for(accepted.from_user).invites_accepted == 1
+        assert kaleo.allocation(accepted.from_user).invites_accepted == 1
     with visitor.session_transaction() as session:
         assert SESSION_KEY not in session  # the link is spent: nothing left to reuse
 
@@ -124,7 +124,7 @@ def test_an_error_of_the_app_rolls_the_accept_back(app: Flask, kaleo: Kaleo[User
     with app.app_context():
         left = invitation(invitation_id)
         assert (left.status, left.to_user_id) == (Status.SENT.value, None)
-        assert kaleo.stat_for(left.from_user).invites_accepted == 0
+        assert kaleo.allocation(left.from_user).invites_accepted == 0
     assert join(visitor, "bob@example.com").status_code == 201  # the link still works
 
 

@@ -9,6 +9,7 @@ import json
 import click
 from flask.cli import with_appcontext
 
+from ..config import UNLIMITED
 from ..config.durations import format_duration
 from ..state import get_kaleo
 from .params import AMOUNT
@@ -35,7 +36,7 @@ from .params import resolve_user
 def add_invites(amount: int, user: str | None, everyone: bool) -> None:
     """Add N invitations to every user who has none left."""
     target = resolve_user(user)
-    changed = get_kaleo().add_invites(amount, everyone=everyone, user=target)
+    changed = get_kaleo().grant(amount, user=target, everyone=everyone)
     click.echo(f"Added {n_invitations(amount)} to {n_users(changed)}.")
 
 
@@ -46,7 +47,7 @@ def add_invites(amount: int, user: str | None, everyone: bool) -> None:
 def topoff_invites(amount: int, user: str | None) -> None:
     """Make sure every user has at least N invitations left."""
     target = resolve_user(user)
-    changed = get_kaleo().topoff_invites(amount, user=target)
+    changed = get_kaleo().grant(amount, user=target, top_off=True)
     click.echo(f"Topped off {n_users(changed)} to at least {n_invitations(amount)} remaining.")
 
 
@@ -55,7 +56,7 @@ def topoff_invites(amount: int, user: str | None) -> None:
 @with_appcontext
 def infinite_invites(user: str | None) -> None:
     """Give every user (or one) unlimited invitations."""
-    changed = get_kaleo().infinite_invites(user=resolve_user(user))
+    changed = get_kaleo().grant(UNLIMITED, user=resolve_user(user))
     click.echo(f"Gave unlimited invitations to {n_users(changed)}.")
 
 
@@ -102,9 +103,9 @@ def purge_expired(older_than: dt.timedelta, dry_run: bool) -> None:
     Allocations are untouched: an expired invitation stays spent. Expired shareable
     links give their unused uses back (once each).
     """
-    count = get_kaleo().purge_expired(older_than, dry_run=dry_run)
-    what = f"{n_invitations(count)} that expired more than {format_duration(older_than)} ago"
+    purged = get_kaleo().purge_expired(older_than, dry_run=dry_run)
+    ago = format_duration(older_than)
+    what = f"{n_invitations(purged.deleted)} that expired more than {ago} ago"
     click.echo(f"Would delete {what}." if dry_run else f"Deleted {what}.")
-    returned = 0 if dry_run else get_kaleo().settle_expired_links()
-    if returned:
-        click.echo(f"Gave back {n_invitations(returned)} unused by expired links.")
+    if purged.given_back:
+        click.echo(f"Gave back {n_invitations(purged.given_back)} unused by expired links.")

@@ -30,7 +30,7 @@ def deliver(older_than: dt.timedelta | None) -> None:
     lease) is left to it. Safe to run from cron, even while workers and another run
     are delivering: each email goes once.
     """
-    report = get_kaleo().deliver_stuck(older_than)
+    report = get_kaleo().deliver(older_than=older_than)
     click.echo(
         f"Delivered {report.delivered:,}, queued {report.queued:,}, gave back"
         f" {report.given_back:,}, left {report.failed:,} for a later try, put back"
@@ -45,6 +45,4 @@ def worker(burst: bool) -> None:
     """Run an RQ worker that delivers invitations (KALEO_DELIVERY = 'rq')."""
     if current_config().delivery != "rq":
         raise click.UsageError("the worker delivers for KALEO_DELIVERY = 'rq' only")
-    from ..delivery.rq import work
-
-    work(burst=burst)
+    get_kaleo().work(burst=burst)

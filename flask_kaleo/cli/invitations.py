@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..config import UNLIMITED
-from ..core.expiry import NEVER
+from ..constants import NEVER
 from ..exceptions import ConfigurationError
 from ..exceptions import InvitationRefused
 from ..exceptions import KaleoError
@@ -52,13 +52,13 @@ def invite(from_user: str, email: str, message: str | None, force: bool, no_send
     if no_send:
         click.echo(
             f"Created an invitation link for {invitation.email} from"
-            f" {kaleo.store.user_email(inviter)} (no email sent;"
+            f" {kaleo.hooks.email(inviter)} (no email sent;"
             f" {'unlimited' if left == UNLIMITED else left} left). Shown once:"
         )
         click.echo(invitation.accept_url)
         return
     click.echo(
-        f"Sent an invitation to {invitation.email} from {kaleo.store.user_email(inviter)}"
+        f"Sent an invitation to {invitation.email} from {kaleo.hooks.email(inviter)}"
         f" ({'unlimited' if left == UNLIMITED else left} left)."
     )
 
@@ -184,7 +184,7 @@ def extend(invitation_id: int, by: dt.timedelta | None, never: bool) -> None:
     if (by is None) == (not never):
         raise click.UsageError("give either --by DURATION or --never")
     kaleo = get_kaleo()
-    invitation = kaleo.store.invitation(invitation_id)
+    invitation = kaleo.get(kaleo.JoinInvitation, invitation_id)
     if invitation is None:
         raise click.BadParameter(f"no invitation with id {invitation_id}", param_hint="ID")
     try:

@@ -58,11 +58,11 @@ def create_link(
 def revoke_link(link_id: int) -> None:
     """Withdraw the shareable link LINK_ID; its unused uses go back to its creator."""
     kaleo = get_kaleo()
-    link = kaleo.link(link_id)
+    link = kaleo.get(kaleo.InvitationLink, link_id)
     if link is None:
         raise click.BadParameter(f"no link with the id {link_id}", param_hint="LINK_ID")
     try:
-        kaleo.revoke_link(link)
+        kaleo.revoke(link)
     except KaleoError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Withdrew link {link_id}; gave back {n_invitations(link.given_back or 0)}.")

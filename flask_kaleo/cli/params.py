@@ -29,7 +29,7 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count:,} {noun}"
 
 
-def resolve_user(value: str | None, hint: str = "'--user'") -> t.Any:
+def resolve_user(value: str | None, hint: str = "'--user'") -> object:
     """``--user`` and ``FROM_USER`` take an email address or a primary key.
 
     Resolved in the command's body, not in an option callback: option callbacks run
@@ -38,7 +38,7 @@ def resolve_user(value: str | None, hint: str = "'--user'") -> t.Any:
     """
     if value is None:
         return None
-    user = get_kaleo().user_by_email_or_id(value)
+    user = get_kaleo().hooks.member(value)
     if user is None:
         raise click.BadParameter(f"no user with the email address or id {value!r}", param_hint=hint)
     return user

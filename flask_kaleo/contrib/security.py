@@ -43,6 +43,7 @@ from ..config import config_of
 from ..config import current_config
 from ..config import keep
 from ..core.accepting import INVITATION_REQUIRED
+from ..core.accepting import check_signup_address
 from ..exceptions import ConfigurationError
 from ..exceptions import InvitationNotPending
 from ..i18n import gettext
@@ -140,7 +141,7 @@ def _invite_only(view: F) -> F:
         _pending()  # read once, at the start: the invitation this registration is for
         remembered = flask_session.get(SESSION_KEY)
         try:
-            if kaleo.current_user() is not None:
+            if kaleo.hooks.current_user() is not None:
                 return view(*args, **kwargs)
             return kaleo.invitation_required(view)(*args, **kwargs)
         except BaseException:
@@ -163,7 +164,7 @@ def _pending() -> Pending | None:
         return None  # no session, no invitation (a script creating users)
     if _PENDING not in request.environ:  # per request: ``g`` may outlive one
         kaleo = get_kaleo()
-        signed_in = kaleo.current_user() is not None
+        signed_in = kaleo.hooks.current_user() is not None
         request.environ[_PENDING] = None if signed_in else kaleo.pending_invitation()
     return t.cast("Pending | None", request.environ[_PENDING])
 
@@ -181,7 +182,7 @@ def _accepting(create_user: CreateUser) -> CreateUser:
 
     @functools.wraps(create_user)
     def create(*args: object, **kwargs: object) -> t.Any:
-        if not has_request_context() or get_kaleo().current_user() is not None:
+        if not has_request_context() or get_kaleo().hooks.current_user() is not None:
             return create_user(*args, **kwargs)
         invitation = _pending()
         if invitation is None and current_config().invite_only:
@@ -214,8 +215,8 @@ Instantiator = t.Callable[..., Form]
 
 def _prefilled(instantiate: Instantiator) -> Instantiator:
     """A form instantiator that fills the email field with the invited address on the
-    first display and checks what is posted with :meth:`~flask_kaleo.Kaleo.signup_email`
-    (with ``KALEO_REQUIRE_INVITED_EMAIL``, another address is an error at the field)."""
+    first display and checks what is posted against it, as :meth:`~flask_kaleo.Kaleo.signup`
+    does (with ``KALEO_REQUIRE_INVITED_EMAIL``, another address is an error at the field)."""
 
     def instantiate_with_invitation(name: str, cls: type[Form] | None, **kwargs: object) -> Form:
         form = instantiate(name, cls, **kwargs)
@@ -238,7 +239,9 @@ def _prefilled(instantiate: Instantiator) -> Instantiator:
 
 def _invited_address(form: Form, field: Field) -> None:
     try:
-        get_kaleo().signup_email(field.data if isinstance(field.data, str) else "")
+        check_signup_address(
+            get_kaleo().pending_invitation(), field.data if isinstance(field.data, str) else ""
+        )
     except InvitationNotPending as error:
         raise ValidationError(str(error)) from None
 

@@ -10,20 +10,14 @@ and "expired" are the models' (:func:`flask_kaleo.models.not_expired`).
 from __future__ import annotations
 
 import datetime as dt
-import typing as t
 
 from ..config import KaleoConfig
+from ..constants import NEVER as NEVER
+from ..constants import ExpiresIn as ExpiresIn
 from ..exceptions import ExpiryOutOfBounds
 from ..i18n import format_number
 from ..i18n import gettext
 from ..i18n import ngettext
-
-NEVER: t.Final = "never"
-"""``expires_in=NEVER``: the invitation never expires (``expires_at`` NULL); only for
-members with the manage permission."""
-
-ExpiresIn = dt.timedelta | t.Literal["never"] | None
-"""What a caller may ask for: a lifetime, :data:`NEVER`, or None for the default."""
 
 
 def _hours(duration: dt.timedelta) -> str:

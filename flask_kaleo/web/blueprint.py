@@ -9,8 +9,8 @@ from flask import Blueprint
 from . import link_views
 from . import staff
 from . import views
+from .answers import register_error_handlers
 from .endpoint import ROUTED_METHODS
-from .endpoint import register_error_handlers
 
 PACKAGE = Path(__file__).resolve().parent.parent
 """The ``flask_kaleo`` folder: the blueprint's root, where ``static/`` is."""

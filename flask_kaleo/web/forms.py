@@ -77,7 +77,7 @@ def keep_typed(fields: t.Mapping[str, str], errors: dict[str, list[str]]) -> Non
     session[TYPED_KEY] = typed
 
 
-def forget_typed(*args: t.Any, **kwargs: t.Any) -> None:
+def forget_typed(*args: object, **kwargs: object) -> None:
     """Forget what was kept for the next page (connected to Flask-Login's
     ``user_logged_out``: the next person at this browser must not see it)."""
     if has_request_context():
@@ -88,7 +88,7 @@ def forget_typed(*args: t.Any, **kwargs: t.Any) -> None:
 def _signed_in_id() -> str | None:
     """Who is signed in at this browser, as text (what is kept is theirs only)."""
     user = signed_in_user() if has_request_context() else None
-    return None if user is None else str(get_kaleo().store.user_id(user))
+    return None if user is None else str(get_kaleo().hooks.user_id(user))
 
 
 def keep_outcome(invitation_id: int, message: str) -> None:

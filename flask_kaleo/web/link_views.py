@@ -70,7 +70,7 @@ def create_link() -> ViewResponse:
 def revoke_link(link_id: str) -> ViewResponse:
     """Withdraw one of your links; its unused uses go back to your allocation."""
     link = _own_link(link_id)
-    get_kaleo().revoke_link(link)
+    get_kaleo().revoke(link)
     message = ngettext(
         "Link withdrawn; %(num)d unused invitation given back.",
         "Link withdrawn; %(num)d unused invitations given back.",
@@ -84,8 +84,8 @@ def _own_link(link_id: str) -> InvitationLinkMixin:
     kaleo = get_kaleo()
     link = None
     if link_id.isascii() and link_id.isdigit() and len(link_id) < 10:
-        link = kaleo.link(int(link_id))
-    if link is None or link.from_user_id != kaleo.store.user_id(signed_in_user()):
+        link = kaleo.get(kaleo.InvitationLink, int(link_id), sent_by=signed_in_user())
+    if link is None:
         raise Refusal(gettext(LINK_NOT_FOUND), 404, code="no_such_link")
     return link
 

@@ -9,13 +9,13 @@ from werkzeug.datastructures import MultiDict
 from ..config import current_config
 from ..config.durations import SYNTAX
 from ..config.durations import parse_duration
-from ..core.expiry import NEVER
-from ..core.expiry import ExpiresIn
+from ..constants import NEVER
+from ..constants import ExpiresIn
 from ..exceptions import LinksNotAllowed
 from ..i18n import gettext
 from ..models import JoinInvitationMixin
-from .endpoint import Refusal
-from .endpoint import wants_json
+from .answers import Refusal
+from .answers import wants_json
 
 _FALSE = ("0", "false", "off", "no")
 

@@ -18,8 +18,8 @@ from ..config import MAX_BULK_AMOUNT
 from ..i18n import N_
 from ..i18n import gettext
 from ..state import get_kaleo
-from .endpoint import Refusal
-from .endpoint import ViewResponse
+from .answers import Refusal
+from .answers import ViewResponse
 from .endpoint import endpoint
 from .endpoint import fields
 from .endpoint import signed_in_user
@@ -31,7 +31,7 @@ staff_endpoint = endpoint(sign_in=N_("Please sign in."), json_only=True)
 
 
 def _check_staff() -> None:
-    if not get_kaleo().has_manage_permission(signed_in_user()):
+    if not get_kaleo().hooks.has_manage_permission(signed_in_user()):
         raise Refusal(gettext("You are not allowed to manage invitations."), 403)
 
 
@@ -45,8 +45,8 @@ def _amount() -> int:
     return int(raw)
 
 
-def _user(value: str) -> t.Any:
-    user = get_kaleo().user_by_email_or_id(value) if value.strip() else None
+def _user(value: str) -> object:
+    user = get_kaleo().hooks.member(value) if value.strip() else None
     if user is None:
         message = gettext(
             "There is no user with the email address or id %(user)s.", user=repr(value)
@@ -55,14 +55,14 @@ def _user(value: str) -> t.Any:
     return user
 
 
-def _figures(user: t.Any) -> dict[str, t.Any]:
+def _figures(user: object) -> dict[str, object]:
     """One user's allocation and invitations, in two queries."""
     kaleo = get_kaleo()
-    stat = kaleo.stat_for(user)
+    stat = kaleo.allocation(user)
     report = kaleo.report(user)
     return {
-        "id": kaleo.store.user_id(user),
-        "email": kaleo.store.user_email(user),
+        "id": kaleo.hooks.user_id(user),
+        "email": kaleo.hooks.email(user),
         "invites_allocated": stat.invites_allocated,
         "invites_sent": stat.invites_sent,
         "invites_accepted": stat.invites_accepted,
@@ -79,11 +79,11 @@ def _bulk(action: t.Literal["topoff", "add"]) -> ViewResponse:
     user = _user(target) if target else None
     kaleo = get_kaleo()
     if action == "topoff":
-        changed = kaleo.topoff_invites(amount, user=user)
+        changed = kaleo.grant(amount, user=user, top_off=True)
     else:
         everyone = fields().get("everyone", "").strip().lower() in _TRUE
-        changed = kaleo.add_invites(amount, everyone=everyone, user=user)
-    body: dict[str, t.Any] = {
+        changed = kaleo.grant(amount, user=user, everyone=everyone)
+    body: dict[str, object] = {
         "status": "OK",
         "action": action,
         "amount": amount,

@@ -16,8 +16,8 @@ from flask import render_template
 from flask import request
 from werkzeug.wrappers import Response as BaseResponse
 
+from ..constants import NEVER
 from ..core.accepting import check_pending
-from ..core.expiry import NEVER
 from ..core.tokens import MAX_TOKEN_LENGTH
 from ..exceptions import InvitationNotPending
 from ..exceptions import InvitationRefused
@@ -26,14 +26,14 @@ from ..i18n import gettext
 from ..models import JoinInvitationMixin
 from ..models import Status
 from ..state import get_kaleo
-from .endpoint import Refusal
-from .endpoint import ViewResponse
+from .answers import Refusal
+from .answers import ViewResponse
+from .answers import same_site
+from .answers import succeed
+from .answers import wants_json
 from .endpoint import endpoint
 from .endpoint import fields
-from .endpoint import same_site
 from .endpoint import signed_in_user
-from .endpoint import succeed
-from .endpoint import wants_json
 from .forms import keep_outcome
 from .forms import keep_typed
 from .links_form import expiry_field
@@ -155,8 +155,8 @@ def _own_invitation(invitation_id: str) -> JoinInvitationMixin:
     kaleo = get_kaleo()
     invitation = None
     if invitation_id.isascii() and invitation_id.isdigit() and len(invitation_id) < 19:
-        invitation = kaleo.store.invitation(int(invitation_id))
-    if invitation is None or invitation.from_user_id != kaleo.store.user_id(signed_in_user()):
+        invitation = kaleo.get(kaleo.JoinInvitation, int(invitation_id), sent_by=signed_in_user())
+    if invitation is None:
         raise Refusal(gettext(NOT_FOUND), 404, code="no_such_invitation")
     return invitation
 
