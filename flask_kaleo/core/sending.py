@@ -120,6 +120,15 @@ class Delivery:
     def __init__(self, store: Store[t.Any], hooks: Hooks[t.Any]) -> None:
         self.store = store
         self.hooks = hooks
+        table: sa.Table = store.Invitation.__table__
+        self._delivered = (
+            sa.update(table)
+            .where(
+                table.c.id == sa.bindparam("invitation_id"),
+                table.c.token_digest == sa.bindparam("digest"),
+            )
+            .values(delivered_at=sa.bindparam("now"), delivery_lease_until=None, undo_sending=None)
+        )
 
     @staticmethod
     def queued() -> bool:
@@ -218,16 +227,12 @@ class Delivery:
     def mark_delivered(self, invitation: JoinInvitationMixin, digest: str) -> None:
         """Record that the relay took the email carrying ``digest``'s link (and keep
         ``invitation`` loaded as it now is, so answering costs no query)."""
-        model = self.store.Invitation
         now = utcnow()
-        done = {"delivered_at": now, "delivery_lease_until": None, "undo_sending": None}
         with self.store.transaction(keep_loaded=True) as session:
             session.execute(
-                sa.update(model)
-                .where(model.id == invitation.id, model.token_digest == digest)
-                .values(**done)
-                .execution_options(synchronize_session=False)
+                self._delivered, {"invitation_id": invitation.id, "digest": digest, "now": now}
             )
+        done = {"delivered_at": now, "delivery_lease_until": None, "undo_sending": None}
         for name, value in done.items():
             set_committed_value(invitation, name, value)
 

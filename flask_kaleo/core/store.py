@@ -20,6 +20,7 @@ from sqlalchemy.sql.expression import FunctionElement
 from ..models import InvitationStatMixin
 from ..models import JoinInvitationMixin
 from .addresses import member_spellings
+from .allocations import Allocations
 from .counters import Counters
 from .hooks import Hooks
 from .hooks import signed_in
@@ -90,7 +91,8 @@ class Store(t.Generic[U]):
         self.Stat: t.Any = stat_model
         self.Link: t.Any = link_model
         self.LinkUse: t.Any = link_use_model
-        self.counters = Counters(stat_model, user_model)
+        self.counters = Counters(stat_model)
+        self.allocations = Allocations(stat_model, user_model)
         self.limits = SendingLimits(stat_model, send_model, lock_model)
         self.hooks = hooks
 
