@@ -32,8 +32,8 @@ from .core.hooks import UserHook
 from .core.lifecycle import InvitationReport
 from .core.reminders import RemindReport
 from .core.sending import Delivery
-from .core.sending import SweepReport
 from .core.store import Store
+from .core.sweep import SweepReport
 from .delivery.transport import Transport
 from .exceptions import ConfigurationError
 from .models import AddressLockMixin

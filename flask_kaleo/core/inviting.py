@@ -31,8 +31,8 @@ from .counters import UserId
 from .expiry import ExpiresIn
 from .expiry import choose_lifetime
 from .hooks import Hooks
+from .lease import lease_until
 from .sending import Delivery
-from .sending import lease_until
 from .store import Store
 from .tokens import new_token
 
