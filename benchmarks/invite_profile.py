@@ -110,7 +110,7 @@ STAGES: list[tuple[str, str, str]] = [
     ),
     ("    Counters.spend (UPDATE .. RETURNING)", "flask_kaleo.core.counters", "Counters.spend"),
     ("    limits.check (the count)", "flask_kaleo.core.limits", "SendingLimits.check"),
-    ("    Store.find_user (member check)", "flask_kaleo.core.store", "Store.find_user"),
+    ("    Store.is_member (member check)", "flask_kaleo.core.store", "Store.is_member"),
     ("    Delivery.render (the email's templates)", "flask_kaleo.core.sending", "Delivery.render"),
     ("    limits.record (INSERT into the log)", "flask_kaleo.core.limits", "SendingLimits.record"),
     ("    Session.flush (INSERT of the invitation)", "sqlalchemy.orm", "Session.flush"),

@@ -13,6 +13,7 @@ import datetime as dt
 import typing as t
 
 import sqlalchemy as sa
+from sqlalchemy.orm import QueryableAttribute
 
 from ..exceptions import ExpiryOutOfBounds
 from ..i18n import format_number
@@ -25,6 +26,10 @@ members with the manage permission."""
 
 ExpiresIn = dt.timedelta | t.Literal["never"] | None
 """What a caller may ask for: a lifetime, :data:`NEVER`, or None for the default."""
+ExpiryColumn: t.TypeAlias = (
+    sa.ColumnElement[dt.datetime | None] | QueryableAttribute[dt.datetime | None]
+)
+"""An ``expires_at`` column, of a table or of a model."""
 
 
 def _hours(value: float) -> str:
@@ -112,11 +117,11 @@ def check_new_expiry(
         )
 
 
-def not_expired(expires_at: t.Any, now: dt.datetime) -> sa.ColumnElement[bool]:
+def not_expired(expires_at: ExpiryColumn, now: dt.datetime) -> sa.ColumnElement[bool]:
     """SQL: the expiry column ``expires_at`` has not passed (NULL never expires)."""
     return sa.or_(expires_at.is_(None), expires_at > now)
 
 
-def expired(expires_at: t.Any, now: dt.datetime) -> sa.ColumnElement[bool]:
+def expired(expires_at: ExpiryColumn, now: dt.datetime) -> sa.ColumnElement[bool]:
     """SQL: the expiry column ``expires_at`` has passed (never true for NULL)."""
     return sa.and_(expires_at.is_not(None), expires_at <= now)

@@ -48,7 +48,7 @@ def invite(
     message: str | None,
     *,
     force: bool,
-    fields: dict[str, t.Any],
+    fields: t.Mapping[str, object],
     send: bool = True,
     expires_in: ExpiresIn = None,
 ) -> JoinInvitationMixin:
@@ -125,7 +125,7 @@ def _record(
     address: Address,
     message: str | None,
     force: bool,
-    fields: dict[str, t.Any],
+    fields: t.Mapping[str, object],
     *,
     send: bool,
     lifetime: dt.timedelta | None,
@@ -235,7 +235,7 @@ def _new_invitation(
     inviter_id: UserId,
     address: Address,
     message: str | None,
-    fields: dict[str, t.Any],
+    fields: t.Mapping[str, object],
     digest: str,
     now: dt.datetime,
 ) -> JoinInvitationMixin:

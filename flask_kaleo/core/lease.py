@@ -14,6 +14,8 @@ from flask import current_app
 from ..models import JoinInvitationMixin
 from .store import Store
 
+U = t.TypeVar("U")
+
 LEASE_STEPS = 12
 """The network steps of one SMTP delivery a lease allows for, each bounded by
 ``KALEO_MAIL_TIMEOUT`` (connect, greeting, EHLO, STARTTLS, EHLO again, AUTH, MAIL, RCPT,
@@ -34,7 +36,7 @@ def lease_free(model: type[JoinInvitationMixin], now: dt.datetime) -> sa.ColumnE
     return sa.or_(lease.is_(None), lease <= now)
 
 
-def release(store: Store[t.Any], invitation_id: int, digest: str) -> None:
+def release(store: Store[U], invitation_id: int, digest: str) -> None:
     """End the lease of the claim whose link is ``digest``: its email did not go,
     and another attempt may claim it now."""
     model = store.Invitation

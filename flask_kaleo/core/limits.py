@@ -5,7 +5,6 @@ statements that count them inside the spend's transaction (``KALEO_DAILY_SEND_LI
 from __future__ import annotations
 
 import datetime as dt
-import typing as t
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -64,7 +63,7 @@ class SendingLimits:
             .where(send.c.email_key == sa.bindparam("key"), since)
             .scalar_subquery()
         )
-        self._counts: dict[tuple[bool, bool], sa.Select[t.Any]] = {}
+        self._counts: dict[tuple[bool, bool], sa.Executable] = {}
         self._lock_member = (
             sa.select(self.stat.c.user_id)
             .where(self.stat.c.user_id == sa.bindparam("user_id"))

@@ -20,30 +20,34 @@ from ..models import utcnow
 from .lease import lease_free
 from .store import Store
 
+U = t.TypeVar("U")
+ColumnValue: t.TypeAlias = dt.datetime | str | int | bool | None
+"""A column value kept in an ``undo_sending`` record (as JSON: a datetime in ISO form)."""
+
 GIVEN_BACK: t.Final = "given back"
 PUT_BACK: t.Final = "put back"
 NOTHING_TO_DO: t.Final = "nothing to do"
 """What :meth:`~flask_kaleo.core.sending.Delivery.deliver` did, besides delivering."""
 
 
-def undo_record(before: dict[str, t.Any]) -> str:
+def undo_record(before: t.Mapping[str, ColumnValue]) -> str:
     """``before`` (column values) as the JSON of ``undo_sending``."""
     return json.dumps(
         {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in before.items()}
     )
 
 
-def undo_values(model: type[JoinInvitationMixin], record: str) -> dict[str, t.Any]:
+def undo_values(model: type[JoinInvitationMixin], record: str) -> dict[str, ColumnValue]:
     """The column values an ``undo_sending`` record holds."""
-    values: dict[str, t.Any] = json.loads(record)
+    values: dict[str, ColumnValue] = json.loads(record)
     columns = model.__table__.c  # type: ignore[attr-defined]
     for name, value in values.items():
-        if value is not None and isinstance(columns[name].type, UTCDateTime):
+        if isinstance(value, str) and isinstance(columns[name].type, UTCDateTime):
             values[name] = dt.datetime.fromisoformat(value)
     return values
 
 
-def give_back(store: Store[t.Any], invitation_id: int, digest: str | None = None) -> bool:
+def give_back(store: Store[U], invitation_id: int, digest: str | None = None) -> bool:
     """Mark an undelivered invitation ``undeliverable`` and return it to the
     inviter's allocation, as a revoke does: the claim whose link is ``digest``
     does, or (None) anyone while no delivery holds it. False when it was no longer
@@ -78,7 +82,7 @@ def give_back(store: Store[t.Any], invitation_id: int, digest: str | None = None
     return True
 
 
-def undo(store: Store[t.Any], invitation: JoinInvitationMixin, digest: str) -> str:
+def undo(store: Store[U], invitation: JoinInvitationMixin, digest: str) -> str:
     """The email of the claim whose link is ``digest`` cannot go: a first sending
     gives the invitation back; a resend or reminder puts back the columns as they
     were before it (its earlier link works again, nothing is refunded)."""

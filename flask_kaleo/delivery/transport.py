@@ -41,6 +41,17 @@ class OutgoingEmail:
     no DNS look-up of this machine's name is needed for each email."""
 
 
+class MailSettings(t.Protocol):
+    """What the SMTP transport reads of Flask-Mail's state (``app.extensions["mail"]``)."""
+
+    server: str
+    port: int
+    use_tls: bool
+    use_ssl: bool
+    username: str | None
+    password: str | None
+
+
 Transport = t.Callable[[OutgoingEmail, float], None]
 """``transport(email, timeout)``: deliver ``email`` within ``timeout`` seconds per
 network operation, or raise :class:`~flask_kaleo.DeliveryError`."""
@@ -111,7 +122,7 @@ def _flask_mail_message(email: OutgoingEmail) -> Message:
 
 
 def _send_smtp(
-    mail: t.Any,
+    mail: MailSettings,
     sender: str,
     recipients: list[str],
     data: bytes,
