@@ -96,6 +96,7 @@ class Store(t.Generic[U]):
         self.allocations = Allocations(stat_model, user_model)
         self.limits = SendingLimits(stat_model, send_model, lock_model)
         self.hooks = hooks
+        self._member_checks: dict[str, sa.Select[t.Any]] = {}
 
     @property
     def session(self) -> Session:
@@ -193,34 +194,37 @@ class Store(t.Generic[U]):
         """The user with this primary key; None for None (an inviter since deleted)."""
         return None if user_id is None else self.session.get(self.user_model, user_id)
 
-    def find_user(self, email: str | Address) -> U | None:
+    def find_user(self, email: str) -> U | None:
         """The member whose address is ``email`` (any case, either form of its domain),
         or None: ``lower(<email column>)`` is compared with the address's
         :func:`~flask_kaleo.core.addresses.member_spellings`. An address with a NUL or
         another control character is nobody's: None, without asking."""
-        text = email.email if isinstance(email, Address) else email
-        if _CONTROL.search(text):
+        if _CONTROL.search(email):
             return None
         if self.hooks.find_member is not None:
-            return self.hooks.find_member(text)
-        statement = sa.select(self.user_model).where(self._owns(email))
-        return self.session.scalars(statement.limit(1)).first()
-
-    def is_member(self, address: Address) -> bool:
-        """Whether a member owns ``address`` (as :meth:`find_user` finds one), reading
-        only their primary key."""
-        if self.hooks.find_member is not None or _CONTROL.search(address.email):
-            return self.find_user(address) is not None
-        key: t.Any = sa.inspect(self.user_model).mapper.primary_key[0]
-        statement = sa.select(key).where(self._owns(address)).limit(1)
-        return self.session.execute(statement).first() is not None
-
-    def _owns(self, email: str | Address) -> sa.ColumnElement[bool]:
-        """SQL: the user's ``lower(<email column>)`` is one of ``email``'s spellings."""
+            return self.hooks.find_member(email)
         column = getattr(self.user_model, current_app.config["KALEO_USER_EMAIL_ATTRIBUTE"])
         spellings = member_spellings(email)
         lowered = exact(sa.func.lower(column))
-        return lowered == spellings[0] if len(spellings) == 1 else lowered.in_(spellings)
+        condition = lowered == spellings[0] if len(spellings) == 1 else lowered.in_(spellings)
+        statement = sa.select(self.user_model).where(condition)
+        return self.session.scalars(statement.limit(1)).first()
+
+    def is_member(self, address: Address) -> bool:
+        """Whether a member owns ``address`` (as :meth:`find_user` finds one), reading only
+        their primary key, on the transaction's connection (nothing is flushed for it)."""
+        if self.hooks.find_member is not None or _CONTROL.search(address.email):
+            return self.find_user(address.email) is not None
+        attribute = current_app.config["KALEO_USER_EMAIL_ATTRIBUTE"]
+        if attribute not in self._member_checks:  # built once per email attribute
+            mapper = sa.inspect(self.user_model).mapper
+            column = mapper.columns.get(attribute, getattr(self.user_model, attribute))
+            spellings = exact(sa.func.lower(column)).in_(sa.bindparam("spellings", expanding=True))
+            check = sa.select(mapper.primary_key[0]).where(spellings).limit(1)
+            self._member_checks[attribute] = check
+        statement = self._member_checks[attribute]
+        parameters = {"spellings": member_spellings(address)}
+        return self.session.connection().execute(statement, parameters).first() is not None
 
     def user_by_email_or_id(self, value: str) -> U | None:
         """The user with this email address (any case) or primary key, or None (also
