@@ -6,7 +6,7 @@ from .config import UNLIMITED
 from .constants import NEVER
 from .core.lifecycle import InvitationReport
 from .core.reminders import RemindReport
-from .core.sending import SweepReport
+from .core.sweep import SweepReport
 from .delivery.transport import OutgoingEmail
 from .exceptions import AddressLimitReached
 from .exceptions import AlreadyInvited

@@ -16,8 +16,8 @@ from .core import resending
 from .core.hooks import Hooks
 from .core.reminders import RemindReport
 from .core.sending import Delivery
-from .core.sending import SweepReport
 from .core.store import Store
+from .core.sweep import SweepReport
 from .models import InvitationLinkMixin
 from .models import JoinInvitationMixin
 

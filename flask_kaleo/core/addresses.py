@@ -30,6 +30,7 @@ spellings are one mailbox.
 
 from __future__ import annotations
 
+import functools
 import typing as t
 import unicodedata
 
@@ -100,6 +101,7 @@ def local_part_key(local: str) -> str:
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", local).lower())
 
 
+@functools.lru_cache(maxsize=1024)
 def address_key(address: str) -> str:
     """The lenient key, under which lookalike spellings of an address count as one for
     the sending limits (never to say two addresses are one mailbox: see
@@ -107,7 +109,8 @@ def address_key(address: str) -> str:
 
     For any string (a user's stored address may not be a valid one): a valid address
     gets its canonical key, whatever its local part; anything else is compared as
-    :func:`local_part_key` of the whole, trimmed.
+    :func:`local_part_key` of the whole, trimmed. Remembered for the last 1,024
+    strings: an inviter's own address is compared with each address they invite.
     """
     try:
         return canonical_address(address, smtputf8=True).key
@@ -130,14 +133,18 @@ def identity_key(address: object) -> str | None:
     return f"{local.translate(ASCII_LOWER)}@{domain}"
 
 
-def member_spellings(address: str) -> list[str]:
+def member_spellings(address: str | Address) -> list[str]:
     """The lower-case spellings under which a user table may hold ``address``: its key
     and the address itself lower-cased, each with the ASCII and the Unicode domain. The
-    default member check compares ``lower(<email column>)`` with these."""
-    try:
-        canonical = canonical_address(address, smtputf8=True)
-    except InvalidEmail:
-        return [address.strip().lower()]
+    default member check compares ``lower(<email column>)`` with these. An
+    :class:`Address` is used as it is; a string is made canonical first."""
+    if isinstance(address, Address):
+        canonical = address
+    else:
+        try:
+            canonical = canonical_address(address, smtputf8=True)
+        except InvalidEmail:
+            return [address.strip().lower()]
     local, domain = canonical.email.rsplit("@", 1)
     locals_ = dict.fromkeys([canonical.key.rsplit("@", 1)[0], local.lower()])
     domains = dict.fromkeys([domain, canonical.domain])

@@ -24,15 +24,15 @@ def set_allocation(store: Store[U], user: U, allocated: int) -> None:
 
 
 def add_invites(store: Store[U], amount: int, *, everyone: bool, user: U | None) -> int:
-    return _bulk(store, store.counters.add, check_amount(amount), user, everyone=everyone)
+    return _bulk(store, store.allocations.add, check_amount(amount), user, everyone=everyone)
 
 
 def topoff_invites(store: Store[U], amount: int, *, user: U | None) -> int:
-    return _bulk(store, store.counters.top_off, check_amount(amount), user)
+    return _bulk(store, store.allocations.top_off, check_amount(amount), user)
 
 
 def infinite_invites(store: Store[U], *, user: U | None) -> int:
-    return _bulk(store, store.counters.make_unlimited, None, user)
+    return _bulk(store, store.allocations.make_unlimited, None, user)
 
 
 def _bulk(

@@ -24,14 +24,16 @@ from ..i18n import gettext
 from ..models import JoinInvitationMixin
 from ..models import Status
 from ..models import utcnow
+from .addresses import Address
 from .addresses import address_key
 from .addresses import canonical_address
 from .addresses import clean_message
+from .counters import UserId
 from .expiry import ExpiresIn
 from .expiry import choose_lifetime
 from .hooks import Hooks
+from .lease import lease_until
 from .sending import Delivery
-from .sending import lease_until
 from .store import Store
 from .tokens import new_token
 
@@ -47,7 +49,7 @@ def invite(
     message: str | None,
     *,
     force: bool,
-    fields: dict[str, t.Any],
+    fields: t.Mapping[str, object],
     send: bool = True,
     expires_in: ExpiresIn = None,
 ) -> JoinInvitationMixin:
@@ -64,16 +66,15 @@ def invite(
     its ``accept_url`` (never stored). No email means the daily sending limits, which
     count emails, neither check nor count it.
     """
-    address, key, _ = canonical_address(email, smtputf8=current_config().smtputf8)
+    address = canonical_address(email, smtputf8=current_config().smtputf8)
     message = clean_message(message, MESSAGE_MAX_LENGTH)
     if not hooks.has_invite_permission(from_user):
         raise InvitingNotAllowed(gettext("You are not allowed to send invitations."))
-    if key == address_key(store.user_email(from_user)):
+    if address.key == address_key(store.user_email(from_user)):
         raise CannotInviteSelf(gettext("You cannot invite yourself."))
 
     lifetime = choose_lifetime(current_config(), hooks.has_manage_permission(from_user), expires_in)
     inviter_id = store.user_id(from_user)
-    already_invited = AlreadyInvited(gettext("You have already invited %(email)s.", email=address))
     attempt = functools.partial(
         _record,
         store,
@@ -81,7 +82,6 @@ def invite(
         from_user,
         inviter_id,
         address,
-        key,
         message,
         force,
         fields,
@@ -89,22 +89,26 @@ def invite(
         lifetime=lifetime,
     )
     try:
-        invitation, outgoing = attempt(already_invited=None)
+        invitation, outgoing = attempt(slot_taken=False)
     except IntegrityError as error:
         if not _pending_slot_taken(error):
             raise
         # Rarely, the address holds a pending invitation of ours: refuse, or free the
         # slot if that one has expired, and try once more.
         try:
-            invitation, outgoing = attempt(already_invited=already_invited)
+            invitation, outgoing = attempt(slot_taken=True)
         except IntegrityError as error:
             if _pending_slot_taken(error):
-                raise already_invited from None
+                raise _already_invited(address) from None
             raise
     if send:
         delivery.start(invitation, outgoing)
     signals.send(signals.invite_sent, invitation=invitation, inviter=from_user)
     return invitation
+
+
+def _already_invited(address: Address) -> AlreadyInvited:
+    return AlreadyInvited(gettext("You have already invited %(email)s.", email=address.email))
 
 
 def _pending_slot_taken(error: IntegrityError) -> bool:
@@ -116,49 +120,52 @@ def _record(
     store: Store[U],
     delivery: Delivery,
     from_user: U,
-    inviter_id: t.Any,
-    address: str,
-    key: str,
+    inviter_id: UserId,
+    address: Address,
     message: str | None,
     force: bool,
-    fields: dict[str, t.Any],
+    fields: t.Mapping[str, object],
     *,
     send: bool,
     lifetime: dt.timedelta | None,
-    already_invited: AlreadyInvited | None,
+    slot_taken: bool,
 ) -> tuple[JoinInvitationMixin, OutgoingEmail | None]:
     """One transaction: spend, store, and (for inline delivery) render the email. With
-    ``already_invited``, first free the address's expired pending slot (or raise it if
-    the slot is still pending).
+    ``slot_taken`` (the insert found the address's pending slot taken), first free the
+    slot of an expired invitation, or refuse if it is still pending.
 
     The common path costs six statements (the address's lock, the spend returning what
     is left, one count of the day's sends, the member check, the insert and its entry
     in the log of sends): the pending slot is looked at only when the insert says it is
-    taken.
+    taken. The counters and limits run on the transaction's connection, the session
+    flushed first: nothing else is pending until the invitation is added.
     """
     config = current_config()
     member_limit = config.rate_limits.member if send else None
     address_limit = config.rate_limits.address if send else None
+    key = address.key
     with store.transaction(keep_loaded=True) as session:
         store.fresh_snapshot()
+        session.flush()
+        connection = session.connection()
         if address_limit is not None:  # locks first: address, then the inviter's row
-            store.limits.lock_address(session, key)
-        if already_invited is not None:
-            _free_expired_slot(store, inviter_id, key, already_invited)
+            store.limits.lock_address(connection, key)
+        if slot_taken:
+            _free_expired_slot(store, inviter_id, address)
         default = store.default_allocation()
         forced = False
         if force:
-            forced = store.counters.spend_beyond(session, inviter_id, default)
+            forced = store.counters.spend_beyond(connection, inviter_id, default)
             remaining = None
         else:
-            remaining = store.counters.spend(session, inviter_id, default)
+            remaining = store.counters.spend(connection, inviter_id, default)
             if remaining is None:
                 raise NotEnoughInvitations(gettext("You have no invitations left."))
         # The spend locked the inviter's row: their day's sends can be counted. Before
         # the member check, so a member's address counts like any other.
         now = utcnow()
         store.limits.check(
-            session,
+            connection,
             inviter_id,
             key,
             now,
@@ -167,11 +174,11 @@ def _record(
         )
         # Only once an invitation is spent (rolled back if refused): a member with none
         # left learns nothing about who is a member.
-        to_member = store.find_user(address) is not None
+        to_member = store.is_member(address)
         if to_member and not config.private_refusals:
-            raise AlreadyMember(gettext("%(email)s is already a member.", email=address))
+            raise AlreadyMember(gettext("%(email)s is already a member.", email=address.email))
         token, digest = new_token()
-        invitation = _new_invitation(store, inviter_id, address, key, message, fields, digest)
+        invitation = _new_invitation(store, inviter_id, address, message, fields, digest, now)
         invitation.inviter_label = store.inviter_label(from_user)
         invitation.expires_at = None if lifetime is None else invitation.sent_at + lifetime
         invitation.forced = forced
@@ -194,13 +201,11 @@ def _record(
         session.add(invitation)
         session.flush()
         if send:  # the log counts emails
-            store.limits.record(session, invitation.id, inviter_id, key, invitation.sent_at)
+            store.limits.record(connection, invitation.id, inviter_id, key, invitation.sent_at)
     return invitation, email
 
 
-def _free_expired_slot(
-    store: Store[t.Any], inviter_id: t.Any, key: str, already_invited: AlreadyInvited
-) -> None:
+def _free_expired_slot(store: Store[U], inviter_id: UserId, address: Address) -> None:
     """Refuse a second pending invitation; free the slot of an expired one.
 
     A locking read of the one row by its unique key (on MariaDB a plain one would fix
@@ -210,13 +215,13 @@ def _free_expired_slot(
     model = store.JoinInvitation
     current = store.session.execute(
         sa.select(model.id, model.expires_at)
-        .where(model.from_user_id == inviter_id, model.pending_email_key == key)
+        .where(model.from_user_id == inviter_id, model.pending_email_key == address.key)
         .with_for_update()
     ).first()
     if current is None:
         return
     if current.expires_at is None or current.expires_at > utcnow():
-        raise already_invited
+        raise _already_invited(address)
     store.session.execute(
         sa.update(model)
         .where(model.id == current.id, model.pending_email_key.is_not(None))
@@ -225,21 +230,21 @@ def _free_expired_slot(
 
 
 def _new_invitation(
-    store: Store[t.Any],
-    inviter_id: t.Any,
-    address: str,
-    key: str,
+    store: Store[U],
+    inviter_id: UserId,
+    address: Address,
     message: str | None,
-    fields: dict[str, t.Any],
+    fields: t.Mapping[str, object],
     digest: str,
+    now: dt.datetime,
 ) -> JoinInvitationMixin:
     now = utcnow()
     invitation: JoinInvitationMixin = store.JoinInvitation(
         **fields,
         from_user_id=inviter_id,
-        email=address,
-        email_key=key,
-        pending_email_key=key,
+        email=address.email,
+        email_key=address.key,
+        pending_email_key=address.key,
         message=message,
         sent_at=now,
         expires_at=now + current_config().default_expiration,

@@ -4,7 +4,6 @@ statements that count them inside the spend's transaction (``KALEO_RATE_LIMITS``
 from __future__ import annotations
 
 import datetime as dt
-import typing as t
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -17,6 +16,9 @@ from ..exceptions import MemberLimitReached
 from ..exceptions import SendingLimitReached
 from ..i18n import N_
 from ..i18n import gettext
+from .counters import Executor
+from .counters import UserId
+from .counters import dialect_of
 
 DAY = dt.timedelta(hours=24)
 
@@ -48,37 +50,45 @@ class SendingLimits:
         self.stat: sa.Table = stat_model.__table__  # type: ignore[attr-defined]
         self.send: sa.Table = send_model.__table__  # type: ignore[attr-defined]
         self.lock: sa.Table = lock_model.__table__  # type: ignore[attr-defined]
+        send = self.send
+        since = send.c.sent_at > sa.bindparam("since")
+        self._member_count = (
+            sa.select(sa.func.count())
+            .where(send.c.from_user_id == sa.bindparam("user_id"), since)
+            .scalar_subquery()
+        )
+        self._address_count = (
+            sa.select(sa.func.count())
+            .where(send.c.email_key == sa.bindparam("key"), since)
+            .scalar_subquery()
+        )
+        self._counts: dict[tuple[bool, bool], sa.Executable] = {}
+        self._lock_member = (
+            sa.select(self.stat.c.user_id)
+            .where(self.stat.c.user_id == sa.bindparam("user_id"))
+            .with_for_update()
+        )
+        self._record = sa.insert(send)
+        self._lock_address: dict[str, sa.Insert] = {}
 
-    def lock_address(self, session: Session, key: str) -> None:
+    def lock_address(self, session: Executor, key: str) -> None:
         """Lock ``key``'s row of the lock table, creating it if needed, in one statement:
         an upsert that updates a row it finds locks it on every backend (on SQLite the
         write takes the database's lock)."""
-        dialect = session.get_bind().dialect.name
-        statement: t.Any
-        if dialect in ("postgresql", "sqlite"):
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            statement = (
-                insert(self.lock)
-                .values(email_key=key)
-                .on_conflict_do_update(index_elements=["email_key"], set_={"email_key": key})
-            )
-        elif dialect in ("mysql", "mariadb"):
-            statement = mysql.insert(self.lock).values(email_key=key)
-            statement = statement.on_duplicate_key_update(email_key=statement.inserted.email_key)
-        else:
-            raise NotImplementedError(f"flask-kaleo does not support the {dialect} database yet")
-        session.execute(statement)
+        dialect = dialect_of(session).name
+        statement = self._lock_address.get(dialect)
+        if statement is None:
+            statement = self._lock_address[dialect] = _upsert_lock(self.lock, dialect)
+        session.execute(statement, {"email_key": key})
 
-    def lock_member(self, session: Session, user_id: t.Any) -> None:
+    def lock_member(self, session: Executor, user_id: UserId) -> None:
         """Lock ``user_id``'s stat row (a resend spends nothing, so no UPDATE did)."""
-        session.execute(
-            sa.select(self.stat.c.user_id).where(self.stat.c.user_id == user_id).with_for_update()
-        )
+        session.execute(self._lock_member, {"user_id": user_id})
 
     def check(
         self,
-        session: Session,
-        user_id: t.Any,
+        session: Executor,
+        user_id: UserId,
         key: str,
         now: dt.datetime,
         *,
@@ -89,50 +99,55 @@ class SendingLimits:
         had their day's sends, or :class:`~flask_kaleo.AddressLimitReached` when
         ``key`` did (both are :class:`~flask_kaleo.SendingLimitReached`); one query
         counts both."""
-        since = now - DAY
-        send = self.send
-        counts: list[tuple[sa.ScalarSelect[t.Any], int, type[SendingLimitReached], str]] = []
+        limits: list[tuple[int, type[SendingLimitReached], str]] = []
         if member_limit is not None and user_id is not None:
-            member = sa.select(sa.func.count()).where(
-                send.c.from_user_id == user_id, send.c.sent_at > since
-            )
-            counts.append(
-                (member.scalar_subquery(), member_limit, MemberLimitReached, MEMBER_LIMIT_REACHED)
-            )
+            limits.append((member_limit, MemberLimitReached, MEMBER_LIMIT_REACHED))
         if address_limit is not None:
-            address = sa.select(sa.func.count()).where(
-                send.c.email_key == key, send.c.sent_at > since
-            )
-            counts.append(
-                (
-                    address.scalar_subquery(),
-                    address_limit,
-                    AddressLimitReached,
-                    ADDRESS_LIMIT_REACHED,
-                )
-            )
-        if not counts:
+            limits.append((address_limit, AddressLimitReached, ADDRESS_LIMIT_REACHED))
+        if not limits:
             return
-        row = session.execute(sa.select(*(count for count, _, _, _ in counts))).one()
-        for sent, (_, limit, refusal, message) in zip(row, counts, strict=True):
+        which = (member_limit is not None and user_id is not None, address_limit is not None)
+        statement = self._counts.get(which)
+        if statement is None:
+            counts = [self._member_count] * which[0] + [self._address_count] * which[1]
+            statement = self._counts[which] = sa.select(*counts)
+        parameters = {"since": now - DAY, "user_id": user_id, "key": key}
+        row = session.execute(statement, parameters).one()
+        for sent, (limit, refusal, message) in zip(row, limits, strict=True):
             if sent >= limit:
                 raise refusal(gettext(message))
 
     def record(
         self,
-        session: Session,
+        session: Executor,
         invitation_id: int,
-        user_id: t.Any,
+        user_id: UserId,
         key: str,
         now: dt.datetime,
     ) -> None:
         """Log one email caused by ``user_id`` to ``key``."""
-        session.execute(
-            sa.insert(self.send).values(
-                invitation_id=invitation_id, from_user_id=user_id, email_key=key, sent_at=now
-            )
-        )
+        values = {
+            "invitation_id": invitation_id,
+            "from_user_id": user_id,
+            "email_key": key,
+            "sent_at": now,
+        }
+        session.execute(self._record, values)
 
     def purge(self, session: Session, now: dt.datetime) -> None:
         """Delete the sends older than two days: no limit counts them any more."""
         session.execute(sa.delete(self.send).where(self.send.c.sent_at <= now - 2 * DAY))
+
+
+def _upsert_lock(lock: sa.Table, dialect: str) -> sa.Insert:
+    """The INSERT of a row of the lock table that updates (so locks) the row it finds."""
+    if dialect in ("postgresql", "sqlite"):
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        upsert = insert(lock)
+        return upsert.on_conflict_do_update(
+            index_elements=["email_key"], set_={"email_key": upsert.excluded.email_key}
+        )
+    if dialect in ("mysql", "mariadb"):
+        duplicate = mysql.insert(lock)
+        return duplicate.on_duplicate_key_update(email_key=duplicate.inserted.email_key)
+    raise NotImplementedError(f"flask-kaleo does not support the {dialect} database yet")

@@ -26,12 +26,12 @@ from ..models import rowcount
 from ..models import utcnow
 from .accepting import check_pending
 from .hooks import Hooks
+from .lease import lease_free
+from .lease import lease_until
 from .sending import Delivery
-from .sending import lease_free
-from .sending import lease_until
-from .sending import undo_record
 from .store import Store
 from .tokens import new_token
+from .undo import undo_record
 
 U = t.TypeVar("U")
 

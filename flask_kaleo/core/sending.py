@@ -26,17 +26,13 @@ transactions, a lost job) is found by :meth:`Delivery.sweep` once its lease has 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import json
 import typing as t
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import signals
-from ..config import DELIVERY_STUCK_AFTER
 from ..config import current_config
 from ..delivery.render import render_invitation
 from ..delivery.render import render_notice
@@ -49,71 +45,25 @@ from ..i18n import N_
 from ..i18n import gettext
 from ..models import JoinInvitationMixin
 from ..models import Status
-from ..models import UTCDateTime
 from ..models import rowcount
 from ..models import utcnow
 from .hooks import Hooks
+from .lease import lease_free
+from .lease import lease_until
+from .lease import release
 from .store import Store
+from .sweep import DELIVERED
+from .sweep import SweepReport
+from .sweep import sweep
 from .tokens import new_token
+from .undo import NOTHING_TO_DO
+from .undo import give_back
+from .undo import undo
 
 UNDELIVERED = N_(
     "The invitation email could not be delivered, so nothing was spent."
     " Please try again in a moment."
 )
-DELIVERED: t.Final = "delivered"
-GIVEN_BACK: t.Final = "given back"
-PUT_BACK: t.Final = "put back"
-NOTHING_TO_DO: t.Final = "nothing to do"
-"""What :meth:`Delivery.deliver` did."""
-
-LEASE_STEPS = 12
-"""The network steps of one SMTP delivery a lease allows for, each bounded by
-``KALEO_MAIL_TIMEOUT`` (connect, greeting, EHLO, STARTTLS, EHLO again, AUTH, MAIL, RCPT,
-DATA, the message, QUIT), with one to spare."""
-LEASE_MARGIN = dt.timedelta(seconds=60)
-"""Added to the lease, for the database round trips and a slow process."""
-
-
-def lease_until(now: dt.datetime) -> dt.datetime:
-    """When a delivery claimed at ``now`` can no longer be talking to the relay."""
-    return now + current_config().mail_timeout * LEASE_STEPS + LEASE_MARGIN
-
-
-def lease_free(model: t.Any, now: dt.datetime) -> sa.ColumnElement[bool]:
-    """No delivery holds the invitation's email at ``now``."""
-    lease = model.delivery_lease_until
-    return sa.or_(lease.is_(None), lease <= now)
-
-
-def undo_record(before: dict[str, t.Any]) -> str:
-    """``before`` (column values) as the JSON of ``undo_sending``."""
-    return json.dumps(
-        {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in before.items()}
-    )
-
-
-def undo_values(model: t.Any, record: str) -> dict[str, t.Any]:
-    """The column values an ``undo_sending`` record holds."""
-    values: dict[str, t.Any] = json.loads(record)
-    columns = model.__table__.c
-    for name, value in values.items():
-        if value is not None and isinstance(columns[name].type, UTCDateTime):
-            values[name] = dt.datetime.fromisoformat(value)
-    return values
-
-
-@dataclasses.dataclass
-class SweepReport:
-    """What :meth:`Kaleo.deliver() <flask_kaleo.Kaleo.deliver>` (``flask kaleo
-    deliver``) did with the invitations it found stuck."""
-
-    delivered: int = 0
-    queued: int = 0
-    given_back: int = 0
-    failed: int = 0
-    """Passing failures, left for a later sweep."""
-    put_back: int = 0
-    """Resends and reminders the relay refused: their earlier link works again."""
 
 
 class Delivery:
@@ -122,6 +72,15 @@ class Delivery:
     def __init__(self, store: Store[t.Any], hooks: Hooks[t.Any]) -> None:
         self.store = store
         self.hooks = hooks
+        table: sa.Table = store.JoinInvitation.__table__  # type: ignore[attr-defined]
+        self._delivered = (
+            sa.update(table)
+            .where(
+                table.c.id == sa.bindparam("invitation_id"),
+                table.c.token_digest == sa.bindparam("digest"),
+            )
+            .values(delivered_at=sa.bindparam("now"), delivery_lease_until=None, undo_sending=None)
+        )
 
     @staticmethod
     def queued() -> bool:
@@ -166,10 +125,10 @@ class Delivery:
                 self.send(email)
             except DeliveryError as error:
                 current_app.logger.warning("flask-kaleo could not deliver an invitation: %s", error)
-                self.give_back(invitation.id, digest)
+                give_back(self.store, invitation.id, digest)
                 raise DeliveryFailed(gettext(UNDELIVERED)) from error
             except Exception:  # a broken transport or setup: no spent invitation left behind
-                self.give_back(invitation.id, digest)
+                give_back(self.store, invitation.id, digest)
                 raise
         self.mark_delivered_or_log(invitation, invitation.token_digest)
 
@@ -212,7 +171,7 @@ class Delivery:
             if undo is not None:
                 undo()
             else:
-                self.give_back(invitation_id)
+                give_back(self.store, invitation_id)
             if isinstance(error, ConfigurationError):
                 raise
             raise DeliveryFailed(gettext(UNDELIVERED)) from error
@@ -220,52 +179,14 @@ class Delivery:
     def mark_delivered(self, invitation: JoinInvitationMixin, digest: str) -> None:
         """Record that the relay took the email carrying ``digest``'s link (and keep
         ``invitation`` loaded as it now is, so answering costs no query)."""
-        model = self.store.JoinInvitation
         now = utcnow()
-        done = {"delivered_at": now, "delivery_lease_until": None, "undo_sending": None}
         with self.store.transaction(keep_loaded=True) as session:
             session.execute(
-                sa.update(model)
-                .where(model.id == invitation.id, model.token_digest == digest)
-                .values(**done)
-                .execution_options(synchronize_session=False)
+                self._delivered, {"invitation_id": invitation.id, "digest": digest, "now": now}
             )
+        done = {"delivered_at": now, "delivery_lease_until": None, "undo_sending": None}
         for name, value in done.items():
             set_committed_value(invitation, name, value)
-
-    def give_back(self, invitation_id: int, digest: str | None = None) -> bool:
-        """Mark an undelivered invitation ``undeliverable`` and return it to the
-        inviter's allocation, as a revoke does: the claim whose link is ``digest``
-        does, or (None) anyone while no delivery holds it. False when it was no longer
-        waiting for its email (delivered, accepted, withdrawn or claimed meanwhile)."""
-        model = self.store.JoinInvitation
-        mine = lease_free(model, utcnow()) if digest is None else model.token_digest == digest
-        with self.store.transaction() as session:
-            result = session.execute(
-                sa.update(model)
-                .where(
-                    model.id == invitation_id,
-                    model.status == Status.SENT.value,
-                    model.delivered_at.is_(None),
-                    mine,
-                )
-                .values(
-                    status=Status.UNDELIVERABLE.value,
-                    pending_email_key=None,
-                    delivery_lease_until=None,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if rowcount(result) != 1:
-                return False
-            inviter_id, forced = session.execute(
-                sa.select(model.from_user_id, model.forced).where(model.id == invitation_id)
-            ).one()
-            self.store.counters.give_back(session, inviter_id, forced=forced)
-        invitation = self.store.invitation(invitation_id)
-        inviter = self.store.get_user(inviter_id)
-        signals.send(signals.invite_undeliverable, invitation=invitation, inviter=inviter)
-        return True
 
     # -- the worker's job -----------------------------------------------------
 
@@ -295,43 +216,14 @@ class Delivery:
                 error,
             )
             if error.permanent or last:
-                return self.undo(invitation, digest)
-            self.release(invitation_id, digest)
+                return undo(self.store, invitation, digest)
+            release(self.store, invitation_id, digest)
             raise
         except Exception:  # a broken transport: the next attempt may claim it at once
-            self.release(invitation_id, digest)
+            release(self.store, invitation_id, digest)
             raise
         self.mark_delivered_or_log(invitation, digest)
         return DELIVERED
-
-    def undo(self, invitation: JoinInvitationMixin, digest: str) -> str:
-        """The email of the claim whose link is ``digest`` cannot go: a first sending
-        gives the invitation back; a resend or reminder puts back the columns as they
-        were before it (its earlier link works again, nothing is refunded)."""
-        if invitation.undo_sending is None:
-            return GIVEN_BACK if self.give_back(invitation.id, digest) else NOTHING_TO_DO
-        model = self.store.JoinInvitation
-        values = {"delivery_lease_until": None, **undo_values(model, invitation.undo_sending)}
-        with self.store.transaction() as session:
-            result = session.execute(
-                sa.update(model)
-                .where(model.id == invitation.id, model.token_digest == digest)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-        return PUT_BACK if rowcount(result) == 1 else NOTHING_TO_DO
-
-    def release(self, invitation_id: int, digest: str) -> None:
-        """End the lease of the claim whose link is ``digest``: its email did not go,
-        and another attempt may claim it now."""
-        model = self.store.JoinInvitation
-        with self.store.transaction() as session:
-            session.execute(
-                sa.update(model)
-                .where(model.id == invitation_id, model.token_digest == digest)
-                .values(delivery_lease_until=None)
-                .execution_options(synchronize_session=False)
-            )
 
     def _claim(
         self, invitation_id: int
@@ -383,54 +275,10 @@ class Delivery:
                 first = invitation.resent_at is None
                 email = self.render(invitation, token, inviter_label=label, first=first)
         if expired:
-            return self.undo(invitation, invitation.token_digest)
+            return undo(self.store, invitation, invitation.token_digest)
         return invitation, digest, email
 
-    # -- nothing stuck forever ------------------------------------------------
-
     def sweep(self, older_than: dt.timedelta | None = None) -> SweepReport:
-        """Finish every delivery that has waited longer than ``older_than`` (default
-        an hour, :data:`~flask_kaleo.config.DELIVERY_STUCK_AFTER`) and that no delivery
-        holds (its lease
-        passed, or it never had one): deliver it now (inline mode) or queue it again;
-        one that expired waiting is given back (a resend or reminder is put back: it
-        stays spent). Sweeps, workers and requests may run at
-        once: each email still goes once, to whichever claims it."""
-        if older_than is None:
-            older_than = DELIVERY_STUCK_AFTER
-        model = self.store.JoinInvitation
-        now = utcnow()
-        sending = sa.func.coalesce(model.resent_at, model.sent_at)
-        with self.store.transaction() as session:  # ended before any network I/O
-            stuck = session.execute(
-                sa.select(model.id, sending)
-                .where(
-                    model.status == Status.SENT.value,
-                    model.delivered_at.is_(None),
-                    lease_free(model, now),
-                    sending <= now - older_than,
-                )
-                .order_by(model.id)
-            ).all()
-        report = SweepReport()
-        for invitation_id, began in stuck:
-            if self.queued():
-                try:  # the queue down is a passing failure: nothing is given back
-                    self.enqueue(invitation_id, began, undo=lambda: None)
-                except DeliveryFailed:
-                    report.failed += 1
-                else:
-                    report.queued += 1
-                continue
-            try:
-                outcome = self.deliver(invitation_id)
-            except DeliveryError:
-                report.failed += 1
-                continue
-            if outcome == DELIVERED:
-                report.delivered += 1
-            elif outcome == GIVEN_BACK:
-                report.given_back += 1
-            elif outcome == PUT_BACK:
-                report.put_back += 1
-        return report
+        """Finish every delivery stuck longer than ``older_than`` (see
+        :func:`~flask_kaleo.core.sweep.sweep`)."""
+        return sweep(self, older_than)

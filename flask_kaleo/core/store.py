@@ -22,7 +22,9 @@ from ..models import InvitationLinkMixin
 from ..models import InvitationStatMixin
 from ..models import JoinInvitationMixin
 from ..models import LinkUseMixin
+from .addresses import Address
 from .addresses import member_spellings
+from .allocations import Allocations
 from .counters import Counters
 from .hooks import Hooks
 from .hooks import signed_in
@@ -94,9 +96,11 @@ class Store(t.Generic[U]):
         self.InvitationLink = link_model
         self.LinkUse = link_use_model
         link_model.__kaleo_use_model__ = link_use_model
-        self.counters = Counters(stat_model, user_model)
+        self.counters = Counters(stat_model)
+        self.allocations = Allocations(stat_model, user_model)
         self.limits = SendingLimits(stat_model, send_model, lock_model)
         self.hooks = hooks
+        self._member_checks: dict[str, sa.Select[t.Any]] = {}
 
     @property
     def session(self) -> Session:
@@ -209,6 +213,22 @@ class Store(t.Generic[U]):
         condition = lowered == spellings[0] if len(spellings) == 1 else lowered.in_(spellings)
         statement = sa.select(self.user_model).where(condition)
         return self.session.scalars(statement.limit(1)).first()
+
+    def is_member(self, address: Address) -> bool:
+        """Whether a member owns ``address`` (as :meth:`find_user` finds one), reading only
+        their primary key, on the transaction's connection (nothing is flushed for it)."""
+        if self.hooks.find_member is not None or _CONTROL.search(address.email):
+            return self.find_user(address.email) is not None
+        attribute = current_config().user_email_attribute
+        if attribute not in self._member_checks:  # built once per email attribute
+            mapper = sa.inspect(self.user_model).mapper
+            column = mapper.columns.get(attribute, getattr(self.user_model, attribute))
+            spellings = exact(sa.func.lower(column)).in_(sa.bindparam("spellings", expanding=True))
+            check = sa.select(mapper.primary_key[0]).where(spellings).limit(1)
+            self._member_checks[attribute] = check
+        statement = self._member_checks[attribute]
+        parameters = {"spellings": member_spellings(address)}
+        return self.session.connection().execute(statement, parameters).first() is not None
 
     def user_by_email_or_id(self, value: str) -> U | None:
         """The user with this email address (any case) or primary key, or None (also

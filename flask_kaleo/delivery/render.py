@@ -7,6 +7,7 @@ where the app trusts it (debug or testing mode, or Flask's ``TRUSTED_HOSTS``).
 
 from __future__ import annotations
 
+from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -22,6 +23,15 @@ from ..config import current_config
 from ..exceptions import ConfigurationError
 from ..models import JoinInvitationMixin
 from .transport import OutgoingEmail
+
+
+def _site() -> tuple[MapAdapter | None, str]:
+    """URLs bound to the configured site (None when only a request can tell) and the
+    site's host (and port): as configured, else as the trusted request says."""
+    adapter = _site_adapter()
+    if adapter is not None:
+        return adapter, adapter.server_name
+    return None, request.host if has_request_context() else "localhost"
 
 
 def _site_adapter() -> MapAdapter | None:
@@ -54,7 +64,10 @@ def join_url(token: str) -> str:
 
 def external_url(endpoint: str, token: str) -> str:
     """The absolute URL of a kaleo page that takes a token, on the configured site."""
-    adapter = _site_adapter()
+    return _external_url(_site_adapter(), endpoint, token)
+
+
+def _external_url(adapter: MapAdapter | None, endpoint: str, token: str) -> str:
     try:
         if adapter is not None:
             return adapter.build(endpoint, {"token": token}, force_external=True)
@@ -73,25 +86,35 @@ def external_url(endpoint: str, token: str) -> str:
 
 def site_host() -> str:
     """The site's host (and port), as configured, else as the trusted request says."""
-    adapter = _site_adapter()
-    if adapter is not None:
-        return adapter.server_name
-    return request.host if has_request_context() else "localhost"
+    return _site()[1]
 
 
-def site_name() -> str:
-    return current_config().site_name or site_host()
+def site_name(host: str | None = None) -> str:
+    """``KALEO_SITE_NAME``, else the site's host (``host`` if known already)."""
+    return current_config().site_name or host or site_host()
 
 
-def default_sender() -> str:
+def default_sender(host: str | None = None) -> str:
     """``noreply@<host>`` for an app that configured no sender at all."""
-    return f"noreply@{site_host().split(':')[0]}"
+    return f"noreply@{_domain(host or site_host())}"
 
 
-def _sender() -> str:
+def _domain(host: str) -> str:
+    """The host without its port (an IPv6 literal keeps its brackets)."""
+    if host.startswith("["):
+        return host[: host.find("]") + 1]
+    return host.split(":")[0]
+
+
+def _sender(host: str) -> str:
     mail = current_app.extensions.get("mail")
-    sender = (mail.default_sender if mail is not None else None) or default_sender()
+    sender = (mail.default_sender if mail is not None else None) or default_sender(host)
     return sender if isinstance(sender, str) else f"{sender[0]} <{sender[1]}>"
+
+
+def _message_id(host: str) -> str:
+    """A new ``Message-ID`` at the site's host: no look-up of this machine's name."""
+    return make_msgid(domain=_domain(host))
 
 
 NOTICE_TEXT_TEMPLATE = "kaleo/email/notice.txt"
@@ -102,7 +125,8 @@ def render_notice(recipient: str, locale: str | None = None) -> OutgoingEmail:
     """The short "someone tried to invite you" notice to a member (with
     ``KALEO_MEMBER_PRIVACY = "notify"``), in ``locale``: no link, no inviter, never the inviter's
     message."""
-    site = site_name()
+    host = site_host()
+    site = site_name(host)
     context = {"site_name": site}
     with i18n.in_locale(locale):
         subject = i18n.gettext("Someone tried to invite you to %(site_name)s", site_name=site)
@@ -111,7 +135,8 @@ def render_notice(recipient: str, locale: str | None = None) -> OutgoingEmail:
             text=render_template(NOTICE_TEXT_TEMPLATE, **context),
             html=render_template(NOTICE_HTML_TEMPLATE, **context),
             recipient=recipient,
-            sender=_sender(),
+            sender=_sender(host),
+            message_id=_message_id(host),
         )
 
 
@@ -132,7 +157,8 @@ def render_invitation(
     and bodies are written in ``invitation.locale`` (with Flask-Babel), its expiry
     (``expires``) in that locale's words, in UTC, the zone stated.
     """
-    site = site_name()
+    adapter, host = _site()
+    site = site_name(host)
     text, html = TEXT_TEMPLATE, HTML_TEMPLATE
     if reminder:
         text, html = REMINDER_TEXT_TEMPLATE, REMINDER_HTML_TEMPLATE
@@ -142,7 +168,7 @@ def render_invitation(
             "invitation": invitation,
             "inviter_label": inviter_label,
             "site_name": site,
-            "accept_url": accept_url(token),
+            "accept_url": _external_url(adapter, "kaleo.accept", token),
             "expires": expires and i18n.format_expiry(expires),
         }
         subject = render_template(SUBJECT_TEMPLATE, **context).strip()
@@ -153,5 +179,6 @@ def render_invitation(
             text=render_template(text, **context),
             html=render_template(html, **context),
             recipient=invitation.email,
-            sender=_sender(),
+            sender=_sender(host),
+            message_id=_message_id(host),
         )

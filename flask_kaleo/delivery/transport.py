@@ -16,7 +16,6 @@ import typing as t
 from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate
-from email.utils import make_msgid
 from email.utils import parseaddr
 
 from flask import current_app
@@ -24,6 +23,9 @@ from flask import current_app
 from ..config import current_config
 from ..exceptions import ConfigurationError
 from ..exceptions import DeliveryError
+
+if t.TYPE_CHECKING:
+    from flask_mail import Message
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +37,20 @@ class OutgoingEmail:
     html: str
     recipient: str
     sender: str
+    message_id: str
+    """The ``Message-ID`` header, ``<...@site host>``: made from the site's host, so
+    no DNS look-up of this machine's name is needed for each email."""
+
+
+class MailSettings(t.Protocol):
+    """What the SMTP transport reads of Flask-Mail's state (``app.extensions["mail"]``)."""
+
+    server: str
+    port: int
+    use_tls: bool
+    use_ssl: bool
+    username: str | None
+    password: str | None
 
 
 Transport = t.Callable[[OutgoingEmail, float], None]
@@ -49,12 +65,13 @@ def flask_mail_transport(email: OutgoingEmail, timeout: float) -> None:
     Once the relay has accepted the message (its answer to DATA), the email counts as
     delivered: a connection that fails while saying goodbye changes nothing.
 
-    An address (recipient or sender) that is not plain ASCII (only with
-    ``KALEO_SMTPUTF8``) is sent with the SMTPUTF8 extension: ``MAIL FROM ... SMTPUTF8``
-    and UTF-8 headers, which Flask-Mail cannot build, so the message is built here. A
-    relay without SMTPUTF8 refuses it for good (:class:`~flask_kaleo.DeliveryError`, permanent).
+    The message is built here (the text and HTML bodies as alternatives). An address
+    (recipient or sender) that is not plain ASCII (only with ``KALEO_SMTPUTF8``) is
+    sent with the SMTPUTF8 extension: ``MAIL FROM ... SMTPUTF8`` and UTF-8 headers. A
+    relay without SMTPUTF8 refuses it for good (:class:`~flask_kaleo.DeliveryError`,
+    permanent). Flask-Mail's ``Message`` is made only for what listens to its
+    ``email_dispatched`` signal (``mail.record_messages()``, a development outbox).
     """
-    from flask_mail import Message
     from flask_mail import email_dispatched
 
     mail = current_app.extensions.get("mail")
@@ -63,6 +80,37 @@ def flask_mail_transport(email: OutgoingEmail, timeout: float) -> None:
             "Flask-Mail is not set up on this app: call mail.init_app(app) before sending"
             " invitations, or give flask-kaleo a transport of your own"
         )
+    if not mail.suppress:
+        utf8 = not (email.recipient + parseaddr(email.sender)[1]).isascii()
+        try:
+            data = mime_message(email, utf8=utf8)
+        except UnicodeError as error:
+            raise DeliveryError(f"the email cannot be encoded: {error}", permanent=True) from error
+        options = ["SMTPUTF8"] if utf8 else []
+        _send_smtp(mail, email.sender, [email.recipient], data, options, timeout)
+    if email_dispatched.receivers:  # what mail.record_messages() listens to
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        email_dispatched.send(app, message=_flask_mail_message(email))
+
+
+def mime_message(email: OutgoingEmail, *, utf8: bool = False) -> bytes:
+    """``email`` as the bytes a relay gets: with ``utf8`` an RFC 6532 message (UTF-8
+    headers, addresses as they are), else one whose headers are all ASCII."""
+    message = EmailMessage(policy=policy.SMTPUTF8 if utf8 else policy.SMTP)
+    message["Subject"] = email.subject
+    message["From"] = email.sender
+    message["To"] = email.recipient
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = email.message_id
+    message.set_content(email.text)
+    message.add_alternative(email.html, subtype="html")
+    return message.as_bytes()
+
+
+def _flask_mail_message(email: OutgoingEmail) -> Message:
+    """``email`` as the Flask-Mail ``Message`` its signal's receivers expect."""
+    from flask_mail import Message
+
     message = Message(
         subject=email.subject,
         recipients=[email.recipient],
@@ -70,34 +118,12 @@ def flask_mail_transport(email: OutgoingEmail, timeout: float) -> None:
         body=email.text,
         html=email.html,
     )
-    if not mail.suppress:
-        try:
-            if (email.recipient + parseaddr(email.sender)[1]).isascii():
-                data, options = message.as_bytes(), message.mail_options
-            else:
-                data, options = _smtputf8_message(email), ["SMTPUTF8"]
-        except UnicodeError as error:
-            raise DeliveryError(f"the email cannot be encoded: {error}", permanent=True) from error
-        _send_smtp(mail, email.sender, [email.recipient], data, options, timeout)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    email_dispatched.send(app, message=message)  # what mail.record_messages() listens to
-
-
-def _smtputf8_message(email: OutgoingEmail) -> bytes:
-    """``email`` as an RFC 6532 message: UTF-8 headers, addresses as they are."""
-    message = EmailMessage(policy=policy.SMTPUTF8)
-    message["Subject"] = email.subject
-    message["From"] = email.sender
-    message["To"] = email.recipient
-    message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid()
-    message.set_content(email.text)
-    message.add_alternative(email.html, subtype="html")
-    return message.as_bytes()
+    message.msgId = email.message_id
+    return message
 
 
 def _send_smtp(
-    mail: t.Any,
+    mail: MailSettings,
     sender: str,
     recipients: list[str],
     data: bytes,
