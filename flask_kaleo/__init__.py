@@ -23,6 +23,7 @@ from .exceptions import InvitationExpired
 from .exceptions import InvitationForAnotherAddress
 from .exceptions import InvitationNotPending
 from .exceptions import InvitationRefused
+from .exceptions import InvitationReplaced
 from .exceptions import InvitationRevoked
 from .exceptions import InvitingNotAllowed
 from .exceptions import KaleoError
@@ -63,6 +64,7 @@ __all__ = [
     "InvitationNotPending",
     "InvitationRefused",
     "InvitationReport",
+    "InvitationReplaced",
     "InvitationRevoked",
     "InvitationStatMixin",
     "InvitingNotAllowed",

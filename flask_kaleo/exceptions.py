@@ -146,6 +146,13 @@ class InvitationRevoked(InvitationNotPending):
     code = "invitation_revoked"
 
 
+class InvitationReplaced(InvitationNotPending):
+    """The accept URL is one a resend replaced: the invitation's latest email holds
+    the working one."""
+
+    code = "invitation_replaced"
+
+
 class InvitationForAnotherAddress(InvitationNotPending):
     """With ``KALEO_REQUIRE_INVITED_EMAIL``, the signup used another address than the
     one invited. The invitation is still pending and nothing changed; it derives from

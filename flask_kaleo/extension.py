@@ -140,6 +140,12 @@ class Kaleo(HookDecorators[U], Maintenance[U]):
         first), in two queries."""
         return [] if user is None else links.sent_links(self.store, user)
 
+    def invitation_by_token(self, token: str) -> JoinInvitationMixin | None:
+        """The invitation whose accept URL ends in ``token``, in any state (its
+        ``is_pending`` says whether it may still be accepted), or None; the token a
+        resend replaced raises :class:`~flask_kaleo.InvitationReplaced`."""
+        return accepting.invitation_by_token(self.store, token)
+
     def link_by_token(self, token: str) -> InvitationLinkMixin | None:
         """The link whose join URL ends in ``token``, in any state (see its
         :attr:`~flask_kaleo.InvitationLinkMixin.is_pending`), or None."""

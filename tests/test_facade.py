@@ -20,6 +20,7 @@ from flask_kaleo import Kaleo
 from flask_kaleo import PurgeReport
 from flask_kaleo import get_kaleo
 from flask_kaleo.exceptions import InvitationForAnotherAddress
+from flask_kaleo.exceptions import InvitationReplaced
 from flask_kaleo.exceptions import InvitationRevoked
 from flask_kaleo.models import utcnow
 from tests.helpers import make_user
@@ -31,8 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_facade_has_about_thirty_public_methods() -> None:
+    """26 methods, and the seven decorators that set the app's hooks."""
     public = [name for name in dir(Kaleo) if not name.startswith("_")]
-    assert len(public) <= 32, public
+    assert len(public) <= 33, public
     for gone in (
         "current_user",
         "find_user",
@@ -129,6 +131,30 @@ def test_get_finds_an_invitation_or_link_and_checks_its_sender(
         assert kaleo.get(kaleo.InvitationLink, link.id, sent_by=alice) is link
         assert kaleo.get(kaleo.InvitationLink, link.id, sent_by=bob) is None
         assert kaleo.get(kaleo.InvitationLink, link.id + 1000) is None
+
+
+@pytest.mark.settings(KALEO_RESEND_INTERVAL=dt.timedelta(0), KALEO_MEMBER_PRIVACY="quiet")
+def test_invitation_by_token_finds_it_in_any_state(app: Flask, kaleo: Kaleo[User]) -> None:
+    with app.test_request_context():
+        alice = make_user("alice@example.com", 5)
+        make_user("member@example.com")
+        invitation = kaleo.invite(alice, "carol@example.com")
+        first = invitation.token
+        assert first is not None and kaleo.invitation_by_token(first) is invitation
+        kaleo.resend(invitation)
+        assert invitation.token is not None
+        assert kaleo.invitation_by_token(invitation.token) is invitation
+        with pytest.raises(InvitationReplaced):
+            kaleo.invitation_by_token(first)
+        kaleo.revoke(invitation)
+        assert kaleo.invitation_by_token(invitation.token) is invitation
+        assert not invitation.is_pending
+        assert isinstance(invitation.why_not_pending(), InvitationRevoked)
+        to_member = kaleo.invite(alice, "member@example.com")  # refused in private
+        assert to_member.token is not None and to_member.to_member
+        assert kaleo.invitation_by_token(to_member.token) is None
+        assert kaleo.invitation_by_token("not-a-token") is None
+        assert kaleo.invitation_by_token("x" * 129) is None
 
 
 def test_allocation_reads_the_stat_or_the_default(app: Flask, kaleo: Kaleo[User]) -> None:

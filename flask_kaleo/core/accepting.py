@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from .. import signals
 from ..config import current_config
 from ..exceptions import InvitationNotPending
+from ..exceptions import InvitationReplaced
 from ..i18n import N_
 from ..i18n import gettext
 from ..models import JoinInvitationMixin
@@ -25,6 +26,7 @@ from .addresses import address_key
 from .addresses import identity_key
 from .links import in_domain
 from .store import Store
+from .tokens import MAX_TOKEN_LENGTH
 
 U = t.TypeVar("U")
 P = t.TypeVar("P", bound=Pending)
@@ -32,6 +34,24 @@ P = t.TypeVar("P", bound=Pending)
 INVITATION_REQUIRED = N_(
     "Signing up is by invitation only: follow the link in your invitation email."
 )
+
+
+REPLACED = N_(
+    "This invitation was sent again with a new link, so this one no longer works."
+    " Use the link in the most recent invitation email."
+)
+
+
+def invitation_by_token(store: Store[U], token: str) -> JoinInvitationMixin | None:
+    """The invitation whose accept URL ends in ``token``, in any state; None for a
+    token nobody holds (or an invitation never mailed, to a member's address). The
+    token a resend replaced raises :class:`~flask_kaleo.InvitationReplaced`."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        return None
+    invitation = store.invitation_by_token(token)
+    if invitation is None and store.was_replaced(token):
+        raise InvitationReplaced(gettext(REPLACED))
+    return None if invitation is None or invitation.to_member else invitation
 
 
 def check_pending(pending: Pending) -> None:

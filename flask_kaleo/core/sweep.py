@@ -28,7 +28,7 @@ DELIVERED: t.Final = "delivered"
 
 @dataclasses.dataclass
 class SweepReport:
-    """What :meth:`Kaleo.deliver_stuck <flask_kaleo.Kaleo.deliver_stuck>` (``flask kaleo
+    """What :meth:`Kaleo.deliver() <flask_kaleo.Kaleo.deliver>` (``flask kaleo
     deliver``) did with the invitations it found stuck."""
 
     delivered: int = 0

@@ -17,10 +17,9 @@ from flask import request
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..constants import NEVER
-from ..core.accepting import check_pending
-from ..core.tokens import MAX_TOKEN_LENGTH
 from ..exceptions import InvitationNotPending
 from ..exceptions import InvitationRefused
+from ..exceptions import InvitationReplaced
 from ..i18n import N_
 from ..i18n import gettext
 from ..models import JoinInvitationMixin
@@ -44,10 +43,6 @@ from .pages import page_url
 from .session import remember
 
 NOT_FOUND = N_("There is no such invitation among those you sent.")
-REPLACED_MESSAGE = N_(
-    "This invitation was sent again with a new link, so this one no longer works."
-    " Use the link in the most recent invitation email."
-)
 
 
 @endpoint(sign_in=N_("Please sign in to send invitations."))
@@ -196,33 +191,24 @@ def accept(token: str) -> ViewResponse:
 
     Never consumes the invitation (mail scanners follow links); signup does.
     """
-    kaleo = get_kaleo()
-    plausible = len(token) <= MAX_TOKEN_LENGTH
-    invitation = kaleo.store.invitation_by_token(token) if plausible else None
-    if invitation is not None and invitation.to_member:
-        invitation = None  # never mailed, never acceptable: as unknown as a wrong token
-    if invitation is None:
-        if plausible and kaleo.store.was_replaced(token):
-            page = render_template(
-                "kaleo/accept_invalid.html",
-                state="replaced",
-                reason=gettext(REPLACED_MESSAGE),
-                login_url=login_url(),
-            )
-            return _private(page, 410)
-        return _private(render_template("kaleo/accept_unknown.html"), 404)
     try:
-        check_pending(invitation)
-    except InvitationNotPending as error:
-        page = render_template(
-            "kaleo/accept_invalid.html",
-            state=invitation.display_status,
-            reason=str(error),
-            login_url=login_url(),
-        )
-        return _private(page, 410)
+        invitation = get_kaleo().invitation_by_token(token)
+    except InvitationReplaced as error:
+        return _not_pending("replaced", error)
+    if invitation is None:
+        return _private(render_template("kaleo/accept_unknown.html"), 404)
+    if not invitation.is_pending:
+        return _not_pending(invitation.display_status, invitation.why_not_pending())
     remember(invitation)
     return _keep_token_private(redirect(signup_url(), code=303))
+
+
+def _not_pending(state: str, reason: InvitationNotPending) -> tuple[BaseResponse, int]:
+    """The 410 page of an accept URL that no longer works, saying why."""
+    page = render_template(
+        "kaleo/accept_invalid.html", state=state, reason=str(reason), login_url=login_url()
+    )
+    return _private(page, 410)
 
 
 def _private(page: str, status: int) -> tuple[BaseResponse, int]:
