@@ -54,7 +54,7 @@ class Kaleo(HookDecorators[U], Maintenance[U]):
     and return are typed as the app's own model.
 
     :param app: the app, or None to call :meth:`init_app` later.
-    :param db: the app's ``flask_sqlalchemy.SQLAlchemy``; the four models are defined on it.
+    :param db: the app's ``flask_sqlalchemy.SQLAlchemy``; its six models are defined on it.
     :param user_model: the app's user model; its table and primary-key type are used
         for the foreign keys.
     :param join_invitation_model: a subclass of
@@ -76,6 +76,11 @@ class Kaleo(HookDecorators[U], Maintenance[U]):
         join_invitation_model: type[JoinInvitationMixin] | None = None,
         invitation_stat_model: type[InvitationStatMixin] | None = None,
     ) -> None:
+        if not isinstance(db, SQLAlchemy):
+            raise ConfigurationError(
+                "Kaleo needs the app's Flask-SQLAlchemy object: Kaleo(db=db, user_model=User),"
+                f" not {db!r}"
+            )
         if user_model is None:
             raise ConfigurationError(
                 "Kaleo needs the app's user model: Kaleo(db=db, user_model=User)"

@@ -377,6 +377,8 @@ def test_kaleo_needs_db_and_user_model() -> None:
         Kaleo(db=db)  # type: ignore[call-arg]
     with pytest.raises(ConfigurationError, match="user model"):
         Kaleo(db=db, user_model=None)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="Flask-SQLAlchemy object"):
+        Kaleo(db=None, user_model=User)  # type: ignore[arg-type]
 
 
 # -- several Kaleo objects over one db ---------------------------------------------------
