@@ -12,16 +12,14 @@ import re
 import typing as t
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import FunctionElement
 
 from ..config import current_config
 from ..models import InvitationLinkMixin
 from ..models import InvitationStatMixin
 from ..models import JoinInvitationMixin
 from ..models import LinkUseMixin
+from ..models import exact
 from .addresses import Address
 from .addresses import member_spellings
 from .allocations import Allocations
@@ -39,27 +37,6 @@ _MAX_INTEGER_ID = 2**63 - 1
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 """A NUL or other control character: in no member's address or id (and PostgreSQL
 refuses NUL in a query's text, so such a value never reaches the database)."""
-
-
-class exact(FunctionElement[str]):
-    """A string expression compared byte for byte: as is on SQLite and PostgreSQL
-    (their ``=`` on text already is), in a binary collation on MariaDB/MySQL, whose
-    default collations treat ``rene`` and ``rené`` as equal."""
-
-    type = sa.String()
-    inherit_cache = True
-    name = "exact"
-
-
-@compiles(exact)
-def _exact(element: exact, compiler: SQLCompiler, **kw: object) -> str:
-    return str(compiler.process(element.clauses, **kw))
-
-
-@compiles(exact, "mysql")
-@compiles(exact, "mariadb")
-def _exact_mysql(element: exact, compiler: SQLCompiler, **kw: object) -> str:
-    return f"CONVERT({compiler.process(element.clauses, **kw)} USING utf8mb4) COLLATE utf8mb4_bin"
 
 
 def _commit_keeping_loaded(session: Session) -> None:

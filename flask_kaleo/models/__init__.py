@@ -18,6 +18,7 @@ from .base import ADDRESS_KEY
 from .base import Status
 from .base import UTCDateTime
 from .base import build_model
+from .base import exact
 from .base import expired
 from .base import invitations_remaining
 from .base import not_expired
@@ -47,6 +48,7 @@ __all__ = [
     "Status",
     "UTCDateTime",
     "build_model",
+    "exact",
     "expired",
     "invitations_remaining",
     "not_expired",

@@ -10,9 +10,12 @@ from enum import Enum
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import FunctionElement
 
 from ..config import UNLIMITED
 
@@ -161,3 +164,24 @@ def shared_model(
     model = build_model(mixin, base, user_model, name, **attributes)
     built[mixin, user_model] = model
     return model
+
+
+class exact(FunctionElement[str]):
+    """A string expression compared byte for byte: as is on SQLite and PostgreSQL
+    (their ``=`` on text already is), in a binary collation on MariaDB/MySQL, whose
+    default collations treat ``rene`` and ``rené`` as equal."""
+
+    type = sa.String()
+    inherit_cache = True
+    name = "exact"
+
+
+@compiles(exact)
+def _exact(element: exact, compiler: SQLCompiler, **kw: object) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(exact, "mysql")
+@compiles(exact, "mariadb")
+def _exact_mysql(element: exact, compiler: SQLCompiler, **kw: object) -> str:
+    return f"CONVERT({compiler.process(element.clauses, **kw)} USING utf8mb4) COLLATE utf8mb4_bin"
