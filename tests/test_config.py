@@ -212,6 +212,17 @@ def test_good_setting_is_read_into_the_typed_config(
     assert app.extensions["kaleo"] is kaleo
 
 
+def test_reading_the_config_of_an_app_without_kaleo_says_what_is_missing() -> None:
+    app = bare_app()
+    with pytest.raises(RuntimeError, match=r"kaleo.init_app\(app\)"):
+        config_of(app)
+    with app.app_context(), pytest.raises(RuntimeError, match=r"kaleo.init_app\(app\)"):
+        current_config()
+    Kaleo(db=db, user_model=User).init_app(app)
+    with app.app_context():
+        assert current_config() is config_of(app)
+
+
 def test_the_defaults_are_read_when_nothing_is_set() -> None:
     app = bare_app()
     Kaleo(db=db, user_model=User).init_app(app)

@@ -53,8 +53,10 @@ __all__ = [
 
 
 def current_config() -> KaleoConfig:
-    """The :class:`KaleoConfig` of the current app."""
-    return config_of(current_app)
+    """The :class:`KaleoConfig` of the current app (read several times per request:
+    one look-up, with :func:`config_of`'s error only when it is missing)."""
+    config = current_app.extensions.get(EXTENSION_KEY)
+    return t.cast(KaleoConfig, config) if config is not None else config_of(current_app)
 
 
 def config_of(app: Flask) -> KaleoConfig:
