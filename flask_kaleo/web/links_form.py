@@ -1,6 +1,6 @@
-"""The form fields of links and expiry: ``send`` (create a link instead of mailing),
-``expires_in`` and ``by`` (a duration such as ``7d``, or ``never``), read and checked
-for the endpoints."""
+"""The form fields of sending and expiry: ``send`` (``0``: an invitation without
+email, its accept URL shown instead), ``expires_in`` and ``by`` (a duration such as
+``7d``, or ``never``), read and checked for the endpoints."""
 
 from __future__ import annotations
 
