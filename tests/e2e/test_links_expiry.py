@@ -108,7 +108,7 @@ def test_extend_an_expired_invitation_in_place(page: Page, live_server: LiveServ
     expect(item).to_have_class("sent expired")
     mark_page(page)
 
-    item.get_by_label("Extend by").fill("3d")
+    item.get_by_label("Extend by").select_option("3d")
     item.get_by_role("button", name="Extend").click()
     expect(page.locator("#invitation-form-messages")).to_have_text(
         "Invitation to quinn@example.com extended."
