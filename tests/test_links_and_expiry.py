@@ -5,12 +5,14 @@ the CLI; the database-facing parts on all three databases."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import typing as t
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask import render_template_string
 from flask.testing import FlaskClient
 
 import flask_kaleo.core.accepting
@@ -351,6 +353,29 @@ def test_bad_bounds_fail_at_start_up(
 
 
 # -- extend ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("longest", "offered", "chosen"),
+    [(30, ["1d", "3d", "7d", "14d", "30d"], "7d"), (5, ["1d", "3d"], "3d"), (0.5, [], None)],
+)
+def test_the_extend_choices_stay_within_the_longest_lifetime(
+    app: Flask, longest: float, offered: list[str], chosen: str | None
+) -> None:
+    bounds = (dt.timedelta(minutes=15), dt.timedelta(days=longest))
+    reconfigure(app, KALEO_EXPIRATION_BOUNDS=bounds, KALEO_DEFAULT_EXPIRATION=bounds[1])
+    with app.test_request_context():
+        alice = make_user("alice@example.com", allocation=1)
+        make_invitation(alice, "carol@example.com")
+        page = render_template_string(
+            '{% from "kaleo/macros.html" import invites_sent %}'
+            "{{ invites_sent(user, actions=True) }}",
+            user=alice,
+        )
+    options = re.findall(r'<option value="(\w+)"( selected)?>', page)
+    assert [value for value, _ in options] == offered
+    assert [value for value, selected in options if selected] == ([chosen] if chosen else [])
+    assert ('class="kaleo-extend"' in page) is bool(offered)
 
 
 @pytest.mark.all_backends
