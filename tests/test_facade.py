@@ -76,7 +76,8 @@ def test_hooks_answer_who_is_signed_in_and_who_a_value_names(
         kaleo.current_user_loader(lambda: alice)
         assert kaleo.hooks.current_user() is alice
         assert kaleo.hooks.member("alice@EXAMPLE.com") is alice
-        assert kaleo.hooks.member(f" {alice.id} ") is alice
+        assert kaleo.hooks.member(f" {alice.id} ", or_id=True) is alice
+        assert kaleo.hooks.member(str(alice.id)) is None  # an address only, by default
         assert kaleo.hooks.member("nobody@example.com") is None
         assert kaleo.hooks.member("abc") is None
         assert kaleo.hooks.user_id(alice) == alice.id

@@ -38,7 +38,7 @@ def resolve_user(value: str | None, hint: str = "'--user'") -> object:
     """
     if value is None:
         return None
-    user = get_kaleo().hooks.member(value)
+    user = get_kaleo().hooks.member(value, or_id=True)
     if user is None:
         raise click.BadParameter(f"no user with the email address or id {value!r}", param_hint=hint)
     return user

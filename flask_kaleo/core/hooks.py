@@ -27,6 +27,7 @@ Enqueue = t.Callable[[int], None]
 class Users(t.Protocol[T]):
     """How the hooks read the app's users (the store provides it)."""
 
+    def find_user(self, email: str) -> T | None: ...
     def user_by_email_or_id(self, value: str) -> T | None: ...
     def user_id(self, user: T) -> object: ...
     def user_email(self, user: T) -> str: ...
@@ -78,10 +79,13 @@ class Hooks(t.Generic[U]):
         """Whether ``user`` may use the staff endpoints and choose any expiry."""
         return signed_in(user) and bool(self.manage_permission(t.cast(U, user)))
 
-    def member(self, value: str) -> U | None:
+    def member(self, value: str, *, or_id: bool = False) -> U | None:
         """The user with this email address (any case, found as the
-        :meth:`~flask_kaleo.Kaleo.member_loader` hook says) or primary key, or None."""
-        return self._read().user_by_email_or_id(value)
+        :meth:`~flask_kaleo.Kaleo.member_loader` hook says), or None; with ``or_id``
+        (for staff tools), a primary key names a user too. A login form leaves it off,
+        so that ``1`` is nobody's address."""
+        users = self._read()
+        return users.user_by_email_or_id(value) if or_id else users.find_user(value)
 
     def user_id(self, user: U) -> object:
         """``user``'s primary key."""

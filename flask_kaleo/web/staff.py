@@ -46,7 +46,7 @@ def _amount() -> int:
 
 
 def _user(value: str) -> object:
-    user = get_kaleo().hooks.member(value) if value.strip() else None
+    user = get_kaleo().hooks.member(value, or_id=True) if value.strip() else None
     if user is None:
         message = gettext(
             "There is no user with the email address or id %(user)s.", user=repr(value)
