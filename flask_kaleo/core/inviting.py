@@ -187,7 +187,7 @@ def _record(
         # like any other, but never mailed an invitation and never acceptable.
         invitation.to_member = to_member
         email = None
-        if not send:  # the link goes to the caller, once; nothing waits for delivery
+        if not send:  # the accept URL goes to the caller, once; nothing waits for delivery
             invitation.link_only = True
             invitation.delivered_at = invitation.sent_at
             invitation.token = token
@@ -238,7 +238,8 @@ def _new_invitation(
     digest: str,
     now: dt.datetime,
 ) -> JoinInvitationMixin:
-    now = utcnow()
+    """The new invitation's row, sent at ``now`` (the time the limits counted); its
+    expiry is the caller's."""
     invitation: JoinInvitationMixin = store.JoinInvitation(
         **fields,
         from_user_id=inviter_id,
@@ -247,7 +248,6 @@ def _new_invitation(
         pending_email_key=address.key,
         message=message,
         sent_at=now,
-        expires_at=now + current_config().default_expiration,
         status=Status.SENT.value,
         token_digest=digest,
     )
