@@ -38,6 +38,7 @@ from tests.helpers import csrf_token
 from tests.helpers import expire
 from tests.helpers import invitation_to
 from tests.helpers import join
+from tests.helpers import kaleo_of
 from tests.helpers import make_invitation
 from tests.helpers import make_user
 from tests.helpers import post_invite
@@ -356,17 +357,26 @@ def test_bad_bounds_fail_at_start_up(
 
 
 @pytest.mark.parametrize(
-    ("longest", "offered", "chosen"),
-    [(30, ["1d", "3d", "7d", "14d", "30d"], "7d"), (5, ["1d", "3d"], "3d"), (0.5, [], None)],
+    ("longest", "expires_in", "offered", "chosen"),
+    [
+        (30, -1, ["1d", "3d", "7d", "14d", "30d"], "7d"),  # expired: counted from now
+        (30, 7, ["1d", "3d", "7d", "14d"], "7d"),
+        (30, 20, ["1d", "3d", "7d"], "7d"),
+        (5, 3, ["1d"], "1d"),
+        (0.5, -1, [], None),
+    ],
 )
 def test_the_extend_choices_stay_within_the_longest_lifetime(
-    app: Flask, longest: float, offered: list[str], chosen: str | None
+    app: Flask, longest: float, expires_in: float, offered: list[str], chosen: str | None
 ) -> None:
+    """A member may extend up to the longest lifetime from now: the row offers only
+    what the endpoint would accept, 7 days or the longest below it chosen."""
     bounds = (dt.timedelta(minutes=15), dt.timedelta(days=longest))
     reconfigure(app, KALEO_EXPIRATION_BOUNDS=bounds, KALEO_DEFAULT_EXPIRATION=bounds[1])
     with app.test_request_context():
         alice = make_user("alice@example.com", allocation=1)
-        make_invitation(alice, "carol@example.com")
+        expires_at = utcnow() + dt.timedelta(days=expires_in)
+        make_invitation(alice, "carol@example.com", expires_at=expires_at)
         page = render_template_string(
             '{% from "kaleo/macros.html" import invites_sent %}'
             "{{ invites_sent(user, actions=True) }}",
@@ -376,6 +386,14 @@ def test_the_extend_choices_stay_within_the_longest_lifetime(
     assert [value for value, _ in options] == offered
     assert [value for value, selected in options if selected] == ([chosen] if chosen else [])
     assert ('class="kaleo-extend"' in page) is bool(offered)
+    beyond = [days for days in (1, 3, 7, 14, 30) if f"{days}d" not in offered]
+    with app.test_request_context():
+        invitation = invitation_to("carol@example.com")
+        if beyond:  # the first lifetime not offered is one extend refuses
+            with pytest.raises(ExpiryOutOfBounds):
+                kaleo_of(app).extend(invitation, by=dt.timedelta(days=beyond[0]))
+        if offered:  # and the longest offered, one it takes
+            kaleo_of(app).extend(invitation, by=dt.timedelta(days=int(offered[-1][:-1])))
 
 
 @pytest.mark.all_backends

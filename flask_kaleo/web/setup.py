@@ -15,6 +15,7 @@ from .forms import forget_typed
 from .forms import new_invite_form
 from .forms import row_outcome
 from .pages import check_page_targets_once
+from .text import extend_choices
 from .text import invitations_left
 from .text import state_label
 
@@ -28,6 +29,7 @@ def setup_web(app: Flask, kaleo: object) -> None:
         kaleo_invite_form=new_invite_form,
         kaleo_csrf_token=csrf_token,
         kaleo_row_outcome=row_outcome,
+        kaleo_extend_choices=extend_choices,
     )
     app.jinja_env.filters.update(invitations_left=invitations_left, kaleo_state_label=state_label)
     check_page_targets_once(app)

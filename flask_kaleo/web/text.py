@@ -1,12 +1,18 @@
-"""Words the pages show: the remaining count as text, and the names of the states in
-the sent list (both template filters)."""
+"""Words and choices the pages show: the remaining count as text, the names of the
+states in the sent list (both template filters), and the lifetimes a row's Extend form
+offers."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from ..config import UNLIMITED
+from ..config import current_config
 from ..i18n import N_
 from ..i18n import format_number
 from ..i18n import gettext
+from ..models import JoinInvitationMixin
+from ..models import utcnow
 
 
 def invitations_left(remaining: int) -> str:
@@ -34,3 +40,17 @@ def state_label(state: str) -> str:
     calls it once a row)."""
     label = STATE_LABELS.get(state)
     return state if label is None else gettext(label)
+
+
+EXTEND_DAYS = (1, 3, 7, 14, 30)
+"""The lifetimes, in days, the sent list's Extend form may offer."""
+
+
+def extend_choices(invitation: JoinInvitationMixin) -> list[int]:
+    """The days of :data:`EXTEND_DAYS` that keep ``invitation`` within the longest of
+    ``KALEO_EXPIRATION_BOUNDS`` from now, as an extension by a member must (the
+    ``kaleo_extend_choices`` template global)."""
+    now = utcnow()
+    start = max(invitation.expires_at or now, now)
+    room = now + current_config().expiration_bounds[1] - start
+    return [days for days in EXTEND_DAYS if dt.timedelta(days=days) <= room]
