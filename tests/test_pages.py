@@ -4,6 +4,7 @@ and the words shown to people."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import typing as t
 
@@ -88,6 +89,27 @@ def test_an_expired_or_revoked_invitation_says_to_ask_for_a_new_one(app: Flask, 
     assert f"Invitation {state}" in response.text
     assert "Ask the person who invited you to send a new invitation." in response.text
     assert 'Already a member? <a class="kaleo-login" href="/login">Log in</a>' in response.text
+
+
+@pytest.mark.settings(KALEO_LOGIN_URL="/login", KALEO_RESEND_INTERVAL=dt.timedelta(0))
+def test_a_replaced_accept_url_and_a_used_up_link_offer_to_log_in(
+    app: Flask, kaleo: Kaleo[User]
+) -> None:
+    """Every 410 a token URL answers links to log in: the accept URL a resend replaced,
+    and a shareable link nobody may join through any more."""
+    with app.test_request_context():
+        alice = make_user("alice@example.com", allocation=5)
+        invitation = kaleo.invite(alice, "bob@example.com")
+        replaced = f"/invites/accept/{invitation.token}"
+        kaleo.resend(invitation)
+        link = kaleo.create_link(alice, 1)
+        joined = link.url.split("/invites", 1)[1]
+        kaleo.revoke(link)
+    for path in (replaced, f"/invites{joined}"):
+        response = app.test_client().get(path)
+        assert response.status_code == 410 and BASE in response.text, path
+        assert 'class="kaleo-login" href="/login"' in response.text, path
+        assert response.headers["Cache-Control"] == "no-store", path
 
 
 def test_the_log_in_link_comes_from_flask_login(

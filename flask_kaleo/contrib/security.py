@@ -49,6 +49,7 @@ from ..exceptions import InvitationNotPending
 from ..i18n import gettext
 from ..models import Pending
 from ..state import get_kaleo
+from ..web.pages import login_url
 from ..web.session import SESSION_KEY
 from .held_mail import hold_mail_until_commit
 from .held_mail import sent_after_commit
@@ -259,5 +260,7 @@ def _refused(error: RegistrationRefused) -> tuple[str, int]:
     get_kaleo().store.session.rollback()
     if error.state is None:
         return render_template("kaleo/invite_only.html"), 403
-    page = render_template("kaleo/accept_invalid.html", state=error.state, reason=str(error))
+    page = render_template(
+        "kaleo/accept_invalid.html", state=error.state, reason=str(error), login_url=login_url()
+    )
     return page, 410

@@ -27,11 +27,10 @@ from ..i18n import gettext
 from ..state import get_kaleo
 from .answers import CSRF_MESSAGE
 from .answers import Declaration
-from .answers import Refusal as Refusal
-from .answers import ViewResponse as ViewResponse
+from .answers import Refusal
+from .answers import ViewResponse
 from .answers import refuse
 from .answers import sign_in_required
-from .answers import succeed as succeed
 
 V = t.TypeVar("V", bound=t.Callable[..., ViewResponse])
 T = t.TypeVar("T")

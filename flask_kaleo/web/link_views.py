@@ -6,8 +6,6 @@ from __future__ import annotations
 import typing as t
 
 from flask import get_template_attribute
-from flask import redirect
-from flask import render_template
 
 from ..config import current_config
 from ..exceptions import LinksNotAllowed
@@ -16,17 +14,17 @@ from ..i18n import gettext
 from ..i18n import ngettext
 from ..models import InvitationLinkMixin
 from ..state import get_kaleo
-from .endpoint import Refusal
-from .endpoint import ViewResponse
+from .answers import Refusal
+from .answers import ViewResponse
+from .answers import succeed
 from .endpoint import endpoint
 from .endpoint import fields
 from .endpoint import signed_in_user
-from .endpoint import succeed
 from .links_form import expiry_field
+from .pages import go_sign_up
+from .pages import not_pending_page
+from .pages import unknown_token_page
 from .session import remember
-from .views import _keep_token_private
-from .views import _private
-from .views import signup_url
 
 LINK_NOT_FOUND = N_("There is no such link among those you created.")
 LINKS_OFF = N_("Shareable links are not enabled on this site.")
@@ -118,12 +116,8 @@ def join(token: str) -> ViewResponse:
     takes a use (link previews and scanners follow links); the signup does."""
     link = get_kaleo().link_by_token(token)
     if link is None:
-        return _private(render_template("kaleo/accept_unknown.html"), 404)
+        return unknown_token_page()
     if not link.is_pending:
-        reason = str(link.why_not_pending())
-        page = render_template(
-            "kaleo/accept_invalid.html", state=link.display_status, reason=reason
-        )
-        return _private(page, 410)
+        return not_pending_page(link.display_status, link.why_not_pending())
     remember(link)
-    return _keep_token_private(redirect(signup_url(), code=303))
+    return go_sign_up()

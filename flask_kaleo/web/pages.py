@@ -1,5 +1,6 @@
 """The pages kaleo points people to (signup, log in, where a signed-in member goes),
-the one-time check of their settings, and kaleo's own error pages."""
+the one-time check of their settings, what a URL holding a token answers, and kaleo's
+own error pages."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import typing as t
 
 from flask import Flask
 from flask import current_app
+from flask import redirect
 from flask import render_template
 from flask import url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response
 
 from ..config import PAGE_TARGETS
 from ..config import config_of
@@ -112,3 +115,42 @@ def error_page(error: HTTPException) -> tuple[str, int]:
 def error_headers(error: HTTPException) -> t.Mapping[str, str]:
     """The headers an error page keeps (a 405's ``Allow``)."""
     return {k: v for k, v in error.get_headers() if k.lower() == "allow"}
+
+
+# -- what an accept URL or a link's join URL answers ------------------------------------
+
+
+def signup_url() -> str:
+    """``KALEO_SIGNUP_URL`` as a URL: a path as it is, an endpoint name through url_for."""
+    return t.cast(str, page_url("KALEO_SIGNUP_URL"))
+
+
+def keep_token_private(response: Response) -> Response:
+    """A response to a URL holding a token: never cached, and the token never leaks as
+    a Referer."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def go_sign_up() -> Response:
+    """On to the signup page, once the session remembers what the token named."""
+    return keep_token_private(redirect(signup_url(), code=303))
+
+
+def unknown_token_page() -> tuple[Response, int]:
+    """404: the token names nothing (and says nothing about any invitation)."""
+    return _token_page(render_template("kaleo/accept_unknown.html"), 404)
+
+
+def not_pending_page(state: str, reason: object) -> tuple[Response, int]:
+    """410: what the token named can no longer be redeemed; the page says why
+    (``reason``) and links to log in."""
+    page = render_template(
+        "kaleo/accept_invalid.html", state=state, reason=str(reason), login_url=login_url()
+    )
+    return _token_page(page, 410)
+
+
+def _token_page(page: str, status: int) -> tuple[Response, int]:
+    return keep_token_private(current_app.make_response(page)), status

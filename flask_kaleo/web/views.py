@@ -9,12 +9,9 @@ from __future__ import annotations
 import contextlib
 import typing as t
 
-from flask import current_app
 from flask import get_template_attribute
-from flask import redirect
 from flask import render_template
 from flask import request
-from werkzeug.wrappers import Response as BaseResponse
 
 from ..constants import NEVER
 from ..exceptions import InvitationNotPending
@@ -38,8 +35,9 @@ from .forms import keep_typed
 from .links_form import expiry_field
 from .links_form import link_message
 from .links_form import link_requested
-from .pages import login_url
-from .pages import page_url
+from .pages import go_sign_up
+from .pages import not_pending_page
+from .pages import unknown_token_page
 from .session import remember
 
 NOT_FOUND = N_("There is no such invitation among those you sent.")
@@ -194,35 +192,10 @@ def accept(token: str) -> ViewResponse:
     try:
         invitation = get_kaleo().invitation_by_token(token)
     except InvitationReplaced as error:
-        return _not_pending("replaced", error)
+        return not_pending_page("replaced", error)
     if invitation is None:
-        return _private(render_template("kaleo/accept_unknown.html"), 404)
+        return unknown_token_page()
     if not invitation.is_pending:
-        return _not_pending(invitation.display_status, invitation.why_not_pending())
+        return not_pending_page(invitation.display_status, invitation.why_not_pending())
     remember(invitation)
-    return _keep_token_private(redirect(signup_url(), code=303))
-
-
-def _not_pending(state: str, reason: InvitationNotPending) -> tuple[BaseResponse, int]:
-    """The 410 page of an accept URL that no longer works, saying why."""
-    page = render_template(
-        "kaleo/accept_invalid.html", state=state, reason=str(reason), login_url=login_url()
-    )
-    return _private(page, 410)
-
-
-def _private(page: str, status: int) -> tuple[BaseResponse, int]:
-    return _keep_token_private(current_app.make_response(page)), status
-
-
-def _keep_token_private(response: BaseResponse) -> BaseResponse:
-    """A response to a URL holding a token: never cached, and the token never leaks as
-    a Referer."""
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def signup_url() -> str:
-    """``KALEO_SIGNUP_URL`` as a URL: a path as it is, an endpoint name through url_for."""
-    return t.cast(str, page_url("KALEO_SIGNUP_URL"))
+    return go_sign_up()
