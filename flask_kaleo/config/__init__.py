@@ -15,6 +15,7 @@ import typing as t
 from flask import Flask
 from flask import current_app
 
+from .reading import is_whole_number
 from .reading import read_settings
 from .settings import DEFAULT_SETTINGS
 from .settings import DELIVERY_STUCK_AFTER
@@ -83,17 +84,8 @@ def keep(app: Flask, config: KaleoConfig) -> KaleoConfig:
     return config
 
 
-def is_whole_number(value: object) -> bool:
-    """An int, and not a bool (True is an int to Python, never a count to a user)."""
-    return _whole(value)
-
-
-def _whole(value: object) -> t.TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def check_amount(amount: object) -> int:
     """A bulk operation's amount: a whole number from 0 to :data:`MAX_AMOUNT`."""
-    if not _whole(amount) or not 0 <= amount <= MAX_AMOUNT:
+    if not is_whole_number(amount) or not 0 <= amount <= MAX_AMOUNT:
         raise ValueError(f"amount must be an integer from 0 to {MAX_AMOUNT:,}, not {amount!r}")
     return amount

@@ -25,7 +25,7 @@ from .settings import MemberPrivacy
 from .settings import RateLimits
 
 
-def _whole(value: object) -> t.TypeGuard[int]:
+def is_whole_number(value: object) -> t.TypeGuard[int]:
     """An int, and not a bool (True is an int to Python, never a count to a user)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -184,7 +184,7 @@ def _expiration(value: object) -> dt.timedelta:
     """kaleo's number of hours, or a timedelta."""
     if isinstance(value, dt.timedelta):
         duration = value
-    elif (_whole(value) or isinstance(value, float)) and math.isfinite(value):
+    elif (is_whole_number(value) or isinstance(value, float)) and math.isfinite(value):
         duration = dt.timedelta(hours=value)
     else:
         raise _Bad
@@ -214,7 +214,7 @@ def _bounds(value: object) -> tuple[dt.timedelta, dt.timedelta]:
 
 
 def _allocation(value: object) -> int:
-    if not _whole(value) or value < UNLIMITED:
+    if not is_whole_number(value) or value < UNLIMITED:
         raise _Bad
     return value
 
@@ -244,7 +244,7 @@ def _rate_limits(value: object) -> RateLimits:
 
 
 def _limit(value: object) -> int | None:
-    if value is not None and (not _whole(value) or value < 1):
+    if value is not None and (not is_whole_number(value) or value < 1):
         raise _Bad
     return value
 

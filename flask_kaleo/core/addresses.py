@@ -91,11 +91,6 @@ def canonical_address(address: object, *, smtputf8: bool = False) -> Address:
     return Address(email, f"{local_part_key(local)}@{domain}", valid.domain.lower())
 
 
-def clean_address(address: object, *, smtputf8: bool = False) -> str:
-    """The address to store and mail (see :func:`canonical_address`)."""
-    return canonical_address(address, smtputf8=smtputf8).email
-
-
 def local_part_key(local: str) -> str:
     """The comparison form of a local part: NFKC, lower-cased, NFKC again."""
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", local).lower())

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 
 from ..config import KaleoConfig
-from ..constants import NEVER as NEVER
-from ..constants import ExpiresIn as ExpiresIn
+from ..constants import NEVER
+from ..constants import ExpiresIn
 from ..exceptions import ExpiryOutOfBounds
 from ..i18n import format_number
 from ..i18n import gettext

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import signals
 from ..config import MESSAGE_MAX_LENGTH
 from ..config import current_config
+from ..constants import ExpiresIn
 from ..delivery.render import accept_url
 from ..delivery.transport import OutgoingEmail
 from ..exceptions import AlreadyInvited
@@ -29,7 +30,6 @@ from .addresses import address_key
 from .addresses import canonical_address
 from .addresses import clean_message
 from .counters import UserId
-from .expiry import ExpiresIn
 from .expiry import choose_lifetime
 from .hooks import Hooks
 from .lease import lease_until

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from .. import signals
 from ..config import current_config
+from ..constants import NEVER
 from ..exceptions import ExpiryOutOfBounds
 from ..exceptions import InvitingNotAllowed
 from ..i18n import N_
@@ -33,7 +34,6 @@ from ..models import expired
 from ..models import not_expired
 from ..models import rowcount
 from ..models import utcnow
-from .expiry import NEVER
 from .expiry import check_new_expiry
 from .hooks import Hooks
 from .store import Store

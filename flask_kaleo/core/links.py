@@ -22,6 +22,7 @@ from .. import signals
 from ..config import MAX_AMOUNT
 from ..config import current_config
 from ..config import is_whole_number
+from ..constants import ExpiresIn
 from ..delivery.render import join_url
 from ..exceptions import InvalidEmail
 from ..exceptions import InvalidLinkOption
@@ -37,7 +38,6 @@ from ..models import expired
 from ..models import rowcount
 from ..models import utcnow
 from .addresses import canonical_address
-from .expiry import ExpiresIn
 from .expiry import choose_expiry
 from .hooks import Hooks
 from .hooks import signed_in
@@ -54,13 +54,13 @@ U = t.TypeVar("U")
 
 def check_uses(uses: object) -> int:
     """A link's number of uses: a whole number from 1 to :data:`MAX_AMOUNT`."""
-    if not is_whole_number(uses) or not 1 <= t.cast(int, uses) <= MAX_AMOUNT:
+    if not is_whole_number(uses) or not 1 <= uses <= MAX_AMOUNT:
         limit = f"{MAX_AMOUNT:,}"
         message = gettext(
             "The number of people must be a whole number from 1 to %(limit)s.", limit=limit
         )
         raise InvalidLinkOption(message, "uses")
-    return t.cast(int, uses)
+    return uses
 
 
 def check_domain(domain: object) -> str | None:
