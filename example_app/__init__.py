@@ -51,9 +51,9 @@ def create_app(config: dict[str, t.Any] | None = None, instance_path: str | None
         KALEO_REQUIRE_INVITED_EMAIL=True,
         KALEO_SIGNUP_URL="example.signup",
         KALEO_SITE_NAME="Kaleo Example",
-        # Members may also create an invitation's link without email, to share it.
+        # Members may also create an invitation without email and share its accept URL.
         KALEO_ALLOW_LINKS=True,
-        # Invitation links point here, never at whatever Host a request claims.
+        # Accept URLs point here, never at whatever Host a request claims.
         KALEO_SITE_URL=os.environ.get("KALEO_SITE_URL", "http://127.0.0.1:5000"),
         EXAMPLE_SEED_DEMO=True,
     )

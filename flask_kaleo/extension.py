@@ -242,7 +242,7 @@ class Kaleo(HookDecorators[U], Maintenance[U]):
     def invitation_required(self, view: F) -> F:
         """Guard an app's signup view: a signed-in member goes on to
         ``KALEO_SIGNED_IN_REDIRECT``; with ``KALEO_INVITE_ONLY`` on, only visitors who
-        followed a valid invitation link get through; others see a 403 page."""
+        followed a valid invitation's accept URL get through; others see a 403 page."""
         return visitor.invitation_required(view, self.pending_invitation, self.hooks.current_user)
 
     def signup(self, email: str, create_user: t.Callable[[str], U]) -> U:

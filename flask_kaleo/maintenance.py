@@ -42,7 +42,7 @@ class Maintenance(t.Generic[U]):
     delivery: Delivery
 
     def resend(self, invitation: JoinInvitationMixin) -> JoinInvitationMixin:
-        """Email a pending invitation again under a new link; spends nothing."""
+        """Email a pending invitation again under a new accept URL; spends nothing."""
         return resending.resend(self.store, self.hooks, self.delivery, invitation)
 
     def extend(
@@ -59,7 +59,7 @@ class Maintenance(t.Generic[U]):
         return lifecycle.extend(self.store, self.hooks, invitation, by=by, to=to)
 
     def remind(self, after: dt.timedelta) -> RemindReport:
-        """Mail one reminder, under a new link, to each pending invitation sent more
+        """Mail one reminder, under a new accept URL, to each pending invitation sent more
         than ``after`` ago and never reminded (``flask kaleo remind``; :doc:`expiry`)."""
         return reminders.remind(self.store, self.hooks, self.delivery, after)
 
@@ -92,7 +92,7 @@ class Maintenance(t.Generic[U]):
     def deliver(
         self, invitation_id: int | None = None, *, older_than: dt.timedelta | None = None
     ) -> str | SweepReport:
-        """A queue worker's job, given an id (in an app context): mint a new link,
+        """A queue worker's job, given an id (in an app context): mint a new accept URL,
         send, record; returns ``"delivered"``, ``"given back"``, ``"put back"`` or
         ``"nothing to do"``, or raises :class:`~flask_kaleo.DeliveryError` for a failure
         to retry. Without an id, finish the deliveries waiting longer than

@@ -26,7 +26,7 @@ def deliver(older_than: dt.timedelta | None) -> None:
 
     Inline, they are delivered now; queued, they are queued again; those that expired
     waiting go back to their inviters; a resend or reminder the relay refuses puts its
-    earlier link back. An email another process is delivering right now (within its
+    earlier accept URL back. An email another process is delivering right now (within its
     lease) is left to it. Safe to run from cron, even while workers and another run
     are delivering: each email goes once.
     """

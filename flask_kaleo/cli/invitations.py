@@ -32,13 +32,13 @@ from .params import resolve_user
     "--no-send",
     "no_send",
     is_flag=True,
-    help="Mail nothing: spend and record the invitation, and print its link to share.",
+    help="Mail nothing: spend and record the invitation, and print its accept URL to share.",
 )
 @with_appcontext
 def invite(from_user: str, email: str, message: str | None, force: bool, no_send: bool) -> None:
     """Send an invitation to EMAIL on behalf of FROM_USER (email address or id).
 
-    The link in the email is built from KALEO_SITE_URL (or SERVER_NAME and
+    The accept URL in the email is built from KALEO_SITE_URL (or SERVER_NAME and
     PREFERRED_URL_SCHEME), which must be set. Without --force it spends one of
     FROM_USER's invitations.
     """
@@ -51,7 +51,7 @@ def invite(from_user: str, email: str, message: str | None, force: bool, no_send
     left = kaleo.invitations_remaining(inviter)
     if no_send:
         click.echo(
-            f"Created an invitation link for {invitation.email} from"
+            f"Created an invitation without email for {invitation.email} from"
             f" {kaleo.hooks.email(inviter)} (no email sent;"
             f" {'unlimited' if left == UNLIMITED else left} left). Shown once:"
         )
@@ -155,8 +155,8 @@ def _print_report(report: list[str], sent: int, refused: int, total: int) -> Non
 )
 @with_appcontext
 def remind(after: dt.timedelta) -> None:
-    """Mail one reminder, under a new link, to each pending invitation not accepted
-    AFTER its email; never twice. Links created without email, invitations to members,
+    """Mail one reminder, under a new accept URL, to each pending invitation not accepted
+    AFTER its email; never twice. Invitations created without email, invitations to members,
     those whose inviter may no longer invite and those whose address has since become
     a member's are left alone. Safe to run from cron, even twice at once."""
     report = get_kaleo().remind(after)
@@ -178,7 +178,7 @@ def remind(after: dt.timedelta) -> None:
 @click.option("--never", is_flag=True, help="Never expire (the inviter must be staff).")
 @with_appcontext
 def extend(invitation_id: int, by: dt.timedelta | None, never: bool) -> None:
-    """Extend invitation ID, keeping its link; an expired one comes back to life. The
+    """Extend invitation ID, keeping its accept URL; an expired one comes back to life. The
     bounds of the inviter apply (KALEO_EXPIRATION_BOUNDS unless they have the manage
     permission)."""
     if (by is None) == (not never):

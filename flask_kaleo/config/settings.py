@@ -1,6 +1,6 @@
-"""The settings themselves: their names and defaults, what replaced the former ones,
-the constants that are no longer settings, and :class:`KaleoConfig`, the typed and
-frozen object ``init_app`` reads them into."""
+"""The settings themselves: their names and defaults, the names ``init_app`` refuses
+with what to write in their place, the fixed constants, and :class:`KaleoConfig`, the
+typed and frozen object ``init_app`` reads the settings into."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ REMOVED_SETTINGS: t.Mapping[str, str] = {
     "KALEO_MIGRATE_RENDER_ITEM": "is no longer a setting: a render_item your app gives"
     " Flask-Migrate is asked first",
 }
-"""Each former setting, and what to write instead."""
+"""Each setting name ``init_app`` refuses, and what to write instead."""
 
 PAGE_TARGETS = ("KALEO_SIGNUP_URL", "KALEO_SIGNED_IN_REDIRECT", "KALEO_LOGIN_URL")
 """Settings naming a page by endpoint or path; their endpoints are checked once the

@@ -83,7 +83,7 @@ def wire(app: Flask) -> None:
     Call once, after ``kaleo.init_app(app)`` and after Flask-Security-Too is set up on
     ``app`` with ``SECURITY_REGISTERABLE = True`` and a ``SQLAlchemyUserDatastore`` on
     the same ``db`` and user model as kaleo. Unless ``KALEO_SIGNUP_URL`` is set,
-    invitation links lead to the register view.
+    invitations' accept URLs lead to the register view.
     """
     kaleo = app.extensions.get("kaleo")
     security = app.extensions.get("security")
@@ -255,7 +255,7 @@ def _confirmed(app: Flask, user: object, **extra: object) -> None:
 
 
 def _refused(error: RegistrationRefused) -> tuple[str, int]:
-    """The page of an invitation that can no longer be accepted, as the link shows it;
+    """The page of an invitation that can no longer be accepted, as its accept URL shows it;
     the invite-only page when there was none."""
     get_kaleo().store.session.rollback()
     if error.state is None:

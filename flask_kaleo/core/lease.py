@@ -36,7 +36,7 @@ def lease_free(model: type[JoinInvitationMixin], now: dt.datetime) -> sa.ColumnE
 
 
 def release(store: Store[U], invitation_id: int, digest: str) -> None:
-    """End the lease of the claim whose link is ``digest``: its email did not go,
+    """End the lease of the claim whose token's digest is ``digest``: its email did not go,
     and another attempt may claim it now."""
     model = store.JoinInvitation
     with store.transaction() as session:

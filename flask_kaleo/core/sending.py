@@ -89,7 +89,7 @@ class Delivery:
     def render(
         self, invitation: JoinInvitationMixin, token: str, *, inviter_label: str, first: bool
     ) -> OutgoingEmail | None:
-        """The email ``invitation`` gets now: the invitation carrying ``token``'s link;
+        """The email ``invitation`` gets now: the invitation carrying ``token``'s accept URL;
         for one to a member (``KALEO_MEMBER_PRIVACY``), nothing, or with ``"notify"``
         the short notice on its ``first`` sending only (a
         resend never mails a member)."""
@@ -135,7 +135,7 @@ class Delivery:
     def mark_delivered_or_log(self, invitation: JoinInvitationMixin, digest: str) -> None:
         """:meth:`mark_delivered`, but the email is out whatever the database says now:
         if it cannot be told (the connection dropped), the invitation stays "sending"
-        and the sweep sends it again under a new link (the first one then explains)."""
+        and the sweep sends it again under a new accept URL (the first one then explains)."""
         try:
             self.mark_delivered(invitation, digest)
         except Exception:
@@ -177,7 +177,7 @@ class Delivery:
             raise DeliveryFailed(gettext(UNDELIVERED)) from error
 
     def mark_delivered(self, invitation: JoinInvitationMixin, digest: str) -> None:
-        """Record that the relay took the email carrying ``digest``'s link (and keep
+        """Record that the relay took the email carrying ``digest``'s accept URL (and keep
         ``invitation`` loaded as it now is, so answering costs no query)."""
         now = utcnow()
         with self.store.transaction(keep_loaded=True) as session:
@@ -194,7 +194,7 @@ class Delivery:
         """Deliver a queued invitation (a worker's job): mint its token, send, record.
 
         Returns ``"delivered"``, ``"given back"``, ``"put back"`` (a resend or reminder
-        that cannot go: its earlier link works again) or ``"nothing to do"``; raises
+        that cannot go: its earlier accept URL works again) or ``"nothing to do"``; raises
         :class:`DeliveryError` for a passing failure that deserves another attempt.
         """
         claimed = self._claim(invitation_id)

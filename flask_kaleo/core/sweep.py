@@ -37,7 +37,7 @@ class SweepReport:
     failed: int = 0
     """Passing failures, left for a later sweep."""
     put_back: int = 0
-    """Resends and reminders the relay refused: their earlier link works again."""
+    """Resends and reminders the relay refused: their earlier accept URL works again."""
 
 
 def sweep(delivery: Delivery, older_than: dt.timedelta | None = None) -> SweepReport:

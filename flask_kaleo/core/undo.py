@@ -1,7 +1,7 @@
 """When an invitation's email cannot go: a first sending is given back (the invitation
 becomes ``undeliverable`` and returns to the inviter's allocation, as a revoke does); a
 resend or reminder is put back (the columns it changed, kept in ``undo_sending``, are
-restored: its earlier link works again, nothing is refunded)."""
+restored: its earlier accept URL works again, nothing is refunded)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def undo_values(model: type[JoinInvitationMixin], record: str) -> dict[str, Colu
 
 def give_back(store: Store[U], invitation_id: int, digest: str | None = None) -> bool:
     """Mark an undelivered invitation ``undeliverable`` and return it to the
-    inviter's allocation, as a revoke does: the claim whose link is ``digest``
+    inviter's allocation, as a revoke does: the claim whose token's digest is ``digest``
     does, or (None) anyone while no delivery holds it. False when it was no longer
     waiting for its email (delivered, accepted, withdrawn or claimed meanwhile)."""
     model = store.JoinInvitation
@@ -83,9 +83,9 @@ def give_back(store: Store[U], invitation_id: int, digest: str | None = None) ->
 
 
 def undo(store: Store[U], invitation: JoinInvitationMixin, digest: str) -> str:
-    """The email of the claim whose link is ``digest`` cannot go: a first sending
+    """The email of the claim whose token's digest is ``digest`` cannot go: a first sending
     gives the invitation back; a resend or reminder puts back the columns as they
-    were before it (its earlier link works again, nothing is refunded)."""
+    were before it (its earlier accept URL works again, nothing is refunded)."""
     if invitation.undo_sending is None:
         return GIVEN_BACK if give_back(store, invitation.id, digest) else NOTHING_TO_DO
     model = store.JoinInvitation
