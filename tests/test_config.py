@@ -195,11 +195,11 @@ def test_bad_setting_fails_at_init_app_naming_it_its_type_and_default(
         ("KALEO_RATE_LIMITS", {"address": 10}, ("rate_limits", RateLimits(50, 10))),
         ("KALEO_RATE_LIMITS", {"address": None}, ("rate_limits", RateLimits(50, None))),
         ("KALEO_RATE_LIMITS", {}, ("rate_limits", RateLimits(50, 3))),
-        ("KALEO_MEMBER_PRIVACY", "quiet", ("private_refusals", True)),
-        ("KALEO_MEMBER_PRIVACY", "quiet", ("notify_members", False)),
-        ("KALEO_MEMBER_PRIVACY", "notify", ("notify_members", True)),
-        ("KALEO_MEMBER_PRIVACY", "notify", ("private_refusals", True)),
-        ("KALEO_MEMBER_PRIVACY", None, ("private_refusals", False)),
+        ("KALEO_MEMBER_PRIVACY", "quiet", ("hides_members", True)),
+        ("KALEO_MEMBER_PRIVACY", "quiet", ("notifies_members", False)),
+        ("KALEO_MEMBER_PRIVACY", "notify", ("notifies_members", True)),
+        ("KALEO_MEMBER_PRIVACY", "notify", ("hides_members", True)),
+        ("KALEO_MEMBER_PRIVACY", None, ("hides_members", False)),
     ],
 )
 def test_good_setting_is_read_into_the_typed_config(

@@ -138,12 +138,12 @@ class KaleoConfig:
     redis_url: str
 
     @property
-    def private_refusals(self) -> bool:
+    def hides_members(self) -> bool:
         """A member's address is answered like a stranger's (``quiet`` or ``notify``)."""
         return self.member_privacy is not None
 
     @property
-    def notify_members(self) -> bool:
+    def notifies_members(self) -> bool:
         """The member is sent a short notice (``notify``)."""
         return self.member_privacy == "notify"
 

@@ -175,7 +175,7 @@ def _record(
         # Only once an invitation is spent (rolled back if refused): a member with none
         # left learns nothing about who is a member.
         to_member = store.is_member(address)
-        if to_member and not config.private_refusals:
+        if to_member and not config.hides_members:
             raise AlreadyMember(gettext("%(email)s is already a member.", email=address.email))
         token, digest = new_token()
         invitation = _new_invitation(store, inviter_id, address, message, fields, digest, now)

@@ -98,7 +98,7 @@ class Delivery:
             return render_invitation(
                 invitation, token, inviter_label=inviter_label, reminder=reminder
             )
-        if not first or not current_config().notify_members:
+        if not first or not current_config().notifies_members:
             return None
         member = self.store.find_user(invitation.email)
         if member is None:
