@@ -267,6 +267,7 @@ def test_an_invitation_used_meanwhile_creates_no_account(
     assert response.status_code == 410, page
     assert "This invitation has been withdrawn." in page
     assert 'class="kaleo-state-revoked"' in page
+    assert '<a class="kaleo-login" href="/login">Log in</a>' in page  # FST's login view
     assert user_id(security_app, "bob@example.com") is None
     assert invitation_row(security_app, invitation_id) == (Status.REVOKED.value, None)
     assert accepted_count(security_app, alice) == 0

@@ -103,7 +103,8 @@ def wire(app: Flask) -> None:
             " db and user model (Kaleo(db=db, user_model=User)), so that the new user and"
             " the accepted invitation commit together"
         )
-    endpoint = f"{app.config['SECURITY_BLUEPRINT_NAME']}.register"  # Security set it
+    blueprint = app.config["SECURITY_BLUEPRINT_NAME"]  # Security set it
+    endpoint = f"{blueprint}.register"
     view = app.view_functions.get(endpoint)
     if view is None:
         raise ConfigurationError(
@@ -122,9 +123,13 @@ def wire(app: Flask) -> None:
     user_confirmed.connect(_confirmed, app)
     change_email_confirmed.connect(_confirmed, app)
     app.register_error_handler(RegistrationRefused, _refused)
-    if "KALEO_SIGNUP_URL" not in app.config:  # written too, for whoever reads the config
-        app.config["KALEO_SIGNUP_URL"] = endpoint
-        keep(app, dataclasses.replace(config_of(app), signup_url=endpoint))
+    # Security's own pages, unless the app named others (written to app.config too, for
+    # whoever reads it): the accept URL leads to its register view, and kaleo's 410
+    # pages link to its login view.
+    signup_page = app.config.setdefault("KALEO_SIGNUP_URL", endpoint)
+    login_page = app.config.setdefault("KALEO_LOGIN_URL", f"{blueprint}.login")
+    config = config_of(app)
+    keep(app, dataclasses.replace(config, signup_url=signup_page, login_url=login_page))
     app.extensions[_WIRED] = True
 
 
