@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..config import UNLIMITED
 from ..models import rowcount
+from ..models import table_of
 from .counters import UserId
 from .counters import insert_if_absent
 
@@ -21,7 +22,7 @@ class Allocations:
     """The set-based statements for one stat table and one user table."""
 
     def __init__(self, stat_model: type, user_model: type) -> None:
-        self.stat: sa.Table = stat_model.__table__  # type: ignore[attr-defined]
+        self.stat = table_of(stat_model)
         self.user_id: sa.Column[UserId] = sa.inspect(user_model).mapper.primary_key[0]
 
     def add(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from ..config import UNLIMITED
 from ..models import invitations_remaining
 from ..models import rowcount
+from ..models import table_of
 
 Executor: t.TypeAlias = Session | sa.Connection
 """Where a statement runs: the session (which flushes what is pending first), or the
@@ -54,7 +55,7 @@ class Counters:
     """The counter statements of one member, on one stat table."""
 
     def __init__(self, stat_model: type) -> None:
-        self.stat: sa.Table = stat_model.__table__  # type: ignore[attr-defined]
+        self.stat = table_of(stat_model)
         stat = self.stat
         user_id = stat.c.user_id == sa.bindparam("member")
         self._remaining = sa.select(stat.c.invites_allocated, stat.c.invites_sent).where(user_id)

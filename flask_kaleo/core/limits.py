@@ -16,6 +16,7 @@ from ..exceptions import MemberLimitReached
 from ..exceptions import SendingLimitReached
 from ..i18n import N_
 from ..i18n import gettext
+from ..models import table_of
 from .counters import Executor
 from .counters import UserId
 from .counters import dialect_of
@@ -47,9 +48,9 @@ class SendingLimits:
     """
 
     def __init__(self, stat_model: type, send_model: type, lock_model: type) -> None:
-        self.stat: sa.Table = stat_model.__table__  # type: ignore[attr-defined]
-        self.send: sa.Table = send_model.__table__  # type: ignore[attr-defined]
-        self.lock: sa.Table = lock_model.__table__  # type: ignore[attr-defined]
+        self.stat = table_of(stat_model)
+        self.send = table_of(send_model)
+        self.lock = table_of(lock_model)
         send = self.send
         since = send.c.sent_at > sa.bindparam("since")
         self._member_count = (

@@ -46,6 +46,7 @@ from ..i18n import gettext
 from ..models import JoinInvitationMixin
 from ..models import Status
 from ..models import rowcount
+from ..models import table_of
 from ..models import utcnow
 from .hooks import Hooks
 from .lease import lease_free
@@ -72,7 +73,7 @@ class Delivery:
     def __init__(self, store: Store[t.Any], hooks: Hooks[t.Any]) -> None:
         self.store = store
         self.hooks = hooks
-        table: sa.Table = store.JoinInvitation.__table__  # type: ignore[attr-defined]
+        table = table_of(store.JoinInvitation)
         self._delivered = (
             sa.update(table)
             .where(

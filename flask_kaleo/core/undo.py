@@ -16,6 +16,7 @@ from ..models import JoinInvitationMixin
 from ..models import Status
 from ..models import UTCDateTime
 from ..models import rowcount
+from ..models import table_of
 from ..models import utcnow
 from .lease import lease_free
 from .store import Store
@@ -40,7 +41,7 @@ def undo_record(before: t.Mapping[str, ColumnValue]) -> str:
 def undo_values(model: type[JoinInvitationMixin], record: str) -> dict[str, ColumnValue]:
     """The column values an ``undo_sending`` record holds."""
     values: dict[str, ColumnValue] = json.loads(record)
-    columns = model.__table__.c  # type: ignore[attr-defined]
+    columns = table_of(model).c
     for name, value in values.items():
         if isinstance(value, str) and isinstance(columns[name].type, UTCDateTime):
             values[name] = dt.datetime.fromisoformat(value)

@@ -24,6 +24,7 @@ from .base import invitations_remaining
 from .base import not_expired
 from .base import rowcount
 from .base import shared_model
+from .base import table_of
 from .base import user_column
 from .base import utcnow
 from .invitation import JoinInvitationMixin
@@ -54,6 +55,7 @@ __all__ = [
     "not_expired",
     "rowcount",
     "shared_model",
+    "table_of",
     "user_column",
     "utcnow",
 ]

@@ -35,6 +35,12 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def table_of(model: type) -> sa.Table:
+    """The table a mapped model class writes to (typed, unlike ``model.__table__`` on a
+    class known only by its mixin)."""
+    return t.cast(sa.Table, sa.inspect(model).local_table)
+
+
 def rowcount(result: t.Any) -> int:
     """The rows a statement's result says it matched (a conditional UPDATE's verdict)."""
     return int(result.rowcount)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import typing as t
 
 from .base import shared_model
+from .base import table_of
 from .invitation import JoinInvitationMixin
 from .link import InvitationLinkMixin
 from .link import LinkUseMixin
@@ -85,4 +86,4 @@ def map_models(
 
 
 def _table_name(model: type) -> str:
-    return str(model.__table__.name)  # type: ignore[attr-defined]
+    return str(table_of(model).name)
