@@ -24,6 +24,8 @@ from ..config import is_whole_number
 from ..exceptions import InvitationNotPending
 from ..exceptions import InvitationRefused
 from ..i18n import gettext
+from ..models import InvitationLinkMixin
+from ..models import JoinInvitationMixin
 from ..state import get_kaleo
 from .answers import CSRF_MESSAGE
 from .answers import Declaration
@@ -34,6 +36,7 @@ from .answers import sign_in_required
 
 V = t.TypeVar("V", bound=t.Callable[..., ViewResponse])
 T = t.TypeVar("T")
+M = t.TypeVar("M", JoinInvitationMixin, InvitationLinkMixin)
 
 ROUTED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 """Every endpoint is routed for all of these, so that a wrong method reaches the
@@ -91,6 +94,19 @@ def _answer(declaration: Declaration, view: V, kwargs: dict[str, object]) -> Vie
 def signed_in_user() -> object:
     """The signed-in user, asked of the app's hook once per request."""
     return _once_per_request("kaleo.user", get_kaleo().hooks.current_user)
+
+
+def owned(model: type[M], item_id: str, max_digits: int, not_found: str, code: str) -> M:
+    """The signed-in user's own invitation or link (``model``) that the URL's
+    ``item_id`` names; a missing one, someone else's or an id of more than
+    ``max_digits`` digits is the same 404 :class:`Refusal` (``not_found``, ``code``)."""
+    kaleo = get_kaleo()
+    found = None
+    if item_id.isascii() and item_id.isdigit() and len(item_id) <= max_digits:
+        found = kaleo.get(model, int(item_id), sent_by=signed_in_user())
+    if found is None:
+        raise Refusal(gettext(not_found), 404, code=code)
+    return found
 
 
 def fields() -> MultiDict[str, str]:

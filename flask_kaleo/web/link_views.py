@@ -14,11 +14,11 @@ from ..i18n import gettext
 from ..i18n import ngettext
 from ..models import InvitationLinkMixin
 from ..state import get_kaleo
-from .answers import Refusal
 from .answers import ViewResponse
 from .answers import succeed
 from .endpoint import endpoint
 from .endpoint import fields
+from .endpoint import owned
 from .endpoint import signed_in_user
 from .links_form import expiry_field
 from .pages import go_sign_up
@@ -79,13 +79,8 @@ def revoke_link(link_id: str) -> ViewResponse:
 
 def _own_link(link_id: str) -> InvitationLinkMixin:
     """The signed-in user's link; someone else's is as unknown as a missing one."""
-    kaleo = get_kaleo()
-    link = None
-    if link_id.isascii() and link_id.isdigit() and len(link_id) < 10:
-        link = kaleo.get(kaleo.InvitationLink, int(link_id), sent_by=signed_in_user())
-    if link is None:
-        raise Refusal(gettext(LINK_NOT_FOUND), 404, code="no_such_link")
-    return link
+    model = get_kaleo().InvitationLink
+    return owned(model, link_id, 9, LINK_NOT_FOUND, "no_such_link")
 
 
 def _answer(link: InvitationLinkMixin, message: str) -> ViewResponse:

@@ -29,6 +29,7 @@ from .answers import succeed
 from .answers import wants_json
 from .endpoint import endpoint
 from .endpoint import fields
+from .endpoint import owned
 from .endpoint import signed_in_user
 from .forms import keep_outcome
 from .forms import keep_typed
@@ -145,13 +146,8 @@ def _row_answer(invitation: JoinInvitationMixin, message: str) -> ViewResponse:
 
 def _own_invitation(invitation_id: str) -> JoinInvitationMixin:
     """The signed-in user's invitation; someone else's is as unknown as a missing one."""
-    kaleo = get_kaleo()
-    invitation = None
-    if invitation_id.isascii() and invitation_id.isdigit() and len(invitation_id) < 19:
-        invitation = kaleo.get(kaleo.JoinInvitation, int(invitation_id), sent_by=signed_in_user())
-    if invitation is None:
-        raise Refusal(gettext(NOT_FOUND), 404, code="no_such_invitation")
-    return invitation
+    model = get_kaleo().JoinInvitation
+    return owned(model, invitation_id, 18, NOT_FOUND, "no_such_invitation")
 
 
 def _answer(
