@@ -87,6 +87,18 @@ class InvitingNotAllowed(InvitationRefused):
     code = "not_allowed"
 
 
+class InvitingSuspended(InvitationRefused):
+    """Staff suspended the member's inviting (:meth:`~flask_kaleo.Kaleo.suspend_inviting`).
+    The message says so without staff's reason unless ``KALEO_SHOW_SUSPENSION_REASON``
+    is on; ``reason`` holds it for the app's own pages."""
+
+    code = "inviting_suspended"
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class DeliveryFailed(InvitationRefused):
     """The email could not be handed to the mail relay; the invitation was given back."""
 

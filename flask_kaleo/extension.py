@@ -38,6 +38,7 @@ from .models import JoinInvitationMixin
 from .models import Pending
 from .models.mapped import ModelError
 from .models.mapped import map_models
+from .oversight import Oversight
 from .web import session as visitor
 from .web.setup import setup_web
 
@@ -47,14 +48,14 @@ M = t.TypeVar("M", JoinInvitationMixin, InvitationLinkMixin)
 P = t.TypeVar("P", bound=Pending)
 
 
-class Kaleo(HookDecorators[U], Maintenance[U]):
+class Kaleo(HookDecorators[U], Maintenance[U], Oversight[U]):
     """User-to-user join invitations for a Flask app.
 
     ``Kaleo(db=db, user_model=User)`` is a ``Kaleo[User]``: the users its methods take
     and return are typed as the app's own model.
 
     :param app: the app, or None to call :meth:`init_app` later.
-    :param db: the app's ``flask_sqlalchemy.SQLAlchemy``; its six models are defined on it.
+    :param db: the app's ``flask_sqlalchemy.SQLAlchemy``; its eight models are defined on it.
     :param user_model: the app's user model; its table and primary-key type are used
         for the foreign keys.
     :param join_invitation_model: a subclass of
@@ -64,7 +65,8 @@ class Kaleo(HookDecorators[U], Maintenance[U]):
 
     The app's hooks are set with decorators, each once: :meth:`current_user_loader`,
     :meth:`invite_permission`, :meth:`manage_permission`, :meth:`member_loader`,
-    :meth:`inviter_name`, :meth:`transport` and :meth:`delivery_queue`.
+    :meth:`inviter_name`, :meth:`members_in_trouble`, :meth:`transport` and
+    :meth:`delivery_queue`.
     """
 
     def __init__(
@@ -97,6 +99,8 @@ class Kaleo(HookDecorators[U], Maintenance[U]):
         self.AddressLock = models.lock
         self.InvitationLink = models.link
         self.LinkUse = models.link_use
+        self.Referral = models.referral
+        self.AuditEntry = models.audit
         self.hooks: Hooks[U] = Hooks()
         self.store: Store[U] = Store(
             db,
@@ -108,6 +112,8 @@ class Kaleo(HookDecorators[U], Maintenance[U]):
             models.lock,
             link_model=models.link,
             link_use_model=models.link_use,
+            referral_model=models.referral,
+            audit_model=models.audit,
         )
         self.hooks._users = self.store
         self.delivery = Delivery(self.store, self.hooks)

@@ -31,10 +31,10 @@ from tests.hostapp import db
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_facade_has_about_thirty_public_methods() -> None:
-    """26 methods, and the seven decorators that set the app's hooks."""
+def test_the_facade_has_a_bounded_number_of_public_methods() -> None:
+    """36 methods, and the eight decorators that set the app's hooks."""
     public = [name for name in dir(Kaleo) if not name.startswith("_")]
-    assert len(public) <= 33, public
+    assert len(public) <= 44, public
     for gone in (
         "current_user",
         "find_user",

@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
+import sqlalchemy as sa
+
 from ..delivery.transport import Transport
 from ..delivery.transport import flask_mail_transport
 
@@ -59,7 +61,8 @@ def _nobody(user: object) -> bool:
 class Hooks(t.Generic[U]):
     """The hooks with their defaults: Flask-Login's user; anyone signed in may invite;
     nobody may manage; members found by kaleo's own query (None); inviters named by
-    their address (None); Flask-Mail's SMTP; no queue (None)."""
+    their address (None); Flask-Mail's SMTP; no queue (None); nobody in trouble but
+    the suspended (None)."""
 
     current_user: t.Callable[[], U | None] = flask_login_user
     invite_permission: UserHook[U] = _anyone
@@ -68,6 +71,7 @@ class Hooks(t.Generic[U]):
     inviter_name: t.Callable[[U], str | None] | None = None
     transport: Transport = flask_mail_transport
     delivery_queue: Enqueue | None = None
+    in_trouble: t.Callable[[], sa.ColumnElement[bool]] | None = None
     _users: Users[U] | None = dataclasses.field(default=None, repr=False)
 
     def has_invite_permission(self, user: U | None) -> bool:
@@ -130,6 +134,17 @@ class HookDecorators(t.Generic[U]):
         ``lower(<email column>)`` is compared with the address's
         :func:`~flask_kaleo.core.addresses.member_spellings` (see :doc:`databases`)."""
         self.hooks.find_member = hook
+        return hook
+
+    def members_in_trouble(
+        self, hook: t.Callable[[], sa.ColumnElement[bool]]
+    ) -> t.Callable[[], sa.ColumnElement[bool]]:
+        """Decorator that sets which members are in trouble (the app's own notion:
+        banned, flagged...) for :meth:`~flask_kaleo.Kaleo.accountability`: ``hook()``
+        returns a SQL condition on the user model, such as
+        ``User.banned_at.is_not(None)``. Members whose inviting is suspended always
+        count."""
+        self.hooks.in_trouble = hook
         return hook
 
     def inviter_name(self, hook: t.Callable[[U], str | None]) -> t.Callable[[U], str | None]:

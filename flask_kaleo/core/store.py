@@ -15,10 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..config import current_config
+from ..models import AuditEntryMixin
 from ..models import InvitationLinkMixin
 from ..models import InvitationStatMixin
 from ..models import JoinInvitationMixin
 from ..models import LinkUseMixin
+from ..models import ReferralMixin
 from ..models import exact
 from .addresses import Address
 from .addresses import member_spellings
@@ -65,6 +67,8 @@ class Store(t.Generic[U]):
         *,
         link_model: type[InvitationLinkMixin],
         link_use_model: type[LinkUseMixin],
+        referral_model: type[ReferralMixin],
+        audit_model: type[AuditEntryMixin],
     ) -> None:
         self.db = db
         self.user_model = user_model
@@ -72,6 +76,8 @@ class Store(t.Generic[U]):
         self.InvitationStat = stat_model
         self.InvitationLink = link_model
         self.LinkUse = link_use_model
+        self.Referral = referral_model
+        self.AuditEntry = audit_model
         link_model.__kaleo_use_model__ = link_use_model
         self.counters = Counters(stat_model)
         self.allocations = Allocations(stat_model, user_model)

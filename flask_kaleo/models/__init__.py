@@ -14,6 +14,7 @@ never hard-coded. An application that wants extra columns subclasses a mixin::
 
 from __future__ import annotations
 
+from .audit import AuditEntryMixin
 from .base import ADDRESS_KEY
 from .base import Status
 from .base import UTCDateTime
@@ -32,6 +33,7 @@ from .link import InvitationLinkMixin
 from .link import LinkUseMixin
 from .pending import Pending
 from .pending import RedeemableMixin
+from .referral import ReferralMixin
 from .sending import AddressLockMixin
 from .sending import InvitationSendMixin
 from .stat import InvitationStatMixin
@@ -39,6 +41,7 @@ from .stat import InvitationStatMixin
 __all__ = [
     "ADDRESS_KEY",
     "AddressLockMixin",
+    "AuditEntryMixin",
     "InvitationLinkMixin",
     "InvitationSendMixin",
     "InvitationStatMixin",
@@ -46,6 +49,7 @@ __all__ = [
     "LinkUseMixin",
     "Pending",
     "RedeemableMixin",
+    "ReferralMixin",
     "Status",
     "UTCDateTime",
     "build_model",

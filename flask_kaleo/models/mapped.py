@@ -1,4 +1,4 @@
-"""The six models one :class:`~flask_kaleo.Kaleo` maps on the app's ``db``: built from
+"""The eight models one :class:`~flask_kaleo.Kaleo` maps on the app's ``db``: built from
 the mixins for the app's user model (or the app's own subclasses of the two main
 ones), and typed as mapped classes of their mixins."""
 
@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import typing as t
 
+from .audit import AuditEntryMixin
 from .base import shared_model
 from .base import table_of
 from .invitation import JoinInvitationMixin
 from .link import InvitationLinkMixin
 from .link import LinkUseMixin
+from .referral import ReferralMixin
 from .sending import AddressLockMixin
 from .sending import InvitationSendMixin
 from .stat import InvitationStatMixin
@@ -40,6 +42,12 @@ if t.TYPE_CHECKING:
     class LinkUse(LinkUseMixin, _Mapped):
         """The link use model as mapped on the app's ``db.Model``."""
 
+    class Referral(ReferralMixin, _Mapped):
+        """The referral model as mapped on the app's ``db.Model``."""
+
+    class AuditEntry(AuditEntryMixin, _Mapped):
+        """The audit entry model as mapped on the app's ``db.Model``."""
+
 
 class Models(t.NamedTuple):
     invitation: type[JoinInvitation]
@@ -48,6 +56,8 @@ class Models(t.NamedTuple):
     lock: type[AddressLock]
     link: type[InvitationLink]
     link_use: type[LinkUse]
+    referral: type[Referral]
+    audit: type[AuditEntry]
 
 
 class ModelError(TypeError):
@@ -82,7 +92,9 @@ def map_models(
     link_use = shared_model(
         LinkUseMixin, base, user_model, "LinkUse", __kaleo_link_table__=_table_name(link)
     )
-    return Models(invitation, stat, send, lock, link, link_use)
+    referral = shared_model(ReferralMixin, base, user_model, "Referral")
+    audit = shared_model(AuditEntryMixin, base, user_model, "AuditEntry")
+    return Models(invitation, stat, send, lock, link, link_use, referral, audit)
 
 
 def _table_name(model: type) -> str:

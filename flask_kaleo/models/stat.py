@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.schema import SchemaItem
 
+from .base import UTCDateTime
 from .base import invitations_remaining
 from .base import user_column
 
@@ -32,6 +34,12 @@ class InvitationStatMixin:
     invites_allocated: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     invites_sent: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     invites_accepted: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    inviting_suspended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """Since when staff have suspended the member's inviting (NULL: they may invite).
+    The spending UPDATE's condition reads it, so a suspension and an invitation in
+    flight are ordered by the row's lock."""
+    suspension_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    """Why, in staff's words; never shown to the member unless the app shows it."""
 
     @declared_attr.directive
     def __tablename__(cls) -> str:
@@ -53,6 +61,10 @@ class InvitationStatMixin:
                 name=f"ck_{name}_within_allocation",
             ),
         )
+
+    @property
+    def inviting_suspended(self) -> bool:
+        return self.inviting_suspended_at is not None
 
     @property
     def invites_remaining(self) -> int:
