@@ -54,3 +54,24 @@ def invitees(store: Store[U], user: U) -> list[U]:
 
 def lineage(store: Store[U], user: U, depth: int) -> Lineage:
     raise NotImplementedError
+
+
+def descendant_ids(store: Store[U], user_id: object, depth: int) -> list[object]:
+    """The user ids of everyone ``user_id`` brought in, to ``depth`` levels (deleted
+    accounts left out), by one recursive query."""
+    raise NotImplementedError
+
+
+def record_referral(
+    store: Store[U],
+    invitee_id: object,
+    invitee_label: str,
+    inviter_id: object | None,
+    inviter_label: str,
+    *,
+    invitation_id: int | None = None,
+    link_id: int | None = None,
+) -> None:
+    """Write the edge of a member who just joined, in the accepting transaction (a
+    member who already has one keeps it)."""
+    raise NotImplementedError
