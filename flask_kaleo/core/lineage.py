@@ -22,8 +22,10 @@ U = t.TypeVar("U")
 
 @dataclasses.dataclass(frozen=True)
 class Node:
-    """A member in the tree: the edge by which they joined, at ``depth`` (1: invited
-    by the member asked about)."""
+    """A member in the tree: the edge by which they joined (``user_id``, ``label``),
+    from whom (``inviter_id``, ``inviter_label``), at ``depth``: in a subtree, 1 is
+    invited by the member asked about; in the ancestors, 1 is the member's own edge
+    and ``k`` the edge whose inviter is ``k`` levels up."""
 
     referral_id: int
     user_id: object | None
@@ -44,7 +46,9 @@ class Lineage:
     """A member's place in the tree."""
 
     ancestors: list[Node]
-    """Who invited them, who invited that member, ... up to the root: nearest first."""
+    """The edges from the member up to the root, nearest first: the member's own edge
+    (its inviter is who invited them), their inviter's edge (whose inviter invited
+    that member), ... The last edge's inviter is the root, whom nobody invited."""
     subtree: list[Node]
     """Everyone they brought in, to ``depth`` levels, in tree order (each node after
     its parent, siblings oldest first)."""
