@@ -165,11 +165,13 @@ def count_another_send(
     store: Store[U], session: Session, invitation: JoinInvitationMixin, now: dt.datetime
 ) -> None:
     """Inside the transaction that claimed a resend or reminder (after the address's
-    lock): lock the inviter's row, check both daily limits, and log the send."""
+    lock): lock the inviter's row, refuse a suspended inviter
+    (:class:`~flask_kaleo.InvitingSuspended`, undoing the claim), check both daily
+    limits, and log the send."""
     limits = current_config().rate_limits
     member_limit = limits.member
-    if member_limit is not None and invitation.from_user_id is not None:
-        store.limits.lock_member(session, invitation.from_user_id)
+    if invitation.from_user_id is not None:
+        store.counters.refuse_if_suspended(session, invitation.from_user_id)
     store.limits.check(
         session,
         invitation.from_user_id,
