@@ -350,7 +350,8 @@ def test_a_subtree_is_suspended_to_its_depth(app: Flask, kaleo: Kaleo[User]) -> 
 def test_a_negative_subtree_is_refused(app: Flask, kaleo: Kaleo[User]) -> None:
     with app.app_context():
         alice = make_user("alice@example.com", 5)
-        for subtree in (-1, 1.5, True):
+        wrong: tuple[t.Any, ...] = (-1, 1.5, True)
+        for subtree in wrong:
             with pytest.raises(ValueError, match="subtree"):
                 kaleo.suspend_inviting(alice, REASON, subtree=subtree)
         assert suspension(alice.id) == (None, None)
