@@ -6,8 +6,9 @@ from pathlib import Path
 
 from flask import Blueprint
 
+from . import console_invitations
 from . import console_members
-from . import console_placeholders
+from . import console_overview
 from . import console_reports
 from . import link_views
 from . import staff
@@ -44,13 +45,15 @@ ROUTES = (
     ("/staff/topoff", staff.staff_topoff),
     ("/staff/add", staff.staff_add),
     ("/staff/stat/<user>", staff.staff_stat),
-    ("/staff/", console_placeholders.console_overview),
+    ("/staff/", console_overview.console_overview),
     ("/staff/members", console_members.console_members),
     ("/staff/members/<user_id>", console_members.console_member),
     ("/staff/members/<user_id>/allocation", console_members.console_allocation),
     ("/staff/members/<user_id>/suspend", console_members.console_suspend),
     ("/staff/members/<user_id>/resume", console_members.console_resume),
-    ("/staff/invitations", console_placeholders.console_invitations),
+    ("/staff/invitations", console_invitations.console_invitations),
+    ("/staff/invitations/act", console_invitations.console_invitations_act),
+    ("/staff/invitations.csv", console_invitations.console_invitations_csv),
     ("/staff/accountability", console_reports.console_accountability),
     ("/staff/audit", console_reports.console_audit),
     ("/links", link_views.create_link),
