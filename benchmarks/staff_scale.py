@@ -37,9 +37,9 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.support import StatementCounter  # noqa: E402
 from flask_kaleo import Kaleo  # noqa: E402
 from flask_kaleo import blueprint  # noqa: E402
+from flask_kaleo.core.directory import InvitationState  # noqa: E402
 
 DATABASE = "kaleo_scale"
 CHAIN = 50
@@ -47,6 +47,7 @@ CHAIN = 50
 BUSY = (2, 3, 4, 5)
 """The busy inviters: each brought in thousands (at a million members)."""
 STAFF = 1
+MIB = 2**20
 
 db = SQLAlchemy()
 login_manager = LoginManager()
@@ -326,15 +327,330 @@ def build(members: int, invitations: int) -> None:
     print(f"data built in {time.perf_counter() - total:.0f} s", flush=True)
 
 
+# -- the measures --------------------------------------------------------------------------
+
+
+class Recorder:
+    """The statements (with their parameters) an engine executes inside ``with``."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.statements: list[tuple[str, t.Any]] = []
+
+    def _record(
+        self, conn: t.Any, cursor: t.Any, statement: str, parameters: t.Any, *_: t.Any
+    ) -> None:
+        self.statements.append((statement, parameters))
+
+    def __enter__(self) -> Recorder:
+        self.statements = []
+        sa.event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+def size(result: object) -> int:
+    """How many rows a read returned: a page's, a lineage's nodes, a list's."""
+    for attribute in ("rows", "subtree", "days"):
+        if hasattr(result, attribute):
+            rows = getattr(result, attribute)
+            return len(rows) + len(getattr(result, "ancestors", ()))
+    return len(result) if isinstance(result, list) else int(result is not None)
+
+
+def measure(name: str, call: t.Callable[[], object], repeat: int, explain: bool) -> tuple:
+    """Median and 95th percentile (ms) of ``repeat`` runs after one warm-up, the rows
+    and the SQL statements of a run; with ``explain``, each statement's plan."""
+    times, counts = [], set()
+    rows = 0
+    for run in range(repeat + 1):
+        with Recorder(db.engine) as recorder:
+            began = time.perf_counter()
+            try:
+                result = call()
+            except NotImplementedError:  # a read this branch does not have yet
+                db.session.remove()
+                return name, 0, float("nan"), float("nan"), "not implemented"
+            elapsed = (time.perf_counter() - began) * 1000
+        rows = size(result)
+        db.session.remove()
+        if run:
+            times.append(elapsed)
+            counts.add(len(recorder.statements))
+    median = statistics.median(times)
+    p95 = statistics.quantiles(times, n=20)[-1] if len(times) > 1 else times[0]
+    if explain:
+        for statement, parameters in recorder.statements:
+            print(f"\n-- {name}\n{plan(statement, parameters)}")
+    statements = "-".join(str(n) for n in sorted({min(counts), max(counts)}))
+    print(f"  {name}: {rows:,} rows, {median:.1f} ms, {p95:.1f} ms, {statements}", flush=True)
+    return name, rows, median, p95, statements
+
+
+def plan(statement: str, parameters: t.Any) -> str:
+    """EXPLAIN ANALYZE of one statement, as the driver ran it."""
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+        return "\n".join(row[0] for row in cursor.fetchall())
+    finally:
+        connection.rollback()
+        connection.close()
+
+
+def middle_cursor() -> str:
+    """The cursor of the page halfway through every invitation (newest first)."""
+    from flask_kaleo.core import keyset  # the cursor's form: a benchmark may know it
+
+    row = db.session.execute(
+        sa.text(
+            """SELECT sent_at, id FROM kaleo_join_invitation ORDER BY sent_at DESC, id DESC
+            OFFSET (SELECT count(*) / 2 FROM kaleo_join_invitation) LIMIT 1"""
+        )
+    ).one()
+    db.session.remove()
+    return keyset.encode(row.sent_at, row.id)
+
+
+def operations(members: int) -> list[tuple[str, t.Callable[[], object]]]:
+    """Every staff read, named as the tables print it."""
+    deep_id = members // 2 - (members // 2) % 5 + 1 + CHAIN
+    middle = middle_cursor()
+    now = dt.datetime.now(dt.timezone.utc)
+
+    def user(user_id: int) -> User:
+        return t.cast(User, db.session.get(User, user_id))
+
+    ops: list[tuple[str, t.Callable[[], object]]] = [
+        ("members, first page", lambda: kaleo.members()),
+        ("members, search `member12345`", lambda: kaleo.members(search="member12345")),
+        ("members, search with no match", lambda: kaleo.members(search="nobody")),
+        ("members, page halfway", lambda: kaleo.members(after=member_cursor(members))),
+        ("invitations, first page", lambda: kaleo.invitations()),
+        ("invitations, page halfway", lambda: kaleo.invitations(after=middle)),
+    ]
+    for state in t.get_args(InvitationState):
+        ops.append((f"invitations, state `{state}`", lambda s=state: kaleo.invitations(state=s)))
+    ops += [
+        ("invitations, busy inviter", lambda: kaleo.invitations(inviter=user(BUSY[0]))),
+        ("invitations, one inviter", lambda: kaleo.invitations(inviter=user(members // 3))),
+        (
+            "invitations, address (170 rows)",
+            lambda: kaleo.invitations(address="shared3@example.net"),
+        ),
+        (
+            "invitations, address (1 row)",
+            lambda: kaleo.invitations(address="guest4242@example.net"),
+        ),
+        (
+            "invitations, sent in a month a year ago",
+            lambda: kaleo.invitations(
+                sent_from=now - dt.timedelta(days=395), sent_until=now - dt.timedelta(days=365)
+            ),
+        ),
+        ("lineage: ancestors of a deep member", lambda: kaleo.lineage(user(deep_id), depth=0)),
+        ("lineage: busy inviter, 3 levels", lambda: kaleo.lineage(user(BUSY[0]), depth=3)),
+        ("lineage: a member, 3 levels", lambda: kaleo.lineage(user(1001), depth=3)),
+        ("invited_by, a deep member", lambda: kaleo.invited_by(user(deep_id))),
+        ("invitees, busy inviter", lambda: kaleo.invitees(user(BUSY[0]))),
+        ("accountability, top 100 by sent", lambda: kaleo.accountability(limit=100)),
+        (
+            "accountability, 3+ invitees in trouble",
+            lambda: kaleo.accountability(min_in_trouble=3, limit=100),
+        ),
+        (
+            "accountability, under 70% of 5+ sent",
+            lambda: kaleo.accountability(max_rate=0.7, min_sent=5, limit=100),
+        ),
+        ("activity, 30 days", lambda: kaleo.activity(30)),
+        ("activity, 90 days", lambda: kaleo.activity(90)),
+        ("audit log, first page", lambda: kaleo.audit_log()),
+        ("audit log, one action", lambda: kaleo.audit_log(action="suspend")),
+    ]
+    return ops
+
+
+def member_cursor(members: int) -> str:
+    """The cursor after the middle member (its id)."""
+    from flask_kaleo.core import keyset
+
+    return keyset.encode(members // 2)
+
+
+def print_table(rows: list[tuple]) -> None:
+    print("\n| operation | rows | median ms | p95 ms | SQL statements |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, count, median, p95, statements in rows:
+        print(f"| {name} | {count:,} | {median:.1f} | {p95:.1f} | {statements} |")
+
+
+# -- the CSV export and the console's pages --------------------------------------------
+
+
+class Memory:
+    """The RSS high-water mark of this process (VmHWM), reset on entering."""
+
+    def __enter__(self) -> Memory:
+        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
+        self.start = self.high_water()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    @staticmethod
+    def high_water() -> int:
+        """VmHWM in bytes."""
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+        raise LookupError("no VmHWM in /proc/self/status")
+
+
+def csv_chunks(app: Flask) -> t.Iterator[bytes]:
+    """Every invitation as CSV: the console's export, asked for by a signed-in staff
+    member, or a walk of keyset pages of 500 where the app has no such page."""
+    if "kaleo.console_invitations_csv" in app.view_functions:
+        client = app.test_client()
+        client.get(f"/login/{STAFF}")
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for("kaleo.console_invitations_csv")
+        response = client.get(url, buffered=False)
+        assert response.status_code == 200, response.status
+        try:
+            yield from response.response  # type: ignore[misc]
+        finally:
+            response.close()
+        return
+    with app.app_context():
+        after = None
+        while True:
+            page = kaleo.invitations(after=after, limit=500)
+            sink = _Lines()
+            csv.writer(sink).writerows(
+                (i.id, i.email, i.inviter_label, i.display_status, i.sent_at, i.expires_at)
+                for i in page.rows
+            )
+            yield sink.data
+            db.session.remove()
+            if page.after is None:
+                return
+            after = page.after
+
+
+class _Lines:
+    def __init__(self) -> None:
+        self.data = b""
+
+    def write(self, text: str) -> None:
+        self.data += text.encode()
+
+
+def export_csv(app: Flask, trace: bool) -> None:
+    """Stream every invitation to a null sink; print the time, the bytes and rows,
+    and the memory: the RSS high-water mark (and tracemalloc's peak with ``trace``),
+    each tenth of the way, to show it does not grow with the rows."""
+    source = (
+        "the console's /staff/invitations.csv"
+        if ("kaleo.console_invitations_csv" in app.view_functions)
+        else "keyset pages of 500"
+    )
+    print(f"\nCSV export of every invitation ({source}; tracemalloc {'on' if trace else 'off'})")
+    with app.app_context():
+        total = db.session.scalar(sa.text("SELECT count(*) FROM kaleo_join_invitation"))
+        db.session.remove()
+    if trace:
+        tracemalloc.start()
+    size = lines = 0
+    checkpoint = total // 10
+    with Memory() as memory:
+        began = time.perf_counter()
+        for chunk in csv_chunks(app):
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+            if lines >= checkpoint:
+                peak = tracemalloc.get_traced_memory()[1] if trace else 0
+                high = memory.high_water()
+                print(
+                    f"  {lines:>10,} lines  {time.perf_counter() - began:6.1f} s"
+                    f"  RSS high water {high / MIB:6.1f} MiB (+{(high - memory.start) / MIB:.1f})"
+                    + (f"  tracemalloc peak {peak / MIB:.1f} MiB" if trace else ""),
+                    flush=True,
+                )
+                checkpoint += total // 10
+        seconds = time.perf_counter() - began
+    peak = tracemalloc.get_traced_memory()[1] if trace else 0
+    tracemalloc.stop()
+    print(
+        f"  all {lines:,} lines ({size / MIB:.0f} MiB) in {seconds:.1f} s;"
+        f" RSS high water {memory.high_water() / MIB:.1f} MiB"
+        f" ({(memory.high_water() - memory.start) / MIB:+.1f} during the export)"
+        + (f"; tracemalloc peak {peak / MIB:.1f} MiB" if trace else "")
+    )
+
+
+def console_pages(app: Flask, members: int, repeat: int) -> list[tuple]:
+    """Each console page as staff, with the test client: median, p95, statements."""
+    if "kaleo.console_overview" not in app.view_functions:
+        print("\n(no console in this app: its pages are not measured)")
+        return []
+    deep_id = members // 2 - (members // 2) % 5 + 1 + CHAIN
+    pages = [
+        ("overview", "/invites/staff/"),
+        ("members", "/invites/staff/members"),
+        ("members, search", "/invites/staff/members?q=member12345"),
+        ("member page, busy inviter, 3 levels", f"/invites/staff/members/{BUSY[0]}?depth=3"),
+        ("member page, busy inviter, 1 level", f"/invites/staff/members/{BUSY[0]}"),
+        ("member page, deep member", f"/invites/staff/members/{deep_id}"),
+        ("member page, a member", "/invites/staff/members/1001?depth=3"),
+        ("invitations", "/invites/staff/invitations"),
+        ("invitations, pending", "/invites/staff/invitations?state=pending"),
+        (
+            "invitations, busy inviter",
+            f"/invites/staff/invitations?inviter=member{BUSY[0]}%40example.com",
+        ),
+        ("accountability", "/invites/staff/accountability"),
+        ("audit log", "/invites/staff/audit"),
+    ]
+    client = app.test_client()
+    client.get(f"/login/{STAFF}")
+    app.logger.disabled = True  # a page this branch cannot serve yet answers 500, quietly
+    rows = []
+    for name, url in pages:
+        times, counts = [], set()
+        status = 0
+        for run in range(repeat + 1):
+            with Recorder(db.engine) as recorder:
+                began = time.perf_counter()
+                response = client.get(url)
+                elapsed = (time.perf_counter() - began) * 1000
+            status = response.status_code
+            if run:
+                times.append(elapsed)
+                counts.add(len(recorder.statements))
+        p95 = statistics.quantiles(times, n=20)[-1] if len(times) > 1 else times[0]
+        statements = "-".join(str(n) for n in sorted({min(counts), max(counts)}))
+        rows.append(
+            (f"{name}: `GET {url}` ({status})", 0, statistics.median(times), p95, statements)
+        )
+    return rows
+
+
 @contextlib.contextmanager
-def scratch_database(server_url: str, keep: bool) -> t.Iterator[str]:
-    """``kaleo_scale`` on the server of ``server_url``, made fresh, dropped afterwards
-    unless ``keep``; yields its URL."""
+def scratch_database(server_url: str, keep: bool, reuse: bool) -> t.Iterator[str]:
+    """``kaleo_scale`` on the server of ``server_url``: made fresh (or, with ``reuse``,
+    as it is), dropped afterwards unless ``keep``; yields its URL."""
     url = sa.make_url(server_url)
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {DATABASE}")
-        connection.exec_driver_sql(f"CREATE DATABASE {DATABASE}")
+    if not reuse:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {DATABASE}")
+            connection.exec_driver_sql(f"CREATE DATABASE {DATABASE}")
     try:
         yield url.set(database=DATABASE).render_as_string(hide_password=False)
     finally:
@@ -344,6 +660,37 @@ def scratch_database(server_url: str, keep: bool) -> t.Iterator[str]:
         admin.dispose()
 
 
+# The indexes the staff reads need beyond the models' own (docs/performance.md says
+# which read each one serves). The last is the app's own, for the members search.
+INDEXES = [
+    "CREATE INDEX IF NOT EXISTS ix_kaleo_join_invitation_sent"
+    " ON kaleo_join_invitation (sent_at, id)",
+    "CREATE INDEX IF NOT EXISTS ix_kaleo_join_invitation_status_sent"
+    " ON kaleo_join_invitation (status, sent_at, id)",
+    "CREATE INDEX IF NOT EXISTS ix_kaleo_join_invitation_unsent"
+    " ON kaleo_join_invitation (sent_at, id) WHERE status = 'sent' AND delivered_at IS NULL",
+    "CREATE INDEX IF NOT EXISTS ix_kaleo_join_invitation_link_only"
+    " ON kaleo_join_invitation (sent_at, id) WHERE link_only",
+    "CREATE INDEX IF NOT EXISTS ix_kaleo_join_invitation_delivered"
+    " ON kaleo_join_invitation (delivered_at, link_only)",
+    "CREATE INDEX IF NOT EXISTS ix_kaleo_referral_joined"
+    " ON kaleo_referral (joined_at, invitation_id)",
+    "CREATE INDEX IF NOT EXISTS ix_kaleo_invitation_stat_sent"
+    " ON kaleo_invitation_stat (invites_sent, user_id)",
+    "CREATE INDEX IF NOT EXISTS ix_user_email_lower_pattern"
+    ' ON "user" (lower(email) text_pattern_ops)',
+]
+
+
+def add_indexes() -> None:
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for definition in INDEXES:
+            began = time.perf_counter()
+            connection.exec_driver_sql(definition)
+            print(f"  {definition}: {time.perf_counter() - began:.1f} s")
+        connection.exec_driver_sql("ANALYZE")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -351,15 +698,44 @@ def main() -> None:
     )
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--invitations", type=int, default=3_000_000)
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--keep", action="store_true", help="do not drop kaleo_scale")
+    parser.add_argument("--repeat", type=int, default=20, help="runs of each read")
+    parser.add_argument("--indexes", action="store_true", help="add INDEXES before measuring")
+    parser.add_argument("--keep", action="store_true", help="leave kaleo_scale in place")
+    parser.add_argument("--reuse", action="store_true", help="measure kaleo_scale as it is")
+    parser.add_argument("--explain", action="store_true", help="print each statement's plan")
+    parser.add_argument("--no-csv", dest="csv", action="store_false")
+    parser.add_argument("--trace", action="store_true", help="tracemalloc during the export")
+    parser.add_argument("--only", metavar="TEXT", help="the reads whose name has TEXT")
     options = parser.parse_args()
-    with scratch_database(options.postgresql, options.keep) as url:
+    with scratch_database(options.postgresql, options.keep or options.reuse, options.reuse) as url:
         app = create_app(url)
         with app.app_context():
-            db.create_all()
-            build(options.members, options.invitations)
+            if not options.reuse:
+                db.create_all()
+                build(options.members, options.invitations)
+            if options.indexes:
+                add_indexes()
+            print(f"\n{server_version()}; load average {load_average()}")
+            rows = [
+                measure(name, call, options.repeat, options.explain)
+                for name, call in operations(options.members)
+                if options.only is None or options.only in name
+            ]
+            print_table(rows)
+            if options.only is None:
+                print_table(console_pages(app, options.members, max(options.repeat // 4, 3)))
+        if options.csv and options.only is None:
+            export_csv(app, options.trace)
+        with app.app_context():
             db.engine.dispose()
+
+
+def server_version() -> str:
+    return str(db.session.scalar(sa.text("SELECT version()"))).split(" on ")[0]
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 if __name__ == "__main__":
