@@ -663,20 +663,10 @@ def scratch_database(server_url: str, keep: bool, reuse: bool) -> t.Iterator[str
 # The indexes the staff reads need beyond the models' own (docs/performance.md says
 # which read each one serves). The last is the app's own, for the members search.
 INDEXES = [
-    "CREATE INDEX IF NOT EXISTS ix_kaleo_join_invitation_sent"
-    " ON kaleo_join_invitation (sent_at, id)",
-    "CREATE INDEX IF NOT EXISTS ix_kaleo_join_invitation_status_sent"
-    " ON kaleo_join_invitation (status, sent_at, id)",
     "CREATE INDEX IF NOT EXISTS ix_kaleo_join_invitation_unsent"
     " ON kaleo_join_invitation (sent_at, id) WHERE status = 'sent' AND delivered_at IS NULL",
     "CREATE INDEX IF NOT EXISTS ix_kaleo_join_invitation_link_only"
     " ON kaleo_join_invitation (sent_at, id) WHERE link_only",
-    "CREATE INDEX IF NOT EXISTS ix_kaleo_join_invitation_delivered"
-    " ON kaleo_join_invitation (delivered_at, link_only)",
-    "CREATE INDEX IF NOT EXISTS ix_kaleo_referral_joined"
-    " ON kaleo_referral (joined_at, invitation_id)",
-    "CREATE INDEX IF NOT EXISTS ix_kaleo_invitation_stat_sent"
-    " ON kaleo_invitation_stat (invites_sent, user_id)",
     "CREATE INDEX IF NOT EXISTS ix_user_email_lower_pattern"
     ' ON "user" (lower(email) text_pattern_ops)',
 ]
