@@ -48,6 +48,8 @@ BUSY = (2, 3, 4, 5)
 """The busy inviters: each brought in thousands (at a million members)."""
 STAFF = 1
 MIB = 2**20
+SLOW_MS = 5000
+"""A read slower than this (its first run counts) is run only twice."""
 
 db = SQLAlchemy()
 login_manager = LoginManager()
@@ -363,9 +365,12 @@ def size(result: object) -> int:
 def measure(name: str, call: t.Callable[[], object], repeat: int, explain: bool) -> tuple:
     """Median and 95th percentile (ms) of ``repeat`` runs after one warm-up, the rows
     and the SQL statements of a run; with ``explain``, each statement's plan."""
-    times, counts = [], set()
+    times: list[float] = []
+    counts = set()
     rows = 0
     for run in range(repeat + 1):
+        if run == 2 and times[0] > SLOW_MS:
+            break  # a read this slow is timed twice (its figures say it)
         with Recorder(db.engine) as recorder:
             began = time.perf_counter()
             try:
@@ -376,7 +381,7 @@ def measure(name: str, call: t.Callable[[], object], repeat: int, explain: bool)
             elapsed = (time.perf_counter() - began) * 1000
         rows = size(result)
         db.session.remove()
-        if run:
+        if run or elapsed > SLOW_MS:
             times.append(elapsed)
             counts.add(len(recorder.statements))
     median = statistics.median(times)
@@ -401,14 +406,16 @@ def plan(statement: str, parameters: t.Any) -> str:
         connection.close()
 
 
-def middle_cursor() -> str:
-    """The cursor of the page halfway through every invitation (newest first)."""
+def cursor_at(where: str, offset: str) -> str:
+    """The cursor after the invitation at ``offset`` among those ``where`` holds for
+    (newest first), as the page before it would give it."""
     from flask_kaleo.core import keyset  # the cursor's form: a benchmark may know it
 
     row = db.session.execute(
         sa.text(
-            """SELECT sent_at, id FROM kaleo_join_invitation ORDER BY sent_at DESC, id DESC
-            OFFSET (SELECT count(*) / 2 FROM kaleo_join_invitation) LIMIT 1"""
+            f"""SELECT sent_at, id FROM kaleo_join_invitation WHERE {where}
+            ORDER BY sent_at DESC, id DESC
+            OFFSET (SELECT {offset} FROM kaleo_join_invitation WHERE {where}) LIMIT 1"""
         )
     ).one()
     db.session.remove()
@@ -418,7 +425,9 @@ def middle_cursor() -> str:
 def operations(members: int) -> list[tuple[str, t.Callable[[], object]]]:
     """Every staff read, named as the tables print it."""
     deep_id = members // 2 - (members // 2) % 5 + 1 + CHAIN
-    middle = middle_cursor()
+    middle = cursor_at("true", "count(*) / 2")
+    pending = "status = 'sent' AND (expires_at IS NULL OR expires_at > now())"
+    last_pending = cursor_at(pending, "greatest(count(*) - 11, 0)")
     now = dt.datetime.now(dt.timezone.utc)
 
     def user(user_id: int) -> User:
@@ -435,6 +444,10 @@ def operations(members: int) -> list[tuple[str, t.Callable[[], object]]]:
     for state in t.get_args(InvitationState):
         ops.append((f"invitations, state `{state}`", lambda s=state: kaleo.invitations(state=s)))
     ops += [
+        (
+            "invitations, state `pending`, last page",
+            lambda: kaleo.invitations(state="pending", after=last_pending),
+        ),
         ("invitations, busy inviter", lambda: kaleo.invitations(inviter=user(BUSY[0]))),
         ("invitations, one inviter", lambda: kaleo.invitations(inviter=user(members // 3))),
         (
