@@ -4,6 +4,7 @@
     python benchmarks/staff_scale.py --members 100000 --invitations 300000 --repeat 10
     python benchmarks/staff_scale.py --indexes            # with the indexes of docs/performance.md
     python benchmarks/staff_scale.py --keep               # leave the database for EXPLAIN
+    python benchmarks/staff_scale.py --reuse --only "CSV export" --trace
 
 Creates the database ``kaleo_scale`` on the server of ``--postgresql`` (a URL of any
 database there, to connect to), fills it with set-based SQL (members, their counters,
@@ -573,7 +574,10 @@ def export_csv(app: Flask, trace: bool) -> None:
         if ("kaleo.console_invitations_csv" in app.view_functions)
         else "keyset pages of 500"
     )
-    print(f"\nCSV export of every invitation ({source}; tracemalloc {'on' if trace else 'off'})")
+    print(
+        f"\nCSV export of every invitation ({source}; tracemalloc {'on' if trace else 'off'};"
+        f" load average {load_average()})"
+    )
     with app.app_context():
         total = db.session.scalar(sa.text("SELECT count(*) FROM kaleo_join_invitation"))
         db.session.remove()
@@ -710,8 +714,14 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="print each statement's plan")
     parser.add_argument("--no-csv", dest="csv", action="store_false")
     parser.add_argument("--trace", action="store_true", help="tracemalloc during the export")
-    parser.add_argument("--only", metavar="TEXT", help="the reads whose name has TEXT")
+    parser.add_argument(
+        "--only", metavar="TEXT", help="what has TEXT in its name ('console pages', 'CSV export')"
+    )
     options = parser.parse_args()
+
+    def wanted(name: str) -> bool:
+        return options.only is None or options.only in name
+
     with scratch_database(options.postgresql, options.keep or options.reuse, options.reuse) as url:
         app = create_app(url)
         with app.app_context():
@@ -724,12 +734,13 @@ def main() -> None:
             rows = [
                 measure(name, call, options.repeat, options.explain)
                 for name, call in operations(options.members)
-                if options.only is None or options.only in name
+                if wanted(name)
             ]
-            print_table(rows)
-        if options.only is None:
+            if rows:
+                print_table(rows)
+        if wanted("console pages"):
             print_table(console_pages(app, options.members, max(options.repeat // 4, 3)))
-        if options.csv and options.only is None:
+        if options.csv and wanted("CSV export"):
             export_csv(app, options.trace)
         with app.app_context():
             db.engine.dispose()
