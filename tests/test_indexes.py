@@ -98,7 +98,11 @@ def test_first_bulk_insert_never_rescans_the_table_it_fills(app: Flask, kaleo: K
             connection.exec_driver_sql("ANALYZE")
         with Statements(db.engine) as recorder:
             assert kaleo.grant(5) == 3
-        inserts = recorder.starting("INSERT")
+        inserts = [  # the grant's own rows; its audit entry is another INSERT
+            (statement, parameters)
+            for statement, parameters in recorder.starting("INSERT")
+            if statement.startswith("INSERT INTO kaleo_invitation_stat")
+        ]
         assert len(inserts) == 1
         with db.engine.connect() as connection:
             text = "\n".join(
