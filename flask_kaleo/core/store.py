@@ -59,7 +59,7 @@ def key_fits(column: t.Any, value: object) -> bool:
     if not isinstance(value, int):
         return True
     bits = next((size for kind, size in _INTEGER_BITS if isinstance(column.type, kind)), 64)
-    return -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
+    return -(1 << (bits - 1)) <= value < 1 << (bits - 1)
 
 
 class Store(t.Generic[U]):
