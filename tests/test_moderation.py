@@ -299,3 +299,59 @@ def test_revoke_pending_rolls_back_with_a_failure(
 def fresh_user(user: User) -> User:
     fresh(user)
     return user
+
+
+# -- a subtree ------------------------------------------------------------------------
+
+
+def bring_in(kaleo: Kaleo[User], inviter: User, email: str) -> User:
+    """``inviter`` invites ``email`` (no email sent), who joins and gets 5 to send."""
+    invitation = kaleo.invite(inviter, email, send=False)
+    user = make_user(email)
+    kaleo.accept(invitation, user)
+    db.session.commit()
+    kaleo.set_allocation(user, 5)
+    return user
+
+
+def test_a_subtree_is_suspended_to_its_depth(app: Flask, kaleo: Kaleo[User]) -> None:
+    """alice brought in bob and erin; bob brought in carol, who brought in dave. Two
+    levels below alice: bob, erin and carol, not dave; erin was suspended already."""
+    with app.test_request_context():
+        alice = make_user("alice@example.com", 5)
+        bob, erin = (bring_in(kaleo, alice, f"{name}@example.com") for name in ("bob", "erin"))
+        carol = bring_in(kaleo, bob, "carol@example.com")
+        dave = bring_in(kaleo, carol, "dave@example.com")
+        kaleo.invite(bob, "frank@example.com")
+        kaleo.invite(dave, "gina@example.com")
+        kaleo.suspend_inviting(erin, "earlier")
+        report = kaleo.suspend_inviting(
+            fresh_user(alice), REASON, by="command line", subtree=2, revoke_pending=True
+        )
+        assert (report.suspended, report.revoked_invitations, report.revoked_links) == (3, 1, 0)
+        ids = {user.email: user.id for user in (alice, bob, erin, carol, dave)}
+        reasons = {email: suspension(user_id)[1] for email, user_id in ids.items()}
+        assert reasons == {
+            "alice@example.com": REASON,
+            "bob@example.com": REASON,
+            "erin@example.com": "earlier",  # the first suspension stands
+            "carol@example.com": REASON,
+            "dave@example.com": None,
+        }
+        assert invitation_to("frank@example.com").status == "revoked"
+        assert invitation_to("gina@example.com").status == "sent"
+        entries = kaleo.audit_log(action="suspend")
+        targets = sorted(entry.target_label for entry in entries if entry.reason == REASON)
+        assert targets == ["alice@example.com", "bob@example.com", "carol@example.com"]
+        for user_id in ids.values():
+            assert_counters_match_rows(user_id)
+
+
+def test_a_negative_subtree_is_refused(app: Flask, kaleo: Kaleo[User]) -> None:
+    with app.app_context():
+        alice = make_user("alice@example.com", 5)
+        wrong: tuple[t.Any, ...] = (-1, 1.5, True)
+        for subtree in wrong:
+            with pytest.raises(ValueError, match="subtree"):
+                kaleo.suspend_inviting(alice, REASON, subtree=subtree)
+        assert suspension(alice.id) == (None, None)
