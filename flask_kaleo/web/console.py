@@ -113,6 +113,7 @@ def refusal_page(status: int, message: str | None = None) -> tuple[str, int]:
         console_section=None,
         console_nav=staff,
         console_messages=unread_flashes,
+        kaleo_stylesheet_url=stylesheet_url(),
     )
     return page, status
 
@@ -127,8 +128,15 @@ def render_console(template: str, section: Section | None, **context: object) ->
         console_action_label=action_label,
         console_audit_detail=audit_detail,
         console_link_state=link_state,
+        kaleo_stylesheet_url=stylesheet_url(),
         **context,
     )
+
+
+def stylesheet_url() -> str:
+    """kaleo.css, which kaleo/base.html links for the console's pages (not for its
+    error pages: one answering an untrusted Host must build no URL)."""
+    return url_for("kaleo.static", filename="kaleo.css")
 
 
 def action_label(action: str) -> str:
@@ -144,14 +152,23 @@ def link_state(state: str) -> str:
 
 
 def audit_detail(entry: t.Any) -> str:
-    """An audit entry's ``detail`` (what changed, as JSON) as ``name: value`` pairs."""
+    """An audit entry's ``detail`` (what changed, as JSON) as ``name: value`` pairs,
+    leaving out what is empty or off."""
     try:
         detail = json.loads(entry.detail) if entry.detail else {}
     except ValueError:
         return str(entry.detail)
     if not isinstance(detail, dict):
         return str(detail)
-    return ", ".join(f"{name.replace('_', ' ')}: {value}" for name, value in detail.items())
+    shown = [(name, value) for name, value in detail.items() if value not in (None, "")]
+    return ", ".join(_pair(name, value) for name, value in shown if value is not False)
+
+
+def _pair(name: str, value: object) -> str:
+    """One changed value of an audit entry: ``name: value``, or the name alone for a
+    flag that is on."""
+    name = name.replace("_", " ")
+    return name if value is True else f"{name}: {value}"
 
 
 def unread_flashes() -> list[tuple[str, str]]:
