@@ -11,6 +11,7 @@ console never answers JSON.
 from __future__ import annotations
 
 import functools
+import json
 import typing as t
 
 from flask import flash
@@ -43,6 +44,25 @@ REFUSALS = {
     401: N_("Please log in to see the staff console."),
     403: N_("The staff console is for the site's staff only."),
     404: N_("There is nothing here."),
+}
+
+
+ACTION_LABELS = {
+    # TRANSLATORS: the staff actions the audit log records.
+    "set_allocation": N_("allocation set"),
+    "grant": N_("invitations granted"),
+    "suspend": N_("inviting suspended"),
+    "resume": N_("inviting resumed"),
+    "revoke": N_("invitation revoked"),
+    "resend": N_("invitation resent"),
+    "extend": N_("invitation extended"),
+    "revoke_link": N_("link revoked"),
+}
+LINK_STATE_LABELS = {
+    "active": N_("active"),
+    "used": N_("used up"),
+    "expired": N_("expired"),
+    "revoked": N_("revoked"),
 }
 
 
@@ -104,8 +124,34 @@ def render_console(template: str, section: Section | None, **context: object) ->
         console_section=section,
         console_nav=True,
         console_messages=unread_flashes,
+        console_action_label=action_label,
+        console_audit_detail=audit_detail,
+        console_link_state=link_state,
         **context,
     )
+
+
+def action_label(action: str) -> str:
+    """An audit entry's action, for people (an unknown one as it is stored)."""
+    label = ACTION_LABELS.get(action)
+    return action if label is None else gettext(label)
+
+
+def link_state(state: str) -> str:
+    """A shareable link's ``display_status``, for people."""
+    label = LINK_STATE_LABELS.get(state)
+    return state if label is None else gettext(label)
+
+
+def audit_detail(entry: t.Any) -> str:
+    """An audit entry's ``detail`` (what changed, as JSON) as ``name: value`` pairs."""
+    try:
+        detail = json.loads(entry.detail) if entry.detail else {}
+    except ValueError:
+        return str(entry.detail)
+    if not isinstance(detail, dict):
+        return str(detail)
+    return ", ".join(f"{name.replace('_', ' ')}: {value}" for name, value in detail.items())
 
 
 def unread_flashes() -> list[tuple[str, str]]:
