@@ -141,13 +141,14 @@ def console_suspend(user_id: str) -> ViewResponse:
         revoke_pending=request.form.get("revoke_pending") == "yes",
         subtree=subtree,
     )
-    message = ngettext(
-        "%(num)d member suspended; %(invitations)d invitations and %(links)d links revoked.",
-        "%(num)d members suspended; %(invitations)d invitations and %(links)d links revoked.",
-        report.suspended,
-        invitations=report.revoked_invitations,
-        links=report.revoked_links,
-    )
+    message = ngettext("%(num)d member suspended.", "%(num)d members suspended.", report.suspended)
+    if report.revoked_invitations or report.revoked_links:
+        revoked = gettext(
+            "Invitations revoked: %(invitations)d; links revoked: %(links)d.",
+            invitations=report.revoked_invitations,
+            links=report.revoked_links,
+        )
+        message = f"{message} {revoked}"
     return done(message, **back)
 
 
