@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from flask import Flask
@@ -57,6 +58,10 @@ def test_ninety_days_name_at_most_a_few_dates() -> None:
     days = [dt.date(2026, 1, 1) + dt.timedelta(days=n) for n in range(90)]
     chart = line_chart(days, {"sent": list(range(90))})
     assert 2 <= len(chart.dates) <= 7 and chart.dates[0].text == "01-01"
+    assert chart.dates[-1].text == "03-31"  # the last day, a whole step from the one before
+    positions = [tick.position for tick in chart.dates]
+    gaps = [b - a for a, b in itertools.pairwise(positions)]
+    assert min(gaps) >= gaps[0] - 0.2
     assert chart.peak == 100
 
 

@@ -116,8 +116,11 @@ def line_chart(
     value_ticks = [Tick(y(tick), str(tick)) for tick in value_steps(peak)]
     every = max(1, -(-len(days) // DATE_LABELS))  # ceiling division
     shown = list(range(0, len(days), every))
-    if days and shown[-1] != len(days) - 1 and len(days) - 1 - shown[-1] >= every / 2:
-        shown.append(len(days) - 1)
+    last = len(days) - 1
+    if days and shown[-1] != last:  # the last day is named, a whole step from the one before
+        if last - shown[-1] < every and len(shown) > 1:
+            shown.pop()
+        shown.append(last)
     dates = [
         Tick(x(index), days[index].strftime("%m-%d"), _anchor(index, len(days))) for index in shown
     ]
