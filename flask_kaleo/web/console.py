@@ -144,14 +144,23 @@ def link_state(state: str) -> str:
 
 
 def audit_detail(entry: t.Any) -> str:
-    """An audit entry's ``detail`` (what changed, as JSON) as ``name: value`` pairs."""
+    """An audit entry's ``detail`` (what changed, as JSON) as ``name: value`` pairs,
+    leaving out what is empty or off."""
     try:
         detail = json.loads(entry.detail) if entry.detail else {}
     except ValueError:
         return str(entry.detail)
     if not isinstance(detail, dict):
         return str(detail)
-    return ", ".join(f"{name.replace('_', ' ')}: {value}" for name, value in detail.items())
+    shown = [(name, value) for name, value in detail.items() if value not in (None, "")]
+    return ", ".join(_pair(name, value) for name, value in shown if value is not False)
+
+
+def _pair(name: str, value: object) -> str:
+    """One changed value of an audit entry: ``name: value``, or the name alone for a
+    flag that is on."""
+    name = name.replace("_", " ")
+    return name if value is True else f"{name}: {value}"
 
 
 def unread_flashes() -> list[tuple[str, str]]:
