@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from flask import Flask
@@ -11,6 +12,7 @@ from flask.testing import FlaskClient
 from flask_kaleo.models import utcnow
 from flask_kaleo.web.chart import line_chart
 from flask_kaleo.web.chart import round_peak
+from flask_kaleo.web.chart import value_steps
 from tests.helpers import SetHook
 from tests.helpers import fresh
 from tests.helpers import login
@@ -31,7 +33,9 @@ def test_points_spread_over_the_width_and_scale_to_a_round_peak() -> None:
     )
     assert chart.lines[0].points.startswith("44,212 190,")
     assert [tick.text for tick in chart.values] == ["0", "5", "10"]
+    assert [tick.position for tick in chart.values] == [chart.bottom, 112.0, float(chart.top)]
     assert [tick.text for tick in chart.dates] == ["03-01", "03-02", "03-03", "03-04", "03-05"]
+    assert [tick.anchor for tick in chart.dates] == ["start"] + ["middle"] * 3 + ["end"]
 
 
 def test_all_zero_days_lie_on_the_baseline() -> None:
@@ -54,12 +58,27 @@ def test_ninety_days_name_at_most_a_few_dates() -> None:
     days = [dt.date(2026, 1, 1) + dt.timedelta(days=n) for n in range(90)]
     chart = line_chart(days, {"sent": list(range(90))})
     assert 2 <= len(chart.dates) <= 7 and chart.dates[0].text == "01-01"
+    assert chart.dates[-1].text == "03-31"  # the last day, a whole step from the one before
+    positions = [tick.position for tick in chart.dates]
+    gaps = [b - a for a, b in itertools.pairwise(positions)]
+    assert min(gaps) >= gaps[0] - 0.2
     assert chart.peak == 100
 
 
-@pytest.mark.parametrize(("largest", "peak"), [(0, 1), (1, 1), (3, 5), (11, 20), (500, 500)])
-def test_round_peak(largest: int, peak: int) -> None:
+@pytest.mark.parametrize(
+    ("largest", "peak", "steps"),
+    [
+        (0, 1, [0, 1]),
+        (2, 2, [0, 1, 2]),
+        (3, 5, [0, 1, 2, 3, 4, 5]),
+        (7, 10, [0, 5, 10]),
+        (11, 20, [0, 10, 20]),
+        (500, 500, [0, 100, 200, 300, 400, 500]),
+    ],
+)
+def test_the_value_axis_is_round(largest: int, peak: int, steps: list[int]) -> None:
     assert round_peak(largest) == peak
+    assert value_steps(peak) == steps
 
 
 @pytest.mark.all_backends

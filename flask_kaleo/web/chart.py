@@ -36,6 +36,9 @@ class Tick:
 
     position: float
     text: str
+    anchor: str = "middle"
+    """Which end of the text is at ``position`` (SVG's ``text-anchor``): the dates at
+    the ends of the axis stay inside the chart."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +67,20 @@ def round_peak(largest: int) -> int:
             if step * factor >= largest:
                 return step * factor
         step *= 10
+
+
+def value_steps(peak: int) -> list[int]:
+    """The values the axis names, from zero to ``peak`` (1, 2 or 5 times a power of
+    ten) in whole, even steps: 0-5-10, 0-10-20, 0-1-2-3-4-5."""
+    digits = len(str(peak)) - 1
+    step = 10**digits if str(peak)[0] in "25" else max(1, 10**digits // 2)
+    return list(range(0, peak + 1, step))
+
+
+def _anchor(index: int, count: int) -> str:
+    if count > 1 and index == 0:
+        return "start"
+    return "end" if count > 1 and index == count - 1 else "middle"
 
 
 def line_chart(
@@ -96,11 +113,15 @@ def line_chart(
         coordinates = [(x(index), y(value)) for index, value in enumerate(values)]
         points = " ".join(f"{cx:g},{cy:g}" for cx, cy in coordinates)
         lines.append(Line(name, points, coordinates))
-    ticks = sorted({0, peak // 2, peak}) if peak > 1 else [0, peak]
-    value_ticks = [Tick(y(tick), str(tick)) for tick in ticks]
+    value_ticks = [Tick(y(tick), str(tick)) for tick in value_steps(peak)]
     every = max(1, -(-len(days) // DATE_LABELS))  # ceiling division
     shown = list(range(0, len(days), every))
-    if days and shown[-1] != len(days) - 1 and len(days) - 1 - shown[-1] >= every / 2:
-        shown.append(len(days) - 1)
-    dates = [Tick(x(index), days[index].strftime("%m-%d")) for index in shown]
+    last = len(days) - 1
+    if days and shown[-1] != last:  # the last day is named, a whole step from the one before
+        if last - shown[-1] < every and len(shown) > 1:
+            shown.pop()
+        shown.append(last)
+    dates = [
+        Tick(x(index), days[index].strftime("%m-%d"), _anchor(index, len(days))) for index in shown
+    ]
     return Chart(width, height, LEFT, right, TOP, bottom, lines, value_ticks, dates, peak)

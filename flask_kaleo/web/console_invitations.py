@@ -64,7 +64,8 @@ class Filters:
     unknown_inviter: bool
 
     def query(self, *, after: str | None, limit: int) -> t.Any:
-        """One keyset page of the invitations these filters keep."""
+        """One keyset page of the invitations these filters keep (the facade's
+        ``Page``), or None when no member has the inviter address asked for."""
         if self.unknown_inviter:
             return None
         try:
@@ -131,19 +132,19 @@ def console_invitations() -> ViewResponse:
     """Every invitation, newest first, filtered; the selected ones can be resent,
     revoked or extended."""
     chosen = filters()
-    page = chosen.query(after=_cursor(), limit=PAGE)
-    page = render_console(
+    found = chosen.query(after=_cursor(), limit=PAGE)
+    html = render_console(
         "kaleo/staff/invitations.html",
         "invitations",
         title=gettext("Invitations"),
         filters=chosen,
         states=STATES,
-        rows=[] if page is None else page.rows,
-        older=None if page is None or page.after is None else page.after,
+        rows=[] if found is None else found.rows,
+        older=None if found is None else found.after,
         extend_days=EXTEND_DAYS,
         here=request.full_path.rstrip("?"),
     )
-    return page, 200
+    return html, 200
 
 
 def _ids() -> list[int]:
