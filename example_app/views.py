@@ -1,21 +1,17 @@
 """The example app's pages: the story of a private beta, from login to an accepted
-invitation, plus a staff page and a development outbox."""
+invitation, and a development outbox; staff use flask-kaleo's console."""
 
 from __future__ import annotations
 
-import typing as t
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import Blueprint
-from flask import abort
 from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
-from flask_login import current_user
 from flask_login import login_required
 from flask_login import login_user
 from flask_login import logout_user
@@ -24,14 +20,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from flask_kaleo import JoinInvitationMixin
-from flask_kaleo.config import MAX_BULK_AMOUNT
 from flask_kaleo.config import current_config
 from flask_kaleo.exceptions import InvitationNotPending
 
 from . import demo
 from . import outbox
-from .extensions import db
-from .forms import AllocationForm
 from .forms import LoginForm
 from .forms import SignupForm
 from .models import User
@@ -122,80 +115,6 @@ def _new_user(address: str, password: str) -> User:
     user = User(email=address)
     user.set_password(password)
     return user
-
-
-@bp.route("/staff", methods=["GET", "POST"])
-@login_required
-def staff() -> str | Response:
-    """Invitation stats per member, and top-ups for everyone or one member."""
-    if not kaleo.hooks.has_manage_permission(current_user):
-        abort(403)
-    members = list(db.session.scalars(sa.select(User).order_by(User.email)))
-    form = AllocationForm()
-    form.member.choices = [form.EVERYONE] + [member.email for member in members]
-    if form.validate_on_submit():
-        flash(*_allocate(form, members))
-        return redirect(url_for("example.staff"), code=303)
-    return render_template(
-        "staff.html", form=form, rows=_stats(members), max_amount=MAX_BULK_AMOUNT
-    )
-
-
-def _allocate(form: AllocationForm, members: list[User]) -> tuple[str, str]:
-    """Do what the staff form asked; the flash message and its category."""
-    amount = form.amount.data
-    member = next((m for m in members if m.email == form.member.data), None)
-    if form.set_to.data:
-        if member is None:
-            return "Choose one member to set an allocation.", "error"
-        try:
-            kaleo.set_allocation(member, amount)
-        except ValueError:
-            return f"{member.email} has already sent more than {amount}.", "error"
-        return f"{member.email} now has {_invitations(amount)} in all.", "success"
-    if form.add.data:  # as `flask kaleo add-invites`: only those with none left
-        changed = kaleo.grant(amount, user=member)
-        if member is None:
-            return f"Added {_invitations(amount)} to {_members(changed)} with none left.", "success"
-        if not changed:
-            return f"{member.email} still has invitations left: nothing added.", "success"
-        return f"Added {_invitations(amount)} to {member.email}.", "success"
-    changed = kaleo.grant(amount, user=member, top_off=True)
-    if member is not None and not changed:
-        return f"{member.email} needed no change (already enough, or unlimited).", "success"
-    who = member.email if member is not None else _members(changed)
-    return f"Topped off to at least {_invitations(amount)}: {who}.", "success"
-
-
-def _invitations(count: int) -> str:
-    return f"{count:,} invitation" + ("" if count == 1 else "s")
-
-
-def _members(count: int) -> str:
-    return f"{count:,} member" + ("" if count == 1 else "s")
-
-
-def _stats(members: list[User]) -> list[dict[str, t.Any]]:
-    """One row per member; the stats come from one query."""
-    stat = kaleo.InvitationStat
-    by_user = {row.user_id: row for row in db.session.scalars(sa.select(stat))}
-    default = current_config().default_invite_allocation
-    rows = []
-    for member in members:
-        row = by_user.get(member.id) or stat(
-            user_id=member.id, invites_allocated=default, invites_sent=0, invites_accepted=0
-        )
-        rows.append(
-            {
-                "email": member.email,
-                "is_staff": member.is_staff,
-                "allocated": row.invites_allocated,
-                "sent": row.invites_sent,
-                "accepted": row.invites_accepted,
-                "remaining": row.invites_remaining,
-            }
-        )
-    return rows
 
 
 def _safe_next() -> str | None:

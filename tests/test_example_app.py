@@ -162,14 +162,32 @@ def test_signup_with_a_taken_address_keeps_the_invitation(tmp_path: Path) -> Non
 
 def test_pages_need_the_right_user(example: Flask) -> None:
     client = example.test_client()
-    for path in ("/invitations", "/invitations/jquery", "/staff"):
+    for path in ("/invitations", "/invitations/jquery"):
         response = client.get(path)
         assert response.status_code == 302 and response.location.startswith("/login?next=")
     assert client.get("/signup").status_code == 403
+    assert client.get(CONSOLE).status_code == 401
     log_in(client, "bob@example.com", "bob-password")
-    assert client.get("/staff").status_code == 403
+    assert client.get(CONSOLE).status_code == 403
     assert client.get("/invitations").status_code == 200
     assert client.post("/logout").status_code == 400  # no CSRF token
+
+
+CONSOLE = "/invites/staff/"
+
+
+def test_staff_reach_the_console_from_the_nav(example: Flask) -> None:
+    """The example's own staff page is gone: its nav leads staff to flask-kaleo's
+    console, inside the site's layout, and shows members no such link."""
+    client = example.test_client()
+    log_in(client, "bob@example.com", "bob-password")
+    assert f'href="{CONSOLE}"' not in client.get("/invitations").text
+    log_in(client, "staff@example.com", "staff-password")
+    assert f'<a href="{CONSOLE}">Staff console</a>' in client.get("/invitations").text
+    overview = client.get(CONSOLE)
+    assert overview.status_code == 200
+    assert 'class="brand"' in overview.text and 'class="kaleo-chart"' in overview.text
+    assert client.get("/staff").status_code == 404
 
 
 def test_unlimited_reads_unlimited_in_the_header(example: Flask) -> None:
@@ -178,8 +196,6 @@ def test_unlimited_reads_unlimited_in_the_header(example: Flask) -> None:
     page = client.get("/invitations").text
     assert "(unlimited)" in page and "(-1)" not in page
     assert 'class="invitations_remaining"' not in page  # no script writes -1 into it
-    staff_page = client.get("/staff").text
-    assert "unlimited" in staff_page and ">-1<" not in staff_page
     log_in(client, "alice@example.com", "alice-password")
     assert '<span class="invitations_remaining">(3)</span>' in client.get("/invitations").text
 

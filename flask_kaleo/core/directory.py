@@ -24,6 +24,7 @@ from ..models import utcnow
 from . import keyset
 from .addresses import address_key
 from .store import Store
+from .store import key_fits
 
 U = t.TypeVar("U")
 R = t.TypeVar("R")
@@ -128,6 +129,8 @@ def members(
         statement = statement.where(sa.func.lower(email).like(_prefix(search), escape="\\"))
     if after is not None:
         (last,) = keyset.decode(after, int if _python_type(key) is int else str)
+        if not key_fits(key, last):  # past the largest id the column holds
+            return Page([], None)
         statement = statement.where(key > last)
     rows = store.session.execute(statement.order_by(key).limit(limit + 1)).all()
     members = [

@@ -34,8 +34,8 @@ from .tokens import token_digest
 U = t.TypeVar("U")
 logger = logging.getLogger(__name__)
 
-_MAX_INTEGER_ID = 2**63 - 1
-"""A larger id is nobody's: the database would refuse to compare it."""
+_INTEGER_BITS = ((sa.SmallInteger, 16), (sa.BigInteger, 64), (sa.Integer, 32))
+"""The width of each integer column type, the narrower subclasses first."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 """A NUL or other control character: in no member's address or id (and PostgreSQL
 refuses NUL in a query's text, so such a value never reaches the database)."""
@@ -50,6 +50,16 @@ def _commit_keeping_loaded(session: Session) -> None:
         session.commit()
     finally:
         session.expire_on_commit = expire_on_commit
+
+
+def key_fits(column: t.Any, value: object) -> bool:
+    """Whether ``value`` fits ``column``'s integer type (anything else fits): a larger
+    id is nobody's, and PostgreSQL refuses to compare it, the parameter being cast to
+    the column's type."""
+    if not isinstance(value, int):
+        return True
+    bits = next((size for kind, size in _INTEGER_BITS if isinstance(column.type, kind)), 64)
+    return -(1 << (bits - 1)) <= value < 1 << (bits - 1)
 
 
 class Store(t.Generic[U]):
@@ -228,7 +238,7 @@ class Store(t.Generic[U]):
             key = value
         except (TypeError, ValueError):  # "abc" is nobody's integer id
             return None
-        if isinstance(key, int) and not -_MAX_INTEGER_ID <= key <= _MAX_INTEGER_ID:
+        if not key_fits(column, key):
             return None
         return self.get_user(key)
 

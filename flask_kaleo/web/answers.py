@@ -17,6 +17,7 @@ from flask import redirect
 from flask import request
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import SecurityError
@@ -69,6 +70,9 @@ class Declaration:
     """The message for a caller who is not signed in; None: no sign-in needed."""
     csrf: bool
     json_only: bool
+    html_only: bool = False
+    """A page for people (the staff console): refusals are pages with their status,
+    never JSON, whatever the caller accepts."""
 
 
 class Refusal(Exception):
@@ -98,6 +102,8 @@ def current_declaration() -> Declaration | None:
 def wants_json() -> bool:
     """AJAX and API callers get JSON; a browser posting a plain form gets HTML."""
     declaration = current_declaration()
+    if declaration is not None and declaration.html_only:
+        return False
     if declaration is not None and declaration.json_only:
         return True
     if request.headers.get("X-Requested-With") == "XMLHttpRequest":
@@ -183,6 +189,8 @@ def _csrf_failed(error: CSRFError) -> ViewResponse | HTTPException:
     declaration = current_declaration()
     if declaration is not None and request.method not in declaration.methods:
         return _http_error(MethodNotAllowed(valid_methods=list(declaration.methods)))
+    if declaration is not None and declaration.html_only:
+        return _http_error(BadRequest(gettext(CSRF_MESSAGE)))
     return refuse({"__all__": [gettext(CSRF_MESSAGE)]}, 400, {"__all__": ["csrf"]})
 
 

@@ -6,6 +6,10 @@ from pathlib import Path
 
 from flask import Blueprint
 
+from . import console_invitations
+from . import console_members
+from . import console_overview
+from . import console_reports
 from . import link_views
 from . import staff
 from . import views
@@ -41,6 +45,17 @@ ROUTES = (
     ("/staff/topoff", staff.staff_topoff),
     ("/staff/add", staff.staff_add),
     ("/staff/stat/<user>", staff.staff_stat),
+    ("/staff/", console_overview.console_overview),
+    ("/staff/members", console_members.console_members),
+    ("/staff/members/<user_id>", console_members.console_member),
+    ("/staff/members/<user_id>/allocation", console_members.console_allocation),
+    ("/staff/members/<user_id>/suspend", console_members.console_suspend),
+    ("/staff/members/<user_id>/resume", console_members.console_resume),
+    ("/staff/invitations", console_invitations.console_invitations),
+    ("/staff/invitations/act", console_invitations.console_invitations_act),
+    ("/staff/invitations.csv", console_invitations.console_invitations_csv),
+    ("/staff/accountability", console_reports.console_accountability),
+    ("/staff/audit", console_reports.console_audit),
     ("/links", link_views.create_link),
     ("/links/<link_id>/revoke", link_views.revoke_link),
     ("/join/<token>", link_views.join),

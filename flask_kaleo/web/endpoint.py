@@ -49,13 +49,14 @@ def endpoint(
     sign_in: str | None = None,
     csrf: bool = True,
     json_only: bool = False,
+    html_only: bool = False,
 ) -> t.Callable[[V], V]:
     """Declare a view's methods, sign-in and CSRF needs, and whether it answers JSON
-    only. The checks run before the view; a :class:`Refusal` it raises is answered, and
-    so is a refused invitation or one no longer pending (200, as kaleo's contract says).
-    The session's transaction ends before the answer leaves (see
-    ``Store.finish``)."""
-    declaration = Declaration(methods, sign_in, csrf, json_only)
+    only (or, ``html_only``, pages only). The checks run before the view; a
+    :class:`Refusal` it raises is answered, and so is a refused invitation or one no
+    longer pending (200, as kaleo's contract says). The session's transaction ends
+    before the answer leaves (see ``Store.finish``)."""
+    declaration = Declaration(methods, sign_in, csrf, json_only, html_only)
 
     def decorate(view: V) -> V:
         @functools.wraps(view)

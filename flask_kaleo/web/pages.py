@@ -33,6 +33,7 @@ ERROR_TEXTS = {
     413: N_("The request is too large."),
 }
 ERROR_TITLES = {
+    400: N_("Bad Request"),
     401: N_("Unauthorized"),
     403: N_("Forbidden"),
     404: N_("Not Found"),

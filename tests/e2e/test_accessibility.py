@@ -75,7 +75,7 @@ def test_member_and_staff_pages(open_page: PageFactory, live_server: LiveServer,
 
     staff = open_page()
     log_in(staff, live_server, "staff@example.com", "staff-password")
-    for path in ("/staff", "/invitations"):
+    for path in ("/invites/staff/", "/invites/staff/invitations", "/invitations"):
         staff.goto(live_server(path))
         check(staff, axe, found)
     assert found == [], "\n".join(found)

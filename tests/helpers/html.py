@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from html.parser import HTMLParser
 
-VOID = {"input", "br", "meta", "link", "img", "hr"}
+VOID = {"input", "br", "meta", "link", "img", "hr", "wbr"}
 
 
 @dataclass
