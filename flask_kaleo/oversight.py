@@ -13,6 +13,7 @@ from .core import lineage as lineages
 from .core import moderation
 from .core.accountability import InviterRecord
 from .core.accountability import SortKey
+from .core.audit import Action
 from .core.directory import Activity
 from .core.directory import InvitationState
 from .core.directory import MemberRow
@@ -34,6 +35,13 @@ class Oversight(t.Generic[U]):
 
     store: Store[U]
     hooks: Hooks[U]
+
+    INVITATION_STATES: t.ClassVar[tuple[InvitationState, ...]] = t.get_args(InvitationState)
+    """The states :meth:`invitations` filters by, for the tools that check a filter."""
+    AUDIT_ACTIONS: t.ClassVar[tuple[Action, ...]] = t.get_args(Action)
+    """The actions the audit log records."""
+    ACCOUNTABILITY_SORTS: t.ClassVar[tuple[SortKey, ...]] = t.get_args(SortKey)
+    """The orders :meth:`accountability` sorts by."""
 
     # -- moderation (each commits, with its audit entry) ------------------------
 
