@@ -8,6 +8,7 @@ from flask import Blueprint
 
 from . import link_views
 from . import staff
+from . import staff_api
 from . import views
 from .answers import register_error_handlers
 from .endpoint import ROUTED_METHODS
@@ -41,6 +42,14 @@ ROUTES = (
     ("/staff/topoff", staff.staff_topoff),
     ("/staff/add", staff.staff_add),
     ("/staff/stat/<user>", staff.staff_stat),
+    # The staff JSON reads and moderation actions.
+    ("/staff/api/members", staff_api.staff_members),
+    ("/staff/api/invitations", staff_api.staff_invitations),
+    ("/staff/api/tree/<user>", staff_api.staff_tree),
+    ("/staff/api/audit", staff_api.staff_audit),
+    ("/staff/api/accountability", staff_api.staff_accountability),
+    ("/staff/api/suspend", staff_api.staff_suspend),
+    ("/staff/api/resume", staff_api.staff_resume),
     ("/links", link_views.create_link),
     ("/links/<link_id>/revoke", link_views.revoke_link),
     ("/join/<token>", link_views.join),

@@ -4,7 +4,8 @@ and read one user's figures. Guarded by the manage permission, which denies by d
 
 They always answer JSON: ``{"status": "OK", ...}`` or the ERROR shape with 401 (not
 signed in), 403 (not allowed), 400 (bad CSRF token or bad input), 404 (unknown user)
-or 405 (wrong method).
+or 405 (wrong method). The guard and the user lookup here serve
+:mod:`~flask_kaleo.web.staff_api` too.
 """
 
 from __future__ import annotations
@@ -28,9 +29,13 @@ _WHOLE_NUMBER = re.compile(r"[0-9]{1,12}")
 _TRUE = ("1", "true", "on", "yes")
 
 staff_endpoint = endpoint(sign_in=N_("Please sign in."), json_only=True)
+"""A staff POST: signed in, with a CSRF token, answered in JSON."""
+staff_read = endpoint(methods=("GET",), sign_in=N_("Please sign in."), csrf=False, json_only=True)
+"""A staff GET: signed in, answered in JSON."""
 
 
-def _check_staff() -> None:
+def check_staff() -> None:
+    """A 403 :class:`Refusal` unless the signed-in user has the manage permission."""
     if not get_kaleo().hooks.has_manage_permission(signed_in_user()):
         raise Refusal(gettext("You are not allowed to manage invitations."), 403)
 
@@ -45,18 +50,20 @@ def _amount() -> int:
     return int(raw)
 
 
-def _user(value: str) -> object:
+def named_user(value: str, field: str = "user") -> object:
+    """The user an address or a primary key names, or a 404 :class:`Refusal` on
+    ``field``."""
     user = get_kaleo().hooks.member(value, or_id=True) if value.strip() else None
     if user is None:
         message = gettext(
             "There is no user with the email address or id %(user)s.", user=repr(value)
         )
-        raise Refusal(message, 404, "user", code="unknown_user")
+        raise Refusal(message, 404, field, code="unknown_user")
     return user
 
 
-def _figures(user: object) -> dict[str, object]:
-    """One user's allocation and invitations, in two queries."""
+def figures(user: object) -> dict[str, object]:
+    """One user's allocation, invitations and suspension, in two queries."""
     kaleo = get_kaleo()
     stat = kaleo.allocation(user)
     report = kaleo.report(user)
@@ -69,20 +76,21 @@ def _figures(user: object) -> dict[str, object]:
         "invitations_remaining": stat.invites_remaining,
         "pending": report.pending,
         "expired": report.expired,
+        "inviting_suspended": stat.inviting_suspended,
     }
 
 
 def _bulk(action: t.Literal["topoff", "add"]) -> ViewResponse:
-    _check_staff()
+    check_staff()
     amount = _amount()
     target = fields().get("user", "").strip()
-    user = _user(target) if target else None
+    user = named_user(target) if target else None
     kaleo = get_kaleo()
     if action == "topoff":
-        changed = kaleo.grant(amount, user=user, top_off=True)
+        changed = kaleo.grant(amount, user=user, top_off=True, by=signed_in_user())
     else:
         everyone = fields().get("everyone", "").strip().lower() in _TRUE
-        changed = kaleo.grant(amount, user=user, everyone=everyone)
+        changed = kaleo.grant(amount, user=user, everyone=everyone, by=signed_in_user())
     body: dict[str, object] = {
         "status": "OK",
         "action": action,
@@ -90,7 +98,7 @@ def _bulk(action: t.Literal["topoff", "add"]) -> ViewResponse:
         "users_changed": changed,
     }
     if user is not None:
-        body["user"] = _figures(user)
+        body["user"] = figures(user)
     return jsonify(body)
 
 
@@ -107,8 +115,8 @@ def staff_add() -> ViewResponse:
     return _bulk("add")
 
 
-@endpoint(methods=("GET",), sign_in=N_("Please sign in."), csrf=False, json_only=True)
+@staff_read
 def staff_stat(user: str) -> ViewResponse:
     """One user's allocation, sent, accepted, remaining, pending and expired counts."""
-    _check_staff()
-    return jsonify({"status": "OK", **_figures(_user(user))})
+    check_staff()
+    return jsonify({"status": "OK", **figures(named_user(user))})
