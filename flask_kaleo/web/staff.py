@@ -4,12 +4,14 @@ and read one user's figures. Guarded by the manage permission, which denies by d
 
 They always answer JSON: ``{"status": "OK", ...}`` or the ERROR shape with 401 (not
 signed in), 403 (not allowed), 400 (bad CSRF token or bad input), 404 (unknown user)
-or 405 (wrong method). The guard and the user lookup here serve
+or 405 (wrong method). The guard, the user lookup and the JSON of each row here serve
 :mod:`~flask_kaleo.web.staff_api` too.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 import typing as t
 
@@ -18,12 +20,19 @@ from flask import jsonify
 from ..config import MAX_BULK_AMOUNT
 from ..i18n import N_
 from ..i18n import gettext
+from ..models import AuditEntryMixin
+from ..models import JoinInvitationMixin
 from ..state import get_kaleo
 from .answers import Refusal
 from .answers import ViewResponse
 from .endpoint import endpoint
 from .endpoint import fields
 from .endpoint import signed_in_user
+
+if t.TYPE_CHECKING:
+    from ..core.accountability import InviterRecord
+    from ..core.directory import MemberRow
+    from ..core.lineage import Node
 
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,12}")
 _TRUE = ("1", "true", "on", "yes")
@@ -120,3 +129,77 @@ def staff_stat(user: str) -> ViewResponse:
     """One user's allocation, sent, accepted, remaining, pending and expired counts."""
     check_staff()
     return jsonify({"status": "OK", **figures(named_user(user))})
+
+
+# -- the JSON of each row of the staff reads (one shape per kind of row) -------
+
+
+def member_json(row: MemberRow) -> dict[str, object]:
+    return {
+        "id": row.user_id,
+        "email": row.email,
+        "invites_allocated": row.allocated,
+        "invites_sent": row.sent,
+        "invites_accepted": row.accepted,
+        "invitations_remaining": row.remaining,
+        "inviting_suspended": row.suspended,
+        "suspension_reason": row.suspension_reason,
+    }
+
+
+def _when(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def invitation_json(invitation: JoinInvitationMixin) -> dict[str, object]:
+    shown = invitation.display_status
+    return {
+        "id": invitation.id,
+        "state": "pending" if shown == "sent" else shown,
+        "email": invitation.email,
+        "inviter_id": invitation.from_user_id,
+        "inviter": invitation.inviter_label,
+        "sent_at": _when(invitation.sent_at),
+        "expires_at": _when(invitation.expires_at),
+        "delivered_at": _when(invitation.delivered_at),
+    }
+
+
+def node_json(node: Node) -> dict[str, object]:
+    return {
+        "id": node.user_id,
+        "label": node.label,
+        "deleted": node.user_id is None,
+        "inviter_id": node.inviter_id,
+        "inviter": node.inviter_label,
+        "joined_at": _when(node.joined_at),
+        "depth": node.depth,
+        "invitees": node.invitees,
+        "via": node.via,
+    }
+
+
+def audit_entry_json(entry: AuditEntryMixin) -> dict[str, object]:
+    return {
+        "id": entry.id,
+        "at": _when(entry.at),
+        "action": entry.action,
+        "actor": entry.actor_label,
+        "target": entry.target_label,
+        "invitation_id": entry.invitation_id,
+        "link_id": entry.link_id,
+        "reason": entry.reason,
+        "detail": json.loads(entry.detail) if entry.detail else None,
+    }
+
+
+def inviter_json(record: InviterRecord) -> dict[str, object]:
+    return {
+        "id": record.user_id,
+        "label": record.label,
+        "sent": record.sent,
+        "accepted": record.accepted,
+        "acceptance_rate": record.acceptance_rate,
+        "in_trouble": record.in_trouble,
+        "inviting_suspended": record.suspended,
+    }

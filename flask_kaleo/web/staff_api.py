@@ -7,7 +7,6 @@ resume actions. Behind the manage permission, with the ERROR contract of
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import typing as t
 
@@ -15,29 +14,29 @@ from flask import jsonify
 from flask import request
 
 from ..i18n import gettext
-from ..models import AuditEntryMixin
-from ..models import JoinInvitationMixin
 from ..state import get_kaleo
 from .answers import Refusal
 from .answers import ViewResponse
 from .endpoint import fields
 from .endpoint import signed_in_user
+from .staff import audit_entry_json
 from .staff import check_staff
 from .staff import figures
+from .staff import invitation_json
+from .staff import inviter_json
+from .staff import member_json
 from .staff import named_user
+from .staff import node_json
 from .staff import staff_endpoint
 from .staff import staff_read
-
-if t.TYPE_CHECKING:
-    from ..core.accountability import InviterRecord
-    from ..core.directory import MemberRow
-    from ..core.lineage import Node
 
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,12}")
 _RATE = re.compile(r"[01](?:\.[0-9]{1,6})?|\.[0-9]{1,6}")
 _TRUE = ("1", "true", "on", "yes")
 MAX_DEPTH = 10
 """The deepest tree (and subtree suspension) the endpoints read."""
+MAX_PAGE = 200
+"""The most rows a page of members, invitations or audit entries holds."""
 
 
 def _bad(field: str, message: str) -> Refusal:
@@ -92,6 +91,11 @@ def _moment(name: str) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
+def _limit() -> int:
+    """``limit``: how many rows a page holds, 1 to :data:`MAX_PAGE` (default 50)."""
+    return t.cast(int, _whole("limit", 1, MAX_PAGE, default=50))
+
+
 def _page(read: t.Callable[[str | None], t.Any]) -> t.Any:
     """``read(after)`` with the ``after`` cursor; a cursor the domain refuses is a 400."""
     after = _text("after", 500)
@@ -106,8 +110,9 @@ def staff_members() -> ViewResponse:
     """Members with their counters, by address; ``search`` matches an address's start."""
     check_staff()
     search = _text("search")
-    page = _page(lambda after: get_kaleo().members(search=search, after=after))
-    rows = [_member(row) for row in page.rows]
+    limit = _limit()
+    page = _page(lambda after: get_kaleo().members(search=search, after=after, limit=limit))
+    rows = [member_json(row) for row in page.rows]
     return jsonify({"status": "OK", "members": rows, "after": page.after})
 
 
@@ -121,6 +126,7 @@ def staff_invitations() -> ViewResponse:
     inviter = None if inviter_value is None else named_user(inviter_value, "from")
     address = _text("address")
     sent_from, sent_until = _moment("sent_from"), _moment("sent_until")
+    limit = _limit()
     page = _page(
         lambda after: kaleo.invitations(
             state=t.cast("t.Any", state),
@@ -129,9 +135,10 @@ def staff_invitations() -> ViewResponse:
             sent_from=sent_from,
             sent_until=sent_until,
             after=after,
+            limit=limit,
         )
     )
-    rows = [_invitation(row) for row in page.rows]
+    rows = [invitation_json(row) for row in page.rows]
     return jsonify({"status": "OK", "invitations": rows, "after": page.after})
 
 
@@ -146,8 +153,8 @@ def staff_tree(user: str) -> ViewResponse:
         {
             "status": "OK",
             "user": figures(member),
-            "ancestors": [_node(node) for node in found.ancestors],
-            "subtree": [_node(node) for node in found.subtree],
+            "ancestors": [node_json(node) for node in found.ancestors],
+            "subtree": [node_json(node) for node in found.subtree],
             "total_invitees": found.total_invitees,
         }
     )
@@ -162,10 +169,10 @@ def staff_audit() -> ViewResponse:
     target_value = _text("user")
     target = None if target_value is None else named_user(target_value)
     before = _whole("before", 1, 2**63 - 1)
-    limit = t.cast(int, _whole("limit", 1, 200, default=50))
+    limit = _limit()
     entries = kaleo.audit_log(target=target, action=action, before=before, limit=limit)
     after = entries[-1].id if len(entries) == limit else None
-    rows = [_entry(entry) for entry in entries]
+    rows = [audit_entry_json(entry) for entry in entries]
     return jsonify({"status": "OK", "entries": rows, "before": after})
 
 
@@ -187,7 +194,7 @@ def staff_accountability() -> ViewResponse:
         max_rate=None if raw_rate is None else float(raw_rate),
         min_sent=_whole("min_sent", 0, 10**9),
     )
-    return jsonify({"status": "OK", "inviters": [_inviter(record) for record in records]})
+    return jsonify({"status": "OK", "inviters": [inviter_json(record) for record in records]})
 
 
 @staff_endpoint
@@ -230,77 +237,3 @@ def staff_resume() -> ViewResponse:
     return jsonify(
         {"status": "OK", "action": "resume", "resumed": resumed, "user": figures(member)}
     )
-
-
-# -- the JSON of each row ---------------------------------------------------------
-
-
-def _member(row: MemberRow) -> dict[str, object]:
-    return {
-        "id": row.user_id,
-        "email": row.email,
-        "invites_allocated": row.allocated,
-        "invites_sent": row.sent,
-        "invites_accepted": row.accepted,
-        "invitations_remaining": row.remaining,
-        "inviting_suspended": row.suspended,
-        "suspension_reason": row.suspension_reason,
-    }
-
-
-def _when(moment: dt.datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
-
-
-def _invitation(invitation: JoinInvitationMixin) -> dict[str, object]:
-    shown = invitation.display_status
-    return {
-        "id": invitation.id,
-        "state": "pending" if shown == "sent" else shown,
-        "email": invitation.email,
-        "inviter_id": invitation.from_user_id,
-        "inviter": invitation.inviter_label,
-        "sent_at": _when(invitation.sent_at),
-        "expires_at": _when(invitation.expires_at),
-        "delivered_at": _when(invitation.delivered_at),
-    }
-
-
-def _node(node: Node) -> dict[str, object]:
-    return {
-        "id": node.user_id,
-        "label": node.label,
-        "deleted": node.user_id is None,
-        "inviter_id": node.inviter_id,
-        "inviter": node.inviter_label,
-        "joined_at": _when(node.joined_at),
-        "depth": node.depth,
-        "invitees": node.invitees,
-        "via": node.via,
-    }
-
-
-def _entry(entry: AuditEntryMixin) -> dict[str, object]:
-    return {
-        "id": entry.id,
-        "at": _when(entry.at),
-        "action": entry.action,
-        "actor": entry.actor_label,
-        "target": entry.target_label,
-        "invitation_id": entry.invitation_id,
-        "link_id": entry.link_id,
-        "reason": entry.reason,
-        "detail": json.loads(entry.detail) if entry.detail else None,
-    }
-
-
-def _inviter(record: InviterRecord) -> dict[str, object]:
-    return {
-        "id": record.user_id,
-        "label": record.label,
-        "sent": record.sent,
-        "accepted": record.accepted,
-        "acceptance_rate": record.acceptance_rate,
-        "in_trouble": record.in_trouble,
-        "inviting_suspended": record.suspended,
-    }
