@@ -288,6 +288,7 @@ def test_stat_counts_pending_and_expired(app: Flask, client: FlaskClient, staff:
         "invitations_remaining": 2,
         "pending": 2,
         "expired": 1,
+        "inviting_suspended": False,
     }
     assert client.get(f"/invites/staff/stat/{alice.id}").json["pending"] == 2
 
