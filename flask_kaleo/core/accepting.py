@@ -17,6 +17,7 @@ from ..exceptions import InvitationNotPending
 from ..exceptions import InvitationReplaced
 from ..i18n import N_
 from ..i18n import gettext
+from ..models import InvitationLinkMixin
 from ..models import JoinInvitationMixin
 from ..models import Pending
 from ..models import Status
@@ -24,6 +25,7 @@ from ..models import rowcount
 from ..models import utcnow
 from .addresses import address_key
 from .addresses import identity_key
+from .lineage import record_referral
 from .links import in_domain
 from .store import Store
 from .tokens import MAX_TOKEN_LENGTH
@@ -115,6 +117,16 @@ def accept(store: Store[U], pending: P, user: U) -> P:
         raise pending.why_not_pending()
     pending.record_use(session, user_id, address, now)
     session.refresh(pending)
+    via_link = isinstance(pending, InvitationLinkMixin)
+    record_referral(
+        store,
+        user_id,
+        address,
+        pending.from_user_id,
+        pending.inviter_label,
+        invitation_id=None if via_link else pending.id,
+        link_id=pending.id if via_link else None,
+    )
     if pending.from_user_id is not None:  # NULL once the inviter's account is gone
         store.counters.count_accepted(session, pending.from_user_id, store.default_allocation())
     pending.announce_accepted(store.get_user(pending.from_user_id), user)

@@ -7,6 +7,14 @@ import dataclasses
 import datetime as dt
 import typing as t
 
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+
+from ..models import table_of
+from ..models import utcnow
+from .counters import dialect_of
 from .store import Store
 
 U = t.TypeVar("U")
@@ -14,8 +22,10 @@ U = t.TypeVar("U")
 
 @dataclasses.dataclass(frozen=True)
 class Node:
-    """A member in the tree: the edge by which they joined, at ``depth`` (1: invited
-    by the member asked about)."""
+    """A member in the tree: the edge by which they joined (``user_id``, ``label``),
+    from whom (``inviter_id``, ``inviter_label``), at ``depth``: in a subtree, 1 is
+    invited by the member asked about; in the ancestors, 1 is the member's own edge
+    and ``k`` the edge whose inviter is ``k`` levels up."""
 
     referral_id: int
     user_id: object | None
@@ -36,7 +46,9 @@ class Lineage:
     """A member's place in the tree."""
 
     ancestors: list[Node]
-    """Who invited them, who invited that member, ... up to the root: nearest first."""
+    """The edges from the member up to the root, nearest first: the member's own edge
+    (its inviter is who invited them), their inviter's edge (whose inviter invited
+    that member), ... The last edge's inviter is the root, whom nobody invited."""
     subtree: list[Node]
     """Everyone they brought in, to ``depth`` levels, in tree order (each node after
     its parent, siblings oldest first)."""
@@ -44,22 +56,183 @@ class Lineage:
     """How many they brought in directly."""
 
 
+MAX_DEPTH = 1000
+"""How far a tree read follows the edges: deeper than any real chain, and a bound on
+the recursion should an edited row ever close a cycle."""
+
+
+def _user_key(store: Store[U]) -> sa.ColumnElement[t.Any]:
+    """The user model's primary-key column."""
+    return t.cast("sa.ColumnElement[t.Any]", sa.inspect(store.user_model).mapper.primary_key[0])
+
+
 def invited_by(store: Store[U], user: U) -> U | None:
-    raise NotImplementedError
+    """The member whose invitation or link ``user`` accepted (None: nobody, or that
+    account is gone)."""
+    edge = store.Referral
+    statement = (
+        sa.select(store.user_model)
+        .join(edge, edge.inviter_id == _user_key(store))
+        .where(edge.invitee_id == store.user_id(user))
+    )
+    return store.session.scalars(statement).first()
 
 
 def invitees(store: Store[U], user: U) -> list[U]:
-    raise NotImplementedError
+    """The members ``user`` brought in, oldest first (deleted accounts left out)."""
+    edge = store.Referral
+    statement = (
+        sa.select(store.user_model)
+        .join(edge, edge.invitee_id == _user_key(store))
+        .where(edge.inviter_id == store.user_id(user))
+        .order_by(edge.joined_at, edge.id)
+    )
+    return list(store.session.scalars(statement))
+
+
+def _node_columns(edge: sa.FromClause) -> list[sa.ColumnElement[t.Any]]:
+    return [
+        edge.c.id,
+        edge.c.invitee_id,
+        edge.c.invitee_label,
+        edge.c.inviter_id,
+        edge.c.inviter_label,
+        edge.c.joined_at,
+        edge.c.link_id,
+        edge.c.parent_id,
+    ]
+
+
+def _nodes(store: Store[U], tree: sa.CTE, order: t.Sequence[t.Any]) -> list[tuple[Node, object]]:
+    """Read the edges ``tree`` found, each with its number of direct invitees and its
+    parent edge's id, in one statement (the recursive query and the counts)."""
+    child = table_of(store.Referral).alias("child")
+    invitees = (
+        sa.select(sa.func.count())
+        .select_from(child)
+        .where(child.c.parent_id == tree.c.id)
+        .scalar_subquery()
+    )
+    statement = sa.select(tree, invitees.label("invitees")).order_by(*order)
+    return [
+        (
+            Node(
+                referral_id=row.id,
+                user_id=row.invitee_id,
+                label=row.invitee_label,
+                inviter_id=row.inviter_id,
+                inviter_label=row.inviter_label,
+                joined_at=row.joined_at,
+                depth=row.depth,
+                invitees=row.invitees,
+                via="invitation" if row.link_id is None else "link",
+            ),
+            row.parent_id,
+        )
+        for row in store.session.execute(statement)
+    ]
+
+
+def _ancestors(store: Store[U], user_id: object) -> list[Node]:
+    """``user_id``'s own edge, then its inviter's, ... up to the root: nearest first."""
+    edge = table_of(store.Referral)
+    chain = (
+        sa.select(*_node_columns(edge), sa.literal_column("1").label("depth"))
+        .where(edge.c.invitee_id == user_id)
+        .cte("ancestors", recursive=True)
+    )
+    above = edge.alias("above")
+    chain = chain.union_all(
+        sa.select(*_node_columns(above), (chain.c.depth + 1).label("depth"))
+        .join(chain, above.c.id == chain.c.parent_id)
+        .where(chain.c.depth < MAX_DEPTH)
+    )
+    return [node for node, _ in _nodes(store, chain, [chain.c.depth])]
+
+
+def _subtree(store: Store[U], user_id: object, depth: int) -> list[Node]:
+    """The edges below ``user_id`` to ``depth`` levels, in tree order."""
+    edge = table_of(store.Referral)
+    tree = (
+        sa.select(*_node_columns(edge), sa.literal_column("1").label("depth"))
+        .where(edge.c.inviter_id == user_id)
+        .cte("subtree", recursive=True)
+    )
+    below = edge.alias("below")
+    tree = tree.union_all(
+        sa.select(*_node_columns(below), (tree.c.depth + 1).label("depth"))
+        .join(tree, below.c.parent_id == tree.c.id)
+        .where(tree.c.depth < min(depth, MAX_DEPTH))
+    )
+    rows = _nodes(store, tree, [tree.c.depth, tree.c.joined_at, tree.c.id])
+    return _in_tree_order(rows)
+
+
+def _in_tree_order(rows: list[tuple[Node, object]]) -> list[Node]:
+    """``rows`` (by depth, siblings oldest first) with each node followed by its
+    subtree: a walk depth first, without recursion (a chain may be deep)."""
+    children: dict[object, list[Node]] = {}
+    top: list[Node] = []
+    for node, parent in rows:
+        if node.depth == 1:
+            top.append(node)
+        else:
+            children.setdefault(parent, []).append(node)
+    ordered: list[Node] = []
+    stack = list(reversed(top))
+    while stack:
+        node = stack.pop()
+        ordered.append(node)
+        stack.extend(reversed(children.get(node.referral_id, [])))
+    return ordered
 
 
 def lineage(store: Store[U], user: U, depth: int) -> Lineage:
-    raise NotImplementedError
+    """``user``'s chain up and tree down (to ``depth`` levels): two recursive reads."""
+    user_id = store.user_id(user)
+    ancestors = _ancestors(store, user_id)
+    if depth >= 1:
+        subtree = _subtree(store, user_id, depth)
+        total = sum(1 for node in subtree if node.depth == 1)
+    else:
+        subtree = []
+        edge = store.Referral
+        counted = sa.select(sa.func.count()).where(edge.inviter_id == user_id)
+        total = store.session.execute(counted).scalar_one()
+    return Lineage(ancestors=ancestors, subtree=subtree, total_invitees=total)
 
 
 def descendant_ids(store: Store[U], user_id: object, depth: int) -> list[object]:
     """The user ids of everyone ``user_id`` brought in, to ``depth`` levels (deleted
     accounts left out), by one recursive query."""
-    raise NotImplementedError
+    if depth < 1:
+        return []
+    edge = table_of(store.Referral)
+    tree = (
+        sa.select(edge.c.id, edge.c.invitee_id, sa.literal_column("1").label("depth"))
+        .where(edge.c.inviter_id == user_id)
+        .cte("descendants", recursive=True)
+    )
+    below = edge.alias("below")
+    tree = tree.union_all(
+        sa.select(below.c.id, below.c.invitee_id, (tree.c.depth + 1).label("depth"))
+        .join(tree, below.c.parent_id == tree.c.id)
+        .where(tree.c.depth < min(depth, MAX_DEPTH))
+    )
+    statement = sa.select(tree.c.invitee_id).where(tree.c.invitee_id.is_not(None))
+    return list(store.session.scalars(statement.order_by(tree.c.depth, tree.c.id)))
+
+
+def _insert_if_absent(table: sa.Table, dialect: str) -> sa.Insert:
+    """An INSERT that does nothing for a member who has an edge already."""
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["invitee_id"])
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=["invitee_id"])
+    if dialect in ("mysql", "mariadb"):
+        statement = mysql.insert(table)
+        return statement.on_duplicate_key_update(invitee_id=statement.inserted.invitee_id)
+    raise NotImplementedError(f"flask-kaleo does not support the {dialect} database yet")
 
 
 def record_referral(
@@ -73,5 +246,27 @@ def record_referral(
     link_id: int | None = None,
 ) -> None:
     """Write the edge of a member who just joined, in the accepting transaction (a
-    member who already has one keeps it)."""
-    raise NotImplementedError
+    member who already has one keeps it): one INSERT, whose parent is the inviter's
+    own edge, found by a subquery."""
+    session = store.session
+    table = table_of(store.Referral)
+    dialect = dialect_of(session).name
+    parent = table.alias("parent")
+    parent_id: sa.ScalarSelect[t.Any] | None = None
+    if inviter_id is not None:
+        found = sa.select(parent.c.id).where(parent.c.invitee_id == inviter_id)
+        if dialect in ("mysql", "mariadb"):  # a derived table lets it read the table it writes
+            derived = found.subquery("found")
+            found = sa.select(derived.c.id)
+        parent_id = found.scalar_subquery()
+    statement = _insert_if_absent(table, dialect).values(
+        invitee_id=invitee_id,
+        invitee_label=invitee_label[:254],
+        inviter_id=inviter_id,
+        inviter_label=inviter_label[:254],
+        joined_at=utcnow(),
+        invitation_id=invitation_id,
+        link_id=link_id,
+        parent_id=parent_id,
+    )
+    session.execute(statement)

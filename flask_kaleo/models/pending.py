@@ -29,6 +29,10 @@ class Pending(t.Protocol):
     @property
     def token_digest(self) -> str: ...
     @property
+    def inviter_label(self) -> str:
+        """Who it is from, as the invitee saw it (kept on the referral edge)."""
+
+    @property
     def expires_at(self) -> dt.datetime | None: ...
     @property
     def is_pending(self) -> bool:
