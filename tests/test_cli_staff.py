@@ -14,6 +14,7 @@ from flask import Flask
 from flask_kaleo import Kaleo
 from flask_kaleo.exceptions import InvitingSuspended
 from tests.helpers import age
+from tests.helpers import fresh
 from tests.helpers import invitation_to
 from tests.helpers import make_invitation
 from tests.helpers import make_user
@@ -47,7 +48,7 @@ def audit_rows(kaleo: Kaleo[User]) -> list[tuple[str, str, str]]:
 
 def joined(kaleo: Kaleo[User], inviter: User, email: str) -> User:
     """A member who joined by accepting ``inviter``'s invitation."""
-    invitation = make_invitation(inviter, email)
+    invitation = make_invitation(inviter, email, inviter_label=inviter.email)
     member = User(email=email)
     db.session.add(member)
     kaleo.accept(invitation, member)
@@ -244,6 +245,7 @@ def test_tree_draws_the_chain_up_and_the_subtree(app: Flask, run: Run, kaleo: Ka
         bob = joined(kaleo, alice, "bob@example.com")
         joined(kaleo, bob, "dan@example.com")
         joined(kaleo, alice, "carol@example.com")
+        fresh(alice)
 
     result = run("tree", "alice@example.com", "--depth", "1")
     assert result.exit_code == 0, result.output

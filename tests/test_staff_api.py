@@ -58,7 +58,7 @@ def staff(app: Flask, client: FlaskClient, manage_hook: SetHook) -> Staff:
 
 def joined(kaleo: Kaleo[User], inviter: User, email: str) -> User:
     """A member who joined by accepting ``inviter``'s invitation."""
-    invitation = make_invitation(inviter, email)
+    invitation = make_invitation(inviter, email, inviter_label=inviter.email)
     member = User(email=email)
     db.session.add(member)
     kaleo.accept(invitation, member)
@@ -254,6 +254,7 @@ def test_tree_gives_ancestors_and_subtree(app: Flask, staff: Staff, kaleo: Kaleo
         alice = joined(kaleo, root, "alice@example.com")
         bob = joined(kaleo, alice, "bob@example.com")
         joined(kaleo, bob, "carol@example.com")
+        fresh(alice)
 
     body = staff.get(f"tree/{alice.id}", depth="1").json
     assert body["status"] == "OK"
