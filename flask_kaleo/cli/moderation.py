@@ -107,12 +107,13 @@ def tree(email: str, depth: int, as_json: bool) -> None:
 
 
 def _node(node: Node) -> dict[str, object]:
+    """A node in the shape of the staff JSON endpoint ``/staff/api/tree``."""
     return {
-        "user_id": node.user_id,
+        "id": node.user_id,
         "label": node.label,
         "deleted": node.user_id is None,
         "inviter_id": node.inviter_id,
-        "inviter_label": node.inviter_label,
+        "inviter": node.inviter_label,
         "joined_at": node.joined_at.isoformat(),
         "depth": node.depth,
         "invitees": node.invitees,
