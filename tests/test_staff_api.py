@@ -178,6 +178,7 @@ def test_invitations_filter_and_page(app: Flask, staff: Staff) -> None:
         make_invitations(alice, [f"friend{n}@example.com" for n in range(5)])
         make_invitation(alice, "gone@example.com", "revoked")
         make_invitation(bob, "bobs@example.com")
+        fresh(alice, bob)
 
     pages = every_page(staff, "invitations", "invitations", limit="2")
     assert [len(page) for page in pages] == [2, 2, 2, 1]
@@ -318,10 +319,15 @@ def test_audit_refuses_bad_parameters(
 
 @pytest.mark.all_backends
 def test_accountability_reports_each_inviter(app: Flask, staff: Staff, kaleo: Kaleo[User]) -> None:
-    with app.app_context():
+    with app.test_request_context():
         alice = make_user("alice@example.com", allocation=9)
         for n in range(3):
-            joined(kaleo, alice, f"invitee{n}@example.com")
+            invitation = kaleo.invite(alice, f"invitee{n}@example.com", send=False)
+            invitee = User(email=f"invitee{n}@example.com")
+            db.session.add(invitee)
+            kaleo.accept(invitation, invitee)
+            db.session.commit()
+        fresh(alice)
         kaleo.suspend_inviting(kaleo.hooks.member("invitee0@example.com"), "spam", by="test")
 
     body = staff.get("accountability", sort="trouble", order="desc").json
