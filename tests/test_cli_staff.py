@@ -410,9 +410,10 @@ def test_audit_lists_newest_first_with_filters(app: Flask, run: Run, kaleo: Kale
     assert [line.split("  ")[2] for line in about_alice] == ["resume", "suspend"]
     assert run("audit", "--action", "set_allocation").output.count("\n") == 1
     newest = run("audit", "--limit", "1").output.splitlines()
-    assert len(newest) == 1
+    assert newest[1] == f"More: --before {newest[0].split()[0]}"
     older = run("audit", "--before", newest[0].split()[0]).output.splitlines()
     assert [line.split("  ")[2] for line in older] == ["set_allocation", "suspend"]
+    assert run("audit", "--limit", "3").output.count("More:") == 0
 
     entries = [json.loads(line) for line in run("audit", "--json").output.splitlines()]
     assert [entry["action"] for entry in entries] == ["resume", "set_allocation", "suspend"]

@@ -156,11 +156,17 @@ def audit(
         raise click.BadParameter(f"{action!r} is not one of {choices}", param_hint="'--action'")
     target = resolve_user(user)
     actor = resolve_user(by, "'--by'")
-    entries = kaleo.audit_log(actor=actor, target=target, action=action, before=before, limit=limit)
-    for entry in entries:
+    entries = kaleo.audit_log(
+        actor=actor, target=target, action=action, before=before, limit=limit + 1
+    )
+    for entry in entries[:limit]:
         click.echo(json.dumps(_entry(entry), sort_keys=True) if as_json else _line(entry))
-    if not entries and not as_json:
+    if as_json:
+        return
+    if not entries:
         click.echo("No entries.")
+    elif len(entries) > limit:
+        click.echo(f"More: --before {entries[limit - 1].id}")
 
 
 def _entry(entry: AuditEntryMixin) -> dict[str, object]:

@@ -170,10 +170,11 @@ def staff_audit() -> ViewResponse:
     target = None if target_value is None else named_user(target_value)
     before = _whole("before", 1, 2**63 - 1)
     limit = _limit()
-    entries = kaleo.audit_log(target=target, action=action, before=before, limit=limit)
-    after = entries[-1].id if len(entries) == limit else None
-    rows = [audit_entry_json(entry) for entry in entries]
-    return jsonify({"status": "OK", "entries": rows, "before": after})
+    # One more than the page, to know whether another follows.
+    entries = kaleo.audit_log(target=target, action=action, before=before, limit=limit + 1)
+    more = len(entries) > limit
+    rows = [audit_entry_json(entry) for entry in entries[:limit]]
+    return jsonify({"status": "OK", "entries": rows, "before": rows[-1]["id"] if more else None})
 
 
 @staff_read
