@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from flask_kaleo import Kaleo
 from tests.helpers import AJAX
 from tests.helpers import SetHook
+from tests.helpers import Statements
 from tests.helpers import assert_error
 from tests.helpers import csrf_token
 from tests.helpers import fresh
@@ -217,6 +218,7 @@ def test_invitations_filter_and_page(app: Flask, staff: Staff) -> None:
     [
         ({"state": "lost"}, "state"),
         ({"after": "not-a-cursor"}, "after"),
+        ({"after": "WzFd"}, "after"),  # [1]: a cursor of the members' list
         ({"sent_from": "yesterday"}, "sent_from"),
         ({"sent_until": "2026-13-01"}, "sent_until"),
         ({"limit": "0"}, "limit"),
@@ -414,3 +416,35 @@ def test_suspend_refuses_bad_fields(
     response = staff.post("suspend", user="alice@example.com", **form)
     assert_error(response, 400, field, code="invalid_parameter")
     assert not suspended(app, kaleo, "alice@example.com")
+
+
+# -- cost ------------------------------------------------------------------------
+
+
+@pytest.mark.all_backends
+def test_a_page_costs_the_same_statements_however_many_rows(
+    app: Flask, staff: Staff, statements: Statements
+) -> None:
+    """Each read is a constant number of statements: a page of 2 and one of 40, the
+    first page and a later one."""
+    costs: dict[str, list[int]] = {}
+    with app.app_context():
+        alice = make_user("alice@example.com", allocation=100)
+        make_invitations(alice, [f"friend{n}@example.com" for n in range(45)])
+        for n in range(45):
+            make_user(f"member{n}@example.com")
+    for path, key in (("members", "members"), ("invitations", "invitations")):
+        for limit in ("2", "40"):
+            with statements:
+                first = staff.get(path, limit=limit).json
+            costs.setdefault(path, []).append(statements.count)
+            with statements:
+                staff.get(path, limit=limit, after=first["after"])
+            costs[path].append(statements.count)
+            assert len(first[key]) == int(limit)
+    for path in ("audit", "accountability"):
+        with statements:
+            assert staff.get(path).json["status"] == "OK"
+        costs[path] = [statements.count]
+    assert {path: len(set(counts)) for path, counts in costs.items()} == dict.fromkeys(costs, 1)
+    assert max(max(counts) for counts in costs.values()) <= 4, costs
