@@ -1,9 +1,9 @@
-"""Every statement of the request path has an index to use (PostgreSQL).
+"""Every statement of the request path and of the staff's reads has an index to use
+(PostgreSQL).
 
-PostgreSQL's planner is asked directly: each statement an invite request issues is
-recorded with its parameters and replayed under ``EXPLAIN`` with sequential scans
-priced out (``enable_seqscan = off``), so a plan that still scans a table has no index
-to use.
+PostgreSQL's planner is asked directly: each statement they issue is recorded with
+its parameters and replayed under ``EXPLAIN`` with sequential scans priced out
+(``enable_seqscan = off``), so a plan that still scans a table has no index to use.
 """
 
 from __future__ import annotations
@@ -25,8 +25,13 @@ from tests.hostapp import db
 
 pytestmark = pytest.mark.backends("postgresql")
 
-TABLES = ("kaleo_join_invitation", "kaleo_invitation_stat", "user")
-DATA = ("SELECT", "INSERT", "UPDATE", "DELETE")
+TABLES = (
+    "kaleo_join_invitation",
+    "kaleo_invitation_stat",
+    "kaleo_referral",
+    "user",
+)
+DATA = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 
 
 def plan(statement: str, parameters: t.Any) -> str:
@@ -102,3 +107,35 @@ def test_first_bulk_insert_never_rescans_the_table_it_fills(app: Flask, kaleo: K
         reads = [line for line in text.splitlines() if "Scan on" in line or "Loop" in line]
         assert reads and all("kaleo_invitation_stat" not in line for line in reads), text
         assert not any("Nested Loop" in line for line in reads), text
+
+
+def test_staff_reads_use_indexes(app: Flask, statements: Statements, kaleo: Kaleo[User]) -> None:
+    """The console's pages: members, invitations under each filter, the overview, the
+    accountability report and the tree reads."""
+    with app.test_request_context():
+        alice = make_user("alice@example.com", allocation=10)
+        for n in range(3):
+            invitation = kaleo.invite(alice, f"guest{n}@example.com", send=False)
+            guest = User(email=f"guest{n}@example.com")
+            db.session.add(guest)
+            kaleo.accept(invitation, guest)
+            db.session.commit()
+        kaleo.invite(alice, "carol@example.com", send=False)
+        page = kaleo.invitations(limit=1)
+        with statements:
+            kaleo.members(after=kaleo.members(limit=1).after, limit=2)
+            kaleo.invitations(after=page.after, limit=2)
+            for state in ("pending", "sending", "expired", "accepted", "undeliverable"):
+                kaleo.invitations(state=state, limit=2)
+            kaleo.invitations(inviter=alice, limit=2)
+            kaleo.invitations(address="carol@example.com", limit=2)
+            kaleo.activity(30)
+            kaleo.accountability(limit=10)
+            kaleo.lineage(guest, depth=3)
+            kaleo.lineage(alice, depth=3)
+            kaleo.invitees(alice)
+            kaleo.invited_by(guest)
+        reads = statements.starting("SELECT", "WITH")
+        assert len(reads) == 18
+        for statement, parameters in reads:
+            assert_indexed(statement, parameters)

@@ -21,7 +21,12 @@ from tests.helpers import drop_everything
 from tests.helpers import invitation_columns
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "example_app" / "migrations")
-KALEO_TABLES = {"kaleo_invitation_stat", "kaleo_join_invitation"}
+KALEO_TABLES = {
+    "kaleo_invitation_stat",
+    "kaleo_join_invitation",
+    "kaleo_referral",
+    "kaleo_audit_entry",
+}
 
 pytestmark = pytest.mark.all_backends
 

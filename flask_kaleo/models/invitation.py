@@ -148,6 +148,11 @@ class JoinInvitationMixin(RedeemableMixin):
                 name=f"ck_{name}_pending",
             ),
             sa.Index(f"ix_{name}_from_user_sent", "from_user_id", "sent_at"),
+            # The staff's pages, newest first: all invitations, one state's, and the
+            # overview's deliveries per day (and the emails still on their way: NULL).
+            sa.Index(f"ix_{name}_sent", "sent_at", "id"),
+            sa.Index(f"ix_{name}_status_sent", "status", "sent_at", "id"),
+            sa.Index(f"ix_{name}_delivered", "delivered_at"),
         )
 
     @property

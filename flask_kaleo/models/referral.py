@@ -69,6 +69,7 @@ class ReferralMixin:
             sa.UniqueConstraint("invitee_id", name=f"uq_{name}_invitee"),
             sa.Index(f"ix_{name}_inviter", "inviter_id", "joined_at"),
             sa.Index(f"ix_{name}_parent", "parent_id"),
+            sa.Index(f"ix_{name}_joined", "joined_at"),  # the overview's accepted per day
         )
 
     def __repr__(self) -> str:

@@ -30,6 +30,11 @@ def upgrade():
     with op.batch_alter_table("kaleo_invitation_stat") as batch_op:
         batch_op.add_column(sa.Column("inviting_suspended_at", utc_datetime(), nullable=True))
         batch_op.add_column(sa.Column("suspension_reason", sa.Text(), nullable=True))
+        batch_op.create_index("ix_kaleo_invitation_stat_sent", ["invites_sent", "user_id"])
+    with op.batch_alter_table("kaleo_join_invitation") as batch_op:
+        batch_op.create_index("ix_kaleo_join_invitation_sent", ["sent_at", "id"])
+        batch_op.create_index("ix_kaleo_join_invitation_status_sent", ["status", "sent_at", "id"])
+        batch_op.create_index("ix_kaleo_join_invitation_delivered", ["delivered_at"])
 
     op.create_table(
         "kaleo_referral",
@@ -51,6 +56,7 @@ def upgrade():
     with op.batch_alter_table("kaleo_referral") as batch_op:
         batch_op.create_index("ix_kaleo_referral_inviter", ["inviter_id", "joined_at"])
         batch_op.create_index("ix_kaleo_referral_parent", ["parent_id"])
+        batch_op.create_index("ix_kaleo_referral_joined", ["joined_at"])
 
     op.create_table(
         "kaleo_audit_entry",
@@ -118,6 +124,11 @@ def downgrade():
     # foreign key needs.
     op.drop_table("kaleo_audit_entry")
     op.drop_table("kaleo_referral")
+    with op.batch_alter_table("kaleo_join_invitation") as batch_op:
+        batch_op.drop_index("ix_kaleo_join_invitation_delivered")
+        batch_op.drop_index("ix_kaleo_join_invitation_status_sent")
+        batch_op.drop_index("ix_kaleo_join_invitation_sent")
     with op.batch_alter_table("kaleo_invitation_stat") as batch_op:
+        batch_op.drop_index("ix_kaleo_invitation_stat_sent")
         batch_op.drop_column("suspension_reason")
         batch_op.drop_column("inviting_suspended_at")
