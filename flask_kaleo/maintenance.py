@@ -41,9 +41,13 @@ class Maintenance(t.Generic[U]):
     hooks: Hooks[U]
     delivery: Delivery
 
-    def resend(self, invitation: JoinInvitationMixin) -> JoinInvitationMixin:
-        """Email a pending invitation again under a new accept URL; spends nothing."""
-        return resending.resend(self.store, self.hooks, self.delivery, invitation)
+    def resend(
+        self, invitation: JoinInvitationMixin, *, by: U | str | None = None
+    ) -> JoinInvitationMixin:
+        """Email a pending invitation again under a new accept URL; spends nothing.
+        ``by`` (a user, or a label such as ``"command line"``) says staff acted: the
+        audit log records it (:doc:`moderation`)."""
+        return resending.resend(self.store, self.hooks, self.delivery, invitation, by=by)
 
     def extend(
         self,
@@ -51,12 +55,15 @@ class Maintenance(t.Generic[U]):
         *,
         by: dt.timedelta | None = None,
         to: dt.datetime | t.Literal["never"] | None = None,
+        actor: U | str | None = None,
     ) -> JoinInvitationMixin:
         """Move an unanswered invitation's expiry ``by`` a time (from its expiry, or
         from now if it has passed) or ``to`` a moment, keeping its accept URL; an expired
         one comes back to life. Bounded by the longest of ``KALEO_EXPIRATION_BOUNDS`` from
-        now unless its inviter has the manage permission (:doc:`expiry`)."""
-        return lifecycle.extend(self.store, self.hooks, invitation, by=by, to=to)
+        now unless its inviter has the manage permission (:doc:`expiry`). ``actor`` (a
+        user or a label; ``by`` is the time) says staff acted: the audit log records
+        it, as it records any extension past the bounds (:doc:`moderation`)."""
+        return lifecycle.extend(self.store, self.hooks, invitation, by=by, to=to, actor=actor)
 
     def remind(self, after: dt.timedelta) -> RemindReport:
         """Mail one reminder, under a new accept URL, to each pending invitation sent more
@@ -64,17 +71,22 @@ class Maintenance(t.Generic[U]):
         return reminders.remind(self.store, self.hooks, self.delivery, after)
 
     @t.overload
-    def revoke(self, invitation: JoinInvitationMixin) -> JoinInvitationMixin: ...
-    @t.overload
-    def revoke(self, invitation: InvitationLinkMixin) -> InvitationLinkMixin: ...
     def revoke(
-        self, invitation: JoinInvitationMixin | InvitationLinkMixin
+        self, invitation: JoinInvitationMixin, *, by: U | str | None = None
+    ) -> JoinInvitationMixin: ...
+    @t.overload
+    def revoke(
+        self, invitation: InvitationLinkMixin, *, by: U | str | None = None
+    ) -> InvitationLinkMixin: ...
+    def revoke(
+        self, invitation: JoinInvitationMixin | InvitationLinkMixin, *, by: U | str | None = None
     ) -> JoinInvitationMixin | InvitationLinkMixin:
         """Withdraw an unaccepted invitation and give it back to the inviter, or a
-        shareable link and give its unused uses back to its creator; commits."""
+        shareable link and give its unused uses back to its creator; commits. ``by`` (a
+        user or a label) says staff acted: the audit log records it (:doc:`moderation`)."""
         if isinstance(invitation, InvitationLinkMixin):
-            return links.revoke_link(self.store, invitation)
-        return lifecycle.revoke(self.store, invitation)
+            return links.revoke_link(self.store, invitation, by=by)
+        return lifecycle.revoke(self.store, invitation, by=by)
 
     def purge_expired(self, older_than: dt.timedelta, *, dry_run: bool = False) -> PurgeReport:
         """Delete invitations that expired more than ``older_than`` ago, and give back
@@ -110,26 +122,34 @@ class Maintenance(t.Generic[U]):
 
     # -- allocations (each commits) ---------------------------------------------
 
-    def set_allocation(self, user: U, allocated: int) -> None:
+    def set_allocation(self, user: U, allocated: int, *, by: U | str | None = None) -> None:
         """Give ``user`` an allocation of ``allocated`` invitations in all (-1:
-        unlimited). Raises ValueError for a finite value below what they sent."""
-        grants.set_allocation(self.store, user, allocated)
+        unlimited). Raises ValueError for a finite value below what they sent. The
+        audit log records the old and new allocation and ``by`` (a user, a label such
+        as ``"command line"``, or None: unknown)."""
+        grants.set_allocation(self.store, user, allocated, by=by)
 
     def grant(
-        self, amount: int, *, user: U | None = None, everyone: bool = False, top_off: bool = False
+        self,
+        amount: int,
+        *,
+        user: U | None = None,
+        everyone: bool = False,
+        top_off: bool = False,
+        by: U | str | None = None,
     ) -> int:
         """Give invitations to every user (or only ``user``), in one statement; returns
         the users changed. ``grant(n)`` adds ``n`` to each user with none left
         (``flask kaleo add-invites``), or with ``everyone`` to every finite
         allocation; ``top_off=True`` makes sure each has at least ``n`` left
         (``topoff-invites``); ``grant(UNLIMITED)`` gives unlimited invitations
-        (``infinite-invites``)."""
+        (``infinite-invites``). The audit log records it, with ``by``."""
         if everyone and top_off:
             raise ValueError("grant: everyone and top_off do not go together")
         if amount == UNLIMITED:
             if everyone or top_off:
                 raise ValueError("grant(UNLIMITED) takes neither everyone nor top_off")
-            return grants.infinite_invites(self.store, user=user)
+            return grants.infinite_invites(self.store, user=user, by=by)
         if top_off:
-            return grants.topoff_invites(self.store, amount, user=user)
-        return grants.add_invites(self.store, amount, everyone=everyone, user=user)
+            return grants.topoff_invites(self.store, amount, user=user, by=by)
+        return grants.add_invites(self.store, amount, everyone=everyone, user=user, by=by)

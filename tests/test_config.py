@@ -88,6 +88,8 @@ NEVER_MIND = dt.timedelta(0)
         ("KALEO_MEMBER_PRIVACY", "private"),
         ("KALEO_MEMBER_PRIVACY", "QUIET"),
         ("KALEO_MEMBER_PRIVACY", ""),
+        ("KALEO_SHOW_SUSPENSION_REASON", "yes"),
+        ("KALEO_SHOW_SUSPENSION_REASON", None),
         ("KALEO_RATE_LIMITS", None),
         ("KALEO_RATE_LIMITS", 50),
         ("KALEO_RATE_LIMITS", [("member", 5)]),
@@ -200,6 +202,7 @@ def test_bad_setting_fails_at_init_app_naming_it_its_type_and_default(
         ("KALEO_MEMBER_PRIVACY", "notify", ("notifies_members", True)),
         ("KALEO_MEMBER_PRIVACY", "notify", ("hides_members", True)),
         ("KALEO_MEMBER_PRIVACY", None, ("hides_members", False)),
+        ("KALEO_SHOW_SUSPENSION_REASON", True, ("show_suspension_reason", True)),
     ],
 )
 def test_good_setting_is_read_into_the_typed_config(
@@ -238,6 +241,7 @@ def test_the_defaults_are_read_when_nothing_is_set() -> None:
         require_invited_email=False,
         allow_links=False,
         member_privacy=None,
+        show_suspension_reason=False,
         rate_limits=RateLimits(member=50, address=3),
         resend_interval=dt.timedelta(minutes=5),
         site_url=None,
@@ -335,7 +339,7 @@ def test_an_unknown_setting_names_the_closest_one(setting: str, message: str) ->
 
 def test_every_removed_setting_is_tested_and_none_is_still_a_setting() -> None:
     assert not set(REMOVED_SETTINGS) & set(DEFAULT_SETTINGS)
-    assert len(DEFAULT_SETTINGS) == 20
+    assert len(DEFAULT_SETTINGS) == 21
 
 
 def test_rq_delivery_without_rq_installed_names_the_extra(

@@ -349,8 +349,9 @@ def test_the_first_bulk_insert_locks_the_empty_table_and_inserts_plainly(
         assert [s for s in first.statements if s.startswith("LOCK TABLE")] == [
             "LOCK TABLE kaleo_invitation_stat IN SHARE ROW EXCLUSIVE MODE"
         ]
-        [(insert, _)] = first.starting("INSERT")
+        [(insert, _), (logged, _)] = first.starting("INSERT")
         assert "ON CONFLICT" not in insert
+        assert logged.startswith("INSERT INTO kaleo_audit_entry")
         assert [stat_row(user.id) for user in users] == [(allocated, 0, 0)] * 3
 
         make_user("late@example.com")
@@ -358,8 +359,9 @@ def test_the_first_bulk_insert_locks_the_empty_table_and_inserts_plainly(
             added = kaleo.grant(5, everyone=True)
         assert added == (4 if allocated > 0 else 1)  # unlimited allocations stay so
         assert not any(s.startswith("LOCK TABLE") for s in second.statements)
-        [(insert, _)] = second.starting("INSERT")
+        [(insert, _), (logged, _)] = second.starting("INSERT")
         assert "ON CONFLICT" in insert
+        assert logged.startswith("INSERT INTO kaleo_audit_entry")
 
 
 @pytest.mark.backends("postgresql")

@@ -26,6 +26,7 @@ from .settings import MESSAGE_MAX_LENGTH
 from .settings import PAGE_TARGETS
 from .settings import REMOVED_SETTINGS
 from .settings import RQ_QUEUE
+from .settings import SUSPENSION_REASON_MAX_LENGTH
 from .settings import UNLIMITED
 from .settings import KaleoConfig
 from .settings import RateLimits
@@ -40,6 +41,7 @@ __all__ = [
     "PAGE_TARGETS",
     "REMOVED_SETTINGS",
     "RQ_QUEUE",
+    "SUSPENSION_REASON_MAX_LENGTH",
     "UNLIMITED",
     "KaleoConfig",
     "RateLimits",

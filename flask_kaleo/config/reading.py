@@ -77,6 +77,7 @@ def read_settings(
         require_invited_email=read("KALEO_REQUIRE_INVITED_EMAIL", "True or False", _flag),
         allow_links=read("KALEO_ALLOW_LINKS", "True or False", _flag),
         member_privacy=read("KALEO_MEMBER_PRIVACY", "None, 'quiet' or 'notify'", _privacy),
+        show_suspension_reason=read("KALEO_SHOW_SUSPENSION_REASON", "True or False", _flag),
         rate_limits=read(
             "KALEO_RATE_LIMITS",
             "a dict with the keys 'member' and 'address' (either may be left out), each a"

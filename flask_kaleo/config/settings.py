@@ -19,6 +19,8 @@ MAX_BULK_AMOUNT = 1000
 """The largest ``amount`` the staff endpoints accept."""
 MESSAGE_MAX_LENGTH = 1000
 """The longest personal message, in characters."""
+SUSPENSION_REASON_MAX_LENGTH = 1000
+"""The longest reason staff may give for suspending a member's inviting."""
 RQ_QUEUE = "kaleo"
 """The RQ queue's name."""
 DELIVERY_STUCK_AFTER = dt.timedelta(hours=1)
@@ -44,6 +46,7 @@ DEFAULT_SETTINGS: t.Mapping[str, object] = {
     "KALEO_REQUIRE_INVITED_EMAIL": False,
     "KALEO_ALLOW_LINKS": False,
     "KALEO_MEMBER_PRIVACY": None,
+    "KALEO_SHOW_SUSPENSION_REASON": False,
     "KALEO_RATE_LIMITS": {"member": 50, "address": 3},
     "KALEO_RESEND_INTERVAL": dt.timedelta(minutes=5),
     "KALEO_SITE_URL": None,
@@ -126,6 +129,7 @@ class KaleoConfig:
     require_invited_email: bool
     allow_links: bool
     member_privacy: MemberPrivacy
+    show_suspension_reason: bool
     rate_limits: RateLimits
     resend_interval: dt.timedelta
     site_url: str | None

@@ -5,6 +5,11 @@ Counters only ever move inside SQL (``SET x = x + 1`` with a condition), never b
 reading a value into Python and writing it back, so concurrent requests cannot lose
 an update. The statements of the invite request are built once, with bound
 parameters, so each use skips building and caching them again.
+
+Every statement that spends also requires that staff have not suspended the member's
+inviting (``inviting_suspended_at IS NULL``): the stat row's lock then orders a
+suspension and an invitation in flight, so an invitation is either refused or was
+counted before the suspension committed, never spent after it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from ..config import UNLIMITED
 from ..models import invitations_remaining
 from ..models import rowcount
 from ..models import table_of
+from .suspension import refusal
 
 Executor: t.TypeAlias = Session | sa.Connection
 """Where a statement runs: the session (which flushes what is pending first), or the
@@ -59,10 +65,16 @@ class Counters:
         stat = self.stat
         user_id = stat.c.user_id == sa.bindparam("member")
         self._remaining = sa.select(stat.c.invites_allocated, stat.c.invites_sent).where(user_id)
+        self._suspension = (
+            sa.select(stat.c.inviting_suspended_at, stat.c.suspension_reason)
+            .where(user_id)
+            .with_for_update()
+        )
         self._spend_one = (
             sa.update(stat)
             .where(
                 user_id,
+                stat.c.inviting_suspended_at.is_(None),
                 sa.or_(
                     stat.c.invites_allocated == UNLIMITED,
                     stat.c.invites_sent < stat.c.invites_allocated,
@@ -87,11 +99,13 @@ class Counters:
     ) -> int | None:
         """Take one invitation (or ``amount``: a link's uses) from ``user_id``'s
         allocation and return how many are left then (-1: unlimited); None, spending
-        nothing, when fewer were left.
+        nothing, when fewer were left. Raises :class:`~flask_kaleo.InvitingSuspended`,
+        spending nothing, while staff have suspended the member's inviting.
 
-        The UPDATE's condition is the allocation check, so two racing requests can
-        never both take the last invitation. The row lock it takes also serialises one
-        user's concurrent invitations for the rest of the transaction. Where the
+        The UPDATE's condition is the allocation check (and the suspension's), so two
+        racing requests can never both take the last invitation. The row lock it takes
+        also serialises one user's concurrent invitations for the rest of the
+        transaction. Where the
         database can, the UPDATE returns the new counters (one round trip, not two).
         """
         if default_allocation != 0:
@@ -107,6 +121,7 @@ class Counters:
                 sa.update(stat)
                 .where(
                     stat.c.user_id == user_id,
+                    stat.c.inviting_suspended_at.is_(None),
                     sa.or_(
                         stat.c.invites_allocated == UNLIMITED,
                         stat.c.invites_sent <= stat.c.invites_allocated - amount,
@@ -118,10 +133,24 @@ class Counters:
             parameters = {}
         if not dialect.update_returning:  # MariaDB/MySQL
             if rowcount(session.execute(statement, parameters)) != 1:
+                self.refuse_if_suspended(session, user_id)
                 return None
             return self.remaining(session, user_id, default_allocation)
         row = session.execute(returning, parameters).first()
-        return None if row is None else invitations_remaining(*row)
+        if row is None:
+            self.refuse_if_suspended(session, user_id)
+            return None
+        return invitations_remaining(*row)
+
+    def refuse_if_suspended(self, session: Executor, user_id: UserId) -> None:
+        """Lock ``user_id``'s stat row and raise :class:`~flask_kaleo.InvitingSuspended`
+        if staff suspended their inviting. A spend that was refused asks why; a resend,
+        an extension and a reminder spend nothing, so they ask this under the lock
+        that orders them with a suspension (a member without a stat row was never
+        suspended)."""
+        row = session.execute(self._suspension, {"member": user_id}).first()
+        if row is not None and row.inviting_suspended_at is not None:
+            raise refusal(row.suspension_reason)
 
     def set_allocation(
         self, session: Session, user_id: UserId, allocated: int, default_allocation: int
@@ -152,6 +181,8 @@ class Counters:
         (:meth:`give_back`) rather than hand the member an invitation they never had.
         The allocation is assigned first: MariaDB evaluates SET clauses left to right,
         and it must see the old ``invites_sent`` (as PostgreSQL and SQLite always do).
+        A suspended member is refused as :meth:`spend` refuses them: force does not
+        override staff.
         """
         if default_allocation == 0:  # spend() creates the row otherwise
             self.ensure_row(session, user_id, default_allocation)
@@ -160,10 +191,17 @@ class Counters:
         sent = stat.c.invites_sent
         raise_by_one = (
             sa.update(stat)
-            .where(stat.c.user_id == user_id, allocated != UNLIMITED, allocated <= sent)
+            .where(
+                stat.c.user_id == user_id,
+                stat.c.inviting_suspended_at.is_(None),
+                allocated != UNLIMITED,
+                allocated <= sent,
+            )
             .ordered_values((allocated, sent + 1), (sent, sent + 1))
         )
-        while True:  # staff may change the allocation between the two statements
+        # Staff may change the allocation, or suspend the member, between the two
+        # statements: the loop ends, as spend() raises once they are suspended.
+        while True:
             if self.spend(session, user_id, default_allocation) is not None:
                 return False
             if rowcount(session.execute(raise_by_one)) == 1:

@@ -20,6 +20,7 @@ import datetime as dt
 import typing as t
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from .. import signals
 from ..config import current_config
@@ -34,6 +35,7 @@ from ..models import expired
 from ..models import not_expired
 from ..models import rowcount
 from ..models import utcnow
+from . import audit
 from .expiry import check_new_expiry
 from .hooks import Hooks
 from .store import Store
@@ -62,14 +64,17 @@ class InvitationReport:
         return {**dataclasses.asdict(self), "acceptance_rate": self.acceptance_rate}
 
 
-def revoke(store: Store[U], invitation: JoinInvitationMixin) -> JoinInvitationMixin:
+def revoke(
+    store: Store[U], invitation: JoinInvitationMixin, *, by: object = None
+) -> JoinInvitationMixin:
     """Withdraw an unaccepted invitation (pending or expired) and commit.
 
     The invitation goes back to the inviter's allocation in the same transaction (a
     forced one lowers the allocation it raised instead), and
     its accept URL then shows a "revoked" page. Raises
     :class:`~flask_kaleo.exceptions.InvitationNotPending` when it was already accepted,
-    joined or revoked.
+    joined or revoked. With ``by`` (staff, or what acted), the audit log records it
+    in the same transaction.
     """
     model = store.JoinInvitation
     with store.transaction() as session:
@@ -83,6 +88,8 @@ def revoke(store: Store[U], invitation: JoinInvitationMixin) -> JoinInvitationMi
             invitation.reread(session)
             raise invitation.why_not_pending()
         store.counters.give_back(session, invitation.from_user_id, forced=invitation.forced)
+        if by is not None:
+            _audit(store, session, "revoke", invitation, by, {"email": invitation.email})
     store.session.refresh(invitation)
     inviter = store.get_user(invitation.from_user_id)
     signals.send(signals.invite_revoked, invitation=invitation, inviter=inviter)
@@ -95,6 +102,28 @@ REINVITED = N_(
 )
 
 
+def _audit(
+    store: Store[U],
+    session: Session,
+    action: audit.Action,
+    invitation: JoinInvitationMixin,
+    by: object,
+    detail: dict[str, object],
+) -> None:
+    """The audit entry of an action on ``invitation``: its inviter is the target."""
+    inviter = store.get_user(invitation.from_user_id)
+    audit.record(
+        store,
+        session,
+        action,
+        by=by,
+        target=inviter,
+        target_label=None if inviter is not None else invitation.inviter_label,
+        invitation_id=invitation.id,
+        detail=detail,
+    )
+
+
 def extend(
     store: Store[U],
     hooks: Hooks[U],
@@ -102,6 +131,7 @@ def extend(
     *,
     by: dt.timedelta | None = None,
     to: dt.datetime | t.Literal["never"] | None = None,
+    actor: object = None,
 ) -> JoinInvitationMixin:
     """Move an unanswered invitation's expiry, keeping its accept URL (resend changes the
     token); an expired one comes back to life, unless its address was invited again
@@ -112,7 +142,12 @@ def extend(
     later than now and than the current expiry, and (unless the inviter has the manage
     permission) at most the longest of ``KALEO_EXPIRATION_BOUNDS`` from now, else
     :class:`~flask_kaleo.ExpiryOutOfBounds`. One conditional UPDATE, on the expiry it
-    read: of two racing extensions, the second is refused.
+    read: of two racing extensions, the second is refused. A suspended inviter's
+    invitation is not extended (:class:`~flask_kaleo.InvitingSuspended`).
+
+    ``actor`` (staff, or what acted) has the audit log record the extension; one past
+    the bounds (only managers may) is recorded in any case, with the inviter as the
+    actor unless ``actor`` names another.
     """
     if (by is None) == (to is None):
         raise TypeError("extend() takes one of by= or to=")
@@ -138,9 +173,11 @@ def extend(
         new = to
     else:
         raise TypeError(f"to= must be a datetime or 'never', not {to!r}")
-    check_new_expiry(current_config(), hooks.has_manage_permission(inviter), new, now)
+    config = current_config()
+    check_new_expiry(config, hooks.has_manage_permission(inviter), new, now)
     if new is not None and new <= current:
         raise ExpiryOutOfBounds(gettext("An extension must move the expiry later."))
+    beyond = new is None or new - now > config.expiration_bounds[1]
     model = store.JoinInvitation
     with store.transaction() as session:
         result = session.execute(
@@ -162,6 +199,15 @@ def extend(
             raise ExpiryOutOfBounds(
                 gettext("This invitation was just changed; reload and try again.")
             )
+        # After the invitation's row, as a suspension locks them: no waiting in a circle.
+        store.counters.refuse_if_suspended(session, invitation.from_user_id)
+        if actor is not None or beyond:
+            detail = {
+                "from": current.isoformat(),
+                "to": NEVER if new is None else new.isoformat(),
+                "beyond_bounds": beyond,
+            }
+            _audit(store, session, "extend", invitation, actor or inviter, detail)
     store.session.refresh(invitation)
     return invitation
 

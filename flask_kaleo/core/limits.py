@@ -38,7 +38,9 @@ class SendingLimits:
     resent one's link), so the check and the send it allows commit together:
 
     - a member's sends are counted once the member's stat row is locked (the spend's
-      UPDATE, or :meth:`lock_member`), so one member's requests count one at a time;
+      UPDATE, or the suspension's check of a resend,
+      :meth:`~flask_kaleo.core.counters.Counters.refuse_if_suspended`), so one
+      member's requests count one at a time;
     - an address's sends are counted once its row in the lock table is locked
       (:meth:`lock_address`, an upsert that locks the row it inserts or finds), so
       two inviters of one address count one after the other.
@@ -64,11 +66,6 @@ class SendingLimits:
             .scalar_subquery()
         )
         self._counts: dict[tuple[bool, bool], sa.Executable] = {}
-        self._lock_member = (
-            sa.select(self.stat.c.user_id)
-            .where(self.stat.c.user_id == sa.bindparam("user_id"))
-            .with_for_update()
-        )
         self._record = sa.insert(send)
         self._lock_address: dict[str, sa.Insert] = {}
 
@@ -81,10 +78,6 @@ class SendingLimits:
         if statement is None:
             statement = self._lock_address[dialect] = _upsert_lock(self.lock, dialect)
         session.execute(statement, {"email_key": key})
-
-    def lock_member(self, session: Executor, user_id: UserId) -> None:
-        """Lock ``user_id``'s stat row (a resend spends nothing, so no UPDATE did)."""
-        session.execute(self._lock_member, {"user_id": user_id})
 
     def check(
         self,

@@ -37,6 +37,7 @@ from ..models import LinkUseMixin
 from ..models import expired
 from ..models import rowcount
 from ..models import utcnow
+from . import audit
 from .addresses import canonical_address
 from .expiry import choose_expiry
 from .hooks import Hooks
@@ -154,11 +155,15 @@ def _not_enough(left: int, uses: int) -> str:
     )
 
 
-def revoke_link(store: Store[U], link: InvitationLinkMixin) -> InvitationLinkMixin:
+def revoke_link(
+    store: Store[U], link: InvitationLinkMixin, *, by: object = None
+) -> InvitationLinkMixin:
     """Withdraw ``link`` and give its unused uses back, in one transaction; commits.
 
     A link that expired and was already settled, or was revoked before, raises an
     :class:`~flask_kaleo.InvitationNotPending` (it has nothing left to give back).
+    With ``by`` (staff, or what acted), the audit log records it in the same
+    transaction.
     """
     model = store.InvitationLink
     with store.transaction() as session:
@@ -175,7 +180,19 @@ def revoke_link(store: Store[U], link: InvitationLinkMixin) -> InvitationLinkMix
             raise InvitationExpired(
                 gettext("This link has expired; its unused uses were already given back.")
             )
-        _give_back(store, link.id)
+        given_back = _give_back(store, link.id)
+        if by is not None:
+            creator = store.get_user(link.from_user_id)
+            audit.record(
+                store,
+                session,
+                "revoke_link",
+                by=by,
+                target=creator,
+                target_label=None if creator is not None else link.inviter_label,
+                link_id=link.id,
+                detail={"given_back": given_back},
+            )
     store.session.refresh(link)
     signals.send(signals.link_revoked, link=link, inviter=store.get_user(link.from_user_id))
     return link

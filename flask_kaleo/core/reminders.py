@@ -7,9 +7,11 @@ through the same delivery as an invitation (inline, or queued) and counts toward
 daily sending limits like a resend. Not reminded: invitations created with
 ``send=False`` (nobody was mailed; the address may not expect mail), invitations to
 members (``KALEO_MEMBER_PRIVACY``: never mailed), those whose inviter's account is
-gone, and those whose email is still on its way. Checked again just before each claim:
-the inviter may still invite (the resend's permission), and the address has not become
-a member's since (a member is never mailed an invitation to join).
+gone, those whose inviter staff suspended (until they resume them), and those whose
+email is still on its way. Checked again just before each claim: the inviter may
+still invite (the resend's permission), and the address has not become a member's
+since (a member is never mailed an invitation to join); and inside the claim, under
+the inviter's lock, that they were not suspended meanwhile.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from flask import current_app
 from ..delivery.transport import OutgoingEmail
 from ..exceptions import DeliveryError
 from ..exceptions import DeliveryFailed
+from ..exceptions import InvitingSuspended
 from ..exceptions import SendingLimitReached
 from ..models import JoinInvitationMixin
 from ..models import Status
@@ -52,8 +55,8 @@ class RemindReport:
     failed: int = 0
     """The relay could not take it: the earlier accept URL works again, left for a later run."""
     skipped: int = 0
-    """No longer to be mailed: its inviter may no longer invite, or its address is now
-    a member's."""
+    """Not mailed: its inviter may no longer invite or is suspended, or its address is
+    now a member's."""
 
 
 def _candidates(
@@ -84,15 +87,20 @@ def remind(
     if after <= dt.timedelta(0):
         raise ValueError("after must be a positive timedelta")
     model = store.JoinInvitation
+    stat = store.counters.stat
     now = utcnow()
     with store.transaction() as session:  # ended before any network I/O
-        due = list(
-            session.scalars(
-                sa.select(model.id).where(*_candidates(model, now - after, now)).order_by(model.id)
-            )
-        )
+        due = session.execute(
+            sa.select(model.id, stat.c.inviting_suspended_at)
+            .outerjoin(stat, stat.c.user_id == model.from_user_id)
+            .where(*_candidates(model, now - after, now))
+            .order_by(model.id)
+        ).all()
     report = RemindReport()
-    for invitation_id in due:
+    for invitation_id, suspended_at in due:
+        if suspended_at is not None:  # reminded once staff resume the inviter
+            report.skipped += 1
+            continue
         invitation = store.invitation(invitation_id)
         if invitation is None:
             continue
@@ -103,6 +111,9 @@ def remind(
             claimed = _claim(store, delivery, invitation, after)
         except SendingLimitReached:
             report.limited += 1
+            continue
+        except InvitingSuspended:  # suspended since the list was read
+            report.skipped += 1
             continue
         if claimed is None:
             continue  # another run reminded it, or it changed meanwhile

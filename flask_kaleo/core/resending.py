@@ -24,6 +24,7 @@ from ..models import Status
 from ..models import not_expired
 from ..models import rowcount
 from ..models import utcnow
+from . import audit
 from .accepting import check_pending
 from .hooks import Hooks
 from .lease import lease_free
@@ -41,6 +42,8 @@ def resend(
     hooks: Hooks[U],
     delivery: Delivery,
     invitation: JoinInvitationMixin,
+    *,
+    by: object = None,
 ) -> JoinInvitationMixin:
     """Mail ``invitation`` again under a new accept URL; the old accept URL then dies.
 
@@ -52,7 +55,9 @@ def resend(
     make one winner; the email goes out after the commit. A delivery failure puts the
     old accept URL back (it keeps working): inline at once, raising
     :class:`~flask_kaleo.DeliveryFailed`; queued, the worker mints the new token and
-    puts the old one back if its email cannot go.
+    puts the old one back if its email cannot go. A suspended inviter's invitation is
+    not resent (:class:`~flask_kaleo.InvitingSuspended`); with ``by`` (staff, or what
+    acted), the audit log records the resend in the claim's transaction.
     """
     model = store.JoinInvitation
     inviter = store.get_user(invitation.from_user_id)
@@ -84,6 +89,16 @@ def resend(
             check_pending(invitation)
             raise _too_soon(invitation, interval, now)
         count_another_send(store, session, invitation, now)
+        if by is not None:
+            audit.record(
+                store,
+                session,
+                "resend",
+                by=by,
+                target=inviter,
+                invitation_id=invitation.id,
+                detail={"email": invitation.email},
+            )
         session.refresh(invitation)
         email = None
         if not delivery.queued():
@@ -165,11 +180,13 @@ def count_another_send(
     store: Store[U], session: Session, invitation: JoinInvitationMixin, now: dt.datetime
 ) -> None:
     """Inside the transaction that claimed a resend or reminder (after the address's
-    lock): lock the inviter's row, check both daily limits, and log the send."""
+    lock): lock the inviter's row, refuse a suspended inviter
+    (:class:`~flask_kaleo.InvitingSuspended`, undoing the claim), check both daily
+    limits, and log the send."""
     limits = current_config().rate_limits
     member_limit = limits.member
-    if member_limit is not None and invitation.from_user_id is not None:
-        store.limits.lock_member(session, invitation.from_user_id)
+    if invitation.from_user_id is not None:
+        store.counters.refuse_if_suspended(session, invitation.from_user_id)
     store.limits.check(
         session,
         invitation.from_user_id,
