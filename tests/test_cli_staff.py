@@ -203,6 +203,7 @@ def test_suspend_a_subtree(app: Flask, run: Run, kaleo: Kaleo[User]) -> None:
     [
         ("suspend", "alice@example.com"),  # no reason
         ("suspend", "alice@example.com", "--reason", "  "),
+        ("suspend", "alice@example.com", "--reason", "x" * 1001),
         ("suspend", "alice@example.com", "--reason", "x", "--subtree", "0"),
         ("suspend", "alice@example.com", "--reason", "x", "--subtree", "11"),
         ("suspend", "alice@example.com", "--reason", "x", "--subtree", "two"),

@@ -9,6 +9,7 @@ import typing as t
 import click
 from flask.cli import with_appcontext
 
+from ..config import SUSPENSION_REASON_MAX_LENGTH
 from ..exceptions import KaleoError
 from ..state import get_kaleo
 from .params import ACTOR
@@ -41,8 +42,11 @@ if t.TYPE_CHECKING:
 @with_appcontext
 def suspend(email: str, reason: str, revoke_pending: bool, subtree: int | None) -> None:
     """Stop EMAIL (an address or id) inviting in any way until `resume`."""
-    if not reason.strip():
-        raise click.BadParameter("give a reason", param_hint="'--reason'")
+    if not reason.strip() or len(reason.strip()) > SUSPENSION_REASON_MAX_LENGTH:
+        limit = SUSPENSION_REASON_MAX_LENGTH
+        raise click.BadParameter(
+            f"give a reason of 1 to {limit:,} characters", param_hint="'--reason'"
+        )
     member = resolve_user(email, "EMAIL")
     try:
         report = get_kaleo().suspend_inviting(

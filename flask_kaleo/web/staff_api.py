@@ -13,6 +13,7 @@ import typing as t
 from flask import jsonify
 from flask import request
 
+from ..config import SUSPENSION_REASON_MAX_LENGTH
 from ..i18n import gettext
 from ..state import get_kaleo
 from .answers import Refusal
@@ -205,8 +206,9 @@ def staff_suspend() -> ViewResponse:
     check_staff()
     member = named_user(fields().get("user", ""))
     reason = fields().get("reason", "").strip()
-    if not reason or len(reason) > 1000:
-        message = gettext("Give a reason of at most %(limit)d characters.", limit=1000)
+    if not reason or len(reason) > SUSPENSION_REASON_MAX_LENGTH:
+        limit = SUSPENSION_REASON_MAX_LENGTH
+        message = gettext("Give a reason of at most %(limit)d characters.", limit=limit)
         raise Refusal(message, 400, "reason", code="invalid_parameter")
     revoke_pending = fields().get("revoke_pending", "").strip().lower() in _TRUE
     subtree = _whole("subtree", 0, MAX_DEPTH, default=0)
