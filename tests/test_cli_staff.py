@@ -170,11 +170,12 @@ def test_suspend_stops_inviting_and_resume_restores_it(
 def test_suspend_revokes_pending_invitations_and_links(
     app: Flask, run: Run, kaleo: Kaleo[User]
 ) -> None:
-    with app.app_context():
+    with app.test_request_context():
         alice = make_user("alice@example.com", allocation=5)
-        make_invitation(alice, "bob@example.com")
-        make_invitation(alice, "carol@example.com")
+        kaleo.invite(alice, "bob@example.com", send=False)
+        kaleo.invite(alice, "carol@example.com", send=False)
         make_invitation(alice, "dave@example.com", "accepted")
+        fresh(alice)
 
     result = run("suspend", "alice@example.com", "--reason", "spam", "--revoke-pending")
     assert result.exit_code == 0, result.output
@@ -182,6 +183,7 @@ def test_suspend_revokes_pending_invitations_and_links(
     with app.app_context():
         assert invitation_to("bob@example.com").status == "revoked"
         assert invitation_to("dave@example.com").status == "accepted"
+        assert stat_row(alice.id) == (5, 0, 0)  # both given back
 
 
 @pytest.mark.all_backends
@@ -405,7 +407,8 @@ def test_audit_lists_newest_first_with_filters(app: Flask, run: Run, kaleo: Kale
 
     lines = run("audit").output.splitlines()
     assert [line.split("  ")[2] for line in lines] == ["resume", "set_allocation", "suspend"]
-    assert lines[2].endswith("by command line  on alice@example.com  reason: spam")
+    assert "  suspend  by command line  on alice@example.com  " in lines[2]
+    assert lines[2].endswith("  reason: spam")
 
     about_alice = run("audit", "--user", "alice@example.com").output.splitlines()
     assert [line.split("  ")[2] for line in about_alice] == ["resume", "suspend"]

@@ -63,9 +63,9 @@ def extend(invitation_id: int, by: dt.timedelta | None, never: bool) -> None:
     invitation = _invitation(invitation_id)
     try:
         if never:
-            kaleo.extend(invitation, to=NEVER)
+            kaleo.extend(invitation, to=NEVER, actor=ACTOR)
         else:
-            kaleo.extend(invitation, by=by)
+            kaleo.extend(invitation, by=by, actor=ACTOR)
     except KaleoError as error:
         raise click.ClickException(str(error)) from None
     expires = invitation.expires_at
