@@ -238,6 +238,7 @@ def test_topoff_one_user_by_email_or_id(app: Flask, staff: StaffPost) -> None:
         "invitations_remaining": 3,
         "pending": 0,
         "expired": 0,
+        "inviting_suspended": False,
     }
     assert staff("topoff", amount="5", user=str(eve.id)).json["user"]["invitations_remaining"] == 5
     with app.app_context():

@@ -450,3 +450,20 @@ def test_a_page_costs_the_same_statements_however_many_rows(
         costs[path] = [statements.count]
     assert {path: len(set(counts)) for path, counts in costs.items()} == dict.fromkeys(costs, 1)
     assert max(max(counts) for counts in costs.values()) <= 4, costs
+
+
+@pytest.mark.all_backends
+def test_the_allocation_endpoints_audit_the_staff_member(
+    app: Flask, staff: Staff, kaleo: Kaleo[User]
+) -> None:
+    with app.app_context():
+        make_user("alice@example.com", allocation=0)
+    assert (
+        staff.client.post(
+            "/invites/staff/add", data={"csrf_token": staff.token, "amount": "2"}, headers=AJAX
+        ).json["users_changed"]
+        == 2
+    )  # alice, and the staff member's default allocation of 0
+    entries = staff.get("audit", action="grant").json["entries"]
+    assert [(entry["actor"], entry["target"]) for entry in entries] == [("staff@example.com", "")]
+    assert entries[0]["detail"]["users_changed"] == 2
