@@ -109,3 +109,72 @@ def test_downgrade_removes_the_tables(example_app: Flask) -> None:
     upgrade(directory=MIGRATIONS)
     downgrade(directory=MIGRATIONS, revision="base")
     assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
+
+
+def test_upgrade_fills_the_referral_tree_from_history(example_app: Flask) -> None:
+    """Members who joined before the referral table get their edge from the invitation
+    they accepted first (else the link they joined through), with its parent."""
+    upgrade(directory=MIGRATIONS, revision="3c9e1f4a7b20")
+    when = dt.datetime(2030, 1, 1, 12, 0)
+    metadata = sa.MetaData()
+    user, invitation, link, use = (
+        sa.Table(name, metadata, autoload_with=db.engine)
+        for name in ("user", "kaleo_join_invitation", "kaleo_invitation_link", "kaleo_link_use")
+    )
+    names = ("alice", "bob", "carol", "dave", "erin")
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.insert(user),
+            [
+                {"id": n, "email": f"{name}@example.com", "password_hash": "x"}
+                | {"is_staff": False, "joined_at": when}
+                for n, name in enumerate(names, 1)
+            ],
+        )
+
+        def accepted(inviter: int, invitee: int, hours: int) -> None:
+            row = invitation_columns(
+                inviter, f"{names[invitee - 1]}@example.com", "accepted", to_user_id=invitee
+            )
+            row.update(sent_at=when + dt.timedelta(hours=hours), expires_at=None)
+            connection.execute(sa.insert(invitation), row)
+
+        accepted(1, 2, 1)  # alice brought bob in
+        accepted(2, 3, 2)  # bob brought carol in
+        accepted(1, 5, 3)  # erin accepted alice's invitation first...
+        accepted(2, 5, 4)  # ...and then bob's
+        connection.execute(
+            sa.insert(link),
+            {
+                "id": 1,
+                "token_digest": "d" * 64,
+                "inviter_label": "carol@example.com",
+                "max_uses": 3,
+                "uses": 2,
+                "created_at": when,
+                "from_user_id": 3,
+            },
+        )
+        connection.execute(  # dave joined through carol's link; bob used it too
+            sa.insert(use),
+            [
+                {"link_id": 1, "user_id": 4, "email": "dave@example.com", "joined_at": when},
+                {"link_id": 1, "user_id": 2, "email": "bob@example.com", "joined_at": when},
+            ],
+        )
+    upgrade(directory=MIGRATIONS)
+    referral = sa.Table("kaleo_referral", sa.MetaData(), autoload_with=db.engine)
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(
+                referral.c.id, referral.c.invitee_id, referral.c.inviter_id, referral.c.parent_id
+            )
+        ).all()
+    edge = {invitee: (inviter, parent) for _, invitee, inviter, parent in rows}
+    ids = {invitee: edge_id for edge_id, invitee, _, _ in rows}
+    assert edge == {
+        2: (1, None),
+        3: (2, ids[2]),
+        4: (3, ids[3]),
+        5: (1, None),
+    }

@@ -34,7 +34,7 @@ def upgrade():
     with op.batch_alter_table("kaleo_join_invitation") as batch_op:
         batch_op.create_index("ix_kaleo_join_invitation_sent", ["sent_at", "id"])
         batch_op.create_index("ix_kaleo_join_invitation_status_sent", ["status", "sent_at", "id"])
-        batch_op.create_index("ix_kaleo_join_invitation_delivered", ["delivered_at"])
+        batch_op.create_index("ix_kaleo_join_invitation_delivered", ["delivered_at", "link_only"])
 
     op.create_table(
         "kaleo_referral",
@@ -56,7 +56,7 @@ def upgrade():
     with op.batch_alter_table("kaleo_referral") as batch_op:
         batch_op.create_index("ix_kaleo_referral_inviter", ["inviter_id", "joined_at"])
         batch_op.create_index("ix_kaleo_referral_parent", ["parent_id"])
-        batch_op.create_index("ix_kaleo_referral_joined", ["joined_at"])
+        batch_op.create_index("ix_kaleo_referral_joined", ["joined_at", "invitation_id"])
 
     op.create_table(
         "kaleo_audit_entry",
