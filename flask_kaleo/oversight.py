@@ -6,16 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 
+from .constants import AccountabilitySort
+from .constants import InvitationState
 from .core import accountability as accounts
 from .core import audit
 from .core import directory
 from .core import lineage as lineages
 from .core import moderation
 from .core.accountability import InviterRecord
-from .core.accountability import SortKey
-from .core.audit import Action
 from .core.directory import Activity
-from .core.directory import InvitationState
 from .core.directory import MemberRow
 from .core.directory import Page
 from .core.hooks import Hooks
@@ -35,13 +34,6 @@ class Oversight(t.Generic[U]):
 
     store: Store[U]
     hooks: Hooks[U]
-
-    INVITATION_STATES: t.ClassVar[tuple[InvitationState, ...]] = t.get_args(InvitationState)
-    """The states :meth:`invitations` filters by, for the tools that check a filter."""
-    AUDIT_ACTIONS: t.ClassVar[tuple[Action, ...]] = t.get_args(Action)
-    """The actions the audit log records."""
-    ACCOUNTABILITY_SORTS: t.ClassVar[tuple[SortKey, ...]] = t.get_args(SortKey)
-    """The orders :meth:`accountability` sorts by."""
 
     # -- moderation (each commits, with its audit entry) ------------------------
 
@@ -92,7 +84,7 @@ class Oversight(t.Generic[U]):
     def accountability(
         self,
         *,
-        sort: SortKey = "sent",
+        sort: AccountabilitySort = "sent",
         descending: bool = True,
         limit: int = 100,
         min_in_trouble: int | None = None,

@@ -9,6 +9,7 @@ import typing as t
 import click
 from flask.cli import with_appcontext
 
+from ..constants import INVITATION_STATES
 from ..constants import NEVER
 from ..exceptions import KaleoError
 from ..models import JoinInvitationMixin
@@ -102,8 +103,8 @@ def list_invitations(
     """List invitations, newest first: id, state, when sent, inviter and address (to
     find the ids that revoke, resend and extend take)."""
     kaleo = get_kaleo()
-    if state is not None and state not in kaleo.INVITATION_STATES:
-        choices = ", ".join(kaleo.INVITATION_STATES)
+    if state is not None and state not in INVITATION_STATES:
+        choices = ", ".join(INVITATION_STATES)
         raise click.BadParameter(f"{state!r} is not one of {choices}", param_hint="'--state'")
     inviter = resolve_user(from_user, "'--from'")
     try:

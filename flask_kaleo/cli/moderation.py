@@ -10,6 +10,7 @@ import click
 from flask.cli import with_appcontext
 
 from ..config import SUSPENSION_REASON_MAX_LENGTH
+from ..constants import AUDIT_ACTIONS
 from ..exceptions import KaleoError
 from ..state import get_kaleo
 from .params import ACTOR
@@ -155,8 +156,8 @@ def audit(
 ) -> None:
     """Show the staff actions recorded in the audit log, newest first."""
     kaleo = get_kaleo()
-    if action is not None and action not in kaleo.AUDIT_ACTIONS:
-        choices = ", ".join(kaleo.AUDIT_ACTIONS)
+    if action is not None and action not in AUDIT_ACTIONS:
+        choices = ", ".join(AUDIT_ACTIONS)
         raise click.BadParameter(f"{action!r} is not one of {choices}", param_hint="'--action'")
     target = resolve_user(user)
     actor = resolve_user(by, "'--by'")

@@ -14,6 +14,9 @@ from flask import jsonify
 from flask import request
 
 from ..config import SUSPENSION_REASON_MAX_LENGTH
+from ..constants import ACCOUNTABILITY_SORTS
+from ..constants import AUDIT_ACTIONS
+from ..constants import INVITATION_STATES
 from ..i18n import gettext
 from ..state import get_kaleo
 from .answers import Refusal
@@ -122,7 +125,7 @@ def staff_invitations() -> ViewResponse:
     """Every invitation, newest first, filtered by state, inviter, address and date."""
     check_staff()
     kaleo = get_kaleo()
-    state = _choice("state", kaleo.INVITATION_STATES)
+    state = _choice("state", INVITATION_STATES)
     inviter_value = _text("from")
     inviter = None if inviter_value is None else named_user(inviter_value, "from")
     address = _text("address")
@@ -166,10 +169,10 @@ def staff_audit() -> ViewResponse:
     """The audit log, newest first; ``before`` (an entry's id) gives the next page."""
     check_staff()
     kaleo = get_kaleo()
-    action = _choice("action", kaleo.AUDIT_ACTIONS)
+    action = _choice("action", AUDIT_ACTIONS)
     target_value = _text("user")
     target = None if target_value is None else named_user(target_value)
-    before = _whole("before", 1, 2**63 - 1)
+    before = _whole("before", 1, 2**31 - 1)
     limit = _limit()
     # One more than the page, to know whether another follows.
     entries = kaleo.audit_log(target=target, action=action, before=before, limit=limit + 1)
@@ -183,7 +186,7 @@ def staff_accountability() -> ViewResponse:
     """The accountability report, sorted and filtered (the busiest ``limit`` inviters)."""
     check_staff()
     kaleo = get_kaleo()
-    sort = _choice("sort", kaleo.ACCOUNTABILITY_SORTS) or "sent"
+    sort = _choice("sort", ACCOUNTABILITY_SORTS) or "sent"
     order = _choice("order", ("asc", "desc")) or "desc"
     raw_rate = _text("max_rate", 8)
     if raw_rate is not None and not (_RATE.fullmatch(raw_rate) and float(raw_rate) <= 1):
