@@ -260,11 +260,11 @@ def _revoke_pending(
         .order_by(link.id)
         .with_for_update()
     ).all()
-    if links:
+    if links:  # revoked after every use that held the lock first
         session.execute(
             sa.update(link)
             .where(link.id.in_([row.id for row in links]))
-            .values(revoked_at=now, given_back=link.max_uses - link.uses)
+            .values(revoked_at=utcnow(), given_back=link.max_uses - link.uses)
             .execution_options(synchronize_session=False)
         )
     for link_id, owner, max_uses, uses in links:
