@@ -11,8 +11,8 @@ import pytest
 from click.testing import Result
 from flask import Flask
 
+from flask_kaleo import InvitingSuspended
 from flask_kaleo import Kaleo
-from flask_kaleo.exceptions import InvitingSuspended
 from tests.helpers import age
 from tests.helpers import fresh
 from tests.helpers import invitation_to
