@@ -27,7 +27,7 @@ from .moderation import resume
 from .moderation import suspend
 from .moderation import tree
 
-kaleo_cli = AppGroup("kaleo", help="Manage invitation allocations (flask-kaleo).")
+kaleo_cli = AppGroup("kaleo", help="Manage invitations, allocations and moderation (flask-kaleo).")
 for command in (
     add_invites,
     topoff_invites,

@@ -84,12 +84,18 @@ def _invitation(invitation_id: int) -> JoinInvitationMixin:
 
 
 @click.command("list")
-@click.option("--state", metavar="STATE", default=None, help="Only invitations in this state.")
+@click.option(
+    "--state",
+    metavar="STATE",
+    default=None,
+    help=f"Only invitations in this state: {', '.join(INVITATION_STATES)}.",
+)
 @click.option(
     "--from", "from_user", metavar="EMAIL_OR_ID", default=None, help="Only this member's."
 )
 @click.option(
     "--limit",
+    metavar="N",
     type=click.IntRange(min=1, max=1000),
     default=50,
     show_default=True,

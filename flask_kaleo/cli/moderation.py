@@ -79,6 +79,7 @@ def resume(email: str) -> None:
 @EMAIL
 @click.option(
     "--depth",
+    metavar="N",
     type=DEPTH,
     default=3,
     show_default=True,
@@ -129,12 +130,18 @@ def _node(node: Node) -> dict[str, object]:
 @click.command("audit")
 @click.option(
     "--limit",
+    metavar="N",
     type=click.IntRange(min=1, max=1000),
     default=50,
     show_default=True,
     help="How many entries, newest first.",
 )
-@click.option("--action", metavar="ACTION", default=None, help="Only this action.")
+@click.option(
+    "--action",
+    metavar="ACTION",
+    default=None,
+    help=f"Only this action: {', '.join(AUDIT_ACTIONS)}.",
+)
 @click.option("--user", metavar="EMAIL_OR_ID", default=None, help="Only entries about this member.")
 @click.option("--by", metavar="EMAIL_OR_ID", default=None, help="Only what this member did.")
 @click.option(
