@@ -6,15 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 
+from .constants import AccountabilitySort
+from .constants import InvitationState
 from .core import accountability as accounts
 from .core import audit
 from .core import directory
 from .core import lineage as lineages
 from .core import moderation
 from .core.accountability import InviterRecord
-from .core.accountability import SortKey
 from .core.directory import Activity
-from .core.directory import InvitationState
 from .core.directory import MemberRow
 from .core.directory import Page
 from .core.hooks import Hooks
@@ -84,7 +84,7 @@ class Oversight(t.Generic[U]):
     def accountability(
         self,
         *,
-        sort: SortKey = "sent",
+        sort: AccountabilitySort = "sent",
         descending: bool = True,
         limit: int = 100,
         min_in_trouble: int | None = None,

@@ -238,6 +238,7 @@ def test_topoff_one_user_by_email_or_id(app: Flask, staff: StaffPost) -> None:
         "invitations_remaining": 3,
         "pending": 0,
         "expired": 0,
+        "inviting_suspended": False,
     }
     assert staff("topoff", amount="5", user=str(eve.id)).json["user"]["invitations_remaining"] == 5
     with app.app_context():
@@ -288,6 +289,7 @@ def test_stat_counts_pending_and_expired(app: Flask, client: FlaskClient, staff:
         "invitations_remaining": 2,
         "pending": 2,
         "expired": 1,
+        "inviting_suspended": False,
     }
     assert client.get(f"/invites/staff/stat/{alice.id}").json["pending"] == 2
 

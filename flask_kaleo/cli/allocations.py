@@ -1,18 +1,23 @@
 """``flask kaleo`` commands for allocations: kaleo's add-invites and topoff-invites
-(set-based), infinite-invites, the report, and purging expired invitations."""
+(set-based), infinite-invites, set-allocation, the report, and purging expired
+invitations. Allocation changes are audited as ``command line``."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import typing as t
 
 import click
 from flask.cli import with_appcontext
 
+from ..config import MAX_AMOUNT
 from ..config import UNLIMITED
 from ..config.durations import format_duration
 from ..state import get_kaleo
+from .params import ACTOR
 from .params import AMOUNT
+from .params import EMAIL
 from .params import NEGATIVE_NUMBERS_ARE_ARGUMENTS
 from .params import USER
 from .params import Duration
@@ -36,7 +41,7 @@ from .params import resolve_user
 def add_invites(amount: int, user: str | None, everyone: bool) -> None:
     """Add N invitations to every user who has none left."""
     target = resolve_user(user)
-    changed = get_kaleo().grant(amount, user=target, everyone=everyone)
+    changed = get_kaleo().grant(amount, user=target, everyone=everyone, by=ACTOR)
     click.echo(f"Added {n_invitations(amount)} to {n_users(changed)}.")
 
 
@@ -47,7 +52,7 @@ def add_invites(amount: int, user: str | None, everyone: bool) -> None:
 def topoff_invites(amount: int, user: str | None) -> None:
     """Make sure every user has at least N invitations left."""
     target = resolve_user(user)
-    changed = get_kaleo().grant(amount, user=target, top_off=True)
+    changed = get_kaleo().grant(amount, user=target, top_off=True, by=ACTOR)
     click.echo(f"Topped off {n_users(changed)} to at least {n_invitations(amount)} remaining.")
 
 
@@ -56,8 +61,52 @@ def topoff_invites(amount: int, user: str | None) -> None:
 @with_appcontext
 def infinite_invites(user: str | None) -> None:
     """Give every user (or one) unlimited invitations."""
-    changed = get_kaleo().grant(UNLIMITED, user=resolve_user(user))
+    changed = get_kaleo().grant(UNLIMITED, user=resolve_user(user), by=ACTOR)
     click.echo(f"Gave unlimited invitations to {n_users(changed)}.")
+
+
+class Allocation(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2 only
+    """An allocation: a whole number from 0 to :data:`~flask_kaleo.config.MAX_AMOUNT`, or
+    ``unlimited`` (or -1). Anything else exits 2 with a usage message."""
+
+    name = "N"
+
+    def convert(
+        self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        text = str(value).strip().lower()
+        if text in ("unlimited", str(UNLIMITED)):
+            return UNLIMITED
+        if not (text.isascii() and text.isdigit()) or int(text) > MAX_AMOUNT:
+            self.fail(
+                f"{value!r} is not a whole number from 0 to {MAX_AMOUNT:,}, or 'unlimited'.",
+                param,
+                ctx,
+            )
+        return int(text)
+
+
+@click.command("set-allocation", context_settings=NEGATIVE_NUMBERS_ARE_ARGUMENTS)
+@EMAIL
+@click.argument("allocated", metavar="N", type=Allocation())
+@with_appcontext
+def set_allocation(email: str, allocated: int) -> None:
+    """Give EMAIL (an address or id) an allocation of N invitations in all, sent ones
+    included (N: a whole number, or unlimited or -1). Below what they sent is refused."""
+    kaleo = get_kaleo()
+    member = resolve_user(email, "EMAIL")
+    try:
+        kaleo.set_allocation(member, allocated, by=ACTOR)
+    except ValueError:
+        sent = kaleo.allocation(member).invites_sent
+        raise click.ClickException(
+            f"{kaleo.hooks.email(member)} has already sent {n_invitations(sent)}:"
+            f" the allocation cannot be less ({allocated:,} asked)"
+        ) from None
+    left = kaleo.invitations_remaining(member)
+    shown = "unlimited" if allocated == UNLIMITED else f"{allocated:,}"
+    remaining = "unlimited" if left == UNLIMITED else f"{left:,}"
+    click.echo(f"Set the allocation of {kaleo.hooks.email(member)} to {shown} ({remaining} left).")
 
 
 @click.command("report")

@@ -1,9 +1,8 @@
-"""``flask kaleo`` commands for invitations: invite, import-invites, remind, extend."""
+"""``flask kaleo`` commands that send invitations: invite and import-invites."""
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import sys
 
 import click
@@ -11,14 +10,11 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..config import UNLIMITED
-from ..constants import NEVER
 from ..exceptions import ConfigurationError
 from ..exceptions import InvitationRefused
 from ..exceptions import KaleoError
 from ..state import get_kaleo
 from .params import FROM_USER
-from .params import Duration
-from .params import duration_help
 from .params import n_invitations
 from .params import resolve_user
 
@@ -144,56 +140,3 @@ def _print_report(report: list[str], sent: int, refused: int, total: int) -> Non
     for line in report:
         click.echo(line)
     click.echo(f"Sent {n_invitations(sent)}, refused {refused:,}, of {total:,} rows.")
-
-
-@click.command("remind")
-@click.option(
-    "--after",
-    type=Duration(),
-    required=True,
-    help=duration_help("Remind invitations last mailed more than this long ago."),
-)
-@with_appcontext
-def remind(after: dt.timedelta) -> None:
-    """Mail one reminder, under a new accept URL, to each pending invitation not accepted
-    AFTER its email; never twice. Invitations created without email, invitations to members,
-    those whose inviter may no longer invite and those whose address has since become
-    a member's are left alone. Safe to run from cron, even twice at once."""
-    report = get_kaleo().remind(after)
-    click.echo(
-        f"Reminded {n_invitations(report.reminded)}; {report.limited:,} held back by a daily"
-        f" sending limit, {report.failed:,} not delivered (left for a later run),"
-        f" {report.skipped:,} no longer to be mailed."
-    )
-
-
-@click.command("extend")
-@click.argument("invitation_id", metavar="ID", type=click.IntRange(min=1, max=2**63 - 1))
-@click.option(
-    "--by",
-    type=Duration(),
-    default=None,
-    help=duration_help("Move the expiry this much later (from now, if it has passed)."),
-)
-@click.option("--never", is_flag=True, help="Never expire (the inviter must be staff).")
-@with_appcontext
-def extend(invitation_id: int, by: dt.timedelta | None, never: bool) -> None:
-    """Extend invitation ID, keeping its accept URL; an expired one comes back to life. The
-    bounds of the inviter apply (KALEO_EXPIRATION_BOUNDS unless they have the manage
-    permission)."""
-    if (by is None) == (not never):
-        raise click.UsageError("give either --by DURATION or --never")
-    kaleo = get_kaleo()
-    invitation = kaleo.get(kaleo.JoinInvitation, invitation_id)
-    if invitation is None:
-        raise click.BadParameter(f"no invitation with id {invitation_id}", param_hint="ID")
-    try:
-        if never:
-            kaleo.extend(invitation, to=NEVER)
-        else:
-            kaleo.extend(invitation, by=by)
-    except KaleoError as error:
-        raise click.ClickException(str(error)) from None
-    expires = invitation.expires_at
-    when = "never expires" if expires is None else f"expires {expires:%Y-%m-%d %H:%M} UTC"
-    click.echo(f"The invitation to {invitation.email} now {when}.")

@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from ..config import MAX_AMOUNT
 from ..exceptions import KaleoError
 from ..state import get_kaleo
+from .params import ACTOR
 from .params import FROM_USER
 from .params import Duration
 from .params import duration_help
@@ -62,7 +63,7 @@ def revoke_link(link_id: int) -> None:
     if link is None:
         raise click.BadParameter(f"no link with the id {link_id}", param_hint="LINK_ID")
     try:
-        kaleo.revoke(link)
+        kaleo.revoke(link, by=ACTOR)
     except KaleoError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Withdrew link {link_id}; gave back {n_invitations(link.given_back or 0)}.")

@@ -13,6 +13,9 @@ from ..config.durations import SYNTAX
 from ..config.durations import parse_duration
 from ..state import get_kaleo
 
+ACTOR = "command line"
+"""How the audit log names the commands that act on members and invitations."""
+
 AMOUNT = click.argument("amount", metavar="N", type=click.IntRange(min=0, max=MAX_AMOUNT))
 
 
@@ -60,6 +63,22 @@ def n_invitations(count: int) -> str:
 
 
 FROM_USER = click.argument("from_user", metavar="FROM_USER")
+EMAIL = click.argument("email", metavar="EMAIL")
+"""A member named by email address or primary key (resolved with :func:`resolve_user`)."""
+INVITATION_ID = click.argument(
+    "invitation_id", metavar="ID", type=click.IntRange(min=1, max=2**63 - 1)
+)
+DEPTH = click.IntRange(min=1, max=10)
+"""How many levels of the invitation tree a command reads."""
+
+
+def n_members(count: int) -> str:
+    return plural(count, "member")
+
+
+def label(name: str, user_id: object | None) -> str:
+    """A member's address, or the label of a deleted account, marked as such."""
+    return name if user_id is not None else f"{name or '(unknown)'} [deleted]"
 
 
 class Duration(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2 only

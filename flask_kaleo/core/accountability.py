@@ -10,12 +10,13 @@ import sqlalchemy as sa
 import sqlalchemy.orm
 
 from ..config import current_config
+from ..constants import AccountabilitySort
 from ..models import table_of
 from .hooks import Hooks
 from .store import Store
 
 U = t.TypeVar("U")
-SortKey = t.Literal["sent", "accepted", "rate", "trouble"]
+SortKey: t.TypeAlias = AccountabilitySort
 
 
 @dataclasses.dataclass(frozen=True)

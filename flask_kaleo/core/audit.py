@@ -18,16 +18,15 @@ import typing as t
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..constants import AUDIT_ACTIONS as ACTIONS
+from ..constants import AuditAction
 from ..models import AuditEntryMixin
 from ..models import table_of
 from ..models import utcnow
 from .store import Store
 
 U = t.TypeVar("U")
-Action = t.Literal[
-    "set_allocation", "grant", "suspend", "resume", "revoke", "resend", "extend", "revoke_link"
-]
-ACTIONS: tuple[str, ...] = t.get_args(Action)
+Action: t.TypeAlias = AuditAction
 LABEL_LENGTH = 254
 """The label columns' size: a longer label is cut to it."""
 

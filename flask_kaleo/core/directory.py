@@ -14,6 +14,7 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from ..config import DELIVERY_STUCK_AFTER
 from ..config import current_config
+from ..constants import InvitationState
 from ..models import JoinInvitationMixin
 from ..models import Status
 from ..models import expired
@@ -30,9 +31,6 @@ U = t.TypeVar("U")
 R = t.TypeVar("R")
 Counted: t.TypeAlias = "sa.Select[str, dt.date, int]"
 """A branch of the overview's UNION ALL: a kind, a day (NULL: the period), a count."""
-InvitationState = t.Literal[
-    "pending", "sending", "link", "accepted", "joined", "revoked", "undeliverable", "expired"
-]
 
 
 @dataclasses.dataclass(frozen=True)

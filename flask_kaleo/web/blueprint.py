@@ -12,6 +12,7 @@ from . import console_overview
 from . import console_reports
 from . import link_views
 from . import staff
+from . import staff_api
 from . import views
 from .answers import register_error_handlers
 from .endpoint import ROUTED_METHODS
@@ -56,6 +57,14 @@ ROUTES = (
     ("/staff/invitations.csv", console_invitations.console_invitations_csv),
     ("/staff/accountability", console_reports.console_accountability),
     ("/staff/audit", console_reports.console_audit),
+    # The staff JSON reads and moderation actions.
+    ("/staff/api/members", staff_api.staff_members),
+    ("/staff/api/invitations", staff_api.staff_invitations),
+    ("/staff/api/tree/<user>", staff_api.staff_tree),
+    ("/staff/api/audit", staff_api.staff_audit),
+    ("/staff/api/accountability", staff_api.staff_accountability),
+    ("/staff/api/suspend", staff_api.staff_suspend),
+    ("/staff/api/resume", staff_api.staff_resume),
     ("/links", link_views.create_link),
     ("/links/<link_id>/revoke", link_views.revoke_link),
     ("/join/<token>", link_views.join),

@@ -4,11 +4,14 @@ and read one user's figures. Guarded by the manage permission, which denies by d
 
 They always answer JSON: ``{"status": "OK", ...}`` or the ERROR shape with 401 (not
 signed in), 403 (not allowed), 400 (bad CSRF token or bad input), 404 (unknown user)
-or 405 (wrong method).
+or 405 (wrong method). The guard, the user lookup and the JSON of each row here serve
+:mod:`~flask_kaleo.web.staff_api` too.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 import typing as t
 
@@ -17,6 +20,8 @@ from flask import jsonify
 from ..config import MAX_BULK_AMOUNT
 from ..i18n import N_
 from ..i18n import gettext
+from ..models import AuditEntryMixin
+from ..models import JoinInvitationMixin
 from ..state import get_kaleo
 from .answers import Refusal
 from .answers import ViewResponse
@@ -24,13 +29,22 @@ from .endpoint import endpoint
 from .endpoint import fields
 from .endpoint import signed_in_user
 
+if t.TYPE_CHECKING:
+    from ..core.accountability import InviterRecord
+    from ..core.directory import MemberRow
+    from ..core.lineage import Node
+
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,12}")
 _TRUE = ("1", "true", "on", "yes")
 
 staff_endpoint = endpoint(sign_in=N_("Please sign in."), json_only=True)
+"""A staff POST: signed in, with a CSRF token, answered in JSON."""
+staff_read = endpoint(methods=("GET",), sign_in=N_("Please sign in."), csrf=False, json_only=True)
+"""A staff GET: signed in, answered in JSON."""
 
 
-def _check_staff() -> None:
+def check_staff() -> None:
+    """A 403 :class:`Refusal` unless the signed-in user has the manage permission."""
     if not get_kaleo().hooks.has_manage_permission(signed_in_user()):
         raise Refusal(gettext("You are not allowed to manage invitations."), 403)
 
@@ -45,18 +59,20 @@ def _amount() -> int:
     return int(raw)
 
 
-def _user(value: str) -> object:
+def named_user(value: str, field: str = "user") -> object:
+    """The user an address or a primary key names, or a 404 :class:`Refusal` on
+    ``field``."""
     user = get_kaleo().hooks.member(value, or_id=True) if value.strip() else None
     if user is None:
         message = gettext(
             "There is no user with the email address or id %(user)s.", user=repr(value)
         )
-        raise Refusal(message, 404, "user", code="unknown_user")
+        raise Refusal(message, 404, field, code="unknown_user")
     return user
 
 
-def _figures(user: object) -> dict[str, object]:
-    """One user's allocation and invitations, in two queries."""
+def figures(user: object) -> dict[str, object]:
+    """One user's allocation, invitations and suspension, in two queries."""
     kaleo = get_kaleo()
     stat = kaleo.allocation(user)
     report = kaleo.report(user)
@@ -69,20 +85,21 @@ def _figures(user: object) -> dict[str, object]:
         "invitations_remaining": stat.invites_remaining,
         "pending": report.pending,
         "expired": report.expired,
+        "inviting_suspended": stat.inviting_suspended,
     }
 
 
 def _bulk(action: t.Literal["topoff", "add"]) -> ViewResponse:
-    _check_staff()
+    check_staff()
     amount = _amount()
     target = fields().get("user", "").strip()
-    user = _user(target) if target else None
+    user = named_user(target) if target else None
     kaleo = get_kaleo()
     if action == "topoff":
-        changed = kaleo.grant(amount, user=user, top_off=True)
+        changed = kaleo.grant(amount, user=user, top_off=True, by=signed_in_user())
     else:
         everyone = fields().get("everyone", "").strip().lower() in _TRUE
-        changed = kaleo.grant(amount, user=user, everyone=everyone)
+        changed = kaleo.grant(amount, user=user, everyone=everyone, by=signed_in_user())
     body: dict[str, object] = {
         "status": "OK",
         "action": action,
@@ -90,7 +107,7 @@ def _bulk(action: t.Literal["topoff", "add"]) -> ViewResponse:
         "users_changed": changed,
     }
     if user is not None:
-        body["user"] = _figures(user)
+        body["user"] = figures(user)
     return jsonify(body)
 
 
@@ -107,8 +124,82 @@ def staff_add() -> ViewResponse:
     return _bulk("add")
 
 
-@endpoint(methods=("GET",), sign_in=N_("Please sign in."), csrf=False, json_only=True)
+@staff_read
 def staff_stat(user: str) -> ViewResponse:
     """One user's allocation, sent, accepted, remaining, pending and expired counts."""
-    _check_staff()
-    return jsonify({"status": "OK", **_figures(_user(user))})
+    check_staff()
+    return jsonify({"status": "OK", **figures(named_user(user))})
+
+
+# -- the JSON of each row of the staff reads (one shape per kind of row) -------
+
+
+def member_json(row: MemberRow) -> dict[str, object]:
+    return {
+        "id": row.user_id,
+        "email": row.email,
+        "invites_allocated": row.allocated,
+        "invites_sent": row.sent,
+        "invites_accepted": row.accepted,
+        "invitations_remaining": row.remaining,
+        "inviting_suspended": row.suspended,
+        "suspension_reason": row.suspension_reason,
+    }
+
+
+def _when(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def invitation_json(invitation: JoinInvitationMixin) -> dict[str, object]:
+    shown = invitation.display_status
+    return {
+        "id": invitation.id,
+        "state": "pending" if shown == "sent" else shown,
+        "email": invitation.email,
+        "inviter_id": invitation.from_user_id,
+        "inviter": invitation.inviter_label,
+        "sent_at": _when(invitation.sent_at),
+        "expires_at": _when(invitation.expires_at),
+        "delivered_at": _when(invitation.delivered_at),
+    }
+
+
+def node_json(node: Node) -> dict[str, object]:
+    return {
+        "id": node.user_id,
+        "label": node.label,
+        "deleted": node.user_id is None,
+        "inviter_id": node.inviter_id,
+        "inviter": node.inviter_label,
+        "joined_at": _when(node.joined_at),
+        "depth": node.depth,
+        "invitees": node.invitees,
+        "via": node.via,
+    }
+
+
+def audit_entry_json(entry: AuditEntryMixin) -> dict[str, object]:
+    return {
+        "id": entry.id,
+        "at": _when(entry.at),
+        "action": entry.action,
+        "actor": entry.actor_label,
+        "target": entry.target_label,
+        "invitation_id": entry.invitation_id,
+        "link_id": entry.link_id,
+        "reason": entry.reason,
+        "detail": json.loads(entry.detail) if entry.detail else None,
+    }
+
+
+def inviter_json(record: InviterRecord) -> dict[str, object]:
+    return {
+        "id": record.user_id,
+        "label": record.label,
+        "sent": record.sent,
+        "accepted": record.accepted,
+        "acceptance_rate": record.acceptance_rate,
+        "in_trouble": record.in_trouble,
+        "inviting_suspended": record.suspended,
+    }
