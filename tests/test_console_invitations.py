@@ -212,6 +212,16 @@ def test_extend_moves_the_expiry_by_the_days_chosen(
         assert (entry.invitation_id, entry.actor_id) == (pending, staff.user.id)
 
 
+@pytest.mark.parametrize("elsewhere", ["https://evil.example/", "//evil.example/", "/\\evil"])
+def test_the_redirect_after_an_action_stays_on_the_console(
+    app: Flask, staff: Staff, elsewhere: str
+) -> None:
+    with app.app_context():
+        pending = invite(staff.inviter, "pending@example.com")
+    response = act(staff, "extend", [pending], days="1", next=elsewhere)
+    assert (response.status_code, response.location) == (303, PAGE)
+
+
 @pytest.mark.parametrize(
     ("ids", "form"),
     [

@@ -1,7 +1,7 @@
 """The staff console's overview and invitations pages in Chromium, as staff: with and
 without JavaScript, in English and Arabic (right to left), at 1280 and 390 pixels.
 Nothing sticks out sideways, axe finds nothing serious, and each page is saved in
-test-artifacts/ (console-overview-*.png, console-invitations-*.png) for a human to
+test-artifacts/ (activity-overview-*.png, activity-invitations-*.png) for a human to
 look at; the documentation's screenshots are console-overview.png and
 console-invitations.png, the first screenful in English at 1280 pixels."""
 
@@ -120,7 +120,7 @@ def test_overview(
     assert checked(page, javascript, open_page, axe) == []
     if javascript:
         ARTIFACTS.mkdir(exist_ok=True)
-        name = f"console-overview-{language}-{width}.png"
+        name = f"activity-overview-{language}-{width}.png"
         page.screenshot(path=str(ARTIFACTS / name), full_page=True)
         if (language, width) == ("en", 1280):  # docs/_static/console-overview.png
             page.screenshot(path=str(ARTIFACTS / "console-overview.png"))
@@ -147,10 +147,15 @@ def test_invitations_page(
     in_language(page, live_server, "/invites/staff/invitations", language)
     expect(page.locator("tbody tr")).to_have_count(45)
     assert_fits(page, width)
+    table = page.locator("table.kaleo-invitations-table").bounding_box()
+    column = page.locator(".kaleo-console").bounding_box()
+    assert table is not None and column is not None
+    assert column["x"] - 1 <= table["x"], (table, column)  # the table stays in its column
+    assert table["x"] + table["width"] <= column["x"] + column["width"] + 1, (table, column)
     assert checked(page, javascript, open_page, axe) == []
     if javascript:
         ARTIFACTS.mkdir(exist_ok=True)
-        name = f"console-invitations-{language}-{width}.png"
+        name = f"activity-invitations-{language}-{width}.png"
         page.screenshot(path=str(ARTIFACTS / name), full_page=True)
         if (language, width) == ("en", 1280):  # docs/_static/console-invitations.png
             page.screenshot(path=str(ARTIFACTS / "console-invitations.png"))
@@ -190,7 +195,7 @@ def test_staff_extend_and_revoke_selected_rows_without_javascript(
     expect(page.locator(".kaleo-console-confirm li")).to_have_count(2)
     assert checked(page, False, open_page, axe) == []
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "console-revoke-confirm-390.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "activity-revoke-confirm-390.png"), full_page=True)
     page.locator(".kaleo-console-confirm button[type=submit]").click()
     expect(page.get_by_role("status")).to_contain_text("Revoked: invitations")
     for item_id in (first, second):
