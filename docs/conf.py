@@ -52,10 +52,11 @@ nitpick_ignore_regex = [
     ("py:class", r"(t|typing|datetime|dt|flask|enum|sqlalchemy|blinker)\..*"),
     ("py:class", r"Flask|SQLAlchemy|UserHook|TypeAliasForwardRef|U"),
     # Kaleo's type variables and bases (Generic[U]), which the API page does not show
-    ("py:class", r"'?flask_kaleo\.(extension|maintenance|core\.hooks)\.[FMPTU]'?"),
+    ("py:class", r"'?flask_kaleo\.(extension|maintenance|oversight|core\.hooks)\.[FMPTU]'?"),
     ("py:class", r"'?flask_kaleo\.core\.hooks\.(Users|HookDecorators|Enqueue)'?"),
-    ("py:class", r"flask_kaleo\.maintenance\.Maintenance"),
-    ("py:obj", r"flask_kaleo\.(extension|maintenance|core\.hooks)\.U"),
+    ("py:class", r"flask_kaleo\.(maintenance\.Maintenance|oversight\.Oversight)"),
+    ("py:obj", r"flask_kaleo\.(extension|maintenance|oversight|core\.hooks)\.U"),
+    ("py:(class|obj)", r"flask_kaleo\.core\.directory\.R"),  # Page[R]'s row type
     ("py:class", r"(contextlib|jinja2|markupsafe)\..*"),  # flask_kaleo.i18n's helpers
     ("py:class", r"AutogenContext|False"),  # render_item's Alembic hook signature
 ]

@@ -26,6 +26,7 @@ from .exceptions import InvitationRefused
 from .exceptions import InvitationReplaced
 from .exceptions import InvitationRevoked
 from .exceptions import InvitingNotAllowed
+from .exceptions import InvitingSuspended
 from .exceptions import KaleoError
 from .exceptions import LinksNotAllowed
 from .exceptions import MemberLimitReached
@@ -68,6 +69,7 @@ __all__ = [
     "InvitationRevoked",
     "InvitationStatMixin",
     "InvitingNotAllowed",
+    "InvitingSuspended",
     "SendingLimitReached",
     "JoinInvitationMixin",
     "Kaleo",

@@ -19,9 +19,12 @@ from flask_kaleo import InvitationRevoked
 from flask_kaleo import Kaleo
 from flask_kaleo.core import audit
 from flask_kaleo.exceptions import InvitingSuspended
+from tests.helpers import AJAX
+from tests.helpers import Statements
 from tests.helpers import age
 from tests.helpers import assert_counters_match_rows
 from tests.helpers import assert_error
+from tests.helpers import csrf_token
 from tests.helpers import current_kaleo
 from tests.helpers import fresh
 from tests.helpers import invitation_count
@@ -178,6 +181,31 @@ def test_reminders_skip_a_suspended_inviter_until_resumed(
         kaleo.resume_inviting(db.session.merge(alice))
         assert kaleo.remind(dt.timedelta(days=3)).reminded == 1
     assert len(outbox) == 2  # the invitation, then its reminder once resumed
+
+
+@pytest.mark.settings(KALEO_ALLOW_LINKS=True)
+def test_the_link_endpoint_refuses_as_suspended(app: Flask, client: FlaskClient) -> None:
+    alice = signed_in(client, allocation=5)
+    with app.app_context():
+        suspend(alice)
+    form = {"uses": "2", "csrf_token": csrf_token(client)}
+    response = client.post("/invites/links", data=form, headers=AJAX)
+    assert_error(response, code="inviting_suspended", text=PAUSED)
+    with app.app_context():
+        assert stat_row(alice.id) == (5, 0, 0)
+
+
+def test_import_invites_refuses_every_row(app: Flask, tmp_path: t.Any) -> None:
+    with app.app_context():
+        suspend(make_user("alice@example.com", 5))
+    rows = tmp_path / "rows.csv"
+    rows.write_text("email\ncarol@example.com\ndave@example.com\n", "utf-8")
+    result = app.test_cli_runner().invoke(
+        args=["kaleo", "import-invites", "alice@example.com", str(rows)]
+    )
+    assert result.exit_code == 1, result.output
+    assert result.output.count(PAUSED) == 2
+    assert "Sent 0 invitations, refused 2" in result.output
 
 
 def test_the_cli_invite_exits_with_the_message(app: Flask, kaleo: Kaleo[User]) -> None:
@@ -355,3 +383,24 @@ def test_a_negative_subtree_is_refused(app: Flask, kaleo: Kaleo[User]) -> None:
             with pytest.raises(ValueError, match="subtree"):
                 kaleo.suspend_inviting(alice, REASON, subtree=subtree)
         assert suspension(alice.id) == (None, None)
+
+
+def test_revoke_pending_costs_the_same_statements_for_more_pending(
+    app: Flask, kaleo: Kaleo[User], statements: Statements
+) -> None:
+    counts = []
+    with app.test_request_context():
+        for name, pending in (("alice", 2), ("bob", 20)):
+            member = make_user(f"{name}@example.com", 100)
+            for number in range(pending):
+                kaleo.invite(member, f"{name}-friend{number}@example.com", send=False)
+            for _ in range(pending // 2):
+                kaleo.create_link(member, 2)
+            with statements:
+                report = kaleo.suspend_inviting(member, REASON, revoke_pending=True)
+            assert (report.revoked_invitations, report.revoked_links) == (pending, pending // 2)
+            audit_rows = [s for s, _ in statements.starting("INSERT") if "audit" in s]
+            assert len(audit_rows) == 1
+            counts.append(statements.count)
+            assert_counters_match_rows(member.id)
+    assert counts[0] == counts[1], counts
