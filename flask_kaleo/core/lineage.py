@@ -39,6 +39,9 @@ class Node:
     """How many they brought in themselves."""
     via: str
     """``invitation`` or ``link``."""
+    more: int = 0
+    """How many of their direct invitees the subtree leaves out past :data:`FANOUT`
+    (``invitees - FANOUT``; 0 at the last level read, whose invitees are not read)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,14 +54,22 @@ class Lineage:
     that member), ... The last edge's inviter is the root, whom nobody invited."""
     subtree: list[Node]
     """Everyone they brought in, to ``depth`` levels, in tree order (each node after
-    its parent, siblings oldest first)."""
+    its parent, siblings oldest first): the first :data:`FANOUT` invitees of each
+    node (see :attr:`Node.more`)."""
     total_invitees: int
     """How many they brought in directly."""
+    more: int = 0
+    """How many of those the subtree leaves out past :data:`FANOUT`."""
 
 
 MAX_DEPTH = 1000
 """How far a tree read follows the edges: deeper than any real chain, and a bound on
 the recursion should an edited row ever close a cycle."""
+
+FANOUT = 20
+"""How many invitees of each node a subtree read returns, oldest first: a busy
+inviter's tree stays a page's worth (at most ``FANOUT + FANOUT**2 + ...`` nodes to the
+depth asked), and each node's ``invitees`` still counts them all."""
 
 
 def _user_key(store: Store[U]) -> sa.ColumnElement[t.Any]:
@@ -103,9 +114,12 @@ def _node_columns(edge: sa.FromClause) -> list[sa.ColumnElement[t.Any]]:
     ]
 
 
-def _nodes(store: Store[U], tree: sa.CTE, order: t.Sequence[t.Any]) -> list[tuple[Node, object]]:
-    """Read the edges ``tree`` found, each with its number of direct invitees and its
-    parent edge's id, in one statement (the recursive query and the counts)."""
+def _nodes(
+    store: Store[U], tree: sa.CTE, order: t.Sequence[t.Any], extra: t.Any = None
+) -> list[tuple[Node, object, t.Any]]:
+    """Read the edges ``tree`` found, each with its number of direct invitees, its
+    parent edge's id and ``extra`` (a scalar the caller wants alongside), in one
+    statement (the recursive query and the counts)."""
     child = table_of(store.Referral).alias("child")
     invitees = (
         sa.select(sa.func.count())
@@ -113,7 +127,12 @@ def _nodes(store: Store[U], tree: sa.CTE, order: t.Sequence[t.Any]) -> list[tupl
         .where(child.c.parent_id == tree.c.id)
         .scalar_subquery()
     )
-    statement = sa.select(tree, invitees.label("invitees")).order_by(*order)
+    statement = sa.select(
+        *_node_columns(tree),
+        tree.c.depth,
+        invitees.label("invitees"),
+        sa.null() if extra is None else extra,
+    ).order_by(*order)
     return [
         (
             Node(
@@ -128,6 +147,7 @@ def _nodes(store: Store[U], tree: sa.CTE, order: t.Sequence[t.Any]) -> list[tupl
                 via="invitation" if row.link_id is None else "link",
             ),
             row.parent_id,
+            row[-1],
         )
         for row in store.session.execute(statement)
     ]
@@ -147,25 +167,83 @@ def _ancestors(store: Store[U], user_id: object) -> list[Node]:
         .join(chain, above.c.id == chain.c.parent_id)
         .where(chain.c.depth < MAX_DEPTH)
     )
-    return [node for node, _ in _nodes(store, chain, [chain.c.depth])]
+    return [node for node, _, _ in _nodes(store, chain, [chain.c.depth])]
 
 
-def _subtree(store: Store[U], user_id: object, depth: int) -> list[Node]:
-    """The edges below ``user_id`` to ``depth`` levels, in tree order."""
+def _cutoff(edge: sa.FromClause, parent: sa.ColumnElement[t.Any], column: str) -> t.Any:
+    """The ``column`` of ``parent``'s FANOUT-th invitee, oldest first (NULL: it has
+    fewer), off the ``(parent_id, joined_at, id)`` index."""
+    child = edge.alias("child")
+    return (
+        sa.select(child.c[column])
+        .where(child.c.parent_id == parent)
+        .order_by(child.c.joined_at, child.c.id)
+        .limit(1)
+        .offset(FANOUT - 1)
+        .scalar_subquery()
+    )
+
+
+def _subtree(store: Store[U], user_id: object, depth: int) -> tuple[list[Node], int]:
+    """The edges below ``user_id`` to ``depth`` levels, in tree order, the first
+    FANOUT invitees of each node; and how many ``user_id`` brought in directly.
+
+    One recursive query on every database: each node carries the ``(joined_at, id)``
+    of its FANOUT-th invitee (a scalar subquery, as window functions and LIMIT are not
+    allowed in the recursive term of SQLite and MariaDB), and the next level keeps the
+    invitees up to it."""
     edge = table_of(store.Referral)
-    tree = (
-        sa.select(*_node_columns(edge), sa.literal_column("1").label("depth"))
+    last = min(depth, MAX_DEPTH)
+    first = (
+        sa.select(edge)
         .where(edge.c.inviter_id == user_id)
-        .cte("subtree", recursive=True)
+        .order_by(edge.c.joined_at, edge.c.id)
+        .limit(FANOUT)
+        .subquery("first")
     )
+
+    def cut(row: sa.FromClause, level: t.Any, column: str) -> t.Any:
+        # The last level's invitees are not read: no cutoff to look up.
+        return sa.case((level < last, _cutoff(edge, row.c.id, column)), else_=sa.null())
+
+    one: sa.ColumnElement[int] = sa.literal_column("1")
+    tree = sa.select(
+        *_node_columns(first),
+        one.label("depth"),
+        cut(first, one, "joined_at").label("cut_joined_at"),
+        cut(first, one, "id").label("cut_id"),
+    ).cte("subtree", recursive=True)
     below = edge.alias("below")
-    tree = tree.union_all(
-        sa.select(*_node_columns(below), (tree.c.depth + 1).label("depth"))
-        .join(tree, below.c.parent_id == tree.c.id)
-        .where(tree.c.depth < min(depth, MAX_DEPTH))
+    level = tree.c.depth + 1
+    kept = sa.or_(
+        tree.c.cut_id.is_(None),
+        sa.tuple_(below.c.joined_at, below.c.id) <= sa.tuple_(tree.c.cut_joined_at, tree.c.cut_id),
     )
-    rows = _nodes(store, tree, [tree.c.depth, tree.c.joined_at, tree.c.id])
-    return _in_tree_order(rows)
+    tree = tree.union_all(
+        sa.select(
+            *_node_columns(below),
+            level.label("depth"),
+            cut(below, level, "joined_at").label("cut_joined_at"),
+            cut(below, level, "id").label("cut_id"),
+        )
+        .join(tree, sa.and_(below.c.parent_id == tree.c.id, kept))
+        .where(tree.c.depth < last)
+    )
+    total = (
+        sa.select(sa.func.count())
+        .select_from(edge)
+        .where(edge.c.inviter_id == user_id)
+        .scalar_subquery()
+    )
+    rows = _nodes(store, tree, [tree.c.depth, tree.c.joined_at, tree.c.id], total)
+    direct = rows[0][2] if rows else 0
+    capped = [
+        (dataclasses.replace(node, more=max(node.invitees - FANOUT, 0)), parent)
+        if node.depth < last
+        else (node, parent)
+        for node, parent, _ in rows
+    ]
+    return _in_tree_order(capped), direct
 
 
 def _in_tree_order(rows: list[tuple[Node, object]]) -> list[Node]:
@@ -188,18 +266,23 @@ def _in_tree_order(rows: list[tuple[Node, object]]) -> list[Node]:
 
 
 def lineage(store: Store[U], user: U, depth: int) -> Lineage:
-    """``user``'s chain up and tree down (to ``depth`` levels): two recursive reads."""
+    """``user``'s chain up and tree down (to ``depth`` levels): two recursive reads.
+
+    The tree holds the first :data:`FANOUT` invitees (oldest first) of ``user`` and
+    of each node, so its size is bounded whatever the member: ``Node.more`` and
+    ``Lineage.more`` say how many each leaves out, ``invitees`` and
+    ``total_invitees`` count them all."""
     user_id = store.user_id(user)
     ancestors = _ancestors(store, user_id)
     if depth >= 1:
-        subtree = _subtree(store, user_id, depth)
-        total = sum(1 for node in subtree if node.depth == 1)
+        subtree, total = _subtree(store, user_id, depth)
     else:
         subtree = []
         edge = store.Referral
         counted = sa.select(sa.func.count()).where(edge.inviter_id == user_id)
         total = store.session.execute(counted).scalar_one()
-    return Lineage(ancestors=ancestors, subtree=subtree, total_invitees=total)
+    more = max(total - FANOUT, 0) if depth >= 1 else 0
+    return Lineage(ancestors=ancestors, subtree=subtree, total_invitees=total, more=more)
 
 
 def descendant_ids(store: Store[U], user_id: object, depth: int) -> list[object]:
