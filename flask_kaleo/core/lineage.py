@@ -40,7 +40,7 @@ class Node:
     via: str
     """``invitation`` or ``link``."""
     more: int = 0
-    """How many of their direct invitees the subtree leaves out past :data:`FANOUT`
+    """How many of their direct invitees the subtree leaves out past ``FANOUT``
     (``invitees - FANOUT``; 0 at the last level read, whose invitees are not read)."""
 
 
@@ -54,12 +54,12 @@ class Lineage:
     that member), ... The last edge's inviter is the root, whom nobody invited."""
     subtree: list[Node]
     """Everyone they brought in, to ``depth`` levels, in tree order (each node after
-    its parent, siblings oldest first): the first :data:`FANOUT` invitees of each
+    its parent, siblings oldest first): the first ``FANOUT`` invitees of each
     node (see :attr:`Node.more`)."""
     total_invitees: int
     """How many they brought in directly."""
     more: int = 0
-    """How many of those the subtree leaves out past :data:`FANOUT`."""
+    """How many of those the subtree leaves out past ``FANOUT``."""
 
 
 MAX_DEPTH = 1000
@@ -268,7 +268,7 @@ def _in_tree_order(rows: list[tuple[Node, object]]) -> list[Node]:
 def lineage(store: Store[U], user: U, depth: int) -> Lineage:
     """``user``'s chain up and tree down (to ``depth`` levels): two recursive reads.
 
-    The tree holds the first :data:`FANOUT` invitees (oldest first) of ``user`` and
+    The tree holds the first ``FANOUT`` invitees (oldest first) of ``user`` and
     of each node, so its size is bounded whatever the member: ``Node.more`` and
     ``Lineage.more`` say how many each leaves out, ``invitees`` and
     ``total_invitees`` count them all."""
