@@ -12,6 +12,7 @@ from flask import Flask
 
 from flask_kaleo import Kaleo
 from flask_kaleo.core import lineage as lineages
+from flask_kaleo.core import subtree
 from tests.helpers import Statements
 from tests.helpers import make_user
 from tests.hostapp import User
@@ -193,7 +194,7 @@ def test_the_tree_holds_the_first_invitees_of_each_node(
     kaleo: Kaleo[User], ctx: None, statements: Statements, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past FANOUT invitees a node's others are left out (oldest kept) and counted."""
-    monkeypatch.setattr(lineages, "FANOUT", 2)
+    monkeypatch.setattr(subtree, "FANOUT", 2)
     alice = make_user("alice@example.com", allocation=10)
     bob = bring_in(kaleo, alice, "bob@example.com")
     bring_in(kaleo, alice, "carol@example.com")

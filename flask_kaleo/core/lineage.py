@@ -14,6 +14,7 @@ from sqlalchemy.dialects import sqlite
 
 from ..models import table_of
 from ..models import utcnow
+from . import subtree
 from .counters import dialect_of
 from .store import Store
 
@@ -40,7 +41,7 @@ class Node:
     via: str
     """``invitation`` or ``link``."""
     more: int = 0
-    """How many of their direct invitees the subtree leaves out past ``FANOUT``
+    """How many of their direct invitees the subtree leaves out past ``subtree.FANOUT``
     (``invitees - FANOUT``; 0 at the last level read, whose invitees are not read)."""
 
 
@@ -54,22 +55,17 @@ class Lineage:
     that member), ... The last edge's inviter is the root, whom nobody invited."""
     subtree: list[Node]
     """Everyone they brought in, to ``depth`` levels, in tree order (each node after
-    its parent, siblings oldest first): the first ``FANOUT`` invitees of each
+    its parent, siblings oldest first): the first ``subtree.FANOUT`` invitees of each
     node (see :attr:`Node.more`)."""
     total_invitees: int
     """How many they brought in directly."""
     more: int = 0
-    """How many of those the subtree leaves out past ``FANOUT``."""
+    """How many of those the subtree leaves out past ``subtree.FANOUT``."""
 
 
 MAX_DEPTH = 1000
 """How far a tree read follows the edges: deeper than any real chain, and a bound on
 the recursion should an edited row ever close a cycle."""
-
-FANOUT = 20
-"""How many invitees of each node a subtree read returns, oldest first: a busy
-inviter's tree stays a page's worth (at most ``FANOUT + FANOUT**2 + ...`` nodes to the
-depth asked), and each node's ``invitees`` still counts them all."""
 
 
 def _user_key(store: Store[U]) -> sa.ColumnElement[t.Any]:
@@ -170,65 +166,13 @@ def _ancestors(store: Store[U], user_id: object) -> list[Node]:
     return [node for node, _, _ in _nodes(store, chain, [chain.c.depth])]
 
 
-def _cutoff(edge: sa.FromClause, parent: sa.ColumnElement[t.Any], column: str) -> t.Any:
-    """The ``column`` of ``parent``'s FANOUT-th invitee, oldest first (NULL: it has
-    fewer), off the ``(parent_id, joined_at, id)`` index."""
-    child = edge.alias("child")
-    return (
-        sa.select(child.c[column])
-        .where(child.c.parent_id == parent)
-        .order_by(child.c.joined_at, child.c.id)
-        .limit(1)
-        .offset(FANOUT - 1)
-        .scalar_subquery()
-    )
-
-
 def _subtree(store: Store[U], user_id: object, depth: int) -> tuple[list[Node], int]:
     """The edges below ``user_id`` to ``depth`` levels, in tree order, the first
-    FANOUT invitees of each node; and how many ``user_id`` brought in directly.
-
-    One recursive query on every database: each node carries the ``(joined_at, id)``
-    of its FANOUT-th invitee (a scalar subquery, as window functions and LIMIT are not
-    allowed in the recursive term of SQLite and MariaDB), and the next level keeps the
-    invitees up to it."""
+    FANOUT invitees of each node (see :func:`.subtree.capped`); and how many
+    ``user_id`` brought in directly, in the same statement."""
     edge = table_of(store.Referral)
     last = min(depth, MAX_DEPTH)
-    first = (
-        sa.select(edge)
-        .where(edge.c.inviter_id == user_id)
-        .order_by(edge.c.joined_at, edge.c.id)
-        .limit(FANOUT)
-        .subquery("first")
-    )
-
-    def cut(row: sa.FromClause, level: t.Any, column: str) -> t.Any:
-        # The last level's invitees are not read: no cutoff to look up.
-        return sa.case((level < last, _cutoff(edge, row.c.id, column)), else_=sa.null())
-
-    one: sa.ColumnElement[int] = sa.literal_column("1")
-    tree = sa.select(
-        *_node_columns(first),
-        one.label("depth"),
-        cut(first, one, "joined_at").label("cut_joined_at"),
-        cut(first, one, "id").label("cut_id"),
-    ).cte("subtree", recursive=True)
-    below = edge.alias("below")
-    level = tree.c.depth + 1
-    kept = sa.or_(
-        tree.c.cut_id.is_(None),
-        sa.tuple_(below.c.joined_at, below.c.id) <= sa.tuple_(tree.c.cut_joined_at, tree.c.cut_id),
-    )
-    tree = tree.union_all(
-        sa.select(
-            *_node_columns(below),
-            level.label("depth"),
-            cut(below, level, "joined_at").label("cut_joined_at"),
-            cut(below, level, "id").label("cut_id"),
-        )
-        .join(tree, sa.and_(below.c.parent_id == tree.c.id, kept))
-        .where(tree.c.depth < last)
-    )
+    tree = subtree.capped(edge, user_id, last, _node_columns)
     total = (
         sa.select(sa.func.count())
         .select_from(edge)
@@ -238,7 +182,7 @@ def _subtree(store: Store[U], user_id: object, depth: int) -> tuple[list[Node], 
     rows = _nodes(store, tree, [tree.c.depth, tree.c.joined_at, tree.c.id], total)
     direct = rows[0][2] if rows else 0
     capped = [
-        (dataclasses.replace(node, more=max(node.invitees - FANOUT, 0)), parent)
+        (dataclasses.replace(node, more=max(node.invitees - subtree.FANOUT, 0)), parent)
         if node.depth < last
         else (node, parent)
         for node, parent, _ in rows
@@ -268,21 +212,21 @@ def _in_tree_order(rows: list[tuple[Node, object]]) -> list[Node]:
 def lineage(store: Store[U], user: U, depth: int) -> Lineage:
     """``user``'s chain up and tree down (to ``depth`` levels): two recursive reads.
 
-    The tree holds the first ``FANOUT`` invitees (oldest first) of ``user`` and
+    The tree holds the first ``subtree.FANOUT`` invitees (oldest first) of ``user`` and
     of each node, so its size is bounded whatever the member: ``Node.more`` and
     ``Lineage.more`` say how many each leaves out, ``invitees`` and
     ``total_invitees`` count them all."""
     user_id = store.user_id(user)
     ancestors = _ancestors(store, user_id)
     if depth >= 1:
-        subtree, total = _subtree(store, user_id, depth)
+        nodes, total = _subtree(store, user_id, depth)
     else:
-        subtree = []
+        nodes = []
         edge = store.Referral
         counted = sa.select(sa.func.count()).where(edge.inviter_id == user_id)
         total = store.session.execute(counted).scalar_one()
-    more = max(total - FANOUT, 0) if depth >= 1 else 0
-    return Lineage(ancestors=ancestors, subtree=subtree, total_invitees=total, more=more)
+    more = max(total - subtree.FANOUT, 0) if depth >= 1 else 0
+    return Lineage(ancestors=ancestors, subtree=nodes, total_invitees=total, more=more)
 
 
 def descendant_ids(store: Store[U], user_id: object, depth: int) -> list[object]:
