@@ -106,12 +106,12 @@ def accountability(
     sources = stat.join(inviter, getattr(inviter, inviter_key.key) == stat.c.user_id)
     trouble: sa.ColumnElement[int]
     if min_in_trouble is not None and min_in_trouble >= 1:
-        # Only inviters with that many: an inner join to their counts.
+        # Only inviters with that many: an inner join to their counts (a minimum of
+        # 0 or less keeps every line, as no minimum does).
         grouped = _troubled_per_inviter(store, hooks, min_in_trouble)
         sources = sources.join(grouped, grouped.c.inviter_id == stat.c.user_id)
         trouble = grouped.c.n
-        min_in_trouble = None  # the join keeps those alone
-    elif sort == "trouble" or min_in_trouble is not None:
+    elif sort == "trouble":
         # Every inviter's count is needed, none for those with no one in trouble.
         grouped = _troubled_per_inviter(store, hooks, 1)
         sources = sources.outerjoin(grouped, grouped.c.inviter_id == stat.c.user_id)
@@ -136,8 +136,6 @@ def accountability(
         statement = statement.where(stat.c.invites_sent >= min_sent)
     if max_rate is not None:
         statement = statement.where(rate < max_rate)
-    if min_in_trouble is not None:
-        statement = statement.where(trouble >= min_in_trouble)
     key = {
         "sent": stat.c.invites_sent,
         "accepted": stat.c.invites_accepted,
