@@ -679,13 +679,9 @@ def scratch_database(server_url: str, keep: bool, reuse: bool) -> t.Iterator[str
         admin.dispose()
 
 
-# The indexes the staff reads need beyond the models' own (docs/performance.md says
-# which read each one serves). The last is the app's own, for the members search.
+# The index the staff reads need beyond the models' own (docs/performance.md says
+# which read it serves): the app's own, for the members search.
 INDEXES = [
-    "CREATE INDEX IF NOT EXISTS ix_kaleo_join_invitation_unsent"
-    " ON kaleo_join_invitation (sent_at, id) WHERE status = 'sent' AND delivered_at IS NULL",
-    "CREATE INDEX IF NOT EXISTS ix_kaleo_join_invitation_link_only"
-    " ON kaleo_join_invitation (sent_at, id) WHERE link_only",
     "CREATE INDEX IF NOT EXISTS ix_user_email_lower_pattern"
     ' ON "user" (lower(email) text_pattern_ops)',
 ]

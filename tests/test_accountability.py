@@ -153,3 +153,34 @@ def test_deleted_invitees_and_suspended_inviters(kaleo: Kaleo[User], site: dict[
     [alice, bob] = kaleo.accountability()
     assert (alice.in_trouble, alice.suspended) == (1, True)
     assert (bob.in_trouble, bob.suspended) == (1, False)
+
+
+@pytest.mark.parametrize("flagged", [True, False])
+def test_the_trouble_filter_keeps_what_the_counts_say(
+    kaleo: Kaleo[User], site: dict[str, User], flagged: bool
+) -> None:
+    """``min_in_trouble`` (found from the members in trouble first) keeps exactly the
+    lines whose count, taken inviter by inviter, reaches it; a member both flagged
+    and suspended counts once."""
+    if flagged:
+        flag_bad(kaleo)
+    bad1 = db.session.scalars(sa.select(User).where(User.email == "bad1@example.com")).one()
+    suspend(kaleo, bad1)  # flagged too when the app's condition is on
+    (dave,) = brought(kaleo, site["carol"], "bad3@example.com")
+    counters(kaleo, dave, 1, 0)
+    suspend(kaleo, dave)
+    for sort in ("sent", "accepted", "rate"):
+        every = kaleo.accountability(sort=sort)  # counted line by line
+        assert len(every) == 3
+        for minimum in (0, 1, 2, 3):
+            kept = kaleo.accountability(sort=sort, min_in_trouble=minimum)
+            assert lines(kept) == lines([r for r in every if r.in_trouble >= minimum])
+    expected = {"alice@example.com": 2 if flagged else 1, "bob@example.com": 1}
+    assert {r.label: r.in_trouble for r in kaleo.accountability()} == {
+        **expected,
+        "bad3@example.com": 0,
+    }
+    by_trouble = kaleo.accountability(sort="trouble")
+    assert [r.in_trouble for r in by_trouble] == sorted(
+        (r.in_trouble for r in by_trouble), reverse=True
+    )

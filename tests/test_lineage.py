@@ -12,6 +12,7 @@ from flask import Flask
 
 from flask_kaleo import Kaleo
 from flask_kaleo.core import lineage as lineages
+from flask_kaleo.core import subtree
 from tests.helpers import Statements
 from tests.helpers import make_user
 from tests.hostapp import User
@@ -187,3 +188,33 @@ def test_a_deep_chain_is_read_whole(kaleo: Kaleo[User], ctx: None, statements: S
     assert up.subtree == [] and up.total_invitees == 0
     assert below == chain[1:]
     assert lineages.descendant_ids(kaleo.store, chain[0], 3) == chain[1:4]
+
+
+def test_the_tree_holds_the_first_invitees_of_each_node(
+    kaleo: Kaleo[User], ctx: None, statements: Statements, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past FANOUT invitees a node's others are left out (oldest kept) and counted."""
+    monkeypatch.setattr(subtree, "FANOUT", 2)
+    alice = make_user("alice@example.com", allocation=10)
+    bob = bring_in(kaleo, alice, "bob@example.com")
+    bring_in(kaleo, alice, "carol@example.com")
+    bring_in(kaleo, alice, "erin@example.com")
+    for name in ("dave", "frank", "grace"):
+        bring_in(kaleo, bob, f"{name}@example.com")
+    with statements:
+        tree = kaleo.lineage(alice, depth=2)
+    assert statements.count == 2
+    assert names(tree.subtree) == [
+        ("bob@example.com", 1, 3),
+        ("dave@example.com", 2, 0),
+        ("frank@example.com", 2, 0),
+        ("carol@example.com", 1, 0),
+    ]
+    assert [node.more for node in tree.subtree] == [1, 0, 0, 0]
+    assert (tree.total_invitees, tree.more) == (3, 1)
+    one = kaleo.lineage(alice, depth=1)  # the last level: its invitees are not read
+    assert names(one.subtree) == [("bob@example.com", 1, 3), ("carol@example.com", 1, 0)]
+    assert [node.more for node in one.subtree] == [0, 0]
+    assert (one.total_invitees, one.more) == (3, 1)
+    assert kaleo.lineage(alice, depth=0).total_invitees == 3
+    assert kaleo.lineage(bob, depth=3).more == 1

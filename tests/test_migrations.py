@@ -17,6 +17,7 @@ from flask_migrate import upgrade
 
 from example_app import create_app
 from example_app.extensions import db
+from flask_kaleo.models import for_dialect
 from tests.helpers import drop_everything
 from tests.helpers import invitation_columns
 
@@ -51,7 +52,8 @@ def test_upgrade_builds_what_the_models_declare(example_app: Flask) -> None:
     tables = set(sa.inspect(db.engine).get_table_names())
     assert {"user", "alembic_version"} | KALEO_TABLES <= tables
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": for_dialect(db.engine.dialect.name)}
+        context = MigrationContext.configure(connection, opts=opts)
         differences = compare_metadata(context, db.metadata)
     assert differences == []
     if db.engine.dialect.name in ("mysql", "mariadb"):

@@ -40,7 +40,7 @@ class InviterRecord:
 def _in_trouble(store: Store[U], hooks: Hooks[U]) -> tuple[sa.FromClause, sa.ColumnElement[bool]]:
     """The referral edges joined to their invitee, and the SQL condition "the invitee
     is in trouble": the app's (:attr:`Hooks.in_trouble`, on the user model) or their
-    own inviting suspended."""
+    own inviting suspended. For a few inviters' counts, each looked up by inviter."""
     edge = table_of(store.Referral)
     invitee_stat = table_of(store.InvitationStat).alias("invitee_stat")
     suspended = invitee_stat.c.inviting_suspended_at.is_not(None)
@@ -52,6 +52,29 @@ def _in_trouble(store: Store[U], hooks: Hooks[U]) -> tuple[sa.FromClause, sa.Col
         invitee_stat, invitee_stat.c.user_id == edge.c.invitee_id
     )
     return joined, sa.or_(suspended, hooks.in_trouble())
+
+
+def _troubled_per_inviter(store: Store[U], hooks: Hooks[U], at_least: int) -> sa.Subquery:
+    """Per inviter, how many of their invitees are in trouble (``inviter_id``, ``n``),
+    for those with ``at_least`` of them (1 or more). The members in trouble are found
+    first, a UNION of the app's condition and the suspended stat rows, then their
+    edges: every inviter's count is one pass over the few members in trouble."""
+    edge = table_of(store.Referral)
+    stat = table_of(store.InvitationStat)
+    troubled: sa.Select[t.Any] | sa.CompoundSelect[t.Any] = sa.select(stat.c.user_id).where(
+        stat.c.inviting_suspended_at.is_not(None)
+    )
+    if hooks.in_trouble is not None:
+        user_key = sa.inspect(store.user_model).mapper.primary_key[0]
+        troubled = sa.union(sa.select(user_key).where(hooks.in_trouble()), troubled)
+    members = troubled.subquery("in_trouble")
+    return (
+        sa.select(edge.c.inviter_id, sa.func.count().label("n"))
+        .select_from(edge.join(members, edge.c.invitee_id == members.c[0]))
+        .group_by(edge.c.inviter_id)
+        .having(sa.func.count() >= max(at_least, 1))
+        .subquery("troubled")
+    )
 
 
 def accountability(
@@ -83,13 +106,15 @@ def accountability(
     counted = sa.select(sa.func.count()).select_from(joined).where(condition)
     sources = stat.join(inviter, getattr(inviter, inviter_key.key) == stat.c.user_id)
     trouble: sa.ColumnElement[int]
-    if sort == "trouble" or min_in_trouble is not None:
-        # Every inviter's count is needed: one pass over the invitees in trouble.
-        grouped = (
-            counted.with_only_columns(edge.c.inviter_id, sa.func.count().label("n"))
-            .group_by(edge.c.inviter_id)
-            .subquery("troubled")
-        )
+    if min_in_trouble is not None and min_in_trouble >= 1:
+        # Only inviters with that many: an inner join to their counts (a minimum of
+        # 0 or less keeps every line, as no minimum does).
+        grouped = _troubled_per_inviter(store, hooks, min_in_trouble)
+        sources = sources.join(grouped, grouped.c.inviter_id == stat.c.user_id)
+        trouble = grouped.c.n
+    elif sort == "trouble":
+        # Every inviter's count is needed, none for those with no one in trouble.
+        grouped = _troubled_per_inviter(store, hooks, 1)
         sources = sources.outerjoin(grouped, grouped.c.inviter_id == stat.c.user_id)
         trouble = sa.func.coalesce(grouped.c.n, 0)
     else:
@@ -112,8 +137,6 @@ def accountability(
         statement = statement.where(stat.c.invites_sent >= min_sent)
     if max_rate is not None:
         statement = statement.where(rate < max_rate)
-    if min_in_trouble is not None:
-        statement = statement.where(trouble >= min_in_trouble)
     key = {
         "sent": stat.c.invites_sent,
         "accepted": stat.c.invites_accepted,

@@ -114,6 +114,14 @@ def members(
     email = getattr(store.user_model, current_config().user_email_attribute)
     stat = table_of(store.InvitationStat)
     default = store.default_allocation()
+    joined = stat.c.user_id == key
+    if after is not None:
+        (last,) = keyset.decode(after, int if _python_type(key) is int else str)
+        if not key_fits(key, last):  # past the largest id the column holds
+            return Page([], None)
+        # Said of both tables, so the stat table is read from the cursor on too
+        # rather than from its first row.
+        joined = sa.and_(joined, stat.c.user_id > last)
     statement = sa.select(
         key,
         email,
@@ -122,13 +130,10 @@ def members(
         sa.func.coalesce(stat.c.invites_accepted, 0),
         stat.c.inviting_suspended_at,
         stat.c.suspension_reason,
-    ).outerjoin(stat, stat.c.user_id == key)
+    ).outerjoin(stat, joined)
     if search:
         statement = statement.where(sa.func.lower(email).like(_prefix(search), escape="\\"))
     if after is not None:
-        (last,) = keyset.decode(after, int if _python_type(key) is int else str)
-        if not key_fits(key, last):  # past the largest id the column holds
-            return Page([], None)
         statement = statement.where(key > last)
     rows = store.session.execute(statement.order_by(key).limit(limit + 1)).all()
     members = [

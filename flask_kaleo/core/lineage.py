@@ -14,6 +14,7 @@ from sqlalchemy.dialects import sqlite
 
 from ..models import table_of
 from ..models import utcnow
+from . import subtree
 from .counters import dialect_of
 from .store import Store
 
@@ -39,6 +40,9 @@ class Node:
     """How many they brought in themselves."""
     via: str
     """``invitation`` or ``link``."""
+    more: int = 0
+    """How many of their direct invitees the subtree leaves out past ``subtree.FANOUT``
+    (``invitees - FANOUT``; 0 at the last level read, whose invitees are not read)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,9 +55,12 @@ class Lineage:
     that member), ... The last edge's inviter is the root, whom nobody invited."""
     subtree: list[Node]
     """Everyone they brought in, to ``depth`` levels, in tree order (each node after
-    its parent, siblings oldest first)."""
+    its parent, siblings oldest first): the first ``subtree.FANOUT`` invitees of each
+    node (see :attr:`Node.more`)."""
     total_invitees: int
     """How many they brought in directly."""
+    more: int = 0
+    """How many of those the subtree leaves out past ``subtree.FANOUT``."""
 
 
 MAX_DEPTH = 1000
@@ -103,9 +110,12 @@ def _node_columns(edge: sa.FromClause) -> list[sa.ColumnElement[t.Any]]:
     ]
 
 
-def _nodes(store: Store[U], tree: sa.CTE, order: t.Sequence[t.Any]) -> list[tuple[Node, object]]:
-    """Read the edges ``tree`` found, each with its number of direct invitees and its
-    parent edge's id, in one statement (the recursive query and the counts)."""
+def _nodes(
+    store: Store[U], tree: sa.CTE, order: t.Sequence[t.Any], extra: t.Any = None
+) -> list[tuple[Node, object, t.Any]]:
+    """Read the edges ``tree`` found, each with its number of direct invitees, its
+    parent edge's id and ``extra`` (a scalar the caller wants alongside), in one
+    statement (the recursive query and the counts)."""
     child = table_of(store.Referral).alias("child")
     invitees = (
         sa.select(sa.func.count())
@@ -113,7 +123,12 @@ def _nodes(store: Store[U], tree: sa.CTE, order: t.Sequence[t.Any]) -> list[tupl
         .where(child.c.parent_id == tree.c.id)
         .scalar_subquery()
     )
-    statement = sa.select(tree, invitees.label("invitees")).order_by(*order)
+    statement = sa.select(
+        *_node_columns(tree),
+        tree.c.depth,
+        invitees.label("invitees"),
+        sa.null() if extra is None else extra,
+    ).order_by(*order)
     return [
         (
             Node(
@@ -128,6 +143,7 @@ def _nodes(store: Store[U], tree: sa.CTE, order: t.Sequence[t.Any]) -> list[tupl
                 via="invitation" if row.link_id is None else "link",
             ),
             row.parent_id,
+            row[-1],
         )
         for row in store.session.execute(statement)
     ]
@@ -147,25 +163,31 @@ def _ancestors(store: Store[U], user_id: object) -> list[Node]:
         .join(chain, above.c.id == chain.c.parent_id)
         .where(chain.c.depth < MAX_DEPTH)
     )
-    return [node for node, _ in _nodes(store, chain, [chain.c.depth])]
+    return [node for node, _, _ in _nodes(store, chain, [chain.c.depth])]
 
 
-def _subtree(store: Store[U], user_id: object, depth: int) -> list[Node]:
-    """The edges below ``user_id`` to ``depth`` levels, in tree order."""
+def _subtree(store: Store[U], user_id: object, depth: int) -> tuple[list[Node], int]:
+    """The edges below ``user_id`` to ``depth`` levels, in tree order, the first
+    FANOUT invitees of each node (see :func:`.subtree.capped`); and how many
+    ``user_id`` brought in directly, in the same statement."""
     edge = table_of(store.Referral)
-    tree = (
-        sa.select(*_node_columns(edge), sa.literal_column("1").label("depth"))
+    last = min(depth, MAX_DEPTH)
+    tree = subtree.capped(edge, user_id, last, _node_columns)
+    total = (
+        sa.select(sa.func.count())
+        .select_from(edge)
         .where(edge.c.inviter_id == user_id)
-        .cte("subtree", recursive=True)
+        .scalar_subquery()
     )
-    below = edge.alias("below")
-    tree = tree.union_all(
-        sa.select(*_node_columns(below), (tree.c.depth + 1).label("depth"))
-        .join(tree, below.c.parent_id == tree.c.id)
-        .where(tree.c.depth < min(depth, MAX_DEPTH))
-    )
-    rows = _nodes(store, tree, [tree.c.depth, tree.c.joined_at, tree.c.id])
-    return _in_tree_order(rows)
+    rows = _nodes(store, tree, [tree.c.depth, tree.c.joined_at, tree.c.id], total)
+    direct = rows[0][2] if rows else 0
+    capped = [
+        (dataclasses.replace(node, more=max(node.invitees - subtree.FANOUT, 0)), parent)
+        if node.depth < last
+        else (node, parent)
+        for node, parent, _ in rows
+    ]
+    return _in_tree_order(capped), direct
 
 
 def _in_tree_order(rows: list[tuple[Node, object]]) -> list[Node]:
@@ -188,18 +210,23 @@ def _in_tree_order(rows: list[tuple[Node, object]]) -> list[Node]:
 
 
 def lineage(store: Store[U], user: U, depth: int) -> Lineage:
-    """``user``'s chain up and tree down (to ``depth`` levels): two recursive reads."""
+    """``user``'s chain up and tree down (to ``depth`` levels): two recursive reads.
+
+    The tree holds the first ``subtree.FANOUT`` invitees (oldest first) of ``user`` and
+    of each node, so its size is bounded whatever the member: ``Node.more`` and
+    ``Lineage.more`` say how many each leaves out, ``invitees`` and
+    ``total_invitees`` count them all."""
     user_id = store.user_id(user)
     ancestors = _ancestors(store, user_id)
     if depth >= 1:
-        subtree = _subtree(store, user_id, depth)
-        total = sum(1 for node in subtree if node.depth == 1)
+        nodes, total = _subtree(store, user_id, depth)
     else:
-        subtree = []
+        nodes = []
         edge = store.Referral
         counted = sa.select(sa.func.count()).where(edge.inviter_id == user_id)
         total = store.session.execute(counted).scalar_one()
-    return Lineage(ancestors=ancestors, subtree=subtree, total_invitees=total)
+    more = max(total - subtree.FANOUT, 0) if depth >= 1 else 0
+    return Lineage(ancestors=ancestors, subtree=nodes, total_invitees=total, more=more)
 
 
 def descendant_ids(store: Store[U], user_id: object, depth: int) -> list[object]:

@@ -29,6 +29,7 @@ from .base import table_of
 from .base import user_column
 from .base import utcnow
 from .invitation import JoinInvitationMixin
+from .invitation import for_dialect
 from .link import InvitationLinkMixin
 from .link import LinkUseMixin
 from .pending import Pending
@@ -39,6 +40,7 @@ from .sending import InvitationSendMixin
 from .stat import InvitationStatMixin
 
 __all__ = [
+    "for_dialect",
     "ADDRESS_KEY",
     "AddressLockMixin",
     "AuditEntryMixin",

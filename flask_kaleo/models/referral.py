@@ -67,8 +67,9 @@ class ReferralMixin:
         name = cls.__tablename__
         return (
             sa.UniqueConstraint("invitee_id", name=f"uq_{name}_invitee"),
-            sa.Index(f"ix_{name}_inviter", "inviter_id", "joined_at"),
-            sa.Index(f"ix_{name}_parent", "parent_id"),
+            # A node's invitees oldest first, the first few read off the index's start.
+            sa.Index(f"ix_{name}_inviter", "inviter_id", "joined_at", "id"),
+            sa.Index(f"ix_{name}_parent", "parent_id", "joined_at", "id"),
             # The overview's acceptances per day, read from the index alone.
             sa.Index(f"ix_{name}_joined", "joined_at", "invitation_id"),
         )

@@ -35,6 +35,36 @@ def upgrade():
         batch_op.create_index("ix_kaleo_join_invitation_sent", ["sent_at", "id"])
         batch_op.create_index("ix_kaleo_join_invitation_status_sent", ["status", "sent_at", "id"])
         batch_op.create_index("ix_kaleo_join_invitation_delivered", ["delivered_at", "link_only"])
+    # The pages of the sending and link states: partial indexes where the database has
+    # them, full ones leading to the same rows on MariaDB.
+    if op.get_bind().dialect.name in ("postgresql", "sqlite"):
+        unsent = sa.text("status = 'sent' AND delivered_at IS NULL")
+        link_only = sa.text("link_only")
+        op.create_index(
+            "ix_kaleo_join_invitation_unsent",
+            "kaleo_join_invitation",
+            ["sent_at", "id"],
+            postgresql_where=unsent,
+            sqlite_where=unsent,
+        )
+        op.create_index(
+            "ix_kaleo_join_invitation_link_only",
+            "kaleo_join_invitation",
+            ["sent_at", "id"],
+            postgresql_where=link_only,
+            sqlite_where=link_only,
+        )
+    else:
+        op.create_index(
+            "ix_kaleo_join_invitation_status_unsent",
+            "kaleo_join_invitation",
+            ["status", "delivered_at", "sent_at", "id"],
+        )
+        op.create_index(
+            "ix_kaleo_join_invitation_link_only_sent",
+            "kaleo_join_invitation",
+            ["link_only", "sent_at", "id"],
+        )
 
     op.create_table(
         "kaleo_referral",
@@ -54,8 +84,8 @@ def upgrade():
         sa.UniqueConstraint("invitee_id", name="uq_kaleo_referral_invitee"),
     )
     with op.batch_alter_table("kaleo_referral") as batch_op:
-        batch_op.create_index("ix_kaleo_referral_inviter", ["inviter_id", "joined_at"])
-        batch_op.create_index("ix_kaleo_referral_parent", ["parent_id"])
+        batch_op.create_index("ix_kaleo_referral_inviter", ["inviter_id", "joined_at", "id"])
+        batch_op.create_index("ix_kaleo_referral_parent", ["parent_id", "joined_at", "id"])
         batch_op.create_index("ix_kaleo_referral_joined", ["joined_at", "invitation_id"])
 
     op.create_table(
@@ -124,7 +154,10 @@ def downgrade():
     # foreign key needs.
     op.drop_table("kaleo_audit_entry")
     op.drop_table("kaleo_referral")
+    partial = op.get_bind().dialect.name in ("postgresql", "sqlite")
     with op.batch_alter_table("kaleo_join_invitation") as batch_op:
+        batch_op.drop_index(f"ix_kaleo_join_invitation_link_only{'' if partial else '_sent'}")
+        batch_op.drop_index(f"ix_kaleo_join_invitation_{'' if partial else 'status_'}unsent")
         batch_op.drop_index("ix_kaleo_join_invitation_delivered")
         batch_op.drop_index("ix_kaleo_join_invitation_status_sent")
         batch_op.drop_index("ix_kaleo_join_invitation_sent")
