@@ -172,7 +172,14 @@ def test_invitations_filter_by_inviter_address_and_time(kaleo: Kaleo[User], ctx:
     assert [i.email for i in both.rows] == ["carol@example.com"]
 
 
-@pytest.mark.parametrize("cursor", BAD_CURSORS + (keyset.encode("2026-01-01T00:00:00", 1),))
+ODD_TIMES = (
+    keyset.encode("2026-01-01T00:00:00", 1),  # no time zone
+    keyset.encode("0001-01-01T00:00:00+14:00", 1),  # before the first moment in UTC
+    keyset.encode("9999-12-31T23:59:59-14:00", 1),  # after the last moment in UTC
+)
+
+
+@pytest.mark.parametrize("cursor", BAD_CURSORS + ODD_TIMES)
 def test_invitations_refuse_a_bad_cursor(kaleo: Kaleo[User], ctx: None, cursor: str) -> None:
     with pytest.raises(ValueError):
         kaleo.invitations(after=cursor)
