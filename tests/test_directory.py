@@ -82,6 +82,8 @@ def test_members_search_matches_the_start_of_the_address_in_any_case(
     assert [row.email for row in kaleo.members(search="a_", limit=10).rows] == ["a_b@example.com"]
     assert kaleo.members(search="%", limit=10).rows == []
     assert kaleo.members(search="example", limit=10).rows == []
+    # No address holds a NUL, and PostgreSQL refuses one in any text it is sent.
+    assert kaleo.members(search="a\x00", limit=10).rows == []
 
 
 @pytest.mark.parametrize("cursor", BAD_CURSORS)
@@ -170,6 +172,12 @@ def test_invitations_filter_by_inviter_address_and_time(kaleo: Kaleo[User], ctx:
     assert [i.email for i in window.rows] == ["Carol@Example.com"]
     both = kaleo.invitations(inviter=alice, address="carol@example.com")
     assert [i.email for i in both.rows] == ["carol@example.com"]
+
+
+def test_an_address_with_a_nul_finds_no_invitation(kaleo: Kaleo[User], ctx: None) -> None:
+    # PostgreSQL refuses a NUL in any text it is sent; no address holds one.
+    make_invitation(make_user("alice@example.com"), "carol@example.com")
+    assert kaleo.invitations(address="carol@example.com\x00").rows == []
 
 
 ODD_TIMES = (
