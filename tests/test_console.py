@@ -252,6 +252,17 @@ def test_bad_parameters_are_a_400_page(
     assert response.mimetype == "text/html"
 
 
+def test_the_audit_log_until_the_last_day_there_is(staff_client: FlaskClient) -> None:
+    response = staff_client.get(CONSOLE + "/audit?until=9999-12-31", headers=BROWSER)
+    assert response.status_code == 200
+
+
+def test_a_nul_in_the_search_finds_no_member(staff_client: FlaskClient) -> None:
+    response = staff_client.get(CONSOLE + "/members?q=bob%00", headers=BROWSER)
+    assert response.status_code == 200
+    assert "bob@example.com" not in response.get_data(as_text=True)
+
+
 def test_a_cursor_past_the_last_member_is_an_empty_page(staff_client: FlaskClient) -> None:
     after = "WzQ2MTE2ODYwMTg0MjczODc5MDRd"  # [2**62]
     response = staff_client.get(f"{CONSOLE}/members?after={after}", headers=BROWSER)

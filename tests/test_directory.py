@@ -82,6 +82,8 @@ def test_members_search_matches_the_start_of_the_address_in_any_case(
     assert [row.email for row in kaleo.members(search="a_", limit=10).rows] == ["a_b@example.com"]
     assert kaleo.members(search="%", limit=10).rows == []
     assert kaleo.members(search="example", limit=10).rows == []
+    # No address holds a NUL, and PostgreSQL refuses one in any text it is sent.
+    assert kaleo.members(search="a\x00", limit=10).rows == []
 
 
 @pytest.mark.parametrize("cursor", BAD_CURSORS)
@@ -172,7 +174,20 @@ def test_invitations_filter_by_inviter_address_and_time(kaleo: Kaleo[User], ctx:
     assert [i.email for i in both.rows] == ["carol@example.com"]
 
 
-@pytest.mark.parametrize("cursor", BAD_CURSORS + (keyset.encode("2026-01-01T00:00:00", 1),))
+def test_an_address_with_a_nul_finds_no_invitation(kaleo: Kaleo[User], ctx: None) -> None:
+    # PostgreSQL refuses a NUL in any text it is sent; no address holds one.
+    make_invitation(make_user("alice@example.com"), "carol@example.com")
+    assert kaleo.invitations(address="carol@example.com\x00").rows == []
+
+
+ODD_TIMES = (
+    keyset.encode("2026-01-01T00:00:00", 1),  # no time zone
+    keyset.encode("0001-01-01T00:00:00+14:00", 1),  # before the first moment in UTC
+    keyset.encode("9999-12-31T23:59:59-14:00", 1),  # after the last moment in UTC
+)
+
+
+@pytest.mark.parametrize("cursor", BAD_CURSORS + ODD_TIMES)
 def test_invitations_refuse_a_bad_cursor(kaleo: Kaleo[User], ctx: None, cursor: str) -> None:
     with pytest.raises(ValueError):
         kaleo.invitations(after=cursor)

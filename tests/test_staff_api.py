@@ -221,6 +221,8 @@ def test_invitations_filter_and_page(app: Flask, staff: Staff) -> None:
         ({"after": "WzFd"}, "after"),  # [1]: a cursor of the members' list
         ({"sent_from": "yesterday"}, "sent_from"),
         ({"sent_until": "2026-13-01"}, "sent_until"),
+        ({"sent_from": "0001-01-01T00:00:00+14:00"}, "sent_from"),  # before year 1 in UTC
+        ({"sent_until": "9999-12-31T23:59:59-14:00"}, "sent_until"),  # after 9999 in UTC
         ({"limit": "0"}, "limit"),
         ({"limit": "201"}, "limit"),
         ({"limit": "ten"}, "limit"),

@@ -98,6 +98,11 @@ def _utc_date_postgresql(element: utc_date, compiler: SQLCompiler, **kw: object)
     return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC') AS DATE)"
 
 
+NUL = "\x00"
+"""In no address; PostgreSQL refuses it in any text it is sent, so a search holding
+it finds nothing without asking."""
+
+
 def _prefix(search: str) -> str:
     """A LIKE pattern matching what starts with ``search`` (its wildcards escaped)."""
     escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -110,6 +115,8 @@ def members(
     """One page of members by primary key, each with their counters (the default
     allocation when they have no stat row), in one statement. ``search`` matches the
     start of the address, in any case. A cursor that is not one raises ValueError."""
+    if search and NUL in search:
+        return Page([], None)
     key = t.cast("sa.ColumnElement[t.Any]", sa.inspect(store.user_model).mapper.primary_key[0])
     email = getattr(store.user_model, current_config().user_email_attribute)
     stat = table_of(store.InvitationStat)
@@ -198,6 +205,8 @@ def invitations(
     statement. ``address`` matches the invited address's key (any case, either form
     of its domain); ``sent_from`` is inclusive, ``sent_until`` exclusive. A cursor
     that is not one, or a state that is none, raises ValueError."""
+    if address is not None and NUL in address:
+        return Page([], None)
     model = store.JoinInvitation
     statement = sa.select(model)
     if state is not None:

@@ -40,6 +40,10 @@ def _typed(value: object, type_: type) -> object:
         moment = dt.datetime.fromisoformat(value)  # ValueError if it is not one
         if moment.tzinfo is None:
             raise ValueError("not a cursor")
+        try:  # stored in UTC: a moment before year 1 or after 9999 there is none
+            moment.astimezone(dt.timezone.utc)
+        except OverflowError:
+            raise ValueError("not a cursor") from None
         return moment
     if type_ is int and isinstance(value, int) and not isinstance(value, bool):
         if abs(value) < 2**63:

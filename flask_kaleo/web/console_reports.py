@@ -22,6 +22,8 @@ REPORT_LIMIT = 100
 """Inviters the accountability report shows."""
 AUDIT_PAGE = 50
 """Audit entries a page shows."""
+ONE_DAY = dt.timedelta(days=1)
+"""What ``until`` adds, to take in the whole of its day (none after the last day)."""
 SORTS = ("sent", "accepted", "rate", "trouble")
 FILTERS: dict[str, tuple[str, dict[str, t.Any]]] = {
     "trouble": (N_("3 or more invitees in trouble"), {"min_in_trouble": 3}),
@@ -81,7 +83,7 @@ def console_audit() -> ViewResponse:
             target=member,
             action=action or None,
             since=since,
-            until=None if until is None else until + dt.timedelta(days=1),
+            until=None if until is None or until.date() == dt.date.max else until + ONE_DAY,
             before=before,
             limit=AUDIT_PAGE,
         )

@@ -89,10 +89,15 @@ def _moment(name: str) -> dt.datetime | None:
         return None
     try:
         moment = dt.datetime.fromisoformat(value)
-    except ValueError:
+        # Stored in UTC, where a moment before year 1 or after 9999 is none.
+        return (
+            moment.astimezone(dt.timezone.utc)
+            if moment.tzinfo
+            else moment.replace(tzinfo=dt.timezone.utc)
+        )
+    except (ValueError, OverflowError):
         message = gettext("%(name)s must be a date or a time (ISO 8601).", name=name)
         raise _bad(name, message) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def _limit() -> int:
