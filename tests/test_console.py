@@ -429,6 +429,38 @@ def test_member_page_shows_the_chain_and_the_tree_by_level(
     assert len(tree.find("ul", cls="kaleo-tree")) == 1  # eve nested under dan
 
 
+def test_member_page_says_how_many_invitees_it_leaves_out(
+    app: Flask,
+    kaleo: Kaleo[User],
+    staff_client: FlaskClient,
+    people: dict[str, User],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past the tree's fan-out cap, each list ends with how many more there are."""
+    from flask_kaleo.core import subtree
+
+    monkeypatch.setattr(subtree, "FANOUT", 2)
+    bob = people["bob"]
+    dan = bring_in(app, kaleo, bob, "dan@example.com")
+    for name in ("eve", "fay", "gil"):
+        bring_in(app, kaleo, bob, f"{name}@example.com")
+    for name in ("hal", "ivy", "joe"):
+        bring_in(app, kaleo, dan, f"{name}@example.com")
+    response = staff_client.get(f"{CONSOLE}/members/{bob.id}?depth=2", headers=BROWSER)
+    tree = parse(response.get_data(as_text=True)).one("section", id="invitees")
+    top = tree.children[-1]
+    assert [text(a) for a in top.find("a")] == [
+        "dan@example.com",
+        "hal@example.com",
+        "ivy@example.com",
+        "eve@example.com",
+    ]
+    assert [text(li) for li in top.find("li", cls="kaleo-muted")] == [
+        "and 1 more",
+        "and 2 more",
+    ]
+
+
 def test_members_page_searches_and_pages_by_cursor(
     app: Flask, staff_client: FlaskClient, people: dict[str, User]
 ) -> None:

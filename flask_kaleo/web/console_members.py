@@ -71,6 +71,7 @@ def console_member(user_id: str) -> ViewResponse:
         ancestors=list(reversed(lineage.ancestors)),
         tree=nest(lineage.subtree),
         total_invitees=lineage.total_invitees,
+        more_invitees=lineage.more,
         depth=depth,
         max_depth=MAX_TREE_DEPTH,
         max_subtree=MAX_SUBTREE,
