@@ -429,6 +429,15 @@ def test_member_page_shows_the_chain_and_the_tree_by_level(
     assert len(tree.find("ul", cls="kaleo-tree")) == 1  # eve nested under dan
 
 
+def test_the_suspend_form_revokes_what_is_pending_unless_unticked(
+    staff_client: FlaskClient, people: dict[str, User]
+) -> None:
+    """A suspension should stop the member's links too, so the box starts ticked."""
+    response = staff_client.get(f"{CONSOLE}/members/{people['bob'].id}", headers=BROWSER)
+    box = parse(response.get_data(as_text=True)).one("input", name="revoke_pending")
+    assert "checked" in box.attrs
+
+
 def test_member_page_says_how_many_invitees_it_leaves_out(
     app: Flask,
     kaleo: Kaleo[User],
