@@ -124,7 +124,7 @@ def test_overview(
         page.screenshot(path=str(ARTIFACTS / name), full_page=True)
         if (language, width) == ("en", 1280):  # docs/_static/console-overview.png
             page.screenshot(path=str(ARTIFACTS / "console-overview.png"))
-    page.locator(".kaleo-console-attention a", has_text="delivered").click()
+    page.locator(".kaleo-console-attention a[href*='state=undeliverable']").click()
     expect(page.locator("#kaleo-filter-state")).to_have_value("undeliverable")
     expect(page.locator("tbody tr")).to_have_count(len(history["undeliverable"]))
     in_language(page, live_server, "/invites/staff/?days=90", language)
