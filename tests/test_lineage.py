@@ -68,6 +68,19 @@ def names(nodes: list[lineages.Node]) -> list[tuple[str, int, int]]:
     return [(node.label, node.depth, node.invitees) for node in nodes]
 
 
+def test_no_edge_closes_a_circle(kaleo: Kaleo[User], ctx: None) -> None:
+    """alice brought bob in; alice then accepting bob's link gets no edge, so neither
+    is the other's ancestor."""
+    alice = make_user("alice@example.com", allocation=5)
+    bob = bring_in(kaleo, alice, "bob@example.com")
+    kaleo.accept(kaleo.create_link(bob, 2), alice)
+    db.session.commit()
+    assert kaleo.invited_by(alice) is None
+    assert kaleo.invited_by(bob) == alice
+    assert kaleo.lineage(alice).ancestors == []
+    assert names(kaleo.lineage(alice).subtree) == [("bob@example.com", 1, 0)]
+
+
 def test_accepting_writes_the_edge_with_its_parent(kaleo: Kaleo[User], ctx: None) -> None:
     alice = make_user("alice@example.com", allocation=5)
     bob = bring_in(kaleo, alice, "bob@example.com")

@@ -274,10 +274,15 @@ def record_referral(
 ) -> None:
     """Write the edge of a member who just joined, in the accepting transaction (a
     member who already has one keeps it): one INSERT, whose parent is the inviter's
-    own edge, found by a subquery."""
+    own edge, found by a subquery. A member who brought people in already gets none:
+    the inviter could be below them, closing a circle (a signup's member is new)."""
     session = store.session
     table = table_of(store.Referral)
     dialect = dialect_of(session).name
+    if inviter_id is not None and session.scalar(
+        sa.select(sa.exists().where(table.c.inviter_id == invitee_id))
+    ):
+        return
     parent = table.alias("parent")
     parent_id: sa.ScalarSelect[t.Any] | None = None
     if inviter_id is not None:
