@@ -42,18 +42,18 @@ def dialect_of(executor: Executor) -> sa.Dialect:
     return executor.get_bind().dialect
 
 
-def insert_if_absent(table: sa.Table, dialect: str) -> sa.Insert:
-    """An INSERT into ``table`` that does nothing for a user who already has a row (a
-    race's loser)."""
+def insert_if_absent(table: sa.Table, dialect: str, key: str = "user_id") -> sa.Insert:
+    """An INSERT into ``table`` that does nothing where a row with the same unique
+    ``key`` exists already (a race's loser)."""
     if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["user_id"])
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=[key])
     if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=["user_id"])
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=[key])
     if dialect in ("mysql", "mariadb"):
         # Unlike INSERT IGNORE this takes an exclusive lock on a duplicate, so two
         # racing creators cannot deadlock upgrading shared locks.
         statement = mysql.insert(table)
-        return statement.on_duplicate_key_update(user_id=statement.inserted.user_id)
+        return statement.on_duplicate_key_update({key: statement.inserted[key]})
     raise NotImplementedError(f"flask-kaleo does not support the {dialect} database yet")
 
 

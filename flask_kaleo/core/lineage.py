@@ -8,14 +8,12 @@ import datetime as dt
 import typing as t
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects import sqlite
 
 from ..models import table_of
 from ..models import utcnow
 from . import subtree
 from .counters import dialect_of
+from .counters import insert_if_absent
 from .store import Store
 
 U = t.TypeVar("U")
@@ -250,18 +248,6 @@ def descendant_ids(store: Store[U], user_id: object, depth: int) -> list[object]
     return list(store.session.scalars(statement.order_by(tree.c.depth, tree.c.id)))
 
 
-def _insert_if_absent(table: sa.Table, dialect: str) -> sa.Insert:
-    """An INSERT that does nothing for a member who has an edge already."""
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["invitee_id"])
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=["invitee_id"])
-    if dialect in ("mysql", "mariadb"):
-        statement = mysql.insert(table)
-        return statement.on_duplicate_key_update(invitee_id=statement.inserted.invitee_id)
-    raise NotImplementedError(f"flask-kaleo does not support the {dialect} database yet")
-
-
 def record_referral(
     store: Store[U],
     invitee_id: object,
@@ -291,7 +277,7 @@ def record_referral(
             derived = found.subquery("found")
             found = sa.select(derived.c.id)
         parent_id = found.scalar_subquery()
-    statement = _insert_if_absent(table, dialect).values(
+    statement = insert_if_absent(table, dialect, "invitee_id").values(
         invitee_id=invitee_id,
         invitee_label=invitee_label[:254],
         inviter_id=inviter_id,
