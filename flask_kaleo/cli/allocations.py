@@ -43,6 +43,8 @@ def add_invites(amount: int, user: str | None, everyone: bool) -> None:
     target = resolve_user(user)
     changed = get_kaleo().grant(amount, user=target, everyone=everyone, by=ACTOR)
     click.echo(f"Added {n_invitations(amount)} to {n_users(changed)}.")
+    if target is not None and not changed:
+        click.echo(_why_unchanged(target, "add-invites", amount))
 
 
 @click.command("topoff-invites", context_settings=NEGATIVE_NUMBERS_ARE_ARGUMENTS)
@@ -54,6 +56,8 @@ def topoff_invites(amount: int, user: str | None) -> None:
     target = resolve_user(user)
     changed = get_kaleo().grant(amount, user=target, top_off=True, by=ACTOR)
     click.echo(f"Topped off {n_users(changed)} to at least {n_invitations(amount)} remaining.")
+    if target is not None and not changed:
+        click.echo(_why_unchanged(target, "topoff-invites", amount))
 
 
 @click.command("infinite-invites")
@@ -61,8 +65,29 @@ def topoff_invites(amount: int, user: str | None) -> None:
 @with_appcontext
 def infinite_invites(user: str | None) -> None:
     """Give every user (or one) unlimited invitations."""
-    changed = get_kaleo().grant(UNLIMITED, user=resolve_user(user), by=ACTOR)
+    target = resolve_user(user)
+    changed = get_kaleo().grant(UNLIMITED, user=target, by=ACTOR)
     click.echo(f"Gave unlimited invitations to {n_users(changed)}.")
+    if target is not None and not changed:
+        click.echo(_why_unchanged(target, "infinite-invites", UNLIMITED))
+
+
+def _why_unchanged(member: object, command: str, amount: int) -> str:
+    """Why a grant to one member changed nothing, read after it. The only reasons are
+    an unlimited allocation, which no grant changes, and invitations left: any, for
+    ``add-invites`` without ``--everyone``; at least N, for ``topoff-invites``."""
+    kaleo = get_kaleo()
+    email = kaleo.hooks.email(member)
+    left = kaleo.invitations_remaining(member)
+    if left == UNLIMITED:
+        return f"{email} already has unlimited invitations, which {command} leaves alone."
+    if command == "topoff-invites":
+        return f"{email} already has {n_invitations(left)} left, at least {amount:,}."
+    return (
+        f"{email} still has {n_invitations(left)} left: add-invites adds only to members"
+        f" with none left. Use 'add-invites {amount} --everyone --user {email}' to add"
+        f" anyway, or 'set-allocation {email} N' for an exact allocation."
+    )
 
 
 class Allocation(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2 only
