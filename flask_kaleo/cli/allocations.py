@@ -17,6 +17,7 @@ from ..config.durations import format_duration
 from ..state import get_kaleo
 from .params import ACTOR
 from .params import AMOUNT
+from .params import AMOUNT_HELP
 from .params import EMAIL
 from .params import NEGATIVE_NUMBERS_ARE_ARGUMENTS
 from .params import USER
@@ -27,7 +28,11 @@ from .params import n_users
 from .params import resolve_user
 
 
-@click.command("add-invites", context_settings=NEGATIVE_NUMBERS_ARE_ARGUMENTS)
+@click.command(
+    "add-invites",
+    context_settings=NEGATIVE_NUMBERS_ARE_ARGUMENTS,
+    help=f"Add N invitations to every user who has none left. {AMOUNT_HELP}",
+)
 @AMOUNT
 @USER
 @click.option(
@@ -39,7 +44,6 @@ from .params import resolve_user
 )
 @with_appcontext
 def add_invites(amount: int, user: str | None, everyone: bool) -> None:
-    """Add N invitations to every user who has none left."""
     target = resolve_user(user)
     changed = get_kaleo().grant(amount, user=target, everyone=everyone, by=ACTOR)
     click.echo(f"Added {n_invitations(amount)} to {n_users(changed)}.")
@@ -47,12 +51,15 @@ def add_invites(amount: int, user: str | None, everyone: bool) -> None:
         click.echo(_why_unchanged(target, "add-invites", amount))
 
 
-@click.command("topoff-invites", context_settings=NEGATIVE_NUMBERS_ARE_ARGUMENTS)
+@click.command(
+    "topoff-invites",
+    context_settings=NEGATIVE_NUMBERS_ARE_ARGUMENTS,
+    help=f"Make sure every user has at least N invitations left. {AMOUNT_HELP}",
+)
 @AMOUNT
 @USER
 @with_appcontext
 def topoff_invites(amount: int, user: str | None) -> None:
-    """Make sure every user has at least N invitations left."""
     target = resolve_user(user)
     changed = get_kaleo().grant(amount, user=target, top_off=True, by=ACTOR)
     click.echo(f"Topped off {n_users(changed)} to at least {n_invitations(amount)} remaining.")
@@ -111,13 +118,17 @@ class Allocation(click.ParamType):  # type: ignore[type-arg]  # generic from cli
         return int(text)
 
 
-@click.command("set-allocation", context_settings=NEGATIVE_NUMBERS_ARE_ARGUMENTS)
+@click.command(
+    "set-allocation",
+    context_settings=NEGATIVE_NUMBERS_ARE_ARGUMENTS,
+    help="Give EMAIL (an address or id) an allocation of N invitations in all, sent ones"
+    f" included (N: a whole number from 0 to {MAX_AMOUNT:,}, or unlimited or -1). Below"
+    " what they sent is refused.",
+)
 @EMAIL
 @click.argument("allocated", metavar="N", type=Allocation())
 @with_appcontext
 def set_allocation(email: str, allocated: int) -> None:
-    """Give EMAIL (an address or id) an allocation of N invitations in all, sent ones
-    included (N: a whole number, or unlimited or -1). Below what they sent is refused."""
     kaleo = get_kaleo()
     member = resolve_user(email, "EMAIL")
     try:
@@ -167,7 +178,9 @@ def report(as_json: bool) -> None:
     type=Duration(allow_zero=True),
     default="30d",
     show_default=True,
-    help=duration_help("Only invitations that expired more than this long ago (0d: all)."),
+    help=duration_help(
+        "Only invitations that expired more than this long ago.", zero="for every expired one"
+    ),
 )
 @click.option("--dry-run", is_flag=True, help="Only say how many would be deleted.")
 @with_appcontext

@@ -18,7 +18,9 @@ from .params import duration_help
     "--older-than",
     type=Duration(allow_zero=True),
     default=None,
-    help=duration_help("Only deliveries waiting longer than this (default 1h)."),
+    help=duration_help(
+        "Only deliveries waiting longer than this (default 1h).", zero="for every one waiting"
+    ),
 )
 @with_appcontext
 def deliver(older_than: dt.timedelta | None) -> None:

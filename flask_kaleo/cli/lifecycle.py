@@ -32,10 +32,11 @@ from .params import resolve_user
 )
 @with_appcontext
 def remind(after: dt.timedelta) -> None:
-    """Mail one reminder, under a new accept URL, to each pending invitation not accepted
-    AFTER its email; never twice. Invitations created without email, invitations to members,
-    those whose inviter may no longer invite and those whose address has since become
-    a member's are left alone. Safe to run from cron, even twice at once."""
+    """Mail one reminder, under a new accept URL, to each pending invitation whose last
+    email went out more than AFTER ago; never twice. Invitations created without email,
+    invitations to members, those whose inviter may no longer invite and those whose
+    address has since become a member's are left alone. Safe to run from cron, even
+    twice at once."""
     report = get_kaleo().remind(after)
     click.echo(
         f"Reminded {n_invitations(report.reminded)}; {report.limited:,} held back by a daily"

@@ -17,6 +17,8 @@ ACTOR = "command line"
 """How the audit log names the commands that act on members and invitations."""
 
 AMOUNT = click.argument("amount", metavar="N", type=click.IntRange(min=0, max=MAX_AMOUNT))
+AMOUNT_HELP = f"N is a whole number from 0 to {MAX_AMOUNT:,}. Unlimited allocations are left alone."
+"""What ``--help`` says of N (click shows no help for arguments)."""
 
 
 # So that "-3" reaches N's check ("-3 is not in the range x>=0") instead of being
@@ -81,6 +83,10 @@ def label(name: str, user_id: object | None) -> str:
     return name if user_id is not None else f"{name or '(unknown)'} [deleted]"
 
 
+COMBINED = "1d12h"
+"""The combined form every duration's help shows besides :data:`SYNTAX`'s."""
+
+
 class Duration(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2 only
     """A duration in :mod:`flask_kaleo.config.durations`' syntax (``90m``, ``36h``, ``7d``,
     ``2w``, ``1d12h``); zero only with ``allow_zero``. Anything else exits 2 with a
@@ -102,6 +108,8 @@ class Duration(click.ParamType):  # type: ignore[type-arg]  # generic from click
             self.fail(f"{error}.", param, ctx)
 
 
-def duration_help(text: str) -> str:
-    """An option's help, with the syntax its value takes."""
-    return f"{text} A duration: {SYNTAX}."
+def duration_help(text: str, *, zero: str | None = None) -> str:
+    """An option's help, with every form its value takes: ``zero`` says what 0 means,
+    for an option whose :class:`Duration` allows it."""
+    forms = f"A duration: {SYNTAX}, or units combined from the largest down ({COMBINED})"
+    return f"{text} {forms}{'' if zero is None else f'; 0 {zero}'}."
