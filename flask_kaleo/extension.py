@@ -14,6 +14,7 @@ import functools
 import typing as t
 
 from flask import Flask
+from flask import current_app
 from flask_sqlalchemy import SQLAlchemy
 
 from . import i18n
@@ -129,10 +130,7 @@ class Kaleo(HookDecorators[U], Maintenance[U], Oversight[U]):
         app.extensions["kaleo"] = self
         setup_web(app, self)
         if config.delivery == "log":
-            app.logger.warning(
-                "KALEO_DELIVERY is 'log': invitation emails are written to this log, never"
-                " sent. Turn it off in production."
-            )
+            app.before_request(_say_emails_are_logged)
         app.cli.add_command(kaleo_cli, name="kaleo")
         register_with_flask_migrate(app)
 
@@ -273,3 +271,21 @@ class Kaleo(HookDecorators[U], Maintenance[U], Oversight[U]):
         (:doc:`expiry`); ``domain`` admits only addresses at that domain. Raises an
         :class:`~flask_kaleo.exceptions.InvitationRefused` subclass (:doc:`links`)."""
         return links.create_link(self.store, self.hooks, from_user, uses, expires_in, domain)
+
+
+_SAID: set[str] = set()
+"""The once-per-process notices already written to a log."""
+
+
+def _say_emails_are_logged() -> None:
+    """Warn once per process, when an app with ``KALEO_DELIVERY = "log"`` serves its
+    first request, that no email leaves. Not when the app is built: every ``flask``
+    command builds it, and there the warning is noise (a command that sends writes
+    each email to the log under the same words, "this email was not sent")."""
+    if "log delivery" in _SAID:
+        return
+    _SAID.add("log delivery")
+    current_app.logger.warning(
+        "KALEO_DELIVERY is 'log': invitation emails are written to this log, never"
+        " sent. Turn it off in production."
+    )
