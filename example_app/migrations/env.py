@@ -17,6 +17,24 @@ fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 
+def something_happens(record):
+    """Drop the two lines Alembic logs on every run, also when there is nothing to
+    upgrade ("Context impl SQLiteImpl.", "Will assume non-transactional DDL."): the
+    app upgrades its database each time it starts, so every ``flask`` command would
+    print them. What a run does ("Running upgrade ...", what autogenerate detected)
+    still shows."""
+    return record.msg not in ("Context impl %s.", "Will assume %s DDL.")
+
+
+migration_logger = logging.getLogger("alembic.runtime.migration")
+# env.py runs again on each upgrade in the same process: one filter, not one per run.
+for old_filter in [
+    f for f in migration_logger.filters if getattr(f, "__name__", None) == "something_happens"
+]:
+    migration_logger.removeFilter(old_filter)
+migration_logger.addFilter(something_happens)
+
+
 def get_engine():
     # Flask-SQLAlchemy 3 (which flask-kaleo requires): db.get_engine() is deprecated.
     return current_app.extensions["migrate"].db.engine
