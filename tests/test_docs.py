@@ -12,8 +12,10 @@ newcomer's first invitation goes from signup to an accepted signup through it.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -216,6 +218,45 @@ def test_readme_quick_start_runs_as_printed(tmp_path: Path) -> None:
             assert "accepted" in alice.request("GET", "/").text
         finally:
             server.terminate()
+
+
+PIP_INSTALL = re.compile(r"pip install(?P<args>[^`\n#&;]*)")
+PATH_REQUIREMENT = re.compile(r"^(?:\.{1,2}|~|/)[^\[\]]*(?:\[(?P<extras>[\w,-]+)\])?$")
+DISTRIBUTION = re.compile(r"^flask[-_.]kaleo\b", re.I)
+
+
+def pip_installs() -> list[tuple[str, str]]:
+    """Every ``pip install ...`` the docs, the README and CONTRIBUTING print, in code
+    blocks or inline: (where, the arguments)."""
+    found = []
+    for page in [*PAGES, README, ROOT / "CONTRIBUTING.md"]:
+        text = page.read_text(encoding="utf-8")
+        for match in PIP_INSTALL.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            found.append((f"{page.relative_to(ROOT)}:{line}", match["args"].strip()))
+    return found
+
+
+def test_every_pip_install_names_flask_kaleo_by_a_path() -> None:
+    """flask-kaleo is not on the package index: ``pip install 'flask-kaleo[rq]'`` fails
+    as printed, ``pip install './flask-kaleo[rq]'`` (from the clone's parent) works.
+    Each extra named must be one the package declares."""
+    extras = set(importlib.metadata.metadata("flask-kaleo").get_all("Provides-Extra") or [])
+    installs = pip_installs()
+    assert len(installs) > 5  # the pattern finds them
+    checked = 0
+    for where, args in installs:
+        for arg in shlex.split(args):
+            if arg.startswith("-"):
+                continue
+            assert not DISTRIBUTION.match(arg), f"{where}: {arg!r} is not on the index: use a path"
+            path = PATH_REQUIREMENT.match(arg)
+            if path is None:
+                continue  # another project's distribution (pre-commit)
+            named = set((path["extras"] or "").split(",")) - {""}
+            assert named <= extras, f"{where}: no extra {named - extras} in pyproject.toml"
+            checked += 1
+    assert checked > 5
 
 
 def test_settings_page_documents_every_setting_with_its_default() -> None:
