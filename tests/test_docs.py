@@ -220,6 +220,52 @@ def test_readme_quick_start_runs_as_printed(tmp_path: Path) -> None:
             server.terminate()
 
 
+TUTORIAL = DOCS / "tutorial.md"
+
+
+def section(page: Path, heading: str) -> str:
+    """The text of ``page`` from the heading that starts with ``heading`` to the next."""
+    text = page.read_text(encoding="utf-8")
+    start = text.index(f"\n## {heading}")
+    end = text.find("\n## ", start + 1)
+    return text[start : None if end == -1 else end]
+
+
+def test_the_tutorial_after_the_quick_start_migrates_every_table(tmp_path: Path) -> None:
+    """A newcomer runs the quick start's app.py, then follows the tutorial's step 2 in
+    the same folder, its commands as printed: the first migration creates the tables
+    (not an empty one over the quick start's database)."""
+    code = "".join(b.code for b in blocks(README, "python"))
+    (tmp_path / "app.py").write_text(code)
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(tmp_path),
+    }
+    subprocess.run([sys.executable, "-c", "import app"], cwd=tmp_path, env=env, check=True)
+    assert (tmp_path / "instance" / "site.db").is_file()  # the quick start's tables
+
+    step = section(TUTORIAL, "2.")
+    last_two = (
+        "with app.app_context():\n"
+        "    db.create_all()  # your users' table and flask-kaleo's tables\n"
+    )
+    assert code.endswith(last_two), "step 2 removes the quick start's last two lines"
+    [addition] = [m["code"] for m in FENCE.finditer(step) if m["lang"] == "python"]
+    (tmp_path / "app.py").write_text(code[: -len(last_two)] + "\n" + addition)
+    [console] = [m["code"] for m in FENCE.finditer(step) if m["lang"] == "console"]
+    for line in console.splitlines():
+        assert line.startswith("$ "), line
+        done = subprocess.run(
+            line[2:], shell=True, cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, (line, done.stdout, done.stderr)
+
+    [script] = (tmp_path / "migrations" / "versions").glob("*.py")
+    for table in ("user", "kaleo_join_invitation", "kaleo_invitation_stat"):
+        assert f"op.create_table('{table}'" in script.read_text(), table
+
+
 PIP_INSTALL = re.compile(r"pip install(?P<args>[^`\n#&;]*)")
 PATH_REQUIREMENT = re.compile(r"^(?:\.{1,2}|~|/)[^\[\]]*(?:\[(?P<extras>[\w,-]+)\])?$")
 DISTRIBUTION = re.compile(r"^flask[-_.]kaleo\b", re.I)
