@@ -56,7 +56,7 @@ class Kaleo(HookDecorators[U], Maintenance[U], Oversight[U]):
     and return are typed as the app's own model.
 
     :param app: the app, or None to call :meth:`init_app` later.
-    :param db: the app's ``flask_sqlalchemy.SQLAlchemy``; its eight models are defined on it.
+    :param db: the app's ``flask_sqlalchemy.SQLAlchemy``; its models are defined on it.
     :param user_model: the app's user model; its table and primary-key type are used
         for the foreign keys.
     :param join_invitation_model: a subclass of

@@ -266,6 +266,17 @@ def test_the_tutorial_after_the_quick_start_migrates_every_table(tmp_path: Path)
         assert f"op.create_table('{table}'" in script.read_text(), table
 
 
+@pytest.mark.usefixtures("in_tmp")
+def test_the_databases_page_names_every_table() -> None:
+    """Its list of tables is written by hand: a new model must be added to it."""
+    tables = {
+        name for name in quickstart_namespace()["db"].metadata.tables if name.startswith("kaleo_")
+    }
+    text = section(DOCS / "databases.md", "The tables")
+    missing = sorted(name for name in tables if f"`{name}`" not in text)
+    assert tables and not missing, f"docs/databases.md's 'The tables' does not name {missing}"
+
+
 PIP_INSTALL = re.compile(r"pip install(?P<args>[^`\n#&;]*)")
 PATH_REQUIREMENT = re.compile(r"^(?:\.{1,2}|~|/)[^\[\]]*(?:\[(?P<extras>[\w,-]+)\])?$")
 DISTRIBUTION = re.compile(r"^flask[-_.]kaleo\b", re.I)
