@@ -277,6 +277,13 @@ def test_the_databases_page_names_every_table() -> None:
     assert tables and not missing, f"docs/databases.md's 'The tables' does not name {missing}"
 
 
+def test_the_cli_page_lists_every_command() -> None:
+    from flask_kaleo.cli import kaleo_cli
+
+    listed = re.findall(r"^\| `([a-z-]+)` \|", (DOCS / "cli.md").read_text("utf-8"), re.M)
+    assert sorted(listed) == sorted(kaleo_cli.commands), "docs/cli.md's table and the CLI differ"
+
+
 PIP_INSTALL = re.compile(r"pip install(?P<args>[^`\n#&;]*)")
 PATH_REQUIREMENT = re.compile(r"^(?:\.{1,2}|~|/)[^\[\]]*(?:\[(?P<extras>[\w,-]+)\])?$")
 DISTRIBUTION = re.compile(r"^flask[-_.]kaleo\b", re.I)
