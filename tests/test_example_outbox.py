@@ -66,6 +66,7 @@ def test_outside_debug_mode_only_staff_see_the_outbox(tmp_path: Path, stop: list
     visitor = app.test_client()
     assert visitor.get("/outbox").status_code == 404
     assert links_to_outbox(visitor) == 0
+    assert parse(visitor.get("/").text).find("section", "never-deploy")
     alice = logged_in(app, "alice@example.com")
     assert alice.get("/outbox").status_code == 404
     assert links_to_outbox(alice) == 0
@@ -111,3 +112,16 @@ def test_the_html_email_is_shown_sandboxed_beside_its_text(
     assert url in text and "Alice Martin" in text and "<b>Hi</b> Zoe" in text
     subject = page.one("article", "mail").one("h2").all_text()
     assert subject == "Alice Martin has invited you to join Kaleo Example"
+
+
+def test_the_demo_command_runs_the_example_in_debug_mode_and_warns() -> None:
+    """The README's and the tour's one command must open the outbox the story needs,
+    and say the example is never to be deployed."""
+    root = Path(__file__).resolve().parent.parent
+    for page in (root / "README.md", root / "docs" / "example.md"):
+        text = page.read_text(encoding="utf-8")
+        [command] = [line for line in text.splitlines() if "--app example_app run" in line]
+        assert command.startswith("python3 -m venv .venv && ")
+        assert command.endswith(".venv/bin/flask --app example_app run --debug"), page
+        flat = " ".join(text.split())
+        assert "never to be deployed as is" in flat or "never deploy it as is" in flat, page
