@@ -63,9 +63,8 @@ def is_open() -> bool:
     """Whether this request may see the outbox: debug mode (or ``EXAMPLE_OUTBOX``),
     or a signed-in staff member."""
     setting = current_app.config.get(SETTING)
-    if setting if setting is not None else current_app.debug:
-        return True
-    return bool(current_user.is_authenticated and current_user.is_staff)
+    opened = current_app.debug if setting is None else bool(setting)
+    return opened or bool(current_user.is_authenticated and current_user.is_staff)
 
 
 @bp.route("/outbox")
