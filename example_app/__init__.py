@@ -76,6 +76,7 @@ def create_app(config: dict[str, t.Any] | None = None, instance_path: str | None
     app.jinja_env.globals["example_languages"] = LANGUAGES
     app.register_blueprint(kaleo_blueprint, url_prefix="/invites")
     outbox.init_app(app)
+    app.register_blueprint(outbox.bp)
 
     from . import views
 

@@ -15,6 +15,12 @@ DEMO_ACCOUNTS = (
     ("alice@example.com", "alice-password", False, 3),
     ("bob@example.com", "bob-password", False, 1),
 )
+#: The demo accounts' display names, which their invitation emails show.
+DEMO_NAMES = {
+    "staff@example.com": "Sam Staff",
+    "alice@example.com": "Alice Martin",
+    "bob@example.com": "Bob Dupont",
+}
 
 
 def seed_once() -> bool:
@@ -22,14 +28,17 @@ def seed_once() -> bool:
     if db.session.scalar(sa.select(sa.func.count()).select_from(User)):
         return False
     for email, password, is_staff, invitations in DEMO_ACCOUNTS:
-        add_member(email, password, invitations, is_staff=is_staff)
+        add_member(email, password, invitations, is_staff=is_staff, name=DEMO_NAMES[email])
     print_accounts()
     return True
 
 
-def add_member(email: str, password: str, invitations: int, *, is_staff: bool = False) -> User:
-    """A committed user with ``invitations`` to send (-1: unlimited)."""
-    user = User(email=email, is_staff=is_staff)
+def add_member(
+    email: str, password: str, invitations: int, *, is_staff: bool = False, name: str = ""
+) -> User:
+    """A committed user with ``invitations`` to send (-1: unlimited), named ``name``
+    in the emails (empty: by address)."""
+    user = User(email=email, is_staff=is_staff, name=name)
     user.set_password(password)
     db.session.add(user)
     kaleo.set_allocation(user, invitations)  # flushes the user, then commits both

@@ -18,6 +18,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
 
     id = db.Column(db.Integer, primary_key=True)
     email = db.Column(db.String(254), unique=True, nullable=False)
+    #: How the invitation emails name this user ("Alice Martin"); empty: by address.
+    name = db.Column(db.String(100), nullable=False, default="", server_default="")
     password_hash = db.Column(db.String(255), nullable=False)
     is_staff = db.Column(db.Boolean, nullable=False, default=False)
     joined_at = db.Column(
@@ -38,6 +40,13 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
 
 # Defines kaleo.JoinInvitation and kaleo.InvitationStat on the app's own db.
 kaleo = Kaleo(db=db, user_model=User)
+
+
+@kaleo.inviter_name
+def display_name(user: User) -> str | None:
+    """The emails say "Alice Martin has invited you", not her address (None: the
+    address, for a user who gave no name)."""
+    return user.name or None
 
 
 @kaleo.manage_permission

@@ -1,5 +1,11 @@
 """A development outbox: every email Flask-Mail dispatches (sent or, as here, suppressed)
-is kept in memory for the /outbox page and printed on the console."""
+is kept in memory for the /outbox page and printed on the console.
+
+The outbox shows every invitation link, so it answers 404 unless the app runs in debug
+mode (``flask run --debug``) or the signed-in user is staff. ``EXAMPLE_OUTBOX = True``
+opens it outside debug mode (the browser tests' production-mode server), ``False``
+closes it in debug mode too; unset, it follows ``app.debug``.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +16,20 @@ import re
 import typing as t
 
 import click
+from flask import Blueprint
 from flask import Flask
+from flask import abort
 from flask import current_app
+from flask import render_template
+from flask_login import current_user
 from flask_mail import Message
 from flask_mail import email_dispatched
 
 LIMIT = 50
 LINK = re.compile(r"https?://[^\s<>\"']+")
+SETTING = "EXAMPLE_OUTBOX"
+
+bp = Blueprint("outbox", __name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,6 +38,7 @@ class RecordedMail:
     sender: str
     recipients: tuple[str, ...]
     body: str
+    html: str
     sent_at: dt.datetime
 
     @property
@@ -32,10 +46,34 @@ class RecordedMail:
         """The links in the text body (the invitation's accept link)."""
         return LINK.findall(self.body)
 
+    @property
+    def preview(self) -> str:
+        """The HTML part for a sandboxed frame, its links opening in a new tab (the
+        frame may open tabs, never run a script or reach the site's origin)."""
+        return self.html.replace("<head>", '<head><base target="_blank" />', 1)
+
 
 def init_app(app: Flask) -> None:
     app.extensions["example_outbox"] = collections.deque(maxlen=LIMIT)
+    app.jinja_env.globals["example_outbox_open"] = is_open
     email_dispatched.connect(_record)
+
+
+def is_open() -> bool:
+    """Whether this request may see the outbox: debug mode (or ``EXAMPLE_OUTBOX``),
+    or a signed-in staff member."""
+    setting = current_app.config.get(SETTING)
+    opened = current_app.debug if setting is None else bool(setting)
+    return opened or bool(current_user.is_authenticated and current_user.is_staff)
+
+
+@bp.route("/outbox")
+def page() -> str:
+    """The mail the app would have sent: a 404 for anyone else than staff, outside
+    debug mode."""
+    if not is_open():
+        abort(404)
+    return render_template("outbox.html", messages=messages())
 
 
 def messages() -> list[RecordedMail]:
@@ -53,6 +91,7 @@ def _record(app: Flask, message: Message, **extra: t.Any) -> None:
         sender=str(message.sender or ""),
         recipients=tuple(str(r) for r in message.recipients),
         body=message.body or "",
+        html=message.html or "",
         sent_at=dt.datetime.now(dt.timezone.utc),
     )
     box.append(mail)

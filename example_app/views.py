@@ -24,7 +24,6 @@ from flask_kaleo.config import current_config
 from flask_kaleo.exceptions import InvitationNotPending
 
 from . import demo
-from . import outbox
 from .forms import LoginForm
 from .forms import SignupForm
 from .models import User
@@ -71,12 +70,6 @@ def invitations() -> str:
 def invitations_jquery() -> str:
     """The same macros, enhanced by kaleo's original jQuery snippet instead."""
     return render_template("invitations_jquery.html", jquery_snippet=True)
-
-
-@bp.route("/outbox")
-def mail_outbox() -> str:
-    """Development only: the mail the app would have sent."""
-    return render_template("outbox.html", messages=outbox.messages())
 
 
 @bp.route("/signup", methods=["GET", "POST"])

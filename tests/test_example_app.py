@@ -26,6 +26,7 @@ def start(database: Path) -> Flask:
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
             "SECRET_KEY": "t",
             "KALEO_SITE_URL": "http://localhost",  # the test client's host
+            "EXAMPLE_OUTBOX": True,  # as in debug mode: see tests/test_example_outbox.py
         },
         instance_path=str(database.parent / "instance"),
     )
@@ -146,6 +147,7 @@ def test_signup_with_a_taken_address_keeps_the_invitation(tmp_path: Path) -> Non
             "SECRET_KEY": "t",
             "KALEO_SITE_URL": "http://localhost",
             "KALEO_REQUIRE_INVITED_EMAIL": False,
+            "EXAMPLE_OUTBOX": True,
         },
         instance_path=str(tmp_path / "instance"),
     )

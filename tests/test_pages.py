@@ -198,7 +198,7 @@ def test_the_inviter_name_hook_names_the_inviter(
     [email] = outbox
     assert email.subject == "Alice Liddell has invited you to join localhost"
     assert "Alice Liddell has invited you" in email.body
-    assert "<strong>Alice Liddell</strong>" in email.html
+    assert '<strong class="kaleo-email-inviter" dir="auto">Alice Liddell</strong>' in email.html
     with app.app_context():
         [invitation] = kaleo.sent_invitations(kaleo.hooks.member("alice@example.com"))
         assert invitation.inviter_label == "Alice Liddell"

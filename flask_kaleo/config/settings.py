@@ -50,6 +50,7 @@ DEFAULT_SETTINGS: t.Mapping[str, object] = {
     "KALEO_RATE_LIMITS": {"member": 50, "address": 3},
     "KALEO_RESEND_INTERVAL": dt.timedelta(minutes=5),
     "KALEO_SITE_URL": None,
+    # None: the host of the emailed links without its port ("beta.example.com").
     "KALEO_SITE_NAME": None,
     "KALEO_USER_EMAIL_ATTRIBUTE": "email",
     "KALEO_SMTPUTF8": False,

@@ -90,8 +90,9 @@ def site_host() -> str:
 
 
 def site_name(host: str | None = None) -> str:
-    """``KALEO_SITE_NAME``, else the site's host (``host`` if known already)."""
-    return current_config().site_name or host or site_host()
+    """``KALEO_SITE_NAME``, else the host of the site's links (``host`` if known
+    already) without its port: "beta.example.com", never "127.0.0.1:5000"."""
+    return current_config().site_name or _domain(host or site_host())
 
 
 def default_sender(host: str | None = None) -> str:

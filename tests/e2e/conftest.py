@@ -52,7 +52,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[LiveServ
 
     database = tmp_path_factory.mktemp("example") / "example.sqlite"
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "e2e secret"},
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "SECRET_KEY": "e2e secret",
+            # Production mode (no debug, no TESTING), with the outbox open to all.
+            "EXAMPLE_OUTBOX": True,
+        },
         instance_path=str(database.parent / "instance"),
     )
     with serve(app, db) as live:
