@@ -34,6 +34,7 @@
   function announce(text, errorsHtml) {
     var messages = document.getElementById("invitation-form-messages");
     if (!messages) { return; }
+    messages.classList.remove("kaleo-quiet");
     if (errorsHtml) {
       messages.innerHTML = errorsHtml;  // escaped by the server
     } else {
@@ -303,6 +304,7 @@
     messages.textContent = "";
     messages.appendChild(note);
     messages.classList.remove("kaleo-error");
+    messages.classList.add("kaleo-quiet");
   }
 
   document.addEventListener("click", onClick);

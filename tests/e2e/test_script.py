@@ -62,7 +62,7 @@ def test_refusal_is_announced(page: Page, live_server: LiveServer) -> None:
     messages = page.locator("#invitation-form-messages")
     expect(messages.locator("p.kaleo-visually-hidden")).to_have_text("You cannot invite yourself.")
     expect(messages.locator("ul.errorlist")).to_have_count(0)
-    box = messages.locator("p.kaleo-visually-hidden").bounding_box()
+    box = messages.bounding_box()  # no empty box above the form either
     assert box is not None and box["width"] <= 1 and box["height"] <= 1, box
     remaining(page).to_have_text("(2)")
     expect(page.locator(".empty-invites")).to_be_visible()

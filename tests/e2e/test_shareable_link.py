@@ -147,7 +147,8 @@ def test_the_new_link_and_the_links_list(
     assert page.evaluate("navigator.clipboard.readText()") == url
 
     long_names = [
-        f"someone.with.a.remarkably.long.name.{lang}{width}.{n}.for.wrapping@{LONG_DOMAIN}" for n in (1, 2)
+        f"someone.with.a.remarkably.long.name.{lang}{width}.{n}.for.wrapping@{LONG_DOMAIN}"
+        for n in (1, 2)
     ]
     join_through(live_server, url, *long_names)
     page.reload()
