@@ -193,3 +193,20 @@ def test_without_the_clipboard_the_new_link_is_selected(
         " return f.value.substring(f.selectionStart, f.selectionEnd); })()"
     )
     assert selected == url
+
+
+def test_the_badge_follows_each_invitation(page: Page, live_server: LiveServer) -> None:
+    """kaleo.js rewrites the badge's words from each answer (plural forms and all),
+    the number in kaleo's span staying bare."""
+    live_server.make_member("share-badge@example.com", "share-password", 2)
+    log_in(page, live_server, "share-badge@example.com", "share-password")
+    page.goto(live_server("/invitations"))
+    badge = page.locator("[data-kaleo-badge]")
+    expect(badge).to_have_text("2 invitations left")
+    for address, words in (("one@example.org", "1 invitation left"),
+                           ("two@example.org", "no invitations left")):  # fmt: skip
+        page.locator("#email_address").fill(address)
+        page.locator("form[data-kaleo-invite] button[type=submit]").click()
+        expect(badge).to_have_text(words, use_inner_text=True)
+    expect(badge.locator(".invitations_remaining")).to_be_hidden()
+    expect(badge.locator(".invitations_remaining")).to_have_text("0")
