@@ -472,7 +472,11 @@ def test_the_endpoint_answers_the_url_once(
     body = response.json
     assert body["status"] == "OK", body
     assert body["invitations_remaining"] == 5
-    assert body["url"] == body["link"]["url"] and body["url"] in body["message"]
+    assert body["url"] == body["link"]["url"]
+    assert body["message"] == "Link created for 5 people."  # the page shows the URL
+    assert body["invitations_badge"] == (
+        '<span class="invitations_remaining">5</span> invitations left'
+    )
     assert body["link"]["max_uses"] == 5 and body["link"]["uses"] == 0
     assert body["link"]["domain"] == "example.com"
     assert "0 of 5 used" in body["html"]
@@ -580,7 +584,7 @@ def test_the_answers_speak_the_visitors_language(app: Flask, client: FlaskClient
     french = "Il vous reste 3 invitations : pas assez pour un lien pour 5"
     assert_error(refused, 200, text=french, code="no_invitations_left")
     answer = post_link(client, headers=headers, uses="2")
-    assert answer.json["message"].startswith("Lien créé pour 2 personnes : http://localhost/")
+    assert answer.json["status"] == "OK"
     link_id = answer.json["link"]["id"]
     form = {"csrf_token": csrf_token(client)}
     withdrawn = client.post(f"/invites/links/{link_id}/revoke", data=form, headers=headers)
@@ -607,13 +611,19 @@ def test_signing_in_and_csrf_are_required(app: Flask, client: FlaskClient) -> No
 
 
 @links_on
-def test_without_javascript_the_link_is_flashed(app: Flask, client: FlaskClient) -> None:
+def test_without_javascript_the_flash_is_short_and_the_url_kept(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The URL is not flashed (the new-link panel shows it, with a Copy button): the
+    session keeps it for that panel."""
     signed_in(client, allocation=10)
     response = post_link(client, headers={**BROWSER, "Referer": "http://localhost/"}, uses="2")
     assert response.status_code == 303
     with client.session_transaction() as session:
         ((category, message),) = session["_flashes"]
-    assert category == "success" and "http://localhost/invites/join/" in message
+        kept = session["kaleo.new_link"]
+    assert (category, message) == ("success", "Link created for 2 people.")
+    assert kept["url"].startswith("http://localhost/invites/join/")
 
 
 @links_on
@@ -666,7 +676,8 @@ def test_the_macros_show_the_form_and_each_links_uses(app: Flask, kaleo: Kaleo[U
         kaleo.revoke(reload_link(revoked))
     page = render_links(app, alice)
     assert 'action="/invites/links"' in page and 'name="uses"' in page
-    assert "1 of 5 used" in page and "only @example.com" in page
+    assert "1 of 5 used" in page and "only <bdi>@example.com</bdi>" in page
+    assert '<meter min="0" max="5" value="1" aria-hidden="true">' in page
     assert "carol@example.com" in page and "0 of 1 used" in page
     assert "<time datetime=" in page and "Revoke link" not in page
     with_actions = render_links(app, alice, actions=True)
@@ -691,7 +702,7 @@ def test_a_joiners_address_is_escaped(app: Flask, kaleo: Kaleo[User]) -> None:
     page = render_links(app, alice, actions=True)
     assert "3 of 5 used" in page
     for shown in ("a&amp;b@", "o&#39;neil@", "&#34;&lt;b&gt;x&lt;/b&gt;&#34;@"):
-        assert f"<li>{shown}example.com</li>" in page, page
+        assert f"<li><bdi>{shown}example.com</bdi></li>" in page, page
     assert "<b>x</b>" not in page and "a&b@" not in page and "o'neil@" not in page
 
 

@@ -168,11 +168,19 @@ def test_links_are_refused_unless_the_site_allows_them(
 
 
 @LINKS
-def test_the_form_offers_create_link_when_allowed(client: FlaskClient) -> None:
-    signed_in(client)
-    page = client.get("/").get_data(as_text=True)
+def test_the_form_offers_create_link_only_when_asked(app: Flask, client: FlaskClient) -> None:
+    """Sharing is create_link_form's: invite_form sends email, unless a site asks for
+    its "Create link" button (``link_button=True``) for links to one address."""
+    user = signed_in(client)
+    assert 'name="send"' not in client.get("/").get_data(as_text=True)
+    template = '{% from "kaleo/macros.html" import invite_form %}{{ invite_form(user, **kw) }}'
     create = '<button type="submit" name="send" value="0" class="kaleo-button kaleo-secondary'
-    assert create + ' kaleo-create-link">' in page
+    with app.test_request_context():
+        member = app.extensions["sqlalchemy"].session.get(User, user.id)
+        asked = render_template_string(template, user=member, kw={"link_button": True})
+        default = render_template_string(template, user=member, kw={})
+    assert create + ' kaleo-create-link">' in asked
+    assert 'name="send"' not in default
 
 
 @LINKS

@@ -34,6 +34,7 @@
   function announce(text, errorsHtml) {
     var messages = document.getElementById("invitation-form-messages");
     if (!messages) { return; }
+    messages.classList.remove("kaleo-quiet");
     if (errorsHtml) {
       messages.innerHTML = errorsHtml;  // escaped by the server
     } else {
@@ -89,6 +90,7 @@
         announce(data.message, null);
         markCode(null);
         showRemaining(data.invitations_remaining);
+        showBadge(data.invitations_badge);
       } else {
         announce("", data.errors || failedHtml());
         markCode(data.code);
@@ -210,7 +212,8 @@
     var sent = false;
     if (form.matches("form[data-kaleo-invite]")) {
       sent = send(form, function (data) { markFields(form, null); invited(form, data); },
-                  function (data) { markFields(form, data); }, event.submitter);
+                  function (data) { markFields(form, data); quietWhenAtFields(form, data); },
+                  event.submitter);
     } else if (form.matches("form[data-kaleo-action]")) {
       var item = form.closest("li");
       var submitter = event.submitter;
@@ -252,16 +255,56 @@
       field.select();
       var copied = false;
       try { copied = document.execCommand("copy"); } catch (error) { copied = false; }
-      announce(button.getAttribute(copied ? "data-kaleo-copied" : "data-kaleo-copy-failed"),
-               null);
+      copyTold(box, button, copied);
     }
     if (navigator.clipboard && navigator.clipboard.writeText) {
       navigator.clipboard.writeText(field.value).then(function () {
-        announce(button.getAttribute("data-kaleo-copied"), null);
+        copyTold(box, button, true);
       }, fallback);
     } else {
       fallback();
     }
+  }
+
+  /* Links and sharing */
+
+  /* Say whether the copy worked: beside the button when its box has a status
+     (data-kaleo-copy-status, the new link's), else in the live region. */
+  function copyTold(box, button, copied) {
+    var text = button.getAttribute(copied ? "data-kaleo-copied" : "data-kaleo-copy-failed");
+    var status = box.querySelector("[data-kaleo-copy-status]");
+    if (status) {
+      status.textContent = text;
+    } else {
+      announce(text, null);
+    }
+  }
+
+  /* The remaining count's badge, in the server's words ("2 invitations left"). */
+  function showBadge(html) {
+    if (typeof html !== "string") { return; }
+    each("[data-kaleo-badge]", function (badge) {
+      badge.innerHTML = html;  // rendered and escaped by the server
+    });
+  }
+
+  /* A refusal whose every message now stands at its field: the live region keeps
+     them for screen readers only, so the page does not show the sentence twice. */
+  function quietWhenAtFields(form, data) {
+    var messages = document.getElementById("invitation-form-messages");
+    var errors = (data && data.error_list) || null;
+    if (!messages || !errors) { return; }
+    var atFields = Object.keys(errors).every(function (name) {
+      return !!form.querySelector("[name='" + name + "']:not([type=hidden])");
+    });
+    if (!atFields) { return; }
+    var note = document.createElement("p");
+    note.className = "kaleo-visually-hidden";
+    note.textContent = errorText(data);
+    messages.textContent = "";
+    messages.appendChild(note);
+    messages.classList.remove("kaleo-error");
+    messages.classList.add("kaleo-quiet");
   }
 
   document.addEventListener("click", onClick);

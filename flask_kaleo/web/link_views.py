@@ -16,6 +16,7 @@ from ..models import InvitationLinkMixin
 from ..state import get_kaleo
 from .answers import ViewResponse
 from .answers import succeed
+from .badge import badge_html
 from .endpoint import endpoint
 from .endpoint import fields
 from .endpoint import owned
@@ -24,6 +25,7 @@ from .links_form import expiry_field
 from .pages import go_sign_up
 from .pages import not_pending_page
 from .pages import unknown_token_page
+from .session import keep_new_link
 from .session import remember
 
 LINK_NOT_FOUND = N_("There is no such link among those you created.")
@@ -44,22 +46,22 @@ def _uses_field(value: str) -> int:
 
 @endpoint(sign_in=N_("Please sign in to create links."))
 def create_link() -> ViewResponse:
-    """Create a shareable link for ``uses`` people (optional ``expires_in`` and ``domain``);
-    the answer holds its URL, the only time it is shown."""
+    """Create a shareable link for ``uses`` people (optional ``expires_in`` and ``domain``).
+    The answer holds its URL; the member's session keeps it too, so the page shows it
+    (``new_link``) while it is their newest link and still active."""
     _allowed()
     data = fields()
     uses = _uses_field(data.get("uses", ""))
+    user = signed_in_user()
     link = get_kaleo().create_link(
-        signed_in_user(),
+        user,
         uses,
         expires_in=expiry_field(data, "expires_in"),
         domain=data.get("domain"),
     )
+    keep_new_link(link, user)
     message = ngettext(
-        "Link created for %(num)d person: %(url)s (copy it now: it is shown only once).",
-        "Link created for %(num)d people: %(url)s (copy it now: it is shown only once).",
-        link.max_uses,
-        url=link.url,
+        "Link created for %(num)d person.", "Link created for %(num)d people.", link.max_uses
     )
     return _answer(link, message)
 
@@ -90,6 +92,7 @@ def _answer(link: InvitationLinkMixin, message: str) -> ViewResponse:
     item = get_template_attribute("kaleo/links.html", "link_item")
     body: dict[str, t.Any] = {
         "invitations_remaining": remaining,
+        "invitations_badge": badge_html(remaining),
         "url": link.url,
         "link": {
             "id": link.id,

@@ -1,4 +1,5 @@
-"""The visitor's session: which invitation (or shareable link) a signup is for.
+"""The visitor's session: which invitation (or shareable link) a signup is for, and
+the member's newest shareable link.
 
 Following an accept URL (or a link's join URL) remembers what it names in the
 session; the signup finds it again through :mod:`flask_kaleo.core.accepting`, which
@@ -20,7 +21,9 @@ from flask import session as flask_session
 
 from ..config import current_config
 from ..i18n import gettext
+from ..models import InvitationLinkMixin
 from ..models import Pending
+from ..state import get_kaleo
 from .pages import page_url
 
 P = t.TypeVar("P", bound=Pending)
@@ -29,6 +32,11 @@ F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 SESSION_KEY = "kaleo_invitation"
 """Where the session remembers the pending invitation's or link's
 :attr:`~flask_kaleo.models.Pending.session_value` (one pending thing per session)."""
+
+NEW_LINK_KEY = "kaleo.new_link"
+"""Where the session keeps the member's newest shareable link: its id, its URL (only
+the token's digest is stored, so the session is the one place the URL lives on) and
+whose it is."""
 
 PENDING_KEY = "kaleo.pending"
 """Where a request keeps the answer of :func:`pending_once`."""
@@ -40,11 +48,12 @@ def remember(pending: Pending) -> None:
 
 
 def forget(*args: object, **kwargs: object) -> None:
-    """Forget what the session remembers (connected to Flask-Login's
-    ``user_logged_out``: the next person at a shared computer must not sign up with
-    it)."""
+    """Forget what the session remembers, and the member's newest link (connected to
+    Flask-Login's ``user_logged_out``: the next person at a shared computer must
+    neither sign up with the one nor see the other)."""
     if has_request_context():
         flask_session.pop(SESSION_KEY, None)
+        flask_session.pop(NEW_LINK_KEY, None)
 
 
 def forget_if(pending: Pending) -> None:
@@ -57,6 +66,33 @@ def remembered() -> str | None:
     """The value the session remembers (None without one, or outside a request)."""
     value = flask_session.get(SESSION_KEY) if has_request_context() else None
     return value if isinstance(value, str) else None
+
+
+def keep_new_link(link: InvitationLinkMixin, user: object) -> None:
+    """Keep ``link`` (just created by ``user``, its ``url`` set) as the member's newest
+    link, in place of any other, for the pages after this one."""
+    owner = str(get_kaleo().hooks.user_id(user))
+    flask_session[NEW_LINK_KEY] = {"id": link.id, "url": link.url, "user": owner}
+
+
+def new_link(user: object) -> tuple[InvitationLinkMixin, str] | None:
+    """``user``'s newest link and its URL while someone may still join through it (the
+    ``kaleo_new_link`` template global); a link used up, expired or revoked is
+    forgotten. None without one, or when the session keeps another member's."""
+    kept = flask_session.get(NEW_LINK_KEY) if has_request_context() else None
+    if not isinstance(kept, dict) or user is None:
+        return None
+    kaleo = get_kaleo()
+    if kept.get("user") != str(kaleo.hooks.user_id(user)):
+        return None
+    link_id, url = kept.get("id"), kept.get("url")
+    link = None
+    if isinstance(link_id, int):
+        link = kaleo.get(kaleo.InvitationLink, link_id, sent_by=user)
+    if link is None or not link.is_pending or not isinstance(url, str):
+        flask_session.pop(NEW_LINK_KEY, None)
+        return None
+    return link, url
 
 
 def pending_once(find: t.Callable[[str], P | None]) -> P | None:

@@ -30,6 +30,7 @@ def setup_web(app: Flask, kaleo: object) -> None:
         kaleo_csrf_token=csrf_token,
         kaleo_row_outcome=row_outcome,
         kaleo_extend_choices=extend_choices,
+        kaleo_new_link=visitor.new_link,
     )
     app.jinja_env.filters.update(invitations_left=invitations_left, kaleo_state_label=state_label)
     check_page_targets_once(app)

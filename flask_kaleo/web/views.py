@@ -24,9 +24,11 @@ from ..models import Status
 from ..state import get_kaleo
 from .answers import Refusal
 from .answers import ViewResponse
+from .answers import back
 from .answers import same_site
 from .answers import succeed
 from .answers import wants_json
+from .badge import badge_html
 from .endpoint import endpoint
 from .endpoint import fields
 from .endpoint import owned
@@ -59,9 +61,12 @@ def invite() -> ViewResponse:
             expires_in=expiry_field(data, "expires_in"),
         )
     except InvitationRefused as error:
-        if not wants_json():  # the page it goes back to shows what was typed
-            keep_typed(data, {error.field: [str(error)]})
-        raise
+        if wants_json():
+            raise
+        # The page it goes back to shows what was typed, and the error once: at its
+        # field, or as the form's error (so no flash saying it again above).
+        keep_typed(data, {error.field: [str(error)]})
+        return back()
     actions = request.headers.get("X-Kaleo-Actions") == "1"
     if not send:
         return _answer(invitation, link_message(invitation), actions=actions)
@@ -163,6 +168,7 @@ def _answer(
         {
             "email": invitation.email,
             "invitations_remaining": remaining,
+            "invitations_badge": badge_html(remaining),
             "invitation": {
                 "id": invitation.id,
                 "email": invitation.email,

@@ -3,6 +3,7 @@ original jQuery snippet, JavaScript off)."""
 
 from __future__ import annotations
 
+import re
 import typing as t
 
 from playwright.sync_api import Locator
@@ -32,8 +33,21 @@ def log_out(page: Page) -> None:
     expect(page.locator(".account").get_by_role("link", name="Log in")).to_be_visible()
 
 
-def remaining(page: Page) -> t.Any:
-    return expect(page.locator(".invites .invitations_remaining"))
+class Remaining:
+    """kaleo's ``.invitations_remaining`` in the example's badge: the bare number as
+    the page renders it ("3 invitations left"), or "(3)" once kaleo's jQuery snippet
+    has written into it; ``to_have_text("(3)")`` accepts either."""
+
+    def __init__(self, page: Page) -> None:
+        self.number = page.locator(".invites .invitations_remaining")
+
+    def to_have_text(self, shown: str) -> None:
+        bare = shown.strip("()")
+        expect(self.number).to_have_text(re.compile(rf"^\(?{re.escape(bare)}\)?$"))
+
+
+def remaining(page: Page) -> Remaining:
+    return Remaining(page)
 
 
 def send_invitation(page: Page, address: str) -> None:

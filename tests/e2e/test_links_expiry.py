@@ -20,7 +20,18 @@ COPIED = "Link copied."
 SELECTED = "The link is selected: copy it with Ctrl+C (or Cmd+C)."
 
 
+CREATE_LINK = (
+    '<button type="submit" name="send" value="0"'
+    ' class="kaleo-button kaleo-secondary kaleo-create-link">Create link</button>'
+)
+
+
 def create_link(page: Page, address: str) -> None:
+    """A link for one address, not mailed: the example's invite form sends email only,
+    so the button a site gets with ``invite_form(user, link_button=True)`` is added."""
+    page.locator(".invites form .kaleo-actions").evaluate(
+        f"(actions) => actions.insertAdjacentHTML('beforeend', {CREATE_LINK!r})"
+    )
     page.locator(".invites form").get_by_label("Email address").fill(address)
     page.get_by_role("button", name="Create link").click()
 

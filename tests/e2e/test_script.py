@@ -53,8 +53,17 @@ def test_refusal_is_announced(page: Page, live_server: LiveServer) -> None:
     live_server.make_member("dave@example.com", "dave-password", 2)
     log_in(page, live_server, "dave@example.com", "dave-password")
     send_invitation(page, "dave@example.com")
+    error = page.locator("#email_address-error")
+    expect(error).to_have_text("You cannot invite yourself.")
+    expect(page.locator("#email_address")).to_have_attribute(
+        "aria-describedby", "email_address-error"
+    )
+    # Shown once: the live region keeps the sentence for screen readers only.
     messages = page.locator("#invitation-form-messages")
-    expect(messages.locator("ul.errorlist li")).to_have_text("You cannot invite yourself.")
+    expect(messages.locator("p.kaleo-visually-hidden")).to_have_text("You cannot invite yourself.")
+    expect(messages.locator("ul.errorlist")).to_have_count(0)
+    box = messages.bounding_box()  # no empty box above the form either
+    assert box is not None and box["width"] <= 1 and box["height"] <= 1, box
     remaining(page).to_have_text("(2)")
     expect(page.locator(".empty-invites")).to_be_visible()
 
@@ -104,7 +113,7 @@ def test_screenshots(open_page: PageFactory, live_server: LiveServer, width: int
     # the new row's Extend choice is no text field, so it keeps its value.
     expect(page.locator(".invite-list [name=by]")).to_have_value("7d")
     send_invitation(page, "not an address")
-    expect(page.locator("#invitation-form-messages .errorlist")).to_be_visible()
+    expect(page.locator("#email_address-error")).to_be_visible()
     assert_fits(page, width)
     page.screenshot(path=str(ARTIFACTS / f"invitations-{width}.png"), full_page=True)
 
