@@ -114,6 +114,14 @@ def ask_to_revoke(page: Page, data: Data) -> None:
     expect(page.locator("form input[name=confirm][value=yes]")).to_have_count(1)
 
 
+def ask_to_revoke_in_bulk(page: Page, data: Data) -> None:
+    """The console's Revoke on the selected rows: the page that asks first."""
+    for box in page.locator("input[name=ids]").all()[:4]:
+        box.check()
+    page.locator("button[name=action][value=revoke]").click()
+    expect(page.locator("input[name=confirm][value=yes]")).to_have_count(1)
+
+
 # One line a page: name, who looks, URL, status, steps from there, gallery pictures.
 # fmt: off
 PAGES = (
@@ -151,6 +159,8 @@ PAGES = (
     Visit("console-members", "staff", at(f"{CONSOLE}/members")),
     Visit("console-member", "staff", lambda d: f"{CONSOLE}/members/{d.member_id}"),
     Visit("console-invitations", "staff", at(f"{CONSOLE}/invitations")),
+    Visit("console-revoke-confirm", "staff", at(f"{CONSOLE}/invitations"),
+          then=ask_to_revoke_in_bulk),
     Visit("console-accountability", "staff", at(f"{CONSOLE}/accountability")),
     Visit("console-audit", "staff", at(f"{CONSOLE}/audit")),
 )
