@@ -262,17 +262,19 @@ def test_every_page_is_in_the_table(live_server: LiveServer) -> None:
 
 
 def test_the_checks_find_what_they_should(page: Page) -> None:
-    """A nameless button, an element past the edge and a word too long for its box are
-    reported, and named."""
+    """A nameless button (also one that opens a menu, or is pressed or not), an element
+    past the edge and a word too long for its box are reported, and named."""
     page.set_viewport_size({"width": 390, "height": 600})
     page.set_content(
         '<!doctype html><html lang="en"><title>t</title><body><main>'
         '<button class="nameless"></button><span role="button"></span>'
+        '<button aria-haspopup="menu" aria-expanded="false"></button>'
+        '<button aria-pressed="false"></button>'
         '<input type="submit" value="Named"><button aria-label="Named too"></button>'
         '<p class="wide" style="width: 700px">wide</p></main></body></html>'
     )
     found = nameless_buttons(page)
-    assert len(found) == 2 and 'class="nameless"' in found[0], found
+    assert len(found) == 4 and 'class="nameless"' in found[0], found
     message = overflow(page) or ""
     assert "700px wide" in message and "p.wide" in message, message
     page.set_content(
