@@ -465,7 +465,7 @@ def test_registering_through_a_shareable_link(
 
     refused = register(visitor, "mallory@example.com")
     assert refused.status_code == 200  # the form again, with the field's error
-    assert "This link is for addresses at example.org" in refused.get_data(as_text=True)
+    assert "This link is only for addresses at example.org." in refused.get_data(as_text=True)
     assert user_id(security_app, "mallory@example.com") is None
 
     assert register(visitor, "carol@example.org").status_code == 302
