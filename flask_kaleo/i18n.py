@@ -88,10 +88,46 @@ def translate_plural(singular: str, plural: str, num: int) -> str:
         return t.cast(str, _domain().get_translations().ungettext(singular, plural, num))
 
 
+FSI, PDI = "\u2068", "\u2069"
+"""Unicode's first-strong isolate and its closing mark: plain text's ``<bdi>``."""
+ISOLATED = frozenset({"email", "address", "domain", "inviter", "site_name", "name", "label"})
+"""The placeholders that hold an address, a domain or a name: text that keeps its own
+direction inside a sentence (not a URL, which an isolate mark would break)."""
+
+
+def isolate(text: str) -> str:
+    """``text`` between Unicode isolates when the current language is written right to
+    left, so that left-to-right text inside a sentence (an address) stays one unit and
+    the sentence's full stop stays at its end; unchanged otherwise."""
+    return f"{FSI}{text}{PDI}" if text and right_to_left() else text
+
+
+def right_to_left() -> bool:
+    """Whether the current locale is written right to left (never without Flask-Babel)."""
+    if not babel_active():
+        return False
+    locale = babel_locale()
+    return locale is not None and locale.character_order == "right-to-left"
+
+
+def _isolated(variables: t.Mapping[str, t.Any]) -> t.Mapping[str, t.Any]:
+    """``variables`` with the :data:`ISOLATED` strings isolated (see :func:`isolate`);
+    markup is left to isolate itself (``<bdi>``)."""
+    names = [
+        name
+        for name, value in variables.items()
+        if name in ISOLATED and isinstance(value, str) and not isinstance(value, Markup)
+    ]
+    if not names or not right_to_left():
+        return variables
+    return {**variables, **{name: isolate(variables[name]) for name in names}}
+
+
 def fill(text: str, english: str, variables: t.Mapping[str, t.Any], escape: bool = False) -> str:
-    """``text % variables``; a translation whose placeholders do not match (an app's
-    own catalog, say) is logged and the English is used, rather than a 500 after the
-    work is done."""
+    """``text % variables``, an address or name among them isolated right to left; a
+    translation whose placeholders do not match (an app's own catalog, say) is logged
+    and the English is used, rather than a 500 after the work is done."""
+    variables = _isolated(variables)
     try:
         return Markup(text) % variables if escape else text % variables
     except (KeyError, ValueError, TypeError) as error:
