@@ -76,6 +76,10 @@ def create_app(config: dict[str, t.Any] | None = None, instance_path: str | None
     # Flask-Babel: the visitor's language (?lang=fr, else the browser's) for kaleo's
     # strings and the example's own (example_app/translations, the "messages" domain).
     babel.init_app(app, locale_selector=select_locale)
+    # kaleo's pages bind gettext to kaleo's domain, and the example's layout wraps them:
+    # the layout's own words use these, the example's catalog.
+    globals_ = app.jinja_env.globals
+    globals_.update(example_gettext=globals_["gettext"], example_ngettext=globals_["ngettext"])
     app.jinja_env.globals["example_languages"] = LANGUAGES
     app.register_blueprint(kaleo_blueprint, url_prefix="/invites")
     outbox.init_app(app)

@@ -266,3 +266,9 @@ def test_the_example_speaks_the_visitors_language(example: Flask) -> None:
     page = client.post("/login", data=data, follow_redirects=True).text
     assert "سجّلت الدخول باسم \u2068alice@example.com\u2069." in page
     assert "الدعوات" in page  # the nav
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    # kaleo's page in the example's layout: kaleo's words and the layout's translated
+    refused = client.get("/signup")
+    assert refused.status_code == 403
+    assert "التسجيل بالدعوة فقط" in refused.text  # kaleo's heading
+    assert "صندوق الصادر" in refused.text and ">Outbox<" not in refused.text  # the nav
