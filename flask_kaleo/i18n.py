@@ -124,10 +124,9 @@ def _isolated(variables: t.Mapping[str, t.Any]) -> t.Mapping[str, t.Any]:
 
 
 def fill(text: str, english: str, variables: t.Mapping[str, t.Any], escape: bool = False) -> str:
-    """``text % variables``, an address or name among them isolated right to left; a
-    translation whose placeholders do not match (an app's own catalog, say) is logged
-    and the English is used, rather than a 500 after the work is done."""
-    variables = _isolated(variables)
+    """``text % variables``; a translation whose placeholders do not match (an app's
+    own catalog, say) is logged and the English is used, rather than a 500 after the
+    work is done."""
     try:
         return Markup(text) % variables if escape else text % variables
     except (KeyError, ValueError, TypeError) as error:
@@ -136,16 +135,18 @@ def fill(text: str, english: str, variables: t.Mapping[str, t.Any], escape: bool
 
 
 def gettext(string: str, /, **variables: t.Any) -> str:
-    """``string`` translated for the current locale, ``%(name)s`` placeholders filled."""
+    """``string`` translated for the current locale, ``%(name)s`` placeholders filled
+    (an address or a name isolated right to left: this is the text of flashes, JSON
+    answers and the CLI, where no ``<bdi>`` can)."""
     text = translate(string)
-    return fill(text, string, variables) if variables else text
+    return fill(text, string, _isolated(variables)) if variables else text
 
 
 def ngettext(singular: str, plural: str, num: int, /, **variables: t.Any) -> str:
     """The singular or plural form for ``num`` (available as ``%(num)d``)."""
     variables.setdefault("num", num)
     english = singular if num == 1 else plural
-    return fill(translate_plural(singular, plural, num), english, variables)
+    return fill(translate_plural(singular, plural, num), english, _isolated(variables))
 
 
 def N_(string: str) -> str:  # noqa: N802 (the conventional gettext marker)

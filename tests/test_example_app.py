@@ -59,6 +59,7 @@ def test_first_start_seeds_demo_accounts_once(
     with second.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 3
         alice = kaleo.hooks.member("alice@example.com")
+        assert alice is not None
         assert alice.check_password("alice-password")
         assert kaleo.invitations_remaining(alice) == 3
         staff = kaleo.hooks.member("staff@example.com")
@@ -229,6 +230,7 @@ def test_a_wrong_domain_signup_keeps_the_link_and_says_why_at_the_field(example:
     the form again with the error at the address field; the link still works after."""
     with example.test_request_context():
         alice = kaleo.hooks.member("alice@example.com")
+        assert alice is not None
         url = kaleo.create_link(alice, 2, domain="example.org").url
     visitor = example.test_client()
     assert visitor.get(url).status_code == 303

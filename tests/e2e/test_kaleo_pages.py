@@ -128,6 +128,7 @@ def links(live_server: LiveServer) -> dict[str, str]:
     live_server.make_member("lena@example.com", "lena-password", 3)
     with live_server.app.test_request_context():
         lena = kaleo.hooks.member("lena@example.com")
+        assert lena is not None
         used = kaleo.create_link(lena, 1, domain="example.org")
         link = kaleo.create_link(lena, 2, domain="example.org")
         kaleo.revoke(used)
