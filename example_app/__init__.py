@@ -13,6 +13,7 @@ import typing as t
 from pathlib import Path
 
 from flask import Flask
+from flask_babel import gettext
 from flask_migrate import upgrade
 
 from flask_kaleo import blueprint as kaleo_blueprint
@@ -26,6 +27,7 @@ from .extensions import login_manager
 from .extensions import mail
 from .extensions import migrate
 from .language import LANGUAGES
+from .language import N_
 from .language import select_locale
 from .models import User
 from .models import kaleo
@@ -67,12 +69,17 @@ def create_app(config: dict[str, t.Any] | None = None, instance_path: str | None
     migrate.init_app(app, db, directory=MIGRATIONS)
     login_manager.init_app(app)
     login_manager.login_view = "example.login"
-    login_manager.login_message = "Please log in to see your invitations."
+    login_manager.login_message = N_("Please log in to see your invitations.")
+    login_manager.localize_callback = gettext
     csrf.init_app(app)
     kaleo.init_app(app)
-    # Flask-Babel: kaleo's strings in the visitor's language (?lang=fr, else the
-    # browser's); the example's own pages stay English.
+    # Flask-Babel: the visitor's language (?lang=fr, else the browser's) for kaleo's
+    # strings and the example's own (example_app/translations, the "messages" domain).
     babel.init_app(app, locale_selector=select_locale)
+    # kaleo's pages bind gettext to kaleo's domain, and the example's layout wraps them:
+    # the layout's own words use these, the example's catalog.
+    globals_ = app.jinja_env.globals
+    globals_.update(example_gettext=globals_["gettext"], example_ngettext=globals_["ngettext"])
     app.jinja_env.globals["example_languages"] = LANGUAGES
     app.register_blueprint(kaleo_blueprint, url_prefix="/invites")
     outbox.init_app(app)

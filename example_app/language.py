@@ -1,6 +1,7 @@
 """The example's language: ``?lang=fr`` on any page (remembered in the session), else
 the browser's Accept-Language, among the languages flask-kaleo ships. Flask-Babel asks
-:func:`select_locale`; kaleo's pages, macros, messages and emails follow it."""
+:func:`select_locale`; the example's pages (its catalog, ``example_app/translations``)
+and kaleo's pages, macros, messages and emails follow it."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ LANGUAGES = {
 }
 """The languages offered, each named in itself (for the switcher in the footer)."""
 SESSION_KEY = "example.lang"
+
+
+def N_(string: str) -> str:  # noqa: N802 (the conventional gettext marker)
+    """Mark a string for extraction; it is translated where it is shown."""
+    return string
 
 
 def select_locale() -> str | None:

@@ -12,6 +12,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from flask_login import login_user
 from flask_login import logout_user
@@ -21,11 +22,14 @@ from werkzeug.wrappers import Response
 
 from flask_kaleo import JoinInvitationMixin
 from flask_kaleo.config import current_config
+from flask_kaleo.exceptions import InvitationForAnotherAddress
 from flask_kaleo.exceptions import InvitationNotPending
+from flask_kaleo.i18n import isolate
 
 from . import demo
 from .forms import LoginForm
 from .forms import SignupForm
+from .language import N_
 from .models import User
 from .models import kaleo
 
@@ -45,16 +49,16 @@ def login() -> str | Response:
         user = kaleo.hooks.member(form.email.data)
         if user is not None and user.check_password(form.password.data):
             login_user(user)
-            flash(f"Logged in as {user.email}.", "success")
+            flash(_("Logged in as %(email)s.", email=isolate(user.email)), "success")
             return redirect(_safe_next() or url_for("example.invitations"), code=303)
-        form.password.errors.append("That email and password do not match an account.")
+        form.password.errors.append(_("That email and password do not match an account."))
     return render_template("login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
     logout_user()
-    flash("Logged out.", "success")
+    flash(_("Logged out."), "success")
     return redirect(url_for("example.home"), code=303)
 
 
@@ -84,24 +88,29 @@ def signup() -> str | Response | tuple[str, int]:
         form.email.render_kw = {**(form.email.render_kw or {}), "readonly": True}
     if form.validate_on_submit():
         if kaleo.hooks.member(form.email.data) is not None:
-            form.email.errors.append(TAKEN)
+            form.email.errors.append(_(TAKEN))
             return render_template("signup.html", form=form, invitation=invitation)
         password = form.password.data
         try:
             user = kaleo.signup(form.email.data, lambda address: _new_user(address, password))
-        except InvitationNotPending as error:  # used or expired since; another address
+        except InvitationForAnotherAddress as error:  # still valid: not for this address
+            form.email.errors.append(str(error))  # the form again, as for any field error
+        except InvitationNotPending as error:  # used, expired or revoked since
             form.email.errors.append(str(error))
             return render_template("signup.html", form=form, invitation=invitation), 410
         except IntegrityError:  # taken by a signup that finished meanwhile
-            form.email.errors.append(TAKEN)
+            form.email.errors.append(_(TAKEN))
         else:
             login_user(user)
-            flash(f"Welcome, {user.email}! Your account is ready.", "success")
+            flash(
+                _("Welcome, %(email)s! Your account is ready.", email=isolate(user.email)),
+                "success",
+            )
             return redirect(url_for("example.invitations"), code=303)
     return render_template("signup.html", form=form, invitation=invitation)
 
 
-TAKEN = "An account with this email already exists: log in."
+TAKEN = N_("An account with this email already exists: log in.")
 
 
 def _new_user(address: str, password: str) -> User:

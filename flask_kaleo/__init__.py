@@ -9,6 +9,7 @@ from .core.reminders import RemindReport
 from .core.sweep import SweepReport
 from .delivery.transport import OutgoingEmail
 from .exceptions import AddressLimitReached
+from .exceptions import AddressOutsideDomain
 from .exceptions import AlreadyInvited
 from .exceptions import AlreadyMember
 from .exceptions import CannotInviteSelf
@@ -62,6 +63,7 @@ __all__ = [
     "InvitationAlreadyUsed",
     "InvitationExpired",
     "InvitationForAnotherAddress",
+    "AddressOutsideDomain",
     "InvitationNotPending",
     "InvitationRefused",
     "InvitationReport",

@@ -167,12 +167,26 @@ class InvitationReplaced(InvitationNotPending):
 
 class InvitationForAnotherAddress(InvitationNotPending):
     """With ``KALEO_REQUIRE_INVITED_EMAIL``, the signup used another address than the
-    one invited. The invitation is still pending and nothing changed; it derives from
-    :class:`InvitationNotPending` so that a signup view that already refuses an
-    invitation it cannot accept refuses this one too."""
+    one invited (or, as :class:`AddressOutsideDomain`, an address outside a shareable
+    link's domain). The invitation is still pending and nothing changed; it derives
+    from :class:`InvitationNotPending` so that a signup view that refuses an invitation
+    it cannot accept refuses this one too, but a view should catch it first and show
+    its message at the address field, with the form, rather than a 410."""
 
     field = "email"
     code = "invitation_for_another_address"
+
+
+class AddressOutsideDomain(InvitationForAnotherAddress):
+    """A shareable link limited to a domain (``domain``) was used with an address
+    elsewhere. The link is still valid and nothing changed: answer it at the signup
+    form's address field, never as a used-up link (410)."""
+
+    code = "address_outside_domain"
+
+    def __init__(self, message: str, domain: str) -> None:
+        super().__init__(message)
+        self.domain = domain
 
 
 class InvalidLinkOption(InvitationRefused):

@@ -88,6 +88,41 @@ def translate_plural(singular: str, plural: str, num: int) -> str:
         return t.cast(str, _domain().get_translations().ungettext(singular, plural, num))
 
 
+FSI, PDI = "\u2068", "\u2069"
+"""Unicode's first-strong isolate and its closing mark: plain text's ``<bdi>``."""
+ISOLATED = frozenset({"email", "address", "domain", "inviter", "site_name", "name", "label"})
+"""The placeholders that hold an address, a domain or a name: text that keeps its own
+direction inside a sentence (not a URL, which an isolate mark would break)."""
+
+
+def isolate(text: str) -> str:
+    """``text`` between Unicode isolates when the current language is written right to
+    left, so that left-to-right text inside a sentence (an address) stays one unit and
+    the sentence's full stop stays at its end; unchanged otherwise."""
+    return f"{FSI}{text}{PDI}" if text and right_to_left() else text
+
+
+def right_to_left() -> bool:
+    """Whether the current locale is written right to left (never without Flask-Babel)."""
+    if not babel_active():
+        return False
+    locale = babel_locale()
+    return locale is not None and locale.character_order == "right-to-left"
+
+
+def _isolated(variables: t.Mapping[str, t.Any]) -> t.Mapping[str, t.Any]:
+    """``variables`` with the :data:`ISOLATED` strings isolated (see :func:`isolate`);
+    markup is left to isolate itself (``<bdi>``)."""
+    names = [
+        name
+        for name, value in variables.items()
+        if name in ISOLATED and isinstance(value, str) and not isinstance(value, Markup)
+    ]
+    if not names or not right_to_left():
+        return variables
+    return {**variables, **{name: isolate(variables[name]) for name in names}}
+
+
 def fill(text: str, english: str, variables: t.Mapping[str, t.Any], escape: bool = False) -> str:
     """``text % variables``; a translation whose placeholders do not match (an app's
     own catalog, say) is logged and the English is used, rather than a 500 after the
@@ -100,16 +135,18 @@ def fill(text: str, english: str, variables: t.Mapping[str, t.Any], escape: bool
 
 
 def gettext(string: str, /, **variables: t.Any) -> str:
-    """``string`` translated for the current locale, ``%(name)s`` placeholders filled."""
+    """``string`` translated for the current locale, ``%(name)s`` placeholders filled
+    (an address or a name isolated right to left: this is the text of flashes, JSON
+    answers and the CLI, where no ``<bdi>`` can)."""
     text = translate(string)
-    return fill(text, string, variables) if variables else text
+    return fill(text, string, _isolated(variables)) if variables else text
 
 
 def ngettext(singular: str, plural: str, num: int, /, **variables: t.Any) -> str:
     """The singular or plural form for ``num`` (available as ``%(num)d``)."""
     variables.setdefault("num", num)
     english = singular if num == 1 else plural
-    return fill(translate_plural(singular, plural, num), english, variables)
+    return fill(translate_plural(singular, plural, num), english, _isolated(variables))
 
 
 def N_(string: str) -> str:  # noqa: N802 (the conventional gettext marker)

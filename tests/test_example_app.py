@@ -60,6 +60,7 @@ def test_first_start_seeds_demo_accounts_once(
     with second.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 3
         alice = kaleo.hooks.member("alice@example.com")
+        assert alice is not None
         assert alice.check_password("alice-password")
         assert kaleo.invitations_remaining(alice) == 3
         staff = kaleo.hooks.member("staff@example.com")
@@ -121,9 +122,12 @@ def test_signup_is_bound_to_the_invited_address(example: Flask) -> None:
     assert field is not None
     assert 'value="yann@example.com"' in field.group(0) and "readonly" in field.group(0)
     response = sign_up_as(visitor, "someone.else@example.com")
-    assert response.status_code == 410  # as for every invitation signup cannot use
-    assert (
-        "This invitation was sent to yann@example.com: sign up with that address." in response.text
+    # the invitation is still valid: the form again, the error at the address field
+    assert response.status_code == 200
+    assert re.search(
+        r'<span class="errors" id="email-errors">This invitation was sent to'
+        r" yann@example.com: sign up with that address.</span>",
+        response.text,
     )
     with example.app_context():
         invitation = db.session.scalars(sa.select(kaleo.JoinInvitation)).one()
@@ -222,3 +226,54 @@ def test_the_used_link_offers_to_log_in(example: Flask) -> None:
     assert page.status_code == 410
     assert "Kaleo Example" in page.text  # kaleo's page in the site's layout
     assert 'href="/login"' in page.text and "If you accepted it" in page.text
+
+
+def test_a_wrong_domain_signup_keeps_the_link_and_says_why_at_the_field(example: Flask) -> None:
+    """A link for @example.org used with another address: not a used-up link (410) but
+    the form again with the error at the address field; the link still works after."""
+    with example.test_request_context():
+        alice = kaleo.hooks.member("alice@example.com")
+        assert alice is not None
+        url = kaleo.create_link(alice, 2, domain="example.org").url
+    visitor = example.test_client()
+    assert visitor.get(url).status_code == 303
+
+    refused = sign_up_as(visitor, "mallory@example.com")
+
+    assert refused.status_code == 200
+    field = re.search(r'<input[^>]*name="email"[^>]*>', refused.text)
+    assert field is not None and 'aria-describedby="email-errors"' in field.group(0)
+    assert (
+        '<span class="errors" id="email-errors">This link is only for addresses at'
+        " example.org.</span>" in refused.text
+    )
+    assert "used up" not in refused.text
+    with example.app_context():
+        assert kaleo.hooks.member("mallory@example.com") is None
+        assert db.session.scalars(sa.select(kaleo.InvitationLink.uses)).one() == 0
+    assert sign_up_as(visitor, "carol@example.org").status_code == 303
+    with example.app_context():
+        assert db.session.scalars(sa.select(kaleo.InvitationLink.uses)).one() == 1
+
+
+def test_the_example_speaks_the_visitors_language(example: Flask) -> None:
+    """The example's own sentences, labels and flashes come from its catalog; an
+    address in a right-to-left flash is isolated, its full stop after it."""
+    client = example.test_client()
+    home = client.get("/?lang=fr").text
+    assert "Une bêta privée, sur invitation" in home
+    assert "A private beta" not in home
+    login = client.get("/login?lang=de").text
+    assert ">E-Mail-Adresse</label>" in login and ">Passwort</label>" in login
+    data = {"email": "alice@example.com", "password": "alice-password"}
+    data["csrf_token"] = csrf_token(client)
+    client.get("/?lang=ar")
+    page = client.post("/login", data=data, follow_redirects=True).text
+    assert "سجّلت الدخول باسم \u2068alice@example.com\u2069." in page
+    assert "الدعوات" in page  # the nav
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    # kaleo's page in the example's layout: kaleo's words and the layout's translated
+    refused = client.get("/signup")
+    assert refused.status_code == 403
+    assert "التسجيل بالدعوة فقط" in refused.text  # kaleo's heading
+    assert "صندوق الصادر" in refused.text and ">Outbox<" not in refused.text  # the nav

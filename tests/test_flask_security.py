@@ -280,14 +280,19 @@ def test_invite_only_refuses_visitors_without_an_invitation(
     alice = member(security_app)
     for response in (visitor.get("/register"), register(visitor, "mallory@example.com")):
         assert response.status_code == 403
-        assert "Signing up is by invitation only" in response.get_data(as_text=True)
+        page = response.get_data(as_text=True)
+        assert "Signing up is by invitation only" in page
+        # wire() set KALEO_LOGIN_URL to FST's login view: members are told where
+        assert 'Already a member? <a class="kaleo-login" href="/login">Log in</a>.' in page
     assert user_id(security_app, "mallory@example.com") is None
 
     invitation_id, token = invite(security_app, alice)  # a used link lets nobody in
     follow_link(visitor, token)
     assert register(visitor, "bob@example.com").status_code == 302
     other = security_app.test_client()
-    assert other.get(f"/invites/accept/{token}").status_code == 410
+    used = other.get(f"/invites/accept/{token}")
+    assert used.status_code == 410
+    assert '<a class="kaleo-login" href="/login">log in</a>' in used.get_data(as_text=True)
     assert other.get("/register").status_code == 403
 
     signed_in = security_app.test_client()  # a member is sent on, as FST does
@@ -465,7 +470,7 @@ def test_registering_through_a_shareable_link(
 
     refused = register(visitor, "mallory@example.com")
     assert refused.status_code == 200  # the form again, with the field's error
-    assert "This link is for addresses at example.org" in refused.get_data(as_text=True)
+    assert "This link is only for addresses at example.org." in refused.get_data(as_text=True)
     assert user_id(security_app, "mallory@example.com") is None
 
     assert register(visitor, "carol@example.org").status_code == 302

@@ -105,6 +105,10 @@ def test_untrusted_host_is_refused_and_nothing_is_sent(
         "/invites/invite", data={"csrf_token": token}, headers=BROWSER, base_url=FORGED
     )
     assert (browser.status_code, browser.mimetype) == (400, "text/html")
+    # kaleo's 400 page, styled like every kaleo page: its stylesheet's path is built
+    # without the refused host (url_for cannot build one: it was a 500)
+    assert '<link rel="stylesheet" href="/invites/static/kaleo.css">' in browser.text
+    assert '<section class="kaleo-card kaleo-card-400">' in browser.text
     assert smtp.messages == []
     with app.app_context():
         assert invitation_count() == 0

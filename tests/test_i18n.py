@@ -107,7 +107,9 @@ KNOWN = {
     ),
     "ar": Known(
         "لا يمكنك دعوة نفسك.",
-        "أُرسلت الدعوة إلى carol@example.com.",
+        # Right to left, an address is isolated (U+2068 ... U+2069): the full stop
+        # stays at the end of the Arabic sentence, not beside the address's start.
+        "أُرسلت الدعوة إلى \u2068carol@example.com\u2069.",
         "دعاك alice@example.com للانضمام إلى",
         "اقبل الدعوة من هنا:",
         "لم يُعثر على الدعوة",

@@ -232,3 +232,37 @@ def test_unlimited_is_shown_as_a_word_and_kept_as_a_number(app: Flask) -> None:
         assert render_template_string(template) == "-1|-1|unlimited|3"
         login_user(make_user("five@example.com", allocation=5))
         assert render_template_string(template) == "5|5|5|3"
+
+
+# -- kaleo's pages link to log in wherever the site has a log-in page -----------------
+
+
+@pytest.mark.settings(KALEO_LOGIN_URL="/login", KALEO_INVITE_ONLY=True)
+def test_the_invite_only_and_401_pages_link_to_log_in(app: Flask, client: FlaskClient) -> None:
+    app.add_url_rule("/register", "register", app.extensions["kaleo"].invitation_required(str))
+    refused = client.get("/register")
+    assert refused.status_code == 403 and BASE in refused.text
+    assert 'Already a member? <a class="kaleo-login" href="/login">Log in</a>.' in refused.text
+    form = {"email_address": "x@example.com", "csrf_token": csrf_token(client)}
+    unauthorized = client.post("/invites/invite", data=form, headers=BROWSER)
+    assert unauthorized.status_code == 401
+    assert '<a class="kaleo-login kaleo-button" href="/login">Log in</a>' in unauthorized.text
+
+
+@pytest.mark.settings(KALEO_INVITE_ONLY=True)
+def test_without_a_login_page_the_invite_only_page_has_no_link(
+    app: Flask, client: FlaskClient
+) -> None:
+    app.add_url_rule("/register", "register", app.extensions["kaleo"].invitation_required(str))
+    refused = client.get("/register")
+    assert refused.status_code == 403 and "Signing up is by invitation only" in refused.text
+    assert "kaleo-login" not in refused.text
+
+
+def test_every_kaleo_page_links_kaleo_css(app: Flask, client: FlaskClient) -> None:
+    """Styled by default: no stylesheet URL to pass, whatever the page."""
+    for path, status in (("/invites/accept/nothing", 404), ("/invites/invite", 405)):
+        response = client.get(path, headers=BROWSER)
+        assert response.status_code == status
+        assert '<link rel="stylesheet" href="/invites/static/kaleo.css">' in response.text
+        assert '<section class="kaleo-card' in response.text

@@ -14,6 +14,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.schema import SchemaItem
 
 from .. import signals
+from ..exceptions import AddressOutsideDomain
 from ..exceptions import InvitationAlreadyUsed
 from ..exceptions import InvitationExpired
 from ..exceptions import InvitationForAnotherAddress
@@ -149,11 +150,9 @@ class InvitationLinkMixin(RedeemableMixin):
         return InvitationExpired(gettext("This link has expired."))
 
     def another_address(self) -> InvitationForAnotherAddress:
-        return InvitationForAnotherAddress(
-            gettext(
-                "This link is for addresses at %(domain)s: sign up with one of those.",
-                domain=self.domain,
-            )
+        domain = self.domain or ""
+        return AddressOutsideDomain(
+            gettext("This link is only for addresses at %(domain)s.", domain=domain), domain
         )
 
     def pending_where(self, now: dt.datetime) -> tuple[sa.ColumnElement[bool], ...]:

@@ -11,6 +11,7 @@ from flask import Flask
 from flask import current_app
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
@@ -105,12 +106,28 @@ def check_page_targets_once(app: Flask) -> None:
 
 
 def error_page(error: HTTPException) -> tuple[str, int]:
-    """``error`` as a kaleo page (``kaleo/error.html``, on ``kaleo/base.html``)."""
+    """``error`` as a kaleo page (``kaleo/error.html``, on ``kaleo/base.html``); a 401
+    or 403 links to the log-in page when the site has one."""
     status = error.code or 500
     text = gettext(ERROR_TEXTS[status]) if status in ERROR_TEXTS else error.description or ""
     title = gettext(ERROR_TITLES[status]) if status in ERROR_TITLES else error.name
-    page = render_template(ERROR_PAGE, status=status, title=title, text=text)
+    page = render_template(
+        ERROR_PAGE,
+        status=status,
+        title=title,
+        text=text,
+        login_url=login_url() if status in (401, 403) else None,
+        kaleo_stylesheet_url=stylesheet_path(),
+    )
     return page, status
+
+
+def stylesheet_path() -> str:
+    """The path of kaleo.css, built without the request's host: a request for a Host
+    outside ``TRUSTED_HOSTS`` has no URL adapter (``url_for`` cannot build), and its
+    400 page is styled all the same."""
+    adapter = current_app.url_map.bind("localhost", script_name=request.script_root or "/")
+    return adapter.build("kaleo.static", {"filename": "kaleo.css"})
 
 
 def error_headers(error: HTTPException) -> t.Mapping[str, str]:

@@ -15,6 +15,7 @@ from .forms import forget_typed
 from .forms import new_invite_form
 from .forms import row_outcome
 from .pages import check_page_targets_once
+from .pages import login_url
 from .text import extend_choices
 from .text import invitations_left
 from .text import state_label
@@ -34,6 +35,7 @@ def setup_web(app: Flask, kaleo: object) -> None:
     )
     app.jinja_env.filters.update(invitations_left=invitations_left, kaleo_state_label=state_label)
     check_page_targets_once(app)
+    app.jinja_env.globals["kaleo_login_url"] = login_url  # kaleo's pages link to log in
     jinja.setup_templates(app)
     if importlib.util.find_spec("flask_login") is not None:
         from flask_login import user_logged_out
