@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import typing as t
-from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -32,11 +31,16 @@ from tests.helpers import SetHook
 from tests.helpers import assert_counters_match_rows
 from tests.helpers import assert_error
 from tests.helpers import csrf_token
-from tests.helpers import current_kaleo
+from tests.helpers import expire_link
 from tests.helpers import fresh
+from tests.helpers import join_as
 from tests.helpers import make_user
+from tests.helpers import new_link
+from tests.helpers import path_of
+from tests.helpers import post_link
 from tests.helpers import received
 from tests.helpers import reconfigure
+from tests.helpers import reload_link
 from tests.helpers import signed_in
 from tests.helpers import speaking
 from tests.helpers import stat_row
@@ -45,41 +49,6 @@ from tests.hostapp import User
 from tests.hostapp import db
 
 links_on = pytest.mark.settings(KALEO_ALLOW_LINKS=True)
-
-
-def path_of(url: str | None) -> str:
-    assert url is not None
-    path = urlsplit(url).path
-    assert path.startswith("/invites/join/"), url
-    return path
-
-
-def new_link(inviter: User, uses: int, **options: t.Any) -> tuple[int, str]:
-    """A link from ``inviter`` (in a request context); its id and its path."""
-    link = current_kaleo().create_link(inviter, uses, **options)
-    return link.id, path_of(link.url)
-
-
-def join_as(client: FlaskClient, email: str) -> t.Any:
-    """Sign up through the host app's signup view, as docs/accepting.md writes one."""
-    return client.post("/join", data={"email": email, "csrf_token": csrf_token(client)})
-
-
-def reload_link(link_id: int) -> t.Any:
-    db.session.expire_all()
-    link = db.session.get(current_kaleo().InvitationLink, link_id)
-    assert link is not None
-    return link
-
-
-def expire_link(link_id: int) -> None:
-    model = current_kaleo().InvitationLink
-    db.session.execute(
-        sa.update(model)
-        .where(model.id == link_id)
-        .values(expires_at=utcnow() - dt.timedelta(hours=1))
-    )
-    db.session.commit()
 
 
 # -- the allowance: the worked example of docs/links.md --------------------------------
@@ -449,17 +418,6 @@ def test_expires_in_is_bounded_like_invitations(app: Flask, kaleo: Kaleo[User]) 
 
 
 # -- the endpoints ---------------------------------------------------------------------
-
-
-def post_link(
-    client: FlaskClient,
-    data: dict[str, str] | None = None,
-    *,
-    headers: dict[str, str] | None = None,
-    **fields: str,
-) -> t.Any:
-    form = {"csrf_token": csrf_token(client), **(data or {}), **fields}
-    return client.post("/invites/links", data=form, headers=headers or AJAX)
 
 
 @links_on

@@ -13,13 +13,13 @@ from flask_login import logout_user
 from tests.helpers import AJAX
 from tests.helpers import BROWSER
 from tests.helpers import csrf_token
+from tests.helpers import expire_link
+from tests.helpers import join_as
 from tests.helpers import make_user
+from tests.helpers import path_of
 from tests.helpers import post_invite
+from tests.helpers import post_link
 from tests.helpers import signed_in
-from tests.test_links import expire_link
-from tests.test_links import join_as
-from tests.test_links import path_of
-from tests.test_links import post_link
 
 links_on = pytest.mark.settings(KALEO_ALLOW_LINKS=True)
 

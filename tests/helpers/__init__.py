@@ -16,7 +16,8 @@ hostapp.py; the browser tests' steps in e2e/story.py.
   once;
 - ``i18n``: the shipped locales, Flask-Babel on the host app, a visitor's language;
 - ``html``: markup parsed into a small tree to query;
-- ``config``: a running test app's settings changed.
+- ``config``: a running test app's settings changed;
+- ``links``: shareable links made, joined, posted and expired.
 """
 
 from tests.helpers.config import reconfigure
@@ -59,6 +60,12 @@ from tests.helpers.invitations import link_for
 from tests.helpers.invitations import make_invitation
 from tests.helpers.invitations import make_invitations
 from tests.helpers.invitations import received
+from tests.helpers.links import expire_link
+from tests.helpers.links import join_as
+from tests.helpers.links import new_link
+from tests.helpers.links import path_of
+from tests.helpers.links import post_link
+from tests.helpers.links import reload_link
 from tests.helpers.mail import LINK
 from tests.helpers.mail import SilentRelay
 from tests.helpers.mail import SMTPServer
@@ -98,17 +105,14 @@ from tests.helpers.users import signed_in
 from tests.helpers.users import user_count
 
 __all__ = [
-    "reconfigure",
-    "assert_instance_untouched",
-    "instance_files",
-    "INSTANCE_FOLDERS",
-    "CHECKOUT",
     "AJAX",
     "BIN",
     "BROWSER",
     "Browser",
     "CELERY_REDIS_URL",
+    "CHECKOUT",
     "ERRORS",
+    "INSTANCE_FOLDERS",
     "LINK",
     "LOCALES",
     "Node",
@@ -132,6 +136,7 @@ __all__ = [
     "age",
     "assert_counters_match_rows",
     "assert_error",
+    "assert_instance_untouched",
     "build_schema",
     "choose_locale",
     "clear_rows",
@@ -140,14 +145,17 @@ __all__ = [
     "drop_everything",
     "empty_redis",
     "expire",
+    "expire_link",
     "free_port",
     "fresh",
+    "instance_files",
     "invitation_columns",
     "invitation_count",
     "invitation_to",
-    "kaleo_of",
     "invite_all",
     "join",
+    "join_as",
+    "kaleo_of",
     "lapse_lease",
     "link_counts",
     "link_for",
@@ -158,12 +166,17 @@ __all__ = [
     "make_invitations",
     "make_user",
     "message_text",
+    "new_link",
     "new_user",
     "parse",
+    "path_of",
     "post_invite",
+    "post_link",
     "race",
     "received",
+    "reconfigure",
     "redis_contents",
+    "reload_link",
     "returns",
     "run_at_once",
     "run_command",
