@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import typing as t
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
@@ -19,8 +20,11 @@ from flask.testing import FlaskClient
 from flask_kaleo import Kaleo
 from flask_kaleo.core import keyset
 from flask_kaleo.models import utcnow
+from tests.helpers import AJAX
 from tests.helpers import Node
 from tests.helpers import Statements
+from tests.helpers import csrf_token
+from tests.helpers import current_kaleo
 from tests.helpers import expire
 from tests.helpers import invitation_to
 from tests.helpers import make_invitations
@@ -229,14 +233,27 @@ def test_menu_items_by_state(app: Flask, client: FlaskClient, kaleo: Kaleo[User]
     assert by_address["accepted@example.com"].find("button") == []
 
 
-def test_resend_waits_for_its_cool_down_and_says_until_when(
-    app: Flask, client: FlaskClient, kaleo: Kaleo[User]
-) -> None:
+def carol_sent_ago(app: Flask, client: FlaskClient, ago: dt.timedelta | None) -> t.Any:
+    """Alice, signed in, sent carol@example.com an invitation (``ago``, else just now)
+    under a 10-minute cool-down; the invitation, read fresh."""
     reconfigure(app, KALEO_RESEND_INTERVAL=dt.timedelta(minutes=10))
     alice = signed_in(client, allocation=10)
     with app.app_context():
         make_invitations(alice, ["carol@example.com"], "sent")
-        sent_at = invitation_to("carol@example.com").sent_at
+        if ago is not None:
+            set_sent_at(utcnow() - ago)
+        return invitation_to("carol@example.com")
+
+
+def set_sent_at(when: dt.datetime) -> None:
+    db.session.execute(sa.update(current_kaleo().JoinInvitation).values(sent_at=when))
+    db.session.commit()
+
+
+def test_resend_waits_for_its_cool_down_and_says_until_when(
+    app: Flask, client: FlaskClient
+) -> None:
+    sent_at = carol_sent_ago(app, client, None).sent_at
     item = rows(get(client, "/manage"))["carol@example.com"]
     assert menu_items(item) == ["resend-later", "extend", "revoke"]
     later = item.one("span", cls="kaleo-resend-later")
@@ -248,30 +265,15 @@ def test_resend_waits_for_its_cool_down_and_says_until_when(
     assert re.fullmatch(r"Resend possible at \d{4}-\d\d-\d\d \d\d:\d\d UTC", note.all_text())
 
     with app.app_context():  # the cool-down over: Resend is offered
-        model = kaleo.JoinInvitation
-        past = utcnow() - dt.timedelta(minutes=11)
-        db.session.execute(sa.update(model).values(sent_at=past))
-        db.session.commit()
+        set_sent_at(utcnow() - dt.timedelta(minutes=11))
     item = rows(get(client, "/manage"))["carol@example.com"]
     assert menu_items(item) == ["resend", "extend", "revoke"]
     assert item.find("span", cls="kaleo-resend-later") == []
 
 
-def test_a_resend_just_done_answers_a_row_that_waits(
-    app: Flask, client: FlaskClient, kaleo: Kaleo[User]
-) -> None:
+def test_a_resend_just_done_answers_a_row_that_waits(app: Flask, client: FlaskClient) -> None:
     """The JSON answer's row (kaleo.js puts it in the list) no longer offers Resend."""
-    from tests.helpers import AJAX
-    from tests.helpers import csrf_token
-
-    reconfigure(app, KALEO_RESEND_INTERVAL=dt.timedelta(minutes=10))
-    alice = signed_in(client, allocation=10)
-    with app.app_context():
-        make_invitations(alice, ["carol@example.com"], "sent")
-        model = kaleo.JoinInvitation
-        db.session.execute(sa.update(model).values(sent_at=utcnow() - dt.timedelta(hours=1)))
-        db.session.commit()
-        invitation_id = invitation_to("carol@example.com").id
+    invitation_id = carol_sent_ago(app, client, dt.timedelta(hours=1)).id
     response = client.post(
         f"/invites/resend/{invitation_id}",
         data={"csrf_token": csrf_token(client)},
