@@ -26,10 +26,12 @@ from .core import accepting
 from .core import inviting
 from .core import lifecycle
 from .core import links
+from .core import sent
 from .core.hooks import HookDecorators
 from .core.hooks import Hooks
 from .core.lifecycle import InvitationReport
 from .core.sending import Delivery
+from .core.sent import SentPage
 from .core.store import Store
 from .exceptions import ConfigurationError
 from .maintenance import Maintenance
@@ -143,6 +145,22 @@ class Kaleo(HookDecorators[U], Maintenance[U], Oversight[U]):
     def sent_invitations(self, user: U | None) -> list[JoinInvitationMixin]:
         """Everything ``user`` has sent, oldest first, in one query."""
         return [] if user is None else self.store.sent_invitations(user)
+
+    def sent_page(
+        self,
+        user: U | None,
+        *,
+        state: str | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> SentPage:
+        """One page of ``user``'s sent list, in two statements whatever the history: the
+        newest ``limit`` invitations (or those older than the cursor ``before``, or newer
+        than ``after``) in ``state`` (None: all), oldest first, with the counts by
+        state. A cursor or state that is not one reads the newest page."""
+        page = sent.sent_page
+        return page(self.store, user, state=state, before=before, after=after, limit=limit)
 
     def sent_links(self, user: U | None) -> list[InvitationLinkMixin]:
         """``user``'s links, oldest first, each with ``joiners`` (who joined, oldest

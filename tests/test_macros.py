@@ -11,7 +11,6 @@ from flask_wtf.csrf import validate_csrf
 
 from flask_kaleo import Kaleo
 from tests.helpers import Node
-from tests.helpers import Statements
 from tests.helpers import make_invitations
 from tests.helpers import make_user
 from tests.helpers import parse
@@ -163,21 +162,6 @@ def test_user_input_is_escaped(app: Flask, kaleo: Kaleo[User]) -> None:
     assert "o&#39;brien&amp;co+&lt;x&gt;@example.com" in markup
     emails = [span.all_text() for span in page.find("span", cls="kaleo-email")]
     assert emails == [address, valid]
-
-
-def test_sent_list_is_one_query(app: Flask) -> None:
-    with app.app_context():
-        alice = make_user("alice@example.com", allocation=500)
-        alice_id = alice.id
-        add_invitations(alice, [f"friend{number}@example.com" for number in range(300)])
-        engine = db.engine
-    template = '{% from "kaleo/macros.html" import invites_sent %}{{ invites_sent(user) }}'
-    with app.test_request_context("/"):
-        user = db.session.get(User, alice_id)
-        with Statements(engine) as counter:
-            markup = render_template_string(template, user=user)
-    assert counter.count == 1, counter.statements
-    assert len(parse(markup).one("ul", cls="invite-list").children) == 300
 
 
 @pytest.mark.parametrize("macro", ["invite_form", "invites_sent", "remaining_invites"])

@@ -56,7 +56,11 @@ def sent_list(client: FlaskClient, address: str) -> str:
     page = page.replace(address, "ADDRESS")
     page = re.sub(r'value="[^"]{40,}"', "CSRF", page)
     page = re.sub(r"<time [^>]*>[^<]*</time>", "TIME", page)  # when each expires
-    return re.sub(r'(/invites/\w+/|kaleo-invitation-|data-invitation-id=")\d+', r"\1ID", page)
+    return re.sub(
+        r'(/invites/\w+/|kaleo-invitation-|kaleo-menu-|kaleo-resend-at-|data-invitation-id=")\d+',
+        r"\1ID",
+        page,
+    )
 
 
 @pytest.mark.all_backends

@@ -7,17 +7,21 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from flask_kaleo.models import utcnow
 from tests.helpers import AJAX
 from tests.helpers import Node
 from tests.helpers import csrf_token
+from tests.helpers import current_kaleo
 from tests.helpers import invitation_to
 from tests.helpers import make_invitations
 from tests.helpers import parse
 from tests.helpers import reconfigure
 from tests.helpers import signed_in
+from tests.hostapp import db
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml", "Referer": "http://localhost/manage"}
 LONG = "a.very.long.address.that.goes.on.and.on.for.a.while@subdomain.example.com"
@@ -53,7 +57,12 @@ def post(client: FlaskClient, path: str, **form: str) -> t.Any:
 def test_each_row_has_fixed_cells_and_buttons_naming_the_address(
     app: Flask, client: FlaskClient
 ) -> None:
+    reconfigure(app, KALEO_RESEND_INTERVAL=dt.timedelta(minutes=1))
     invited(app, client, "carol@example.com", LONG)
+    with app.app_context():  # sent before the cool-down: Resend is offered
+        model = current_kaleo().JoinInvitation
+        db.session.execute(sa.update(model).values(sent_at=utcnow() - dt.timedelta(minutes=2)))
+        db.session.commit()
     tree = page(client)
     for address in ("carol@example.com", LONG):
         item = row(tree, address)
@@ -61,24 +70,30 @@ def test_each_row_has_fixed_cells_and_buttons_naming_the_address(
         assert cells == [
             "kaleo-email",
             "kaleo-status",
-            "kaleo-details",  # when it expires, and the Extend form
+            "kaleo-details",  # when it expires
             "kaleo-row-actions",
             "kaleo-outcome",
         ]
+        assert item.one("span", cls="kaleo-email").one("bdi").all_text() == address
         assert item.attrs["id"] == f"kaleo-invitation-{item.attrs['data-invitation-id']}"
         actions = item.one("span", cls="kaleo-row-actions")
         names = [button.attrs.get("aria-label") for button in actions.find("button")]
         assert names == [
+            f"Actions for {address}",
             f"Resend the invitation to {address}",
+            f"Extend the invitation to {address}",
             f"Revoke the invitation to {address}",
             f"Yes, revoke the invitation to {address}",
             f"Keep the invitation to {address}",
         ]
-        details = item.one("span", cls="kaleo-details")
-        names += [button.attrs.get("aria-label") for button in details.find("button")]
-        assert names[-1] == f"Extend the invitation to {address}"
-        for button in [*actions.find("button"), *details.find("button")]:
+        for button in actions.find("button"):
             assert {"kaleo-button", "kaleo-small"} <= button.classes
+        menu = actions.one("button", cls="kaleo-menu-button")
+        assert "hidden" in menu.attrs  # kaleo.js shows it; without it, the forms show
+        listed = actions.one(id=menu.attrs["aria-controls"])
+        assert "hidden" not in listed.attrs and menu.attrs["aria-expanded"] == "false"
+        assert len(listed.find("form")) == 3
+        assert item.one("span", cls="kaleo-details").find("form") == []
         confirm = item.one("span", cls="kaleo-confirm")
         assert "hidden" in confirm.attrs  # shown by kaleo.js; without it, a page asks
         assert confirm.one("button", name="confirm").attrs["value"] == "yes"
@@ -156,7 +171,7 @@ def test_script_callers_revoke_at_once(app: Flask, client: FlaskClient) -> None:
     assert (body["status"], body["invitation"]["status"]) == ("OK", "revoked")
 
 
-def test_refused_row_action_is_told_in_its_row(app: Flask, client: FlaskClient) -> None:
+def test_refused_row_action_is_told_once_in_red_in_its_row(app: Flask, client: FlaskClient) -> None:
     reconfigure(app, KALEO_RESEND_INTERVAL=dt.timedelta(minutes=5))
     invited(app, client, "carol@example.com")
     with app.app_context():
@@ -164,8 +179,30 @@ def test_refused_row_action_is_told_in_its_row(app: Flask, client: FlaskClient) 
     response = post(client, f"/invites/resend/{invitation_id}")
     assert response.status_code == 303
     assert response.location == f"http://localhost/manage#kaleo-invitation-{invitation_id}"
-    outcome = row(page(client), "carol@example.com").one("span", cls="kaleo-outcome")
+    with client.session_transaction() as session:
+        assert "_flashes" not in session  # the row is the one place it is said
+    markup = client.get("/manage").get_data(as_text=True)
+    assert markup.count("a moment ago") == 1
+    outcome = row(parse(markup), "carol@example.com").one("span", cls="kaleo-outcome")
     assert "a moment ago" in outcome.all_text()
+    assert "kaleo-outcome-refused" in outcome.classes
+    assert "kaleo-outcome-done" not in outcome.classes
+    again = row(page(client), "carol@example.com").one("span", cls="kaleo-outcome")
+    assert again.all_text() == ""  # once
+
+
+def test_done_row_action_is_told_once_in_green_in_its_row(app: Flask, client: FlaskClient) -> None:
+    reconfigure(app, KALEO_RESEND_INTERVAL=dt.timedelta(0))
+    invited(app, client, "carol@example.com")
+    with app.app_context():
+        invitation_id = invitation_to("carol@example.com").id
+    assert post(client, f"/invites/resend/{invitation_id}").status_code == 303
+    with client.session_transaction() as session:
+        assert "_flashes" not in session
+    markup = client.get("/manage").get_data(as_text=True)
+    assert markup.count("Invitation sent again to carol@example.com.") == 1
+    outcome = row(parse(markup), "carol@example.com").one("span", cls="kaleo-outcome")
+    assert outcome.classes == {"kaleo-outcome", "kaleo-outcome-done"}
 
 
 def test_refused_invitation_without_javascript_keeps_what_was_typed(

@@ -167,7 +167,7 @@ def _python_type(column: sa.ColumnElement[t.Any]) -> type | None:
         return None
 
 
-def _state(model: type[JoinInvitationMixin], state: InvitationState) -> sa.ColumnElement[bool]:
+def in_state(model: type[JoinInvitationMixin], state: InvitationState) -> sa.ColumnElement[bool]:
     """SQL: an invitation is in ``state``, as its ``display_status`` says (``pending``:
     it may still be accepted, whether its email is on its way or not)."""
     now = utcnow()
@@ -210,7 +210,7 @@ def invitations(
     model = store.JoinInvitation
     statement = sa.select(model)
     if state is not None:
-        statement = statement.where(_state(model, state))
+        statement = statement.where(in_state(model, state))
     if inviter is not None:
         statement = statement.where(model.from_user_id == store.user_id(inviter))
     if address is not None:

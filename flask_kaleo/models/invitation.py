@@ -192,6 +192,8 @@ class JoinInvitationMixin(RedeemableMixin):
                 name=f"ck_{name}_pending",
             ),
             sa.Index(f"ix_{name}_from_user_sent", "from_user_id", "sent_at"),
+            # A member's counts by state (the sent list's summary), from the index alone.
+            sa.Index(f"ix_{name}_from_user_status", "from_user_id", "status", "expires_at"),
             # The staff's pages, newest first: all invitations, one state's, and the
             # overview's deliveries per day, read from the index alone (and the emails
             # still on their way: NULL).

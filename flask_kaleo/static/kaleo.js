@@ -68,7 +68,7 @@
      ``failed``, if given); the one place that talks to the server. ``submitter`` is the
      button that sent it, whose name and value go along ("Create link"). Returns false
      when the browser should post it itself. */
-  function send(form, done, failed, submitter) {
+  function send(form, done, failed, submitter, quiet) {
     if (!window.fetch || !window.FormData) { return false; }
     if (form.hasAttribute("data-kaleo-busy")) { return true; }  // no double submit
     form.setAttribute("data-kaleo-busy", "");
@@ -87,17 +87,17 @@
     }).then(function (data) {
       if (data.status === "OK") {
         done(data);
-        announce(data.message, null);
+        if (!quiet) { announce(data.message, null); }
         markCode(null);
         showRemaining(data.invitations_remaining);
         showBadge(data.invitations_badge);
       } else {
-        announce("", data.errors || failedHtml());
+        if (!quiet) { announce("", data.errors || failedHtml()); }
         markCode(data.code);
         if (failed) { failed(data); }
       }
     }).catch(function () {
-      announce("", failedHtml());
+      if (!quiet) { announce("", failedHtml()); }
       markCode("network");
       if (failed) { failed(null); }
     }).then(function () {
@@ -121,6 +121,7 @@
     each(".empty-invites", function (node) { node.remove(); });
     each(".invite-list", function (list) {
       list.insertAdjacentHTML("beforeend", data.html);  // rendered and escaped by the server
+      enhanceMenus(list);
     });
     each(".invites form input[type=text], [data-kaleo-invite] input[type=text]",
          function (input) { input.value = ""; });
@@ -160,11 +161,51 @@
       });
   }
 
-  /* Write ``text`` into the row's outcome cell (the live region says it too). */
-  function tellRow(item, text) {
+  /* Sent list rows and the action menu: the outcome of a row's action is shown in the
+     row alone, coloured by its kind (kaleo-outcome-done / kaleo-outcome-refused), and
+     said to screen readers by the list's own status region, not the invite form's. */
+  function tellRow(item, text, kind) {
     var outcome = item && item.querySelector(".kaleo-outcome");
-    if (outcome) { outcome.textContent = text; }
+    if (outcome) {
+      outcome.textContent = text;
+      outcome.classList.remove("kaleo-outcome-done", "kaleo-outcome-refused");
+      outcome.classList.add("kaleo-outcome-" + kind);
+    }
+    each(".kaleo-row-status", function (region) { region.textContent = text; });
     return outcome;
+  }
+
+  /* The "Actions" button of each row under ``root``: shown (it is hidden for browsers
+     without the script, which see the forms themselves), its list hidden until opened. */
+  function enhanceMenus(root) {
+    Array.prototype.forEach.call(root.querySelectorAll(".kaleo-menu"), function (menu) {
+      var button = menu.querySelector(".kaleo-menu-button");
+      var list = menu.querySelector(".kaleo-menu-list");
+      if (!button || !list || menu.hasAttribute("data-kaleo-menu")) { return; }
+      menu.setAttribute("data-kaleo-menu", "");
+      button.hidden = false;
+      setMenu(menu, false, false);
+    });
+  }
+
+  function setMenu(menu, open, focus) {
+    var button = menu.querySelector(".kaleo-menu-button");
+    var list = menu.querySelector(".kaleo-menu-list");
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    list.hidden = !open;
+    menu.classList.toggle("kaleo-menu-open", open);
+    if (open && focus) {
+      var first = list.querySelector("button:not([disabled]):not([hidden]), select");
+      if (first) { first.focus(); }
+    } else if (!open && focus) {
+      button.focus();
+    }
+  }
+
+  function closeMenus(except) {
+    each(".kaleo-menu[data-kaleo-menu].kaleo-menu-open", function (menu) {
+      if (menu !== except) { setMenu(menu, false, false); }
+    });
   }
 
   function errorText(data) {
@@ -183,8 +224,9 @@
     var id = item.getAttribute("data-invitation-id");
     item.outerHTML = data.html;  // rendered and escaped by the server
     var fresh = document.querySelector(".invite-list li[data-invitation-id='" + id + "']");
-    var outcome = tellRow(fresh, data.message);
-    var button = fresh && fresh.querySelector(".kaleo-row-actions button:not([hidden])");
+    if (fresh) { enhanceMenus(fresh); }
+    var outcome = tellRow(fresh, data.message, "done");
+    var button = fresh && fresh.querySelector(".kaleo-menu-button:not([hidden])");
     if (button) {
       button.focus();
     } else if (outcome) {
@@ -223,13 +265,22 @@
         return;
       }
       sent = send(form, function (data) { rowDone(item, data); },
-                  function (data) { tellRow(item, errorText(data)); });
+                  function (data) { tellRow(item, errorText(data), "refused"); },
+                  submitter, true);
     }
     if (sent) { event.preventDefault(); }
   }
 
   function onClick(event) {
     if (!event.target.closest) { return; }
+    var toggle = event.target.closest(".kaleo-menu[data-kaleo-menu] > .kaleo-menu-button");
+    var inside = event.target.closest(".kaleo-menu[data-kaleo-menu]");
+    closeMenus(inside);
+    if (toggle) {
+      var menu = toggle.parentNode;
+      /* A click by keyboard (Enter, Space) has no pointer position: focus goes in. */
+      setMenu(menu, toggle.getAttribute("aria-expanded") !== "true", event.detail === 0);
+    }
     var cancel = event.target.closest(".kaleo-confirm .kaleo-cancel");
     if (cancel) { askToRevoke(cancel.form, false); }
     var copy = event.target.closest("[data-kaleo-copy]");
@@ -239,7 +290,12 @@
   function onKeydown(event) {
     if (event.key !== "Escape" || !event.target.closest) { return; }
     var confirm = event.target.closest(".kaleo-confirm");
-    if (confirm && !confirm.hidden) { askToRevoke(confirm.closest("form"), false); }
+    if (confirm && !confirm.hidden) {
+      askToRevoke(confirm.closest("form"), false);
+      return;
+    }
+    var menu = event.target.closest(".kaleo-menu[data-kaleo-menu].kaleo-menu-open");
+    if (menu) { setMenu(menu, false, true); }
   }
 
   document.addEventListener("submit", onSubmit);
@@ -309,4 +365,12 @@
 
   document.addEventListener("click", onClick);
   document.addEventListener("keydown", onKeydown);
+  /* A menu closes when the focus leaves it (Tab past its last item). */
+  document.addEventListener("focusout", function (event) {
+    var menu = event.target.closest && event.target.closest(".kaleo-menu.kaleo-menu-open");
+    if (menu && event.relatedTarget && !menu.contains(event.relatedTarget)) {
+      setMenu(menu, false, false);
+    }
+  });
+  enhanceMenus(document);
 }());

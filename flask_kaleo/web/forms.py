@@ -91,18 +91,28 @@ def _signed_in_id() -> str | None:
     return None if user is None else str(get_kaleo().hooks.user_id(user))
 
 
-def keep_outcome(invitation_id: int, message: str) -> None:
-    """Keep a Resend/Revoke outcome for the row it is about, on the next page."""
-    session[OUTCOME_KEY] = {"id": invitation_id, "message": message}
+class Outcome(t.NamedTuple):
+    """A Resend/Revoke/Extend outcome shown in its row: ``kind`` is ``done`` or
+    ``refused`` (the row's class ``kaleo-outcome-<kind>`` colours it)."""
+
+    message: str
+    kind: t.Literal["done", "refused"]
 
 
-def row_outcome(invitation_id: int) -> str:
-    """The kept outcome for this row (once), or an empty string."""
+def keep_outcome(invitation_id: int, message: str, *, refused: bool = False) -> None:
+    """Keep a Resend/Revoke/Extend outcome for the row it is about, on the next page:
+    the one place it is shown (nothing is flashed)."""
+    session[OUTCOME_KEY] = {"id": invitation_id, "message": message, "refused": refused}
+
+
+def row_outcome(invitation_id: int) -> Outcome | None:
+    """The kept outcome for this row (once), or None."""
     outcome = session.get(OUTCOME_KEY) if has_request_context() else None
     if isinstance(outcome, dict) and outcome.get("id") == invitation_id:
         session.pop(OUTCOME_KEY)
-        return str(outcome.get("message", ""))
-    return ""
+        kind: t.Literal["done", "refused"] = "refused" if outcome.get("refused") else "done"
+        return Outcome(str(outcome.get("message", "")), kind)
+    return None
 
 
 def csrf_token() -> str:

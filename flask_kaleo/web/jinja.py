@@ -10,6 +10,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from .. import i18n
+from . import sent_list
 
 
 def text_direction() -> str:
@@ -69,5 +70,9 @@ def setup_templates(app: Flask) -> None:
         kaleo_ngettext=template_ngettext,
         kaleo_text_direction=text_direction,
         kaleo_language=language_tag,
+        kaleo_sent_page=sent_list.sent_page,
+        kaleo_sent_url=sent_list.sent_url,
+        kaleo_state_count=sent_list.state_count,
+        kaleo_resend_at=sent_list.resend_at,
     )
     env.filters.update(kaleo_number=i18n.format_number, kaleo_datetime=i18n.format_datetime)

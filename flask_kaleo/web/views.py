@@ -7,6 +7,7 @@ by :mod:`flask_kaleo.web.blueprint`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import typing as t
 
 from flask import get_template_attribute
@@ -46,6 +47,39 @@ from .session import remember
 NOT_FOUND = N_("There is no such invitation among those you sent.")
 
 
+class _RefusedInRow(Exception):
+    """A refused Resend/Revoke/Extend from a browser without JavaScript, kept for its
+    row: the view answers by going back to it."""
+
+
+@contextlib.contextmanager
+def _outcome_in_row(invitation: JoinInvitationMixin) -> t.Iterator[None]:
+    """A refused Resend/Revoke/Extend from a browser without JavaScript: the error goes
+    back to the row it is about, and only there (no flash: shown once)."""
+    try:
+        yield
+    except (InvitationRefused, InvitationNotPending) as error:
+        if wants_json():
+            raise
+        keep_outcome(invitation.id, str(error), refused=True)
+        raise _RefusedInRow from None
+
+
+def _in_row(view: t.Callable[..., ViewResponse]) -> t.Callable[..., ViewResponse]:
+    """Answer a refusal kept for its row by going back to the row, the transaction
+    rolled back as for any refusal."""
+
+    @functools.wraps(view)
+    def answered(**kwargs: object) -> ViewResponse:
+        try:
+            return view(**kwargs)
+        except _RefusedInRow:
+            get_kaleo().store.finish(commit=False)
+            return back(_row_fragment(kwargs.get("invitation_id", "")))
+
+    return answered
+
+
 @endpoint(sign_in=N_("Please sign in to send invitations."))
 def invite() -> ViewResponse:
     """Send an invitation from the signed-in user (the address and message are checked
@@ -75,6 +109,7 @@ def invite() -> ViewResponse:
 
 
 @endpoint(sign_in=N_("Please sign in to manage your invitations."))
+@_in_row
 def resend(invitation_id: str) -> ViewResponse:
     """Email one of your pending invitations again, under a new link."""
     invitation = _own_invitation(invitation_id)
@@ -85,6 +120,7 @@ def resend(invitation_id: str) -> ViewResponse:
 
 
 @endpoint(sign_in=N_("Please sign in to manage your invitations."))
+@_in_row
 def revoke(invitation_id: str) -> ViewResponse:
     """Withdraw one of your unaccepted invitations; it goes back to your allocation."""
     invitation = _own_invitation(invitation_id)
@@ -98,6 +134,7 @@ def revoke(invitation_id: str) -> ViewResponse:
 
 
 @endpoint(sign_in=N_("Please sign in to manage your invitations."))
+@_in_row
 def extend(invitation_id: str) -> ViewResponse:
     """Move the expiry of one of your unanswered invitations ``by`` a duration (or to
     ``never``, for staff), keeping its link."""
@@ -123,30 +160,17 @@ def _confirm_revoke(invitation: JoinInvitationMixin) -> ViewResponse:
     return page, 200
 
 
-@contextlib.contextmanager
-def _outcome_in_row(invitation: JoinInvitationMixin) -> t.Iterator[None]:
-    """A refused Resend/Revoke from a browser without JavaScript: the error goes back
-    to the row it is about (and, as ever, to a flash)."""
-    try:
-        yield
-    except (InvitationRefused, InvitationNotPending) as error:
-        if wants_json():
-            raise
-        keep_outcome(invitation.id, str(error))
-        raise Refusal(str(error), 200, error.field, fragment=_row_fragment(invitation)) from None
-
-
-def _row_fragment(invitation: JoinInvitationMixin) -> str:
-    return f"#kaleo-invitation-{invitation.id}"
+def _row_fragment(invitation_id: object) -> str:
+    return f"#kaleo-invitation-{invitation_id}"
 
 
 def _row_answer(invitation: JoinInvitationMixin, message: str) -> ViewResponse:
-    """The answer to Resend/Revoke; a browser without JavaScript goes back to the row,
-    which shows ``message``."""
-    answer = _answer(invitation, message, actions=True, fragment=_row_fragment(invitation))
+    """The answer to Resend/Revoke/Extend; a browser without JavaScript goes back to
+    the row, which shows ``message`` (and nothing else does)."""
     if not wants_json():  # kept after rendering the answer's row, which would show it
         keep_outcome(invitation.id, message)
-    return answer
+        return back(_row_fragment(invitation.id))
+    return _answer(invitation, message, actions=True)
 
 
 def _own_invitation(invitation_id: str) -> JoinInvitationMixin:
@@ -155,9 +179,7 @@ def _own_invitation(invitation_id: str) -> JoinInvitationMixin:
     return owned(model, invitation_id, 18, NOT_FOUND, "no_such_invitation")
 
 
-def _answer(
-    invitation: JoinInvitationMixin, message: str, *, actions: bool, fragment: str = ""
-) -> ViewResponse:
+def _answer(invitation: JoinInvitationMixin, message: str, *, actions: bool) -> ViewResponse:
     """The OK answer about ``invitation``, with its list item rendered once."""
     remaining = invitation.inviter_remaining
     if remaining is None:
@@ -181,7 +203,6 @@ def _answer(
             "html": str(item(invitation, actions=actions)),
             **({"link": invitation.accept_url} if invitation.accept_url else {}),
         },
-        fragment,
     )
 
 

@@ -10,6 +10,7 @@ from tests.e2e.axe import shown_with_javascript
 from tests.e2e.axe import violations
 from tests.e2e.live import LiveServer
 from tests.e2e.live import PageFactory
+from tests.e2e.menu import open_menu
 from tests.e2e.story import log_in
 from tests.e2e.story import log_out
 from tests.e2e.story import send_invitation
@@ -57,7 +58,7 @@ def test_member_and_staff_pages(open_page: PageFactory, live_server: LiveServer,
     send_invitation(page, "not an address")  # the error at the field and in the live region
     expect(page.locator(".kaleo-field-error")).to_be_visible()
     check(page, axe, found)
-    page.locator(".invite-list li").get_by_role("button", name="Revoke").click()
+    open_menu(page.locator(".invite-list li")).get_by_role("button", name="Revoke").click()
     expect(page.get_by_role("button", name="Yes, revoke")).to_be_focused()
     check(page, axe, found)
     page.goto(live_server("/invitations/jquery"))

@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 from tests.e2e.live import ARTIFACTS
 from tests.e2e.live import LiveServer
 from tests.e2e.live import PageFactory
+from tests.e2e.menu import open_menu
 from tests.e2e.story import log_in
 from tests.e2e.story import row
 
@@ -138,7 +139,7 @@ def test_the_story_in_french_and_arabic(
         shoot(page, f"i18n-{lang}-{width}")
 
     page.set_viewport_size({"width": 1280, "height": 900})
-    item.get_by_role("button", name=words.revoke.format(gone), exact=True).click()
+    open_menu(item).get_by_role("button", name=words.revoke.format(gone), exact=True).click()
     item.get_by_role("button", name=words.confirm.format(gone)).click()
     expect(item.locator(".kaleo-outcome")).to_have_text(words.revoked.format(gone))
     expect(item.locator(".kaleo-status")).to_have_text(words.revoked_state)

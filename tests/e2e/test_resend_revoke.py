@@ -1,5 +1,6 @@
 """The sent list's Resend and Revoke buttons in the example app: with flask-kaleo's
-script (in place, no reload) and with JavaScript off (plain posts, a flash)."""
+script (in the row's menu, in place, no reload) and with JavaScript off (plain posts,
+the outcome in the row)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.live import LiveServer
 from tests.e2e.live import PageFactory
+from tests.e2e.menu import open_menu
 from tests.e2e.story import ALICE
 from tests.e2e.story import log_in
 from tests.e2e.story import mark_page
@@ -35,21 +37,20 @@ def test_revoke_and_resend_in_place(page: Page, live_server: LiveServer) -> None
     mark_page(page)
 
     carol = page.locator(".invite-list li", has_text="carol@example.com")
-    carol.get_by_role("button", name="Revoke").click()
+    open_menu(carol).get_by_role("button", name="Revoke").click()
     carol.get_by_role("button", name="Yes, revoke").click()
     expect(carol).to_have_class("revoked")
     expect(carol.get_by_role("button")).to_have_count(0)
-    expect(page.locator("#invitation-form-messages")).to_have_text(
-        "Invitation to carol@example.com revoked."
-    )
+    expect(carol.locator(".kaleo-outcome")).to_have_text("Invitation to carol@example.com revoked.")
     remaining(page).to_have_text("(2)")
 
     dave = page.locator(".invite-list li", has_text="dave@example.com")
-    dave.get_by_role("button", name="Resend").click()
-    expect(page.locator("#invitation-form-messages")).to_have_text(
+    open_menu(dave).get_by_role("button", name="Resend").click()
+    expect(dave.locator(".kaleo-outcome")).to_have_text(
         "Invitation sent again to dave@example.com."
     )
     expect(dave).to_have_class("sent")
+    expect(dave.locator(".kaleo-menu-button")).to_be_focused()  # the focus stays in the row
     assert page_was_kept(page)
     assert outbox_count(page, live_server, "dave@example.com") == 2
 
@@ -64,15 +65,29 @@ def test_without_javascript_the_buttons_post_and_come_back(
     erin = page.locator(".invite-list li", has_text="erin@example.com")
     expect(erin).to_have_class("sent")
 
+    expect(erin.locator(".kaleo-menu-button")).to_be_hidden()  # the forms themselves show
+    expect(erin.locator(".kaleo-resend-later button")).to_be_disabled()  # too soon to resend
+    expect(erin.locator(".kaleo-resend-at time")).to_have_count(1)
+
+    reconfigure(live_server.app, KALEO_RESEND_INTERVAL=dt.timedelta(0))
+    page.reload()  # offered now...
+    reconfigure(live_server.app, KALEO_RESEND_INTERVAL=dt.timedelta(minutes=5))  # ...no more
     erin.get_by_role("button", name="Resend").click()  # too soon: refused, nothing sent
-    expect(page.locator(".flash-error")).to_contain_text("sent a moment ago")
     row_id = erin.get_attribute("id")
     expect(page).to_have_url(live_server(f"/invitations#{row_id}"))  # back at the row
     expect(erin.locator(".kaleo-outcome")).to_contain_text("sent a moment ago")
+    expect(erin.locator(".kaleo-outcome")).to_have_class("kaleo-outcome kaleo-outcome-refused")
+    shown = page.locator("#invitation-form-messages, .kaleo-outcome, .flash")
+    expect(shown.filter(has_text="sent a moment ago")).to_have_count(1)  # no flash as well
+    expect(page.locator(".flash-error")).to_have_count(0)
 
-    page.locator(".invite-list li", has_text="erin@example.com").get_by_role(
-        "button", name="Revoke"
-    ).click()
+    erin.locator(".kaleo-extend select").select_option("3d")
+    erin.get_by_role("button", name="Extend the invitation to erin@example.com").click()
+    expect(erin.locator(".kaleo-outcome")).to_have_text("Invitation to erin@example.com extended.")
+    expect(erin.locator(".kaleo-outcome")).to_have_class("kaleo-outcome kaleo-outcome-done")
+
+    erin.get_by_role("button", name="Revoke").click()
     page.get_by_role("button", name="Revoke the invitation").click()
-    expect(page.locator(".flash-success")).to_have_text("Invitation to erin@example.com revoked.")
-    expect(page.locator(".invite-list li", has_text="erin@example.com")).to_have_class("revoked")
+    expect(erin).to_have_class("revoked")
+    expect(erin.locator(".kaleo-outcome")).to_have_text("Invitation to erin@example.com revoked.")
+    expect(page.locator(".flash-success")).to_have_count(0)  # said in the row alone

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from tests.e2e.live import ARTIFACTS
 from tests.e2e.live import LiveServer
 from tests.e2e.live import PageFactory
+from tests.e2e.menu import open_menu
 from tests.e2e.story import log_in
 from tests.e2e.story import remaining
 from tests.e2e.story import row
@@ -49,6 +50,7 @@ def test_revoke_asks_in_the_row_then_tells_the_row(page: Page, live_server: Live
     member_with(page, live_server, "revoker", "carol@example.com")
     remaining(page).to_have_text("(4)")
     carol = row(page, "carol@example.com")
+    open_menu(carol)
     revoke = carol.get_by_role(
         "button", name="Revoke the invitation to carol@example.com", exact=True
     )
@@ -71,19 +73,31 @@ def test_revoke_asks_in_the_row_then_tells_the_row(page: Page, live_server: Live
     expect(carol).to_have_class("revoked")
     said = "Invitation to carol@example.com revoked."
     expect(carol.locator(".kaleo-outcome")).to_have_text(said)
+    expect(carol.locator(".kaleo-outcome")).to_have_class("kaleo-outcome kaleo-outcome-done")
     expect(carol.locator(".kaleo-outcome")).to_be_focused()  # the focus stays in the row
-    expect(page.locator("#invitation-form-messages")).to_have_text(said)
+    expect(page.locator(".kaleo-row-status")).to_have_text(said)  # for screen readers
+    expect(page.locator("#invitation-form-messages")).not_to_contain_text("revoked")  # once
+    shown = page.locator("#invitation-form-messages, .kaleo-outcome, .flash")
+    expect(shown.filter(has_text=said)).to_have_count(1)
     expect(carol.get_by_role("button")).to_have_count(0)
     remaining(page).to_have_text("(5)")
 
 
-def test_refused_resend_is_told_in_the_row(page: Page, live_server: LiveServer) -> None:
-    reconfigure(live_server.app, KALEO_RESEND_INTERVAL=dt.timedelta(minutes=5))
+def test_refused_resend_is_told_once_in_red_in_the_row(page: Page, live_server: LiveServer) -> None:
+    reconfigure(live_server.app, KALEO_RESEND_INTERVAL=dt.timedelta(0))
     member_with(page, live_server, "resender", "dave@example.com")
+    page.reload()  # Resend offered: the cool-down is nothing...
+    reconfigure(live_server.app, KALEO_RESEND_INTERVAL=dt.timedelta(minutes=5))  # ...was
     dave = row(page, "dave@example.com")
-    dave.get_by_role("button", name="Resend the invitation to dave@example.com").click()
-    expect(dave.locator(".kaleo-outcome")).to_contain_text("a moment ago")
-    expect(page.locator("#invitation-form-messages .errorlist")).to_contain_text("a moment ago")
+    open_menu(dave).get_by_role("button", name="Resend the invitation to dave@example.com").click()
+    outcome = dave.locator(".kaleo-outcome")
+    expect(outcome).to_contain_text("a moment ago")
+    expect(outcome).to_have_class("kaleo-outcome kaleo-outcome-refused")
+    colour = outcome.evaluate("node => getComputedStyle(node).color")
+    assert colour == "rgb(163, 38, 27)", colour  # --kaleo-danger, not green
+    shown = page.locator("#invitation-form-messages, .kaleo-outcome, .flash")
+    expect(shown.filter(has_text="a moment ago")).to_have_count(1)  # not in the banner
+    expect(page.locator("#invitation-form-messages")).not_to_contain_text("a moment ago")
 
 
 def test_revoke_without_javascript_has_a_confirmation_page(
@@ -141,7 +155,7 @@ def test_keyboard_focus_is_visible_and_the_skip_link_works(
     page.keyboard.press("Enter")
     expect(page.locator("main")).to_be_focused()
 
-    resend = page.get_by_role("button", name="Resend the invitation to frank@example.com")
+    resend = page.get_by_role("button", name="Actions for frank@example.com")
     resend.focus()
     page.keyboard.press("Shift+Tab")  # keyboard focus, so :focus-visible applies
     page.keyboard.press("Tab")
@@ -162,7 +176,7 @@ def test_columns_line_up_whatever_the_address(
 ) -> None:
     page = open_page(viewport={"width": width, "height": 900})
     member_with(page, live_server, f"columns{width}", SHORT, LONG)
-    row(page, SHORT).get_by_role("button", name="Revoke").click()  # one row asking
+    open_menu(row(page, SHORT)).get_by_role("button", name="Revoke").click()  # one row asking
     page.reload()  # the server's rows, as a visitor first sees them
     boxes = {}
     for address in (SHORT, LONG):
@@ -182,6 +196,6 @@ def test_columns_line_up_whatever_the_address(
         assert long_email["y"] + long_email["height"] <= boxes[LONG]["kaleo-status"]["y"]
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
-    row(page, LONG).get_by_role("button", name="Revoke").click()  # the inline confirmation
+    open_menu(row(page, LONG)).get_by_role("button", name="Revoke").click()  # inline confirmation
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"sent-list-{width}.png"), full_page=True)
