@@ -5,7 +5,7 @@ accepted, expired...) with a GROUP BY that reads this index alone, however long 
 member's history.
 
 Revision ID: 5b8e2d7c9a13
-Revises: 8d2f6a1c4e90
+Revises: 5b8e2d7c1a43
 Create Date: 2026-12-06 22:00:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "5b8e2d7c9a13"
-down_revision = "8d2f6a1c4e90"
+down_revision = "5b8e2d7c1a43"
 branch_labels = None
 depends_on = None
 
