@@ -158,6 +158,21 @@ def test_the_domain_is_stored_as_addresses_store_it(app: Flask, kaleo: Kaleo[Use
         assert kaleo.create_link(alice, 1, domain="").domain is None
 
 
+def test_a_link_names_its_inviter_as_invitations_do(app: Flask, kaleo: Kaleo[User]) -> None:
+    """The signup page of a link says who invited the visitor by the app's display
+    name, like an email invitation does."""
+
+    @kaleo.inviter_name
+    def display_name(user: User) -> str | None:
+        return "Alice Martin" if user.email == "alice@example.com" else None
+
+    with app.test_request_context():
+        alice = make_user("alice@example.com", 10)
+        bob = make_user("bob@example.com", 10)
+        assert kaleo.create_link(alice, 1).inviter_label == "Alice Martin"
+        assert kaleo.create_link(bob, 1).inviter_label == "bob@example.com"
+
+
 # -- joining: the page, the session, the signup ------------------------------------
 
 

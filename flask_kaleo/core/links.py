@@ -128,7 +128,7 @@ def create_link(
         link: InvitationLinkMixin = store.InvitationLink(
             token_digest=digest,
             from_user_id=inviter_id,
-            inviter_label=store.user_email(from_user),
+            inviter_label=store.inviter_label(from_user),
             max_uses=uses,
             uses=0,
             domain=domain,
