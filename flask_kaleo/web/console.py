@@ -113,7 +113,6 @@ def refusal_page(status: int, message: str | None = None) -> tuple[str, int]:
         console_section=None,
         console_nav=staff,
         console_messages=unread_flashes,
-        kaleo_stylesheet_url=stylesheet_url(),
     )
     return page, status
 
@@ -128,15 +127,9 @@ def render_console(template: str, section: Section | None, **context: object) ->
         console_action_label=action_label,
         console_audit_detail=audit_detail,
         console_link_state=link_state,
-        kaleo_stylesheet_url=stylesheet_url(),
         **context,
     )
 
-
-def stylesheet_url() -> str:
-    """kaleo.css, which kaleo/base.html links for the console's pages (not for its
-    error pages: one answering an untrusted Host must build no URL)."""
-    return url_for("kaleo.static", filename="kaleo.css")
 
 
 def action_label(action: str) -> str:
