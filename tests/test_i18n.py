@@ -594,3 +594,27 @@ def test_named_placeholders_are_filled_under_old_style_i18n(database_url: str) -
             " {% trans n=2 %}{{ n }} left{% endtrans %}"
         )
     assert page == "Resend the invitation to c@d.e 2 left"
+
+
+# A button whose visible word is one message and whose aria-label another: in every
+# language the label must hold the word, or speech users cannot say what they see.
+LABELLED_BUTTONS = [
+    ("Actions", "Actions for %(email)s"),
+    ("Resend", "Resend the invitation to %(email)s"),
+    ("Revoke", "Revoke the invitation to %(email)s"),
+    ("Yes, revoke", "Yes, revoke the invitation to %(email)s"),
+    ("Keep", "Keep the invitation to %(email)s"),
+]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_each_buttons_label_holds_its_visible_word(locale: str) -> None:
+    from babel.messages.pofile import read_po
+
+    folder = Path(i18n.__file__).parent / "translations" / locale / "LC_MESSAGES"
+    with open(folder / "flask_kaleo.po", encoding="utf-8") as po:
+        catalog = read_po(po)
+    for word, label in LABELLED_BUTTONS:
+        shown = catalog[word].string or word
+        spoken = catalog[label].string or label
+        assert shown.casefold() in spoken.casefold(), (locale, shown, spoken)
