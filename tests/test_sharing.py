@@ -43,7 +43,9 @@ def create(client: FlaskClient, uses: str = "2") -> str:
     """Create a link without JavaScript, as the form does; its URL from the JSON a
     script would get is not asked for: the page must show it."""
     headers = {**BROWSER, "Referer": "http://localhost/sharing"}
-    assert post_link(client, headers=headers, uses=uses).status_code == 303
+    created = post_link(client, headers=headers, uses=uses)
+    assert created.status_code == 303
+    assert created.location == "http://localhost/sharing#kaleo-new-link"  # the panel
     with client.session_transaction() as session:
         return str(session["kaleo.new_link"]["url"])
 
@@ -68,6 +70,7 @@ def test_the_new_link_is_shown_after_creating_and_after_reloading(
     url = create(client)
     page = shown(client)
     assert panel_url(page) == url
+    assert '<div class="kaleo-new-link" id="kaleo-new-link"' in page
     assert page.count(url) == 1  # in the field only: the flash no longer carries it
     assert '<p class="flash">Link created for 2 people.</p>' in page
     assert "data-kaleo-copy" in page and "data-kaleo-copy-status" in page

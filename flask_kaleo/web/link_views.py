@@ -29,6 +29,8 @@ from .session import keep_new_link
 from .session import remember
 
 LINK_NOT_FOUND = N_("There is no such link among those you created.")
+NEW_LINK_FRAGMENT = "#kaleo-new-link"
+"""Where a browser lands after creating a link: the panel that shows it to copy."""
 LINKS_OFF = N_("Shareable links are not enabled on this site.")
 
 
@@ -63,7 +65,7 @@ def create_link() -> ViewResponse:
     message = ngettext(
         "Link created for %(num)d person.", "Link created for %(num)d people.", link.max_uses
     )
-    return _answer(link, message)
+    return _answer(link, message, fragment=NEW_LINK_FRAGMENT)
 
 
 @endpoint(sign_in=N_("Please sign in to manage your links."))
@@ -85,7 +87,9 @@ def _own_link(link_id: str) -> InvitationLinkMixin:
     return owned(model, link_id, 9, LINK_NOT_FOUND, "no_such_link")
 
 
-def _answer(link: InvitationLinkMixin, message: str) -> ViewResponse:
+def _answer(link: InvitationLinkMixin, message: str, fragment: str = "") -> ViewResponse:
+    """The OK answer about ``link``; a browser without JavaScript goes back to the page
+    (at ``fragment``), which shows the flashed ``message``."""
     remaining = link.inviter_remaining
     if remaining is None:
         remaining = get_kaleo().invitations_remaining(signed_in_user())
@@ -105,7 +109,7 @@ def _answer(link: InvitationLinkMixin, message: str) -> ViewResponse:
         },
         "html": str(item(link, actions=True)),
     }
-    return succeed(message, body)
+    return succeed(message, body, fragment)
 
 
 @endpoint(methods=("GET",), csrf=False)
