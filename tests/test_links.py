@@ -661,6 +661,20 @@ def test_the_macros_show_the_form_and_each_links_uses(app: Flask, kaleo: Kaleo[U
 
 
 @links_on
+def test_a_used_up_link_offers_no_revoke(app: Flask, kaleo: Kaleo[User]) -> None:
+    """Nobody can join through it any more and it has nothing to give back."""
+    with app.test_request_context():
+        alice = make_user("alice@example.com", 6)
+        used_up, _ = new_link(alice, 1)
+        kaleo.accept(reload_link(used_up), make_user("carol@example.com"))
+        db.session.commit()
+        new_link(alice, 2)
+    page = render_links(app, alice, actions=True)
+    assert "1 of 1 used" in page and "0 of 2 used" in page
+    assert page.count("kaleo-revoke-link") == 1  # the live one only
+
+
+@links_on
 def test_a_joiners_address_is_escaped(app: Flask, kaleo: Kaleo[User]) -> None:
     """Addresses may hold ``&``, ``'`` and, quoted, ``<`` and ``"``: the list of who
     joined shows them as text."""
