@@ -72,6 +72,9 @@ def measure(url: str, sent: int, repeat: int) -> list[Row]:
         user_id = user.id
         history(user_id, sent)
         backend = db.engine.dialect.name
+        if backend == "postgresql":  # as autovacuum leaves a table: index-only scans
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("VACUUM ANALYZE kaleo_join_invitation"))
         engine = db.engine
     client = app.test_client()
     with client.session_transaction() as session:
