@@ -131,7 +131,6 @@ def render_console(template: str, section: Section | None, **context: object) ->
     )
 
 
-
 def action_label(action: str) -> str:
     """An audit entry's action, for people (an unknown one as it is stored)."""
     label = ACTION_LABELS.get(action)
