@@ -139,6 +139,17 @@ def test_a_cursor_that_is_not_one_reads_the_first_page(
     assert shown(get(client, "/manage?" + query)) == history[70:]
 
 
+@pytest.mark.all_backends
+@pytest.mark.parametrize("direction", ["kaleo_before", "kaleo_after"])
+def test_a_cursor_past_the_widest_id_reads_the_first_page(
+    client: FlaskClient, history: list[str], direction: str
+) -> None:
+    """An id wider than the id column (which PostgreSQL refuses to compare) is no
+    cursor: the first page, never a 500."""
+    cursor = keyset.encode(utcnow(), 2**31)
+    assert shown(get(client, f"/manage?{direction}={cursor}")) == history[70:]
+
+
 def test_two_statements_whatever_the_history(app: Flask) -> None:
     counts = []
     for size, name in ((10, "small"), (500, "large")):
