@@ -143,6 +143,20 @@ def test_nobody_else_sees_it(sharing: Flask, client: FlaskClient) -> None:
     assert panel_url(shown(other)) is None
 
 
+@links_on
+def test_a_visitor_whose_sign_in_ended_does_not_see_it(sharing: Flask, client: FlaskClient) -> None:
+    """The session outlives the sign-in without the logout signal (Flask-Login's
+    strong session protection, Flask-Security after a password change): the page
+    still answers, without the link."""
+    signed_in(client, allocation=5)
+    url = create(client)
+    with client.session_transaction() as session:
+        del session["_user_id"]
+    response = client.get("/sharing")
+    assert response.status_code == 200
+    assert url not in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     ("allocation", "words", "span"),
     [
