@@ -73,6 +73,5 @@ def resend_at(invitation: JoinInvitationMixin) -> dt.datetime | None:
     template global)."""
     if invitation.status != Status.SENT.value or invitation.link_only:
         return None
-    last = invitation.resent_at or invitation.sent_at
-    possible = last + current_config().resend_interval
+    possible = invitation.resend_possible_at(current_config().resend_interval)
     return possible if possible > utcnow() else None
