@@ -57,6 +57,17 @@ def forget(*args: object, **kwargs: object) -> None:
         flask_session.pop(NEW_LINK_KEY, None)
 
 
+def forget_others_new_link(sender: object, user: object, **extra: object) -> None:
+    """Forget another member's newest link when ``user`` signs in at this browser
+    (connected to Flask-Login's ``user_logged_in``): Flask's session cookie is signed,
+    not encrypted, so the next member could read its URL there."""
+    if not has_request_context():
+        return
+    kept = flask_session.get(NEW_LINK_KEY)
+    if isinstance(kept, dict) and kept.get("user") != str(get_kaleo().hooks.user_id(user)):
+        flask_session.pop(NEW_LINK_KEY, None)
+
+
 def forget_if(pending: Pending) -> None:
     """Forget what the session remembers if it is ``pending`` (now used)."""
     if has_request_context() and flask_session.get(SESSION_KEY) == pending.session_value:
