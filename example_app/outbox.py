@@ -43,8 +43,10 @@ class RecordedMail:
 
     @property
     def links(self) -> list[str]:
-        """The links in the text body (the invitation's accept link)."""
-        return LINK.findall(self.body)
+        """The site's links in the text body (the invitation's accept link), not those
+        an inviter wrote in their message: the page offers each as the invitation's."""
+        site = current_app.config["KALEO_SITE_URL"].rstrip("/") + "/"
+        return [link for link in LINK.findall(self.body) if link.startswith(site)]
 
     @property
     def preview(self) -> str:

@@ -33,6 +33,7 @@ from .core.lifecycle import InvitationReport
 from .core.sending import Delivery
 from .core.sent import SentPage
 from .core.store import Store
+from .core.store import key_fits
 from .exceptions import ConfigurationError
 from .maintenance import Maintenance
 from .models import InvitationLinkMixin
@@ -186,7 +187,10 @@ class Kaleo(HookDecorators[U], Maintenance[U], Oversight[U]):
 
     def get(self, model: type[M], item_id: int, *, sent_by: U | None = None) -> M | None:
         """The invitation (``kaleo.JoinInvitation``) or link (``kaleo.InvitationLink``)
-        with this id, or None; with ``sent_by``, only if that user sent it."""
+        with this id, or None; with ``sent_by``, only if that user sent it. An id
+        wider than the id column is nobody's (PostgreSQL refuses to look it up)."""
+        if not key_fits(model.id, item_id):
+            return None
         found = self.store.session.get(model, item_id)
         if found is None or sent_by is None:
             return found

@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from flask_kaleo import Kaleo
+from flask_kaleo.core import keyset
 from flask_kaleo.models import utcnow
 from flask_kaleo.web import console_invitations
 from tests.helpers import SetHook
@@ -117,6 +118,13 @@ def test_a_bad_filter_or_cursor_is_a_400_page(staff: Staff, query: str) -> None:
     response = staff.client.get(f"{PAGE}?{query}")
     assert response.status_code == 400
     assert response.mimetype == "text/html"
+
+
+@pytest.mark.all_backends
+def test_a_cursor_past_the_widest_id_is_a_400_page(staff: Staff) -> None:
+    """PostgreSQL refuses to compare an id wider than the column: a 400, not a 500."""
+    cursor = keyset.encode(utcnow(), 2**31)
+    assert staff.client.get(f"{PAGE}?after={cursor}").status_code == 400
 
 
 def test_older_pages_hold_every_invitation_once(

@@ -186,3 +186,23 @@ def test_the_site_name_setting_wins_and_an_unnamed_inviter_is_their_address(
     html = parse(sent.html)
     assert html.one("td", "kaleo-email-site").all_text().strip() == "Example Beta"
     assert html.one("strong", "kaleo-email-inviter").all_text() == "alice@example.com"
+
+
+@pytest.mark.settings(KALEO_SITE_URL="http://127.0.0.1:5000", KALEO_SITE_NAME="Example Beta")
+def test_a_display_name_cannot_reverse_the_subject(
+    app: Flask, outbox: list[t.Any], kaleo: Kaleo[User]
+) -> None:
+    """A right-to-left override (or an isolate left open) in a display name would
+    reverse the rest of the subject, the site's name included, in the mail client."""
+
+    @kaleo.inviter_name
+    def spoofing(user: User) -> str | None:
+        return "Mallory \u202e\u2067 \u202a"
+
+    client = app.test_client()
+    signed_in(client, allocation=1)
+    assert post_invite(client, "carol@example.com").json["status"] == "OK"
+    [sent] = outbox
+    assert sent.subject == "Mallory has invited you to join Example Beta"
+    inviter = parse(sent.html).one("strong", "kaleo-email-inviter").all_text()
+    assert inviter == "Mallory"

@@ -114,6 +114,19 @@ def test_the_html_email_is_shown_sandboxed_beside_its_text(
     assert subject == "Alice Martin has invited you to join Kaleo Example"
 
 
+def test_only_the_sites_links_are_offered_as_the_invitations(
+    tmp_path: Path, stop: list[Flask]
+) -> None:
+    """A link the inviter wrote in their message is no "Open the invitation link"."""
+    app = start(tmp_path, DEBUG=True)
+    stop.append(app)
+    message = "Sign up at https://invites.example.net/join first"
+    invite(logged_in(app, "alice@example.com"), "zoe@example.com", message)
+    page = parse(app.test_client().get("/outbox").text)
+    [button] = page.find("a", "accept-link")
+    assert button.attrs["href"].startswith("http://localhost/invites/accept/")
+
+
 def test_the_demo_command_runs_the_example_in_debug_mode_and_warns() -> None:
     """The README's and the tour's one command must open the outbox the story needs,
     and say the example is never to be deployed."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -286,3 +287,15 @@ def test_a_message_too_large_for_the_cookie_is_not_kept(app: Flask, client: Flas
     assert form.one("input", name="email_address").attrs["value"] == "not an address"
     assert form.one("textarea", name="message").all_text().strip() == ""
     assert form.find("span", cls="kaleo-field-error") != []
+
+
+@pytest.mark.all_backends
+@pytest.mark.parametrize("action", ["resend", "revoke", "extend"])
+def test_an_id_wider_than_the_column_is_no_invitation(client: FlaskClient, action: str) -> None:
+    """PostgreSQL refuses to look up an id wider than the id column: the same 404 as
+    any id that is not the member's, not a 500."""
+    signed_in(client)
+    form = {"csrf_token": csrf_token(client), "by": "7d"}
+    response = client.post(f"/invites/{action}/{2**31}", data=form, headers=AJAX)
+    assert response.status_code == 404
+    assert "There is no such invitation among those you sent." in response.json["errors"]

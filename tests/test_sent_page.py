@@ -90,6 +90,14 @@ def test_pages_keep_the_pages_own_arguments(client: FlaskClient, history: list[s
     assert set(query) == {"lang", "kaleo_state", "kaleo_before"}
 
 
+def test_pages_keep_the_path_the_app_is_mounted_at(client: FlaskClient, history: list[str]) -> None:
+    """Under a prefix (SCRIPT_NAME: a reverse proxy's /app), the links stay in it."""
+    response = client.get("/manage", base_url="http://localhost/app")
+    tree = parse(response.get_data(as_text=True))
+    assert link(tree, "kaleo-older").startswith("/app/manage?kaleo_before=")
+    assert tree.one("nav", cls="kaleo-sent-summary").find("a")[0].attrs["href"] == "/app/manage"
+
+
 def test_counts_by_state_and_the_filter(
     app: Flask, client: FlaskClient, history: list[str], kaleo: Kaleo[User]
 ) -> None:
@@ -137,6 +145,17 @@ def test_a_cursor_that_is_not_one_reads_the_first_page(
     client: FlaskClient, history: list[str], query: str
 ) -> None:
     assert shown(get(client, "/manage?" + query)) == history[70:]
+
+
+@pytest.mark.all_backends
+@pytest.mark.parametrize("direction", ["kaleo_before", "kaleo_after"])
+def test_a_cursor_past_the_widest_id_reads_the_first_page(
+    client: FlaskClient, history: list[str], direction: str
+) -> None:
+    """An id wider than the id column (which PostgreSQL refuses to compare) is no
+    cursor: the first page, never a 500."""
+    cursor = keyset.encode(utcnow(), 2**31)
+    assert shown(get(client, f"/manage?{direction}={cursor}")) == history[70:]
 
 
 def test_two_statements_whatever_the_history(app: Flask) -> None:

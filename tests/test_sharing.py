@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask import render_template_string
 from flask.testing import FlaskClient
+from flask_login import login_user
 from flask_login import logout_user
 
 from tests.helpers import AJAX
@@ -16,10 +17,12 @@ from tests.helpers import csrf_token
 from tests.helpers import expire_link
 from tests.helpers import join_as
 from tests.helpers import make_user
+from tests.helpers import new_user
 from tests.helpers import path_of
 from tests.helpers import post_invite
 from tests.helpers import post_link
 from tests.helpers import signed_in
+from tests.hostapp import load_user
 
 links_on = pytest.mark.settings(KALEO_ALLOW_LINKS=True)
 
@@ -144,6 +147,33 @@ def test_nobody_else_sees_it(sharing: Flask, client: FlaskClient) -> None:
     other = sharing.test_client()
     signed_in(other, "carol@example.com", allocation=5)
     assert panel_url(shown(other)) is None
+
+
+@links_on
+def test_signing_in_as_another_member_forgets_it(sharing: Flask, client: FlaskClient) -> None:
+    """Bob signs in at Alice's browser without her logging out: the session cookie,
+    which anyone at the browser can decode, no longer holds her link's URL."""
+    bob = new_user(sharing, "bob@example.com").id
+    sharing.add_url_rule("/as-bob", "as_bob", lambda: str(login_user(load_user(str(bob)))))
+    signed_in(client, allocation=5)
+    create(client)
+    client.get("/as-bob")
+    with client.session_transaction() as session:
+        assert "kaleo.new_link" not in session
+
+
+@links_on
+def test_a_visitor_whose_sign_in_ended_does_not_see_it(sharing: Flask, client: FlaskClient) -> None:
+    """The session outlives the sign-in without the logout signal (Flask-Login's
+    strong session protection, Flask-Security after a password change): the page
+    still answers, without the link."""
+    signed_in(client, allocation=5)
+    url = create(client)
+    with client.session_transaction() as session:
+        del session["_user_id"]
+    response = client.get("/sharing")
+    assert response.status_code == 200
+    assert url not in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

@@ -220,7 +220,7 @@ def invitations(
     if sent_until is not None:
         statement = statement.where(model.sent_at < sent_until)
     if after is not None:
-        sent_at, last_id = keyset.decode(after, dt.datetime, int)
+        sent_at, last_id = keyset.decode_sent_key(after, model.id)
         statement = statement.where(
             model.sent_at <= sent_at,  # a range on the index; the OR breaks the ties
             sa.or_(model.sent_at < sent_at, model.id < last_id),

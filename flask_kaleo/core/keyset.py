@@ -9,6 +9,8 @@ import datetime as dt
 import json
 import typing as t
 
+from .store import key_fits
+
 MAX_CURSOR_LENGTH = 512
 """Longer than any cursor this module writes: a longer value is refused unread."""
 
@@ -51,3 +53,13 @@ def _typed(value: object, type_: type) -> object:
     if type_ is str and isinstance(value, str):
         return value
     raise ValueError("not a cursor")
+
+
+def decode_sent_key(cursor: str, id_column: t.Any) -> tuple[dt.datetime, int]:
+    """The (sent_at, id) an invitation list's cursor holds; ValueError for anything
+    else, an id wider than ``id_column`` included (PostgreSQL refuses to compare one:
+    a 500 rather than a page)."""
+    sent_at, last_id = decode(cursor, dt.datetime, int)
+    if not key_fits(id_column, last_id):
+        raise ValueError("not a cursor")
+    return sent_at, last_id

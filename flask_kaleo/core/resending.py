@@ -217,8 +217,7 @@ def put_back(
 def _too_soon(
     invitation: JoinInvitationMixin, interval: dt.timedelta, now: dt.datetime
 ) -> ResendTooSoon:
-    last = invitation.resent_at or invitation.sent_at
-    wait = max(int((last + interval - now).total_seconds()), 1)
+    wait = max(int((invitation.resend_possible_at(interval) - now).total_seconds()), 1)
     minutes, seconds = divmod(wait, 60)
     if minutes:
         when = gettext("%(minutes)d min %(seconds)d s", minutes=minutes, seconds=seconds)

@@ -79,7 +79,7 @@ def sent_page(
     statement = sa.select(model).where(model.from_user_id == user_id)
     if wanted is not None:
         statement = statement.where(in_state(model, wanted))
-    before_key, after_key = _key(before), _key(after)
+    before_key, after_key = _key(before, model.id), _key(after, model.id)
     if after_key is not None:
         sent_at, last_id = after_key
         statement = statement.where(
@@ -110,15 +110,14 @@ def sent_page(
     return SentPage(rows, _counts(store, user_id, now), wanted, older, newer, first)
 
 
-def _key(cursor: str | None) -> tuple[dt.datetime, int] | None:
+def _key(cursor: str | None, id_column: t.Any) -> tuple[dt.datetime, int] | None:
     """The (sent_at, id) a cursor holds, or None for none or one that is not a cursor."""
     if not cursor:
         return None
     try:
-        sent_at, last_id = keyset.decode(cursor, dt.datetime, int)
+        return keyset.decode_sent_key(cursor, id_column)
     except ValueError:
         return None
-    return sent_at, last_id
 
 
 def _counts(store: Store[U], user_id: object, now: dt.datetime) -> dict[str, int]:

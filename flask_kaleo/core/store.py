@@ -36,6 +36,10 @@ logger = logging.getLogger(__name__)
 
 _INTEGER_BITS = ((sa.SmallInteger, 16), (sa.BigInteger, 64), (sa.Integer, 32))
 """The width of each integer column type, the narrower subclasses first."""
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+"""Unicode's embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): in a
+display name, a right-to-left override would reverse the rest of the subject line
+("... has invited you to join <site>") in the invitee's mail client."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 """A NUL or other control character: in no member's address or id (and PostgreSQL
 refuses NUL in a query's text, so such a value never reaches the database)."""
@@ -181,10 +185,11 @@ class Store(t.Generic[U]):
 
     def inviter_label(self, user: U) -> str:
         """How ``user`` appears to the people they invite: the app's display name for
-        them (on one line, at most the column's 254 characters), else their address."""
+        them (on one line, without bidi controls, at most the column's 254 characters),
+        else their address."""
         hook = self.hooks.inviter_name
         name = hook(user) if hook is not None else None
-        label = " ".join(name.split()) if isinstance(name, str) else ""
+        label = " ".join(name.translate(_BIDI_CONTROLS).split()) if isinstance(name, str) else ""
         return (label or self.user_email(user))[:254]
 
     def get_user(self, user_id: object) -> U | None:

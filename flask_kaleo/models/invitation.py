@@ -228,6 +228,11 @@ class JoinInvitationMixin(RedeemableMixin):
             return "sending"
         return self.status
 
+    def resend_possible_at(self, interval: dt.timedelta) -> dt.datetime:
+        """When a Resend may mail it again: ``interval`` (``KALEO_RESEND_INTERVAL``)
+        after it was last sent."""
+        return (self.resent_at or self.sent_at) + interval
+
     @property
     def is_reminder(self) -> bool:
         """Whether its latest sending is its reminder (a later resend is not)."""

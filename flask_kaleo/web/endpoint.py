@@ -14,6 +14,7 @@ import typing as t
 
 from flask import current_app
 from flask import g
+from flask import has_request_context
 from flask import request
 from flask_wtf.csrf import validate_csrf
 from werkzeug.datastructures import MultiDict
@@ -95,6 +96,13 @@ def _answer(declaration: Declaration, view: V, kwargs: dict[str, object]) -> Vie
 def signed_in_user() -> object:
     """The signed-in user, asked of the app's hook once per request."""
     return _once_per_request("kaleo.user", get_kaleo().hooks.current_user)
+
+
+def signed_in_id() -> str | None:
+    """Who is signed in at this browser, as text, or None (outside a request too): the
+    owner of what the session keeps for the next page, which is shown to them only."""
+    user = signed_in_user() if has_request_context() else None
+    return None if user is None else str(get_kaleo().hooks.user_id(user))
 
 
 def owned(model: type[M], item_id: str, max_digits: int, not_found: str, code: str) -> M:

@@ -18,8 +18,7 @@ from wtforms import StringField
 from wtforms import TextAreaField
 
 from ..i18n import lazy_gettext
-from ..state import get_kaleo
-from .endpoint import signed_in_user
+from .endpoint import signed_in_id
 
 
 class InviteForm(FlaskForm):  # type: ignore[misc]
@@ -49,7 +48,7 @@ def new_invite_form() -> InviteForm:
     fields."""
     form = InviteForm(formdata=None)
     typed = session.pop(TYPED_KEY, None) if has_request_context() else None
-    if not isinstance(typed, dict) or typed.get("user") != _signed_in_id():
+    if not isinstance(typed, dict) or typed.get("user") != signed_in_id():
         return form  # nothing kept, or kept for someone else at this browser
     form.email_address.data = str(typed.get("email_address", ""))
     form.message.data = str(typed.get("message", ""))
@@ -67,7 +66,7 @@ def keep_typed(fields: t.Mapping[str, str], errors: dict[str, list[str]]) -> Non
     to, for the member who typed them; a message too large for the cookie is not kept
     (the address and the errors are)."""
     typed = {
-        "user": _signed_in_id(),
+        "user": signed_in_id(),
         "email_address": fields.get("email_address", "")[:320],
         "message": fields.get("message", "")[:KEPT_MESSAGE_LENGTH],
         "errors": errors,
@@ -83,12 +82,6 @@ def forget_typed(*args: object, **kwargs: object) -> None:
     if has_request_context():
         session.pop(TYPED_KEY, None)
         session.pop(OUTCOME_KEY, None)
-
-
-def _signed_in_id() -> str | None:
-    """Who is signed in at this browser, as text (what is kept is theirs only)."""
-    user = signed_in_user() if has_request_context() else None
-    return None if user is None else str(get_kaleo().hooks.user_id(user))
 
 
 class Outcome(t.NamedTuple):

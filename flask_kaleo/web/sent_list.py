@@ -48,7 +48,8 @@ def sent_url(state: str | None = None, before: str | None = None, after: str | N
     args = [(key, value) for key, value in request.args.items(multi=True) if key not in SENT_ARGS]
     wanted = ((STATE_ARG, state), (BEFORE_ARG, before), (AFTER_ARG, after))
     args.extend((key, value) for key, value in wanted if value)
-    return request.path + ("?" + urlencode(args) if args else "")
+    path = request.script_root + request.path  # under a prefix (/app) too
+    return path + ("?" + urlencode(args) if args else "")
 
 
 def state_count(state: str, count: int) -> str:
@@ -73,6 +74,5 @@ def resend_at(invitation: JoinInvitationMixin) -> dt.datetime | None:
     template global)."""
     if invitation.status != Status.SENT.value or invitation.link_only:
         return None
-    last = invitation.resent_at or invitation.sent_at
-    possible = last + current_config().resend_interval
+    possible = invitation.resend_possible_at(current_config().resend_interval)
     return possible if possible > utcnow() else None

@@ -24,6 +24,7 @@ from ..i18n import gettext
 from ..models import InvitationLinkMixin
 from ..models import Pending
 from ..state import get_kaleo
+from .endpoint import signed_in_id
 from .pages import page_url
 
 P = t.TypeVar("P", bound=Pending)
@@ -56,6 +57,17 @@ def forget(*args: object, **kwargs: object) -> None:
         flask_session.pop(NEW_LINK_KEY, None)
 
 
+def forget_others_new_link(sender: object, user: object, **extra: object) -> None:
+    """Forget another member's newest link when ``user`` signs in at this browser
+    (connected to Flask-Login's ``user_logged_in``): Flask's session cookie is signed,
+    not encrypted, so the next member could read its URL there."""
+    if not has_request_context():
+        return
+    kept = flask_session.get(NEW_LINK_KEY)
+    if isinstance(kept, dict) and kept.get("user") != str(get_kaleo().hooks.user_id(user)):
+        flask_session.pop(NEW_LINK_KEY, None)
+
+
 def forget_if(pending: Pending) -> None:
     """Forget what the session remembers if it is ``pending`` (now used)."""
     if has_request_context() and flask_session.get(SESSION_KEY) == pending.session_value:
@@ -78,12 +90,14 @@ def keep_new_link(link: InvitationLinkMixin, user: object) -> None:
 def new_link(user: object) -> tuple[InvitationLinkMixin, str] | None:
     """``user``'s newest link and its URL while someone may still join through it (the
     ``kaleo_new_link`` template global); a link used up, expired or revoked is
-    forgotten. None without one, or when the session keeps another member's."""
+    forgotten. None without one, for a visitor not signed in, or when the session
+    keeps another member's."""
     kept = flask_session.get(NEW_LINK_KEY) if has_request_context() else None
-    if not isinstance(kept, dict) or user is None:
+    owner = signed_in_id()  # None for a visitor: a session may outlive its sign-in
+    if not isinstance(kept, dict) or owner is None or kept.get("user") != owner:
         return None
     kaleo = get_kaleo()
-    if kept.get("user") != str(kaleo.hooks.user_id(user)):
+    if user is None or str(kaleo.hooks.user_id(user)) != owner:
         return None
     link_id, url = kept.get("id"), kept.get("url")
     link = None

@@ -24,7 +24,7 @@ from .text import state_label
 def setup_web(app: Flask, kaleo: object) -> None:
     """Give ``app``'s templates ``kaleo_extension`` (``kaleo``) and kaleo's helpers,
     check the page settings on the first request, and connect Flask-Login's
-    ``user_logged_out`` (when it is installed)."""
+    ``user_logged_in`` and ``user_logged_out`` (when it is installed)."""
     app.jinja_env.globals.update(
         kaleo_extension=kaleo,
         kaleo_invite_form=new_invite_form,
@@ -38,7 +38,9 @@ def setup_web(app: Flask, kaleo: object) -> None:
     app.jinja_env.globals["kaleo_login_url"] = login_url  # kaleo's pages link to log in
     jinja.setup_templates(app)
     if importlib.util.find_spec("flask_login") is not None:
+        from flask_login import user_logged_in
         from flask_login import user_logged_out
 
+        user_logged_in.connect(visitor.forget_others_new_link, app)
         user_logged_out.connect(visitor.forget, app)
         user_logged_out.connect(forget_typed, app)

@@ -123,6 +123,6 @@ def page(open_page: PageFactory) -> Page:
 def axe(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """The source of axe-core's ``axe.min.js`` (see tests/e2e/axe.py), kept in pytest's
     cache between runs."""
-    cache = request.config.cache
+    cache = getattr(request.config, "cache", None)  # None under -p no:cacheprovider
     folder = cache.mkdir("axe-core") if cache is not None else tmp_path_factory.mktemp("axe")
     return axe_source(folder)
