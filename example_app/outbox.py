@@ -40,13 +40,9 @@ class RecordedMail:
     body: str
     html: str
     sent_at: dt.datetime
-
-    @property
-    def links(self) -> list[str]:
-        """The site's links in the text body (the invitation's accept link), not those
-        an inviter wrote in their message: the page offers each as the invitation's."""
-        site = current_app.config["KALEO_SITE_URL"].rstrip("/") + "/"
-        return [link for link in LINK.findall(self.body) if link.startswith(site)]
+    links: tuple[str, ...]
+    """The site's links in the text body (the invitation's accept link), not those an
+    inviter wrote in their message: the page offers each as the invitation's."""
 
     @property
     def preview(self) -> str:
@@ -95,9 +91,15 @@ def _record(app: Flask, message: Message, **extra: t.Any) -> None:
         body=message.body or "",
         html=message.html or "",
         sent_at=dt.datetime.now(dt.timezone.utc),
+        links=_site_links(app, message.body or ""),
     )
     box.append(mail)
     click.echo(
         f"\n--- mail to {', '.join(mail.recipients)}: {mail.subject}\n{mail.body}\n---",
         err=True,
     )
+
+
+def _site_links(app: Flask, body: str) -> tuple[str, ...]:
+    site = app.config["KALEO_SITE_URL"].rstrip("/") + "/"
+    return tuple(link for link in LINK.findall(body) if link.startswith(site))
