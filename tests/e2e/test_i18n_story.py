@@ -56,7 +56,7 @@ WORDS = {
         "إرسال الدعوة",
         "معلّقة",
         "سحب الدعوة الموجهة إلى {}",
-        "نعم، اسحب الدعوة الموجهة إلى {}",
+        "نعم، اسحبها: الدعوة الموجهة إلى {}",
         "مسحوبة",
         # the outcome is a message (JSON): its address isolated, U+2068...U+2069, so
         # the full stop stays at the end of the sentence, on the left

@@ -86,7 +86,7 @@ def test_create_a_link_and_join_through_it(
     visitor = open_page()
     visitor.goto(url)
     expect(visitor).to_have_url(live_server("/signup"))
-    expect(visitor.get_by_text(f"{ALICE[0]} invited you")).to_be_visible()
+    expect(visitor.get_by_text("Alice Martin invited you")).to_be_visible()  # its display name
     email = visitor.get_by_label("Email")
     expect(email).to_have_value("")
     expect(email).to_be_editable()  # a link names nobody: any address may join
