@@ -209,7 +209,8 @@ def test_activity_counts_each_day_and_what_needs_attention(
     make_invitation(alice, "a@example.com", sent_at=two_days_ago)  # sent and delivered
     make_invitation(alice, "b@example.com", sent_at=two_days_ago, delivered_at=today)
     make_invitation(alice, "c@example.com", "undeliverable", sent_at=today)
-    make_invitation(alice, "d@example.com", "sending", sent_at=now - dt.timedelta(hours=2))
+    stuck_at = now - dt.timedelta(hours=2)  # yesterday between midnight and 2 a.m.
+    make_invitation(alice, "d@example.com", "sending", sent_at=stuck_at)
     make_invitation(alice, "e@example.com", "sending", sent_at=now)  # not stuck yet
     make_invitation(alice, "f@example.com", "sent", link_only=True, delivered_at=None)
     make_invitation(alice, "old@example.com", "undeliverable", sent_at=now - dt.timedelta(days=40))
@@ -234,10 +235,11 @@ def test_activity_counts_each_day_and_what_needs_attention(
     ]
     by_day = {day.day: (day.sent, day.delivered, day.accepted) for day in activity.days}
     assert by_day[two_days_ago.date()] == (3, 2, 1)
-    # today: c (undeliverable, its delivered_at stays), d, e and f sent
+    # today: c (undeliverable, its delivered_at stays), d (after 2 a.m.), e and f sent
     sent_today = sum(1 for i in kaleo.invitations(sent_from=today.replace(hour=0)).rows)
     assert by_day[now.date()][0] == sent_today
-    assert sum(by_day[d][0] for d in by_day if d not in (two_days_ago.date(), now.date())) == 0
+    others = 0 if stuck_at.date() == now.date() else 1  # d, sent before midnight
+    assert sum(by_day[d][0] for d in by_day if d not in (two_days_ago.date(), now.date())) == others
     assert activity.sent == sum(day.sent for day in activity.days)
     assert activity.accepted == 1
     assert activity.undeliverable == 1 and activity.stuck == 1
